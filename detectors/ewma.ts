@@ -1,0 +1,134 @@
+/**
+ * EWMA mean/variance z-score detector.
+ *
+ * Computes an exponentially weighted moving mean and variance (the incremental form in
+ * T. Finch, "Incremental calculation of weighted mean and variance", 2009, eqs. 124-143) and
+ * scores each value by its z-score against the state learned from earlier samples only.
+ *
+ * The z-score becomes a score in [0, 1] by `1 - exp(-(|z| - zStart) / zScale)` above `zStart`
+ * (0 below it): with the defaults |z| = 3.5 scores 0, |z| = 4.5 about 0.6 and |z| = 6 about 0.9.
+ * Values are winsorised to the band before they are learned, so one spike does not inflate
+ * the variance for the samples after it, while a lasting level shift is still learned.
+ *
+ * Parameters:
+ * - `alpha` (0.05): weight of the newest sample; the memory is about 1/alpha samples.
+ * - `warmup` (30): samples seen before the detector scores anything (score 0, learning).
+ * - `zStart` (3.5), `zScale` (1.086): the z-to-score mapping above.
+ * - `minStdRelative` (0.001), `minStdAbsolute` (1e-9): floor of the standard deviation, as a
+ *   fraction of |mean| and absolute, so a flat series does not score infinite on a tiny wobble.
+ */
+import { SampleOutcome, type Detector, type DetectorResult } from './contract.js';
+
+export interface EwmaParams {
+  readonly alpha: number;
+  readonly warmup: number;
+  readonly zStart: number;
+  readonly zScale: number;
+  readonly minStdRelative: number;
+  readonly minStdAbsolute: number;
+}
+
+export const defaultEwmaParams: EwmaParams = Object.freeze({
+  alpha: 0.05,
+  warmup: 30,
+  zStart: 3.5,
+  zScale: 2.5 / Math.LN10,
+  minStdRelative: 0.001,
+  minStdAbsolute: 1e-9,
+});
+
+/** State: four float64 values, 32 bytes per series. */
+export interface EwmaState {
+  /** Samples taken. */
+  n: number;
+  lastTs: number;
+  mean: number;
+  variance: number;
+}
+
+const FIELDS = 4;
+
+/** Maps a z-score to an anomaly score in [0, 1]. */
+export function zToScore(z: number, zStart: number, zScale: number): number {
+  const excess = Math.abs(z) - zStart;
+  if (!(excess > 0)) return 0;
+  return 1 - Math.exp(-excess / zScale);
+}
+
+export function createEwmaDetector(params: EwmaParams = defaultEwmaParams): Detector<EwmaState> {
+  const { alpha, warmup, zStart, zScale, minStdRelative, minStdAbsolute } = params;
+  if (!(alpha > 0 && alpha <= 1))
+    throw new RangeError(`ewma alpha must be in (0, 1], got ${alpha}`);
+  if (!(zScale > 0)) throw new RangeError(`ewma zScale must be > 0, got ${zScale}`);
+
+  const band = (s: EwmaState): { std: number; lower: number; upper: number } => {
+    const std = Math.max(Math.sqrt(s.variance), Math.abs(s.mean) * minStdRelative, minStdAbsolute);
+    return { std, lower: s.mean - zStart * std, upper: s.mean + zStart * std };
+  };
+
+  const notTaken = (s: EwmaState, outcome: SampleOutcome): DetectorResult => {
+    const b = band(s);
+    return {
+      score: 0,
+      expected: s.mean,
+      lower: b.lower,
+      upper: b.upper,
+      learning: s.n < warmup,
+      outcome,
+    };
+  };
+
+  return {
+    name: 'ewma',
+    create: () => ({ n: 0, lastTs: Number.NEGATIVE_INFINITY, mean: 0, variance: 0 }),
+    lastTimestamp: (s) => s.lastTs,
+    update(s, t, v) {
+      if (!Number.isFinite(v) || !Number.isFinite(t)) return notTaken(s, SampleOutcome.Invalid);
+      if (t <= s.lastTs) return notTaken(s, SampleOutcome.NotNewer);
+      s.lastTs = t;
+      if (s.n === 0) {
+        s.n = 1;
+        s.mean = v;
+        s.variance = 0;
+        return {
+          score: 0,
+          expected: v,
+          lower: v,
+          upper: v,
+          learning: warmup > 1,
+          outcome: 'taken',
+        };
+      }
+      const { std, lower, upper } = band(s);
+      const learning = s.n < warmup;
+      const score = learning ? 0 : zToScore((v - s.mean) / std, zStart, zScale);
+      const result: DetectorResult = {
+        score,
+        expected: s.mean,
+        lower,
+        upper,
+        learning,
+        outcome: SampleOutcome.Taken,
+      };
+      // Learn from the winsorised value once warm, so an outlier cannot blow up the band.
+      const x = learning ? v : Math.min(Math.max(v, lower), upper);
+      const diff = x - s.mean;
+      const incr = alpha * diff;
+      s.mean += incr;
+      s.variance = (1 - alpha) * (s.variance + diff * incr);
+      s.n += 1;
+      return result;
+    },
+    encode(s) {
+      const out = new Float64Array([s.n, s.lastTs, s.mean, s.variance]);
+      return new Uint8Array(out.buffer);
+    },
+    decode(bytes) {
+      if (bytes.byteLength !== FIELDS * 8) {
+        throw new RangeError(`ewma state must be ${FIELDS * 8} bytes, got ${bytes.byteLength}`);
+      }
+      const f = new Float64Array(bytes.slice().buffer);
+      return { n: f[0] ?? 0, lastTs: f[1] ?? 0, mean: f[2] ?? 0, variance: f[3] ?? 0 };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The HTTP server: fastify with the body parsers ingest needs and one error handler that turns
+ * every failure into `{code, message}` with the catalogue's status. Bad input is a 4xx; a 500
+ * is only ever our own fault, and is logged.
+ */
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
+import { AiopsError, ErrorCodes, type ErrorCode } from '../errors.js';
+import type { Logger } from '../telemetry/logger.js';
+
+const TEXT_TYPES = [
+  'application/json',
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'text/plain',
+];
+
+/** fastify's own error codes, mapped onto the catalogue. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'AIOPS_ERR_API_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'AIOPS_ERR_INGEST_NO_RECORDS',
+};
+
+export function createHttpServer(opts: { bodyLimit: number; log: Logger }): FastifyInstance {
+  const logger: FastifyBaseLogger = opts.log.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit,
+    forceCloseConnections: false,
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  app.setErrorHandler((err: FastifyError | AiopsError, req, reply) => {
+    let code: ErrorCode;
+    let message = err.message;
+    if (err instanceof AiopsError) {
+      code = err.code;
+    } else if (err.code in FASTIFY_CODES) {
+      code = FASTIFY_CODES[err.code] ?? 'AIOPS_ERR_API_BAD_REQUEST';
+      if (code === 'AIOPS_ERR_INGEST_BODY_TOO_LARGE') {
+        message = `the body is larger than the limit of ${opts.bodyLimit} bytes (server.body_limit_bytes)`;
+      }
+    } else if (
+      typeof err.statusCode === 'number' &&
+      err.statusCode >= 400 &&
+      err.statusCode < 500
+    ) {
+      code = 'AIOPS_ERR_API_BAD_REQUEST';
+    } else {
+      code = 'AIOPS_ERR_INTERNAL';
+      req.log.error({ err, url: req.url }, 'request failed');
+      message = ErrorCodes.AIOPS_ERR_INTERNAL.message;
+    }
+    void reply.code(ErrorCodes[code].status).send({ code, message });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({
+      code: 'AIOPS_ERR_API_NOT_FOUND',
+      message: `no endpoint ${req.method} ${req.url.split('?')[0] ?? ''}`,
+    });
+  });
+  return app;
+}

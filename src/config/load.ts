@@ -1,0 +1,172 @@
+/**
+ * Loads the YAML configuration: `${VAR}` / `${VAR:-default}` placeholders, `<key>_file`
+ * secret references, `AIOPS_<SECTION>__<KEY>` environment overrides, then the schema. Every
+ * problem is reported with its path; nothing here exits or logs (the caller decides).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument, parse as parseYamlScalar } from 'yaml';
+import { configSchema, graphIssues, servicesSchema, type Config } from './schema.js';
+import { formatPath } from './format-path.js';
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid configuration ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string of the tree. */
+function expandPlaceholders(
+  node: Json,
+  env: Env,
+  path: (string | number)[],
+  problems: string[],
+): Json {
+  if (typeof node === 'string') {
+    return node.replace(PLACEHOLDER, (_m, name: string, fallback: string | undefined) => {
+      const value = env[name];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(node))
+    return node.map((v, i) => expandPlaceholders(v, env, [...path, i], problems));
+  if (node !== null && typeof node === 'object') {
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(node))
+      out[k] = expandPlaceholders(v, env, [...path, k], problems);
+    return out;
+  }
+  return node;
+}
+
+/** `password_file: /run/secrets/x` becomes `password: <file content, trimmed>`. */
+function resolveFileRefs(
+  node: Json,
+  baseDir: string,
+  path: (string | number)[],
+  problems: string[],
+): Json {
+  if (Array.isArray(node))
+    return node.map((v, i) => resolveFileRefs(v, baseDir, [...path, i], problems));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k.endsWith('_file') && k.length > 5 && path[0] !== 'services') {
+      const target = k.slice(0, -5);
+      if (typeof v !== 'string') {
+        problems.push(`${formatPath([...path, k])}: must be a file path`);
+        continue;
+      }
+      if (Object.hasOwn(node, target)) {
+        problems.push(`${formatPath([...path, k])}: set either ${target} or ${k}, not both`);
+        continue;
+      }
+      try {
+        out[target] = readFileSync(resolve(baseDir, v), 'utf8').trim();
+      } catch (err) {
+        problems.push(`${formatPath([...path, k])}: cannot read ${v}: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    out[k] = resolveFileRefs(v, baseDir, [...path, k], problems);
+  }
+  return out;
+}
+
+/** `AIOPS_SERVER__PORT=9000` sets `server.port`; the value is read as a YAML scalar. */
+function applyEnvOverrides(root: Json, env: Env): Json {
+  const tree = root !== null && typeof root === 'object' && !Array.isArray(root) ? root : {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('AIOPS_') || !name.includes('__') || raw === undefined) continue;
+    const keys = name.slice('AIOPS_'.length).toLowerCase().split('__');
+    let cursor = tree;
+    keys.slice(0, -1).forEach((key) => {
+      const next = cursor[key];
+      if (next === null || typeof next !== 'object' || Array.isArray(next)) cursor[key] = {};
+      cursor = cursor[key] as { [k: string]: Json };
+    });
+    cursor[keys[keys.length - 1] ?? ''] = parseYamlScalar(raw) as Json;
+  }
+  return tree;
+}
+
+/** Validates an already-parsed config object. Throws ConfigError with every problem. */
+export function parseConfig(raw: unknown, source = '(inline)'): Readonly<Config> {
+  const input = raw ?? {};
+  const result = configSchema.safeParse(input);
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
+    }
+  }
+  const services = servicesSchema.safeParse((input as { services?: unknown }).services);
+  if (services.success) {
+    for (const issue of graphIssues(services.data))
+      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+  return deepFreeze(result.data);
+}
+
+/** Reads, expands and validates a YAML config file. Throws ConfigError with every problem. */
+export function loadConfig(file: string, env: Env): Readonly<Config> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read file: ${(err as Error).message}`]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+/** Parses YAML text as a config (placeholders, file refs and overrides included). */
+export function parseConfigText(text: string, source: string, env: Env): Readonly<Config> {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? ''}`),
+    );
+  }
+  const problems: string[] = [];
+  const json = (doc.toJS() ?? {}) as Json;
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ConfigError(source, ['(root): must be a mapping of keys to values']);
+  }
+  const expanded = expandPlaceholders(json, env, [], problems);
+  const withFiles = resolveFileRefs(
+    expanded,
+    source === '(inline)' ? process.cwd() : dirname(source),
+    [],
+    problems,
+  );
+  const overridden = applyEnvOverrides(withFiles, env);
+  try {
+    const config = parseConfig(overridden, source);
+    if (problems.length > 0) throw new ConfigError(source, problems);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(source, [...problems, ...err.problems]);
+    throw err;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,145 @@
+/**
+ * The one configuration schema. Every key but `services` has a default, so a file holding only
+ * a `services:` map is a complete configuration. Keys are snake_case as in the YAML file.
+ */
+import { z } from 'zod';
+
+const serviceName = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/, 'service names are 1-128 of [a-zA-Z0-9_.:-]');
+
+const service = z.strictObject({
+  /** Services this one calls: when they fail, this one shows symptoms. */
+  depends_on: z.array(z.string()).default([]),
+  /** Free text shown in incidents. */
+  description: z.string().optional(),
+});
+
+const durationMs = z.number().int().min(0);
+
+export const configSchema = z.strictObject({
+  /** The services and their dependency graph. */
+  services: z.record(serviceName, service.default({ depends_on: [] })).default({}),
+  server: z
+    .strictObject({
+      /** Address to listen on. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Port for every HTTP endpoint (ingest, /metrics, /healthz, /readyz, the API). */
+      port: z.number().int().min(0).max(65535).default(9470),
+      /** Largest accepted request body in bytes; larger ones get 413. */
+      body_limit_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(16 * 1024 * 1024),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** Redis URL (`redis://user:pass@host:port/db`). Unset: the embedded default. */
+      url: z.string().min(1).optional(),
+      /** Key prefix of every key and queue, so several deployments can share one Redis. */
+      prefix: z
+        .string()
+        .regex(/^[a-zA-Z0-9_.-]+$/)
+        .default('aiops'),
+      /** Folder of the private redis-server started when no Redis answers. */
+      data_dir: z.string().min(1).default('.aiops/redis'),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      /** Labels that name a series' service, first present wins. */
+      service_labels: z.array(z.string().min(1)).min(1).default(['service']),
+      max_labels_per_series: z.number().int().min(1).default(30),
+      max_label_name_length: z.number().int().min(1).default(128),
+      max_label_value_length: z.number().int().min(1).default(1024),
+      /** Samples per queued job at most. */
+      batch_max_samples: z.number().int().min(1).max(100_000).default(1000),
+      /** How long ingest waits to fill a batch before queuing it. */
+      batch_linger_ms: durationMs.max(10_000).default(20),
+    })
+    .prefault({}),
+  queues: z
+    .strictObject({
+      /** Partition queues per stream: a series always hashes to the same one. */
+      partitions: z.number().int().min(1).max(1024).default(16),
+      /** Attempts per job before it fails for good. */
+      attempts: z.number().int().min(1).default(8),
+      /** First retry delay; doubles on each attempt. */
+      backoff_ms: durationMs.default(500),
+    })
+    .prefault({}),
+  detect: z
+    .strictObject({
+      /** Score at or above which a sample becomes an anomaly event. */
+      anomaly_threshold: z.number().min(0).max(1).default(0.9),
+      /** Samples scored between yields to the event loop (keeps each slice short). */
+      slice_samples: z.number().int().min(100).default(5000),
+      ewma: z
+        .strictObject({
+          alpha: z.number().gt(0).max(1).default(0.05),
+          warmup: z.number().int().min(1).default(30),
+          z_start: z.number().min(0).default(3.5),
+          z_scale: z
+            .number()
+            .gt(0)
+            .default(2.5 / Math.LN10),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Series at or above this score are always exported on /metrics. */
+      export_min_score: z.number().min(0).max(1).default(0.5),
+      /** The highest-scoring N series are exported too, whatever their score. */
+      export_top_n: z.number().int().min(0).max(10_000).default(100),
+      /** A series not scored for this long leaves /metrics. */
+      stale_after_ms: durationMs.default(5 * 60_000),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** How long SIGTERM waits for in-flight requests and jobs before it forces. */
+      drain_timeout_ms: durationMs.default(10_000),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  tracing: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint (`http://collector:4318/v1/traces`). Unset: SDK off. */
+      otlp_endpoint: z.url().optional(),
+      service_name: z.string().min(1).default('aiops-worker'),
+    })
+    .prefault({}),
+});
+
+/** The services map alone, to check the dependency graph even when other keys are invalid. */
+export const servicesSchema = configSchema.shape.services;
+
+export interface GraphIssue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** Dependency-graph problems: references to unknown services and self-dependencies. */
+export function graphIssues(services: z.output<typeof servicesSchema>): GraphIssue[] {
+  const issues: GraphIssue[] = [];
+  for (const [name, svc] of Object.entries(services)) {
+    svc.depends_on.forEach((dep, i) => {
+      const path = ['services', name, 'depends_on', i];
+      if (dep === name) issues.push({ path, message: `service "${name}" cannot depend on itself` });
+      else if (!Object.hasOwn(services, dep))
+        issues.push({ path, message: `unknown service "${dep}"` });
+    });
+  }
+  return issues;
+}
+
+/** The validated, defaulted, frozen configuration. */
+export type Config = z.output<typeof configSchema>;

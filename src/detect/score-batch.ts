@@ -1,0 +1,149 @@
+/**
+ * The pure core of the detect stage: score a batch of samples given the series states.
+ * Deterministic in its inputs; no Redis, queue or clock. The live worker and `replay` both
+ * call it, so replay equals live by construction.
+ */
+import type { Detector } from '../../detectors/contract.js';
+import type { AnomalyEvent, SeriesMeta } from '../queues/contract.js';
+import { fnv1a32 } from '../queues/partition.js';
+import { counterToRate } from './counter-rate.js';
+import type { SeriesState } from './series-state.js';
+
+export interface ColumnarSamples {
+  readonly series: readonly SeriesMeta[];
+  readonly idx: ArrayLike<number>;
+  readonly ts: ArrayLike<number>;
+  readonly val: ArrayLike<number>;
+}
+
+/** The latest score of a series within the batch (for /metrics). */
+export interface LatestScore {
+  readonly series: SeriesMeta;
+  readonly ts: number;
+  readonly value: number;
+  readonly score: number;
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly learning: boolean;
+}
+
+export interface BatchOutcome {
+  /** Samples taken into a detector. */
+  taken: number;
+  /** Ignored: timestamp not newer than the last taken for the series. */
+  notNewer: number;
+  /** Ignored: NaN or infinite. */
+  invalid: number;
+  /** First sample of a counter: learned, but no rate yet to score. */
+  counterPrimed: number;
+  readonly anomalies: AnomalyEvent[];
+  /** Keyed by series index within the batch. */
+  readonly latest: Map<number, LatestScore>;
+  /** Series indices whose state changed. */
+  readonly touched: Set<number>;
+}
+
+export function emptyOutcome(): BatchOutcome {
+  return {
+    taken: 0,
+    notNewer: 0,
+    invalid: 0,
+    counterPrimed: 0,
+    anomalies: [],
+    latest: new Map(),
+    touched: new Set(),
+  };
+}
+
+/** Sample positions ordered by event time (stable), so each series is fed in order. */
+export function eventTimeOrder(ts: ArrayLike<number>): Uint32Array {
+  const order = new Uint32Array(ts.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((a, b) => (ts[a] ?? 0) - (ts[b] ?? 0) || a - b);
+}
+
+export function anomalyId(seriesKey: string, ts: number): string {
+  return `${fnv1a32(seriesKey).toString(16)}-${ts}`;
+}
+
+/**
+ * Scores samples `order[from..to)` into `out`. `stateOf(i)` returns the mutable state of
+ * series index i (the caller loads or creates it).
+ */
+export function scoreSlice<S>(
+  detector: Detector<S>,
+  threshold: number,
+  batch: ColumnarSamples,
+  order: Uint32Array,
+  from: number,
+  to: number,
+  stateOf: (seriesIndex: number) => SeriesState<S>,
+  out: BatchOutcome,
+): void {
+  for (let k = from; k < to; k++) {
+    const i = order[k] ?? 0;
+    const si = batch.idx[i] ?? 0;
+    const meta = batch.series[si];
+    if (!meta) continue;
+    const t = batch.ts[i] ?? Number.NaN;
+    const raw = batch.val[i] ?? Number.NaN;
+    const state = stateOf(si);
+    let v = raw;
+    if (meta.counter) {
+      if (!Number.isFinite(t) || !Number.isFinite(raw)) {
+        out.invalid += 1;
+        continue;
+      }
+      if (t <= state.counter.prevTs) {
+        out.notNewer += 1;
+        continue;
+      }
+      const rate = counterToRate(state.counter, t, raw);
+      if (rate === undefined) {
+        out.counterPrimed += 1;
+        out.touched.add(si);
+        continue;
+      }
+      v = rate;
+    }
+    const r = detector.update(state.det, t, v);
+    if (r.outcome === 'not_newer') {
+      out.notNewer += 1;
+      continue;
+    }
+    if (r.outcome === 'invalid') {
+      out.invalid += 1;
+      continue;
+    }
+    out.taken += 1;
+    out.touched.add(si);
+    out.latest.set(si, {
+      series: meta,
+      ts: t,
+      value: v,
+      score: r.score,
+      expected: r.expected,
+      lower: r.lower,
+      upper: r.upper,
+      learning: r.learning,
+    });
+    if (r.score >= threshold && !r.learning) {
+      out.anomalies.push({
+        id: anomalyId(meta.key, t),
+        kind: 'metric',
+        series: meta.key,
+        service: meta.service,
+        signal: meta.metric,
+        labels: meta.labels,
+        ts: t,
+        value: v,
+        expected: r.expected,
+        lower: r.lower,
+        upper: r.upper,
+        score: r.score,
+        detector: detector.name,
+      });
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The latest score of every series, kept in Redis so that every process's /metrics shows the
+ * same bounded view whichever process scored the series: the top N by score plus every series
+ * at or above a minimum score, and nothing not scored within `staleAfterMs`.
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { LatestScore } from './score-batch.js';
+
+export interface BoardEntry {
+  readonly key: string;
+  readonly service: string;
+  readonly metric: string;
+  readonly score: number;
+  readonly value: number;
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly learning: boolean;
+  readonly ts: number;
+}
+
+/** Upper bound on series exported by the min-score rule, whatever the config says. */
+const MAX_EXPORT = 10_000;
+
+export class ScoreBoard {
+  readonly #redis: Redis;
+  readonly #scores: string;
+  readonly #seen: string;
+  readonly #meta: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#scores = `${prefix}:scores`;
+    this.#seen = `${prefix}:scores:seen`;
+    this.#meta = `${prefix}:scores:meta`;
+  }
+
+  /** Adds the latest scores of a batch to a pipeline or transaction. */
+  record(pipe: ChainableCommander, latest: Iterable<LatestScore>, nowMs: number): void {
+    for (const l of latest) {
+      const entry: BoardEntry = {
+        key: l.series.key,
+        service: l.series.service,
+        metric: l.series.metric,
+        score: l.score,
+        value: l.value,
+        expected: l.expected,
+        lower: l.lower,
+        upper: l.upper,
+        learning: l.learning,
+        ts: l.ts,
+      };
+      pipe.zadd(this.#scores, l.score, l.series.key);
+      pipe.zadd(this.#seen, nowMs, l.series.key);
+      pipe.hset(this.#meta, l.series.key, JSON.stringify(entry));
+    }
+  }
+
+  /** The exported view; removes series that went stale. */
+  async read(opts: {
+    topN: number;
+    minScore: number;
+    staleAfterMs: number;
+    nowMs: number;
+  }): Promise<BoardEntry[]> {
+    const stale = await this.#redis.zrangebyscore(
+      this.#seen,
+      '-inf',
+      opts.nowMs - opts.staleAfterMs,
+      'LIMIT',
+      0,
+      10_000,
+    );
+    if (stale.length > 0) {
+      await this.#redis
+        .multi()
+        .zrem(this.#scores, ...stale)
+        .zrem(this.#seen, ...stale)
+        .hdel(this.#meta, ...stale)
+        .exec();
+    }
+    const [top, above] = await Promise.all([
+      opts.topN > 0 ? this.#redis.zrevrange(this.#scores, 0, opts.topN - 1) : Promise.resolve([]),
+      this.#redis.zrevrangebyscore(this.#scores, '+inf', opts.minScore, 'LIMIT', 0, MAX_EXPORT),
+    ]);
+    const keys = [...new Set([...top, ...above])];
+    if (keys.length === 0) return [];
+    const metas = await this.#redis.hmget(this.#meta, ...keys);
+    const entries: BoardEntry[] = [];
+    for (const m of metas) {
+      if (m === null) continue;
+      try {
+        entries.push(JSON.parse(m) as BoardEntry);
+      } catch {
+        // A corrupt entry is skipped; it is rewritten the next time its series is scored.
+      }
+    }
+    return entries;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Detector state per partition in Redis (one hash of compact binary states), cached in the
+ * worker. A partition epoch, bumped by every commit, tells a worker whether its cache is still
+ * current; the commit itself is fenced on the epoch the worker loaded, so a worker holding a
+ * stale view (a stalled job taken over by another process) fails its commit and retries
+ * instead of overwriting newer state.
+ */
+import type { Redis } from 'ioredis';
+import type { Detector } from '../../detectors/contract.js';
+import {
+  createSeriesState,
+  decodeSeriesState,
+  encodeSeriesState,
+  type SeriesState,
+} from './series-state.js';
+
+/**
+ * KEYS[1] epoch, KEYS[2] state hash, KEYS[3] stats hash
+ * ARGV[1] expected epoch, ARGV[2] number of states n, then n (field, value) pairs,
+ *   then (stat name, increment) pairs
+ * Returns the new epoch, or -1 when the epoch moved (nothing written).
+ */
+const COMMIT_LUA = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur ~= tonumber(ARGV[1]) then return -1 end
+local n = tonumber(ARGV[2])
+local i = 3
+for _ = 1, n do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i <= #ARGV do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+return redis.call('INCR', KEYS[1])
+`;
+
+export class StaleEpochError extends Error {
+  override name = 'StaleEpochError';
+}
+
+interface PartitionCache<S> {
+  epoch: number;
+  readonly states: Map<string, SeriesState<S>>;
+}
+
+export class StateStore<S> {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #detector: Detector<S>;
+  readonly #cache = new Map<number, PartitionCache<S>>();
+
+  constructor(redis: Redis, prefix: string, detector: Detector<S>) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#detector = detector;
+  }
+
+  stateKey = (p: number): string => `${this.#prefix}:detect:state:${p}`;
+  epochKey = (p: number): string => `${this.#prefix}:detect:epoch:${p}`;
+  get statsKey(): string {
+    return `${this.#prefix}:detect:stats`;
+  }
+
+  /** States of `keys` in partition `p`, from the cache when its epoch is current. */
+  async load(
+    p: number,
+    keys: readonly string[],
+  ): Promise<{ epoch: number; states: Map<string, SeriesState<S>> }> {
+    const epoch = Number((await this.#redis.get(this.epochKey(p))) ?? '0');
+    let cache = this.#cache.get(p);
+    if (cache?.epoch !== epoch) {
+      cache = { epoch, states: new Map() };
+      this.#cache.set(p, cache);
+    }
+    const missing = keys.filter((k) => !cache.states.has(k));
+    if (missing.length > 0) {
+      const stored = await this.#redis.hmgetBuffer(this.stateKey(p), ...missing);
+      missing.forEach((key, i) => {
+        const bytes = stored[i];
+        const state =
+          (bytes && decodeSeriesState(this.#detector, bytes)) ?? createSeriesState(this.#detector);
+        cache.states.set(key, state);
+      });
+    }
+    return { epoch, states: cache.states };
+  }
+
+  /** Writes the states of `touched` keys and adds `stats`, fenced on `epoch`. */
+  async commit(
+    p: number,
+    epoch: number,
+    states: Map<string, SeriesState<S>>,
+    touched: Iterable<string>,
+    stats: Readonly<Record<string, number>>,
+  ): Promise<void> {
+    const args: (string | Buffer | number)[] = [epoch, 0];
+    let n = 0;
+    for (const key of touched) {
+      const s = states.get(key);
+      if (!s) continue;
+      args.push(key, encodeSeriesState(this.#detector, s));
+      n += 1;
+    }
+    args[1] = n;
+    for (const [name, inc] of Object.entries(stats)) if (inc !== 0) args.push(name, inc);
+    const result = (await this.#redis.eval(
+      COMMIT_LUA,
+      3,
+      this.epochKey(p),
+      this.stateKey(p),
+      this.statsKey,
+      ...args,
+    )) as number;
+    if (result === -1) {
+      this.#cache.delete(p);
+      throw new StaleEpochError(`partition ${p} state moved on since it was loaded; retrying`);
+    }
+    const cache = this.#cache.get(p);
+    if (cache) cache.epoch = result;
+  }
+
+  /** Drops cached states whose commit did not happen (the job will be retried). */
+  invalidate(p: number): void {
+    this.#cache.delete(p);
+  }
+
+  /** Totals of the stats hash (taken, not_newer, invalid, counter_primed). */
+  async stats(): Promise<Record<string, number>> {
+    const raw = await this.#redis.hgetall(this.statsKey);
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The error catalogue: every error code a user can see, with its HTTP status. The README's
+ * "Errors" table lists the same codes; test/unit/errors-doc.test.ts fails when they drift.
+ */
+export const ErrorCodes = {
+  AIOPS_ERR_CONFIG_INVALID: { status: 500, message: 'the configuration is invalid' },
+  AIOPS_ERR_REDIS_UNAVAILABLE: { status: 503, message: 'Redis cannot be reached' },
+  AIOPS_ERR_INGEST_INVALID_JSON: { status: 400, message: 'the body is not valid JSON' },
+  AIOPS_ERR_INGEST_INVALID_RECORD: { status: 400, message: 'a record does not match the format' },
+  AIOPS_ERR_INGEST_NO_RECORDS: { status: 400, message: 'the body holds no records' },
+  AIOPS_ERR_INGEST_BODY_TOO_LARGE: { status: 413, message: 'the body is larger than the limit' },
+  AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported Content-Type' },
+  AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE: {
+    status: 503,
+    message: 'samples could not be queued; retry later',
+  },
+  AIOPS_ERR_API_NOT_FOUND: { status: 404, message: 'no such endpoint' },
+  AIOPS_ERR_API_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  AIOPS_ERR_INTERNAL: { status: 500, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** An error that carries a catalogue code and the HTTP status that goes with it. */
+export class AiopsError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? ErrorCodes[code].message, options);
+    this.name = 'AiopsError';
+    this.code = code;
+    this.status = ErrorCodes[code].status;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Splits a request body into candidate records. JSON: one record or an array of records.
+ * NDJSON: one record per line; a bad line is rejected on its own and the rest are kept.
+ */
+export type BodyItem =
+  | { readonly at: number; readonly ok: true; readonly value: unknown }
+  | { readonly at: number; readonly ok: false; readonly message: string };
+
+export const BodyFormat = { Json: 'json', Ndjson: 'ndjson' } as const;
+export type BodyFormat = (typeof BodyFormat)[keyof typeof BodyFormat];
+
+/** Picks the format from a Content-Type; undefined when unsupported. */
+export function bodyFormatOf(contentType: string | undefined): BodyFormat | undefined {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'application/json') return 'json';
+  if (
+    type === 'application/x-ndjson' ||
+    type === 'application/ndjson' ||
+    type === 'application/jsonl' ||
+    type === 'application/x-jsonlines' ||
+    type === 'text/plain'
+  ) {
+    return 'ndjson';
+  }
+  return undefined;
+}
+
+/** For JSON: throws SyntaxError when the whole body is not JSON (nothing can be kept). */
+export function splitBody(text: string, format: BodyFormat): BodyItem[] {
+  if (format === 'json') {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value)) return value.map((v: unknown, i) => ({ at: i, ok: true, value: v }));
+    return [{ at: 0, ok: true, value }];
+  }
+  const items: BodyItem[] = [];
+  let line = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    line += 1;
+    const chunk = text.slice(start, end).trim();
+    if (chunk !== '') {
+      try {
+        items.push({ at: line, ok: true, value: JSON.parse(chunk) as unknown });
+      } catch (err) {
+        items.push({ at: line, ok: false, message: `line ${line}: ${(err as Error).message}` });
+      }
+    }
+    start = end + 1;
+  }
+  return items;
+}

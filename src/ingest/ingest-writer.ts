@@ -1,0 +1,113 @@
+/**
+ * Turns validated records into partition jobs: metric samples are sharded by series key,
+ * log records by service, gathered by the group-commit batcher and written as columnar batches.
+ */
+import type { Queue } from 'bullmq';
+import {
+  JobNames,
+  type LogBatch,
+  type LogRecord,
+  type SampleBatch,
+  type SeriesMeta,
+} from '../queues/contract.js';
+import { partitionOf } from '../queues/partition.js';
+import { PartitionBatcher } from './batcher.js';
+import type { LogSample, MetricSample } from './records.js';
+import { withTimeout } from '../util/with-timeout.js';
+
+export interface WriterOptions {
+  readonly samplesQueues: readonly Queue[];
+  readonly logsQueues: readonly Queue[];
+  readonly maxItems: number;
+  readonly lingerMs: number;
+  /** A queue write that takes longer than this fails (ingest answers 503). */
+  readonly writeTimeoutMs: number;
+}
+
+/** Builds the columnar job payload of a batch of samples. */
+export function toSampleBatch(samples: readonly MetricSample[], queuedAt: number): SampleBatch {
+  const index = new Map<string, number>();
+  const series: SeriesMeta[] = [];
+  const idx: number[] = [];
+  const ts: number[] = [];
+  const val: number[] = [];
+  for (const s of samples) {
+    let i = index.get(s.series.key);
+    if (i === undefined) {
+      i = series.length;
+      index.set(s.series.key, i);
+      series.push(s.series);
+    }
+    idx.push(i);
+    ts.push(s.ts);
+    val.push(s.value);
+  }
+  return { v: 1, queuedAt, series, idx, ts, val };
+}
+
+export class IngestWriter {
+  readonly #samples: PartitionBatcher<MetricSample>;
+  readonly #logs: PartitionBatcher<LogRecord>;
+  readonly #partitions: number;
+
+  constructor(o: WriterOptions) {
+    this.#partitions = o.samplesQueues.length;
+    const queueOf = (queues: readonly Queue[], p: number): Queue => {
+      const q = queues[p];
+      if (!q) throw new Error(`no queue for partition ${p}`);
+      return q;
+    };
+    this.#samples = new PartitionBatcher<MetricSample>({
+      maxItems: o.maxItems,
+      lingerMs: o.lingerMs,
+      flush: async (p, items) => {
+        const batch = toSampleBatch(items, Date.now());
+        await withTimeout(
+          queueOf(o.samplesQueues, p).add(JobNames.SampleBatch, batch),
+          o.writeTimeoutMs,
+          'queue write',
+        );
+      },
+    });
+    this.#logs = new PartitionBatcher<LogRecord>({
+      maxItems: o.maxItems,
+      lingerMs: o.lingerMs,
+      flush: async (p, records) => {
+        const batch: LogBatch = { v: 1, queuedAt: Date.now(), records };
+        await withTimeout(
+          queueOf(o.logsQueues, p).add(JobNames.LogBatch, batch),
+          o.writeTimeoutMs,
+          'queue write',
+        );
+      },
+    });
+  }
+
+  /** Resolves once every record is durably queued; rejects if any write failed. */
+  async write(metrics: readonly MetricSample[], logs: readonly LogSample[]): Promise<void> {
+    const byPart = new Map<number, MetricSample[]>();
+    for (const m of metrics) {
+      const p = partitionOf(m.series.key, this.#partitions);
+      let list = byPart.get(p);
+      if (!list) byPart.set(p, (list = []));
+      list.push(m);
+    }
+    const logsByPart = new Map<number, LogRecord[]>();
+    for (const l of logs) {
+      const p = partitionOf(l.record.service, this.#partitions);
+      let list = logsByPart.get(p);
+      if (!list) logsByPart.set(p, (list = []));
+      list.push(l.record);
+    }
+    const writes: Promise<void>[] = [];
+    for (const [p, items] of byPart) writes.push(this.#samples.add(p, items));
+    for (const [p, items] of logsByPart) writes.push(this.#logs.add(p, items));
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([this.#samples.drain(), this.#logs.drain()]);
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The replay/ingest record format (DESIGN.md contract 1), parsed and validated:
+ * - metric: `{"ts": <epoch ms | RFC 3339>, "metric": "<name>", "labels": {...}, "value": <number>}`
+ *   (optional `"type": "counter" | "gauge"`)
+ * - log: `{"ts": ..., "service": "auth", "level": "error", "message": "...", "labels": {...}}`
+ * Pure: no I/O. Each problem becomes a rejection with a bounded `reason` and a message that
+ * names the field and the bad value.
+ */
+import type { LogRecord, SeriesMeta } from '../queues/contract.js';
+import { isCounterName, seriesKey } from './series-key.js';
+
+export interface RecordLimits {
+  readonly serviceLabels: readonly string[];
+  readonly maxLabels: number;
+  readonly maxLabelNameLength: number;
+  readonly maxLabelValueLength: number;
+}
+
+export interface MetricSample {
+  readonly kind: 'metric';
+  readonly series: SeriesMeta;
+  readonly ts: number;
+  readonly value: number;
+}
+
+export interface LogSample {
+  readonly kind: 'log';
+  readonly record: LogRecord;
+}
+
+export const RejectReason = {
+  InvalidJson: 'invalid_json',
+  InvalidRecord: 'invalid_record',
+  InvalidName: 'invalid_name',
+  InvalidValue: 'invalid_value',
+  InvalidTimestamp: 'invalid_timestamp',
+  MissingService: 'missing_service',
+  TooManyLabels: 'too_many_labels',
+  LabelTooLong: 'label_too_long',
+} as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+export interface Rejection {
+  readonly reason: RejectReason;
+  readonly message: string;
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly sample: MetricSample | LogSample }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Prometheus label names, plus dots for OpenTelemetry attribute names such as `service.name`. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
+/** Timestamps from 1970 to 2200 in ms: rejects seconds-for-ms and nanosecond mix-ups. */
+const MIN_TS = 0;
+const MAX_TS = 7_258_118_400_000;
+const MAX_MESSAGE = 64 * 1024;
+
+const reject = (reason: RejectReason, message: string): ParseResult => ({
+  ok: false,
+  rejection: { reason, message },
+});
+
+const show = (v: unknown): string => {
+  const text = v === undefined ? 'nothing' : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
+
+/** Parses `ts`: epoch milliseconds (number or digit string) or an RFC 3339 string. */
+export function parseTimestamp(raw: unknown): number | undefined {
+  let ms: number;
+  if (typeof raw === 'number') ms = raw;
+  else if (typeof raw === 'string' && /^\d+$/.test(raw)) ms = Number(raw);
+  else if (
+    typeof raw === 'string' &&
+    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(raw)
+  ) {
+    ms = Date.parse(raw.replace(' ', 'T'));
+  } else return undefined;
+  if (!Number.isFinite(ms) || ms < MIN_TS || ms > MAX_TS) return undefined;
+  return ms;
+}
+
+type LabelsResult =
+  | { readonly ok: true; readonly labels: Record<string, string> }
+  | { readonly ok: false; readonly rejection: Rejection };
+
+const fail = (reason: RejectReason, message: string): LabelsResult => ({
+  ok: false,
+  rejection: { reason, message },
+});
+
+function parseLabels(raw: unknown, limits: RecordLimits): LabelsResult {
+  if (raw === undefined || raw === null) return { ok: true, labels: {} };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail('invalid_record', `labels must be an object of strings, got ${show(raw)}`);
+  }
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length > limits.maxLabels) {
+    return fail(
+      'too_many_labels',
+      `${entries.length} labels, more than the limit of ${limits.maxLabels}`,
+    );
+  }
+  const labels: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    if (name.length > limits.maxLabelNameLength) {
+      return fail(
+        'label_too_long',
+        `label name ${show(name)} is longer than ${limits.maxLabelNameLength} characters`,
+      );
+    }
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      return fail('invalid_name', `invalid label name ${show(name)}`);
+    }
+    if (typeof value !== 'string') {
+      return fail('invalid_record', `label ${name} must be a string, got ${show(value)}`);
+    }
+    if (value.length > limits.maxLabelValueLength) {
+      return fail(
+        'label_too_long',
+        `label ${name} value is longer than ${limits.maxLabelValueLength} characters`,
+      );
+    }
+    if (value !== '') labels[name] = value; // Prometheus: an empty label value means no label
+  }
+  return { ok: true, labels };
+}
+
+function serviceOf(labels: Record<string, string>, limits: RecordLimits): string | undefined {
+  for (const name of limits.serviceLabels) {
+    const v = labels[name];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Validates one decoded JSON value as a metric or log record. */
+export function parseRecord(raw: unknown, limits: RecordLimits): ParseResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return reject('invalid_record', `a record must be a JSON object, got ${show(raw)}`);
+  }
+  const r = raw as Record<string, unknown>;
+  const ts = parseTimestamp(r.ts);
+  if (ts === undefined) {
+    return reject(
+      'invalid_timestamp',
+      `ts must be epoch milliseconds or an RFC 3339 time, got ${show(r.ts)}`,
+    );
+  }
+  const parsed = parseLabels(r.labels, limits);
+  if (!parsed.ok) return parsed;
+  const labelMap = parsed.labels;
+
+  if ('metric' in r) return parseMetric(r, ts, labelMap, limits);
+  if ('message' in r) return parseLog(r, ts, labelMap, limits);
+  return reject('invalid_record', 'a record needs "metric" and "value", or "message" (a log)');
+}
+
+function parseMetric(
+  r: Record<string, unknown>,
+  ts: number,
+  labels: Record<string, string>,
+  limits: RecordLimits,
+): ParseResult {
+  const metric = r.metric;
+  if (typeof metric !== 'string' || !METRIC_NAME.test(metric) || metric.length > 256) {
+    return reject(
+      'invalid_name',
+      `metric must match [a-zA-Z_:][a-zA-Z0-9_:]*, got ${show(metric)}`,
+    );
+  }
+  const value = r.value;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return reject(
+      'invalid_value',
+      `value of ${metric} must be a finite number, got ${show(value)}`,
+    );
+  }
+  if (r.type !== undefined && r.type !== 'counter' && r.type !== 'gauge') {
+    return reject('invalid_record', `type must be "counter" or "gauge", got ${show(r.type)}`);
+  }
+  const service = serviceOf(labels, limits);
+  if (service === undefined) {
+    return reject(
+      'missing_service',
+      `${metric} has none of the service labels (${limits.serviceLabels.join(', ')})`,
+    );
+  }
+  const counter = r.type === 'counter' || (r.type === undefined && isCounterName(metric));
+  return {
+    ok: true,
+    sample: {
+      kind: 'metric',
+      series: { key: seriesKey(metric, labels), metric, service, labels, counter },
+      ts,
+      value,
+    },
+  };
+}
+
+function parseLog(
+  r: Record<string, unknown>,
+  ts: number,
+  labels: Record<string, string>,
+  limits: RecordLimits,
+): ParseResult {
+  if (typeof r.message !== 'string') {
+    return reject('invalid_record', `message must be a string, got ${show(r.message)}`);
+  }
+  if (r.message.length > MAX_MESSAGE) {
+    return reject('label_too_long', `message is longer than ${MAX_MESSAGE} characters`);
+  }
+  const service =
+    typeof r.service === 'string' && r.service !== '' ? r.service : serviceOf(labels, limits);
+  if (service === undefined) {
+    return reject('missing_service', 'a log record needs "service" or a service label');
+  }
+  if (service.length > limits.maxLabelValueLength) {
+    return reject(
+      'label_too_long',
+      `service is longer than ${limits.maxLabelValueLength} characters`,
+    );
+  }
+  const level =
+    typeof r.level === 'string' && r.level !== '' ? r.level.toLowerCase().slice(0, 16) : 'info';
+  return {
+    ok: true,
+    sample: { kind: 'log', record: { ts, service, level, message: r.message, labels } },
+  };
+}
+
+/** The record limits of the `ingest` config section. */
+export function limitsFromConfig(ingest: {
+  readonly service_labels: readonly string[];
+  readonly max_labels_per_series: number;
+  readonly max_label_name_length: number;
+  readonly max_label_value_length: number;
+}): RecordLimits {
+  return {
+    serviceLabels: ingest.service_labels,
+    maxLabels: ingest.max_labels_per_series,
+    maxLabelNameLength: ingest.max_label_name_length,
+    maxLabelValueLength: ingest.max_label_value_length,
+  };
+}

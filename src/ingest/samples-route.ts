@@ -1,0 +1,99 @@
+/**
+ * `POST /api/v1/samples`: JSON (one record or an array) or NDJSON (one record per line) in the
+ * replay record format. Valid records of a mixed batch are kept; the answer says how many were
+ * rejected and why. 202 when all were queued, 400 when some were rejected (the valid ones are
+ * still queued, as Prometheus remote_write does), 503 + Retry-After when nothing could be queued.
+ */
+import type { FastifyInstance } from 'fastify';
+import { AiopsError } from '../errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { withSpan } from '../telemetry/tracing.js';
+import { bodyFormatOf, splitBody, type BodyItem } from './body.js';
+import type { IngestWriter } from './ingest-writer.js';
+import { parseRecord, type LogSample, type MetricSample, type RecordLimits } from './records.js';
+
+/** Rejections listed in a response at most (the counts cover all). */
+const MAX_LISTED = 20;
+const RETRY_AFTER_SECONDS = 5;
+
+export interface RejectedItem {
+  readonly at: number;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export function registerSamplesRoute(
+  app: FastifyInstance,
+  deps: { writer: IngestWriter; limits: RecordLimits; metrics: Metrics; log: Logger },
+): void {
+  app.post('/api/v1/samples', async (req, reply) => {
+    const format = bodyFormatOf(req.headers['content-type']);
+    if (format === undefined || typeof req.body !== 'string') {
+      throw new AiopsError(
+        'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported; use application/json or application/x-ndjson`,
+      );
+    }
+    const text = req.body;
+    return withSpan('ingest.samples', { format, bytes: text.length }, async (span) => {
+      let items: BodyItem[];
+      try {
+        items = splitBody(text, format);
+      } catch (err) {
+        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' });
+        throw new AiopsError(
+          'AIOPS_ERR_INGEST_INVALID_JSON',
+          `the body is not valid JSON: ${(err as Error).message}`,
+        );
+      }
+      const metrics: MetricSample[] = [];
+      const logs: LogSample[] = [];
+      const rejected: RejectedItem[] = [];
+      let rejectedCount = 0;
+      const rejectedBy = new Map<string, number>();
+      const note = (at: number, reason: string, message: string): void => {
+        rejectedCount += 1;
+        rejectedBy.set(reason, (rejectedBy.get(reason) ?? 0) + 1);
+        if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
+      };
+      for (const item of items) {
+        if (!item.ok) {
+          note(item.at, 'invalid_json', item.message);
+          continue;
+        }
+        const r = parseRecord(item.value, deps.limits);
+        if (!r.ok) note(item.at, r.rejection.reason, r.rejection.message);
+        else if (r.sample.kind === 'metric') metrics.push(r.sample);
+        else logs.push(r.sample);
+      }
+      for (const [reason, n] of rejectedBy) deps.metrics.samplesRejected.inc({ reason }, n);
+      if (items.length === 0) {
+        throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
+      }
+      const accepted = metrics.length + logs.length;
+      if (accepted > 0) {
+        try {
+          await deps.writer.write(metrics, logs);
+        } catch (err) {
+          deps.log.warn({ err }, 'ingest could not queue samples; answering 503');
+          void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+          throw new AiopsError('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE', undefined, { cause: err });
+        }
+        if (metrics.length) deps.metrics.samplesReceived.inc({ kind: 'metric' }, metrics.length);
+        if (logs.length) deps.metrics.samplesReceived.inc({ kind: 'log' }, logs.length);
+      }
+      span.setAttributes({ accepted, rejected: rejectedCount });
+      if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
+      const first = rejected[0];
+      const unit = format === 'ndjson' ? 'line' : 'record';
+      return reply.code(400).send({
+        code: 'AIOPS_ERR_INGEST_INVALID_RECORD',
+        message: `${rejectedCount} of ${items.length} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
+        accepted,
+        rejected: rejectedCount,
+        errors: rejected,
+      });
+    });
+  });
+}

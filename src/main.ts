@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * The composition root and command line: the only module that reads `process.env` and
+ * `process.argv`, loads the config, creates the logger and decides the Redis URL.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+import { defaultConfigPath, packageVersion } from './cli/package-info.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { configSchema, type Config } from './config/schema.js';
+import { detectorFromConfig } from './detect/detector-from-config.js';
+import { limitsFromConfig } from './ingest/records.js';
+import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
+import { redactUrl } from './redis/probe.js';
+import { replay } from './replay/replay.js';
+import { parseRoles } from './service/roles.js';
+import { startService } from './service/service.js';
+import { createLogger } from './telemetry/logger.js';
+import { startTracing } from './telemetry/tracing.js';
+
+const env = process.env;
+
+function fail(message: string): never {
+  process.stderr.write(`aiops-worker: ${message}\n`);
+  process.exit(1);
+}
+
+function configOrExit(file: string | undefined): Readonly<Config> {
+  const path = file ?? env.AIOPS_CONFIG ?? defaultConfigPath();
+  try {
+    return loadConfig(path, env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+const port = (text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+};
+
+const program = new Command('aiops-worker')
+  .description('Streaming AIOps anomaly detection on Redis and BullMQ')
+  .version(packageVersion());
+
+program
+  .command('start')
+  .description('run the worker: HTTP ingest, /metrics, health and the stage workers')
+  .option('-c, --config <file>', 'YAML config file (default: config/default.yaml, or AIOPS_CONFIG)')
+  .option('-p, --port <n>', 'port to listen on (default: server.port, 9470)', port)
+  .option('--host <host>', 'address to listen on (default: server.host, 127.0.0.1)')
+  .option(
+    '-r, --role <roles>',
+    'all, or a comma-separated list of ingest, detect, logs, correlate',
+    'all',
+  )
+  .option('--log-pretty', 'human-readable logs (needs the dev dependency pino-pretty)')
+  .action(
+    async (opts: {
+      config?: string;
+      port?: number;
+      host?: string;
+      role: string;
+      logPretty?: boolean;
+    }) => {
+      const config = configOrExit(opts.config);
+      let roles;
+      try {
+        roles = parseRoles(opts.role);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      const log = createLogger({ level: config.log.level, pretty: opts.logPretty === true });
+      process.on('uncaughtException', (err) => {
+        log.fatal({ err }, 'uncaught exception; exiting');
+        process.exit(1);
+      });
+      process.on('unhandledRejection', (err) => {
+        log.fatal({ err }, 'unhandled rejection; exiting');
+        process.exit(1);
+      });
+      const tracing = config.tracing.otlp_endpoint
+        ? await startTracing(config.tracing.otlp_endpoint, config.tracing.service_name)
+        : undefined;
+      let redis;
+      try {
+        redis = await resolveRedis({
+          configuredUrl: env.REDIS_URL || config.redis.url,
+          dataDir: config.redis.data_dir,
+        });
+      } catch (err) {
+        if (err instanceof RedisUnavailableError) fail(err.message);
+        throw err;
+      }
+      log.info({ redis: redactUrl(redis.url), source: redis.source }, 'using Redis');
+      const service = await startService({
+        config,
+        log,
+        redisUrl: redis.url,
+        roles,
+        version: packageVersion(),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+        ...(opts.host !== undefined ? { host: opts.host } : {}),
+      });
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) {
+          log.warn({ signal }, 'second signal; exiting now');
+          process.exit(1);
+        }
+        stopping = true;
+        log.info(
+          { signal, deadlineMs: config.shutdown.drain_timeout_ms },
+          'shutting down: draining',
+        );
+        void (async () => {
+          const drained = await service.close();
+          await tracing?.shutdown().catch(() => undefined);
+          await redis.stop();
+          log.info({ drained }, 'stopped');
+          log.flush();
+          process.exit(0);
+        })();
+      };
+      process.on('SIGTERM', () => {
+        stop('SIGTERM');
+      });
+      process.on('SIGINT', () => {
+        stop('SIGINT');
+      });
+    },
+  );
+
+program
+  .command('replay')
+  .description(
+    'run the detectors over an NDJSON file in event time, without Redis; writes results to --out',
+  )
+  .option('-c, --config <file>', 'YAML config file')
+  .requiredOption('-i, --input <file>', 'NDJSON input, one metric or log record per line')
+  .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
+  .action(async (opts: { config?: string; input: string; out: string }) => {
+    const config = configOrExit(opts.config);
+    try {
+      const summary = await replay({
+        input: opts.input,
+        outDir: opts.out,
+        detector: detectorFromConfig(config.detect),
+        threshold: config.detect.anomaly_threshold,
+        limits: limitsFromConfig(config.ingest),
+        report: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stderr.write(
+        `replay: ${summary.metricSamples} samples of ${summary.series} series, ${summary.logRecords} log records, ` +
+          `${summary.rejected} lines skipped, ${summary.anomalies} anomalies -> ${opts.out}\n`,
+      );
+    } catch (err) {
+      fail(`replay failed: ${(err as Error).message}`);
+    }
+  });
+
+program
+  .command('check-config')
+  .description('validate a config file and print every problem with its path')
+  .argument('<file>', 'YAML config file')
+  .action((file: string) => {
+    const config = configOrExit(file);
+    const services = Object.keys(config.services);
+    process.stdout.write(
+      `${file}: valid (${services.length} services: ${services.join(', ') || 'none'})\n`,
+    );
+  });
+
+program
+  .command('config-schema')
+  .description('print the config JSON Schema (for editor completion)')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action((opts: { out?: string }) => {
+    const schema = `${JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2)}\n`;
+    if (opts.out) writeFileSync(opts.out, schema);
+    else process.stdout.write(schema);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,62 @@
+/**
+ * The BullMQ queues of one deployment: partitioned sample and log queues (each worked by one
+ * job at a time across all processes) and the anomalies queue.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QueueNames } from './contract.js';
+
+export interface QueueSettings {
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export interface Queues {
+  readonly samples: readonly Queue[];
+  readonly logs: readonly Queue[];
+  readonly anomalies: Queue;
+  all(): Queue[];
+  /** Sets global concurrency 1 on every partition queue (idempotent). */
+  enforcePartitionOrder(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function batchJobOptions(s: QueueSettings): JobsOptions {
+  return {
+    attempts: s.attempts,
+    backoff: { type: 'exponential', delay: s.backoffMs },
+    removeOnComplete: { count: 200 },
+    removeOnFail: { count: 5000 },
+  };
+}
+
+/** `connection` should fail fast (producer): ingest answers 503 rather than hang. */
+export function createQueues(connection: Redis, s: QueueSettings): Queues {
+  const make = (name: string, defaultJobOptions: JobsOptions): Queue =>
+    new Queue(name, { connection, prefix: s.prefix, defaultJobOptions });
+  const batchOpts = batchJobOptions(s);
+  const range = Array.from({ length: s.partitions }, (_, p) => p);
+  const samples = range.map((p) => make(QueueNames.samples(p), batchOpts));
+  const logs = range.map((p) => make(QueueNames.logs(p), batchOpts));
+  const anomalies = make(QueueNames.anomalies, {
+    attempts: s.attempts,
+    backoff: { type: 'exponential', delay: s.backoffMs },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { count: 10_000 },
+  });
+  const all = (): Queue[] => [...samples, ...logs, anomalies];
+  return {
+    samples,
+    logs,
+    anomalies,
+    all,
+    async enforcePartitionOrder() {
+      await Promise.all([...samples, ...logs].map((q) => q.setGlobalConcurrency(1)));
+    },
+    async close() {
+      await Promise.allSettled(all().map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Wires the running service for the roles asked: HTTP server (always: health, readiness,
+ * /metrics; ingest routes with the ingest role), queues, and the stage workers. Receives its
+ * config, logger and Redis URL from the composition root (src/main.ts); reads no environment.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { registerHealthRoutes, type ReadinessCheck } from '../api/health-routes.js';
+import { registerMetricsRoute } from '../api/metrics-route.js';
+import { createHttpServer } from '../api/server.js';
+import type { Config } from '../config/schema.js';
+import { startAnomalyConsumer } from '../correlate/anomaly-consumer.js';
+import { startDetectWorkers } from '../detect/detect-worker.js';
+import { detectorFromConfig } from '../detect/detector-from-config.js';
+import { ScoreBoard } from '../detect/score-board.js';
+import { StateStore } from '../detect/state-store.js';
+import { IngestWriter } from '../ingest/ingest-writer.js';
+import { limitsFromConfig } from '../ingest/records.js';
+import { registerSamplesRoute } from '../ingest/samples-route.js';
+import { startLogWorkers } from '../logs/log-count-worker.js';
+import { createQueues, type Queues } from '../queues/queues.js';
+import { producerConnection, workerConnection } from '../redis/connections.js';
+import { registerQueueMetrics, registerScoreMetrics } from '../telemetry/collected-metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import { createMetrics, type Metrics } from '../telemetry/metrics.js';
+import type { Role } from './roles.js';
+import { withTimeout } from '../util/with-timeout.js';
+
+export interface ServiceOptions {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly redisUrl: string;
+  readonly roles: ReadonlySet<Role>;
+  readonly version: string;
+  /** Overrides config.server.port (0 = any free port). */
+  readonly port?: number;
+  readonly host?: string;
+  readonly workerId?: string;
+}
+
+export interface RunningService {
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  readonly metrics: Metrics;
+  readonly queues: Queues;
+  readonly workerId: string;
+  /**
+   * Stops accepting, drains buffered ingest and in-flight jobs within `deadlineMs`, then
+   * closes everything. Resolves `true` when all drained in time, `false` when it had to force.
+   */
+  close(deadlineMs?: number): Promise<boolean>;
+}
+
+export async function startService(o: ServiceOptions): Promise<RunningService> {
+  const { config, log } = o;
+  const workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const prefix = config.redis.prefix;
+  const metrics = createMetrics(o.version);
+  const producer = producerConnection(o.redisUrl, log, 'producer');
+  const workerConn: Redis = workerConnection(o.redisUrl, log, 'worker');
+  const queues = createQueues(producer, {
+    prefix,
+    partitions: config.queues.partitions,
+    attempts: config.queues.attempts,
+    backoffMs: config.queues.backoff_ms,
+  });
+  const detector = detectorFromConfig(config.detect);
+  const board = new ScoreBoard(producer, prefix);
+  registerScoreMetrics(
+    metrics.registry,
+    board,
+    {
+      topN: config.metrics.export_top_n,
+      minScore: config.metrics.export_min_score,
+      staleAfterMs: config.metrics.stale_after_ms,
+      now: Date.now,
+    },
+    log,
+  );
+  registerQueueMetrics(metrics.registry, () => queues.all(), log);
+
+  const workers: Worker[] = [];
+  const needsOrder = o.roles.has('ingest') || o.roles.has('detect') || o.roles.has('logs');
+  if (needsOrder) await queues.enforcePartitionOrder();
+
+  if (o.roles.has('detect')) {
+    workers.push(
+      ...startDetectWorkers({
+        connection: workerConn,
+        prefix,
+        partitions: config.queues.partitions,
+        detector,
+        store: new StateStore(workerConn, prefix, detector),
+        board: new ScoreBoard(workerConn, prefix),
+        anomalies: queues.anomalies,
+        threshold: config.detect.anomaly_threshold,
+        sliceSamples: config.detect.slice_samples,
+        metrics,
+        log: log.child({ component: 'detect' }),
+        workerId,
+      }),
+    );
+  }
+  if (o.roles.has('logs')) {
+    workers.push(
+      ...startLogWorkers({
+        connection: workerConn,
+        prefix,
+        partitions: config.queues.partitions,
+        log: log.child({ component: 'logs' }),
+        metrics,
+      }),
+    );
+  }
+  if (o.roles.has('correlate')) {
+    workers.push(
+      startAnomalyConsumer({
+        connection: workerConn,
+        prefix,
+        log: log.child({ component: 'correlate' }),
+        metrics,
+      }),
+    );
+  }
+
+  const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
+  let writer: IngestWriter | undefined;
+  if (o.roles.has('ingest')) {
+    writer = new IngestWriter({
+      samplesQueues: queues.samples,
+      logsQueues: queues.logs,
+      maxItems: config.ingest.batch_max_samples,
+      lingerMs: config.ingest.batch_linger_ms,
+      writeTimeoutMs: 5000,
+    });
+    registerSamplesRoute(app, {
+      writer,
+      limits: limitsFromConfig(config.ingest),
+      metrics,
+      log: log.child({ component: 'ingest' }),
+    });
+  }
+  const checks: ReadinessCheck[] = [
+    {
+      name: 'redis',
+      check: async () => {
+        await withTimeout(producer.ping(), 1000, 'Redis PING');
+        return true;
+      },
+    },
+  ];
+  if (workers.length > 0) {
+    checks.push({
+      name: 'workers',
+      check: () => Promise.resolve(workers.every((w) => w.isRunning())),
+    });
+  }
+  registerHealthRoutes(app, checks);
+  registerMetricsRoute(app, metrics.registry);
+
+  const host = o.host ?? config.server.host;
+  const port = o.port ?? config.server.port;
+  const address = await app.listen({ host, port });
+  log.info({ address, roles: [...o.roles], workerId }, 'aiops-worker listening');
+
+  let closing: Promise<boolean> | undefined;
+  const close = (deadlineMs = config.shutdown.drain_timeout_ms): Promise<boolean> => {
+    closing ??= (async () => {
+      const deadline = Date.now() + deadlineMs;
+      // Stop accepting; requests in flight finish (their samples are queued before they answer).
+      await app.close();
+      await writer?.drain();
+      const drained = await withTimeout(
+        Promise.all(workers.map((w) => w.close())).then(() => true),
+        Math.max(0, deadline - Date.now()),
+      ).catch(() => false);
+      if (!drained) {
+        log.warn(
+          { deadlineMs },
+          'drain deadline passed; forcing workers closed (their jobs will be retried)',
+        );
+        await Promise.allSettled(workers.map((w) => w.close(true)));
+      }
+      await queues.close();
+      producer.disconnect();
+      workerConn.disconnect();
+      return drained;
+    })();
+    return closing;
+  };
+  return { url: address, metrics, queues, workerId, close };
+}

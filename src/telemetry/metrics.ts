@@ -1,0 +1,83 @@
+/**
+ * The worker's own metrics, on its own Registry (never prom-client's global one). Names are
+ * prefixed `aiops_`, in base units, counters end in `_total`, labels are bounded.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly samplesReceived: Counter<'kind'>;
+  readonly samplesRejected: Counter<'reason'>;
+  readonly samplesProcessed: Counter<'outcome'>;
+  readonly jobDuration: Histogram<'stage'>;
+  readonly detectorLag: Histogram;
+  readonly anomalies: Counter<'service'>;
+  readonly logLines: Counter<'service' | 'level'>;
+  readonly jobFailures: Counter<'stage' | 'kind'>;
+  readonly build: Gauge<'version'>;
+}
+
+export function createMetrics(version: string): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'aiops_' });
+  const build = new Gauge({
+    name: 'aiops_build_info',
+    help: 'Build information; always 1.',
+    labelNames: ['version'] as const,
+    registers: [registry],
+  });
+  build.set({ version }, 1);
+  return {
+    registry,
+    build,
+    samplesReceived: new Counter({
+      name: 'aiops_samples_received_total',
+      help: 'Records accepted by ingest and queued, by kind (metric, log).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    samplesRejected: new Counter({
+      name: 'aiops_samples_rejected_total',
+      help: 'Records refused by ingest, by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    samplesProcessed: new Counter({
+      name: 'aiops_samples_processed_total',
+      help: 'Samples seen by the detect workers, by outcome (taken, not_newer, invalid, counter_reset_first).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'aiops_job_duration_seconds',
+      help: 'Time to process one queue job, by stage.',
+      labelNames: ['stage'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    detectorLag: new Histogram({
+      name: 'aiops_detector_lag_seconds',
+      help: 'Time from a batch being queued by ingest to its samples being scored.',
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    anomalies: new Counter({
+      name: 'aiops_anomalies_total',
+      help: 'Anomaly events emitted by the detectors, by service.',
+      labelNames: ['service'] as const,
+      registers: [registry],
+    }),
+    logLines: new Counter({
+      name: 'aiops_log_lines_total',
+      help: 'Log records processed, by service and level.',
+      labelNames: ['service', 'level'] as const,
+      registers: [registry],
+    }),
+    jobFailures: new Counter({
+      name: 'aiops_job_failures_total',
+      help: 'Queue jobs that failed, by stage and kind (retry, final).',
+      labelNames: ['stage', 'kind'] as const,
+      registers: [registry],
+    }),
+  };
+}
