@@ -120,15 +120,21 @@ export function createEwmaDetector(params: EwmaParams = defaultEwmaParams): Dete
       return result;
     },
     encode(s) {
-      const out = new Float64Array([s.n, s.lastTs, s.mean, s.variance]);
-      return new Uint8Array(out.buffer);
+      const out = new Uint8Array(FIELDS * 8);
+      const view = new DataView(out.buffer);
+      [s.n, s.lastTs, s.mean, s.variance].forEach((v, i) => {
+        view.setFloat64(i * 8, v, true);
+      });
+      return out;
     },
     decode(bytes) {
       if (bytes.byteLength !== FIELDS * 8) {
         throw new RangeError(`ewma state must be ${FIELDS * 8} bytes, got ${bytes.byteLength}`);
       }
-      const f = new Float64Array(bytes.slice().buffer);
-      return { n: f[0] ?? 0, lastTs: f[1] ?? 0, mean: f[2] ?? 0, variance: f[3] ?? 0 };
+      // A DataView honours byteOffset: `bytes` may be a view into a larger (pooled) buffer.
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const f = (i: number): number => view.getFloat64(i * 8, true);
+      return { n: f(0), lastTs: f(1), mean: f(2), variance: f(3) };
     },
   };
 }

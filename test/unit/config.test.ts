@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
+
+const problemsOf = (yaml: string, env: Record<string, string> = {}): readonly string[] => {
+  try {
+    parseConfigText(yaml, 'test.yaml', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('config', () => {
+  it('accepts a file holding only the services map, defaulting every other key', () => {
+    const c = parseConfigText(
+      'services:\n  auth:    { depends_on: [storage] }\n  routing: { depends_on: [auth, storage] }\n  storage: { depends_on: [] }\n',
+      'x',
+      {},
+    );
+    expect(Object.keys(c.services)).toEqual(['auth', 'routing', 'storage']);
+    expect(c.services.routing?.depends_on).toEqual(['auth', 'storage']);
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 9470, body_limit_bytes: 16 * 1024 * 1024 });
+    expect(c.queues.partitions).toBe(16);
+    expect(c.ingest.service_labels).toEqual(['service']);
+    expect(Object.isFrozen(c.server)).toBe(true);
+  });
+
+  it('loads the shipped default config', () => {
+    const c = loadConfig(join(import.meta.dirname, '../../config/default.yaml'), {});
+    expect(c.services.auth?.depends_on).toEqual(['storage']);
+    expect(c.services.storage?.depends_on).toEqual([]);
+  });
+
+  it.each([
+    [
+      'services:\n  auth: { depends_on: [autth] }\n',
+      'services.auth.depends_on[0]: unknown service "autth"',
+    ],
+    [
+      'services:\n  auth: { depends_on: [auth] }\n',
+      'services.auth.depends_on[0]: service "auth" cannot depend on itself',
+    ],
+    ['server: { port: 70000 }\n', 'server.port:'],
+    ['server: { port: "x" }\n', 'server.port:'],
+    ['server: { prot: 80 }\n', 'server: Unrecognized key: "prot"'],
+    ['queues: { partitions: 0 }\n', 'queues.partitions:'],
+    ['detect: { anomaly_threshold: 2 }\n', 'detect.anomaly_threshold:'],
+    ['services:\n  "bad name!": {}\n', 'services.bad name!:'],
+    ['ingest: { service_labels: [] }\n', 'ingest.service_labels:'],
+    ['log: { level: loud }\n', 'log.level:'],
+    ['redis: { url: "${NOPE}" }\n', 'redis.url: environment variable NOPE is not set'],
+    ['- just\n- a list\n', '(root): must be a mapping'],
+    ['services: [\n', 'YAML:'],
+  ])('names the path of the problem in %j', (yaml, expected) => {
+    const problems = problemsOf(yaml);
+    expect(problems.some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('reports every problem at once, not only the first', () => {
+    const problems = problemsOf(
+      'services:\n  auth: { depends_on: [autth] }\nserver: { port: -1 }\nqueues: { partitions: 0 }\n',
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['services.auth.depends_on[0]', 'server.port', 'queues.partitions']),
+    );
+  });
+
+  it('expands ${VAR} and ${VAR:-default} placeholders', () => {
+    const c = parseConfigText('redis: { url: "${R}", prefix: "${P:-dflt}" }\n', 'x', {
+      R: 'redis://h:1',
+    });
+    expect(c.redis.url).toBe('redis://h:1');
+    expect(c.redis.prefix).toBe('dflt');
+  });
+
+  it('reads *_file secret references relative to the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-cfg-'));
+    writeFileSync(join(dir, 'redis-url'), 'redis://secret:6379\n');
+    writeFileSync(join(dir, 'c.yaml'), 'redis: { url_file: redis-url }\n');
+    expect(loadConfig(join(dir, 'c.yaml'), {}).redis.url).toBe('redis://secret:6379');
+    writeFileSync(join(dir, 'd.yaml'), 'redis: { url_file: missing }\n');
+    expect(() => loadConfig(join(dir, 'd.yaml'), {})).toThrow(
+      /redis\.url_file: cannot read missing/,
+    );
+  });
+
+  it('applies AIOPS_<SECTION>__<KEY> overrides as YAML scalars', () => {
+    const c = parseConfigText('services: {}\n', 'x', {
+      AIOPS_SERVER__PORT: '9000',
+      AIOPS_INGEST__SERVICE_LABELS: '[job, service]',
+      AIOPS_CONFIG: 'ignored.yaml',
+    });
+    expect(c.server.port).toBe(9000);
+    expect(c.ingest.service_labels).toEqual(['job', 'service']);
+    expect(problemsOf('services: {}\n', { AIOPS_SERVER__PORT: 'abc' })[0]).toMatch(
+      /^server\.port:/,
+    );
+  });
+
+  it('says when the file cannot be read', () => {
+    expect(() => loadConfig('/nonexistent/aiops.yaml', {})).toThrow(/cannot read file/);
+  });
+});

@@ -1,0 +1,199 @@
+import type { Queue } from 'bullmq';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../src/api/server.js';
+import { IngestWriter } from '../../src/ingest/ingest-writer.js';
+import { registerSamplesRoute } from '../../src/ingest/samples-route.js';
+import type { SampleBatch } from '../../src/queues/contract.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+
+/** A stand-in for BullMQ queues that records what would be queued (or fails like a down Redis). */
+function fakeQueues(n: number, state: { down: boolean; jobs: unknown[] }): Queue[] {
+  return Array.from(
+    { length: n },
+    () =>
+      ({
+        add: (_name: string, data: unknown) => {
+          if (state.down) return Promise.reject(new Error("Stream isn't writeable"));
+          state.jobs.push(data);
+          return Promise.resolve({});
+        },
+      }) as unknown as Queue,
+  );
+}
+
+function build(opts: { bodyLimit?: number } = {}) {
+  const state = { down: false, jobs: [] as unknown[] };
+  const log = pino({ level: 'silent' });
+  const metrics = createMetrics('test');
+  const app = createHttpServer({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, log });
+  const writer = new IngestWriter({
+    samplesQueues: fakeQueues(4, state),
+    logsQueues: fakeQueues(4, state),
+    maxItems: 1000,
+    lingerMs: 1,
+    writeTimeoutMs: 1000,
+  });
+  registerSamplesRoute(app, {
+    writer,
+    limits: {
+      serviceLabels: ['service'],
+      maxLabels: 30,
+      maxLabelNameLength: 128,
+      maxLabelValueLength: 1024,
+    },
+    metrics,
+    log,
+  });
+  return { app, state, metrics };
+}
+
+const rec = (i: number, extra: object = {}) => ({
+  ts: 1_700_000_000_000 + i * 1000,
+  metric: 'login_failures',
+  labels: { service: 'auth' },
+  value: i,
+  ...extra,
+});
+const samplesOf = (jobs: unknown[]): number =>
+  (jobs as SampleBatch[]).reduce((n, j) => n + (j.ts?.length ?? 0), 0);
+
+let current: ReturnType<typeof build> | undefined;
+afterEach(async () => {
+  await current?.app.close();
+});
+
+describe('POST /api/v1/samples', () => {
+  it('queues a JSON array and answers 202 with the count', async () => {
+    current = build();
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      payload: [rec(1), rec(2)],
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: 2, rejected: 0 });
+    expect(samplesOf(current.state.jobs)).toBe(2);
+    const job = current.state.jobs[0] as SampleBatch;
+    expect(job.series).toHaveLength(1);
+    expect(job.idx).toEqual([0, 0]);
+  });
+
+  it('takes NDJSON and log records', async () => {
+    current = build();
+    const body = `${JSON.stringify(rec(1))}\n${JSON.stringify({ ts: 1, service: 'auth', level: 'error', message: 'boom' })}\n`;
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: 2, rejected: 0 });
+    expect(current.state.jobs).toHaveLength(2);
+  });
+
+  it('keeps the valid records of a mixed batch and says how many were rejected and why', async () => {
+    current = build();
+    const body = [
+      JSON.stringify(rec(1)),
+      '{not json',
+      JSON.stringify(rec(2, { value: 'NaN' })),
+      JSON.stringify(rec(3, { labels: {} })),
+      JSON.stringify(rec(4)),
+    ].join('\n');
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(400);
+    const json = res.json<{
+      code: string;
+      message: string;
+      accepted: number;
+      rejected: number;
+      errors: { at: number; reason: string }[];
+    }>();
+    expect(json.code).toBe('AIOPS_ERR_INGEST_INVALID_RECORD');
+    expect(json.accepted).toBe(2);
+    expect(json.rejected).toBe(3);
+    expect(json.errors.map((e) => [e.at, e.reason])).toEqual([
+      [2, 'invalid_json'],
+      [3, 'invalid_value'],
+      [4, 'missing_service'],
+    ]);
+    expect(json.message).toMatch(/^3 of 5 records rejected \(line 2: /);
+    expect(samplesOf(current.state.jobs)).toBe(2);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_samples_rejected_total',
+    );
+    expect(text).toContain('reason="invalid_value"} 1');
+    expect(text).toContain('reason="missing_service"} 1');
+  });
+
+  it.each([
+    ['invalid JSON', 'application/json', '{"ts":', 400, 'AIOPS_ERR_INGEST_INVALID_JSON'],
+    ['an empty array', 'application/json', '[]', 400, 'AIOPS_ERR_INGEST_NO_RECORDS'],
+    ['an empty NDJSON body', 'application/x-ndjson', '\n\n', 400, 'AIOPS_ERR_INGEST_NO_RECORDS'],
+    ['protobuf', 'application/x-protobuf', 'abc', 415, 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'form data',
+      'application/x-www-form-urlencoded',
+      'a=1',
+      415,
+      'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+    ],
+  ])('answers %s with %i %s', async (_name, type, payload, status, code) => {
+    current = build();
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': type },
+      payload,
+    });
+    expect(res.statusCode).toBe(status);
+    expect(res.json<{ code: string }>().code).toBe(code);
+    expect(current.state.jobs).toHaveLength(0);
+  });
+
+  it('answers a body over the limit with 413 naming the limit', async () => {
+    current = build({ bodyLimit: 2048 });
+    const payload = JSON.stringify(Array.from({ length: 100 }, (_, i) => rec(i)));
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({
+      code: 'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+      message: expect.stringContaining('2048 bytes') as unknown,
+    });
+  });
+
+  it('answers 503 with Retry-After when the queue cannot be written, never 2xx', async () => {
+    current = build();
+    current.state.down = true;
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      payload: [rec(1)],
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json<{ code: string }>().code).toBe('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE');
+  });
+
+  it('answers unknown endpoints with 404 in the error format', async () => {
+    current = build();
+    const res = await current.app.inject({ method: 'GET', url: '/nope?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      code: 'AIOPS_ERR_API_NOT_FOUND',
+      message: 'no endpoint GET /nope',
+    });
+  });
+});

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { createEwmaDetector, type EwmaState } from '../../detectors/ewma.js';
+import { emptyOutcome, eventTimeOrder, scoreSlice } from '../../src/detect/score-batch.js';
+import {
+  createSeriesState,
+  decodeSeriesState,
+  encodeSeriesState,
+  type SeriesState,
+} from '../../src/detect/series-state.js';
+import type { SeriesMeta } from '../../src/queues/contract.js';
+
+const det = createEwmaDetector({
+  alpha: 0.1,
+  warmup: 5,
+  zStart: 3.5,
+  zScale: 1,
+  minStdRelative: 0.001,
+  minStdAbsolute: 1e-9,
+});
+const gauge: SeriesMeta = {
+  key: 'g{service="auth"}',
+  metric: 'g',
+  service: 'auth',
+  labels: { service: 'auth' },
+  counter: false,
+};
+const counter: SeriesMeta = {
+  key: 'c_total{service="auth"}',
+  metric: 'c_total',
+  service: 'auth',
+  labels: { service: 'auth' },
+  counter: true,
+};
+
+function run(
+  series: SeriesMeta[],
+  samples: [number, number, number][],
+  states = series.map(() => createSeriesState(det)),
+) {
+  const batch = {
+    series,
+    idx: samples.map((s) => s[0]),
+    ts: samples.map((s) => s[1]),
+    val: samples.map((s) => s[2]),
+  };
+  const out = emptyOutcome();
+  const order = eventTimeOrder(batch.ts);
+  scoreSlice(
+    det,
+    0.9,
+    batch,
+    order,
+    0,
+    order.length,
+    (i) => states[i] as SeriesState<EwmaState>,
+    out,
+  );
+  return { out, states };
+}
+
+describe('scoreBatch core', () => {
+  it('feeds each series in event-time order even when the batch is shuffled', () => {
+    const samples: [number, number, number][] = [
+      [0, 3000, 3],
+      [0, 1000, 1],
+      [0, 2000, 2],
+    ];
+    const { out, states } = run([gauge], samples);
+    expect(out.taken).toBe(3);
+    expect(out.notNewer).toBe(0);
+    expect(states[0]?.det.lastTs).toBe(3000);
+  });
+
+  it('counts duplicates and out-of-order samples across batches as not_newer (retries change nothing)', () => {
+    const first = run(
+      [gauge],
+      [
+        [0, 1000, 1],
+        [0, 2000, 2],
+      ],
+    );
+    const again = run(
+      [gauge],
+      [
+        [0, 1000, 1],
+        [0, 2000, 2],
+        [0, 3000, 3],
+      ],
+      first.states,
+    );
+    expect(again.out.notNewer).toBe(2);
+    expect(again.out.taken).toBe(1);
+  });
+
+  it('turns counters into rates before the detector, handling resets', () => {
+    const samples: [number, number, number][] = [
+      [0, 0, 100],
+      [0, 10_000, 200],
+      [0, 20_000, 50],
+      [0, 30_000, 150],
+    ];
+    const { out, states } = run([counter], samples);
+    expect(out.counterPrimed).toBe(1);
+    expect(out.taken).toBe(3);
+    expect(out.latest.get(0)?.value).toBe(10); // (150-50)/10s
+    expect(states[0]?.det.n).toBe(3);
+  });
+
+  it('emits one anomaly with a stable id for a spike after warm-up', () => {
+    const samples: [number, number, number][] = Array.from(
+      { length: 50 },
+      (_, i) => [0, i * 1000, 10 + (i % 2)] as [number, number, number],
+    );
+    samples.push([0, 50_000, 100]);
+    const a = run([gauge], samples).out.anomalies;
+    const b = run([gauge], samples).out.anomalies;
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({
+      kind: 'metric',
+      service: 'auth',
+      signal: 'g',
+      ts: 50_000,
+      value: 100,
+      detector: 'ewma',
+    });
+    expect(a[0]?.score).toBeGreaterThan(0.9);
+    expect(a[0]?.id).toBe(b[0]?.id);
+  });
+
+  it('round-trips series state through its binary form', () => {
+    const { states } = run(
+      [counter],
+      [
+        [0, 0, 1],
+        [0, 1000, 5],
+        [0, 2000, 9],
+      ],
+    );
+    const s = states[0] as SeriesState<EwmaState>;
+    const bytes = encodeSeriesState(det, s);
+    expect(bytes.byteLength).toBe(56);
+    expect(decodeSeriesState(det, bytes)).toEqual(s);
+    expect(decodeSeriesState(det, Buffer.from('garbage'))).toBeUndefined();
+  });
+});
