@@ -56,7 +56,7 @@ const rec = (i: number, extra: object = {}) => ({
   ...extra,
 });
 const samplesOf = (jobs: unknown[]): number =>
-  (jobs as SampleBatch[]).reduce((n, j) => n + (j.ts?.length ?? 0), 0);
+  (jobs as SampleBatch[]).reduce((n, j) => n + j.ts.length, 0);
 
 let current: ReturnType<typeof build> | undefined;
 afterEach(async () => {
