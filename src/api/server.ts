@@ -35,7 +35,8 @@ export function createHttpServer(opts: { bodyLimit: number; log: Logger }): Fast
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit,
-    forceCloseConnections: false,
+    // On close, drop idle keep-alive connections; requests in flight still finish.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();

@@ -50,7 +50,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startPrivateRedis(dir: string): Promise<ResolvedRedis> {
+/** Starts (or reuses) the private redis-server whose data lives in `dir`. */
+export async function startPrivateRedis(dir: string): Promise<ResolvedRedis> {
   mkdirSync(dir, { recursive: true });
   const portFile = resolve(dir, 'port');
   // A private server left running by an earlier run that did not stop cleanly: reuse it.

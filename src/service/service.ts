@@ -169,7 +169,18 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     closing ??= (async () => {
       const deadline = Date.now() + deadlineMs;
       // Stop accepting; requests in flight finish (their samples are queued before they answer).
-      await app.close();
+      // Keep-alive connections that turn idle after close() began are closed as they do, so
+      // clients cannot hold the server open; at the deadline every connection is cut.
+      const reaper = setInterval(() => {
+        app.server.closeIdleConnections();
+      }, 100);
+      const httpClosed = await withTimeout(
+        app.close().then(() => true),
+        deadlineMs,
+        'HTTP close',
+      ).catch(() => false);
+      clearInterval(reaper);
+      if (!httpClosed) app.server.closeAllConnections();
       await writer?.drain();
       const drained = await withTimeout(
         Promise.all(workers.map((w) => w.close())).then(() => true),

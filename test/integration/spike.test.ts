@@ -24,7 +24,15 @@ beforeAll(async () => {
     redis: { prefix },
     metrics: { export_top_n: 10 },
   });
-  service = await startService({ config, log: pino({ level: 'silent' }), redisUrl: TEST_REDIS_URL, roles: parseRoles('all'), version: 'test', port: 0, host: '127.0.0.1' });
+  service = await startService({
+    config,
+    log: pino({ level: 'silent' }),
+    redisUrl: TEST_REDIS_URL,
+    roles: parseRoles('all'),
+    version: 'test',
+    port: 0,
+    host: '127.0.0.1',
+  });
   redis = new Redis(TEST_REDIS_URL);
 });
 
@@ -35,22 +43,59 @@ afterAll(async () => {
 });
 
 const metricValue = (text: string, service: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`aiops_anomaly_score{service="${service}"`));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`aiops_anomaly_score{service="${service}"`));
   return line === undefined ? undefined : Number(line.split(' ').pop());
 };
 
 describe('live pipeline on real Redis', () => {
   it('scores a spike above 0.9 on /metrics with one anomaly event; a normal series stays below 0.5', async () => {
     const t0 = Date.UTC(2026, 10, 25, 6, 0);
-    const spiky = normalSeries({ metric: 'login_failures', labels: { service: 'auth' }, n: 2000, t0, stepMs: 1000, level: 30, sd: 3, seed: 11 });
-    spiky.push({ ts: t0 + 2000 * 1000, metric: 'login_failures', labels: { service: 'auth' }, value: 412 });
-    const calm = normalSeries({ metric: 'request_rate', labels: { service: 'storage' }, n: 2001, t0, stepMs: 1000, level: 900, sd: 25, seed: 12 });
+    const spiky = normalSeries({
+      metric: 'login_failures',
+      labels: { service: 'auth' },
+      n: 2000,
+      t0,
+      stepMs: 1000,
+      level: 30,
+      sd: 3,
+      seed: 11,
+    });
+    spiky.push({
+      ts: t0 + 2000 * 1000,
+      metric: 'login_failures',
+      labels: { service: 'auth' },
+      value: 412,
+    });
+    const calm = normalSeries({
+      metric: 'request_rate',
+      labels: { service: 'storage' },
+      n: 2001,
+      t0,
+      stepMs: 1000,
+      level: 900,
+      sd: 25,
+      seed: 12,
+    });
 
-    for (const chunk of [spiky.slice(0, 1000), calm.slice(0, 1000), spiky.slice(1000), calm.slice(1000)]) {
-      const res = await fetch(`${service.url}/api/v1/samples`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: toNdjson(chunk) });
+    for (const chunk of [
+      spiky.slice(0, 1000),
+      calm.slice(0, 1000),
+      spiky.slice(1000),
+      calm.slice(1000),
+    ]) {
+      const res = await fetch(`${service.url}/api/v1/samples`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: toNdjson(chunk),
+      });
       expect(res.status).toBe(202);
     }
-    await waitFor('all samples scored', async () => Number(await redis.hget(`${prefix}:detect:stats`, 'taken')) === 4002);
+    await waitFor(
+      'all samples scored',
+      async () => Number(await redis.hget(`${prefix}:detect:stats`, 'taken')) === 4002,
+    );
 
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metricValue(metrics, 'auth')).toBeGreaterThan(0.9);
@@ -58,11 +103,19 @@ describe('live pipeline on real Redis', () => {
     expect(metrics).toMatch(/aiops_samples_received_total\{kind="metric"\} 4002/);
 
     const anomalies = new Queue(QueueNames.anomalies, { connection: redis, prefix });
-    await waitFor('anomaly consumed', async () => (await anomalies.getJobCounts('completed')).completed >= 1);
+    await waitFor(
+      'anomaly consumed',
+      async () => ((await anomalies.getJobCounts('completed')).completed ?? 0) >= 1,
+    );
     const jobs = await anomalies.getJobs(['completed', 'waiting', 'active', 'delayed', 'failed']);
     const events = jobs.map((j) => j.data as AnomalyEvent);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ service: 'auth', signal: 'login_failures', value: 412, ts: t0 + 2_000_000 });
+    expect(events[0]).toMatchObject({
+      service: 'auth',
+      signal: 'login_failures',
+      value: 412,
+      ts: t0 + 2_000_000,
+    });
     await anomalies.close();
   });
 
