@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The JSON report gives CI (.ci/run) its "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     projects: [
       {
         test: {
@@ -17,7 +20,7 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Integration tests start worker processes; two cores are shared.
+          // Integration tests start worker processes and Redis servers; two cores are shared.
           fileParallelism: false,
         },
       },

@@ -7,8 +7,9 @@
  *
  * The z-score becomes a score in [0, 1] by `1 - exp(-(|z| - zStart) / zScale)` above `zStart`
  * (0 below it): with the defaults |z| = 3.5 scores 0, |z| = 4.5 about 0.6 and |z| = 6 about 0.9.
- * Values are winsorised to the band before they are learned, so one spike does not inflate
- * the variance for the samples after it, while a lasting level shift is still learned.
+ * A value outside the band is learned only up to the band's edge and leaves the variance as it
+ * was (a Huber-style robust update), so one spike does not widen the band for the samples after
+ * it, while a lasting level shift is still learned, over about 1/(alpha * zStart) std steps.
  *
  * Parameters:
  * - `alpha` (0.05): weight of the newest sample; the memory is about 1/alpha samples.
@@ -110,12 +111,18 @@ export function createEwmaDetector(params: EwmaParams = defaultEwmaParams): Dete
         learning,
         outcome: SampleOutcome.Taken,
       };
-      // Learn from the winsorised value once warm, so an outlier cannot blow up the band.
-      const x = learning ? v : Math.min(Math.max(v, lower), upper);
+      // Once warm, an outlier is learned only as far as the band's edge, and it does not grow
+      // the variance: a spike leaves the band as it was, and a lasting level shift is learned by
+      // the mean walking toward it (alpha * zStart std per sample), so it stays anomalous for
+      // a while instead of widening the band away within a few samples.
+      const outlier = !learning && (v < lower || v > upper);
+      const x = outlier ? Math.min(Math.max(v, lower), upper) : v;
       const diff = x - s.mean;
       const incr = alpha * diff;
       s.mean += incr;
-      s.variance = (1 - alpha) * (s.variance + diff * incr);
+      s.variance = outlier
+        ? (1 - alpha) * (s.variance + alpha * std * std)
+        : (1 - alpha) * (s.variance + diff * incr);
       s.n += 1;
       return result;
     },

@@ -43,6 +43,18 @@ describe('EWMA detector', () => {
     expect(after.upper - after.lower).toBeLessThan(2 * (before.upper - before.lower));
   });
 
+  it('keeps a lasting level shift anomalous for a while, then learns the new level', () => {
+    const s = det.create();
+    const g = gaussian(5);
+    for (let i = 0; i < 1000; i++) det.update(s, i, 100 + 2 * g());
+    const scores = Array.from(
+      { length: 400 },
+      (_, k) => det.update(s, 1000 + k, 160 + 2 * g()).score,
+    );
+    expect(Math.min(...scores.slice(0, 20))).toBeGreaterThan(0.9);
+    expect(Math.max(...scores.slice(-50))).toBeLessThan(0.5);
+  });
+
   it('ignores samples not newer than the last one taken, and NaN/Inf, without throwing', () => {
     const s = det.create();
     expect(det.update(s, 10, 1).outcome).toBe('taken');

@@ -1,0 +1,12 @@
+/** `npm run bench -- <name> [args]`: runs one benchmark, which prints its figures. */
+const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
+  pipeline: () => import('./pipeline.js'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name === undefined ? undefined : benches[name];
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
+  process.exit(2);
+}
+await (await load()).main(args);
