@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import type { ErrorCode } from './errors.js';
 import { configSchema, type Config } from './config/schema.js';
 import { detectorFromConfig } from './detect/detector-from-config.js';
 import { limitsFromConfig } from './ingest/records.js';
@@ -21,8 +22,8 @@ import { startTracing } from './telemetry/tracing.js';
 
 const env = process.env;
 
-function fail(message: string): never {
-  process.stderr.write(`aiops-worker: ${message}\n`);
+function fail(message: string, code?: ErrorCode): never {
+  process.stderr.write(`aiops-worker: ${code ? `${code}: ` : ''}${message}\n`);
   process.exit(1);
 }
 
@@ -31,7 +32,7 @@ function configOrExit(file: string | undefined): Readonly<Config> {
   try {
     return loadConfig(path, env);
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
+    if (err instanceof ConfigError) fail(err.message, 'AIOPS_ERR_CONFIG_INVALID');
     throw err;
   }
 }
@@ -93,7 +94,7 @@ program
           dataDir: config.redis.data_dir,
         });
       } catch (err) {
-        if (err instanceof RedisUnavailableError) fail(err.message);
+        if (err instanceof RedisUnavailableError) fail(err.message, 'AIOPS_ERR_REDIS_UNAVAILABLE');
         throw err;
       }
       log.info({ redis: redactUrl(redis.url), source: redis.source }, 'using Redis');

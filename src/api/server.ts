@@ -61,9 +61,9 @@ export function createHttpServer(opts: { bodyLimit: number; log: Logger }): Fast
     ) {
       code = 'AIOPS_ERR_API_BAD_REQUEST';
     } else {
-      code = 'AIOPS_ERR_INTERNAL';
+      code = 'AIOPS_ERR_SERVER_INTERNAL';
       req.log.error({ err, url: req.url }, 'request failed');
-      message = ErrorCodes.AIOPS_ERR_INTERNAL.message;
+      message = ErrorCodes.AIOPS_ERR_SERVER_INTERNAL.message;
     }
     void reply.code(ErrorCodes[code].status).send({ code, message });
   });
