@@ -6,7 +6,7 @@ import { ErrorCodes } from '../../src/errors.js';
 describe('error catalogue', () => {
   it('matches the README table code for code and status', () => {
     const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
-    const rows = [...readme.matchAll(/^\| `(AIOPS_ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [
+    const rows = [...readme.matchAll(/^\| `(AIOPS_ERR_[A-Z_]+)`\s*\| (\d{3})\s*\|/gm)].map((m) => [
       m[1],
       Number(m[2]),
     ]);
