@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [args]`: runs one benchmark, which prints its figures. */
 const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   pipeline: () => import('./pipeline.js'),
+  nab: () => import('./nab.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

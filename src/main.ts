@@ -10,7 +10,12 @@ import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
 import { configSchema, type Config } from './config/schema.js';
-import { detectorFromConfig } from './detect/detector-from-config.js';
+import {
+  detectorByName,
+  detectorFromConfig,
+  detectorNames,
+} from './detect/detector-from-config.js';
+import { CsvError, scoreCsv } from './cli/score-csv.js';
 import { limitsFromConfig } from './ingest/records.js';
 import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
@@ -21,6 +26,12 @@ import { createLogger } from './telemetry/logger.js';
 import { startTracing } from './telemetry/tracing.js';
 
 const env = process.env;
+
+// `aiops-worker score ... | head` closes stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 function fail(message: string, code?: ErrorCode): never {
   process.stderr.write(`aiops-worker: ${code ? `${code}: ` : ''}${message}\n`);
@@ -161,6 +172,38 @@ program
       );
     } catch (err) {
       fail(`replay failed: ${(err as Error).message}`);
+    }
+  });
+
+program
+  .command('score')
+  .description(
+    'score a CSV of timestamp,value (NAB style); writes timestamp,value,anomaly_score to stdout',
+  )
+  .requiredOption(
+    '-d, --detector <name>',
+    `detector: default, or one of ${detectorNames().join(', ')}`,
+  )
+  .option('-c, --config <file>', 'YAML config file (detector parameters)')
+  .requiredOption('-i, --input <file>', 'CSV input with timestamp and value columns')
+  .action(async (opts: { detector: string; config?: string; input: string }) => {
+    const config = configOrExit(opts.config);
+    let detector;
+    try {
+      detector = detectorByName(opts.detector, config.detect);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    try {
+      const { skipped } = await scoreCsv(opts.input, detector, (chunk) =>
+        process.stdout.write(chunk),
+      );
+      if (skipped > 0)
+        process.stderr.write(
+          `score: ${skipped} rows not scored (not newer than the previous row, or not a number)\n`,
+        );
+    } catch (err) {
+      fail(err instanceof CsvError ? err.message : `score failed: ${(err as Error).message}`);
     }
   });
 

@@ -12,3 +12,22 @@ export function detectorFromConfig(detect: Config['detect']): Detector<EwmaState
     zScale: detect.ewma.z_scale,
   });
 }
+
+const factories: Record<string, (detect: Config['detect']) => Detector<unknown>> = {
+  default: (d) => detectorFromConfig(d) as Detector<unknown>,
+  ewma: (d) => detectorFromConfig(d) as Detector<unknown>,
+};
+
+export function detectorNames(): string[] {
+  return Object.keys(factories).filter((n) => n !== 'default');
+}
+
+/** A detector by name (`default` = the configured default); throws naming the valid ones. */
+export function detectorByName(name: string, detect: Config['detect']): Detector<unknown> {
+  const make = factories[name];
+  if (!make)
+    throw new Error(
+      `unknown detector "${name}": use default or one of ${detectorNames().join(', ')}`,
+    );
+  return make(detect);
+}
