@@ -14,8 +14,8 @@ export function detectorFromConfig(detect: Config['detect']): Detector<EwmaState
 }
 
 const factories: Record<string, (detect: Config['detect']) => Detector<unknown>> = {
-  default: (d) => detectorFromConfig(d) as Detector<unknown>,
-  ewma: (d) => detectorFromConfig(d) as Detector<unknown>,
+  default: (d) => detectorFromConfig(d),
+  ewma: (d) => detectorFromConfig(d),
 };
 
 export function detectorNames(): string[] {
