@@ -119,10 +119,15 @@ export function createEwmaDetector(params: EwmaParams = defaultEwmaParams): Dete
       const x = outlier ? Math.min(Math.max(v, lower), upper) : v;
       const diff = x - s.mean;
       const incr = alpha * diff;
-      s.mean += incr;
-      s.variance = outlier
+      const mean = s.mean + incr;
+      const variance = outlier
         ? (1 - alpha) * (s.variance + alpha * std * std)
         : (1 - alpha) * (s.variance + diff * incr);
+      // Values near the float limits could overflow the state: such a sample is scored, not learned.
+      if (Number.isFinite(mean) && Number.isFinite(variance)) {
+        s.mean = mean;
+        s.variance = variance;
+      }
       s.n += 1;
       return result;
     },

@@ -18,7 +18,6 @@ const TEXT_TYPES = [
   'application/ndjson',
   'application/jsonl',
   'application/x-jsonlines',
-  'text/plain',
 ];
 
 /** fastify's own error codes, mapped onto the catalogue. */
@@ -37,7 +36,9 @@ export function createHttpServer(opts: { bodyLimit: number; log: Logger }): Fast
     bodyLimit: opts.bodyLimit,
     // On close, drop idle keep-alive connections; requests in flight still finish.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // While closing, requests that still arrive on open connections are served normally: their
+    // samples are queued before the answer, and the batcher is drained after the server closes.
+    return503OnClosing: false,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, body, done) => {

@@ -31,7 +31,7 @@ export const configSchema = z.strictObject({
         .number()
         .int()
         .min(1024)
-        .default(16 * 1024 * 1024),
+        .default(8 * 1024 * 1024),
     })
     .prefault({}),
   redis: z
@@ -54,6 +54,8 @@ export const configSchema = z.strictObject({
       max_labels_per_series: z.number().int().min(1).default(30),
       max_label_name_length: z.number().int().min(1).default(128),
       max_label_value_length: z.number().int().min(1).default(1024),
+      /** Records in one request at most; a larger request gets 413 and should be split. */
+      max_records_per_request: z.number().int().min(1).default(100_000),
       /** Samples per queued job at most. */
       batch_max_samples: z.number().int().min(1).max(100_000).default(1000),
       /** How long ingest waits to fill a batch before queuing it. */

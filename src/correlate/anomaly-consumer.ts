@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { QueueNames, type AnomalyEvent } from '../queues/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { onJobFailed } from '../queues/job-failures.js';
 
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
 
@@ -46,6 +47,7 @@ export function startAnomalyConsumer(deps: {
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
   );
+  worker.on('failed', onJobFailed('correlate', deps.metrics, deps.log));
   worker.on('error', (err) => {
     deps.log.error({ err }, 'anomaly consumer error');
   });

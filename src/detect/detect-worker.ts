@@ -2,10 +2,14 @@
  * The detect stage's I/O shell: one BullMQ worker per sample partition queue. Each job loads
  * the states of its series (cache + Redis), scores the batch with the pure core in slices that
  * yield to the event loop, queues anomaly events (deduplicated by id), then commits the states
- * fenced on the partition epoch. At-least-once: a retried batch changes nothing, because a
+ * fenced on the partition epoch. At-least-once: a re-run batch changes nothing, because a
  * detector ignores samples not newer than the last it took.
+ *
+ * Order: a job that hits a transient fault (Redis blip, lost epoch fence) is retried in place,
+ * while it still holds its partition. Failing it would let BullMQ run the partition's next
+ * batch first, and the retried samples would then be older than the state and be skipped.
  */
-import { setImmediate as yieldLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldLoop } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Detector } from '../../detectors/contract.js';
@@ -13,25 +17,34 @@ import { JobNames, QueueNames, type SampleBatch } from '../queues/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
-import { emptyOutcome, eventTimeOrder, scoreSlice } from './score-batch.js';
+import { emptyOutcome, eventTimeOrder, scoreSlice, type BatchOutcome } from './score-batch.js';
 import type { ScoreBoard } from './score-board.js';
 import type { StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
+import { onJobFailed } from '../queues/job-failures.js';
 
 export interface DetectDeps<S> {
+  /** Worker connection (retries for ever), shared by the workers, the store and the board. */
   readonly connection: Redis;
   readonly prefix: string;
   readonly partitions: number;
   readonly detector: Detector<S>;
   readonly store: StateStore<S>;
   readonly board: ScoreBoard;
+  /** The anomalies queue, on a connection that waits through a Redis restart. */
   readonly anomalies: Queue;
   readonly threshold: number;
   readonly sliceSamples: number;
+  /** How long a job keeps retrying a transient fault in place before it fails to BullMQ. */
+  readonly inlineRetryMs: number;
+  /** A job that stalled this many times fails for good (set from queues.attempts). */
+  readonly maxStalledCount: number;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** Names this process in job results and logs. */
   readonly workerId: string;
+  /** Maps a service to a bounded metric label (configured services, else "other"). */
+  readonly serviceLabel: (service: string) => string;
 }
 
 export interface DetectResult {
@@ -42,54 +55,75 @@ export interface DetectResult {
   readonly anomalies: number;
 }
 
+/** Load, score, queue anomalies, commit: one attempt, all or nothing for the state. */
+async function scoreAndCommit<S>(
+  deps: DetectDeps<S>,
+  partition: number,
+  batch: SampleBatch,
+): Promise<BatchOutcome> {
+  const keys = batch.series.map((s) => s.key);
+  const { epoch, states } = await deps.store.load(partition, keys);
+  const seriesStates = keys.map((k) => states.get(k));
+  const out = emptyOutcome();
+  try {
+    const order = eventTimeOrder(batch.ts);
+    const stateOf = (i: number) => {
+      const s = seriesStates[i];
+      if (!s) throw new Error(`series index ${i} out of range`);
+      return s;
+    };
+    for (let from = 0; from < order.length; from += deps.sliceSamples) {
+      if (from > 0) await yieldLoop();
+      const to = Math.min(order.length, from + deps.sliceSamples);
+      scoreSlice(deps.detector, deps.threshold, batch, order, from, to, stateOf, out);
+    }
+    if (out.anomalies.length > 0) {
+      await deps.anomalies.addBulk(
+        out.anomalies.map((a) => ({ name: JobNames.Anomaly, data: a, opts: { jobId: a.id } })),
+      );
+    }
+    await deps.store.commit(
+      partition,
+      epoch,
+      states,
+      [...out.touched].map((i) => keys[i] ?? ''),
+      {
+        taken: out.taken,
+        not_newer: out.notNewer,
+        invalid: out.invalid,
+        counter_primed: out.counterPrimed,
+      },
+    );
+  } catch (err) {
+    // The cached states were mutated by a scoring that did not commit: drop them.
+    deps.store.invalidate(partition);
+    throw err;
+  }
+  return out;
+}
+
 export function processSampleBatch<S>(deps: DetectDeps<S>, partition: number) {
   return async (job: Job): Promise<DetectResult> => {
     if (job.name !== JobNames.SampleBatch || !isSampleBatch(job.data)) {
-      deps.metrics.jobFailures.inc({ stage: 'detect', kind: 'final' });
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a valid ${JobNames.SampleBatch}`);
     }
     const batch: SampleBatch = job.data;
     return withSpan('detect.batch', { partition, samples: batch.ts.length }, async () => {
       const started = performance.now();
-      const keys = batch.series.map((s) => s.key);
-      const { epoch, states } = await deps.store.load(partition, keys);
-      const seriesStates = keys.map((k) => states.get(k));
-      const out = emptyOutcome();
-      try {
-        const order = eventTimeOrder(batch.ts);
-        for (let from = 0; from < order.length; from += deps.sliceSamples) {
-          if (from > 0) await yieldLoop();
-          const to = Math.min(order.length, from + deps.sliceSamples);
-          scoreSlice(
-            deps.detector,
-            deps.threshold,
-            batch,
-            order,
-            from,
-            to,
-            (i) => {
-              const s = seriesStates[i];
-              if (!s) throw new Error(`series index ${i} out of range`);
-              return s;
-            },
-            out,
+      let out: BatchOutcome | undefined;
+      for (let attempt = 0; !out; attempt++) {
+        try {
+          out = await scoreAndCommit(deps, partition, batch);
+        } catch (err) {
+          const elapsed = performance.now() - started;
+          if (elapsed > deps.inlineRetryMs) throw err;
+          deps.metrics.jobFailures.inc({ stage: 'detect', kind: 'inline_retry' });
+          deps.log.warn(
+            { err, partition, jobId: job.id, attempt },
+            'detect batch failed; retrying in place',
           );
+          await sleep(Math.min(250 * 2 ** attempt, 5000));
         }
-        if (out.anomalies.length > 0) {
-          await deps.anomalies.addBulk(
-            out.anomalies.map((a) => ({ name: JobNames.Anomaly, data: a, opts: { jobId: a.id } })),
-          );
-        }
-        const touchedKeys = [...out.touched].map((i) => keys[i] ?? '');
-        await deps.store.commit(partition, epoch, states, touchedKeys, {
-          taken: out.taken,
-          not_newer: out.notNewer,
-          invalid: out.invalid,
-          counter_primed: out.counterPrimed,
-        });
-      } catch (err) {
-        deps.store.invalidate(partition);
-        throw err;
       }
       try {
         const pipe = deps.connection.pipeline();
@@ -107,7 +141,7 @@ export function processSampleBatch<S>(deps: DetectDeps<S>, partition: number) {
       if (out.invalid) m.samplesProcessed.inc({ outcome: 'invalid' }, out.invalid);
       if (out.counterPrimed)
         m.samplesProcessed.inc({ outcome: 'counter_primed' }, out.counterPrimed);
-      for (const a of out.anomalies) m.anomalies.inc({ service: a.service });
+      for (const a of out.anomalies) m.anomalies.inc({ service: deps.serviceLabel(a.service) });
       m.detectorLag.observe(Math.max(0, Date.now() - batch.queuedAt) / 1000);
       m.jobDuration.observe({ stage: 'detect' }, (performance.now() - started) / 1000);
       return {
@@ -129,13 +163,11 @@ export function startDetectWorkers<S>(deps: DetectDeps<S>): Worker[] {
       prefix: deps.prefix,
       concurrency: 1,
       name: deps.workerId,
+      // Re-running a stalled batch is harmless (epoch fence, not-newer samples), so a batch
+      // whose worker died more than once is still run rather than failed.
+      maxStalledCount: deps.maxStalledCount,
     });
-    worker.on('failed', (job, err) => {
-      const final =
-        !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-      deps.metrics.jobFailures.inc({ stage: 'detect', kind: final ? 'final' : 'retry' });
-      deps.log.warn({ err, partition: p, jobId: job?.id, final }, 'detect job failed');
-    });
+    worker.on('failed', onJobFailed('detect', deps.metrics, deps.log));
     worker.on('error', (err) => {
       deps.log.error({ err, partition: p }, 'detect worker error');
     });

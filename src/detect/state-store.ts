@@ -1,10 +1,11 @@
 /**
  * Detector state per partition in Redis (one hash of compact binary states), cached in the
- * worker. A partition epoch, bumped by every commit, tells a worker whether its cache is still
+ * worker. A partition epoch, a new random token at every commit, tells a worker whether its cache is still
  * current; the commit itself is fenced on the epoch the worker loaded, so a worker holding a
  * stale view (a stalled job taken over by another process) fails its commit and retries
  * instead of overwriting newer state.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Detector } from '../../detectors/contract.js';
 import {
@@ -16,15 +17,15 @@ import {
 
 /**
  * KEYS[1] epoch, KEYS[2] state hash, KEYS[3] stats hash
- * ARGV[1] expected epoch, ARGV[2] number of states n, then n (field, value) pairs,
- *   then (stat name, increment) pairs
- * Returns the new epoch, or -1 when the epoch moved (nothing written).
+ * ARGV[1] expected epoch ('' when none), ARGV[2] new epoch, ARGV[3] number of states n,
+ *   then n (field, value) pairs, then (stat name, increment) pairs
+ * Returns 1, or -1 when the epoch moved (nothing written).
  */
 const COMMIT_LUA = `
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-if cur ~= tonumber(ARGV[1]) then return -1 end
-local n = tonumber(ARGV[2])
-local i = 3
+local cur = redis.call('GET', KEYS[1]) or ''
+if cur ~= ARGV[1] then return -1 end
+local n = tonumber(ARGV[3])
+local i = 4
 for _ = 1, n do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
@@ -33,15 +34,25 @@ while i <= #ARGV do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
-return redis.call('INCR', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
 `;
 
 export class StaleEpochError extends Error {
   override name = 'StaleEpochError';
 }
 
+/**
+ * Epochs are random tokens, not counters: after Redis lost its data a counter would restart and
+ * could match a stale cache; a fresh random token cannot.
+ */
+const newEpoch = (): string => randomBytes(8).toString('hex');
+
+/** Cached series states per partition at most; past it the partition's cache starts afresh. */
+const MAX_CACHED_PER_PARTITION = 50_000;
+
 interface PartitionCache<S> {
-  epoch: number;
+  epoch: string;
   readonly states: Map<string, SeriesState<S>>;
 }
 
@@ -67,10 +78,10 @@ export class StateStore<S> {
   async load(
     p: number,
     keys: readonly string[],
-  ): Promise<{ epoch: number; states: Map<string, SeriesState<S>> }> {
-    const epoch = Number((await this.#redis.get(this.epochKey(p))) ?? '0');
+  ): Promise<{ epoch: string; states: Map<string, SeriesState<S>> }> {
+    const epoch = (await this.#redis.get(this.epochKey(p))) ?? '';
     let cache = this.#cache.get(p);
-    if (cache?.epoch !== epoch) {
+    if (cache?.epoch !== epoch || cache.states.size > MAX_CACHED_PER_PARTITION) {
       cache = { epoch, states: new Map() };
       this.#cache.set(p, cache);
     }
@@ -90,12 +101,13 @@ export class StateStore<S> {
   /** Writes the states of `touched` keys and adds `stats`, fenced on `epoch`. */
   async commit(
     p: number,
-    epoch: number,
+    epoch: string,
     states: Map<string, SeriesState<S>>,
     touched: Iterable<string>,
     stats: Readonly<Record<string, number>>,
   ): Promise<void> {
-    const args: (string | Buffer | number)[] = [epoch, 0];
+    const next = newEpoch();
+    const args: (string | Buffer | number)[] = [epoch, next, 0];
     let n = 0;
     for (const key of touched) {
       const s = states.get(key);
@@ -103,7 +115,7 @@ export class StateStore<S> {
       args.push(key, encodeSeriesState(this.#detector, s));
       n += 1;
     }
-    args[1] = n;
+    args[2] = n;
     for (const [name, inc] of Object.entries(stats)) if (inc !== 0) args.push(name, inc);
     const result = (await this.#redis.eval(
       COMMIT_LUA,
@@ -118,7 +130,7 @@ export class StateStore<S> {
       throw new StaleEpochError(`partition ${p} state moved on since it was loaded; retrying`);
     }
     const cache = this.#cache.get(p);
-    if (cache) cache.epoch = result;
+    if (cache) cache.epoch = next;
   }
 
   /** Drops cached states whose commit did not happen (the job will be retried). */

@@ -1,6 +1,8 @@
 /**
  * Splits a request body into candidate records. JSON: one record or an array of records.
  * NDJSON: one record per line; a bad line is rejected on its own and the rest are kept.
+ * `text/plain` is not accepted: browsers send it cross-origin without a preflight, so taking
+ * it would let any web page post samples to a worker on localhost.
  */
 export type BodyItem =
   | { readonly at: number; readonly ok: true; readonly value: unknown }
@@ -17,22 +19,27 @@ export function bodyFormatOf(contentType: string | undefined): BodyFormat | unde
     type === 'application/x-ndjson' ||
     type === 'application/ndjson' ||
     type === 'application/jsonl' ||
-    type === 'application/x-jsonlines' ||
-    type === 'text/plain'
+    type === 'application/x-jsonlines'
   ) {
     return 'ndjson';
   }
   return undefined;
 }
 
-/** For JSON: throws SyntaxError when the whole body is not JSON (nothing can be kept). */
-export function splitBody(text: string, format: BodyFormat): BodyItem[] {
+/**
+ * Yields the body's records one at a time (NDJSON is split lazily, so a huge body is never
+ * held twice). For JSON: throws SyntaxError when the whole body is not JSON (nothing can be kept).
+ */
+export function* bodyItems(text: string, format: BodyFormat): Generator<BodyItem> {
   if (format === 'json') {
     const value: unknown = JSON.parse(text);
-    if (Array.isArray(value)) return value.map((v: unknown, i) => ({ at: i, ok: true, value: v }));
-    return [{ at: 0, ok: true, value }];
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) yield { at: i, ok: true, value: value[i] as unknown };
+    } else {
+      yield { at: 0, ok: true, value };
+    }
+    return;
   }
-  const items: BodyItem[] = [];
   let line = 0;
   let start = 0;
   while (start <= text.length) {
@@ -42,12 +49,16 @@ export function splitBody(text: string, format: BodyFormat): BodyItem[] {
     const chunk = text.slice(start, end).trim();
     if (chunk !== '') {
       try {
-        items.push({ at: line, ok: true, value: JSON.parse(chunk) as unknown });
+        yield { at: line, ok: true, value: JSON.parse(chunk) as unknown };
       } catch (err) {
-        items.push({ at: line, ok: false, message: `line ${line}: ${(err as Error).message}` });
+        yield { at: line, ok: false, message: `line ${line}: ${(err as Error).message}` };
       }
     }
     start = end + 1;
   }
-  return items;
+}
+
+/** All items at once (tests and small bodies). */
+export function splitBody(text: string, format: BodyFormat): BodyItem[] {
+  return [...bodyItems(text, format)];
 }

@@ -62,10 +62,15 @@ const reject = (reason: RejectReason, message: string): ParseResult => ({
   rejection: { reason, message },
 });
 
-const show = (v: unknown): string => {
-  const text = v === undefined ? 'nothing' : JSON.stringify(v);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-};
+/** A short description of a bad value for an error message; never serialises a whole tree. */
+export function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return `a ${typeof v}`;
+}
 
 /** Parses `ts`: epoch milliseconds (number or digit string) or an RFC 3339 string. */
 export function parseTimestamp(raw: unknown): number | undefined {

@@ -4,18 +4,20 @@
  * rejected and why. 202 when all were queued, 400 when some were rejected (the valid ones are
  * still queued, as Prometheus remote_write does), 503 + Retry-After when nothing could be queued.
  */
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
-import { bodyFormatOf, splitBody, type BodyItem } from './body.js';
+import { bodyFormatOf, bodyItems, type BodyItem } from './body.js';
 import type { IngestWriter } from './ingest-writer.js';
 import { parseRecord, type LogSample, type MetricSample, type RecordLimits } from './records.js';
 
 /** Rejections listed in a response at most (the counts cover all). */
 const MAX_LISTED = 20;
 const RETRY_AFTER_SECONDS = 5;
+const YIELD_EVERY = 2000;
 
 export interface RejectedItem {
   readonly at: number;
@@ -25,7 +27,13 @@ export interface RejectedItem {
 
 export function registerSamplesRoute(
   app: FastifyInstance,
-  deps: { writer: IngestWriter; limits: RecordLimits; metrics: Metrics; log: Logger },
+  deps: {
+    writer: IngestWriter;
+    limits: RecordLimits;
+    maxRecords: number;
+    metrics: Metrics;
+    log: Logger;
+  },
 ): void {
   app.post('/api/v1/samples', async (req, reply) => {
     const format = bodyFormatOf(req.headers['content-type']);
@@ -37,9 +45,10 @@ export function registerSamplesRoute(
     }
     const text = req.body;
     return withSpan('ingest.samples', { format, bytes: text.length }, async (span) => {
-      let items: BodyItem[];
+      let items: Iterable<BodyItem>;
       try {
-        items = splitBody(text, format);
+        items = bodyItems(text, format);
+        if (format === 'json') items = [...items]; // JSON parses whole: its error surfaces here
       } catch (err) {
         deps.metrics.samplesRejected.inc({ reason: 'invalid_json' });
         throw new AiopsError(
@@ -51,6 +60,7 @@ export function registerSamplesRoute(
       const logs: LogSample[] = [];
       const rejected: RejectedItem[] = [];
       let rejectedCount = 0;
+      let seen = 0;
       const rejectedBy = new Map<string, number>();
       const note = (at: number, reason: string, message: string): void => {
         rejectedCount += 1;
@@ -58,6 +68,16 @@ export function registerSamplesRoute(
         if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
       };
       for (const item of items) {
+        seen += 1;
+        if (seen > deps.maxRecords) {
+          deps.metrics.samplesRejected.inc({ reason: 'too_many_records' });
+          throw new AiopsError(
+            'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+            `the body holds more than ${deps.maxRecords} records (ingest.max_records_per_request); split it`,
+          );
+        }
+        // Long bodies are validated in slices, so ingest never holds the event loop for long.
+        if (seen % YIELD_EVERY === 0) await yieldLoop();
         if (!item.ok) {
           note(item.at, 'invalid_json', item.message);
           continue;
@@ -68,7 +88,7 @@ export function registerSamplesRoute(
         else logs.push(r.sample);
       }
       for (const [reason, n] of rejectedBy) deps.metrics.samplesRejected.inc({ reason }, n);
-      if (items.length === 0) {
+      if (seen === 0) {
         throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
       }
       const accepted = metrics.length + logs.length;
@@ -89,7 +109,7 @@ export function registerSamplesRoute(
       const unit = format === 'ndjson' ? 'line' : 'record';
       return reply.code(400).send({
         code: 'AIOPS_ERR_INGEST_INVALID_RECORD',
-        message: `${rejectedCount} of ${items.length} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
+        message: `${rejectedCount} of ${seen} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
         accepted,
         rejected: rejectedCount,
         errors: rejected,

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { QueueNames, type LogBatch, type LogRecord } from '../queues/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { onJobFailed } from '../queues/job-failures.js';
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 const ALIASES: Record<string, string> = {
@@ -28,6 +29,7 @@ export function startLogWorkers(deps: {
   partitions: number;
   log: Logger;
   metrics: Metrics;
+  serviceLabel: (service: string) => string;
 }): Worker[] {
   const workers: Worker[] = [];
   for (let p = 0; p < deps.partitions; p++) {
@@ -39,13 +41,17 @@ export function startLogWorkers(deps: {
         if (!Array.isArray(records)) throw new UnrecoverableError('not a log batch');
         for (const r of records as Partial<LogRecord>[]) {
           if (typeof r.service !== 'string' || typeof r.level !== 'string') continue;
-          deps.metrics.logLines.inc({ service: r.service, level: normaliseLevel(r.level) });
+          deps.metrics.logLines.inc({
+            service: deps.serviceLabel(r.service),
+            level: normaliseLevel(r.level),
+          });
         }
         deps.metrics.jobDuration.observe({ stage: 'logs' }, (performance.now() - started) / 1000);
         return Promise.resolve({ records: records.length });
       },
       { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
     );
+    worker.on('failed', onJobFailed('logs', deps.metrics, deps.log));
     worker.on('error', (err) => {
       deps.log.error({ err, partition: p }, 'log worker error');
     });

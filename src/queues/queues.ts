@@ -32,6 +32,23 @@ export function batchJobOptions(s: QueueSettings): JobsOptions {
   };
 }
 
+/**
+ * The anomalies queue on a given connection. Detect workers write to it through their own
+ * (retrying) connection, so a Redis blip delays an anomaly instead of failing its batch.
+ */
+export function createAnomaliesQueue(connection: Redis, s: QueueSettings): Queue {
+  return new Queue(QueueNames.anomalies, {
+    connection,
+    prefix: s.prefix,
+    defaultJobOptions: {
+      attempts: s.attempts,
+      backoff: { type: 'exponential', delay: s.backoffMs },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { count: 10_000 },
+    },
+  });
+}
+
 /** `connection` should fail fast (producer): ingest answers 503 rather than hang. */
 export function createQueues(connection: Redis, s: QueueSettings): Queues {
   const make = (name: string, defaultJobOptions: JobsOptions): Queue =>
@@ -40,12 +57,7 @@ export function createQueues(connection: Redis, s: QueueSettings): Queues {
   const range = Array.from({ length: s.partitions }, (_, p) => p);
   const samples = range.map((p) => make(QueueNames.samples(p), batchOpts));
   const logs = range.map((p) => make(QueueNames.logs(p), batchOpts));
-  const anomalies = make(QueueNames.anomalies, {
-    attempts: s.attempts,
-    backoff: { type: 'exponential', delay: s.backoffMs },
-    removeOnComplete: { age: 24 * 3600, count: 10_000 },
-    removeOnFail: { count: 10_000 },
-  });
+  const anomalies = createAnomaliesQueue(connection, s);
   const all = (): Queue[] => [...samples, ...logs, anomalies];
   return {
     samples,

@@ -19,7 +19,7 @@ import { IngestWriter } from '../ingest/ingest-writer.js';
 import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { startLogWorkers } from '../logs/log-count-worker.js';
-import { createQueues, type Queues } from '../queues/queues.js';
+import { createAnomaliesQueue, createQueues, type Queues } from '../queues/queues.js';
 import { producerConnection, workerConnection } from '../redis/connections.js';
 import { registerQueueMetrics, registerScoreMetrics } from '../telemetry/collected-metrics.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -59,12 +59,17 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const metrics = createMetrics(o.version);
   const producer = producerConnection(o.redisUrl, log, 'producer');
   const workerConn: Redis = workerConnection(o.redisUrl, log, 'worker');
-  const queues = createQueues(producer, {
+  const queueSettings = {
     prefix,
     partitions: config.queues.partitions,
     attempts: config.queues.attempts,
     backoffMs: config.queues.backoff_ms,
-  });
+  };
+  const queues = createQueues(producer, queueSettings);
+  const closers: (() => Promise<unknown>)[] = [];
+  const known = new Set(Object.keys(config.services));
+  /** Metric labels from the wire stay bounded: unknown services count as "other". */
+  const serviceLabel = (service: string): string => (known.has(service) ? service : 'other');
   const detector = detectorFromConfig(config.detect);
   const board = new ScoreBoard(producer, prefix);
   registerScoreMetrics(
@@ -85,6 +90,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   if (needsOrder) await queues.enforcePartitionOrder();
 
   if (o.roles.has('detect')) {
+    const detectAnomalies = createAnomaliesQueue(workerConn, queueSettings);
+    closers.push(() => detectAnomalies.close());
     workers.push(
       ...startDetectWorkers({
         connection: workerConn,
@@ -93,12 +100,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         detector,
         store: new StateStore(workerConn, prefix, detector),
         board: new ScoreBoard(workerConn, prefix),
-        anomalies: queues.anomalies,
+        anomalies: detectAnomalies,
         threshold: config.detect.anomaly_threshold,
         sliceSamples: config.detect.slice_samples,
+        inlineRetryMs: 60_000,
+        maxStalledCount: config.queues.attempts,
         metrics,
         log: log.child({ component: 'detect' }),
         workerId,
+        serviceLabel,
       }),
     );
   }
@@ -110,6 +120,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         partitions: config.queues.partitions,
         log: log.child({ component: 'logs' }),
         metrics,
+        serviceLabel,
       }),
     );
   }
@@ -137,6 +148,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     registerSamplesRoute(app, {
       writer,
       limits: limitsFromConfig(config.ingest),
+      maxRecords: config.ingest.max_records_per_request,
       metrics,
       log: log.child({ component: 'ingest' }),
     });
@@ -193,6 +205,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         );
         await Promise.allSettled(workers.map((w) => w.close(true)));
       }
+      await Promise.allSettled(closers.map((c) => c()));
       await queues.close();
       producer.disconnect();
       workerConn.disconnect();

@@ -5,7 +5,8 @@
  */
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
-import type { ScoreBoard } from '../detect/score-board.js';
+import type { BoardEntry, ScoreBoard } from '../detect/score-board.js';
+import { fnv1a32 } from '../queues/partition.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from '../util/with-timeout.js';
 
@@ -18,44 +19,70 @@ export function registerScoreMetrics(
   log: Logger,
 ): void {
   const labelNames = ['service', 'metric', 'series'] as const;
-  const expected = new Gauge({
-    name: 'aiops_anomaly_expected',
-    help: 'Value the detector expected for the series at its latest sample (exported series only).',
-    labelNames,
-    registers: [registry],
-  });
-  const value = new Gauge({
-    name: 'aiops_anomaly_value',
-    help: 'Latest value scored for the series (a per-second rate for counters).',
-    labelNames,
-    registers: [registry],
-  });
+  // One Redis read per scrape, shared by the three gauges: the score gauge is registered (and
+  // so collected) first and starts the read; the other two await the same promise.
+  let current: Promise<BoardEntry[]> = Promise.resolve([]);
+  const read = async (): Promise<BoardEntry[]> => {
+    try {
+      return await withTimeout(
+        board.read({ ...opts, nowMs: opts.now() }),
+        SCRAPE_TIMEOUT_MS,
+        'score read',
+      );
+    } catch (err) {
+      log.warn({ err }, 'could not read anomaly scores for /metrics');
+      return [];
+    }
+  };
+  const fill = (
+    gauge: Gauge<(typeof labelNames)[number]>,
+    entries: BoardEntry[],
+    pick: (e: BoardEntry) => number,
+  ): void => {
+    gauge.reset();
+    for (const e of entries) {
+      const v = pick(e);
+      // A non-finite value (a broken series) is left out rather than failing the scrape.
+      if (Number.isFinite(v))
+        gauge.set({ service: e.service, metric: e.metric, series: seriesLabel(e.key) }, v);
+    }
+  };
   new Gauge({
     name: 'aiops_anomaly_score',
     help: 'Latest anomaly score in [0,1] of a series: the top N series plus every series at or above the export minimum.',
     labelNames,
     registers: [registry],
     async collect() {
-      this.reset();
-      expected.reset();
-      value.reset();
-      try {
-        const entries = await withTimeout(
-          board.read({ ...opts, nowMs: opts.now() }),
-          SCRAPE_TIMEOUT_MS,
-          'score read',
-        );
-        for (const e of entries) {
-          const labels = { service: e.service, metric: e.metric, series: e.key };
-          this.set(labels, e.score);
-          expected.set(labels, e.expected);
-          value.set(labels, e.value);
-        }
-      } catch (err) {
-        log.warn({ err }, 'could not read anomaly scores for /metrics');
-      }
+      current = read();
+      fill(this, await current, (e) => e.score);
     },
   });
+  new Gauge({
+    name: 'aiops_anomaly_expected',
+    help: 'Value the detector expected for the series at its latest sample (exported series only).',
+    labelNames,
+    registers: [registry],
+    async collect() {
+      fill(this, await current, (e) => e.expected);
+    },
+  });
+  new Gauge({
+    name: 'aiops_anomaly_value',
+    help: 'Latest value scored for the series (a per-second rate for counters).',
+    labelNames,
+    registers: [registry],
+    async collect() {
+      fill(this, await current, (e) => e.value);
+    },
+  });
+}
+
+const MAX_SERIES_LABEL = 200;
+
+/** The series key as a label, cut to a bounded length (with a hash so cut keys stay distinct). */
+export function seriesLabel(key: string): string {
+  if (key.length <= MAX_SERIES_LABEL) return key;
+  return `${key.slice(0, MAX_SERIES_LABEL - 12)}…#${fnv1a32(key).toString(16).padStart(8, '0')}`;
 }
 
 export function registerQueueMetrics(registry: Registry, queues: () => Queue[], log: Logger): void {

@@ -44,7 +44,7 @@ export function createMetrics(version: string): Metrics {
     }),
     samplesProcessed: new Counter({
       name: 'aiops_samples_processed_total',
-      help: 'Samples seen by the detect workers, by outcome (taken, not_newer, invalid, counter_reset_first).',
+      help: 'Samples seen by the detect workers, by outcome (taken, not_newer, invalid, counter_primed).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
@@ -75,7 +75,7 @@ export function createMetrics(version: string): Metrics {
     }),
     jobFailures: new Counter({
       name: 'aiops_job_failures_total',
-      help: 'Queue jobs that failed, by stage and kind (retry, final).',
+      help: 'Queue job failures, by stage and kind (inline_retry: retried in place; retry: back to BullMQ; final).',
       labelNames: ['stage', 'kind'] as const,
       registers: [registry],
     }),

@@ -6,7 +6,7 @@ describe('body splitting', () => {
     ['application/json', 'json'],
     ['application/json; charset=utf-8', 'json'],
     ['application/x-ndjson', 'ndjson'],
-    ['text/plain', 'ndjson'],
+    ['text/plain', undefined],
     ['application/x-protobuf', undefined],
     [undefined, undefined],
   ])('%s -> %s', (type, format) => {

@@ -85,6 +85,16 @@ describe('EWMA detector', () => {
     );
   });
 
+  it('stays finite when values near the float limits arrive', () => {
+    const s = det.create();
+    for (let i = 0; i < 40; i++) det.update(s, i, i % 2 ? 1e308 : -1e308);
+    expect(Number.isFinite(s.mean)).toBe(true);
+    expect(Number.isFinite(s.variance)).toBe(true);
+    const r = det.update(s, 100, 5);
+    expect(r.score).toBeGreaterThanOrEqual(0);
+    expect(r.score).toBeLessThanOrEqual(1);
+  });
+
   it('rejects a state of the wrong size', () => {
     expect(() => det.decode(new Uint8Array(7))).toThrow(/32 bytes/);
   });

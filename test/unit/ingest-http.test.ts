@@ -42,6 +42,7 @@ function build(opts: { bodyLimit?: number } = {}) {
       maxLabelNameLength: 128,
       maxLabelValueLength: 1024,
     },
+    maxRecords: 1000,
     metrics,
     log,
   });
@@ -155,6 +156,49 @@ describe('POST /api/v1/samples', () => {
     });
     expect(res.statusCode).toBe(status);
     expect(res.json<{ code: string }>().code).toBe(code);
+    expect(current.state.jobs).toHaveLength(0);
+  });
+
+  it('answers hostile nesting with 400, never 500, and keeps the valid records', async () => {
+    current = build();
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const body = [
+      JSON.stringify(rec(1)),
+      `{"ts":${deep},"metric":"m","value":1}`,
+      `{"ts":1700000000000,"metric":"m","labels":{"service":"a"},"value":1,"type":${deep}}`,
+      deep,
+    ].join('\n');
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 3 });
+    const whole = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/json' },
+      payload: deep,
+    });
+    expect(whole.statusCode).toBe(400);
+  });
+
+  it('answers more records than max_records_per_request with 413 and queues nothing', async () => {
+    current = build();
+    const body = Array.from({ length: 1001 }, (_, i) => JSON.stringify(rec(i))).join('\n');
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({
+      code: 'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+      message: expect.stringContaining('1000 records') as unknown,
+    });
     expect(current.state.jobs).toHaveLength(0);
   });
 
