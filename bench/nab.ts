@@ -14,7 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scoreCsv } from '../src/cli/score-csv.js';
 import { parseConfig } from '../src/config/load.js';
-import { detectorByName } from '../src/detect/detector-from-config.js';
+import { detectorByName } from '../src/detect/detector-choice.js';
 
 function csvFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -30,6 +30,8 @@ export interface DetectorResult {
   /** True while the detector is still warming up for this series. */
   readonly learning: boolean;
   readonly outcome: SampleOutcome;
+  /** Early-warning detectors: estimated ms until the configured threshold is crossed. */
+  readonly etaMs?: number;
 }
 
 /** A streaming detector over one series. `S` is its mutable state. */

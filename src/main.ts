@@ -10,11 +10,7 @@ import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
 import { configSchema, type Config } from './config/schema.js';
-import {
-  detectorByName,
-  detectorFromConfig,
-  detectorNames,
-} from './detect/detector-from-config.js';
+import { detectorByName, detectorChoiceOrThrow, detectorNames } from './detect/detector-choice.js';
 import { CsvError, scoreCsv } from './cli/score-csv.js';
 import { limitsFromConfig } from './ingest/records.js';
 import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
@@ -161,8 +157,8 @@ program
       const summary = await replay({
         input: opts.input,
         outDir: opts.out,
-        detector: detectorFromConfig(config.detect),
-        threshold: config.detect.anomaly_threshold,
+        detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
+        scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
         limits: limitsFromConfig(config.ingest),
         report: (line) => process.stderr.write(`${line}\n`),
       });

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument, parse as parseYamlScalar } from 'yaml';
 import { configSchema, graphIssues, servicesSchema, type Config } from './schema.js';
 import { formatPath } from './format-path.js';
+import { detectorChoice } from '../detect/detector-choice.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -108,6 +109,11 @@ export function parseConfig(raw: unknown, source = '(inline)'): Readonly<Config>
   const problems: string[] = [];
   if (!result.success) {
     for (const issue of result.error.issues) {
+      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
+    }
+  }
+  if (result.success) {
+    for (const issue of detectorChoice(result.data.detect).issues) {
       problems.push(`${formatPath(issue.path)}: ${issue.message}`);
     }
   }

@@ -76,17 +76,30 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Score at or above which a sample becomes an anomaly event. */
       anomaly_threshold: z.number().min(0).max(1).default(0.9),
+      /** /metrics holds a series' highest score for this long (event time). */
+      hold_ms: durationMs.default(5 * 60_000),
       /** Samples scored between yields to the event loop (keeps each slice short). */
       slice_samples: z.number().int().min(100).default(5000),
-      ewma: z
+      detectors: z
         .strictObject({
-          alpha: z.number().gt(0).max(1).default(0.05),
-          warmup: z.number().int().min(1).default(30),
-          z_start: z.number().min(0).default(3.5),
-          z_scale: z
-            .number()
-            .gt(0)
-            .default(2.5 / Math.LN10),
+          /** The detector of every series no override matches (`aiops-worker score --help` lists them). */
+          default: z.string().default('ensemble'),
+          /** Parameters per detector name, snake_case or camelCase (see detectors/*.ts). */
+          params: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+          /** First match wins: series whose metric and/or service match use another detector. */
+          overrides: z
+            .array(
+              z.strictObject({
+                match: z.strictObject({
+                  /** Metric name; `*` matches any run of characters. */
+                  metric: z.string().min(1).optional(),
+                  service: z.string().min(1).optional(),
+                }),
+                use: z.string(),
+                params: z.record(z.string(), z.unknown()).default({}),
+              }),
+            )
+            .default([]),
         })
         .prefault({}),
     })

@@ -12,28 +12,32 @@
 import { setTimeout as sleep, setImmediate as yieldLoop } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Detector } from '../../detectors/contract.js';
 import { JobNames, QueueNames, type SampleBatch } from '../queues/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
-import { emptyOutcome, eventTimeOrder, scoreSlice, type BatchOutcome } from './score-batch.js';
+import {
+  emptyOutcome,
+  eventTimeOrder,
+  scoreSlice,
+  type BatchOutcome,
+  type ScoringOptions,
+} from './score-batch.js';
 import type { ScoreBoard } from './score-board.js';
 import type { StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
 
-export interface DetectDeps<S> {
+export interface DetectDeps {
   /** Worker connection (retries for ever), shared by the workers, the store and the board. */
   readonly connection: Redis;
   readonly prefix: string;
   readonly partitions: number;
-  readonly detector: Detector<S>;
-  readonly store: StateStore<S>;
+  readonly store: StateStore;
   readonly board: ScoreBoard;
   /** The anomalies queue, on a connection that waits through a Redis restart. */
   readonly anomalies: Queue;
-  readonly threshold: number;
+  readonly scoring: ScoringOptions;
   readonly sliceSamples: number;
   /** How long a job keeps retrying a transient fault in place before it fails to BullMQ. */
   readonly inlineRetryMs: number;
@@ -56,26 +60,28 @@ export interface DetectResult {
 }
 
 /** Load, score, queue anomalies, commit: one attempt, all or nothing for the state. */
-async function scoreAndCommit<S>(
-  deps: DetectDeps<S>,
+async function scoreAndCommit(
+  deps: DetectDeps,
   partition: number,
   batch: SampleBatch,
 ): Promise<BatchOutcome> {
   const keys = batch.series.map((s) => s.key);
-  const { epoch, states } = await deps.store.load(partition, keys);
-  const seriesStates = keys.map((k) => states.get(k));
+  const { epoch, states } = await deps.store.load(partition, batch.series);
+  const cached = keys.map((k) => states.get(k));
   const out = emptyOutcome();
   try {
     const order = eventTimeOrder(batch.ts);
-    const stateOf = (i: number) => {
-      const s = seriesStates[i];
-      if (!s) throw new Error(`series index ${i} out of range`);
-      return s;
+    const at = (i: number) => {
+      const c = cached[i];
+      if (!c) throw new Error(`series index ${i} out of range`);
+      return c;
     };
+    const detectorOf = (i: number) => at(i).detector;
+    const stateOf = (i: number) => at(i).state;
     for (let from = 0; from < order.length; from += deps.sliceSamples) {
       if (from > 0) await yieldLoop();
       const to = Math.min(order.length, from + deps.sliceSamples);
-      scoreSlice(deps.detector, deps.threshold, batch, order, from, to, stateOf, out);
+      scoreSlice(detectorOf, deps.scoring, batch, order, from, to, stateOf, out);
     }
     if (out.anomalies.length > 0) {
       await deps.anomalies.addBulk(
@@ -102,7 +108,7 @@ async function scoreAndCommit<S>(
   return out;
 }
 
-export function processSampleBatch<S>(deps: DetectDeps<S>, partition: number) {
+export function processSampleBatch(deps: DetectDeps, partition: number) {
   return async (job: Job): Promise<DetectResult> => {
     if (job.name !== JobNames.SampleBatch || !isSampleBatch(job.data)) {
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a valid ${JobNames.SampleBatch}`);
@@ -155,7 +161,7 @@ export function processSampleBatch<S>(deps: DetectDeps<S>, partition: number) {
   };
 }
 
-export function startDetectWorkers<S>(deps: DetectDeps<S>): Worker[] {
+export function startDetectWorkers(deps: DetectDeps): Worker[] {
   const workers: Worker[] = [];
   for (let p = 0; p < deps.partitions; p++) {
     const worker = new Worker(QueueNames.samples(p), processSampleBatch(deps, p), {

@@ -68,12 +68,23 @@ export function anomalyId(seriesKey: string, ts: number): string {
 }
 
 /**
- * Scores samples `order[from..to)` into `out`. `stateOf(i)` returns the mutable state of
- * series index i (the caller loads or creates it).
+ * Scores samples `order[from..to)` into `out`. `detectorOf(i)` is the detector of series index
+ * i and `stateOf(i)` its mutable state (the caller loads or creates it).
  */
+/** How samples become anomaly events and /metrics scores. */
+export interface ScoringOptions {
+  /** A score at or above this is an anomaly event. */
+  readonly threshold: number;
+  /**
+   * /metrics shows the highest score of the last `holdMs` of event time: detectors that score
+   * an onset once (the ensemble) still read as anomalous while the event lasts.
+   */
+  readonly holdMs: number;
+}
+
 export function scoreSlice<S>(
-  detector: Detector<S>,
-  threshold: number,
+  detectorOf: (seriesIndex: number) => Detector<S>,
+  { threshold, holdMs }: ScoringOptions,
   batch: ColumnarSamples,
   order: Uint32Array,
   from: number,
@@ -107,6 +118,7 @@ export function scoreSlice<S>(
       }
       v = rate;
     }
+    const detector = detectorOf(si);
     const r = detector.update(state.det, t, v);
     if (r.outcome === 'not_newer') {
       out.notNewer += 1;
@@ -118,11 +130,16 @@ export function scoreSlice<S>(
     }
     out.taken += 1;
     out.touched.add(si);
+    const peak = state.peak;
+    if (r.score >= peak.score || t - peak.ts > holdMs) {
+      peak.score = r.score;
+      peak.ts = t;
+    }
     out.latest.set(si, {
       series: meta,
       ts: t,
       value: v,
-      score: r.score,
+      score: Math.max(r.score, peak.score),
       expected: r.expected,
       lower: r.lower,
       upper: r.upper,

@@ -1,20 +1,28 @@
 /**
- * Per-series state as stored in Redis: a 24-byte header (format version, counter state) then
- * the detector's own encoding. Compact and exact.
+ * Per-series state as stored in Redis: a 48-byte header (format version, counter state, the
+ * detector's name hash, the held peak score) then the detector's own encoding. Compact and exact. A state written
+ * by another detector (the config changed) decodes as none, and the series learns afresh.
  */
 import type { Detector } from '../../detectors/contract.js';
+import { fnv1a32 } from '../queues/partition.js';
 import { createCounterState, type CounterState } from './counter-rate.js';
 
 export interface SeriesState<S> {
   readonly counter: CounterState;
   readonly det: S;
+  /** The highest recent score and its time: /metrics holds it for `detect.hold_ms`. */
+  readonly peak: { score: number; ts: number };
 }
 
-const VERSION = 1;
-const HEADER_BYTES = 24;
+const VERSION = 3;
+const HEADER_BYTES = 48;
 
 export function createSeriesState<S>(detector: Detector<S>): SeriesState<S> {
-  return { counter: createCounterState(), det: detector.create() };
+  return {
+    counter: createCounterState(),
+    det: detector.create(),
+    peak: { score: 0, ts: Number.NEGATIVE_INFINITY },
+  };
 }
 
 export function encodeSeriesState<S>(detector: Detector<S>, s: SeriesState<S>): Buffer {
@@ -23,6 +31,9 @@ export function encodeSeriesState<S>(detector: Detector<S>, s: SeriesState<S>): 
   out.writeDoubleLE(VERSION, 0);
   out.writeDoubleLE(s.counter.prevTs, 8);
   out.writeDoubleLE(s.counter.prevValue, 16);
+  out.writeDoubleLE(fnv1a32(detector.name), 24);
+  out.writeDoubleLE(s.peak.score, 32);
+  out.writeDoubleLE(s.peak.ts, 40);
   out.set(det, HEADER_BYTES);
   return out;
 }
@@ -33,10 +44,12 @@ export function decodeSeriesState<S>(
   bytes: Buffer,
 ): SeriesState<S> | undefined {
   if (bytes.byteLength < HEADER_BYTES || bytes.readDoubleLE(0) !== VERSION) return undefined;
+  if (bytes.readDoubleLE(24) !== fnv1a32(detector.name)) return undefined;
   try {
     return {
       counter: { prevTs: bytes.readDoubleLE(8), prevValue: bytes.readDoubleLE(16) },
       det: detector.decode(bytes.subarray(HEADER_BYTES)),
+      peak: { score: bytes.readDoubleLE(32), ts: bytes.readDoubleLE(40) },
     };
   } catch {
     return undefined;

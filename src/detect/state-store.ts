@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Detector } from '../../detectors/contract.js';
+import type { SeriesMeta } from '../queues/contract.js';
 import {
   createSeriesState,
   decodeSeriesState,
@@ -51,21 +52,27 @@ const newEpoch = (): string => randomBytes(8).toString('hex');
 /** Cached series states per partition at most; past it the partition's cache starts afresh. */
 const MAX_CACHED_PER_PARTITION = 50_000;
 
-interface PartitionCache<S> {
+interface PartitionCache {
   epoch: string;
-  readonly states: Map<string, SeriesState<S>>;
+  readonly states: Map<string, CachedSeries>;
 }
 
-export class StateStore<S> {
+/** A cached series: its state and the detector that owns it. */
+export interface CachedSeries {
+  readonly state: SeriesState<unknown>;
+  readonly detector: Detector<unknown>;
+}
+
+export class StateStore {
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #detector: Detector<S>;
-  readonly #cache = new Map<number, PartitionCache<S>>();
+  readonly #detectorOf: (meta: SeriesMeta) => Detector<unknown>;
+  readonly #cache = new Map<number, PartitionCache>();
 
-  constructor(redis: Redis, prefix: string, detector: Detector<S>) {
+  constructor(redis: Redis, prefix: string, detectorOf: (meta: SeriesMeta) => Detector<unknown>) {
     this.#redis = redis;
     this.#prefix = prefix;
-    this.#detector = detector;
+    this.#detectorOf = detectorOf;
   }
 
   stateKey = (p: number): string => `${this.#prefix}:detect:state:${p}`;
@@ -74,25 +81,25 @@ export class StateStore<S> {
     return `${this.#prefix}:detect:stats`;
   }
 
-  /** States of `keys` in partition `p`, from the cache when its epoch is current. */
+  /** States of `series` in partition `p`, from the cache when its epoch is current. */
   async load(
     p: number,
-    keys: readonly string[],
-  ): Promise<{ epoch: string; states: Map<string, SeriesState<S>> }> {
+    series: readonly SeriesMeta[],
+  ): Promise<{ epoch: string; states: Map<string, CachedSeries> }> {
     const epoch = (await this.#redis.get(this.epochKey(p))) ?? '';
     let cache = this.#cache.get(p);
     if (cache?.epoch !== epoch || cache.states.size > MAX_CACHED_PER_PARTITION) {
       cache = { epoch, states: new Map() };
       this.#cache.set(p, cache);
     }
-    const missing = keys.filter((k) => !cache.states.has(k));
+    const missing = series.filter((m) => !cache.states.has(m.key));
     if (missing.length > 0) {
-      const stored = await this.#redis.hmgetBuffer(this.stateKey(p), ...missing);
-      missing.forEach((key, i) => {
+      const stored = await this.#redis.hmgetBuffer(this.stateKey(p), ...missing.map((m) => m.key));
+      missing.forEach((meta, i) => {
         const bytes = stored[i];
-        const state =
-          (bytes && decodeSeriesState(this.#detector, bytes)) ?? createSeriesState(this.#detector);
-        cache.states.set(key, state);
+        const detector = this.#detectorOf(meta);
+        const state = (bytes && decodeSeriesState(detector, bytes)) ?? createSeriesState(detector);
+        cache.states.set(meta.key, { state, detector });
       });
     }
     return { epoch, states: cache.states };
@@ -102,7 +109,7 @@ export class StateStore<S> {
   async commit(
     p: number,
     epoch: string,
-    states: Map<string, SeriesState<S>>,
+    states: Map<string, CachedSeries>,
     touched: Iterable<string>,
     stats: Readonly<Record<string, number>>,
   ): Promise<void> {
@@ -112,7 +119,7 @@ export class StateStore<S> {
     for (const key of touched) {
       const s = states.get(key);
       if (!s) continue;
-      args.push(key, encodeSeriesState(this.#detector, s));
+      args.push(key, encodeSeriesState(s.detector, s.state));
       n += 1;
     }
     args[2] = n;

@@ -10,14 +10,20 @@ import { createInterface } from 'node:readline';
 import type { Detector } from '../../detectors/contract.js';
 import type { SeriesMeta } from '../queues/contract.js';
 import { parseRecord, type RecordLimits } from '../ingest/records.js';
-import { emptyOutcome, eventTimeOrder, scoreSlice } from '../detect/score-batch.js';
+import {
+  emptyOutcome,
+  eventTimeOrder,
+  scoreSlice,
+  type ScoringOptions,
+} from '../detect/score-batch.js';
 import { createSeriesState, type SeriesState } from '../detect/series-state.js';
 
-export interface ReplayOptions<S> {
+export interface ReplayOptions {
   readonly input: string;
   readonly outDir: string;
-  readonly detector: Detector<S>;
-  readonly threshold: number;
+  /** The detector of each series (the live path's choice). */
+  readonly detectorOf: (meta: SeriesMeta) => Detector<unknown>;
+  readonly scoring: ScoringOptions;
   readonly limits: RecordLimits;
   /** Progress and warnings (stderr in the CLI). */
   readonly report: (line: string) => void;
@@ -38,7 +44,7 @@ export interface ReplaySummary {
 const SLICE = 50_000;
 const MAX_REPORTED_REJECTIONS = 10;
 
-export async function replay<S>(o: ReplayOptions<S>): Promise<ReplaySummary> {
+export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const now = o.now ?? Date.now;
   const started = now();
   let lastReport = started;
@@ -102,13 +108,18 @@ export async function replay<S>(o: ReplayOptions<S>): Promise<ReplaySummary> {
 
   const batch = { series, idx, ts, val };
   const order = eventTimeOrder(ts);
-  const states: SeriesState<S>[] = series.map(() => createSeriesState(o.detector));
+  const detectors = series.map((m) => o.detectorOf(m));
+  const states: SeriesState<unknown>[] = detectors.map((d) => createSeriesState(d));
   const out = emptyOutcome();
   for (let from = 0; from < order.length; from += SLICE) {
     const to = Math.min(order.length, from + SLICE);
     scoreSlice(
-      o.detector,
-      o.threshold,
+      (si) => {
+        const d = detectors[si];
+        if (!d) throw new Error(`series index ${si} out of range`);
+        return d;
+      },
+      o.scoring,
       batch,
       order,
       from,

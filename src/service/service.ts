@@ -12,7 +12,7 @@ import { createHttpServer } from '../api/server.js';
 import type { Config } from '../config/schema.js';
 import { startAnomalyConsumer } from '../correlate/anomaly-consumer.js';
 import { startDetectWorkers } from '../detect/detect-worker.js';
-import { detectorFromConfig } from '../detect/detector-from-config.js';
+import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { ScoreBoard } from '../detect/score-board.js';
 import { StateStore } from '../detect/state-store.js';
 import { IngestWriter } from '../ingest/ingest-writer.js';
@@ -70,7 +70,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const known = new Set(Object.keys(config.services));
   /** Metric labels from the wire stay bounded: unknown services count as "other". */
   const serviceLabel = (service: string): string => (known.has(service) ? service : 'other');
-  const detector = detectorFromConfig(config.detect);
+  const choice = detectorChoiceOrThrow(config.detect);
   const board = new ScoreBoard(producer, prefix);
   registerScoreMetrics(
     metrics.registry,
@@ -97,11 +97,10 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         connection: workerConn,
         prefix,
         partitions: config.queues.partitions,
-        detector,
-        store: new StateStore(workerConn, prefix, detector),
+        store: new StateStore(workerConn, prefix, choice.forSeries),
         board: new ScoreBoard(workerConn, prefix),
         anomalies: detectAnomalies,
-        threshold: config.detect.anomaly_threshold,
+        scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
         sliceSamples: config.detect.slice_samples,
         inlineRetryMs: 60_000,
         maxStalledCount: config.queues.attempts,

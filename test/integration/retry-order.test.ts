@@ -7,7 +7,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEwmaDetector, type EwmaState } from '../../detectors/ewma.js';
+import { createEwmaDetector } from '../../detectors/ewma.js';
 import { startDetectWorkers } from '../../src/detect/detect-worker.js';
 import { ScoreBoard } from '../../src/detect/score-board.js';
 import { StateStore } from '../../src/detect/state-store.js';
@@ -33,9 +33,9 @@ afterAll(async () => {
 });
 
 /** A store whose commit fails the first `failures` times, like a Redis blip. */
-class FlakyStore extends StateStore<EwmaState> {
+class FlakyStore extends StateStore {
   failures = 2;
-  override async commit(...args: Parameters<StateStore<EwmaState>['commit']>): Promise<void> {
+  override async commit(...args: Parameters<StateStore['commit']>): Promise<void> {
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error('simulated Redis blip');
@@ -47,7 +47,7 @@ class FlakyStore extends StateStore<EwmaState> {
 describe('transient failure of a detect batch', () => {
   it('is retried in place, so the next batches wait and no sample is skipped', async () => {
     const detector = createEwmaDetector();
-    const store = new FlakyStore(conn, prefix, detector);
+    const store = new FlakyStore(conn, prefix, () => detector);
     const series: SeriesMeta = {
       key: 'q{service="auth"}',
       metric: 'q',
@@ -64,11 +64,10 @@ describe('transient failure of a detect batch', () => {
       connection: conn,
       prefix,
       partitions,
-      detector,
       store,
       board: new ScoreBoard(conn, prefix),
       anomalies: createAnomaliesQueue(conn, settings),
-      threshold: 0.9,
+      scoring: { threshold: 0.9, holdMs: 0 },
       sliceSamples: 1000,
       inlineRetryMs: 30_000,
       maxStalledCount: 3,

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Detector } from '../../detectors/contract.js';
 import { createEwmaDetector } from '../../detectors/ewma.js';
 import { replay } from '../../src/replay/replay.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
@@ -57,8 +58,8 @@ describe('replay', () => {
     const summary = await replay({
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),
-      detector: createEwmaDetector(),
-      threshold: 0.9,
+      detectorOf: () => createEwmaDetector(),
+      scoring: { threshold: 0.9, holdMs: 0 },
       limits,
       report: (l) => reports.push(l),
     });
@@ -84,8 +85,8 @@ describe('replay', () => {
     const dir = input();
     const args = {
       input: join(dir, 'in.ndjson'),
-      detector: createEwmaDetector(),
-      threshold: 0.9,
+      detectorOf: () => createEwmaDetector() as Detector<unknown>,
+      scoring: { threshold: 0.9, holdMs: 0 },
       limits,
       report: () => undefined,
     };

@@ -46,8 +46,8 @@ function run(
   const out = emptyOutcome();
   const order = eventTimeOrder(batch.ts);
   scoreSlice(
-    det,
-    0.9,
+    () => det,
+    { threshold: 0.9, holdMs: 0 },
     batch,
     order,
     0,
@@ -138,7 +138,7 @@ describe('scoreBatch core', () => {
     );
     const s = states[0] as SeriesState<EwmaState>;
     const bytes = encodeSeriesState(det, s);
-    expect(bytes.byteLength).toBe(56);
+    expect(bytes.byteLength).toBe(48 + 32);
     expect(decodeSeriesState(det, bytes)).toEqual(s);
     expect(decodeSeriesState(det, Buffer.from('garbage'))).toBeUndefined();
   });

@@ -1,0 +1,58 @@
+/**
+ * Calibration: turns a raw residual stream into an anomaly likelihood, the tail probability of
+ * the recent mean residual against the long-run distribution of the same detector's residuals
+ * (Ahmad, Lavin, Purdy & Agha, "Unsupervised real-time anomaly detection for streaming data",
+ * Neurocomputing 2017, section 4.3: short window mean vs. long-run mean and variance, Gaussian
+ * tail). So one threshold means the same across series and detectors: "as rare as 1 in 10^x".
+ * The output is log-scaled like NAB's HTM detector: log(1 - L) / log(1e-10), in [0, 1].
+ *
+ * It works on a slice of a Float64Array state (`slots(window)` floats from `at`) so that a
+ * detector can embed several trackers in its one flat state.
+ */
+import { normalCdf } from './float-state.js';
+
+const MEAN = 0;
+const VAR = 1;
+const SUM = 2;
+const POS = 3;
+const LEN = 4;
+const RING = 5;
+
+export const likelihoodSlots = (window: number): number => RING + window;
+
+const LOG_EPS = Math.log(1e-10);
+
+/**
+ * Adds raw residual `raw` to the tracker at `s[at..]` and returns the log-scaled likelihood of
+ * the short-window mean (window `window` samples) against the long-run mean/variance (EWMA,
+ * weight `alpha`). Returns 0 while `ready` is false (the long-run estimate still learns).
+ */
+export function likelihoodStep(
+  s: Float64Array,
+  at: number,
+  window: number,
+  alpha: number,
+  raw: number,
+  ready: boolean,
+): number {
+  const pos = s[at + POS]!;
+  const len = s[at + LEN]!;
+  if (len >= window) s[at + SUM]! -= s[at + RING + pos]!;
+  else s[at + LEN] = len + 1;
+  s[at + RING + pos] = raw;
+  s[at + SUM]! += raw;
+  s[at + POS] = (pos + 1) % window;
+  const shortMean = s[at + SUM]! / s[at + LEN]!;
+  let score = 0;
+  if (ready) {
+    const z = (shortMean - s[at + MEAN]!) / (Math.sqrt(s[at + VAR]!) + 1e-9);
+    const likelihood = normalCdf(z);
+    score = Math.log(1.0000000001 - likelihood) / LOG_EPS;
+    if (!(score > 0)) score = 0;
+    else if (score > 1) score = 1;
+  }
+  const d = shortMean - s[at + MEAN]!;
+  s[at + MEAN]! += alpha * d;
+  s[at + VAR] = (1 - alpha) * (s[at + VAR]! + alpha * d * d);
+  return score;
+}

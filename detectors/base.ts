@@ -1,0 +1,51 @@
+/**
+ * Shared plumbing of the Float64Array-state detectors: slot 0 counts samples taken, slot 1
+ * holds the last timestamp; the NaN/Inf and not-newer checks happen here, once.
+ */
+import { SampleOutcome, type Detector, type DetectorResult } from './contract.js';
+import { decodeFloats, encodeFloats } from './float-state.js';
+
+export const N = 0;
+export const LAST_TS = 1;
+/** First slot a detector may use for itself. */
+export const FIRST_FREE = 2;
+
+export interface FloatDetectorSpec {
+  readonly name: string;
+  readonly slots: number;
+  /** Sets the detector's own initial slots (all start at 0). */
+  init?(s: Float64Array): void;
+  /** The band the next sample would be compared against (for results of samples not taken). */
+  band(s: Float64Array): { expected: number; lower: number; upper: number };
+  /** Scores `v` at `t` against the state, then learns it. `s[N]` is the count before this sample. */
+  step(s: Float64Array, t: number, v: number): DetectorResult;
+}
+
+export function floatDetector(spec: FloatDetectorSpec): Detector<Float64Array> {
+  const notTaken = (s: Float64Array, outcome: SampleOutcome): DetectorResult => ({
+    score: 0,
+    ...spec.band(s),
+    learning: true,
+    outcome,
+  });
+  return {
+    name: spec.name,
+    create() {
+      const s = new Float64Array(spec.slots);
+      s[LAST_TS] = Number.NEGATIVE_INFINITY;
+      spec.init?.(s);
+      return s;
+    },
+    lastTimestamp: (s) => s[LAST_TS]!,
+    update(s, t, v) {
+      if (!Number.isFinite(v) || !Number.isFinite(t)) return notTaken(s, SampleOutcome.Invalid);
+      if (t <= s[LAST_TS]!) return notTaken(s, SampleOutcome.NotNewer);
+      const r = spec.step(s, t, v);
+      s[LAST_TS] = t;
+      s[N]! += 1;
+      return r;
+    },
+    encode: encodeFloats,
+    decode: (bytes) => decodeFloats(bytes, spec.slots, spec.name),
+  };
+}

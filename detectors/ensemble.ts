@@ -1,0 +1,159 @@
+/**
+ * The default ensemble. Three residual signals, each calibrated into an anomaly likelihood
+ * (anomaly-likelihood.ts), combined by their maximum, then post-processed for alerting:
+ * - point: distance of the value from a fast EWMA level (alpha 0.1), in units of the slow
+ *   mean absolute deviation: spikes and dips;
+ * - drift: distance of the fast level from a slow one (alpha 0.01): level shifts and ramps;
+ * - seasonal: distance of the value from its hour-of-day bin (seasonal-profile.ts's model):
+ *   a value normal for noon is abnormal at 3 a.m.
+ * Values are learned winsorised at `clip` deviations, so an anomaly does not become normal at
+ * once. The log-scaled likelihood is rescaled monotonically so that `fireAt` maps to 0.9 (the
+ * default alert threshold). After the score reaches 0.9 it is held at 0 for `refractory`
+ * samples: one detection per event, as NAB rewards and as on-call wants (the anomaly event is
+ * the onset).
+ *
+ * `minDevAbsolute` / `minDevRelative`: a value within this distance of the expected value is
+ * never anomalous, so a low-variance series does not page on noise. `direction` keeps only
+ * rises ('up') or falls ('down').
+ *
+ * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
+ * same for every series. State: 108 float64 (864 bytes) with the defaults.
+ */
+import { FIRST_FREE, N, floatDetector } from './base.js';
+import type { Detector } from './contract.js';
+import { likelihoodSlots, likelihoodStep } from './anomaly-likelihood.js';
+import { localClock } from './time-of-period.js';
+
+export interface EnsembleParams {
+  readonly fastAlpha: number;
+  readonly slowAlpha: number;
+  readonly devAlpha: number;
+  readonly clip: number;
+  /** Short window of the likelihood (samples). */
+  readonly window: number;
+  /** EWMA weight of the likelihood's long-run residual distribution. */
+  readonly likelihoodAlpha: number;
+  readonly warmup: number;
+  readonly refractory: number;
+  readonly fireAt: number;
+  readonly bins: number;
+  readonly binAlpha: number;
+  readonly timeZone: string;
+  readonly direction: 'up' | 'down' | 'both';
+  readonly minDevAbsolute: number;
+  readonly minDevRelative: number;
+}
+
+export const defaultEnsembleParams: EnsembleParams = Object.freeze({
+  fastAlpha: 0.1,
+  slowAlpha: 0.01,
+  devAlpha: 0.01,
+  clip: 4,
+  window: 5,
+  likelihoodAlpha: 0.002,
+  warmup: 150,
+  refractory: 300,
+  fireAt: 0.6,
+  bins: 24,
+  binAlpha: 0.05,
+  timeZone: 'UTC',
+  direction: 'both',
+  minDevAbsolute: 0,
+  minDevRelative: 0,
+});
+
+const FAST = FIRST_FREE;
+const SLOW = FIRST_FREE + 1;
+const DEV = FIRST_FREE + 2;
+const LAST_FIRE = FIRST_FREE + 3;
+const TRACKERS = FIRST_FREE + 4;
+const RAW_CAP = 50;
+const MAD_TO_SD = 1.25;
+
+export function createEnsembleDetector(
+  p: EnsembleParams = defaultEnsembleParams,
+): Detector<Float64Array> {
+  if (!(p.fireAt > 0 && p.fireAt < 1))
+    throw new RangeError(`ensemble fireAt must be in (0, 1), got ${p.fireAt}`);
+  const exponent = Math.log(0.1) / Math.log(1 - p.fireAt);
+  const clock = localClock(p.timeZone);
+  const trackerSize = likelihoodSlots(p.window);
+  const L_POINT = TRACKERS;
+  const L_DRIFT = TRACKERS + trackerSize;
+  const L_SEASON = TRACKERS + 2 * trackerSize;
+  const BINS = TRACKERS + 3 * trackerSize;
+  const binOf = (t: number): number =>
+    Math.min(p.bins - 1, Math.floor((clock.minuteOf(t, 'day') / 1440) * p.bins));
+  const scale = (s: Float64Array): number =>
+    Math.max(s[DEV]! * MAD_TO_SD, Math.abs(s[SLOW]!) * 1e-3, 1e-9);
+  const signed = (d: number): number =>
+    p.direction === 'both' ? Math.abs(d) : p.direction === 'up' ? Math.max(0, d) : Math.max(0, -d);
+
+  const expectedAt = (s: Float64Array, b: number): number =>
+    s[BINS + 3 * b + 2]! > 3 ? s[BINS + 3 * b]! : s[FAST]!;
+  const bandOf = (s: Float64Array, b: number) => {
+    const e = expectedAt(s, b);
+    return { expected: e, lower: e - 3.5 * scale(s), upper: e + 3.5 * scale(s) };
+  };
+
+  return floatDetector({
+    name: 'ensemble',
+    slots: BINS + 3 * p.bins,
+    init(s) {
+      s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
+    },
+    band: (s) => bandOf(s, binOf(Number.isFinite(s[1]!) ? s[1]! : 0)),
+    step(s, t, v) {
+      const n = s[N]!;
+      const b = binOf(t);
+      if (n === 0) {
+        s[FAST] = v;
+        s[SLOW] = v;
+        s[BINS + 3 * b] = v;
+        s[BINS + 3 * b + 2] = 1;
+        return { score: 0, expected: v, lower: v, upper: v, learning: true, outcome: 'taken' };
+      }
+      const band = bandOf(s, b);
+      const sc = scale(s);
+      const quiet =
+        Math.abs(v - band.expected) <
+        Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(band.expected));
+      const point = quiet ? 0 : Math.min(signed(v - s[FAST]!) / sc, RAW_CAP);
+      const drift = Math.min(signed(s[FAST]! - s[SLOW]!) / sc, RAW_CAP);
+      const binMean = BINS + 3 * b;
+      const binCount = s[binMean + 2]!;
+      let season = 0;
+      if (binCount > 3 && !quiet) {
+        const binScale = Math.max(s[binMean + 1]! * MAD_TO_SD, sc * 0.5, 1e-9);
+        season = Math.min(signed(v - s[binMean]!) / binScale, RAW_CAP);
+      }
+      const ready = n > p.warmup;
+      const likelihood = Math.max(
+        likelihoodStep(s, L_POINT, p.window, p.likelihoodAlpha, point, ready),
+        likelihoodStep(s, L_DRIFT, p.window, p.likelihoodAlpha, drift, ready),
+        likelihoodStep(s, L_SEASON, p.window, p.likelihoodAlpha, season, ready),
+      );
+
+      // Learn: levels and deviation from the winsorised value, the bin from the value itself.
+      const x = Math.min(Math.max(v, s[FAST]! - p.clip * sc), s[FAST]! + p.clip * sc);
+      s[FAST]! += p.fastAlpha * (x - s[FAST]!);
+      s[SLOW]! += p.slowAlpha * (x - s[SLOW]!);
+      s[DEV]! += p.devAlpha * (Math.abs(x - s[SLOW]!) - s[DEV]!);
+      const count = binCount + 1;
+      const a = Math.max(1 / count, p.binAlpha);
+      const d = v - s[binMean]!;
+      if (binCount === 0) s[binMean] = v;
+      else {
+        s[binMean + 1]! += a * (Math.abs(d) - s[binMean + 1]!);
+        s[binMean]! += a * d;
+      }
+      s[binMean + 2] = count;
+
+      // Monotone rescale so that the fire level maps to 0.9, the default alert threshold.
+      let score = ready ? 1 - Math.pow(1 - likelihood, exponent) : 0;
+      if (n - s[LAST_FIRE]! < p.refractory) score = 0;
+      else if (score >= 0.9) s[LAST_FIRE] = n;
+      return { score, ...band, learning: !ready, outcome: 'taken' };
+    },
+  });
+}

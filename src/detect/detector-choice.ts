@@ -1,0 +1,159 @@
+/**
+ * Which detector scores a series: `detect.detectors.default`, unless an override's match (metric
+ * and/or service, `*` wildcards) names another. Detectors are built once per rule. Also the
+ * config checks: unknown detector names, unknown parameters, parameters a detector refuses.
+ */
+import type { Detector } from '../../detectors/contract.js';
+import {
+  DEFAULT_DETECTOR,
+  detectorRegistry,
+  type DetectorParams,
+} from '../../detectors/registry.js';
+import type { Config } from '../config/schema.js';
+import type { SeriesMeta } from '../queues/contract.js';
+
+type DetectConfig = Config['detect'];
+
+export interface ConfigIssue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+const camel = (key: string): string => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+export function detectorNames(): string[] {
+  return Object.keys(detectorRegistry);
+}
+
+/** Normalises parameter keys to camelCase and checks them against the detector's own. */
+function normaliseParams(
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+  path: (string | number)[],
+  issues: ConfigIssue[],
+): DetectorParams {
+  const entry = detectorRegistry[name];
+  const out: Record<string, unknown> = {};
+  if (!entry) return out;
+  for (const [key, value] of Object.entries(raw)) {
+    const k = camel(key);
+    if (!(k in entry.defaults)) {
+      issues.push({
+        path: [...path, key],
+        message: `unknown parameter of ${name} (known: ${Object.keys(entry.defaults).join(', ')})`,
+      });
+    } else out[k] = value;
+  }
+  return out;
+}
+
+function build(
+  name: string,
+  params: DetectorParams,
+  path: (string | number)[],
+  issues: ConfigIssue[],
+): Detector<unknown> | undefined {
+  const resolved = name === 'default' ? DEFAULT_DETECTOR : name;
+  const entry = detectorRegistry[resolved];
+  if (!entry) {
+    issues.push({
+      path,
+      message: `unknown detector "${name}" (known: ${detectorNames().join(', ')})`,
+    });
+    return undefined;
+  }
+  try {
+    return entry.create(params);
+  } catch (err) {
+    issues.push({ path, message: (err as Error).message });
+    return undefined;
+  }
+}
+
+const glob = (pattern: string): RegExp =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+
+export interface DetectorChoice {
+  /** The detector for a series. */
+  readonly forSeries: (meta: Pick<SeriesMeta, 'metric' | 'service'>) => Detector<unknown>;
+  readonly defaultDetector: Detector<unknown>;
+}
+
+/** Builds the choice, collecting every config problem instead of throwing on the first. */
+export function detectorChoice(detect: DetectConfig): {
+  choice?: DetectorChoice;
+  issues: ConfigIssue[];
+} {
+  const issues: ConfigIssue[] = [];
+  const base = ['detect', 'detectors'];
+  const paramsOf = (name: string): DetectorParams =>
+    normaliseParams(name, detect.detectors.params[name] ?? {}, [...base, 'params', name], issues);
+  for (const name of Object.keys(detect.detectors.params)) {
+    if (!detectorRegistry[name])
+      issues.push({ path: [...base, 'params', name], message: `unknown detector "${name}"` });
+  }
+  const defaultName =
+    detect.detectors.default === 'default' ? DEFAULT_DETECTOR : detect.detectors.default;
+  const defaultDetector = build(defaultName, paramsOf(defaultName), [...base, 'default'], issues);
+  const rules = detect.detectors.overrides.map((o, i) => {
+    const path = [...base, 'overrides', i];
+    const params = {
+      ...paramsOf(o.use),
+      ...normaliseParams(o.use, o.params, [...path, 'params'], issues),
+    };
+    return {
+      metric: o.match.metric === undefined ? undefined : glob(o.match.metric),
+      service: o.match.service === undefined ? undefined : glob(o.match.service),
+      detector: build(o.use, params, [...path, 'use'], issues),
+    };
+  });
+  if (issues.length > 0 || !defaultDetector) return { issues };
+  return {
+    issues,
+    choice: {
+      defaultDetector,
+      forSeries: (meta) => {
+        for (const r of rules) {
+          if (
+            (r.metric === undefined || r.metric.test(meta.metric)) &&
+            (r.service === undefined || r.service.test(meta.service))
+          ) {
+            return r.detector ?? defaultDetector;
+          }
+        }
+        return defaultDetector;
+      },
+    },
+  };
+}
+
+/** The choice of a validated config (parseConfig checked it): throws if it is not valid. */
+export function detectorChoiceOrThrow(detect: DetectConfig): DetectorChoice {
+  const { choice, issues } = detectorChoice(detect);
+  if (!choice) throw new Error(issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return choice;
+}
+
+/** A detector by name for `aiops-worker score` (`default` = the configured default). */
+export function detectorByName(name: string, detect: DetectConfig): Detector<unknown> {
+  const choice = detectorChoiceOrThrow(detect);
+  if (name === 'default') return choice.defaultDetector;
+  const entry = detectorRegistry[name];
+  if (!entry)
+    throw new Error(
+      `unknown detector "${name}": use default or one of ${detectorNames().join(', ')}`,
+    );
+  const issues: ConfigIssue[] = [];
+  const params = normaliseParams(
+    name,
+    detect.detectors.params[name] ?? {},
+    ['detect', 'detectors', 'params', name],
+    issues,
+  );
+  return entry.create(params);
+}
