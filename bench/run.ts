@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   pipeline: () => import('./pipeline.js'),
   nab: () => import('./nab.js'),
+  detectors: () => import('./detectors.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

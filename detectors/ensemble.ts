@@ -1,7 +1,7 @@
 /**
  * The default ensemble. Three residual signals, each calibrated into an anomaly likelihood
  * (anomaly-likelihood.ts), combined by their maximum, then post-processed for alerting:
- * - point: distance of the value from a fast EWMA level (alpha 0.1), in units of the slow
+ * - point: distance of the value from a fast EWMA level (alpha 0.2), in units of the slow
  *   mean absolute deviation: spikes and dips;
  * - drift: distance of the fast level from a slow one (alpha 0.01): level shifts and ramps;
  * - seasonal: distance of the value from its hour-of-day bin (seasonal-profile.ts's model):
@@ -45,14 +45,14 @@ export interface EnsembleParams {
 }
 
 export const defaultEnsembleParams: EnsembleParams = Object.freeze({
-  fastAlpha: 0.1,
+  fastAlpha: 0.2,
   slowAlpha: 0.01,
   devAlpha: 0.01,
   clip: 4,
   window: 5,
-  likelihoodAlpha: 0.002,
+  likelihoodAlpha: 0.001,
   warmup: 150,
-  refractory: 300,
+  refractory: 200,
   fireAt: 0.6,
   bins: 24,
   binAlpha: 0.05,
