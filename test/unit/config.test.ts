@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
+import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
 
 const problemsOf = (yaml: string, env: Record<string, string> = {}): readonly string[] => {
   try {
@@ -55,6 +56,18 @@ describe('config', () => {
     ['redis: { url: "${NOPE}" }\n', 'redis.url: environment variable NOPE is not set'],
     ['- just\n- a list\n', '(root): must be a mapping'],
     ['services: [\n', 'YAML:'],
+    [
+      'detect: { detectors: { default: ensembel } }\n',
+      'detect.detectors.default: unknown detector "ensembel"',
+    ],
+    [
+      'detect: { detectors: { params: { ensemble: { bogus: 1 } } } }\n',
+      'detect.detectors.params.ensemble.bogus: unknown parameter of ensemble',
+    ],
+    [
+      'detect: { detectors: { overrides: [{ match: { metric: x }, use: trend_forecast }] } }\n',
+      'detect.detectors.overrides[0].use: trend_forecast needs a finite threshold',
+    ],
   ])('names the path of the problem in %j', (yaml, expected) => {
     const problems = problemsOf(yaml);
     expect(problems.some((p) => p.startsWith(expected))).toBe(true);
@@ -100,6 +113,28 @@ describe('config', () => {
     expect(problemsOf('services: {}\n', { AIOPS_SERVER__PORT: 'abc' })[0]).toMatch(
       /^server\.port:/,
     );
+  });
+
+  it('picks the detector of a series by the first matching override', () => {
+    const c = parseConfigText(
+      [
+        'detect:',
+        '  detectors:',
+        '    params: { ensemble: { min_dev_absolute: 2 } }',
+        '    overrides:',
+        '      - { match: { metric: "*_error_ratio" }, use: burn_rate, params: { objective: 0.99 } }',
+        '      - { match: { service: auth }, use: robust_median }',
+        '',
+      ].join('\n'),
+      'x',
+      {},
+    );
+    const choice = detectorChoiceOrThrow(c.detect);
+    expect(choice.forSeries({ metric: 'login_error_ratio', service: 'auth' }).name).toBe(
+      'burn_rate',
+    );
+    expect(choice.forSeries({ metric: 'latency', service: 'auth' }).name).toBe('robust_median');
+    expect(choice.forSeries({ metric: 'latency', service: 'routing' }).name).toBe('ensemble');
   });
 
   it('says when the file cannot be read', () => {
