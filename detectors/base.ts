@@ -49,3 +49,17 @@ export function floatDetector(spec: FloatDetectorSpec): Detector<Float64Array> {
     decode: (bytes) => decodeFloats(bytes, spec.slots, spec.name),
   };
 }
+
+/**
+ * A scale floored at 0.1% of |center| and at 1e-9, so a flat series does not score infinite on
+ * a tiny wobble.
+ */
+export const flooredScale = (scale: number, center: number): number =>
+  Math.max(scale, Math.abs(center) * 1e-3, 1e-9);
+
+/** The band `center ± halfWidth` as a result's expected/lower/upper. */
+export const bandAround = (center: number, halfWidth: number) => ({
+  expected: center,
+  lower: center - halfWidth,
+  upper: center + halfWidth,
+});

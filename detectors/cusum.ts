@@ -10,7 +10,7 @@
  * - `warmup` (30): samples before scoring.
  * State: 6 float64 (48 bytes).
  */
-import { FIRST_FREE, N, floatDetector } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
 import type { Detector } from './contract.js';
 
 export interface CusumParams {
@@ -33,13 +33,8 @@ const S_POS = FIRST_FREE + 2;
 const S_NEG = FIRST_FREE + 3;
 
 export function createCusumDetector(p: CusumParams = defaultCusumParams): Detector<Float64Array> {
-  const sd = (s: Float64Array): number =>
-    Math.max(Math.sqrt(s[VAR]!), Math.abs(s[MEAN]!) * 1e-3, 1e-9);
-  const band = (s: Float64Array) => ({
-    expected: s[MEAN]!,
-    lower: s[MEAN]! - p.h * sd(s),
-    upper: s[MEAN]! + p.h * sd(s),
-  });
+  const sd = (s: Float64Array): number => flooredScale(Math.sqrt(s[VAR]!), s[MEAN]!);
+  const band = (s: Float64Array) => bandAround(s[MEAN]!, p.h * sd(s));
   return floatDetector({
     name: 'cusum',
     slots: FIRST_FREE + 4,

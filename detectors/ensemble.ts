@@ -19,7 +19,7 @@
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
  * same for every series. State: 108 float64 (864 bytes) with the defaults.
  */
-import { FIRST_FREE, N, floatDetector } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
 import type { Detector } from './contract.js';
 import { likelihoodSlots, likelihoodStep } from './anomaly-likelihood.js';
 import { localClock } from './time-of-period.js';
@@ -84,8 +84,7 @@ export function createEnsembleDetector(
   const BINS = TRACKERS + 3 * trackerSize;
   const binOf = (t: number): number =>
     Math.min(p.bins - 1, Math.floor((clock.minuteOf(t, 'day') / 1440) * p.bins));
-  const scale = (s: Float64Array): number =>
-    Math.max(s[DEV]! * MAD_TO_SD, Math.abs(s[SLOW]!) * 1e-3, 1e-9);
+  const scale = (s: Float64Array): number => flooredScale(s[DEV]! * MAD_TO_SD, s[SLOW]!);
   const signed = (d: number): number =>
     p.direction === 'both' ? Math.abs(d) : p.direction === 'up' ? Math.max(0, d) : Math.max(0, -d);
 
@@ -93,7 +92,7 @@ export function createEnsembleDetector(
     s[BINS + 3 * b + 2]! > 3 ? s[BINS + 3 * b]! : s[FAST]!;
   const bandOf = (s: Float64Array, b: number) => {
     const e = expectedAt(s, b);
-    return { expected: e, lower: e - 3.5 * scale(s), upper: e + 3.5 * scale(s) };
+    return bandAround(e, 3.5 * scale(s));
   };
 
   return floatDetector({

@@ -10,7 +10,7 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping; residual scale EWMA weight 0.02.
  * State: 5 + period float64 (288: 2.3 KiB).
  */
-import { FIRST_FREE, N, floatDetector } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 
@@ -45,13 +45,12 @@ export function createHoltWintersDetector(
   if (!(Number.isInteger(p.period) && p.period >= 2))
     throw new RangeError(`holt_winters period must be an integer >= 2, got ${p.period}`);
   const warmup = p.warmup ?? 2 * p.period;
-  const sd = (s: Float64Array): number =>
-    Math.max(s[RES]! * 1.2533, Math.abs(s[LEVEL]!) * 1e-3, 1e-9);
+  const sd = (s: Float64Array): number => flooredScale(s[RES]! * 1.2533, s[LEVEL]!);
   const forecast = (s: Float64Array): number =>
     s[LEVEL]! + s[TREND]! + s[SEASON + (s[N]! % p.period)]!;
   const band = (s: Float64Array) => {
     const f = forecast(s);
-    return { expected: f, lower: f - p.zStart * sd(s), upper: f + p.zStart * sd(s) };
+    return bandAround(f, p.zStart * sd(s));
   };
   return floatDetector({
     name: 'holt_winters',

@@ -10,7 +10,7 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping, as for the EWMA detector.
  * State: 4 float64 (32 bytes).
  */
-import { FIRST_FREE, N, floatDetector } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 
@@ -36,13 +36,8 @@ const MAD_TO_SD = 1.4826;
 export function createRobustMedianDetector(
   p: RobustMedianParams = defaultRobustMedianParams,
 ): Detector<Float64Array> {
-  const sd = (s: Float64Array): number =>
-    Math.max(s[MAD]! * MAD_TO_SD, Math.abs(s[MEDIAN]!) * 1e-3, 1e-9);
-  const band = (s: Float64Array) => ({
-    expected: s[MEDIAN]!,
-    lower: s[MEDIAN]! - p.zStart * sd(s),
-    upper: s[MEDIAN]! + p.zStart * sd(s),
-  });
+  const sd = (s: Float64Array): number => flooredScale(s[MAD]! * MAD_TO_SD, s[MEDIAN]!);
+  const band = (s: Float64Array) => bandAround(s[MEDIAN]!, p.zStart * sd(s));
   return floatDetector({
     name: 'robust_median',
     slots: FIRST_FREE + 2,
@@ -64,7 +59,7 @@ export function createRobustMedianDetector(
         s[MAD]! += rate * (Math.abs(v - s[MEDIAN]!) - s[MAD]!);
       } else {
         // Then robust steps: each sample moves the estimates by at most step * MAD.
-        const unit = Math.max(s[MAD]!, Math.abs(s[MEDIAN]!) * 1e-3, 1e-9);
+        const unit = flooredScale(s[MAD]!, s[MEDIAN]!);
         s[MEDIAN]! += p.step * unit * Math.sign(v - s[MEDIAN]!);
         s[MAD]! += p.step * unit * Math.sign(Math.abs(v - s[MEDIAN]!) - s[MAD]!);
       }

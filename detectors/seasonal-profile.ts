@@ -11,7 +11,7 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping as for the EWMA detector.
  * State: 2 + 3 * bins float64 (24 bins: 592 bytes; 168 bins: 4 KiB).
  */
-import { FIRST_FREE, floatDetector } from './base.js';
+import { FIRST_FREE, bandAround, floatDetector, flooredScale } from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 import { localClock, periodMinutes, type Period } from './time-of-period.js';
@@ -50,12 +50,8 @@ export function createSeasonalDetector(
   const dev = (b: number): number => FIRST_FREE + 3 * b + 1;
   const count = (b: number): number => FIRST_FREE + 3 * b + 2;
   const sd = (s: Float64Array, b: number): number =>
-    Math.max(s[dev(b)]! * MAD_TO_SD, Math.abs(s[mean(b)]!) * 1e-3, 1e-9);
-  const bandAt = (s: Float64Array, b: number) => ({
-    expected: s[mean(b)]!,
-    lower: s[mean(b)]! - p.zStart * sd(s, b),
-    upper: s[mean(b)]! + p.zStart * sd(s, b),
-  });
+    flooredScale(s[dev(b)]! * MAD_TO_SD, s[mean(b)]!);
+  const bandAt = (s: Float64Array, b: number) => bandAround(s[mean(b)]!, p.zStart * sd(s, b));
   return floatDetector({
     name: 'seasonal',
     slots: FIRST_FREE + 3 * p.bins,
