@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const scores = metrics.split('\n').filter((l) => l.startsWith('aiops_anomaly_score{'));
   process.stdout.write(`\n${base}/metrics now shows:\n${scores.join('\n')}\n`);
   process.stdout.write(
-    '\nThe worker log shows one "anomaly:" line per anomalous sample, with the expected band.\n',
+    '\nThe worker log shows one "anomaly:" line per anomalous event (its onset), with the expected band.\n',
   );
 }
 
