@@ -35,8 +35,11 @@ export class ScoreBoard {
     this.#meta = `${prefix}:scores:meta`;
   }
 
-  /** Adds the latest scores of a batch to a pipeline or transaction. */
+  /** Adds the latest scores of a batch to a pipeline: three commands, whatever the series count. */
   record(pipe: ChainableCommander, latest: Iterable<LatestScore>, nowMs: number): void {
+    const scores: (string | number)[] = [];
+    const seen: (string | number)[] = [];
+    const meta: string[] = [];
     for (const l of latest) {
       const entry: BoardEntry = {
         key: l.series.key,
@@ -50,10 +53,14 @@ export class ScoreBoard {
         learning: l.learning,
         ts: l.ts,
       };
-      pipe.zadd(this.#scores, l.score, l.series.key);
-      pipe.zadd(this.#seen, nowMs, l.series.key);
-      pipe.hset(this.#meta, l.series.key, JSON.stringify(entry));
+      scores.push(l.score, l.series.key);
+      seen.push(nowMs, l.series.key);
+      meta.push(l.series.key, JSON.stringify(entry));
     }
+    if (meta.length === 0) return;
+    pipe.zadd(this.#scores, ...scores);
+    pipe.zadd(this.#seen, ...seen);
+    pipe.hset(this.#meta, ...meta);
   }
 
   /** The exported view; removes series that went stale. */
