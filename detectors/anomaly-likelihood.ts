@@ -16,7 +16,8 @@ const VAR = 1;
 const SUM = 2;
 const POS = 3;
 const LEN = 4;
-const RING = 5;
+const COUNT = 5;
+const RING = 6;
 
 export const likelihoodSlots = (window: number): number => RING + window;
 
@@ -51,8 +52,13 @@ export function likelihoodStep(
     if (!(score > 0)) score = 0;
     else if (score > 1) score = 1;
   }
+  // Until 1/alpha residuals are seen, a plain running mean and variance: an EWMA started at 0
+  // would underestimate the variance for its first ~1/alpha samples and fire on noise.
+  const count = s[at + COUNT]! + 1;
+  s[at + COUNT] = count;
+  const a = Math.max(alpha, 1 / count);
   const d = shortMean - s[at + MEAN]!;
-  s[at + MEAN]! += alpha * d;
-  s[at + VAR] = (1 - alpha) * (s[at + VAR]! + alpha * d * d);
+  s[at + MEAN]! += a * d;
+  s[at + VAR] = (1 - a) * (s[at + VAR]! + a * d * d);
   return score;
 }
