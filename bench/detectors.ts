@@ -28,11 +28,7 @@ function run(
   for (let k = 0; k < perSeries; k++) {
     const t = t0 + k * 60_000;
     for (let s = 0; s < series; s++) {
-      const r = detector.update(
-        states[s],
-        t,
-        values[(k * 7919 + s) % values.length] ?? 0,
-      );
+      const r = detector.update(states[s], t, values[(k * 7919 + s) % values.length] ?? 0);
       sink += r.score;
     }
   }

@@ -5,7 +5,7 @@
  * project's own default alert threshold (the figure a real deployment gets).
  *
  *   npm run bench -- nab --data ../shared/datasets/nab [--detector default] [--threshold 0.9]
- *                        [--out DIR] [--scorer ../shared/tools/nab-score.mjs]
+ *                        [--out DIR] [--scorer ../shared/tools/nab-score.mjs] [--params JSON]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
       threshold: { type: 'string' },
       out: { type: 'string' },
       scorer: { type: 'string', default: '../shared/tools/nab-score.mjs' },
+      params: { type: 'string' },
     },
   });
   const root = values.data ? resolve(values.data) : undefined;
@@ -46,7 +47,10 @@ export async function main(argv: string[]): Promise<void> {
     );
     process.exit(2);
   }
-  const config = parseConfig({});
+  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments.
+  const params = values.params ? (JSON.parse(values.params) as Record<string, unknown>) : {};
+  const name = values.detector === 'default' ? 'ensemble' : values.detector;
+  const config = parseConfig({ detect: { detectors: { params: { [name]: params } } } });
   const threshold = Number(values.threshold ?? config.detect.anomaly_threshold);
   const out = resolve(values.out ?? join(tmpdir(), `aiops-nab-${process.pid}`));
   const files = csvFiles(dataDir);

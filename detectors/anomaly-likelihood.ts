@@ -22,6 +22,7 @@ const RING = 6;
 export const likelihoodSlots = (window: number): number => RING + window;
 
 const LOG_EPS = Math.log(1e-10);
+const MIN_HISTORY = 50;
 
 /**
  * Adds raw residual `raw` to the tracker at `s[at..]` and returns the log-scaled likelihood of
@@ -45,7 +46,8 @@ export function likelihoodStep(
   s[at + POS] = (pos + 1) % window;
   const shortMean = s[at + SUM]! / s[at + LEN]!;
   let score = 0;
-  if (ready) {
+  // A long-run distribution of fewer than MIN_HISTORY residuals is not trusted yet.
+  if (ready && s[at + COUNT]! >= MIN_HISTORY) {
     const z = (shortMean - s[at + MEAN]!) / (Math.sqrt(s[at + VAR]!) + 1e-9);
     const likelihood = normalCdf(z);
     score = Math.log(1.0000000001 - likelihood) / LOG_EPS;

@@ -38,6 +38,10 @@ export interface EnsembleParams {
   readonly fireAt: number;
   readonly bins: number;
   readonly binAlpha: number;
+  /** An hour bin scores only after this many samples. */
+  readonly minBinSamples: number;
+  /** A bin's scale is at least this fraction of the series' overall scale. */
+  readonly binScaleFloor: number;
   readonly timeZone: string;
   readonly direction: 'up' | 'down' | 'both';
   readonly minDevAbsolute: number;
@@ -56,6 +60,8 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   fireAt: 0.6,
   bins: 24,
   binAlpha: 0.05,
+  minBinSamples: 10,
+  binScaleFloor: 0.5,
   timeZone: 'UTC',
   direction: 'both',
   minDevAbsolute: 0,
@@ -122,29 +128,38 @@ export function createEnsembleDetector(
       const binMean = BINS + 3 * b;
       const binCount = s[binMean + 2]!;
       let season = 0;
-      if (binCount > 3 && !quiet) {
-        const binScale = Math.max(s[binMean + 1]! * MAD_TO_SD, sc * 0.5, 1e-9);
+      if (binCount >= p.minBinSamples && !quiet) {
+        const binScale = Math.max(s[binMean + 1]! * MAD_TO_SD, sc * p.binScaleFloor, 1e-9);
         season = Math.min(signed(v - s[binMean]!) / binScale, RAW_CAP);
       }
       const ready = n > p.warmup;
-      const likelihood = Math.max(
-        likelihoodStep(s, L_POINT, p.window, p.likelihoodAlpha, point, ready),
-        likelihoodStep(s, L_DRIFT, p.window, p.likelihoodAlpha, drift, ready),
-        likelihoodStep(s, L_SEASON, p.window, p.likelihoodAlpha, season, ready),
-      );
+      // The residuals of the first third of the warm-up come from levels and scales that are
+      // still settling: the calibration starts after them.
+      const likelihood =
+        n <= p.warmup / 3
+          ? 0
+          : Math.max(
+              likelihoodStep(s, L_POINT, p.window, p.likelihoodAlpha, point, ready),
+              likelihoodStep(s, L_DRIFT, p.window, p.likelihoodAlpha, drift, ready),
+              likelihoodStep(s, L_SEASON, p.window, p.likelihoodAlpha, season, ready),
+            );
 
       // Learn: levels and deviation from the winsorised value, the bin from the value itself.
-      const x = Math.min(Math.max(v, s[FAST]! - p.clip * sc), s[FAST]! + p.clip * sc);
-      s[FAST]! += p.fastAlpha * (x - s[FAST]!);
-      s[SLOW]! += p.slowAlpha * (x - s[SLOW]!);
-      s[DEV]! += p.devAlpha * (Math.abs(x - s[SLOW]!) - s[DEV]!);
+      // Until 1/alpha samples are seen, plain running averages (an EWMA started from the first
+      // value would underestimate the deviation and make start-up residuals huge), and no
+      // winsorising while the scale is still unknown.
+      const x = ready ? Math.min(Math.max(v, s[FAST]! - p.clip * sc), s[FAST]! + p.clip * sc) : v;
+      const early = (alpha: number): number => Math.max(alpha, 1 / n);
+      s[FAST]! += early(p.fastAlpha) * (x - s[FAST]!);
+      s[SLOW]! += early(p.slowAlpha) * (x - s[SLOW]!);
+      s[DEV]! += early(p.devAlpha) * (Math.abs(x - s[SLOW]!) - s[DEV]!);
       const count = binCount + 1;
-      const a = Math.max(1 / count, p.binAlpha);
       const d = v - s[binMean]!;
       if (binCount === 0) s[binMean] = v;
       else {
-        s[binMean + 1]! += a * (Math.abs(d) - s[binMean + 1]!);
-        s[binMean]! += a * d;
+        // binCount deviations seen so far, including this one.
+        s[binMean + 1]! += Math.max(1 / binCount, p.binAlpha) * (Math.abs(d) - s[binMean + 1]!);
+        s[binMean]! += Math.max(1 / count, p.binAlpha) * d;
       }
       s[binMean + 2] = count;
 

@@ -533,24 +533,21 @@ describe('the first day: right after warm-up', () => {
     }
   });
 
-  // Known bug: at 1-minute steps the seasonal channel pages on pure noise on day one (seeds 1
-  // and 2 here, at samples 1332 and 440). In an hour bin's first hour its deviation comes from
-  // 5-20 samples and averages in the bin's initial 0; where it comes out low (0.55-0.72 here,
-  // against 1.6 for this noise) the bin scale is floored only at half the global scale, so
-  // ordinary 2 sd noise gives seasonal residuals of 2.5-4 (typically ~0.8) and a 5-sample run
-  // of them pages.
+  // Known limitation: on pure Gaussian noise the ensemble pages about once per 1,000-1,500
+  // 1-minute samples on day one (seed 2 at samples 440 and 1026, seed 3 at 1270). The point and
+  // drift residuals are skewed, while the calibration's tail assumes a Gaussian. Start-up bias
+  // and young hour bins were fixed; raising fireAt to 0.7 removes these pages but costs ~2 NAB
+  // points (docs/decisions/0005-default-ensemble.md).
   it.fails('ensemble does not page on flat noise after warm-up (first day, 1-minute steps)', () => {
     for (const seed of SEEDS) {
       expect(pagesOnFlatNoise('ensemble', seed, MIN, 1), `seed ${seed}`).toEqual([]);
     }
   });
 
-  // Known bug: the point channel's likelihood tracker is calibrated on its own start-up
-  // residuals. The deviation it divides by starts at 0 and learns at alpha 0.01, so residuals
-  // 10-50 sd in size come out of the first ~30 samples; the tracker's long-run sd is 7.7 at the
-  // end of warm-up, 4.2 at sample 600 and still 1.3 at sample 3000 (≈0.3 when settled). A
-  // 20 sd spike moves the 5-sample mean by ~4, z ≈ 1. At the start of an hour the seasonal
-  // channel is blind too (its bin has < 4 samples), so nothing pages it on day one.
+  // Known limitation: seeds 1 and 3 page the spike at once. Seed 2 does not, because its noise
+  // page at sample 440 (previous test) starts a 200-sample refractory period that hides the
+  // spike at 600. The start-up bias this test first exposed (calibration on 10-50 sd start-up
+  // residuals) is fixed.
   it.fails('ensemble pages a 20 sd spike 450 samples after its warm-up (first day, 10:00)', () => {
     for (const seed of SEEDS) {
       const values = noise(seed, 700).map((v, i) => (i === 600 ? LEVEL + 20 * SD : v));
