@@ -8,7 +8,7 @@
  * - `h` (5): decision interval in sd; the score is 0.9 when a sum reaches h.
  * - `alpha` (0.02): EWMA weight of the baseline mean and variance (learned only when in control).
  * - `warmup` (30): samples before scoring.
- * State: 6 float64 (48 bytes).
+ * State: 7 float64 (56 bytes).
  */
 import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
 import type { Detector } from './contract.js';
@@ -31,13 +31,16 @@ const MEAN = FIRST_FREE;
 const VAR = FIRST_FREE + 1;
 const S_POS = FIRST_FREE + 2;
 const S_NEG = FIRST_FREE + 3;
+/** Fast EWMA (weight 0.2) of the value: the level the baseline restarts from after an alarm. */
+const RECENT = FIRST_FREE + 4;
+const RECENT_ALPHA = 0.2;
 
 export function createCusumDetector(p: CusumParams = defaultCusumParams): Detector<Float64Array> {
   const sd = (s: Float64Array): number => flooredScale(Math.sqrt(s[VAR]!), s[MEAN]!);
   const band = (s: Float64Array) => bandAround(s[MEAN]!, p.h * sd(s));
   return floatDetector({
     name: 'cusum',
-    slots: FIRST_FREE + 4,
+    slots: FIRST_FREE + 5,
     band,
     step(s, _t, v) {
       const n = s[N]!;
@@ -51,12 +54,14 @@ export function createCusumDetector(p: CusumParams = defaultCusumParams): Detect
         const sum = Math.max(s[S_POS], s[S_NEG]);
         score = 1 - Math.pow(0.1, sum / p.h);
         if (sum >= p.h) {
-          // Alarm: restart the sums from the new level.
+          // Alarm: restart the sums, and the baseline from the recent level. (Restarting from
+          // the alarming sample itself, an extreme value on noise, made alarms repeat.)
           s[S_POS] = 0;
           s[S_NEG] = 0;
-          s[MEAN] = v;
+          s[MEAN] = s[RECENT]!;
         }
       }
+      s[RECENT] = n === 0 ? v : s[RECENT]! + RECENT_ALPHA * (v - s[RECENT]!);
       const inControl = learning || Math.abs(z) < 3;
       if (inControl) {
         const a = learning ? 1 / (n + 1) : p.alpha;

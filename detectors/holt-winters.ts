@@ -59,8 +59,15 @@ export function createHoltWintersDetector(
     step(s, _t, v) {
       const n = s[N]!;
       const i = SEASON + (n % p.period);
-      if (n === 0) {
-        s[LEVEL] = v;
+      if (n < p.period) {
+        // First period: the textbook initialisation. Level = its mean, seasonal terms = each
+        // value's offset from it, trend 0 (Hyndman & Athanasopoulos, 8.3, "initialisation").
+        s[i] = v;
+        s[LEVEL]! += (v - s[LEVEL]!) / (n + 1);
+        if (n === p.period - 1) {
+          for (let j = 0; j < p.period; j++) s[SEASON + j]! -= s[LEVEL]!;
+          s[TREND] = 0;
+        }
         return { score: 0, expected: v, lower: v, upper: v, learning: true, outcome: 'taken' };
       }
       const b = band(s);

@@ -7,7 +7,7 @@
  * Parameters:
  * - `period` ('day'), `bins` (24: one per hour), `timeZone` ('UTC').
  * - `alpha` (0.1): EWMA weight within a bin once it has 1/alpha samples (1/n before).
- * - `minBinSamples` (3): a bin scores only after this many samples.
+ * - `minBinSamples` (10): a bin scores only after this many samples.
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping as for the EWMA detector.
  * State: 2 + 3 * bins float64 (24 bins: 592 bytes; 168 bins: 4 KiB).
  */
@@ -31,7 +31,7 @@ export const defaultSeasonalParams: SeasonalParams = Object.freeze({
   bins: 24,
   timeZone: 'UTC',
   alpha: 0.1,
-  minBinSamples: 3,
+  minBinSamples: 10,
   zStart: 3.5,
   zScale: 2.5 / Math.LN10,
 });
@@ -62,12 +62,16 @@ export function createSeasonalDetector(
       const band = bandAt(s, b);
       const learning = n < p.minBinSamples;
       const score = learning ? 0 : zToScore((v - s[mean(b)]!) / sd(s, b), p.zStart, p.zScale);
-      const a = Math.max(p.alpha, 1 / (n + 1));
       // An outlier is learned only up to the band's edge, as in the EWMA detector.
       const x = learning ? v : Math.min(Math.max(v, band.lower), band.upper);
       const d = x - s[mean(b)]!;
-      s[mean(b)]! += a * d;
-      if (n > 0) s[dev(b)]! += a * (Math.abs(x - s[mean(b)]!) - s[dev(b)]!);
+      if (n === 0) s[mean(b)] = x;
+      else {
+        // The deviation from the mean before it moves, averaged over the n deviations seen
+        // (an unbiased start; measuring after the move, from an initial 0, halved it).
+        s[dev(b)]! += Math.max(p.alpha, 1 / n) * (Math.abs(d) - s[dev(b)]!);
+        s[mean(b)]! += Math.max(p.alpha, 1 / (n + 1)) * d;
+      }
       s[count(b)] = n + 1;
       return {
         score,

@@ -309,8 +309,6 @@ const rows: readonly Row[] = [
     scenario: 'seasonal-business-hours',
     expect: NEVER,
     why: 'an exactly periodic pattern is its model',
-    knownBug:
-      'the seasonal terms start at 0 (textbook Holt-Winters initialises them from the first periods) and learn at gamma 0.1 per period, after the two-period warm-up only up to the band edge: it pages 8-17 times a day, at 09:00 and 17:00, for two weeks',
   },
   {
     detector: 'holt_winters',
@@ -514,18 +512,14 @@ describe('the first day: right after warm-up', () => {
     },
   );
 
-  // Known bug: a bin scores from its 4th sample with a deviation estimate biased low (the
-  // average includes the bin's initial 0 and measures |x - mean| after the mean moved towards
-  // x): about half the true scale, so flat noise pages 2-16 times per series while the bins
-  // fill (mostly day 1 at 1- and 5-minute steps; days 4-5 at hourly steps).
-  it.fails(
-    'seasonal does not page on flat noise once its bins stop learning (5-minute steps, 3 days)',
-    () => {
-      for (const seed of SEEDS) {
-        expect(pagesOnFlatNoise('seasonal', seed, 5 * MIN, 3), `seed ${seed}`).toEqual([]);
-      }
-    },
-  );
+  // Bins used to score from their 4th sample with a deviation biased low (averaged from an
+  // initial 0 and measured after the mean moved): flat noise paged 2-16 times per series while
+  // the bins filled. Fixed; this guards it.
+  it('seasonal does not page on flat noise once its bins stop learning (5-minute steps, 3 days)', () => {
+    for (const seed of SEEDS) {
+      expect(pagesOnFlatNoise('seasonal', seed, 5 * MIN, 3), `seed ${seed}`).toEqual([]);
+    }
+  });
 
   it('ensemble does not page on flat noise after warm-up (first day, 5-minute steps)', () => {
     for (const seed of SEEDS) {
@@ -558,12 +552,11 @@ describe('the first day: right after warm-up', () => {
 });
 
 describe('cusum false-alarm rate', () => {
-  // Known bug: after an alarm the detector sets its mean to the alarming sample itself. On a
-  // false alarm that sample is a noise extreme, so the following samples drift the other way
-  // and alarm again (median gap 8 samples). Two-sided CUSUM with k = 0.5, h = 5 and a known
+  // After an alarm the baseline restarts from a recent level, not from the alarming sample (a
+  // noise extreme, which made alarms repeat every ~8 samples until fixed). Two-sided CUSUM with k = 0.5, h = 5 and a known
   // mean has an in-control ARL of about 465 samples (Montgomery, Introduction to Statistical
   // Quality Control, table 9.3); the reference below reproduces it on the same noise.
-  it.fails('on flat noise alarms at most twice as often as a textbook CUSUM (ARL0 ≈ 465)', () => {
+  it('on flat noise alarms at most twice as often as a textbook CUSUM (ARL0 ≈ 465)', () => {
     const n = 20_000;
     const g = gaussian(42);
     const z = Array.from({ length: n }, () => g());
