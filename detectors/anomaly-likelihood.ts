@@ -25,11 +25,13 @@ const LOG_EPS = Math.log(1e-10);
 const MIN_HISTORY = 50;
 
 /**
- * Adds raw residual `raw` to the tracker at `s[at..]` and returns the log-scaled likelihood of
- * the short-window mean (window `window` samples) against the long-run mean/variance (EWMA,
- * weight `alpha`). Returns 0 while `ready` is false (the long-run estimate still learns).
+ * Adds `raw`, a squared residual (z^2), to the tracker at `s[at..]` and returns how far the cube
+ * root of the short-window mean (window `window` samples) lies above its long-run mean, in
+ * long-run standard deviations (EWMA, weight `alpha`). Returns -Infinity while `ready` is false
+ * or the long-run estimate has seen fewer than MIN_HISTORY residuals. Callers that combine
+ * several trackers take the max z and call `zToScore` once (it is monotone).
  */
-export function likelihoodStep(
+export function likelihoodZ(
   s: Float64Array,
   at: number,
   window: number,
@@ -44,16 +46,15 @@ export function likelihoodStep(
   s[at + RING + pos] = raw;
   s[at + SUM]! += raw;
   s[at + POS] = (pos + 1) % window;
-  const shortMean = s[at + SUM]! / s[at + LEN]!;
-  let score = 0;
+  // The short-window mean of squares is chi-square-like and skewed, so it is compared on its
+  // cube root, which is close to Gaussian (Wilson & Hilferty 1931): the Gaussian tail of
+  // zToScore then means what it says.
+  const shortMean = Math.cbrt(s[at + SUM]! / s[at + LEN]!);
   // A long-run distribution of fewer than MIN_HISTORY residuals is not trusted yet.
-  if (ready && s[at + COUNT]! >= MIN_HISTORY) {
-    const z = (shortMean - s[at + MEAN]!) / (Math.sqrt(s[at + VAR]!) + 1e-9);
-    const likelihood = normalCdf(z);
-    score = Math.log(1.0000000001 - likelihood) / LOG_EPS;
-    if (!(score > 0)) score = 0;
-    else if (score > 1) score = 1;
-  }
+  const z =
+    ready && s[at + COUNT]! >= MIN_HISTORY
+      ? (shortMean - s[at + MEAN]!) / (Math.sqrt(s[at + VAR]!) + 1e-9)
+      : Number.NEGATIVE_INFINITY;
   // Until 1/alpha residuals are seen, a plain running mean and variance: an EWMA started at 0
   // would underestimate the variance for its first ~1/alpha samples and fire on noise.
   const count = s[at + COUNT]! + 1;
@@ -62,5 +63,24 @@ export function likelihoodStep(
   const d = shortMean - s[at + MEAN]!;
   s[at + MEAN]! += a * d;
   s[at + VAR] = (1 - a) * (s[at + VAR]! + a * d * d);
-  return score;
+  return z;
+}
+
+/** The log-scaled likelihood of a z: log(1 - Phi(z)) / log(1e-10), clamped to [0, 1]. */
+export function zToScore(z: number): number {
+  if (!(z > 0)) return 0; // Phi(0) = 0.5: score ~0.03; below it, 0 (saves the exp and log)
+  const score = Math.log(1.0000000001 - normalCdf(z)) / LOG_EPS;
+  return score > 1 ? 1 : score;
+}
+
+/** One tracker step and its score (`likelihoodZ` then `zToScore`). */
+export function likelihoodStep(
+  s: Float64Array,
+  at: number,
+  window: number,
+  alpha: number,
+  raw: number,
+  ready: boolean,
+): number {
+  return zToScore(likelihoodZ(s, at, window, alpha, raw, ready));
 }

@@ -10,7 +10,7 @@
  * - `warmup` (30): samples before scoring.
  * State: 7 float64 (56 bytes).
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
 import type { Detector } from './contract.js';
 
 export interface CusumParams {
@@ -69,7 +69,7 @@ export function createCusumDetector(p: CusumParams = defaultCusumParams): Detect
         s[MEAN]! += a * d;
         s[VAR] = (1 - a) * (s[VAR]! + a * d * d);
       }
-      return { score, ...b, learning, outcome: 'taken' };
+      return takenResult(score, b, learning);
     },
   });
 }

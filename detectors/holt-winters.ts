@@ -10,7 +10,7 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping; residual scale EWMA weight 0.02.
  * State: 5 + period float64 (288: 2.3 KiB).
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 
@@ -83,7 +83,7 @@ export function createHoltWintersDetector(
       s[LEVEL] = newLevel;
       const a = learning ? Math.max(RES_ALPHA, 1 / n) : RES_ALPHA;
       s[RES]! += a * (Math.min(Math.abs(residual), p.zStart * sd(s)) - s[RES]!);
-      return { score, ...b, learning, outcome: 'taken' };
+      return takenResult(score, b, learning);
     },
   });
 }

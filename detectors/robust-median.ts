@@ -10,7 +10,7 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping, as for the EWMA detector.
  * State: 4 float64 (32 bytes).
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale } from './base.js';
+import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 
@@ -63,7 +63,7 @@ export function createRobustMedianDetector(
         s[MEDIAN]! += p.step * unit * Math.sign(v - s[MEDIAN]!);
         s[MAD]! += p.step * unit * Math.sign(Math.abs(v - s[MEDIAN]!) - s[MAD]!);
       }
-      return { score, ...b, learning, outcome: 'taken' };
+      return takenResult(score, b, learning);
     },
   });
 }

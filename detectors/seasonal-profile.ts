@@ -11,7 +11,7 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping as for the EWMA detector.
  * State: 2 + 3 * bins float64 (24 bins: 592 bytes; 168 bins: 4 KiB).
  */
-import { FIRST_FREE, bandAround, floatDetector, flooredScale } from './base.js';
+import { FIRST_FREE, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 import { localClock, periodMinutes, type Period } from './time-of-period.js';
@@ -73,12 +73,7 @@ export function createSeasonalDetector(
         s[mean(b)]! += Math.max(p.alpha, 1 / (n + 1)) * d;
       }
       s[count(b)] = n + 1;
-      return {
-        score,
-        ...(n === 0 ? { expected: v, lower: v, upper: v } : band),
-        learning,
-        outcome: 'taken',
-      };
+      return takenResult(score, n === 0 ? { expected: v, lower: v, upper: v } : band, learning);
     },
   });
 }

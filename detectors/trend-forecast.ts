@@ -10,7 +10,7 @@
  * `alpha` (0.3), `beta` (0.05), `warmup` (10), `noiseSd` (3).
  * State: 6 float64 (48 bytes). The result carries `etaMs`.
  */
-import { FIRST_FREE, N, floatDetector } from './base.js';
+import { FIRST_FREE, N, floatDetector, takenResult } from './base.js';
 import type { Detector } from './contract.js';
 
 export interface TrendForecastParams {
@@ -68,20 +68,14 @@ export function createTrendForecastDetector(p: TrendForecastParams): Detector<Fl
       s[PREV_TS] = t;
       const learning = n < p.warmup;
       const b = band(s);
-      if (learning) return { score: 0, ...b, learning, outcome: 'taken' };
+      if (learning) return takenResult(0, b, learning);
       const gap = sign * (p.threshold - level);
-      if (gap <= 0) return { score: 1, ...b, learning, outcome: 'taken', etaMs: 0 };
+      if (gap <= 0) return { ...takenResult(1, b, learning), etaMs: 0 };
       const rate = sign * slope; // towards the threshold, per ms
       const significant = rate * p.leadMs > p.noiseSd * s[RES]! * 1.2533;
-      if (!(rate > 0) || !significant) return { score: 0, ...b, learning, outcome: 'taken' };
+      if (!(rate > 0) || !significant) return takenResult(0, b, learning);
       const eta = gap / rate;
-      return {
-        score: 1 - Math.pow(0.1, p.leadMs / eta),
-        ...b,
-        learning,
-        outcome: 'taken',
-        etaMs: eta,
-      };
+      return { ...takenResult(1 - Math.pow(0.1, p.leadMs / eta), b, learning), etaMs: eta };
     },
   });
 }

@@ -76,8 +76,9 @@ export interface ScoringOptions {
   /** A score at or above this is an anomaly event. */
   readonly threshold: number;
   /**
-   * /metrics shows the highest score of the last `holdMs` of event time: detectors that score
-   * an onset once (the ensemble) still read as anomalous while the event lasts.
+   * /metrics shows the highest anomalous score (>= threshold) of the last `holdMs` of event
+   * time: detectors that score an onset once (the ensemble) still read as anomalous while the
+   * event lasts.
    */
   readonly holdMs: number;
 }
@@ -130,16 +131,18 @@ export function scoreSlice<S>(
     }
     out.taken += 1;
     out.touched.add(si);
+    // Hold anomalies (scores at or above the threshold), not the maxima of ordinary noise.
     const peak = state.peak;
-    if (r.score >= peak.score || t - peak.ts > holdMs) {
+    if (r.score >= threshold && (r.score >= peak.score || t - peak.ts > holdMs)) {
       peak.score = r.score;
       peak.ts = t;
     }
+    const held = t - peak.ts <= holdMs ? peak.score : 0;
     out.latest.set(si, {
       series: meta,
       ts: t,
       value: v,
-      score: Math.max(r.score, peak.score),
+      score: Math.max(r.score, held),
       expected: r.expected,
       lower: r.lower,
       upper: r.upper,

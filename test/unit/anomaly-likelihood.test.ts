@@ -16,11 +16,9 @@ const ALPHA = 0.002;
 const AT = 3;
 const tracker = (): Float64Array => new Float64Array(AT + likelihoodSlots(WINDOW) + 2);
 
-/** Feeds `n` residuals |N(0, 1)| (the size of a residual in sd) and returns their scores. */
+/** Feeds `n` squared residuals N(0, 1)^2 (residuals in sd, squared) and returns their scores. */
 function feed(s: Float64Array, g: () => number, n: number, ready: boolean): number[] {
-  return Array.from({ length: n }, () =>
-    likelihoodStep(s, AT, WINDOW, ALPHA, Math.abs(g()), ready),
-  );
+  return Array.from({ length: n }, () => likelihoodStep(s, AT, WINDOW, ALPHA, g() ** 2, ready));
 }
 
 describe('anomaly likelihood', () => {
@@ -29,7 +27,7 @@ describe('anomaly likelihood', () => {
     const g = gaussian(1);
     expect(feed(s, g, 500, false).every((x) => x === 0)).toBe(true);
     expect(likelihoodStep(s, AT, WINDOW, ALPHA, 1e6, false)).toBe(0);
-    // The long-run mean moved from 0 towards the residuals' mean (0.8).
+    // The long-run mean moved from 0 towards the cube root of the mean square (~0.9).
     expect(s[AT]).toBeGreaterThan(0.3);
   });
 
@@ -55,14 +53,14 @@ describe('anomaly likelihood', () => {
   it.each([1, 2, 3])(
     'reaches 0.9 within 3 samples of a lasting shift of the residuals by +4 (seed %i)',
     (seed) => {
-      // The 5-sample mean has a long-run sd of ~0.27; after k shifted samples it is up by 0.8 k,
-      // about 3 k sd: 9 sd (tail ~1e-19) at k = 3.
+      // Long-run: the cube root of a 5-sample mean of z^2 is ~N(0.96, 0.21) (Wilson-Hilferty).
+      // Three residuals of 4-5 sd make that mean ~11, cube root ~2.2: about 6 sd (tail ~1e-9).
       const s = tracker();
       const g = gaussian(seed);
       feed(s, g, 3000, false);
       feed(s, g, 500, true);
       const shifted = Array.from({ length: 3 }, () =>
-        likelihoodStep(s, AT, WINDOW, ALPHA, 4 + Math.abs(g()), true),
+        likelihoodStep(s, AT, WINDOW, ALPHA, (4 + Math.abs(g())) ** 2, true),
       );
       expect(Math.max(...shifted)).toBeGreaterThanOrEqual(0.9);
     },

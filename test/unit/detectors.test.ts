@@ -527,22 +527,18 @@ describe('the first day: right after warm-up', () => {
     }
   });
 
-  // Known limitation: on pure Gaussian noise the ensemble pages about once per 1,000-1,500
-  // 1-minute samples on day one (seed 2 at samples 440 and 1026, seed 3 at 1270). The point and
-  // drift residuals are skewed, while the calibration's tail assumes a Gaussian. Start-up bias
-  // and young hour bins were fixed; raising fireAt to 0.7 removes these pages but costs ~2 NAB
-  // points (docs/decisions/0005-default-ensemble.md).
-  it.fails('ensemble does not page on flat noise after warm-up (first day, 1-minute steps)', () => {
+  // Once ~1 page per 1,000-1,500 noise samples on day one: the calibration assumed Gaussian
+  // tails for skewed residuals. It now compares the cube root of the mean squared residual
+  // (Wilson-Hilferty), about 1 page per 16k samples of Gaussian noise.
+  it('ensemble does not page on flat noise after warm-up (first day, 1-minute steps)', () => {
     for (const seed of SEEDS) {
       expect(pagesOnFlatNoise('ensemble', seed, MIN, 1), `seed ${seed}`).toEqual([]);
     }
   });
 
-  // Known limitation: seeds 1 and 3 page the spike at once. Seed 2 does not, because its noise
-  // page at sample 440 (previous test) starts a 200-sample refractory period that hides the
-  // spike at 600. The start-up bias this test first exposed (calibration on 10-50 sd start-up
-  // residuals) is fixed.
-  it.fails('ensemble pages a 20 sd spike 450 samples after its warm-up (first day, 10:00)', () => {
+  // Failed while a noise page at sample 440 started a refractory period over the spike (and,
+  // before that, while start-up residuals skewed the calibration).
+  it('ensemble pages a 20 sd spike 450 samples after its warm-up (first day, 10:00)', () => {
     for (const seed of SEEDS) {
       const values = noise(seed, 700).map((v, i) => (i === 600 ? LEVEL + 20 * SD : v));
       const scores = scoresOf(build('ensemble'), { values, stepMs: MIN, judgeFrom: 151 });
