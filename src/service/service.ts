@@ -192,7 +192,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       ).catch(() => false);
       clearInterval(reaper);
       if (!httpClosed) app.server.closeAllConnections();
-      await writer?.drain();
+      if (writer) {
+        await withTimeout(
+          writer.drain(),
+          Math.max(1000, deadline - Date.now()),
+          'ingest drain',
+        ).catch((err: unknown) => {
+          log.warn({ err }, 'ingest buffers not flushed in time (their requests got no 2xx)');
+        });
+      }
       const drained = await withTimeout(
         Promise.all(workers.map((w) => w.close())).then(() => true),
         Math.max(0, deadline - Date.now()),
@@ -202,10 +210,21 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           { deadlineMs },
           'drain deadline passed; forcing workers closed (their jobs will be retried)',
         );
-        await Promise.allSettled(workers.map((w) => w.close(true)));
+        await withTimeout(
+          Promise.allSettled(workers.map((w) => w.close(true))),
+          2000,
+          'force close',
+        ).catch(() => undefined);
       }
-      await Promise.allSettled(closers.map((c) => c()));
-      await queues.close();
+      // Queue handles hold nothing to flush; a connection stuck in a reconnect must not hold up
+      // the exit, so these get a short bound of their own.
+      await withTimeout(
+        Promise.allSettled([...closers.map((c) => c()), queues.close()]),
+        2000,
+        'queue close',
+      ).catch(() => {
+        log.warn('queue handles did not close in time; disconnecting');
+      });
       producer.disconnect();
       workerConn.disconnect();
       return drained;
