@@ -17,8 +17,8 @@
  * rises ('up') or falls ('down').
  *
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
- * same for every series. On Gaussian noise it pages about once per 16k samples (fireAt 0.5;
- * fireAt 0.6: once per ~200k, at a NAB cost of about 5 points). State: 108 float64 (864 bytes) with the defaults.
+ * same for every series. On Gaussian noise it pages about once per 15k samples (fireAt 0.5;
+ * fireAt 0.6: far less often, at a NAB cost of about 5 points). State: 108 float64 (864 bytes) with the defaults.
  */
 import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
 import type { Detector } from './contract.js';
@@ -55,7 +55,7 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   devAlpha: 0.01,
   clip: 4,
   window: 5,
-  likelihoodAlpha: 0.001,
+  likelihoodAlpha: 0.0002,
   warmup: 150,
   refractory: 200,
   fireAt: 0.5,
