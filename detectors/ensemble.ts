@@ -4,8 +4,9 @@
  * - point: distance of the value from a fast EWMA level (alpha 0.2), in units of the slow
  *   mean absolute deviation: spikes and dips;
  * - drift: distance of the fast level from a slow one (alpha 0.01): level shifts and ramps;
- * - seasonal: distance of the value from its hour-of-day bin (seasonal-profile.ts's model):
- *   a value normal for noon is abnormal at 3 a.m.
+ * - seasonal: distance of the value from its hour-of-day bin (seasonal-profile.ts's model),
+ *   with separate bins for weekends: a value normal for Monday noon is abnormal at 3 a.m. or
+ *   on a Sunday;
  * Values are learned winsorised at `clip` deviations, so an anomaly does not become normal at
  * once. The log-scaled likelihood is rescaled monotonically (`rescale`) so that `fireAt` maps
  * to 0.9 (the default alert threshold). After the score reaches 0.9 it is held at 0 for `refractory`
@@ -41,6 +42,8 @@ export interface EnsembleParams {
   readonly binAlpha: number;
   /** An hour bin scores only after this many samples. */
   readonly minBinSamples: number;
+  /** Separate hour-of-day bins for Saturday and Sunday (local time). */
+  readonly splitWeekend: boolean;
   /** A bin's scale is at least this fraction of the series' overall scale. */
   readonly binScaleFloor: number;
   readonly timeZone: string;
@@ -60,8 +63,9 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   refractory: 200,
   fireAt: 0.5,
   bins: 24,
-  binAlpha: 0.05,
+  binAlpha: 0.03,
   minBinSamples: 10,
+  splitWeekend: true,
   binScaleFloor: 0.5,
   timeZone: 'UTC',
   direction: 'both',
@@ -100,8 +104,10 @@ export function createEnsembleDetector(
   const L_DRIFT = TRACKERS + trackerSize;
   const L_SEASON = TRACKERS + 2 * trackerSize;
   const BINS = TRACKERS + 3 * trackerSize;
-  const binOf = (t: number): number =>
+  const dayBin = (t: number): number =>
     Math.min(p.bins - 1, Math.floor((clock.minuteOf(t, 'day') / 1440) * p.bins));
+  const binOf = (t: number): number =>
+    p.splitWeekend && clock.minuteOf(t, 'week') >= 5 * 1440 ? p.bins + dayBin(t) : dayBin(t);
   const scale = (s: Float64Array): number => flooredScale(s[DEV]! * MAD_TO_SD, s[SLOW]!);
   const signed = (d: number): number =>
     p.direction === 'both' ? Math.abs(d) : p.direction === 'up' ? Math.max(0, d) : Math.max(0, -d);
@@ -115,7 +121,7 @@ export function createEnsembleDetector(
 
   return floatDetector({
     name: 'ensemble',
-    slots: BINS + 3 * p.bins,
+    slots: BINS + 3 * p.bins * (p.splitWeekend ? 2 : 1),
     init(s) {
       s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
     },
