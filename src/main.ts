@@ -20,6 +20,7 @@ import { parseRoles } from './service/roles.js';
 import { startService } from './service/service.js';
 import { createLogger } from './telemetry/logger.js';
 import { startTracing } from './telemetry/tracing.js';
+import { withTimeout } from './util/with-timeout.js';
 
 const env = process.env;
 
@@ -127,7 +128,9 @@ program
         );
         void (async () => {
           const drained = await service.close();
-          await tracing?.shutdown().catch(() => undefined);
+          // The exporter retries an unreachable collector; spans not sent in 2 s are dropped.
+          if (tracing)
+            await withTimeout(tracing.shutdown(), 2000, 'trace export').catch(() => undefined);
           await redis.stop();
           log.info({ drained }, 'stopped');
           log.flush();

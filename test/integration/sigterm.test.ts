@@ -92,4 +92,25 @@ describe('graceful shutdown', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   });
+
+  it('exits 0 on SIGTERM with tracing on and no collector listening (the exporter does not hold it)', async () => {
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      AIOPS_REDIS__PREFIX: `${prefix}-trace`,
+      AIOPS_TRACING__OTLP_ENDPOINT: 'http://127.0.0.1:9/v1/traces',
+    };
+    const w = await startWorkerProcess({ env });
+    started.push(w);
+    const res = await fetch(`${w.url}/api/v1/samples`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ ts: 1, metric: 'm', labels: { service: 'a' }, value: 1 }]),
+    });
+    expect(res.status).toBe(202);
+    const t0 = Date.now();
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    await deletePrefix(`${prefix}-trace`);
+  });
 });
