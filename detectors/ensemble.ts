@@ -1,6 +1,7 @@
 /**
  * The default ensemble. Three residual signals, each calibrated into an anomaly likelihood
- * (anomaly-likelihood.ts), combined by their maximum, then post-processed for alerting:
+ * (anomaly-likelihood.ts; Wilson-Hilferty on squared residuals), combined by their maximum
+(Fisher's combination of the three was tried and scored worse), then post-processed for alerting:
  * - point: distance of the value from a fast EWMA level (alpha 0.2), in units of the slow
  *   mean absolute deviation: spikes and dips;
  * - drift: distance of the fast level from a slow one (alpha 0.01): level shifts and ramps;
@@ -19,7 +20,8 @@
  *
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
  * same for every series. On Gaussian noise it pages about once per 15k samples (fireAt 0.5;
- * fireAt 0.6: far less often, at a NAB cost of about 5 points). State: 108 float64 (864 bytes) with the defaults.
+ * fireAt 0.6: far less often, at a NAB cost of about 5 points). State: 183 float64 (1,464
+ * bytes) with the defaults.
  */
 import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
 import type { Detector } from './contract.js';
