@@ -12,12 +12,17 @@ interface Waiter {
 
 interface Pending<T> {
   items: T[];
+  bytes: number;
   waiters: Waiter[];
   timer: NodeJS.Timeout | undefined;
 }
 
 export interface BatcherOptions<T> {
   readonly maxItems: number;
+  /** With `sizeOf`: a batch is written once its items add up to this many bytes. */
+  readonly maxBytes?: number;
+  /** Approximate size of an item in bytes (log lines vary from 10 B to 64 KiB). */
+  readonly sizeOf?: (item: T) => number;
   readonly lingerMs: number;
   readonly flush: (partition: number, items: T[]) => Promise<void>;
 }
@@ -37,12 +42,16 @@ export class PartitionBatcher<T> {
     let offset = 0;
     while (offset < items.length) {
       const p = this.#bufferFor(partition);
-      const room = this.#opts.maxItems - p.items.length;
-      const part = items.slice(offset, offset + room);
-      offset += part.length;
-      for (const item of part) p.items.push(item);
+      const { maxItems, maxBytes = Number.POSITIVE_INFINITY, sizeOf } = this.#opts;
+      // Take items until the batch is full by count or (at least one item in) by bytes.
+      while (offset < items.length && p.items.length < maxItems && p.bytes < maxBytes) {
+        const item = items[offset] as T;
+        p.items.push(item);
+        if (sizeOf) p.bytes += sizeOf(item);
+        offset += 1;
+      }
       done.push(new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject })));
-      if (p.items.length >= this.#opts.maxItems) this.#flush(partition);
+      if (p.items.length >= maxItems || p.bytes >= maxBytes) this.#flush(partition);
       else
         p.timer ??= setTimeout(() => {
           this.#flush(partition);
@@ -60,7 +69,7 @@ export class PartitionBatcher<T> {
   #bufferFor(partition: number): Pending<T> {
     let p = this.#pending.get(partition);
     if (!p) {
-      p = { items: [], waiters: [], timer: undefined };
+      p = { items: [], bytes: 0, waiters: [], timer: undefined };
       this.#pending.set(partition, p);
     }
     return p;

@@ -15,6 +15,9 @@ import { PartitionBatcher } from './batcher.js';
 import type { LogSample, MetricSample } from './records.js';
 import { withTimeout } from '../util/with-timeout.js';
 
+/** Bytes of log text per job at most (about; one long line may exceed it alone). */
+const LOG_BATCH_BYTES = 1 << 20;
+
 export interface WriterOptions {
   readonly samplesQueues: readonly Queue[];
   readonly logsQueues: readonly Queue[];
@@ -71,6 +74,9 @@ export class IngestWriter {
     });
     this.#logs = new PartitionBatcher<LogRecord>({
       maxItems: o.maxItems,
+      // A job stays small enough to parse quickly in the worker, whatever the line sizes.
+      maxBytes: LOG_BATCH_BYTES,
+      sizeOf: (r) => r.message.length + 64,
       lingerMs: o.lingerMs,
       flush: async (p, records) => {
         const batch: LogBatch = { v: 1, queuedAt: Date.now(), records };

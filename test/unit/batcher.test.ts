@@ -46,4 +46,25 @@ describe('partition batcher (group commit)', () => {
     fail = false;
     await expect(b.add(0, [3])).resolves.toBeUndefined();
   });
+
+  it('also closes a batch at maxBytes, so big items make smaller jobs', async () => {
+    const writes: string[][] = [];
+    const b = new PartitionBatcher<string>({
+      maxItems: 1000,
+      maxBytes: 100,
+      sizeOf: (x) => x.length,
+      lingerMs: 5,
+      flush: (_p, items) => {
+        writes.push([...items]);
+        return Promise.resolve();
+      },
+    });
+    const big = 'x'.repeat(60);
+    await b.add(0, [big, big, big, 'a', 'b']);
+    await b.drain();
+    // Two 60-byte items reach 100 bytes: that batch is written at once; the remaining 62 bytes
+    // wait for the linger time.
+    expect(writes.map((w) => w.length)).toEqual([2, 3]);
+    expect(writes.flat()).toEqual([big, big, big, 'a', 'b']);
+  });
 });
