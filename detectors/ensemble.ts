@@ -98,6 +98,9 @@ const MAD_TO_SD = 1.25;
 export function createEnsembleDetector(
   p: EnsembleParams = defaultEnsembleParams,
 ): Detector<Float64Array> {
+  if (!['up', 'down', 'both'].includes(p.direction)) {
+    throw new RangeError(`ensemble direction must be up, down or both, got "${p.direction}"`);
+  }
   if (!(p.fireAt > 0 && p.fireAt < 1))
     throw new RangeError(`ensemble fireAt must be in (0, 1), got ${p.fireAt}`);
   const clock = localClock(p.timeZone);

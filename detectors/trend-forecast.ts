@@ -40,6 +40,10 @@ const PREV_TS = FIRST_FREE + 3;
 export function createTrendForecastDetector(p: TrendForecastParams): Detector<Float64Array> {
   if (!Number.isFinite(p.threshold))
     throw new RangeError('trend_forecast needs a finite threshold');
+  // Parameters come from config at run time: the type does not guarantee the value.
+  if (!['up', 'down'].includes(p.direction)) {
+    throw new RangeError(`trend_forecast direction must be up or down, got "${p.direction}"`);
+  }
   const sign = p.direction === 'up' ? 1 : -1;
   const band = (s: Float64Array) => ({
     expected: s[LEVEL]!,

@@ -42,7 +42,17 @@ function normaliseParams(
         path: [...path, key],
         message: `unknown parameter of ${name} (known: ${Object.keys(entry.defaults).join(', ')})`,
       });
-    } else out[k] = value;
+      continue;
+    }
+    const expected = typeof entry.defaults[k];
+    if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value))) {
+      issues.push({
+        path: [...path, key],
+        message: `must be a ${expected === 'number' ? 'finite number' : expected}, got ${JSON.stringify(value)}`,
+      });
+      continue;
+    }
+    out[k] = value;
   }
   return out;
 }

@@ -65,6 +65,14 @@ describe('config', () => {
       'detect.detectors.params.ensemble.bogus: unknown parameter of ensemble',
     ],
     [
+      'detect: { detectors: { params: { ensemble: { fire_at: high } } } }\n',
+      'detect.detectors.params.ensemble.fire_at: must be a finite number, got "high"',
+    ],
+    [
+      'detect: { detectors: { params: { ensemble: { direction: sideways } } } }\n',
+      'detect.detectors.default: ensemble direction must be up, down or both, got "sideways"',
+    ],
+    [
       'detect: { detectors: { overrides: [{ match: { metric: x }, use: trend_forecast }] } }\n',
       'detect.detectors.overrides[0].use: trend_forecast needs a finite threshold',
     ],
