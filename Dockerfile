@@ -29,8 +29,9 @@ COPY --from=build /app/config ./config
 # Files stay root-owned (read-only to the process); the worker runs as the image's `node` user.
 USER node
 EXPOSE 9470
-# No curl/wget in the slim image: use Node's built-in fetch.
+# No curl/wget in the slim image: use Node's built-in fetch. The port follows
+# AIOPS_SERVER__PORT when that is how the port was changed (default 9470).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:9470/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.AIOPS_SERVER__PORT || 9470) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/main.js"]
 CMD ["start", "--host", "0.0.0.0", "--config", "config/default.yaml"]
