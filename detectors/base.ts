@@ -82,3 +82,22 @@ export function takenResult(
     outcome: 'taken',
   };
 }
+
+/** Throws RangeError unless `v` is an integer >= `min` (config values reach detectors as-is). */
+export function requireInt(detector: string, name: string, v: number, min = 1): void {
+  if (!Number.isInteger(v) || v < min) {
+    throw new RangeError(`${detector} ${name} must be an integer >= ${min}, got ${v}`);
+  }
+}
+
+/** Throws RangeError unless lo < v <= hi (lo exclusive). */
+export function requireRange(
+  detector: string,
+  name: string,
+  v: number,
+  lo: number,
+  hi: number,
+): void {
+  if (!(v > lo && v <= hi))
+    throw new RangeError(`${detector} ${name} must be in (${lo}, ${hi}], got ${v}`);
+}

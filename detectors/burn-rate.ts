@@ -39,7 +39,7 @@ export function createBurnRateDetector(
   const budget = 1 - p.objective;
 
   const add = (s: Float64Array, at: number, slots: number, bucket: number, v: number): void => {
-    const i = at + 3 * (bucket % slots);
+    const i = at + 3 * (((bucket % slots) + slots) % slots);
     if (s[i + 2]! !== bucket) {
       s[i] = 0;
       s[i + 1] = 0;

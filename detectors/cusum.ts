@@ -10,7 +10,16 @@
  * - `warmup` (30): samples before scoring.
  * State: 7 float64 (56 bytes).
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
+import {
+  FIRST_FREE,
+  N,
+  bandAround,
+  floatDetector,
+  flooredScale,
+  requireInt,
+  requireRange,
+  takenResult,
+} from './base.js';
 import type { Detector } from './contract.js';
 
 export interface CusumParams {
@@ -36,6 +45,10 @@ const RECENT = FIRST_FREE + 4;
 const RECENT_ALPHA = 0.2;
 
 export function createCusumDetector(p: CusumParams = defaultCusumParams): Detector<Float64Array> {
+  requireRange('cusum', 'h', p.h, 0, Number.POSITIVE_INFINITY);
+  requireRange('cusum', 'k', p.k, -1, Number.POSITIVE_INFINITY);
+  requireRange('cusum', 'alpha', p.alpha, 0, 1);
+  requireInt('cusum', 'warmup', p.warmup, 0);
   const sd = (s: Float64Array): number => flooredScale(Math.sqrt(s[VAR]!), s[MEAN]!);
   const band = (s: Float64Array) => bandAround(s[MEAN]!, p.h * sd(s));
   return floatDetector({

@@ -23,7 +23,16 @@
  * fireAt 0.6: far less often, at a NAB cost of about 5 points). State: 183 float64 (1,464
  * bytes) with the defaults.
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
+import {
+  FIRST_FREE,
+  N,
+  bandAround,
+  floatDetector,
+  flooredScale,
+  requireInt,
+  requireRange,
+  takenResult,
+} from './base.js';
 import type { Detector } from './contract.js';
 import { likelihoodSlots, likelihoodZ, zToScore } from './anomaly-likelihood.js';
 import { localClock } from './time-of-period.js';
@@ -98,6 +107,19 @@ const MAD_TO_SD = 1.25;
 export function createEnsembleDetector(
   p: EnsembleParams = defaultEnsembleParams,
 ): Detector<Float64Array> {
+  requireInt('ensemble', 'window', p.window);
+  requireInt('ensemble', 'bins', p.bins);
+  requireInt('ensemble', 'warmup', p.warmup, 0);
+  requireInt('ensemble', 'refractory', p.refractory, 0);
+  for (const [name, v] of [
+    ['fastAlpha', p.fastAlpha],
+    ['slowAlpha', p.slowAlpha],
+    ['devAlpha', p.devAlpha],
+    ['likelihoodAlpha', p.likelihoodAlpha],
+    ['binAlpha', p.binAlpha],
+  ] as const) {
+    requireRange('ensemble', name, v, 0, 1);
+  }
   if (!['up', 'down', 'both'].includes(p.direction)) {
     throw new RangeError(`ensemble direction must be up, down or both, got "${p.direction}"`);
   }

@@ -6,11 +6,20 @@
  *
  * Parameters:
  * - `period` (288: one day of 5-minute samples), `alpha` (0.1), `beta` (0.01), `gamma` (0.1).
- * - `warmup` (2 periods): samples before scoring.
+ * - `warmup` (0 = two periods): samples before scoring.
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping; residual scale EWMA weight 0.02.
  * State: 5 + period float64 (288: 2.3 KiB).
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
+import {
+  FIRST_FREE,
+  N,
+  bandAround,
+  floatDetector,
+  flooredScale,
+  requireInt,
+  requireRange,
+  takenResult,
+} from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 
@@ -19,7 +28,8 @@ export interface HoltWintersParams {
   readonly alpha: number;
   readonly beta: number;
   readonly gamma: number;
-  readonly warmup?: number;
+  /** Samples before scoring; 0 means two periods. */
+  readonly warmup: number;
   readonly zStart: number;
   readonly zScale: number;
 }
@@ -29,6 +39,7 @@ export const defaultHoltWintersParams: HoltWintersParams = Object.freeze({
   alpha: 0.1,
   beta: 0.01,
   gamma: 0.1,
+  warmup: 0,
   zStart: 3.5,
   zScale: 2.5 / Math.LN10,
 });
@@ -44,7 +55,12 @@ export function createHoltWintersDetector(
 ): Detector<Float64Array> {
   if (!(Number.isInteger(p.period) && p.period >= 2))
     throw new RangeError(`holt_winters period must be an integer >= 2, got ${p.period}`);
-  const warmup = p.warmup ?? 2 * p.period;
+  requireRange('holt_winters', 'alpha', p.alpha, 0, 1);
+  requireRange('holt_winters', 'beta', p.beta, 0, 1);
+  requireRange('holt_winters', 'gamma', p.gamma, 0, 1);
+  requireRange('holt_winters', 'zScale', p.zScale, 0, Number.POSITIVE_INFINITY);
+  requireInt('holt_winters', 'warmup', p.warmup, 0);
+  const warmup = p.warmup > 0 ? p.warmup : 2 * p.period;
   const sd = (s: Float64Array): number => flooredScale(s[RES]! * 1.2533, s[LEVEL]!);
   const forecast = (s: Float64Array): number =>
     s[LEVEL]! + s[TREND]! + s[SEASON + (s[N]! % p.period)]!;
@@ -82,7 +98,10 @@ export function createHoltWintersDetector(
       s[i] = p.gamma * (x - newLevel) + (1 - p.gamma) * s[i]!;
       s[LEVEL] = newLevel;
       const a = learning ? Math.max(RES_ALPHA, 1 / n) : RES_ALPHA;
-      s[RES]! += a * (Math.min(Math.abs(residual), p.zStart * sd(s)) - s[RES]!);
+      // While learning the scale is not known yet: take residuals whole (clamping them to a band
+      // built from a near-zero scale kept it near zero, and it paged on noise after warm-up).
+      const r = learning ? Math.abs(residual) : Math.min(Math.abs(residual), p.zStart * sd(s));
+      s[RES]! += a * (r - s[RES]!);
       return takenResult(score, b, learning);
     },
   });

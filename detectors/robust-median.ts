@@ -10,7 +10,16 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping, as for the EWMA detector.
  * State: 4 float64 (32 bytes).
  */
-import { FIRST_FREE, N, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
+import {
+  FIRST_FREE,
+  N,
+  bandAround,
+  floatDetector,
+  flooredScale,
+  requireInt,
+  requireRange,
+  takenResult,
+} from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 
@@ -36,6 +45,9 @@ const MAD_TO_SD = 1.4826;
 export function createRobustMedianDetector(
   p: RobustMedianParams = defaultRobustMedianParams,
 ): Detector<Float64Array> {
+  requireRange('robust_median', 'step', p.step, 0, 1);
+  requireRange('robust_median', 'zScale', p.zScale, 0, Number.POSITIVE_INFINITY);
+  requireInt('robust_median', 'warmup', p.warmup, 0);
   const sd = (s: Float64Array): number => flooredScale(s[MAD]! * MAD_TO_SD, s[MEDIAN]!);
   const band = (s: Float64Array) => bandAround(s[MEDIAN]!, p.zStart * sd(s));
   return floatDetector({

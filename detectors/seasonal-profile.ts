@@ -11,7 +11,15 @@
  * - `zStart` (3.5), `zScale` (1.086): z-to-score mapping as for the EWMA detector.
  * State: 2 + 3 * bins float64 (24 bins: 592 bytes; 168 bins: 4 KiB).
  */
-import { FIRST_FREE, bandAround, floatDetector, flooredScale, takenResult } from './base.js';
+import {
+  FIRST_FREE,
+  bandAround,
+  floatDetector,
+  flooredScale,
+  requireInt,
+  requireRange,
+  takenResult,
+} from './base.js';
 import type { Detector } from './contract.js';
 import { zToScore } from './ewma.js';
 import { localClock, periodMinutes, type Period } from './time-of-period.js';
@@ -42,6 +50,13 @@ const MAD_TO_SD = 1.2533;
 export function createSeasonalDetector(
   p: SeasonalParams = defaultSeasonalParams,
 ): Detector<Float64Array> {
+  if (!['day', 'week'].includes(p.period)) {
+    throw new RangeError(`seasonal period must be day or week, got "${p.period}"`);
+  }
+  requireInt('seasonal', 'bins', p.bins);
+  requireRange('seasonal', 'alpha', p.alpha, 0, 1);
+  requireRange('seasonal', 'zScale', p.zScale, 0, Number.POSITIVE_INFINITY);
+  requireInt('seasonal', 'minBinSamples', p.minBinSamples, 0);
   const clock = localClock(p.timeZone);
   const binMinutes = periodMinutes(p.period) / p.bins;
   const binOf = (t: number): number =>

@@ -1,11 +1,13 @@
 /**
  * Position of an instant within a day or a week in a chosen time zone, DST-aware: the local
  * wall-clock hour is what a daily or weekly pattern follows. Uses the platform's time-zone data
- * (Intl), which is deterministic for a given Node build; offsets are cached per UTC hour.
+ * (Intl), which is deterministic for a given Node build; offsets are cached per 15 minutes of
+ * UTC (some zones change at :30, e.g. Adelaide, St John's).
  */
 export type Period = 'day' | 'week';
 
-const HOUR = 3_600_000;
+/** Offsets change on quarter hours at the finest (Lord Howe's 30-minute DST included). */
+const HOUR = 900_000;
 
 export interface LocalClock {
   /** Minutes since local midnight (day) or since local Monday 00:00 (week). */

@@ -10,7 +10,7 @@
  * `alpha` (0.3), `beta` (0.05), `warmup` (10), `noiseSd` (3).
  * State: 6 float64 (48 bytes). The result carries `etaMs`.
  */
-import { FIRST_FREE, N, floatDetector, takenResult } from './base.js';
+import { FIRST_FREE, N, floatDetector, requireInt, requireRange, takenResult } from './base.js';
 import type { Detector } from './contract.js';
 
 export interface TrendForecastParams {
@@ -44,6 +44,10 @@ export function createTrendForecastDetector(p: TrendForecastParams): Detector<Fl
   if (!['up', 'down'].includes(p.direction)) {
     throw new RangeError(`trend_forecast direction must be up or down, got "${p.direction}"`);
   }
+  requireRange('trend_forecast', 'leadMs', p.leadMs, 0, Number.POSITIVE_INFINITY);
+  requireRange('trend_forecast', 'alpha', p.alpha, 0, 1);
+  requireRange('trend_forecast', 'beta', p.beta, 0, 1);
+  requireInt('trend_forecast', 'warmup', p.warmup, 2);
   const sign = p.direction === 'up' ? 1 : -1;
   const band = (s: Float64Array) => ({
     expected: s[LEVEL]!,

@@ -16,8 +16,12 @@ export class CsvError extends Error {
 export function csvTimestamp(text: string): number | undefined {
   const naive = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
   if (naive) {
-    const ms = Date.parse(`${text.replace(' ', 'T')}Z`);
-    return Number.isFinite(ms) ? ms : undefined;
+    const iso = `${text.replace(' ', 'T')}Z`;
+    const ms = Date.parse(iso);
+    // Date.parse rolls 2015-02-30 over to March: accept only dates that read back the same.
+    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== iso.slice(0, 10))
+      return undefined;
+    return parseTimestamp(ms);
   }
   return parseTimestamp(/^\d+$/.test(text) ? Number(text) : text);
 }
@@ -53,7 +57,7 @@ export async function scoreCsv<S>(
       continue;
     }
     const tsText = (cells[tsCol] ?? '').trim().replace(/^"|"$/g, '');
-    const valText = (cells[valCol] ?? '').trim();
+    const valText = (cells[valCol] ?? '').trim().replace(/^"|"$/g, '');
     const t = csvTimestamp(tsText);
     if (t === undefined) throw new CsvError(`${input}:${line}: bad timestamp "${tsText}"`);
     const v = valText === '' ? Number.NaN : Number(valText);

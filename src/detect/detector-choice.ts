@@ -101,25 +101,42 @@ export function detectorChoice(detect: DetectConfig): {
 } {
   const issues: ConfigIssue[] = [];
   const base = ['detect', 'detectors'];
-  const paramsOf = (name: string): DetectorParams =>
-    normaliseParams(name, detect.detectors.params[name] ?? {}, [...base, 'params', name], issues);
-  for (const name of Object.keys(detect.detectors.params)) {
-    if (!detectorRegistry[name])
-      issues.push({ path: [...base, 'params', name], message: `unknown detector "${name}"` });
+  // Every params entry is checked once, whether or not a rule uses it.
+  const normalised = new Map<string, DetectorParams>();
+  for (const [name, raw] of Object.entries(detect.detectors.params)) {
+    const path = [...base, 'params', name];
+    if (!detectorRegistry[name]) {
+      issues.push({ path, message: `unknown detector "${name}"` });
+      continue;
+    }
+    const params = normaliseParams(name, raw, path, issues);
+    normalised.set(name, params);
+    if (name !== 'trend_forecast') build(name, params, path, issues); // needs an override's threshold
   }
-  const defaultName =
-    detect.detectors.default === 'default' ? DEFAULT_DETECTOR : detect.detectors.default;
-  const defaultDetector = build(defaultName, paramsOf(defaultName), [...base, 'default'], issues);
+  const resolve = (name: string): string =>
+    name === 'default'
+      ? detect.detectors.default === 'default'
+        ? DEFAULT_DETECTOR
+        : detect.detectors.default
+      : name;
+  const defaultName = resolve(detect.detectors.default);
+  const defaultDetector = build(
+    defaultName,
+    normalised.get(defaultName) ?? {},
+    [...base, 'default'],
+    issues,
+  );
   const rules = detect.detectors.overrides.map((o, i) => {
     const path = [...base, 'overrides', i];
+    const use = resolve(o.use);
     const params = {
-      ...paramsOf(o.use),
-      ...normaliseParams(o.use, o.params, [...path, 'params'], issues),
+      ...(normalised.get(use) ?? {}),
+      ...normaliseParams(use, o.params, [...path, 'params'], issues),
     };
     return {
       metric: o.match.metric === undefined ? undefined : glob(o.match.metric),
       service: o.match.service === undefined ? undefined : glob(o.match.service),
-      detector: build(o.use, params, [...path, 'use'], issues),
+      detector: build(use, params, [...path, 'use'], issues),
     };
   });
   if (issues.length > 0 || !defaultDetector) return { issues };
@@ -154,10 +171,11 @@ export function detectorByName(name: string, detect: DetectConfig): Detector<unk
   const choice = detectorChoiceOrThrow(detect);
   if (name === 'default') return choice.defaultDetector;
   const entry = detectorRegistry[name];
-  if (!entry)
+  if (!entry) {
     throw new Error(
       `unknown detector "${name}": use default or one of ${detectorNames().join(', ')}`,
     );
+  }
   const issues: ConfigIssue[] = [];
   const params = normaliseParams(
     name,
@@ -165,5 +183,7 @@ export function detectorByName(name: string, detect: DetectConfig): Detector<unk
     ['detect', 'detectors', 'params', name],
     issues,
   );
+  if (issues.length > 0)
+    throw new Error(issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return entry.create(params);
 }

@@ -133,8 +133,10 @@ export function scoreSlice<S>(
     out.touched.add(si);
     // Hold anomalies (scores at or above the threshold), not the maxima of ordinary noise.
     const peak = state.peak;
-    if (r.score >= threshold && (r.score >= peak.score || t - peak.ts > holdMs)) {
-      peak.score = r.score;
+    if (r.score >= threshold) {
+      // Any anomalous score restarts the hold; the held value is the highest since the hold
+      // began (a little longer than strictly needed, never shorter).
+      peak.score = t - peak.ts > holdMs ? r.score : Math.max(peak.score, r.score);
       peak.ts = t;
     }
     const held = t - peak.ts <= holdMs ? peak.score : 0;

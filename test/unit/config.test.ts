@@ -65,6 +65,22 @@ describe('config', () => {
       'detect.detectors.params.ensemble.bogus: unknown parameter of ensemble',
     ],
     [
+      'detect: { detectors: { params: { ewma: { alpah: 1 } } } }\n',
+      'detect.detectors.params.ewma.alpah: unknown parameter of ewma',
+    ],
+    [
+      'detect: { detectors: { params: { ensemble: { window: 2.5 } } } }\n',
+      'detect.detectors.params.ensemble: ensemble window must be an integer >= 1, got 2.5',
+    ],
+    [
+      'detect: { detectors: { params: { seasonal: { period: month } } } }\n',
+      'detect.detectors.params.seasonal: seasonal period must be day or week, got "month"',
+    ],
+    [
+      'detect: { detectors: { params: { cusum: { h: 0 } } } }\n',
+      'detect.detectors.params.cusum: cusum h must be in (0, Infinity], got 0',
+    ],
+    [
       'detect: { detectors: { params: { ensemble: { fire_at: high } } } }\n',
       'detect.detectors.params.ensemble.fire_at: must be a finite number, got "high"',
     ],
@@ -143,6 +159,14 @@ describe('config', () => {
     );
     expect(choice.forSeries({ metric: 'latency', service: 'auth' }).name).toBe('robust_median');
     expect(choice.forSeries({ metric: 'latency', service: 'routing' }).name).toBe('ensemble');
+    const viaDefault = detectorChoiceOrThrow(
+      parseConfigText(
+        'detect:\n  detectors:\n    default: ewma\n    overrides: [{ match: { service: auth }, use: default }]\n',
+        'x',
+        {},
+      ).detect,
+    );
+    expect(viaDefault.forSeries({ metric: 'm', service: 'auth' }).name).toBe('ewma');
   });
 
   it('says when the file cannot be read', () => {

@@ -71,6 +71,8 @@ describe('aiops-worker score (contract 2)', () => {
     ['2014-07-01T00:05:00Z', Date.UTC(2014, 6, 1, 0, 5)],
     ['1404172800000', 1404172800000],
     ['not a time', undefined],
+    ['2015-02-30 00:00:00', undefined],
+    ['1969-12-31 23:59:30', undefined],
   ])('reads timestamp %s', (text, ms) => {
     expect(csvTimestamp(text)).toBe(ms);
   });
