@@ -80,16 +80,12 @@ describe('partition order across processes', () => {
     const state = stored && detector ? decodeSeriesState(detector, stored) : undefined;
     expect(state && detector?.lastTimestamp(state.det)).toBe(t);
 
-    const jobs: Job[] = (await queue.getJobs(['completed'], 0, -1)).sort(
-      (a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0),
-    );
+    // Order and exclusivity follow from the stats above: batches hold disjoint, increasing time
+    // ranges, so a batch run out of order, twice or concurrently with its neighbour would have
+    // had samples ignored as not newer. (Job timestamps are not used: processedOn and finishedOn
+    // come from the clocks of two processes taken at different moments.)
+    const jobs: Job[] = await queue.getJobs(['completed'], 0, -1);
     expect(jobs).toHaveLength(JOBS);
-    // Processed in the order they were queued, one at a time across both processes.
-    const firstTs = jobs.map((j) => (j.data as SampleBatch).ts[0] ?? 0);
-    expect(firstTs).toEqual([...firstTs].sort((a, b) => a - b));
-    for (let i = 1; i < jobs.length; i++) {
-      expect(jobs[i]?.processedOn ?? 0).toBeGreaterThanOrEqual(jobs[i - 1]?.finishedOn ?? Infinity);
-    }
     const byWorker = new Map<string, number>();
     for (const j of jobs) {
       const w = (j.returnvalue as { worker: string }).worker;
