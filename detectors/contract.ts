@@ -37,6 +37,11 @@ export interface DetectorResult {
 /** A streaming detector over one series. `S` is its mutable state. */
 export interface Detector<S> {
   readonly name: string;
+  /**
+   * Names the detector and its parameters: a stored state written under another fingerprint
+   * (the config changed) is not reused. Defaults to `name`.
+   */
+  readonly fingerprint?: string;
   create(): S;
   update(state: S, t: number, v: number): DetectorResult;
   /** Last timestamp taken into the state (`-Infinity` when none). */

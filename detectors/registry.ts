@@ -24,7 +24,11 @@ export interface DetectorEntry {
 function entry<P extends object, S>(defaults: P, create: (p: P) => Detector<S>): DetectorEntry {
   return {
     defaults: defaults as DetectorParams,
-    create: (params) => create({ ...defaults, ...params }),
+    create: (params) => {
+      const merged = { ...defaults, ...params };
+      const detector: Detector<unknown> = create(merged);
+      return { ...detector, fingerprint: `${detector.name}:${JSON.stringify(merged)}` };
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 /**
- * Per-series state as stored in Redis: a 48-byte header (format version, counter state, the
- * detector's name hash, the held peak score) then the detector's own encoding. Compact and exact. A state written
- * by another detector (the config changed) decodes as none, and the series learns afresh.
+ * Per-series state as stored in Redis: a 48-byte header (format version, counter state, a hash
+ * of the detector's name and parameters, the held peak score) then the detector's own encoding.
+ * A state written by another detector or with other parameters (the config changed) decodes as
+ * none, and the series learns afresh.
  */
 import type { Detector } from '../../detectors/contract.js';
 import { fnv1a32 } from '../queues/partition.js';
@@ -31,7 +32,7 @@ export function encodeSeriesState<S>(detector: Detector<S>, s: SeriesState<S>): 
   out.writeDoubleLE(VERSION, 0);
   out.writeDoubleLE(s.counter.prevTs, 8);
   out.writeDoubleLE(s.counter.prevValue, 16);
-  out.writeDoubleLE(fnv1a32(detector.name), 24);
+  out.writeDoubleLE(fnv1a32(detector.fingerprint ?? detector.name), 24);
   out.writeDoubleLE(s.peak.score, 32);
   out.writeDoubleLE(s.peak.ts, 40);
   out.set(det, HEADER_BYTES);
@@ -44,7 +45,7 @@ export function decodeSeriesState<S>(
   bytes: Buffer,
 ): SeriesState<S> | undefined {
   if (bytes.byteLength < HEADER_BYTES || bytes.readDoubleLE(0) !== VERSION) return undefined;
-  if (bytes.readDoubleLE(24) !== fnv1a32(detector.name)) return undefined;
+  if (bytes.readDoubleLE(24) !== fnv1a32(detector.fingerprint ?? detector.name)) return undefined;
   try {
     return {
       counter: { prevTs: bytes.readDoubleLE(8), prevValue: bytes.readDoubleLE(16) },

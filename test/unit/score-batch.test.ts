@@ -8,6 +8,7 @@ import {
   type SeriesState,
 } from '../../src/detect/series-state.js';
 import type { SeriesMeta } from '../../src/queues/contract.js';
+import { detectorRegistry } from '../../detectors/registry.js';
 
 const det = createEwmaDetector({
   alpha: 0.1,
@@ -141,5 +142,16 @@ describe('scoreBatch core', () => {
     expect(bytes.byteLength).toBe(48 + 32);
     expect(decodeSeriesState(det, bytes)).toEqual(s);
     expect(decodeSeriesState(det, Buffer.from('garbage'))).toBeUndefined();
+  });
+
+  it('does not reuse a state written with other detector parameters', () => {
+    const both = detectorRegistry.ensemble?.create({});
+    const up = detectorRegistry.ensemble?.create({ direction: 'up' });
+    if (!both || !up) throw new Error('ensemble missing');
+    const state = createSeriesState(both);
+    for (let i = 0; i < 10; i++) both.update(state.det, i * 1000, 5);
+    const bytes = encodeSeriesState(both, state);
+    expect(decodeSeriesState(both, bytes)).toBeDefined();
+    expect(decodeSeriesState(up, bytes)).toBeUndefined();
   });
 });
