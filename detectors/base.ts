@@ -10,6 +10,9 @@ export const LAST_TS = 1;
 /** First slot a detector may use for itself. */
 export const FIRST_FREE = 2;
 
+/** Larger magnitudes are rejected as invalid (their squares overflow). */
+export const MAX_ABS_VALUE = 1e150;
+
 export interface FloatDetectorSpec {
   readonly name: string;
   readonly slots: number;
@@ -38,7 +41,11 @@ export function floatDetector(spec: FloatDetectorSpec): Detector<Float64Array> {
     },
     lastTimestamp: (s) => s[LAST_TS]!,
     update(s, t, v) {
-      if (!Number.isFinite(v) || !Number.isFinite(t)) return notTaken(s, SampleOutcome.Invalid);
+      // Beyond 1e150 a square overflows to Infinity and would poison the state for good: no
+      // real metric is that large, so such a value is flagged invalid like NaN.
+      if (!Number.isFinite(v) || !Number.isFinite(t) || Math.abs(v) > MAX_ABS_VALUE) {
+        return notTaken(s, SampleOutcome.Invalid);
+      }
       if (t <= s[LAST_TS]!) return notTaken(s, SampleOutcome.NotNewer);
       const r = spec.step(s, t, v);
       s[LAST_TS] = t;

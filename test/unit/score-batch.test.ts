@@ -154,4 +154,21 @@ describe('scoreBatch core', () => {
     expect(decodeSeriesState(both, bytes)).toBeDefined();
     expect(decodeSeriesState(up, bytes)).toBeUndefined();
   });
+
+  it('flags values beyond 1e150 as invalid in every float-state detector, keeping states finite', () => {
+    for (const [name, entry] of Object.entries(detectorRegistry)) {
+      if (name === 'ewma') continue; // ewma has its own state and guard (ewma.test.ts)
+      const det = entry.create(name === 'trend_forecast' ? { threshold: 10 } : {});
+      const state = det.create();
+      for (let i = 0; i < 300; i++) det.update(state, i * 60_000, i % 2 ? 1e200 : 5 + (i % 3));
+      const r = det.update(state, 300 * 60_000, -1e300);
+      expect(r.outcome, name).toBe('invalid');
+      const after = det.update(state, 301 * 60_000, 6);
+      expect(Number.isFinite(after.score) && after.score >= 0 && after.score <= 1, name).toBe(true);
+      expect(
+        [...(state as Float64Array)].every((x) => !Number.isNaN(x)),
+        name,
+      ).toBe(true);
+    }
+  });
 });
