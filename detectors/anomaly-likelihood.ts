@@ -29,7 +29,7 @@ const MIN_HISTORY = 50;
  * root of the short-window mean (window `window` samples) lies above its long-run mean, in
  * long-run standard deviations (EWMA, weight `alpha`). Returns -Infinity while `ready` is false
  * or the long-run estimate has seen fewer than MIN_HISTORY residuals. Callers that combine
- * several trackers take the max z and call `zToScore` once (it is monotone).
+ * several trackers take the max z and call `likelihoodScore` once (it is monotone).
  */
 export function likelihoodZ(
   s: Float64Array,
@@ -48,7 +48,7 @@ export function likelihoodZ(
   s[at + POS] = (pos + 1) % window;
   // The short-window mean of squares is chi-square-like and skewed, so it is compared on its
   // cube root, which is close to Gaussian (Wilson & Hilferty 1931): the Gaussian tail of
-  // zToScore then means what it says.
+  // likelihoodScore then means what it says.
   const shortMean = Math.cbrt(s[at + SUM]! / s[at + LEN]!);
   // A long-run distribution of fewer than MIN_HISTORY residuals is not trusted yet.
   const z =
@@ -67,13 +67,13 @@ export function likelihoodZ(
 }
 
 /** The log-scaled likelihood of a z: log(1 - Phi(z)) / log(1e-10), clamped to [0, 1]. */
-export function zToScore(z: number): number {
+export function likelihoodScore(z: number): number {
   if (!(z > 0)) return 0; // Phi(0) = 0.5: score ~0.03; below it, 0 (saves the exp and log)
   const score = Math.log(1.0000000001 - normalCdf(z)) / LOG_EPS;
   return score > 1 ? 1 : score;
 }
 
-/** One tracker step and its score (`likelihoodZ` then `zToScore`). */
+/** One tracker step and its score (`likelihoodZ` then `likelihoodScore`). */
 export function likelihoodStep(
   s: Float64Array,
   at: number,
@@ -82,5 +82,5 @@ export function likelihoodStep(
   raw: number,
   ready: boolean,
 ): number {
-  return zToScore(likelihoodZ(s, at, window, alpha, raw, ready));
+  return likelihoodScore(likelihoodZ(s, at, window, alpha, raw, ready));
 }

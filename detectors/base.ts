@@ -13,6 +13,9 @@ export const FIRST_FREE = 2;
 /** Larger magnitudes are rejected as invalid (their squares overflow). */
 export const MAX_ABS_VALUE = 1e150;
 
+/** Mean absolute deviation to standard deviation for normal data (sqrt(pi/2)). */
+export const MEAN_ABS_DEV_TO_SD = 1.2533;
+
 export interface FloatDetectorSpec {
   readonly name: string;
   readonly slots: number;

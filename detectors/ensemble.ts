@@ -34,7 +34,7 @@ import {
   takenResult,
 } from './base.js';
 import type { Detector } from './contract.js';
-import { likelihoodSlots, likelihoodZ, zToScore } from './anomaly-likelihood.js';
+import { likelihoodSlots, likelihoodZ, likelihoodScore } from './anomaly-likelihood.js';
 import { localClock } from './time-of-period.js';
 
 export interface EnsembleParams {
@@ -102,6 +102,8 @@ export function rescale(likelihood: number, fireAt: number): number {
   const r = likelihood / fireAt;
   return 0.9 * r * r * r * r;
 }
+/** Mean absolute deviation to sd, rounded (MEAN_ABS_DEV_TO_SD in base.ts is exact); the
+ * parameters above were tuned with this value, so it stays. */
 const MAD_TO_SD = 1.25;
 
 export function createEnsembleDetector(
@@ -184,7 +186,7 @@ export function createEnsembleDetector(
       const likelihood =
         n <= p.warmup / 3
           ? 0
-          : zToScore(
+          : likelihoodScore(
               Math.max(
                 likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, ready),
                 likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, ready),

@@ -12,6 +12,7 @@
  */
 import {
   FIRST_FREE,
+  MEAN_ABS_DEV_TO_SD,
   N,
   bandAround,
   floatDetector,
@@ -61,7 +62,7 @@ export function createHoltWintersDetector(
   requireRange('holt_winters', 'zScale', p.zScale, 0, Number.POSITIVE_INFINITY);
   requireInt('holt_winters', 'warmup', p.warmup, 0);
   const warmup = p.warmup > 0 ? p.warmup : 2 * p.period;
-  const sd = (s: Float64Array): number => flooredScale(s[RES]! * 1.2533, s[LEVEL]!);
+  const sd = (s: Float64Array): number => flooredScale(s[RES]! * MEAN_ABS_DEV_TO_SD, s[LEVEL]!);
   const forecast = (s: Float64Array): number =>
     s[LEVEL]! + s[TREND]! + s[SEASON + (s[N]! % p.period)]!;
   const band = (s: Float64Array) => {

@@ -13,6 +13,7 @@
  */
 import {
   FIRST_FREE,
+  MEAN_ABS_DEV_TO_SD,
   bandAround,
   floatDetector,
   flooredScale,
@@ -44,9 +45,6 @@ export const defaultSeasonalParams: SeasonalParams = Object.freeze({
   zScale: 2.5 / Math.LN10,
 });
 
-/** Mean absolute deviation to standard deviation for normal data. */
-const MAD_TO_SD = 1.2533;
-
 export function createSeasonalDetector(
   p: SeasonalParams = defaultSeasonalParams,
 ): Detector<Float64Array> {
@@ -65,7 +63,7 @@ export function createSeasonalDetector(
   const dev = (b: number): number => FIRST_FREE + 3 * b + 1;
   const count = (b: number): number => FIRST_FREE + 3 * b + 2;
   const sd = (s: Float64Array, b: number): number =>
-    flooredScale(s[dev(b)]! * MAD_TO_SD, s[mean(b)]!);
+    flooredScale(s[dev(b)]! * MEAN_ABS_DEV_TO_SD, s[mean(b)]!);
   const bandAt = (s: Float64Array, b: number) => bandAround(s[mean(b)]!, p.zStart * sd(s, b));
   return floatDetector({
     name: 'seasonal',

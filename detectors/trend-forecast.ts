@@ -10,7 +10,15 @@
  * `alpha` (0.3), `beta` (0.05), `warmup` (10), `noiseSd` (3).
  * State: 6 float64 (48 bytes). The result carries `etaMs`.
  */
-import { FIRST_FREE, N, floatDetector, requireInt, requireRange, takenResult } from './base.js';
+import {
+  FIRST_FREE,
+  MEAN_ABS_DEV_TO_SD,
+  N,
+  floatDetector,
+  requireInt,
+  requireRange,
+  takenResult,
+} from './base.js';
 import type { Detector } from './contract.js';
 
 export interface TrendForecastParams {
@@ -80,7 +88,7 @@ export function createTrendForecastDetector(p: TrendForecastParams): Detector<Fl
       const gap = sign * (p.threshold - level);
       if (gap <= 0) return { ...takenResult(1, b, learning), etaMs: 0 };
       const rate = sign * slope; // towards the threshold, per ms
-      const significant = rate * p.leadMs > p.noiseSd * s[RES]! * 1.2533;
+      const significant = rate * p.leadMs > p.noiseSd * s[RES]! * MEAN_ABS_DEV_TO_SD;
       if (!(rate > 0) || !significant) return takenResult(0, b, learning);
       const eta = gap / rate;
       return { ...takenResult(1 - Math.pow(0.1, p.leadMs / eta), b, learning), etaMs: eta };
