@@ -1,18 +1,27 @@
 /**
- * Early warning by trend forecast: Holt's linear method (Holt 1957) over event time estimates
- * the level and the slope per ms, and from them the time until the value crosses a configured
- * threshold ("auth error ratio reaches 5% in ~6 min"). The score is 0.9 when that time equals
- * `leadMs` and rises to 1 as it shrinks: score = 1 - 0.1^(leadMs / eta); 1 once crossed.
- * A slope whose projected change over `leadMs` is within `noiseSd` residual deviations of zero
- * is treated as no trend, so a flat noisy series does not warn.
+ * Early warning by trend forecast: a straight line fitted by exponentially weighted least
+ * squares over event time (weights exp(-age / window), as in Brown's discounted least squares,
+ * Brown 1963) gives the level now and the slope per ms, and from them the time until the value
+ * crosses a configured threshold ("auth error ratio reaches 5% in ~6 min"). The score is 0.9
+ * when that time equals `leadMs` and rises to 1 as it shrinks: score = 1 - 0.1^(leadMs / eta);
+ * 1 once the fitted level is past the threshold.
+ *
+ * A slope only counts when it is significant: its t statistic (slope over its standard error,
+ * from the fit's own weighted residuals, effective sample size n_eff = (Σw)² / Σw²) must reach
+ * `significance`. Residuals include lack of fit, so a level shift, which a line fits badly, is
+ * not mistaken for a trend; flat noise gives t statistics near 0.
+ *
+ * The weights decay with time, not with the sample count, so the forecast reacts in the same
+ * minutes whether a series is sampled every 15 s or every 60 s. The window is at least
+ * `minWindowSamples` typical sample intervals, so a coarse series still fits over a few points.
  *
  * Parameters: `threshold` (required), `direction` ('up' | 'down', 'up'), `leadMs` (10 min),
- * `alpha` (0.3), `beta` (0.05), `warmup` (10), `noiseSd` (3).
- * State: 6 float64 (48 bytes). The result carries `etaMs`.
+ * `windowMs` (2 min: the weights' time constant), `minWindowSamples` (2), `significance` (4),
+ * `warmup` (10 samples). State: 13 float64 (104 bytes). The result carries `etaMs`.
  */
 import {
   FIRST_FREE,
-  MEAN_ABS_DEV_TO_SD,
+  LAST_TS,
   N,
   floatDetector,
   requireInt,
@@ -25,25 +34,99 @@ export interface TrendForecastParams {
   readonly threshold: number;
   readonly direction: 'up' | 'down';
   readonly leadMs: number;
-  readonly alpha: number;
-  readonly beta: number;
+  readonly windowMs: number;
+  readonly minWindowSamples: number;
+  readonly significance: number;
   readonly warmup: number;
-  readonly noiseSd: number;
 }
 
 export const defaultTrendForecastParams: Omit<TrendForecastParams, 'threshold'> = Object.freeze({
   direction: 'up',
   leadMs: 10 * 60_000,
-  alpha: 0.3,
-  beta: 0.05,
+  windowMs: 2 * 60_000,
+  minWindowSamples: 2,
+  significance: 4,
   warmup: 10,
-  noiseSd: 3,
 });
 
-const LEVEL = FIRST_FREE;
-const SLOPE = FIRST_FREE + 1;
-const RES = FIRST_FREE + 2;
-const PREV_TS = FIRST_FREE + 3;
+// Weighted sums over the samples, x = (t_i - now) / window and y = v_i - CENTER:
+// S0 = Σw, S1 = Σwx, S2 = Σwx², SY = Σwy, SXY = Σwxy, SYY = Σwy², and Q* the same with w².
+const S0 = FIRST_FREE;
+const S1 = FIRST_FREE + 1;
+const S2 = FIRST_FREE + 2;
+const SY = FIRST_FREE + 3;
+const SXY = FIRST_FREE + 4;
+const SYY = FIRST_FREE + 5;
+const Q0 = FIRST_FREE + 6;
+const Q1 = FIRST_FREE + 7;
+const Q2 = FIRST_FREE + 8;
+/** y's origin: the fitted level after the last sample, so the sums stay small. */
+const CENTER = FIRST_FREE + 9;
+/** Typical sample interval (ms), exponentially averaged. */
+const INTERVAL = FIRST_FREE + 10;
+/** Beyond this many windows of silence the old samples weigh nothing: start the fit afresh. */
+const FORGET_WINDOWS = 40;
+
+interface Fit {
+  /** Fitted value now. */
+  readonly level: number;
+  /** Per ms. */
+  readonly slope: number;
+  /** Standard error of the slope, per ms. */
+  readonly slopeSe: number;
+}
+
+/** Moves the sums to a new time origin `dx` windows later and discounts them by exp(-dx). */
+function age(s: Float64Array, dx: number): void {
+  if (dx > FORGET_WINDOWS) {
+    s.fill(0, S0, Q2 + 1);
+    return;
+  }
+  // x' = x - dx
+  s[S2] = s[S2]! - 2 * dx * s[S1]! + dx * dx * s[S0]!;
+  s[S1] = s[S1]! - dx * s[S0]!;
+  s[SXY] = s[SXY]! - dx * s[SY]!;
+  s[Q2] = s[Q2]! - 2 * dx * s[Q1]! + dx * dx * s[Q0]!;
+  s[Q1] = s[Q1]! - dx * s[Q0]!;
+  const d = Math.exp(-dx);
+  const d2 = d * d;
+  for (const i of [S0, S1, S2, SY, SXY, SYY]) s[i]! *= d;
+  for (const i of [Q0, Q1, Q2]) s[i]! *= d2;
+}
+
+/** The weighted least-squares line at x = 0 (now), or undefined while it is not determined. */
+function fit(s: Float64Array, windowMs: number): Fit | undefined {
+  const s0 = s[S0]!;
+  const s1 = s[S1]!;
+  const s2 = s[S2]!;
+  const sy = s[SY]!;
+  const sxy = s[SXY]!;
+  const det = s0 * s2 - s1 * s1;
+  if (!(det > 1e-12 * s0 * s2)) return undefined;
+  const b = (s0 * sxy - s1 * sy) / det;
+  const a = (sy - b * s1) / s0;
+  const ssr = Math.max(
+    0,
+    s[SYY]! - 2 * a * sy - 2 * b * sxy + a * a * s0 + 2 * a * b * s1 + b * b * s2,
+  );
+  const q0 = s[Q0]!;
+  const nEff = (s0 * s0) / q0;
+  const variance = ((ssr / s0) * nEff) / Math.max(1, nEff - 2);
+  const xBar = s1 / s0;
+  const sxxCentered = s2 - s1 * xBar;
+  const qxxCentered = s[Q2]! - 2 * xBar * s[Q1]! + xBar * xBar * q0;
+  const bSe = Math.sqrt(variance * Math.max(0, qxxCentered)) / sxxCentered;
+  return { level: a + s[CENTER]!, slope: b / windowMs, slopeSe: bSe / windowMs };
+}
+
+/** Moves y's origin to `c` (the sums are rewritten, the fit is unchanged). */
+function recenter(s: Float64Array, c: number): void {
+  const dc = c - s[CENTER]!;
+  s[SYY] = s[SYY]! - 2 * dc * s[SY]! + dc * dc * s[S0]!;
+  s[SY] = s[SY]! - dc * s[S0]!;
+  s[SXY] = s[SXY]! - dc * s[S1]!;
+  s[CENTER] = c;
+}
 
 export function createTrendForecastDetector(p: TrendForecastParams): Detector<Float64Array> {
   if (!Number.isFinite(p.threshold))
@@ -53,45 +136,50 @@ export function createTrendForecastDetector(p: TrendForecastParams): Detector<Fl
     throw new RangeError(`trend_forecast direction must be up or down, got "${p.direction}"`);
   }
   requireRange('trend_forecast', 'leadMs', p.leadMs, 0, Number.POSITIVE_INFINITY);
-  requireRange('trend_forecast', 'alpha', p.alpha, 0, 1);
-  requireRange('trend_forecast', 'beta', p.beta, 0, 1);
-  requireInt('trend_forecast', 'warmup', p.warmup, 2);
+  requireRange('trend_forecast', 'windowMs', p.windowMs, 0, Number.POSITIVE_INFINITY);
+  requireRange('trend_forecast', 'minWindowSamples', p.minWindowSamples, 0, 1000);
+  requireRange('trend_forecast', 'significance', p.significance, 0, 1000);
+  requireInt('trend_forecast', 'warmup', p.warmup, 3);
   const sign = p.direction === 'up' ? 1 : -1;
   const band = (s: Float64Array) => ({
-    expected: s[LEVEL]!,
-    lower: Math.min(s[LEVEL]!, p.threshold),
-    upper: Math.max(s[LEVEL]!, p.threshold),
+    expected: s[CENTER]!,
+    lower: Math.min(s[CENTER]!, p.threshold),
+    upper: Math.max(s[CENTER]!, p.threshold),
   });
   return floatDetector({
     name: 'trend_forecast',
-    slots: FIRST_FREE + 4,
+    slots: FIRST_FREE + 11,
     band,
     step(s, t, v) {
       const n = s[N]!;
       if (n === 0) {
-        s[LEVEL] = v;
-        s[PREV_TS] = t;
-        return { score: 0, expected: v, lower: v, upper: v, learning: true, outcome: 'taken' };
+        s[CENTER] = v;
+      } else {
+        const dt = t - s[LAST_TS]!;
+        // A gap in the data is not a new sampling rate: it moves the average by at most 10%.
+        s[INTERVAL] =
+          n === 1 ? dt : s[INTERVAL]! + 0.1 * (Math.min(dt, 2 * s[INTERVAL]!) - s[INTERVAL]!);
+        age(s, dt / Math.max(p.windowMs, p.minWindowSamples * s[INTERVAL]));
       }
-      const dt = t - s[PREV_TS]!;
-      const predicted = s[LEVEL]! + s[SLOPE]! * dt;
-      const residual = v - predicted;
-      const level = p.alpha * v + (1 - p.alpha) * predicted;
-      const slope = p.beta * ((level - s[LEVEL]!) / dt) + (1 - p.beta) * s[SLOPE]!;
-      s[RES]! += (n < p.warmup ? 1 / n : 0.05) * (Math.abs(residual) - s[RES]!);
-      s[LEVEL] = level;
-      s[SLOPE] = slope;
-      s[PREV_TS] = t;
-      const learning = n < p.warmup;
+      const y = v - s[CENTER]!;
+      s[S0]! += 1;
+      s[SY]! += y;
+      s[SYY]! += y * y;
+      s[Q0]! += 1;
+      const window = Math.max(p.windowMs, p.minWindowSamples * s[INTERVAL]!);
+      const f = n + 1 >= p.warmup ? fit(s, window) : undefined;
+      if (f === undefined) {
+        if (n === 0 || s[S0]! === 1) recenter(s, v);
+        return takenResult(0, band(s), true);
+      }
+      recenter(s, f.level);
       const b = band(s);
-      if (learning) return takenResult(0, b, learning);
-      const gap = sign * (p.threshold - level);
-      if (gap <= 0) return { ...takenResult(1, b, learning), etaMs: 0 };
-      const rate = sign * slope; // towards the threshold, per ms
-      const significant = rate * p.leadMs > p.noiseSd * s[RES]! * MEAN_ABS_DEV_TO_SD;
-      if (!(rate > 0) || !significant) return takenResult(0, b, learning);
+      const gap = sign * (p.threshold - f.level);
+      if (gap <= 0) return { ...takenResult(1, b, false), etaMs: 0 };
+      const rate = sign * f.slope; // towards the threshold, per ms
+      if (!(rate > 0) || rate < p.significance * f.slopeSe) return takenResult(0, b, false);
       const eta = gap / rate;
-      return { ...takenResult(1 - Math.pow(0.1, p.leadMs / eta), b, learning), etaMs: eta };
+      return { ...takenResult(1 - Math.pow(0.1, p.leadMs / eta), b, false), etaMs: eta };
     },
   });
 }

@@ -92,17 +92,43 @@ describe('trend_forecast early warning', () => {
     },
   );
 
-  // Known bug: the same climb sampled once a minute (same traffic) gets no early warning
-  // at all; the detector only reports once the smoothed level is past 5% (eta 0), 0-1 min
-  // before the plain rule. Its smoothing is per sample (beta 0.05: a slope memory of 20
-  // samples = 20 min at 60 s), so the slope lags, and the significance test compares the
-  // projected change with the residual scale, which the lagging fit itself inflates.
-  it.fails('also warns 5 min ahead when the ratio is sampled every 60 s', () => {
-    for (const seed of [1, 2, 3]) {
+  // Prometheus' default scrape interval. This failed while the forecast smoothed per sample
+  // (Holt's method, beta 0.05): at 60 s its slope memory was 20 min and it warned 0-1 min
+  // before the rule. Its weights now decay with time.
+  it('also warns 5 min ahead when the ratio is sampled every 60 s', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
       const { warning, rule } = warningAndRule(seed, MIN);
       expect(warning, `seed ${seed}`).toBeGreaterThanOrEqual(climbStart);
       expect(rule - warning, `seed ${seed}`).toBeGreaterThanOrEqual(5 * MIN);
     }
+  });
+
+  it('direction down mirrors up: a falling success ratio warns as early as the rising error ratio', () => {
+    const points = ratioSeries(1, MIN, FLAT + CLIMB + 10 * MIN, climb);
+    const up = build('trend_forecast', { threshold: 0.05, direction: 'up' });
+    const down = build('trend_forecast', { threshold: 0.95, direction: 'down' });
+    const [su, sd] = [up.create(), down.create()];
+    for (const { t, v } of points) {
+      const a = up.update(su, t, v);
+      const b = down.update(sd, t, 1 - v);
+      expect(b.score).toBeCloseTo(a.score, 6);
+      expect(b.expected).toBeCloseTo(1 - a.expected, 6);
+    }
+  });
+
+  it('a gap of hours in the data starts the fit afresh: no NaN, no warning from stale samples', () => {
+    const det = build('trend_forecast', { threshold: 0.05, direction: 'up' });
+    const state = det.create();
+    // A climb to 4% that stops reporting, then a flat 1% four hours later.
+    for (let i = 0; i < 30; i++) det.update(state, T0 + i * MIN, 0.01 + 0.001 * i);
+    const after = Array.from({ length: 30 }, (_, i) =>
+      det.update(state, T0 + 4 * HOUR + i * MIN, 0.01),
+    );
+    for (const r of after) {
+      expect(Number.isFinite(r.expected)).toBe(true);
+      expect(r.score).toBe(0);
+    }
+    expect(after.at(-1)?.expected).toBeCloseTo(0.01, 9);
   });
 });
 
