@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   pipeline: () => import('./pipeline.js'),
   nab: () => import('./nab.js'),
   detectors: () => import('./detectors.js'),
+  'noise-pages': () => import('./noise-pages.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

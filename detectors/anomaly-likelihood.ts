@@ -84,3 +84,31 @@ export function likelihoodStep(
 ): number {
   return likelihoodScore(likelihoodZ(s, at, window, alpha, raw, ready));
 }
+
+/** Slots of a shadow window (`shadowZ`): its sum and its ring. */
+export const shadowSlots = (window: number): number => 1 + window;
+
+/**
+ * The z of a second residual stream against the calibration of the tracker at `s[at..]`, which
+ * it does not change: its own short window lives at `s[shadowAt..]` and follows the tracker's
+ * ring position. For a part of a channel's residual (what a gate leaves of it), judged by the
+ * distribution of the whole. Call it before `likelihoodZ` adds the tracker's own residual.
+ * With `wanted` false it only keeps its window and returns -Infinity (saves the cube root).
+ */
+export function shadowZ(
+  s: Float64Array,
+  at: number,
+  shadowAt: number,
+  window: number,
+  raw: number,
+  wanted: boolean,
+): number {
+  const pos = s[at + POS]!;
+  const len = s[at + LEN]!;
+  if (len >= window) s[shadowAt]! -= s[shadowAt + 1 + pos]!;
+  s[shadowAt + 1 + pos] = raw;
+  s[shadowAt]! += raw;
+  if (!(wanted && s[at + COUNT]! >= MIN_HISTORY)) return Number.NEGATIVE_INFINITY;
+  const shortMean = Math.cbrt(Math.max(0, s[shadowAt]!) / Math.min(len + 1, window));
+  return (shortMean - s[at + MEAN]!) / (Math.sqrt(s[at + VAR]!) + 1e-9);
+}

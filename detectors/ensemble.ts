@@ -1,7 +1,7 @@
 /**
  * The default ensemble. Three residual signals, each calibrated into an anomaly likelihood
  * (anomaly-likelihood.ts; Wilson-Hilferty on squared residuals), combined by their maximum
-(Fisher's combination of the three was tried and scored worse), then post-processed for alerting:
+ * (Fisher's combination of the three was tried and scored worse), then post-processed for alerting:
  * - point: distance of the value from a fast EWMA level (alpha 0.2), in units of the slow
  *   mean absolute deviation: spikes and dips;
  * - drift: distance of the fast level from a slow one (alpha 0.01): level shifts and ramps;
@@ -14,14 +14,20 @@
  * samples: one detection per event, as NAB rewards and as on-call wants (the anomaly event is
  * the onset).
  *
+ * Which channels may fire: once the value's hour bin has learned, the point and drift residuals
+ * count at most `seasonGatePoint` / `seasonGateDrift` times the seasonal one (a daily cron
+ * spike or a daily ramp is explained by the profile), and only from `minPointSd` / `minDriftSd`
+ * deviations up (the likelihood is relative to a channel's own history, so a 0.4 sd drift on a
+ * very quiet channel looks rare without being a real change). The channels are still calibrated
+ * on their whole residuals (anomaly-likelihood.ts's shadowZ judges the gated part).
+ *
  * `minDevAbsolute` / `minDevRelative`: a value within this distance of the expected value is
  * never anomalous, so a low-variance series does not page on noise. `direction` keeps only
  * rises ('up') or falls ('down').
  *
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
- * same for every series. On Gaussian noise it pages about once per 15k samples (fireAt 0.5;
- * fireAt 0.6: far less often, at a NAB cost of about 5 points). State: 183 float64 (1,464
- * bytes) with the defaults.
+ * same for every series. On Gaussian noise it pages about once per 100k samples (fireAt 0.5;
+ * `npm run bench -- noise-pages`). State: 195 float64 (1,560 bytes) with the defaults.
  */
 import {
   FIRST_FREE,
@@ -34,7 +40,13 @@ import {
   takenResult,
 } from './base.js';
 import type { Detector } from './contract.js';
-import { likelihoodSlots, likelihoodZ, likelihoodScore } from './anomaly-likelihood.js';
+import {
+  likelihoodScore,
+  likelihoodSlots,
+  likelihoodZ,
+  shadowSlots,
+  shadowZ,
+} from './anomaly-likelihood.js';
 import { localClock } from './time-of-period.js';
 
 export interface EnsembleParams {
@@ -61,6 +73,21 @@ export interface EnsembleParams {
   readonly direction: 'up' | 'down' | 'both';
   readonly minDevAbsolute: number;
   readonly minDevRelative: number;
+  /**
+   * Once the value's hour bin has learned (minBinSamples), the point residual counts at most
+   * `seasonGatePoint` times the seasonal one, and the drift residual `seasonGateDrift` times:
+   * a jump or a level change that is normal for this time of day (a daily cron spike, a daily
+   * ramp) is explained by the seasonal profile. 0 turns a gate off.
+   */
+  readonly seasonGatePoint: number;
+  readonly seasonGateDrift: number;
+  /**
+   * Smallest point and drift residuals (in sd of the series) that may fire: the likelihood is
+   * relative to the channel's own history, so on a very quiet channel a 0.4 sd drift can look
+   * rare. Below these the channel is still calibrated, it just cannot fire.
+   */
+  readonly minPointSd: number;
+  readonly minDriftSd: number;
 }
 
 export const defaultEnsembleParams: EnsembleParams = Object.freeze({
@@ -82,6 +109,10 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   direction: 'both',
   minDevAbsolute: 0,
   minDevRelative: 0,
+  seasonGatePoint: 3,
+  seasonGateDrift: 1,
+  minPointSd: 2,
+  minDriftSd: 1,
 });
 
 const FAST = FIRST_FREE;
@@ -132,7 +163,9 @@ export function createEnsembleDetector(
   const L_POINT = TRACKERS;
   const L_DRIFT = TRACKERS + trackerSize;
   const L_SEASON = TRACKERS + 2 * trackerSize;
-  const BINS = TRACKERS + 3 * trackerSize;
+  const G_POINT = TRACKERS + 3 * trackerSize;
+  const G_DRIFT = G_POINT + shadowSlots(p.window);
+  const BINS = G_DRIFT + shadowSlots(p.window);
   const dayBin = (t: number): number =>
     Math.min(p.bins - 1, Math.floor((clock.minuteOf(t, 'day') / 1440) * p.bins));
   const binOf = (t: number): number =>
@@ -183,16 +216,45 @@ export function createEnsembleDetector(
       // The residuals of the first third of the warm-up come from levels and scales that are
       // still settling: the calibration starts after them.
       // The likelihood is monotone in z: the max over the channels' z, scored once.
-      const likelihood =
-        n <= p.warmup / 3
-          ? 0
-          : likelihoodScore(
-              Math.max(
-                likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, ready),
-                likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, ready),
-                likelihoodZ(s, L_SEASON, p.window, p.likelihoodAlpha, season * season, ready),
-              ),
-            );
+      let likelihood = 0;
+      if (n > p.warmup / 3) {
+        // Point and drift are calibrated on their whole residuals; what may fire is the part a
+        // learned hour bin does not explain (the gates), judged against that calibration.
+        const binLearned = binCount >= p.minBinSamples;
+        const pointG =
+          binLearned && p.seasonGatePoint > 0 ? Math.min(point, p.seasonGatePoint * season) : point;
+        const driftG =
+          binLearned && p.seasonGateDrift > 0 ? Math.min(drift, p.seasonGateDrift * season) : drift;
+        // Below the minimum effect a channel cannot fire: its z is not even computed.
+        const zPoint = shadowZ(
+          s,
+          L_POINT,
+          G_POINT,
+          p.window,
+          pointG * pointG,
+          ready && pointG >= p.minPointSd,
+        );
+        const zDrift = shadowZ(
+          s,
+          L_DRIFT,
+          G_DRIFT,
+          p.window,
+          driftG * driftG,
+          ready && driftG >= p.minDriftSd,
+        );
+        // Learn the whole residuals (their own z is not needed: ready false skips it).
+        likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false);
+        likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false);
+        const zSeason = likelihoodZ(
+          s,
+          L_SEASON,
+          p.window,
+          p.likelihoodAlpha,
+          season * season,
+          ready,
+        );
+        likelihood = likelihoodScore(Math.max(zPoint, zDrift, zSeason));
+      }
 
       // Learn: levels and deviation from the winsorised value, the bin from the value itself.
       // Until 1/alpha samples are seen, plain running averages (an EWMA started from the first

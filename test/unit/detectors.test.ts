@@ -529,7 +529,8 @@ describe('the first day: right after warm-up', () => {
 
   // Once ~1 page per 1,000-1,500 noise samples on day one: the calibration assumed Gaussian
   // tails for skewed residuals. It now compares the cube root of the mean squared residual
-  // (Wilson-Hilferty), about 1 page per 16k samples of Gaussian noise.
+  // (Wilson-Hilferty), and gates small point and drift residuals: about 1 page per 100k
+  // samples of Gaussian noise (bench/noise-pages.ts).
   it('ensemble does not page on flat noise after warm-up (first day, 1-minute steps)', () => {
     for (const seed of SEEDS) {
       expect(pagesOnFlatNoise('ensemble', seed, MIN, 1), `seed ${seed}`).toEqual([]);
@@ -617,5 +618,40 @@ describe('seasonal profile across a DST change', () => {
       expect(first, `seed ${seed}`).toBe(Date.UTC(2026, 2, 29, 7, 0));
       expect(first).toBeGreaterThan(change);
     }
+  });
+});
+
+describe('ensemble: what the hour profile explains does not page', () => {
+  // Five-minute samples of N(100, 2²) with a cron job's spike to 160 (+30 sd) every day at
+  // 03:00 UTC, for ten days; on day 9 the same spike also comes at 15:00.
+  const PER_DAY = 288;
+  const CRON = 3 * 12;
+  const ODD = 9 * PER_DAY + 15 * 12;
+  function scores(seed: number): number[] {
+    const g = gaussian(seed);
+    const det = build('ensemble');
+    const state = det.create();
+    return Array.from({ length: 10 * PER_DAY }, (_, i) => {
+      const v = i % PER_DAY === CRON || i === ODD ? 160 : LEVEL + SD * g();
+      return det.update(state, T0 + i * 5 * MIN, v).score;
+    });
+  }
+
+  // Weekends have their own bins (T0 is a Monday): the first Saturday's 03:00 bin has not seen
+  // the spike yet and may page once; the weekday bins have seen it on days 1 and 2.
+  it('the daily 03:00 spike stops paging once its hour bin has learned it (from day 3)', () => {
+    const firstSaturday = 5 * PER_DAY + CRON;
+    for (const seed of SEEDS) {
+      const s = scores(seed);
+      const cronPages = Array.from({ length: 7 }, (_, d) => (3 + d) * PER_DAY + CRON).filter(
+        (i) => (s[i] ?? 0) >= PAGE && i !== firstSaturday,
+      );
+      expect(cronPages, `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('the same spike at 15:00, an hour it never came, pages at once', () => {
+    for (const seed of SEEDS)
+      expect(scores(seed)[ODD], `seed ${seed}`).toBeGreaterThanOrEqual(PAGE);
   });
 });
