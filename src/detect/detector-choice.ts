@@ -20,6 +20,8 @@ export interface ConfigIssue {
 }
 
 const camel = (key: string): string => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+/** Config files spell parameters in snake_case (camelCase is accepted too). */
+const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function detectorNames(): string[] {
   return Object.keys(detectorRegistry);
@@ -40,7 +42,7 @@ function normaliseParams(
     if (!(k in entry.defaults)) {
       issues.push({
         path: [...path, key],
-        message: `unknown parameter of ${name} (known: ${Object.keys(entry.defaults).join(', ')})`,
+        message: `unknown parameter of ${name} (known: ${Object.keys(entry.defaults).map(snake).join(', ')})`,
       });
       continue;
     }
