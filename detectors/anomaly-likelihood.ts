@@ -9,7 +9,6 @@
  * It works on a slice of a Float64Array state (`slots(window)` floats from `at`) so that a
  * detector can embed several trackers in its one flat state.
  */
-import { normalCdf } from './float-state.js';
 
 const MEAN = 0;
 const VAR = 1;
@@ -45,7 +44,7 @@ export function likelihoodZ(
   else s[at + LEN] = len + 1;
   s[at + RING + pos] = raw;
   s[at + SUM]! += raw;
-  s[at + POS] = (pos + 1) % window;
+  s[at + POS] = pos + 1 === window ? 0 : pos + 1; // not %: a float modulo per sample
   // The short-window mean of squares is chi-square-like and skewed, so it is compared on its
   // cube root, which is close to Gaussian (Wilson & Hilferty 1931): the Gaussian tail of
   // likelihoodScore then means what it says.
@@ -66,10 +65,18 @@ export function likelihoodZ(
   return z;
 }
 
-/** The log-scaled likelihood of a z: log(1 - Phi(z)) / log(1e-10), clamped to [0, 1]. */
+/**
+ * The log-scaled likelihood of a z: log(1 - Phi(z)) / log(1e-10), clamped to [0, 1]. The tail
+ * is taken on a log scale straight from Abramowitz & Stegun 7.1.26 (erfc(x) = poly(t) e^(-x²),
+ * x = z / sqrt 2): log(1 - Phi(z)) = log(poly(t) / 2) - z² / 2, one logarithm and no
+ * exponential, and no cancellation in the far tail.
+ */
 export function likelihoodScore(z: number): number {
-  if (!(z > 0)) return 0; // Phi(0) = 0.5: score ~0.03; below it, 0 (saves the exp and log)
-  const score = Math.log(1.0000000001 - normalCdf(z)) / LOG_EPS;
+  if (!(z > 0)) return 0; // Phi(0) = 0.5: score ~0.03; below it, 0
+  const t = 1 / (1 + 0.3275911 * (z / Math.SQRT2));
+  const poly =
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  const score = (Math.log(0.5 * poly) - 0.5 * z * z) / LOG_EPS;
   return score > 1 ? 1 : score;
 }
 
@@ -93,7 +100,8 @@ export const shadowSlots = (window: number): number => 1 + window;
  * it does not change: its own short window lives at `s[shadowAt..]` and follows the tracker's
  * ring position. For a part of a channel's residual (what a gate leaves of it), judged by the
  * distribution of the whole. Call it before `likelihoodZ` adds the tracker's own residual.
- * With `wanted` false it only keeps its window and returns -Infinity (saves the cube root).
+ * With `wanted` false it only keeps its window and returns -Infinity (saves the cube root); it
+ * also returns -Infinity for any z <= 0, which scores 0 like -Infinity.
  */
 export function shadowZ(
   s: Float64Array,
@@ -109,6 +117,9 @@ export function shadowZ(
   s[shadowAt + 1 + pos] = raw;
   s[shadowAt]! += raw;
   if (!(wanted && s[at + COUNT]! >= MIN_HISTORY)) return Number.NEGATIVE_INFINITY;
-  const shortMean = Math.cbrt(Math.max(0, s[shadowAt]!) / Math.min(len + 1, window));
-  return (shortMean - s[at + MEAN]!) / (Math.sqrt(s[at + VAR]!) + 1e-9);
+  const meanSquare = Math.max(0, s[shadowAt]!) / Math.min(len + 1, window);
+  const mean = s[at + MEAN]!;
+  // z <= 0 scores 0 whatever its value (likelihoodScore): spare the cube root and the sqrt.
+  if (mean > 0 && meanSquare <= mean * mean * mean) return Number.NEGATIVE_INFINITY;
+  return (Math.cbrt(meanSquare) - mean) / (Math.sqrt(s[at + VAR]!) + 1e-9);
 }

@@ -17,7 +17,7 @@
  * Which channels may fire: once the value's hour bin has learned, the point and drift residuals
  * count at most `seasonGatePoint` / `seasonGateDrift` times the seasonal one (a daily cron
  * spike or a daily ramp is explained by the profile), and only from `minPointSd` / `minDriftSd`
- * deviations up (the likelihood is relative to a channel's own history, so a 0.4 sd drift on a
+ * deviations up (1 and 1) (the likelihood is relative to a channel's own history, so a 0.4 sd drift on a
  * very quiet channel looks rare without being a real change). The channels are still calibrated
  * on their whole residuals (anomaly-likelihood.ts's shadowZ judges the gated part).
  *
@@ -37,7 +37,6 @@ import {
   flooredScale,
   requireInt,
   requireRange,
-  takenResult,
 } from './base.js';
 import type { Detector } from './contract.js';
 import {
@@ -84,7 +83,8 @@ export interface EnsembleParams {
   /**
    * Smallest point and drift residuals (in sd of the series) that may fire: the likelihood is
    * relative to the channel's own history, so on a very quiet channel a 0.4 sd drift can look
-   * rare. Below these the channel is still calibrated, it just cannot fire.
+   * rare. Below these the channel is still calibrated, it just cannot fire. (Point: NAB scores
+   * the same for any floor from 0 to 1.6 sd; 1 spares most samples a cube root.)
    */
   readonly minPointSd: number;
   readonly minDriftSd: number;
@@ -109,9 +109,9 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   direction: 'both',
   minDevAbsolute: 0,
   minDevRelative: 0,
-  seasonGatePoint: 3,
+  seasonGatePoint: 2,
   seasonGateDrift: 1,
-  minPointSd: 2,
+  minPointSd: 1,
   minDriftSd: 1,
 });
 
@@ -198,11 +198,12 @@ export function createEnsembleDetector(
         s[BINS + 3 * b + 2] = 1;
         return { score: 0, expected: v, lower: v, upper: v, learning: true, outcome: 'taken' };
       }
-      const band = bandOf(s, b);
+      // The band, kept as numbers: an object per sample here costs throughput (bench/detectors.ts).
       const sc = scale(s);
+      const expected = expectedAt(s, b);
+      const halfWidth = 3.5 * sc;
       const quiet =
-        Math.abs(v - band.expected) <
-        Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(band.expected));
+        Math.abs(v - expected) < Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(expected));
       const point = quiet ? 0 : Math.min(signed(v - s[FAST]!) / sc, RAW_CAP);
       const drift = Math.min(signed(s[FAST]! - s[SLOW]!) / sc, RAW_CAP);
       const binMean = BINS + 3 * b;
@@ -279,7 +280,14 @@ export function createEnsembleDetector(
       let score = ready ? rescale(likelihood, p.fireAt) : 0;
       if (n - s[LAST_FIRE]! < p.refractory) score = 0;
       else if (score >= 0.9) s[LAST_FIRE] = n;
-      return takenResult(score, band, !ready);
+      return {
+        score,
+        expected,
+        lower: expected - halfWidth,
+        upper: expected + halfWidth,
+        learning: !ready,
+        outcome: 'taken',
+      };
     },
   });
 }
