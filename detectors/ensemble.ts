@@ -11,8 +11,9 @@
  * Values are learned winsorised at `clip` deviations, so an anomaly does not become normal at
  * once. The log-scaled likelihood is rescaled monotonically (`rescale`) so that `fireAt` maps
  * to 0.9 (the default alert threshold). After the score reaches 0.9 it is held at 0 for `refractory`
- * samples: one detection per event, as NAB rewards and as on-call wants (the anomaly event is
- * the onset).
+ * samples, or until every channel has been quiet (z < `rearmZ`) for `rearm` samples in a row:
+ * one detection per event, as NAB rewards and as on-call wants (the anomaly event is the
+ * onset), and the next event gets its own.
  *
  * Which channels may fire: once the value's hour bin has learned, the point and drift residuals
  * count at most `seasonGatePoint` / `seasonGateDrift` times the seasonal one (a daily cron
@@ -27,7 +28,7 @@
  *
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
  * same for every series. On Gaussian noise it pages about once per 100k samples (fireAt 0.5;
- * `npm run bench -- noise-pages`). State: 195 float64 (1,560 bytes) with the defaults.
+ * `npm run bench -- noise-pages`). State: 196 float64 (1,568 bytes) with the defaults.
  */
 import {
   FIRST_FREE,
@@ -88,6 +89,13 @@ export interface EnsembleParams {
    */
   readonly minPointSd: number;
   readonly minDriftSd: number;
+  /**
+   * The refractory period ends early once the event is over: every channel's z under `rearmZ`
+   * for `rearm` samples in a row (0: the full period always). So an event that follows a
+   * short one gets its own detection.
+   */
+  readonly rearm: number;
+  readonly rearmZ: number;
 }
 
 export const defaultEnsembleParams: EnsembleParams = Object.freeze({
@@ -113,13 +121,17 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   seasonGateDrift: 1,
   minPointSd: 1,
   minDriftSd: 1,
+  rearm: 70,
+  rearmZ: 1.5,
 });
 
 const FAST = FIRST_FREE;
 const SLOW = FIRST_FREE + 1;
 const DEV = FIRST_FREE + 2;
 const LAST_FIRE = FIRST_FREE + 3;
-const TRACKERS = FIRST_FREE + 4;
+/** Samples in a row with every channel quiet, since the last detection. */
+const QUIET = FIRST_FREE + 4;
+const TRACKERS = FIRST_FREE + 5;
 const RAW_CAP = 50;
 
 /**
@@ -218,6 +230,7 @@ export function createEnsembleDetector(
       // still settling: the calibration starts after them.
       // The likelihood is monotone in z: the max over the channels' z, scored once.
       let likelihood = 0;
+      let zMax = Number.NEGATIVE_INFINITY;
       if (n > p.warmup / 3) {
         // Point and drift are calibrated on their whole residuals; what may fire is the part a
         // learned hour bin does not explain (the gates), judged against that calibration.
@@ -254,7 +267,8 @@ export function createEnsembleDetector(
           season * season,
           ready,
         );
-        likelihood = likelihoodScore(Math.max(zPoint, zDrift, zSeason));
+        zMax = Math.max(zPoint, zDrift, zSeason);
+        likelihood = likelihoodScore(zMax);
       }
 
       // Learn: levels and deviation from the winsorised value, the bin from the value itself.
@@ -278,8 +292,15 @@ export function createEnsembleDetector(
 
       // Monotone rescale so that the fire level maps to 0.9, the default alert threshold.
       let score = ready ? rescale(likelihood, p.fireAt) : 0;
+      if (n - s[LAST_FIRE]! < p.refractory && p.rearm > 0) {
+        s[QUIET] = zMax < p.rearmZ ? s[QUIET]! + 1 : 0;
+        if (s[QUIET] >= p.rearm) s[LAST_FIRE] = Number.NEGATIVE_INFINITY; // the event is over
+      }
       if (n - s[LAST_FIRE]! < p.refractory) score = 0;
-      else if (score >= 0.9) s[LAST_FIRE] = n;
+      else if (score >= 0.9) {
+        s[LAST_FIRE] = n;
+        s[QUIET] = 0;
+      }
       return {
         score,
         expected,

@@ -655,3 +655,26 @@ describe('ensemble: what the hour profile explains does not page', () => {
       expect(scores(seed)[ODD], `seed ${seed}`).toBeGreaterThanOrEqual(PAGE);
   });
 });
+
+describe('ensemble: one page per event, and the next event gets its own', () => {
+  // One-minute N(100, 2²) samples; spikes of +20 sd at HISTORY and 100 samples later (within
+  // the 200-sample refractory period, after the series has been quiet for 70 samples).
+  function pages(seed: number, gap: number): number[] {
+    const det = build('ensemble');
+    const state = det.create();
+    const values = noise(seed, HISTORY + AFTER).map((v, i) =>
+      i === HISTORY || i === HISTORY + gap ? LEVEL + 20 * SD : v,
+    );
+    return values
+      .map((v, i) => (det.update(state, T0 + i * MIN, v).score >= PAGE ? i - HISTORY : -1))
+      .filter((i) => i >= 0);
+  }
+
+  it('a second spike 100 samples after the first pages again (the event ended in between)', () => {
+    for (const seed of SEEDS) expect(pages(seed, 100), `seed ${seed}`).toEqual([0, 100]);
+  });
+
+  it('a second spike 20 samples after the first is part of the same event: one page', () => {
+    for (const seed of SEEDS) expect(pages(seed, 20), `seed ${seed}`).toEqual([0]);
+  });
+});
