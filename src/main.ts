@@ -3,6 +3,7 @@
  * The composition root and command line: the only module that reads `process.env` and
  * `process.argv`, loads the config, creates the logger and decides the Redis URL.
  */
+import { correlatorFromConfig } from './correlate/from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -162,12 +163,13 @@ program
         outDir: opts.out,
         detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
         scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
+        correlator: correlatorFromConfig(config),
         limits: limitsFromConfig(config.ingest),
         report: (line) => process.stderr.write(`${line}\n`),
       });
       process.stderr.write(
         `replay: ${summary.metricSamples} samples of ${summary.series} series, ${summary.logRecords} log records, ` +
-          `${summary.rejected} lines skipped, ${summary.anomalies} anomalies -> ${opts.out}\n`,
+          `${summary.rejected} lines skipped, ${summary.anomalies} anomalies, ${summary.incidents} incidents -> ${opts.out}\n`,
       );
     } catch (err) {
       fail(`replay failed: ${(err as Error).message}`);

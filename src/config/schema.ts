@@ -104,6 +104,35 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  correlate: z
+    .strictObject({
+      /** An anomaly joins an incident within this long of the incident's anomalies. */
+      window_ms: durationMs.default(10 * 60_000),
+      /** A new incident waits this long after its first anomaly before it opens (and pages). */
+      settle_ms: durationMs.default(60_000),
+      /** Anomalies an incident needs to open (one scoring severe_score or more is enough). */
+      min_anomalies: z.number().int().min(1).default(2),
+      severe_score: z.number().min(0).max(1).default(0.99),
+      /** An open incident resolves after this long without a new anomaly. */
+      quiet_ms: durationMs.default(15 * 60_000),
+      /** A related anomaly this soon after resolving reopens the same incident. */
+      flap_hold_ms: durationMs.default(10 * 60_000),
+      /** An incident open this long is resolved; new anomalies start a new one. */
+      max_incident_ms: durationMs.default(6 * 3_600_000),
+      /** Labels whose equal values group anomalies even without a graph edge. */
+      grouping_labels: z.array(z.string().min(1)).default([]),
+      /** Timeline entries kept per incident (all are counted). */
+      max_timeline: z.number().int().min(1).max(10_000).default(200),
+      /** Signal-name globs (`*`) that say what a signal measures; a traffic drop is a symptom. */
+      signals: z
+        .strictObject({
+          traffic: z.array(z.string().min(1)).optional(),
+          errors: z.array(z.string().min(1)).optional(),
+          latency: z.array(z.string().min(1)).optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       /** Series at or above this score are always exported on /metrics. */

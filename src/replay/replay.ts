@@ -17,6 +17,9 @@ import {
   type ScoringOptions,
 } from '../detect/score-batch.js';
 import { createSeriesState, type SeriesState } from '../detect/series-state.js';
+import type { Correlator } from '../correlate/incidents.js';
+import { foldAll } from '../correlate/fold-all.js';
+import { incidentJson } from '../correlate/incident-json.js';
 
 export interface ReplayOptions {
   readonly input: string;
@@ -24,6 +27,8 @@ export interface ReplayOptions {
   /** The detector of each series (the live path's choice). */
   readonly detectorOf: (meta: SeriesMeta) => Detector<unknown>;
   readonly scoring: ScoringOptions;
+  /** The live correlator's pure core (graph and settings from config). */
+  readonly correlator: Correlator;
   readonly limits: RecordLimits;
   /** Progress and warnings (stderr in the CLI). */
   readonly report: (line: string) => void;
@@ -38,6 +43,7 @@ export interface ReplaySummary {
   readonly rejected: number;
   readonly series: number;
   readonly anomalies: number;
+  readonly incidents: number;
   readonly taken: number;
 }
 
@@ -136,12 +142,12 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     );
   }
 
+  const incidents = foldAll(o.correlator, out.anomalies).map(incidentJson);
   await mkdir(o.outDir, { recursive: true });
   const anomalyLines = out.anomalies.map((a) => JSON.stringify(a)).join('\n');
   await Promise.all([
     writeFile(join(o.outDir, 'anomalies.ndjson'), anomalyLines === '' ? '' : `${anomalyLines}\n`),
-    // Incidents come with the correlation stage; until then there are none.
-    writeFile(join(o.outDir, 'incidents.json'), '[]\n'),
+    writeFile(join(o.outDir, 'incidents.json'), `${JSON.stringify(incidents, null, 2)}\n`),
     // Replay never runs hooks; remediation is not built yet, so none would have run.
     writeFile(join(o.outDir, 'hooks.ndjson'), ''),
   ]);
@@ -152,6 +158,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     rejected,
     series: series.length,
     anomalies: out.anomalies.length,
+    incidents: incidents.length,
     taken: out.taken,
   };
 }

@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Detector } from '../../detectors/contract.js';
 import { createEwmaDetector } from '../../detectors/ewma.js';
+import { parseConfig } from '../../src/config/load.js';
+import { correlatorFromConfig } from '../../src/correlate/from-config.js';
 import { replay } from '../../src/replay/replay.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
+
+const correlator = correlatorFromConfig(
+  parseConfig({ services: { auth: { depends_on: ['storage'] }, storage: {} } }),
+);
 
 const limits = {
   serviceLabels: ['service'],
@@ -60,6 +66,7 @@ describe('replay', () => {
       outDir: join(dir, 'out'),
       detectorOf: () => createEwmaDetector(),
       scoring: { threshold: 0.9, holdMs: 0 },
+      correlator,
       limits,
       report: (l) => reports.push(l),
     });
@@ -76,7 +83,19 @@ describe('replay', () => {
       .map((l) => JSON.parse(l) as { service: string; value: number });
     expect(anomalies).toHaveLength(1);
     expect(anomalies[0]).toMatchObject({ service: 'auth', value: 412 });
-    expect(JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8'))).toEqual([]);
+    // One severe anomaly (score >= correlate.severe_score) is enough to open an incident.
+    const incidents = JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as {
+      root_cause: { service: string; signal: string };
+      services: string[];
+      opened_at: string;
+    }[];
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({
+      root_cause: { service: 'auth', signal: 'login_failures' },
+      services: ['auth'],
+      // settle_ms (60 s) after the anomaly at 06:00 + 500 × 10 s = 07:23:20.
+      opened_at: '2026-11-25T07:24:20.000Z',
+    });
     expect(readFileSync(join(dir, 'out', 'hooks.ndjson'), 'utf8')).toBe('');
     expect(reports.some((r) => r.includes('line 1002 skipped'))).toBe(true);
   });
@@ -87,6 +106,7 @@ describe('replay', () => {
       input: join(dir, 'in.ndjson'),
       detectorOf: () => createEwmaDetector() as Detector<unknown>,
       scoring: { threshold: 0.9, holdMs: 0 },
+      correlator,
       limits,
       report: () => undefined,
     };

@@ -1,0 +1,46 @@
+/**
+ * Folds a finished list of anomalies into incidents, in event-time order (replay, tests):
+ * every incident that opened, in its final form, ordered by opening time.
+ */
+import type { AnomalyEvent } from '../queues/contract.js';
+import {
+  emptyCorrelatorState,
+  type Correlator,
+  type Incident,
+  type IncidentAnomaly,
+} from './incidents.js';
+
+export function toIncidentAnomaly(a: AnomalyEvent): IncidentAnomaly {
+  return {
+    id: a.id,
+    kind: 'metric',
+    series: a.series,
+    service: a.service,
+    signal: a.signal,
+    labels: a.labels,
+    ts: a.ts,
+    value: a.value,
+    expected: a.expected,
+    lower: a.lower,
+    upper: a.upper,
+    score: a.score,
+    detector: a.detector,
+  };
+}
+
+export function foldAll(correlator: Correlator, anomalies: readonly AnomalyEvent[]): Incident[] {
+  const state = emptyCorrelatorState();
+  const seen = new Map<string, Incident>();
+  const sorted = [...anomalies].sort((a, b) => a.ts - b.ts || a.id.localeCompare(b.id));
+  const keep = (events: ReturnType<Correlator['advance']>): void => {
+    for (const e of events) if (e.type !== 'dropped') seen.set(e.incident.id, e.incident);
+  };
+  for (const a of sorted) keep(correlator.fold(state, toIncidentAnomaly(a)));
+  // Let candidates still settling at the end of the input decide.
+  if (sorted.length > 0) keep(correlator.advance(state, state.watermark + settleOf(correlator)));
+  return [...seen.values()]
+    .filter((i) => i.opened_at !== null)
+    .sort((a, b) => (a.opened_at ?? 0) - (b.opened_at ?? 0) || a.id.localeCompare(b.id));
+}
+
+const settleOf = (c: Correlator): number => c.settings.settle_ms;

@@ -1,0 +1,52 @@
+/**
+ * The public form of an incident (replay's incidents.json, the API): times as RFC 3339, the
+ * root cause with its confidence, ranked candidates with their reasons, the services, the
+ * timeline of anomalies and the explanation frozen at opening.
+ */
+import type { Incident } from './incidents.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export function incidentJson(inc: Incident) {
+  return {
+    id: inc.id,
+    status: inc.status,
+    opened_at: iso(inc.opened_at),
+    resolved_at: iso(inc.resolved_at),
+    resolved_by: inc.resolved_by,
+    reopened: inc.reopened,
+    root_cause: inc.root_cause,
+    candidates: inc.candidates.map((c) => ({
+      service: c.service,
+      signal: c.signal,
+      confidence: r3(c.confidence),
+      reasons: c.reasons,
+    })),
+    services: inc.services,
+    anomaly_count: inc.anomaly_count,
+    timeline: inc.timeline.map((a) => ({
+      ts: iso(a.ts),
+      service: a.service,
+      signal: a.signal,
+      series: a.series,
+      value: a.value,
+      expected: a.expected,
+      lower: a.lower,
+      upper: a.upper,
+      score: r3(a.score),
+      detector: a.detector,
+    })),
+    explanation: inc.explanation && {
+      ...inc.explanation,
+      frozen_at: iso(inc.explanation.frozen_at),
+      anomalies: inc.explanation.anomalies.map((a) => ({
+        ...a,
+        ts: iso(a.ts),
+        score: r3(a.score),
+      })),
+    },
+  };
+}
+
+export type IncidentJson = ReturnType<typeof incidentJson>;

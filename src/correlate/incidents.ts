@@ -1,0 +1,283 @@
+/**
+ * The incident state machine: folds anomaly events into incidents, in event time. Pure and
+ * deterministic: the same anomalies and `now` give the same incidents, so replay and the live
+ * correlator (which persists this state in Redis) agree by construction.
+ *
+ * - Errors or latency below normal are left out (signal-kind.ts: nothing is failing).
+ * - Grouping: an anomaly joins an incident when it falls within `window_ms` of the incident's
+ *   anomalies and its service is one of the incident's services or adjacent to one in the
+ *   dependency graph (or shares a `grouping_labels` value). An anomaly that bridges several
+ *   not yet open incidents merges them, so arrival order does not matter.
+ * - Opening: an incident is a candidate first; it opens (and pages) `settle_ms` after its first
+ *   anomaly, so the upstream cause can arrive before the page, if it holds `min_anomalies`
+ *   anomalies or one scoring `severe_score` or more. A candidate that never qualifies is
+ *   dropped once `window_ms` passes without a new anomaly.
+ * - Life: open → resolved after `quiet_ms` without a new anomaly; an anomaly that would have
+ *   joined it within `flap_hold_ms` of resolving reopens the same incident; past
+ *   `max_incident_ms` an incident is resolved and new anomalies start a new one.
+ * - The explanation is frozen when the incident opens: per anomaly the detector, value vs band
+ *   and score; the root cause's dependency paths; and why it ranked first.
+ */
+import { fnv1a32 } from '../queues/partition.js';
+import type { ServiceGraph } from './graph.js';
+import { rankRootCauses, type RankedAnomaly, type RootCauseCandidate } from './rank.js';
+import { polarity, type SignalPatterns } from './signal-kind.js';
+
+export interface CorrelateSettings {
+  readonly window_ms: number;
+  readonly settle_ms: number;
+  readonly min_anomalies: number;
+  readonly severe_score: number;
+  readonly quiet_ms: number;
+  readonly flap_hold_ms: number;
+  readonly max_incident_ms: number;
+  readonly grouping_labels: readonly string[];
+  /** Timeline entries kept per incident (the count of all is kept too). */
+  readonly max_timeline: number;
+}
+
+export interface IncidentAnomaly extends RankedAnomaly {
+  readonly id: string;
+  readonly series: string;
+  readonly lower: number;
+  readonly upper: number;
+  readonly detector: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface Explanation {
+  readonly frozen_at: number;
+  readonly root_cause: string;
+  readonly why: readonly string[];
+  readonly dependency_paths: readonly (readonly string[])[];
+  readonly anomalies: readonly {
+    readonly ts: number;
+    readonly service: string;
+    readonly signal: string;
+    readonly detector: string;
+    readonly value: number;
+    readonly expected: number;
+    readonly lower: number;
+    readonly upper: number;
+    readonly score: number;
+  }[];
+}
+
+export interface Incident {
+  readonly id: string;
+  status: 'candidate' | 'open' | 'resolved';
+  first_ts: number;
+  last_ts: number;
+  opened_at: number | null;
+  resolved_at: number | null;
+  /** Why it was resolved: quiet for quiet_ms, or split at max_incident_ms. */
+  resolved_by: 'quiet' | 'max_length' | null;
+  reopened: number;
+  services: string[];
+  anomaly_count: number;
+  timeline: IncidentAnomaly[];
+  root_cause: { service: string; signal: string; confidence: number } | null;
+  candidates: RootCauseCandidate[];
+  explanation: Explanation | null;
+}
+
+export interface CorrelatorState {
+  /** Candidates, open incidents and resolved ones still inside their flap hold. */
+  incidents: Incident[];
+  /** The latest event time seen. */
+  watermark: number;
+}
+
+export type IncidentEvent =
+  | { readonly type: 'opened' | 'reopened' | 'resolved' | 'updated'; readonly incident: Incident }
+  | { readonly type: 'dropped'; readonly incident: Incident };
+
+export const emptyCorrelatorState = (): CorrelatorState => ({
+  incidents: [],
+  watermark: Number.NEGATIVE_INFINITY,
+});
+
+export class Correlator {
+  private readonly graph: ServiceGraph;
+  private readonly cfg: CorrelateSettings;
+  get settings(): CorrelateSettings {
+    return this.cfg;
+  }
+  private readonly patterns: SignalPatterns | undefined;
+
+  constructor(graph: ServiceGraph, cfg: CorrelateSettings, patterns?: SignalPatterns) {
+    this.graph = graph;
+    this.cfg = cfg;
+    this.patterns = patterns;
+  }
+
+  private related(inc: Incident, a: IncidentAnomaly): boolean {
+    if (a.ts > inc.last_ts + this.cfg.window_ms || a.ts < inc.first_ts - this.cfg.window_ms)
+      return false;
+    if (inc.services.some((s) => this.graph.adjacent(s, a.service))) return true;
+    return this.cfg.grouping_labels.some((l) => {
+      const v = a.labels[l];
+      return v !== undefined && inc.timeline.some((x) => x.labels[l] === v);
+    });
+  }
+
+  private rerank(inc: Incident): void {
+    inc.candidates = rankRootCauses(inc.timeline, this.graph, this.patterns);
+    const top = inc.candidates[0];
+    inc.root_cause = top
+      ? { service: top.service, signal: top.signal, confidence: round(top.confidence) }
+      : null;
+  }
+
+  private add(inc: Incident, a: IncidentAnomaly): void {
+    inc.anomaly_count += 1;
+    inc.first_ts = Math.min(inc.first_ts, a.ts);
+    inc.last_ts = Math.max(inc.last_ts, a.ts);
+    if (!inc.services.includes(a.service)) inc.services.push(a.service);
+    // Keep the earliest entries: the onset is what explains an incident.
+    inc.timeline.push(a);
+    inc.timeline.sort((x, y) => x.ts - y.ts || x.id.localeCompare(y.id));
+    if (inc.timeline.length > this.cfg.max_timeline) inc.timeline.length = this.cfg.max_timeline;
+  }
+
+  /** Folds one anomaly in; returns the events it caused (after advancing to its time). */
+  fold(state: CorrelatorState, a: IncidentAnomaly): IncidentEvent[] {
+    // Errors or latency below normal: an anomaly, but nothing is failing.
+    if (polarity(a, this.patterns) === 'benign') return this.advance(state, a.ts);
+    if (state.incidents.some((inc) => inc.timeline.some((x) => x.id === a.id))) return [];
+    const events: IncidentEvent[] = [];
+    const live = state.incidents.filter(
+      (inc) => inc.status !== 'resolved' || inc.resolved_by === 'quiet',
+    );
+    const matches = live.filter((inc) =>
+      inc.status === 'resolved'
+        ? a.ts <= (inc.resolved_at ?? 0) + this.cfg.flap_hold_ms && this.related(inc, a)
+        : this.related(inc, a),
+    );
+    // Prefer an open incident (it has paged), the earliest opened first.
+    matches.sort(
+      (x, y) =>
+        rank(x.status) - rank(y.status) ||
+        (x.opened_at ?? x.first_ts) - (y.opened_at ?? y.first_ts),
+    );
+    const target = matches[0];
+    if (!target) {
+      state.incidents.push({
+        id: `inc-${fnv1a32(a.id).toString(16).padStart(8, '0')}`,
+        status: 'candidate',
+        first_ts: a.ts,
+        last_ts: a.ts,
+        opened_at: null,
+        resolved_at: null,
+        resolved_by: null,
+        reopened: 0,
+        services: [a.service],
+        anomaly_count: 1,
+        timeline: [a],
+        root_cause: null,
+        candidates: [],
+        explanation: null,
+      });
+      this.rerank(state.incidents.at(-1) as Incident);
+    } else {
+      if (target.status === 'resolved') {
+        target.status = 'open';
+        target.resolved_at = null;
+        target.resolved_by = null;
+        target.reopened += 1;
+        events.push({ type: 'reopened', incident: target });
+      }
+      this.add(target, a);
+      // Candidates the anomaly also belongs to merge into the target (nothing has paged).
+      for (const other of matches.slice(1)) {
+        if (other.status !== 'candidate') continue;
+        for (const x of other.timeline) this.add(target, x);
+        target.anomaly_count += other.anomaly_count - other.timeline.length;
+        state.incidents.splice(state.incidents.indexOf(other), 1);
+      }
+      this.rerank(target);
+      if (target.status === 'open') events.push({ type: 'updated', incident: target });
+    }
+    return [...events, ...this.advance(state, Math.max(state.watermark, a.ts))];
+  }
+
+  /** Moves event time to `now`: opens settled candidates, resolves quiet incidents. */
+  advance(state: CorrelatorState, now: number): IncidentEvent[] {
+    state.watermark = Math.max(state.watermark, now);
+    const events: IncidentEvent[] = [];
+    const cfg = this.cfg;
+    for (const inc of [...state.incidents]) {
+      if (inc.status === 'candidate') {
+        const qualifies =
+          inc.anomaly_count >= cfg.min_anomalies ||
+          inc.timeline.some((x) => x.score >= cfg.severe_score);
+        const settledAt = inc.first_ts + cfg.settle_ms;
+        if (qualifies && now >= settledAt) {
+          inc.status = 'open';
+          inc.opened_at = Math.max(settledAt, qualifyingTs(inc, cfg));
+          this.rerank(inc);
+          inc.explanation = this.explain(inc);
+          events.push({ type: 'opened', incident: inc });
+        } else if (!qualifies && now > inc.last_ts + cfg.window_ms) {
+          state.incidents.splice(state.incidents.indexOf(inc), 1);
+          events.push({ type: 'dropped', incident: inc });
+        }
+      } else if (inc.status === 'open') {
+        if (now >= inc.last_ts + cfg.quiet_ms) {
+          inc.status = 'resolved';
+          inc.resolved_at = inc.last_ts + cfg.quiet_ms;
+          inc.resolved_by = 'quiet';
+          events.push({ type: 'resolved', incident: inc });
+        } else if (now >= (inc.opened_at ?? now) + cfg.max_incident_ms) {
+          inc.status = 'resolved';
+          inc.resolved_at = (inc.opened_at ?? now) + cfg.max_incident_ms;
+          inc.resolved_by = 'max_length';
+          events.push({ type: 'resolved', incident: inc });
+        }
+      }
+      if (
+        inc.status === 'resolved' &&
+        (inc.resolved_by === 'max_length' || now > (inc.resolved_at ?? 0) + cfg.flap_hold_ms)
+      ) {
+        state.incidents.splice(state.incidents.indexOf(inc), 1);
+      }
+    }
+    return events;
+  }
+
+  private explain(inc: Incident): Explanation {
+    const top = inc.candidates[0];
+    const root = top?.service ?? '';
+    return {
+      frozen_at: inc.opened_at ?? inc.last_ts,
+      root_cause: root,
+      why: top?.reasons ?? [],
+      dependency_paths: inc.services
+        .filter((s) => s !== root)
+        .map((s) => this.graph.pathDown(s, root))
+        .filter((p): p is readonly string[] => p !== undefined),
+      anomalies: inc.timeline.map((a) => ({
+        ts: a.ts,
+        service: a.service,
+        signal: a.signal,
+        detector: a.detector,
+        value: a.value,
+        expected: a.expected,
+        lower: a.lower,
+        upper: a.upper,
+        score: a.score,
+      })),
+    };
+  }
+}
+
+const rank = (s: Incident['status']): number => (s === 'open' ? 0 : s === 'resolved' ? 1 : 2);
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Event time at which the candidate first qualified to open. */
+function qualifyingTs(inc: Incident, cfg: CorrelateSettings): number {
+  const severe = inc.timeline.find((x) => x.score >= cfg.severe_score)?.ts ?? Infinity;
+  const nth = inc.timeline[cfg.min_anomalies - 1]?.ts ?? Infinity;
+  const at = Math.min(severe, nth);
+  return Number.isFinite(at) ? at : inc.last_ts;
+}
