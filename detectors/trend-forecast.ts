@@ -7,9 +7,12 @@
  * 1 once the fitted level is past the threshold.
  *
  * A slope only counts when it is significant: its t statistic (slope over its standard error,
- * from the fit's own weighted residuals, effective sample size n_eff = (Σw)² / Σw²) must reach
- * `significance`. Residuals include lack of fit, so a level shift, which a line fits badly, is
- * not mistaken for a trend; flat noise gives t statistics near 0.
+ * from the fit's own weighted residuals, effective sample size n_eff = (Σw)² / Σw², at least 4)
+ * must reach `significance`. Residuals include lack of fit, so at 60 s sampling a level shift,
+ * which a line fits badly, is not mistaken for a trend, and flat noise gives t statistics near
+ * 0. At 15 s a large step toward the threshold looks like a ramp for about one window and can
+ * warn for a few minutes. The level counts as past the threshold once it is past by 1.5
+ * standard errors of the level.
  *
  * The weights decay with time, not with the sample count, so the forecast reacts in the same
  * minutes whether a series is sampled every 15 s or every 60 s. The window is at least
@@ -66,6 +69,8 @@ const CENTER = FIRST_FREE + 9;
 const INTERVAL = FIRST_FREE + 10;
 /** Beyond this many windows of silence the old samples weigh nothing: start the fit afresh. */
 const FORGET_WINDOWS = 40;
+/** The fit's effective sample count below which its slope is not tested. */
+const MIN_EFFECTIVE_SAMPLES = 4;
 
 interface Fit {
   /** Fitted value now. */
@@ -74,11 +79,18 @@ interface Fit {
   readonly slope: number;
   /** Standard error of the slope, per ms. */
   readonly slopeSe: number;
+  /** Standard error of the level (approximately sd / sqrt(n_eff)). */
+  readonly levelSe: number;
+  /** Effective number of samples in the fit, (Σw)² / Σw². */
+  readonly nEff: number;
 }
 
-/** Moves the sums to a new time origin `dx` windows later and discounts them by exp(-dx). */
-function age(s: Float64Array, dx: number): void {
-  if (dx > FORGET_WINDOWS) {
+/**
+ * Moves the sums' time origin `dx` window units later (x is always in units of `windowMs`) and
+ * discounts them by `decay` (exp(-dt / effective window)).
+ */
+function age(s: Float64Array, dx: number, decay: number): void {
+  if (decay === 0) {
     s.fill(0, S0, Q2 + 1);
     return;
   }
@@ -88,9 +100,8 @@ function age(s: Float64Array, dx: number): void {
   s[SXY] = s[SXY]! - dx * s[SY]!;
   s[Q2] = s[Q2]! - 2 * dx * s[Q1]! + dx * dx * s[Q0]!;
   s[Q1] = s[Q1]! - dx * s[Q0]!;
-  const d = Math.exp(-dx);
-  const d2 = d * d;
-  for (const i of [S0, S1, S2, SY, SXY, SYY]) s[i]! *= d;
+  const d2 = decay * decay;
+  for (const i of [S0, S1, S2, SY, SXY, SYY]) s[i]! *= decay;
   for (const i of [Q0, Q1, Q2]) s[i]! *= d2;
 }
 
@@ -116,7 +127,13 @@ function fit(s: Float64Array, windowMs: number): Fit | undefined {
   const sxxCentered = s2 - s1 * xBar;
   const qxxCentered = s[Q2]! - 2 * xBar * s[Q1]! + xBar * xBar * q0;
   const bSe = Math.sqrt(variance * Math.max(0, qxxCentered)) / sxxCentered;
-  return { level: a + s[CENTER]!, slope: b / windowMs, slopeSe: bSe / windowMs };
+  return {
+    level: a + s[CENTER]!,
+    slope: b / windowMs,
+    slopeSe: bSe / windowMs,
+    levelSe: Math.sqrt(variance / nEff),
+    nEff,
+  };
 }
 
 /** Moves y's origin to `c` (the sums are rewritten, the fit is unchanged). */
@@ -135,8 +152,8 @@ export function createTrendForecastDetector(p: TrendForecastParams): Detector<Fl
   if (!['up', 'down'].includes(p.direction)) {
     throw new RangeError(`trend_forecast direction must be up or down, got "${p.direction}"`);
   }
-  requireRange('trend_forecast', 'leadMs', p.leadMs, 0, Number.POSITIVE_INFINITY);
-  requireRange('trend_forecast', 'windowMs', p.windowMs, 0, Number.POSITIVE_INFINITY);
+  requireRange('trend_forecast', 'leadMs', p.leadMs, 0, Number.MAX_VALUE);
+  requireRange('trend_forecast', 'windowMs', p.windowMs, 0, Number.MAX_VALUE);
   requireRange('trend_forecast', 'minWindowSamples', p.minWindowSamples, 0, 1000);
   requireRange('trend_forecast', 'significance', p.significance, 0, 1000);
   requireInt('trend_forecast', 'warmup', p.warmup, 3);
@@ -159,25 +176,30 @@ export function createTrendForecastDetector(p: TrendForecastParams): Detector<Fl
         // A gap in the data is not a new sampling rate: it moves the average by at most 10%.
         s[INTERVAL] =
           n === 1 ? dt : s[INTERVAL]! + 0.1 * (Math.min(dt, 2 * s[INTERVAL]!) - s[INTERVAL]!);
-        age(s, dt / Math.max(p.windowMs, p.minWindowSamples * s[INTERVAL]));
+        const windows = dt / Math.max(p.windowMs, p.minWindowSamples * s[INTERVAL]);
+        age(s, dt / p.windowMs, windows > FORGET_WINDOWS ? 0 : Math.exp(-windows));
       }
       const y = v - s[CENTER]!;
       s[S0]! += 1;
       s[SY]! += y;
       s[SYY]! += y * y;
       s[Q0]! += 1;
-      const window = Math.max(p.windowMs, p.minWindowSamples * s[INTERVAL]!);
-      const f = n + 1 >= p.warmup ? fit(s, window) : undefined;
-      if (f === undefined) {
+      const f = n + 1 >= p.warmup ? fit(s, p.windowMs) : undefined;
+      // After a gap the old samples weigh nothing: a line through two points has no residual
+      // and any slope would look significant, so the fit needs a few samples' weight first.
+      if (f === undefined || f.nEff < MIN_EFFECTIVE_SAMPLES) {
         if (n === 0 || s[S0]! === 1) recenter(s, v);
         return takenResult(0, band(s), true);
       }
       recenter(s, f.level);
       const b = band(s);
       const gap = sign * (p.threshold - f.level);
-      if (gap <= 0) return { ...takenResult(1, b, false), etaMs: 0 };
+      // Past the threshold only when clearly so: the fitted level is noisier than a smoothed one.
+      if (gap <= -1.5 * f.levelSe) return { ...takenResult(1, b, false), etaMs: 0 };
+      if (gap <= 0) return takenResult(0, b, false);
       const rate = sign * f.slope; // towards the threshold, per ms
-      if (!(rate > 0) || rate < p.significance * f.slopeSe) return takenResult(0, b, false);
+      // Written so that a NaN fails closed.
+      if (!(rate > 0 && rate >= p.significance * f.slopeSe)) return takenResult(0, b, false);
       const eta = gap / rate;
       return { ...takenResult(1 - Math.pow(0.1, p.leadMs / eta), b, false), etaMs: eta };
     },

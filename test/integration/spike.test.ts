@@ -25,7 +25,7 @@ beforeAll(async () => {
     metrics: { export_top_n: 10 },
     // The foundation's pipeline test runs the EWMA detector: its z-score makes "2,000 normal
     // points stay quiet" deterministic. The default ensemble's noise behaviour (about one page
-    // per 100k samples of Gaussian noise) is measured by bench/noise-pages.ts.
+    // per 80k-150k samples of Gaussian noise) is measured by bench/noise-pages.ts.
     detect: { detectors: { default: 'ewma' } },
   });
   service = await startService({
