@@ -111,9 +111,13 @@ export class Correlator {
     this.patterns = patterns;
   }
 
+  /** Same or adjacent service (or a shared grouping label), close enough in time. */
   private related(inc: Incident, a: IncidentAnomaly): boolean {
-    if (a.ts > inc.last_ts + this.cfg.window_ms || a.ts < inc.first_ts - this.cfg.window_ms)
-      return false;
+    // A resolved incident's time test is its flap hold (checked by the caller).
+    const recent =
+      inc.status === 'resolved' ||
+      (a.ts <= inc.last_ts + this.cfg.window_ms && a.ts >= inc.first_ts - this.cfg.window_ms);
+    if (!recent) return false;
     if (inc.services.some((s) => this.graph.adjacent(s, a.service))) return true;
     return this.cfg.grouping_labels.some((l) => {
       const v = a.labels[l];

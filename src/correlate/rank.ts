@@ -59,7 +59,8 @@ export function rankRootCauses(
     if (list0) list0.push(a);
     else byService.set(a.service, [a]);
   }
-  const services = [...byService.keys()];
+  // Sorted, so the ranking (and its float sums) does not depend on arrival order.
+  const services = [...byService.keys()].sort();
   const causeLike = new Map<string, RankedAnomaly[]>();
   for (const [s, as] of byService) {
     const causes = as.filter((a) => polarity(a, patterns) === 'failure');

@@ -1,0 +1,278 @@
+/**
+ * The correlator's pure core (src/correlate): the incident lifecycle in event time, grouping
+ * through the dependency graph, and root-cause ranking with its reasons.
+ */
+import { describe, expect, it } from 'vitest';
+import { serviceGraph } from '../../src/correlate/graph.js';
+import {
+  Correlator,
+  emptyCorrelatorState,
+  type CorrelateSettings,
+  type CorrelatorState,
+  type IncidentAnomaly,
+  type IncidentEvent,
+} from '../../src/correlate/incidents.js';
+import { rankRootCauses } from '../../src/correlate/rank.js';
+import { polarity } from '../../src/correlate/signal-kind.js';
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+const T0 = Date.UTC(2026, 0, 6, 6, 58);
+
+const EXAMPLE = {
+  auth: { depends_on: ['storage'] },
+  routing: { depends_on: ['auth', 'storage'] },
+  storage: { depends_on: [] },
+  billing: { depends_on: ['ledger'] },
+  ledger: { depends_on: [] },
+};
+const graph = serviceGraph(EXAMPLE);
+
+const settings: CorrelateSettings = {
+  window_ms: 10 * MIN,
+  settle_ms: MIN,
+  min_anomalies: 2,
+  severe_score: 0.99,
+  quiet_ms: 15 * MIN,
+  flap_hold_ms: 10 * MIN,
+  max_incident_ms: 6 * 60 * MIN,
+  grouping_labels: [],
+  max_timeline: 200,
+};
+
+let seq = 0;
+function anomaly(
+  service: string,
+  signal: string,
+  ts: number,
+  dir: 'up' | 'down' = 'up',
+  score = 0.95,
+  labels: Record<string, string> = {},
+): IncidentAnomaly {
+  seq += 1;
+  return {
+    id: `a${seq}`,
+    kind: 'metric',
+    series: `${signal}{service="${service}"}`,
+    service,
+    signal,
+    labels: { service, ...labels },
+    ts,
+    value: dir === 'up' ? 2 : 0.5,
+    expected: 1,
+    lower: 0.8,
+    upper: 1.2,
+    score,
+    detector: 'ensemble',
+  };
+}
+
+const STORY = (): IncidentAnomaly[] => [
+  anomaly('auth', 'http_error_ratio', T0),
+  anomaly('auth', 'http_latency_p99_seconds', T0 + 10 * SEC),
+  anomaly('routing', 'http_error_ratio', T0 + MIN),
+  anomaly('storage', 'http_requests_per_second', T0 + MIN, 'down'),
+];
+
+function run(
+  anomalies: readonly IncidentAnomaly[],
+  cfg = settings,
+  state: CorrelatorState = emptyCorrelatorState(),
+): { events: IncidentEvent[]; state: CorrelatorState; c: Correlator } {
+  const c = new Correlator(graph, cfg);
+  const events = anomalies.flatMap((a) => c.fold(state, a));
+  return { events, state, c };
+}
+
+describe('signal polarity', () => {
+  it.each([
+    ['http_requests_per_second', 'down', 'symptom'],
+    ['http_requests_per_second', 'up', 'failure'],
+    ['http_error_ratio', 'up', 'failure'],
+    ['http_error_ratio', 'down', 'benign'],
+    ['http_latency_p99_seconds', 'down', 'benign'],
+    ['queue_depth', 'down', 'failure'],
+    ['http_requests_failed_total', 'up', 'failure'],
+  ] as const)('%s %s is a %s', (signal, dir, expected) => {
+    expect(polarity({ signal, value: dir === 'up' ? 2 : 0.5, expected: 1 })).toBe(expected);
+  });
+});
+
+describe('root-cause ranking', () => {
+  it('the story: auth first (0.9+), routing depends on it, storage only lost traffic', () => {
+    const ranked = rankRootCauses(STORY(), graph);
+    expect(ranked.map((c) => c.service)).toEqual(['auth', 'routing', 'storage']);
+    expect(ranked[0]?.confidence).toBeGreaterThan(0.8);
+    expect(ranked[0]?.reasons.join(' | ')).toMatch(
+      /first to turn anomalous.*routing depends on it/,
+    );
+    expect(ranked.find((c) => c.service === 'storage')?.reasons.join(' ')).toMatch(
+      /only its traffic fell/,
+    );
+    expect(ranked.reduce((s, c) => s + c.confidence, 0)).toBeCloseTo(1, 9);
+  });
+
+  it('the same anomalies in any order rank the same', () => {
+    const story = STORY();
+    const reversed = rankRootCauses([...story].reverse(), graph);
+    expect(reversed).toEqual(rankRootCauses(story, graph));
+  });
+
+  it('a failing dependency upstream outranks an earlier-noticed caller', () => {
+    // Storage's errors begin 20 s after auth's, but auth depends on storage, which fails.
+    const ranked = rankRootCauses(
+      [
+        anomaly('auth', 'http_error_ratio', T0),
+        anomaly('storage', 'http_error_ratio', T0 + 20 * SEC),
+        anomaly('routing', 'http_error_ratio', T0 + MIN),
+      ],
+      graph,
+    );
+    expect(ranked[0]?.service).toBe('storage');
+  });
+});
+
+describe('incident lifecycle', () => {
+  it('the story opens one incident a settle time after the first anomaly, root cause auth', () => {
+    const { events, state } = run(STORY());
+    const opened = events.filter((e) => e.type === 'opened');
+    expect(opened).toHaveLength(1);
+    const inc = opened[0]?.incident;
+    expect(inc?.opened_at).toBe(T0 + MIN);
+    expect(inc?.root_cause?.service).toBe('auth');
+    expect([...(inc?.services ?? [])].sort()).toEqual(['auth', 'routing', 'storage']);
+    expect(state.incidents).toHaveLength(1);
+    // The explanation is frozen at opening, with the dependency paths to the root cause.
+    expect(inc?.explanation?.root_cause).toBe('auth');
+    expect(inc?.explanation?.dependency_paths).toContainEqual(['routing', 'auth']);
+  });
+
+  it('anomalies arriving in any order (within the settle time) make the same incident', () => {
+    const story = STORY();
+    const shuffled = [story[3], story[2], story[0], story[1]] as IncidentAnomaly[];
+    const { state } = run(shuffled);
+    const c = new Correlator(graph, settings);
+    c.advance(state, T0 + 2 * MIN);
+    expect(state.incidents).toHaveLength(1);
+    expect(state.incidents[0]?.root_cause?.service).toBe('auth');
+    expect(state.incidents[0]?.status).toBe('open');
+  });
+
+  it('an anomaly that bridges two candidates merges them (deep chains in any order)', () => {
+    // A chain a -> b -> c -> d: a and d arrive first, far apart in the graph, as two
+    // candidates; b and c then connect them into one.
+    const chain = serviceGraph({
+      a: { depends_on: ['b'] },
+      b: { depends_on: ['c'] },
+      c: { depends_on: ['d'] },
+      d: { depends_on: [] },
+    });
+    const c = new Correlator(chain, settings);
+    const state = emptyCorrelatorState();
+    c.fold(state, anomaly('a', 'http_error_ratio', T0 + 2 * SEC));
+    c.fold(state, anomaly('d', 'http_error_ratio', T0));
+    expect(state.incidents).toHaveLength(2);
+    c.fold(state, anomaly('b', 'http_error_ratio', T0 + SEC));
+    c.fold(state, anomaly('c', 'http_error_ratio', T0 + SEC));
+    expect(state.incidents).toHaveLength(1);
+    c.advance(state, T0 + 2 * MIN);
+    expect(state.incidents[0]?.root_cause?.service).toBe('d');
+  });
+
+  it('one mild anomaly never opens an incident; a severe one does', () => {
+    const mild = run([anomaly('ledger', 'http_error_ratio', T0, 'up', 0.93)]);
+    mild.c.advance(mild.state, T0 + 30 * MIN);
+    expect(mild.state.incidents).toEqual([]);
+    const severe = run([anomaly('ledger', 'http_error_ratio', T0, 'up', 0.995)]);
+    const events = severe.c.advance(severe.state, T0 + 2 * MIN);
+    expect(events.map((e) => e.type)).toEqual(['opened']);
+  });
+
+  it('an unrelated service at the same time is a separate incident', () => {
+    const { c, state } = run([
+      ...STORY(),
+      anomaly('ledger', 'http_error_ratio', T0 + 20 * SEC),
+      anomaly('billing', 'http_error_ratio', T0 + 40 * SEC),
+    ]);
+    c.advance(state, T0 + 3 * MIN);
+    const byRoot = state.incidents.map((i) => [i.root_cause?.service, [...i.services].sort()]);
+    expect(byRoot).toEqual([
+      ['auth', ['auth', 'routing', 'storage']],
+      ['ledger', ['billing', 'ledger']],
+    ]);
+  });
+
+  it('errors or latency below normal are left out of incidents', () => {
+    const { c, state } = run([
+      anomaly('ledger', 'http_error_ratio', T0, 'down', 0.999),
+      anomaly('billing', 'http_latency_p99_seconds', T0, 'down', 0.999),
+    ]);
+    c.advance(state, T0 + 30 * MIN);
+    expect(state.incidents).toEqual([]);
+  });
+
+  it('resolves after quiet_ms without anomalies; a re-firing within flap_hold_ms reopens it', () => {
+    const { c, state } = run(STORY());
+    const resolved = c.advance(state, T0 + MIN + 16 * MIN);
+    expect(resolved.map((e) => e.type)).toEqual(['resolved']);
+    const inc = resolved[0]?.incident;
+    expect(inc?.resolved_at).toBe(T0 + MIN + 15 * MIN);
+    expect(inc?.resolved_by).toBe('quiet');
+    const again = c.fold(state, anomaly('auth', 'http_error_ratio', T0 + 20 * MIN));
+    expect(again.map((e) => e.type)).toContain('reopened');
+    expect(again.find((e) => e.type === 'reopened')?.incident.id).toBe(inc?.id);
+    expect(inc?.reopened).toBe(1);
+  });
+
+  it('after flap_hold_ms a new anomaly starts a new incident', () => {
+    const { c, state } = run(STORY());
+    c.advance(state, T0 + 60 * MIN);
+    expect(state.incidents).toEqual([]);
+    c.fold(state, anomaly('auth', 'http_error_ratio', T0 + 61 * MIN));
+    expect(state.incidents[0]?.status).toBe('candidate');
+  });
+
+  it('an incident open longer than max_incident_ms is resolved; new anomalies start another', () => {
+    const cfg = { ...settings, max_incident_ms: 30 * MIN };
+    const c = new Correlator(graph, cfg);
+    const state = emptyCorrelatorState();
+    const events: IncidentEvent[] = [];
+    // auth keeps failing, one anomaly every 5 min, for an hour.
+    for (let m = 0; m <= 60; m += 5) {
+      events.push(...c.fold(state, anomaly('auth', 'http_error_ratio', T0 + m * MIN, 'up', 0.995)));
+    }
+    const types = events.filter((e) => e.type !== 'updated').map((e) => e.type);
+    expect(types).toEqual(['opened', 'resolved', 'opened']);
+    expect(events.find((e) => e.type === 'resolved')?.incident.resolved_by).toBe('max_length');
+  });
+
+  it('a retried anomaly (same id) changes nothing', () => {
+    const story = STORY();
+    const { c, state } = run(story);
+    const before = JSON.stringify(state);
+    expect(c.fold(state, story[1] as IncidentAnomaly)).toEqual([]);
+    expect(JSON.stringify(state)).toBe(before);
+  });
+
+  it('grouping labels join services the graph does not connect', () => {
+    const cfg = { ...settings, grouping_labels: ['cluster'] };
+    const { c, state } = run(
+      [
+        anomaly('ledger', 'http_error_ratio', T0, 'up', 0.95, { cluster: 'eu-1' }),
+        anomaly('storage', 'http_error_ratio', T0 + 10 * SEC, 'up', 0.95, { cluster: 'eu-1' }),
+      ],
+      cfg,
+    );
+    c.advance(state, T0 + 2 * MIN);
+    expect(state.incidents).toHaveLength(1);
+    expect([...(state.incidents[0]?.services ?? [])].sort()).toEqual(['ledger', 'storage']);
+  });
+
+  it('is deterministic: the same anomalies give the same state', () => {
+    const a = run(STORY());
+    const b = run(STORY().map((x, i) => ({ ...x, id: `a${i}` })));
+    const c = run(STORY().map((x, i) => ({ ...x, id: `a${i}` })));
+    expect(JSON.stringify(b.state)).toBe(JSON.stringify(c.state));
+    expect(a.state.incidents).toHaveLength(1);
+  });
+});
