@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   nab: () => import('./nab.js'),
   detectors: () => import('./detectors.js'),
   'noise-pages': () => import('./noise-pages.js'),
+  correlate: () => import('./correlate.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

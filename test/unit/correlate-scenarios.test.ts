@@ -15,7 +15,7 @@ import type { IncidentJson } from '../../src/correlate/incident-json.js';
 import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
 import { cascade, faultEffect } from '../../src/demo/cascade.js';
 import { replay } from '../../src/replay/replay.js';
-import { SCENARIOS, TOPOLOGIES, type Scenario } from '../helpers/cascade-scenarios.js';
+import { SCENARIOS, TOPOLOGIES, type Scenario } from '../../src/demo/cascade-scenarios.js';
 
 const limits = {
   serviceLabels: ['service'],

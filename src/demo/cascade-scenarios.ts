@@ -4,7 +4,7 @@
  * unrelated faults at once, and quiet stretches with no fault. Each scenario learns for 24 h
  * of data (Monday 00:00 UTC on) before its first fault.
  */
-import type { Fault } from '../../src/demo/cascade.js';
+import type { Fault } from './cascade.js';
 
 type Graph = Readonly<Record<string, { readonly depends_on: readonly string[] }>>;
 
