@@ -121,6 +121,8 @@ export const configSchema = z.strictObject({
       max_incident_ms: durationMs.default(6 * 3_600_000),
       /** Labels whose equal values group anomalies even without a graph edge. */
       grouping_labels: z.array(z.string().min(1)).default([]),
+      /** How often the live correlator moves event time on without new anomalies. */
+      tick_ms: durationMs.min(1000).default(15_000),
       /** Timeline entries kept per incident (all are counted). */
       max_timeline: z.number().int().min(1).max(10_000).default(200),
       /** Signal-name globs (`*`) that say what a signal measures; a traffic drop is a symptom. */

@@ -8,10 +8,21 @@ import type { Incident } from './incidents.js';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/**
+ * `critical` when the incident spans several services or any anomaly is severe (score 0.99 or
+ * more), `warning` otherwise.
+ */
+export function severityOf(inc: Incident): 'critical' | 'warning' {
+  return inc.services.length > 1 || inc.timeline.some((a) => a.score >= 0.99)
+    ? 'critical'
+    : 'warning';
+}
+
 export function incidentJson(inc: Incident) {
   return {
     id: inc.id,
     status: inc.status,
+    severity: severityOf(inc),
     opened_at: iso(inc.opened_at),
     resolved_at: iso(inc.resolved_at),
     resolved_by: inc.resolved_by,

@@ -10,7 +10,11 @@ import { registerHealthRoutes, type ReadinessCheck } from '../api/health-routes.
 import { registerMetricsRoute } from '../api/metrics-route.js';
 import { createHttpServer } from '../api/server.js';
 import type { Config } from '../config/schema.js';
-import { startAnomalyConsumer } from '../correlate/anomaly-consumer.js';
+import { scheduleTicks, startCorrelateWorker } from '../correlate/correlate-worker.js';
+import { correlatorFromConfig } from '../correlate/from-config.js';
+import { IncidentStore } from '../correlate/incident-store.js';
+import { registerIncidentRoutes } from '../api/incident-routes.js';
+import { registerIncidentMetrics } from '../telemetry/incident-metrics.js';
 import { startDetectWorkers } from '../detect/detect-worker.js';
 import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { ScoreBoard } from '../detect/score-board.js';
@@ -84,6 +88,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     log,
   );
   registerQueueMetrics(metrics.registry, () => queues.all(), log);
+  registerIncidentMetrics(metrics.registry, new IncidentStore(workerConn, prefix), log);
 
   const workers: Worker[] = [];
   const needsOrder = o.roles.has('ingest') || o.roles.has('detect') || o.roles.has('logs');
@@ -124,10 +129,14 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     );
   }
   if (o.roles.has('correlate')) {
+    // One correlator job at a time across every process: incidents are one shared state.
+    await queues.anomalies.setGlobalConcurrency(1);
+    await scheduleTicks(queues.anomalies, config.correlate.tick_ms);
     workers.push(
-      startAnomalyConsumer({
+      startCorrelateWorker({
         connection: workerConn,
         prefix,
+        correlator: correlatorFromConfig(config),
         log: log.child({ component: 'correlate' }),
         metrics,
       }),
@@ -167,6 +176,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       check: () => Promise.resolve(workers.every((w) => w.isRunning())),
     });
   }
+  const incidents = new IncidentStore(workerConn, prefix);
+  registerIncidentRoutes(app, incidents);
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, metrics.registry);
 

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { QueueNames, type AnomalyEvent } from '../../src/queues/contract.js';
+import { JobNames, QueueNames, type AnomalyEvent } from '../../src/queues/contract.js';
 import { parseRoles } from '../../src/service/roles.js';
 import { startService, type RunningService } from '../../src/service/service.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
@@ -107,12 +107,15 @@ describe('live pipeline on real Redis', () => {
     expect(metrics).toMatch(/aiops_samples_received_total\{kind="metric"\} 4002/);
 
     const anomalies = new Queue(QueueNames.anomalies, { connection: redis, prefix });
-    await waitFor(
-      'anomaly consumed',
-      async () => ((await anomalies.getJobCounts('completed')).completed ?? 0) >= 1,
+    // The queue also carries the correlator's tick jobs: count the anomaly jobs only.
+    const anomalyJobs = async () =>
+      (await anomalies.getJobs(['completed', 'waiting', 'active', 'delayed', 'failed'])).filter(
+        (j) => j.name === JobNames.Anomaly,
+      );
+    await waitFor('anomaly consumed', async () =>
+      (await anomalyJobs()).some((j) => j.finishedOn !== undefined),
     );
-    const jobs = await anomalies.getJobs(['completed', 'waiting', 'active', 'delayed', 'failed']);
-    const events = jobs.map((j) => j.data as AnomalyEvent);
+    const events = (await anomalyJobs()).map((j) => j.data as AnomalyEvent);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       service: 'auth',

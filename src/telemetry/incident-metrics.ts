@@ -1,0 +1,60 @@
+/**
+ * Open incidents on /metrics, read from Redis at scrape time so every process shows the same:
+ * `aiops_incident_open{incident,root_cause,severity} 1` per open incident and
+ * `aiops_incident_affected{incident,service} 1` per service it touches. A Redis fault leaves
+ * them out of one scrape; it never fails /metrics.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import { severityOf } from '../correlate/incident-json.js';
+import type { Incident } from '../correlate/incidents.js';
+import type { IncidentStore } from '../correlate/incident-store.js';
+import { withTimeout } from '../util/with-timeout.js';
+import type { Logger } from './logger.js';
+
+export function registerIncidentMetrics(
+  registry: Registry,
+  store: IncidentStore,
+  log: Logger,
+): void {
+  let current: Promise<Incident[]> = Promise.resolve([]);
+  const read = async (): Promise<Incident[]> => {
+    try {
+      return await withTimeout(store.open(), 2000, 'incident read');
+    } catch (err) {
+      log.warn({ err }, 'could not read incidents for /metrics');
+      return [];
+    }
+  };
+  new Gauge({
+    name: 'aiops_incident_open',
+    help: '1 for each open incident, labelled with its root cause and severity.',
+    labelNames: ['incident', 'root_cause', 'severity'] as const,
+    registers: [registry],
+    async collect() {
+      current = read();
+      this.reset();
+      for (const inc of await current) {
+        this.set(
+          {
+            incident: inc.id,
+            root_cause: inc.root_cause?.service ?? '',
+            severity: severityOf(inc),
+          },
+          1,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: 'aiops_incident_affected',
+    help: '1 for each service an open incident touches.',
+    labelNames: ['incident', 'service'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const inc of await current) {
+        for (const service of inc.services) this.set({ incident: inc.id, service }, 1);
+      }
+    },
+  });
+}
