@@ -1,32 +1,29 @@
 /**
- * `npm run demo`: posts the synthetic auth/routing/storage outage to a running worker, then
- * prints the anomaly scores it shows on /metrics. Usage: npm run demo [-- --url URL]
+ * `npm run demo`: the login-outage story against a running worker. It posts a day of normal
+ * traffic for auth, routing and storage (the default config's services), then an auth outage:
+ * auth fails first, routing follows a minute later, storage's request rate falls. It then waits
+ * for the incident and prints it: root cause, the other candidates with their reasons, and the
+ * timeline. Usage: npm run demo [-- --url URL]
  */
-import { syntheticOutage } from './synthetic-outage.js';
+import type { IncidentJson } from '../correlate/incident-json.js';
+import { cascade } from './cascade.js';
 
 const args = process.argv.slice(2);
 const urlArg = args.indexOf('--url');
 const base = (urlArg >= 0 ? args[urlArg + 1] : undefined) ?? 'http://127.0.0.1:9470';
+const MIN = 60_000;
 
-async function main(): Promise<void> {
-  try {
-    await fetch(`${base}/healthz`);
-  } catch {
-    process.stderr.write(
-      `demo: no worker answers at ${base}; start one with "npm start" first (or pass --url)\n`,
-    );
-    process.exit(1);
-  }
-  const records = syntheticOutage({
-    end: Date.now(),
-    normalMinutes: 120,
-    outageMinutes: 3,
-    stepMs: 10_000,
-  });
-  process.stdout.write(
-    `demo: posting ${records.length} samples (2 h of normal traffic, then an auth outage) to ${base}\n`,
-  );
-  const chunk = 2000;
+const SERVICES = {
+  auth: { depends_on: ['storage'] },
+  routing: { depends_on: ['auth', 'storage'] },
+  storage: { depends_on: [] },
+};
+
+const clock = (iso: string | null): string => (iso ?? '').slice(11, 19);
+const num = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
+
+async function post(records: readonly object[]): Promise<void> {
+  const chunk = 5000;
   for (let i = 0; i < records.length; i += chunk) {
     const body = records
       .slice(i, i + chunk)
@@ -38,16 +35,83 @@ async function main(): Promise<void> {
       body,
     });
     if (res.status !== 202) {
-      process.stderr.write(`demo: ingest answered ${res.status}: ${await res.text()}\n`);
-      process.exit(1);
+      throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
     }
   }
-  await new Promise((r) => setTimeout(r, 1500));
-  const metrics = await (await fetch(`${base}/metrics`)).text();
-  const scores = metrics.split('\n').filter((l) => l.startsWith('aiops_anomaly_score{'));
-  process.stdout.write(`\n${base}/metrics now shows:\n${scores.join('\n')}\n`);
+}
+
+function print(inc: IncidentJson): void {
+  const out: string[] = [];
+  const root = inc.root_cause;
+  const affected = inc.services.filter((s) => s !== root?.service);
+  out.push(
+    `\nincident ${inc.id} (${inc.severity}), opened ${clock(inc.opened_at)} UTC`,
+    `  root cause: ${root?.service ?? '?'} (${root?.signal ?? '?'}, confidence ${Math.round((root?.confidence ?? 0) * 100)}%)` +
+      (affected.length > 0 ? `; ${affected.join(' and ')} affected` : ''),
+    '  why, per candidate:',
+  );
+  for (const c of inc.candidates) {
+    out.push(
+      `    ${c.service.padEnd(8)} ${String(Math.round(c.confidence * 100)).padStart(3)}%  ${c.reasons.join('; ')}`,
+    );
+  }
+  out.push('  timeline:');
+  for (const a of inc.timeline) {
+    out.push(
+      `    ${clock(a.ts)}  ${a.service.padEnd(8)} ${a.signal.padEnd(26)} ${num(a.value).padStart(8)}  expected ${num(a.lower)}–${num(a.upper)}  score ${a.score.toFixed(2)}`,
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  try {
+    await fetch(`${base}/healthz`);
+  } catch {
+    process.stderr.write(
+      `demo: no worker answers at ${base}; start one with "npm start" first (or pass --url)\n`,
+    );
+    process.exit(1);
+  }
+  const end = Math.floor(Date.now() / MIN) * MIN;
+  const outageAt = end - 4 * MIN + 7_000;
+  const records = cascade({
+    services: SERVICES,
+    faults: [{ root: 'auth', at: outageAt, durationMs: 60 * MIN }],
+    start: end - 24 * 60 * MIN,
+    end,
+    stepMs: MIN,
+    seed: 42,
+  });
   process.stdout.write(
-    '\nThe worker log shows one "anomaly:" line per anomalous event (its onset), with the expected band.\n',
+    `demo: posting ${records.length} samples to ${base}: 24 h of normal traffic for auth, routing and storage,\n` +
+      `      then auth fails at ${new Date(outageAt).toISOString().slice(11, 19)} UTC; routing follows a minute later; storage loses traffic\n`,
+  );
+  await post(records);
+  process.stdout.write('demo: waiting for the worker to detect and correlate');
+  const deadline = Date.now() + 90_000;
+  let found: IncidentJson | undefined;
+  while (Date.now() < deadline && !found) {
+    await new Promise((r) => setTimeout(r, 1000));
+    process.stdout.write('.');
+    const res = await fetch(`${base}/api/v1/incidents?status=open`);
+    if (!res.ok) continue;
+    const { incidents } = (await res.json()) as { incidents: IncidentJson[] };
+    found = incidents.find((i) => Date.parse(i.opened_at ?? '') >= outageAt);
+  }
+  process.stdout.write('\n');
+  if (!found) {
+    process.stderr.write(
+      'demo: no incident after 90 s; is the worker running every role (npm start runs them all)?\n',
+    );
+    process.exit(1);
+  }
+  print(found);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const lines = metrics.split('\n').filter((l) => l.startsWith('aiops_incident_'));
+  process.stdout.write(`\n${base}/metrics now shows:\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `\nThe full record, with its frozen explanation: ${base}/api/v1/incidents/${found.id}\n`,
   );
 }
 
