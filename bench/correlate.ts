@@ -93,7 +93,7 @@ export async function main(): Promise<void> {
       outDir: join(dir, 'out'),
       detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
       scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
-      correlator: correlatorFromConfig(config),
+      correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
       limits,
       report: () => undefined,
     });

@@ -163,7 +163,7 @@ program
         outDir: opts.out,
         detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
         scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
-        correlator: correlatorFromConfig(config),
+        correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
         limits: limitsFromConfig(config.ingest),
         report: (line) => process.stderr.write(`${line}\n`),
       });

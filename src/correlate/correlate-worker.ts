@@ -18,6 +18,9 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { toIncidentAnomaly } from './fold-all.js';
 import type { Correlator, CorrelatorState, Incident, IncidentEvent } from './incidents.js';
 import { IncidentStore } from './incident-store.js';
+import { edgeKey, type Edge } from './discovered-edges.js';
+import { EdgeRecorder } from './edge-recorder.js';
+import type { ServiceGraph } from './graph.js';
 
 export const TICK_JOB = 'correlate-tick';
 const LIVE_WITHIN_MS = 3_600_000;
@@ -56,6 +59,8 @@ export function startCorrelateWorker(deps: {
   connection: Redis;
   prefix: string;
   correlator: Correlator;
+  /** The graph of config plus discovered edges (the correlator's graph is swapped when they change). */
+  graphFor: (discovered: readonly Edge[]) => ServiceGraph;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -64,10 +69,24 @@ export function startCorrelateWorker(deps: {
   const storeConn = deps.connection.duplicate();
   const store = new IncidentStore(storeConn, deps.prefix);
   const now = deps.now ?? Date.now;
+  const edges = new EdgeRecorder(storeConn, deps.prefix);
+  let edgesSeen = '';
+  const refreshGraph = async (): Promise<void> => {
+    const found = await edges.load();
+    const key = found.map(edgeKey).join(',');
+    if (key === edgesSeen) return;
+    edgesSeen = key;
+    deps.correlator.setGraph(deps.graphFor(found));
+    deps.log.info(
+      { discovered: found.length },
+      `dependency graph: ${found.length} discovered edges`,
+    );
+  };
   const worker = new Worker(
     QueueNames.anomalies,
     async (job: Job<AnomalyEvent | Record<string, never>>) => {
       const started = performance.now();
+      await refreshGraph();
       const state = await store.load();
       let events: IncidentEvent[];
       try {

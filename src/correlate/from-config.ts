@@ -1,15 +1,19 @@
 /** Builds the correlator the config describes (graph, settings, signal patterns). */
 import type { Config } from '../config/schema.js';
+import type { Edge } from './discovered-edges.js';
 import { serviceGraph } from './graph.js';
 import { Correlator } from './incidents.js';
 import { defaultSignalPatterns, type SignalPatterns } from './signal-kind.js';
 
-export function correlatorFromConfig(config: Pick<Config, 'services' | 'correlate'>): Correlator {
+export function correlatorFromConfig(
+  config: Pick<Config, 'services' | 'correlate'>,
+  discovered: readonly Edge[] = [],
+): Correlator {
   const s = config.correlate.signals;
   const patterns: SignalPatterns = {
     traffic: s.traffic ?? defaultSignalPatterns.traffic,
     errors: s.errors ?? defaultSignalPatterns.errors,
     latency: s.latency ?? defaultSignalPatterns.latency,
   };
-  return new Correlator(serviceGraph(config.services), config.correlate, patterns);
+  return new Correlator(serviceGraph(config.services, discovered), config.correlate, patterns);
 }

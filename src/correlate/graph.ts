@@ -3,7 +3,15 @@
  * to what it calls). Failures flow against the edges: when a dependency fails, its callers
  * show symptoms. Pure: built once from config, queried by the correlator.
  */
+import type { Edge } from './discovered-edges.js';
+
+export interface GraphEdge extends Edge {
+  readonly source: 'configured' | 'discovered';
+}
+
 export interface ServiceGraph {
+  /** Every edge, configured or discovered. */
+  readonly edges: readonly GraphEdge[];
   /** Services `s` calls (configured). */
   dependencies(s: string): readonly string[];
   /** Services that call `s`. */
@@ -17,9 +25,15 @@ export interface ServiceGraph {
   readonly services: readonly string[];
 }
 
+/**
+ * `discovered` edges (from service-graph metrics) are added where config says nothing about the
+ * pair: an edge config already has, or its reverse, is left to config.
+ */
 export function serviceGraph(
   services: Readonly<Record<string, { readonly depends_on: readonly string[] }>>,
+  discovered: readonly Edge[] = [],
 ): ServiceGraph {
+  const edges: GraphEdge[] = [];
   const deps = new Map<string, string[]>();
   const users = new Map<string, string[]>();
   const add = (m: Map<string, string[]>, k: string, v: string): void => {
@@ -34,7 +48,16 @@ export function serviceGraph(
       if (d === name) continue;
       add(deps, name, d);
       add(users, d, name);
+      edges.push({ from: name, to: d, source: 'configured' });
     }
+  }
+  for (const e of discovered) {
+    if (e.from === e.to) continue;
+    if (deps.get(e.from)?.includes(e.to) || deps.get(e.to)?.includes(e.from)) continue;
+    deps.set(e.to, deps.get(e.to) ?? []);
+    add(deps, e.from, e.to);
+    add(users, e.to, e.from);
+    edges.push({ ...e, source: 'discovered' });
   }
   const closure = new Map<string, Set<string>>();
   const transitiveDependents = (s: string): Set<string> => {
@@ -52,6 +75,7 @@ export function serviceGraph(
     return seen;
   };
   return {
+    edges,
     services: [...deps.keys()],
     dependencies: (s) => deps.get(s) ?? [],
     dependents: (s) => users.get(s) ?? [],

@@ -19,7 +19,7 @@
  *   and score; the root cause's dependency paths; and why it ranked first.
  */
 import { fnv1a32 } from '../queues/partition.js';
-import type { ServiceGraph } from './graph.js';
+import type { GraphEdge, ServiceGraph } from './graph.js';
 import { rankRootCauses, type RankedAnomaly, type RootCauseCandidate } from './rank.js';
 import { polarity, type SignalPatterns } from './signal-kind.js';
 
@@ -50,6 +50,8 @@ export interface Explanation {
   readonly root_cause: string;
   readonly why: readonly string[];
   readonly dependency_paths: readonly (readonly string[])[];
+  /** The edges on those paths, each `configured` or `discovered` (service-graph metrics). */
+  readonly dependency_edges: readonly GraphEdge[];
   readonly anomalies: readonly {
     readonly ts: number;
     readonly service: string;
@@ -98,10 +100,15 @@ export const emptyCorrelatorState = (): CorrelatorState => ({
 });
 
 export class Correlator {
-  private readonly graph: ServiceGraph;
+  private graph: ServiceGraph;
   private readonly cfg: CorrelateSettings;
   get settings(): CorrelateSettings {
     return this.cfg;
+  }
+
+  /** Swaps the dependency graph (when service-graph metrics discover new edges). */
+  setGraph(graph: ServiceGraph): void {
+    this.graph = graph;
   }
   private readonly patterns: SignalPatterns | undefined;
 
@@ -252,14 +259,19 @@ export class Correlator {
   private explain(inc: Incident): Explanation {
     const top = inc.candidates[0];
     const root = top?.service ?? '';
+    const paths = inc.services
+      .filter((s) => s !== root)
+      // Callers down to the root cause, or the root cause down to what it calls.
+      .map((s) => this.graph.pathDown(s, root) ?? this.graph.pathDown(root, s))
+      .filter((p): p is readonly string[] => p !== undefined);
     return {
       frozen_at: inc.opened_at ?? inc.last_ts,
       root_cause: root,
       why: top?.reasons ?? [],
-      dependency_paths: inc.services
-        .filter((s) => s !== root)
-        .map((s) => this.graph.pathDown(s, root))
-        .filter((p): p is readonly string[] => p !== undefined),
+      dependency_paths: paths,
+      dependency_edges: this.graph.edges.filter((e) =>
+        paths.some((p) => p.some((x, i) => x === e.from && p[i + 1] === e.to)),
+      ),
       anomalies: inc.timeline.map((a) => ({
         ts: a.ts,
         service: a.service,

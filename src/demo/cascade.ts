@@ -33,6 +33,12 @@ export interface CascadeOptions {
   readonly seed: number;
   /** Delay per hop of the cascade (default 60 s). */
   readonly hopMs?: number;
+  /**
+   * Also write the OpenTelemetry service-graph counter of each edge,
+   * `traces_service_graph_request_total{client,server}` (labelled with the client's service),
+   * as the Collector's servicegraph connector does: the correlator can discover the graph.
+   */
+  readonly serviceGraphMetrics?: boolean;
 }
 
 export const SIGNALS = {
@@ -93,7 +99,24 @@ export function cascade(o: CascadeOptions): CascadeRecord[] {
     names.map((s) => [s, { rps: 200 + 1800 * rand(), p99: 0.05 + 0.3 * rand(), phase: rand() }]),
   );
   const out: CascadeRecord[] = [];
+  const edges = names.flatMap((s) => (o.services[s]?.depends_on ?? []).map((d) => [s, d] as const));
+  const calls = new Map(edges.map(([c, sv]) => [`${c}>${sv}`, 0]));
   for (let ts = o.start; ts <= o.end; ts += o.stepMs) {
+    if (o.serviceGraphMetrics) {
+      for (const [client, server] of edges) {
+        const k = `${client}>${server}`;
+        const n =
+          (calls.get(k) ?? 0) +
+          Math.round((base.get(client)?.rps ?? 100) * (o.stepMs / 1000) * (0.9 + 0.2 * rand()));
+        calls.set(k, n);
+        out.push({
+          ts,
+          metric: 'traces_service_graph_request_total',
+          labels: { service: client, client, server },
+          value: n,
+        });
+      }
+    }
     for (const s of names) {
       const b = base.get(s) ?? { rps: 1000, p99: 0.1, phase: 0 };
       const daily = 1 + 0.3 * Math.sin(2 * Math.PI * ((ts / 86_400_000 + b.phase) % 1));

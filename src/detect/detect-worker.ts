@@ -9,6 +9,7 @@
  * while it still holds its partition. Failing it would let BullMQ run the partition's next
  * batch first, and the retried samples would then be older than the state and be skipped.
  */
+import type { EdgeRecorder } from '../correlate/edge-recorder.js';
 import { setTimeout as sleep, setImmediate as yieldLoop } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -49,6 +50,8 @@ export interface DetectDeps {
   readonly workerId: string;
   /** Maps a service to a bounded metric label (configured services, else "other"). */
   readonly serviceLabel: (service: string) => string;
+  /** Records dependency edges that service-graph series reveal, for the correlator. */
+  readonly edges?: EdgeRecorder;
 }
 
 export interface DetectResult {
@@ -66,6 +69,7 @@ async function scoreAndCommit(
   batch: SampleBatch,
 ): Promise<BatchOutcome> {
   const keys = batch.series.map((s) => s.key);
+  await deps.edges?.record(batch.series);
   const { epoch, states } = await deps.store.load(partition, batch.series);
   const cached = keys.map((k) => states.get(k));
   const out = emptyOutcome();

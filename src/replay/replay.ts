@@ -18,6 +18,7 @@ import {
 } from '../detect/score-batch.js';
 import { createSeriesState, type SeriesState } from '../detect/series-state.js';
 import type { Correlator } from '../correlate/incidents.js';
+import { edgeFromSeries, edgeKey, type Edge } from '../correlate/discovered-edges.js';
 import { foldAll } from '../correlate/fold-all.js';
 import { incidentJson } from '../correlate/incident-json.js';
 
@@ -27,8 +28,11 @@ export interface ReplayOptions {
   /** The detector of each series (the live path's choice). */
   readonly detectorOf: (meta: SeriesMeta) => Detector<unknown>;
   readonly scoring: ScoringOptions;
-  /** The live correlator's pure core (graph and settings from config). */
-  readonly correlator: Correlator;
+  /**
+   * The live correlator's pure core, given the dependency edges the input's service-graph
+   * metrics (traces_service_graph_request_total{client,server} ...) discover.
+   */
+  readonly correlatorFor: (discovered: readonly Edge[]) => Correlator;
   readonly limits: RecordLimits;
   /** Progress and warnings (stderr in the CLI). */
   readonly report: (line: string) => void;
@@ -142,7 +146,14 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     );
   }
 
-  const incidents = foldAll(o.correlator, out.anomalies).map(incidentJson);
+  const discovered = new Map<string, Edge>();
+  for (const m of series) {
+    const e = edgeFromSeries(m);
+    if (e) discovered.set(edgeKey(e), e);
+  }
+  const incidents = foldAll(o.correlatorFor([...discovered.values()]), out.anomalies).map(
+    incidentJson,
+  );
   await mkdir(o.outDir, { recursive: true });
   const anomalyLines = out.anomalies.map((a) => JSON.stringify(a)).join('\n');
   await Promise.all([

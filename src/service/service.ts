@@ -13,6 +13,8 @@ import type { Config } from '../config/schema.js';
 import { scheduleTicks, startCorrelateWorker } from '../correlate/correlate-worker.js';
 import { correlatorFromConfig } from '../correlate/from-config.js';
 import { IncidentStore } from '../correlate/incident-store.js';
+import { EdgeRecorder } from '../correlate/edge-recorder.js';
+import { serviceGraph } from '../correlate/graph.js';
 import { registerIncidentRoutes } from '../api/incident-routes.js';
 import { registerIncidentMetrics } from '../telemetry/incident-metrics.js';
 import { startDetectWorkers } from '../detect/detect-worker.js';
@@ -113,6 +115,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         log: log.child({ component: 'detect' }),
         workerId,
         serviceLabel,
+        edges: new EdgeRecorder(workerConn, prefix),
       }),
     );
   }
@@ -137,6 +140,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         connection: workerConn,
         prefix,
         correlator: correlatorFromConfig(config),
+        graphFor: (discovered) => serviceGraph(config.services, discovered),
         log: log.child({ component: 'correlate' }),
         metrics,
       }),
@@ -177,7 +181,10 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     });
   }
   const incidents = new IncidentStore(workerConn, prefix);
-  registerIncidentRoutes(app, incidents);
+  registerIncidentRoutes(app, incidents, {
+    edges: new EdgeRecorder(workerConn, prefix),
+    graphFor: (discovered) => serviceGraph(config.services, discovered),
+  });
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, metrics.registry);
 

@@ -15,7 +15,12 @@ import type { IncidentJson } from '../../src/correlate/incident-json.js';
 import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
 import { cascade, faultEffect } from '../../src/demo/cascade.js';
 import { replay } from '../../src/replay/replay.js';
-import { SCENARIOS, TOPOLOGIES, type Scenario } from '../../src/demo/cascade-scenarios.js';
+import {
+  SCENARIO_T0,
+  SCENARIOS,
+  TOPOLOGIES,
+  type Scenario,
+} from '../../src/demo/cascade-scenarios.js';
 
 const limits = {
   serviceLabels: ['service'],
@@ -42,12 +47,52 @@ async function incidentsOf(s: Scenario): Promise<IncidentJson[]> {
     outDir: join(dir, 'out'),
     detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
     scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
-    correlator: correlatorFromConfig(config),
+    correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
     limits,
     report: () => undefined,
   });
   return JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as IncidentJson[];
 }
+
+describe('a graph discovered from service-graph metrics, none configured', () => {
+  it('the auth outage still gets root cause auth, over edges marked discovered', async () => {
+    const services = TOPOLOGIES.example;
+    const bare = Object.fromEntries(Object.keys(services).map((s) => [s, { depends_on: [] }]));
+    const config = parseConfig({ services: bare });
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-cascade-'));
+    const learnedFrom = SCENARIO_T0 + 24 * 3_600_000;
+    const fault = { root: 'auth', at: learnedFrom + 2 * 3_600_000 + 13_000, durationMs: 1_800_000 };
+    const records = cascade({
+      services,
+      faults: [fault],
+      start: SCENARIO_T0,
+      end: fault.at + 90 * 60_000,
+      stepMs: 60_000,
+      seed: 3,
+      serviceGraphMetrics: true,
+    });
+    writeFileSync(join(dir, 'in.ndjson'), records.map((r) => JSON.stringify(r)).join('\n'));
+    await replay({
+      input: join(dir, 'in.ndjson'),
+      outDir: join(dir, 'out'),
+      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
+      scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
+      correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
+      limits,
+      report: () => undefined,
+    });
+    const incidents = (
+      JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as IncidentJson[]
+    ).filter((i) => Date.parse(i.opened_at ?? '') >= learnedFrom);
+    expect(incidents).toHaveLength(1);
+    const inc = incidents[0] as IncidentJson;
+    expect(inc.root_cause?.service).toBe('auth');
+    expect([...inc.services].sort()).toEqual(['auth', 'routing', 'storage']);
+    // Frozen at opening: auth's anomalies and the first symptoms a minute later.
+    expect(inc.explanation?.dependency_edges.length).toBeGreaterThan(0);
+    expect(inc.explanation?.dependency_edges.every((e) => e.source === 'discovered')).toBe(true);
+  });
+});
 
 describe('correlation over generated cascades', () => {
   it('has at least 20 scenarios over 3 topologies, with steps, ramps, simultaneous unrelated faults and no-fault runs', () => {

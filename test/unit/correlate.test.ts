@@ -3,6 +3,7 @@
  * through the dependency graph, and root-cause ranking with its reasons.
  */
 import { describe, expect, it } from 'vitest';
+import { edgeFromSeries } from '../../src/correlate/discovered-edges.js';
 import { serviceGraph } from '../../src/correlate/graph.js';
 import {
   Correlator,
@@ -274,5 +275,59 @@ describe('incident lifecycle', () => {
     const c = run(STORY().map((x, i) => ({ ...x, id: `a${i}` })));
     expect(JSON.stringify(b.state)).toBe(JSON.stringify(c.state));
     expect(a.state.incidents).toHaveLength(1);
+  });
+});
+
+describe('discovered dependency edges (OpenTelemetry service-graph metrics)', () => {
+  it.each([
+    ['traces_service_graph_request_total', { client: 'routing', server: 'auth' }, 'routing>auth'],
+    ['traces_service_graph_request_failed_total', { client: 'a', server: 'b' }, 'a>b'],
+    [
+      'traces_service_graph_request_server_seconds_bucket',
+      { client: 'a', server: 'b', le: '1' },
+      'a>b',
+    ],
+    ['traces_service_graph_request_client_seconds_sum', { client: 'a', server: 'b' }, 'a>b'],
+    ['traces_service_graph_request_total', { client: 'a', server: 'a' }, undefined],
+    ['traces_service_graph_request_total', { client: 'a' }, undefined],
+    ['http_requests_total', { client: 'a', server: 'b' }, undefined],
+  ] as const)('%s %j -> %s', (metric, labels, expected) => {
+    const e = edgeFromSeries({ metric, labels });
+    expect(e && `${e.from}>${e.to}`).toBe(expected);
+  });
+
+  it('configured edges win: a discovered duplicate or reverse edge is ignored, new ones are added and marked', () => {
+    const g = serviceGraph({ auth: { depends_on: ['storage'] }, storage: { depends_on: [] } }, [
+      { from: 'auth', to: 'storage' },
+      { from: 'storage', to: 'auth' },
+      { from: 'routing', to: 'auth' },
+    ]);
+    expect(g.edges).toEqual([
+      { from: 'auth', to: 'storage', source: 'configured' },
+      { from: 'routing', to: 'auth', source: 'discovered' },
+    ]);
+    expect(g.dependents('auth')).toEqual(['routing']);
+    expect(g.services).toContain('routing');
+  });
+
+  it('an incident over discovered edges names them as discovered in its explanation', () => {
+    const bare = serviceGraph(
+      { auth: { depends_on: [] }, routing: { depends_on: [] }, storage: { depends_on: [] } },
+      [
+        { from: 'auth', to: 'storage' },
+        { from: 'routing', to: 'auth' },
+        { from: 'routing', to: 'storage' },
+      ],
+    );
+    const c = new Correlator(bare, settings);
+    const state = emptyCorrelatorState();
+    const events = STORY().flatMap((a) => c.fold(state, a));
+    const inc = events.find((e) => e.type === 'opened')?.incident;
+    expect(inc?.root_cause?.service).toBe('auth');
+    expect(inc?.explanation?.dependency_edges).toContainEqual({
+      from: 'routing',
+      to: 'auth',
+      source: 'discovered',
+    });
   });
 });

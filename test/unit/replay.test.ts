@@ -5,13 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Detector } from '../../detectors/contract.js';
 import { createEwmaDetector } from '../../detectors/ewma.js';
 import { parseConfig } from '../../src/config/load.js';
+import type { Edge } from '../../src/correlate/discovered-edges.js';
 import { correlatorFromConfig } from '../../src/correlate/from-config.js';
 import { replay } from '../../src/replay/replay.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
 
-const correlator = correlatorFromConfig(
-  parseConfig({ services: { auth: { depends_on: ['storage'] }, storage: {} } }),
-);
+const replayConfig = parseConfig({ services: { auth: { depends_on: ['storage'] }, storage: {} } });
+const correlatorFor = (discovered: readonly Edge[]) =>
+  correlatorFromConfig(replayConfig, discovered);
 
 const limits = {
   serviceLabels: ['service'],
@@ -66,7 +67,7 @@ describe('replay', () => {
       outDir: join(dir, 'out'),
       detectorOf: () => createEwmaDetector(),
       scoring: { threshold: 0.9, holdMs: 0 },
-      correlator,
+      correlatorFor,
       limits,
       report: (l) => reports.push(l),
     });
@@ -106,7 +107,7 @@ describe('replay', () => {
       input: join(dir, 'in.ndjson'),
       detectorOf: () => createEwmaDetector() as Detector<unknown>,
       scoring: { threshold: 0.9, holdMs: 0 },
-      correlator,
+      correlatorFor,
       limits,
       report: () => undefined,
     };
