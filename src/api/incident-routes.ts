@@ -3,11 +3,14 @@
  * ones, `?limit=N` up to 1000) and `GET /api/v1/incidents/:id` (with its explanation), in the
  * same form as replay's incidents.json. `GET /api/v1/graph`: the dependency graph, each edge
  * marked `configured` or `discovered` (from service-graph metrics).
+ * `POST /api/v1/incidents/:id/ack?by=NAME` acknowledges an open incident (202).
  */
 import type { FastifyInstance } from 'fastify';
 import { incidentJson } from '../correlate/incident-json.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
+import type { Queue } from 'bullmq';
 import { AiopsError } from '../errors.js';
+import { ACK_JOB, type AckJob } from '../correlate/correlate-worker.js';
 import type { Edge } from '../correlate/discovered-edges.js';
 import type { EdgeRecorder } from '../correlate/edge-recorder.js';
 import type { ServiceGraph } from '../correlate/graph.js';
@@ -19,7 +22,35 @@ export function registerIncidentRoutes(
     edges: EdgeRecorder;
     graphFor: (discovered: readonly Edge[]) => ServiceGraph;
   },
+  /** Where acknowledgements go (the anomalies queue: the correlator applies them in turn). */
+  correlatorQueue?: Queue,
 ): void {
+  // On-call acknowledges an open incident: 202, applied by the correlator in a moment.
+  app.post('/api/v1/incidents/:id/ack', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const by = (req.query as { by?: string }).by ?? 'api';
+    if (!correlatorQueue) {
+      throw new AiopsError('AIOPS_ERR_API_BAD_REQUEST', 'this process runs no correlator queue');
+    }
+    if (!/^[\w.@ -]{1,64}$/.test(by)) {
+      throw new AiopsError(
+        'AIOPS_ERR_API_BAD_REQUEST',
+        'by: 1-64 letters, digits, . @ - _ or spaces',
+      );
+    }
+    const inc = await store.get(id);
+    if (!inc) throw new AiopsError('AIOPS_ERR_INCIDENT_NOT_FOUND', `no incident ${id}`);
+    if (inc.status !== 'open') {
+      throw new AiopsError(
+        'AIOPS_ERR_API_BAD_REQUEST',
+        `incident ${id} is ${inc.status}, not open`,
+      );
+    }
+    const job: AckJob = { id, by, at: Date.now() };
+    // One acknowledgement per opening: a reopened incident can be acknowledged again.
+    await correlatorQueue.add(ACK_JOB, job, { jobId: `ack-${id}-${inc.reopened}` });
+    return reply.code(202).send({ id, acknowledged_by: by });
+  });
   // The dependency graph the correlator uses: configured edges and discovered ones, marked.
   app.get('/api/v1/graph', async () => {
     const g = graph.graphFor(await graph.edges.load());

@@ -23,6 +23,14 @@ import { EdgeRecorder } from './edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
 
 export const TICK_JOB = 'correlate-tick';
+/** An acknowledgement from the API, applied by the correlator like any other change. */
+export const ACK_JOB = 'incident-ack';
+
+export interface AckJob {
+  readonly id: string;
+  readonly by: string;
+  readonly at: number;
+}
 const LIVE_WITHIN_MS = 3_600_000;
 
 export function liveNow(state: CorrelatorState, wallMs: number): number {
@@ -42,6 +50,8 @@ export function describeIncidentEvent(e: IncidentEvent): string {
   const root = inc.root_cause;
   const others = inc.services.filter((s) => s !== root?.service);
   const cause = root ? `root cause ${root.service} (${root.signal}, ${pct(root.confidence)})` : '';
+  if (e.type === 'acknowledged')
+    return `incident ${inc.id} acknowledged by ${inc.acknowledged_by ?? '?'}: ${cause}`;
   const affected = others.length > 0 ? `; ${others.join(', ')} affected` : '';
   return `incident ${inc.id} ${e.type}: ${cause}${affected}`;
 }
@@ -84,7 +94,7 @@ export function startCorrelateWorker(deps: {
   };
   const worker = new Worker(
     QueueNames.anomalies,
-    async (job: Job<AnomalyEvent | Record<string, never>>) => {
+    async (job: Job<AnomalyEvent | AckJob | Record<string, never>>) => {
       const started = performance.now();
       await refreshGraph();
       const state = await store.load();
@@ -97,6 +107,9 @@ export function startCorrelateWorker(deps: {
             `anomaly: ${describeAnomaly(a)}`,
           );
           events = deps.correlator.fold(state, toIncidentAnomaly(a));
+        } else if (job.name === ACK_JOB) {
+          const ack = job.data as AckJob;
+          events = deps.correlator.acknowledge(state, ack.id, ack.by, ack.at);
         } else {
           events = deps.correlator.advance(state, liveNow(state, now()));
         }

@@ -21,12 +21,14 @@ export function severityOf(inc: Incident): 'critical' | 'warning' {
 export function incidentJson(inc: Incident) {
   return {
     id: inc.id,
-    status: inc.status,
+    status: inc.status === 'open' && inc.acknowledged_at !== null ? 'acknowledged' : inc.status,
     severity: severityOf(inc),
     opened_at: iso(inc.opened_at),
     resolved_at: iso(inc.resolved_at),
     resolved_by: inc.resolved_by,
     reopened: inc.reopened,
+    acknowledged_at: iso(inc.acknowledged_at),
+    acknowledged_by: inc.acknowledged_by,
     root_cause: inc.root_cause,
     candidates: inc.candidates.map((c) => ({
       service: c.service,

@@ -12,7 +12,7 @@
  *   anomaly, so the upstream cause can arrive before the page, if it holds `min_anomalies`
  *   anomalies or one scoring `severe_score` or more. A candidate that never qualifies is
  *   dropped once `window_ms` passes without a new anomaly.
- * - Life: open → resolved after `quiet_ms` without a new anomaly; an anomaly that would have
+ * - Life: open → (acknowledged) → resolved after `quiet_ms` without a new anomaly; an anomaly that would have
  *   joined it within `flap_hold_ms` of resolving reopens the same incident; past
  *   `max_incident_ms` an incident is resolved and new anomalies start a new one.
  * - The explanation is frozen when the incident opens: per anomaly the detector, value vs band
@@ -75,6 +75,9 @@ export interface Incident {
   /** Why it was resolved: quiet for quiet_ms, or split at max_incident_ms. */
   resolved_by: 'quiet' | 'max_length' | null;
   reopened: number;
+  /** Set when on-call acknowledged it (cleared when it reopens). */
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
   services: string[];
   anomaly_count: number;
   timeline: IncidentAnomaly[];
@@ -91,7 +94,10 @@ export interface CorrelatorState {
 }
 
 export type IncidentEvent =
-  | { readonly type: 'opened' | 'reopened' | 'resolved' | 'updated'; readonly incident: Incident }
+  | {
+      readonly type: 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'updated';
+      readonly incident: Incident;
+    }
   | { readonly type: 'dropped'; readonly incident: Incident };
 
 export const emptyCorrelatorState = (): CorrelatorState => ({
@@ -182,6 +188,8 @@ export class Correlator {
         resolved_at: null,
         resolved_by: null,
         reopened: 0,
+        acknowledged_at: null,
+        acknowledged_by: null,
         services: [a.service],
         anomaly_count: 1,
         timeline: [a],
@@ -196,6 +204,8 @@ export class Correlator {
         target.resolved_at = null;
         target.resolved_by = null;
         target.reopened += 1;
+        target.acknowledged_at = null;
+        target.acknowledged_by = null;
         events.push({ type: 'reopened', incident: target });
       }
       this.add(target, a);
@@ -210,6 +220,18 @@ export class Correlator {
       if (target.status === 'open') events.push({ type: 'updated', incident: target });
     }
     return [...events, ...this.advance(state, Math.max(state.watermark, a.ts))];
+  }
+
+  /**
+   * On-call acknowledged an open incident: it stays open (and keeps grouping) but is marked, with
+   * an event. Returns no event when the incident is not open or already acknowledged.
+   */
+  acknowledge(state: CorrelatorState, id: string, by: string, at: number): IncidentEvent[] {
+    const inc = state.incidents.find((i) => i.id === id);
+    if (!inc || inc.status !== 'open' || inc.acknowledged_at !== null) return [];
+    inc.acknowledged_at = at;
+    inc.acknowledged_by = by;
+    return [{ type: 'acknowledged', incident: inc }];
   }
 
   /** Moves event time to `now`: opens settled candidates, resolves quiet incidents. */

@@ -181,10 +181,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     });
   }
   const incidents = new IncidentStore(workerConn, prefix);
-  registerIncidentRoutes(app, incidents, {
-    edges: new EdgeRecorder(workerConn, prefix),
-    graphFor: (discovered) => serviceGraph(config.services, discovered),
-  });
+  registerIncidentRoutes(
+    app,
+    incidents,
+    {
+      edges: new EdgeRecorder(workerConn, prefix),
+      graphFor: (discovered) => serviceGraph(config.services, discovered),
+    },
+    queues.anomalies,
+  );
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, metrics.registry);
 

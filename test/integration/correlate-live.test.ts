@@ -122,6 +122,21 @@ describe('live correlation across two processes', () => {
       `aiops_incident_open{incident="${inc.id}",root_cause="auth",severity="critical"} 1`,
     );
     expect(metrics).toContain(`aiops_incident_affected{incident="${inc.id}",service="routing"} 1`);
+    // On-call acknowledges it through either process; the correlator applies it.
+    const ack = await fetch(`${w1.url}/api/v1/incidents/${inc.id}/ack?by=alice`, {
+      method: 'POST',
+    });
+    expect(ack.status).toBe(202);
+    await waitFor('acknowledged', async () => {
+      const body = (await (await fetch(`${w2.url}/api/v1/incidents/${inc.id}`)).json()) as {
+        status: string;
+        acknowledged_by: string | null;
+      };
+      return body.status === 'acknowledged' && body.acknowledged_by === 'alice';
+    });
+    expect(
+      (await fetch(`${w1.url}/api/v1/incidents/inc-nope/ack`, { method: 'POST' })).status,
+    ).toBe(404);
     // Both processes took correlator jobs.
     const took = workers.map((w) => w.logs.filter((l) => l.includes('"msg":"anomaly: ')).length);
     expect(took.reduce((a, b) => a + b, 0)).toBe(story.length);

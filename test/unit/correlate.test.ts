@@ -119,6 +119,23 @@ describe('root-cause ranking', () => {
     expect(reversed).toEqual(rankRootCauses(story, graph));
   });
 
+  it('error-log anomalies on a service count as evidence for it', () => {
+    const metricOnly = [
+      anomaly('ledger', 'http_error_ratio', T0),
+      anomaly('billing', 'http_error_ratio', T0),
+    ];
+    const before = rankRootCauses(metricOnly, graph).find((c) => c.service === 'billing');
+    const withLogs = rankRootCauses(
+      [
+        ...metricOnly,
+        { ...anomaly('billing', 'log_template_rate', T0), kind: 'log', level: 'error' },
+      ],
+      graph,
+    ).find((c) => c.service === 'billing');
+    expect(withLogs?.score).toBeGreaterThan(before?.score ?? 1);
+    expect(withLogs?.reasons).toContain('error logs turned anomalous on it');
+  });
+
   it('a failing dependency upstream outranks an earlier-noticed caller', () => {
     // Storage's errors begin 20 s after auth's, but auth depends on storage, which fails.
     const ranked = rankRootCauses(
@@ -245,6 +262,19 @@ describe('incident lifecycle', () => {
     const types = events.filter((e) => e.type !== 'updated').map((e) => e.type);
     expect(types).toEqual(['opened', 'resolved', 'opened']);
     expect(events.find((e) => e.type === 'resolved')?.incident.resolved_by).toBe('max_length');
+  });
+
+  it('acknowledging an open incident marks it once, with an event; a reopening clears it', () => {
+    const { c, state } = run(STORY());
+    const id = state.incidents[0]?.id ?? '';
+    const events = c.acknowledge(state, id, 'alice', T0 + 3 * MIN);
+    expect(events.map((e) => e.type)).toEqual(['acknowledged']);
+    expect(state.incidents[0]).toMatchObject({ acknowledged_by: 'alice', status: 'open' });
+    expect(c.acknowledge(state, id, 'bob', T0 + 4 * MIN)).toEqual([]);
+    expect(c.acknowledge(state, 'inc-unknown', 'bob', T0 + 4 * MIN)).toEqual([]);
+    c.advance(state, T0 + 17 * MIN);
+    c.fold(state, anomaly('auth', 'http_error_ratio', T0 + 20 * MIN));
+    expect(state.incidents[0]).toMatchObject({ status: 'open', acknowledged_by: null });
   });
 
   it('a retried anomaly (same id) changes nothing', () => {
