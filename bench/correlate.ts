@@ -8,16 +8,9 @@
  *
  *   npm run bench -- correlate
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseConfig } from '../src/config/load.js';
-import { correlatorFromConfig } from '../src/correlate/from-config.js';
-import type { IncidentJson } from '../src/correlate/incident-json.js';
-import { detectorChoiceOrThrow } from '../src/detect/detector-choice.js';
-import { cascade, SIGNALS, type CascadeRecord, type Fault } from '../src/demo/cascade.js';
+import { SIGNALS, type CascadeRecord, type Fault } from '../src/demo/cascade.js';
 import { SCENARIOS, TOPOLOGIES } from '../src/demo/cascade-scenarios.js';
-import { replay } from '../src/replay/replay.js';
+import { replayCascade } from '../src/demo/replay-cascade.js';
 
 const MIN = 60_000;
 
@@ -60,12 +53,6 @@ function ruleFiresAt(records: readonly CascadeRecord[], fault: Fault, learnedFro
 }
 
 export async function main(): Promise<void> {
-  const limits = {
-    serviceLabels: ['service'],
-    maxLabels: 30,
-    maxLabelNameLength: 128,
-    maxLabelValueLength: 1024,
-  };
   const toOpen: number[] = [];
   const rampLeads: number[] = [];
   let faults = 0;
@@ -77,9 +64,7 @@ export async function main(): Promise<void> {
   );
   for (const s of SCENARIOS) {
     const services = TOPOLOGIES[s.topology];
-    const config = parseConfig({ services });
-    const dir = mkdtempSync(join(tmpdir(), 'aiops-bench-correlate-'));
-    const records = cascade({
+    const { incidents: all, records } = await replayCascade({
       services,
       faults: s.faults,
       start: s.start,
@@ -87,20 +72,7 @@ export async function main(): Promise<void> {
       stepMs: MIN,
       seed: s.seed,
     });
-    writeFileSync(join(dir, 'in.ndjson'), records.map((r) => JSON.stringify(r)).join('\n'));
-    await replay({
-      input: join(dir, 'in.ndjson'),
-      outDir: join(dir, 'out'),
-      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-      scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
-      correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
-      limits,
-      report: () => undefined,
-    });
-    const incidents = (
-      JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as IncidentJson[]
-    ).filter((i) => Date.parse(i.opened_at ?? '') >= s.learnedFrom);
-    rmSync(dir, { recursive: true, force: true });
+    const incidents = all.filter((i) => Date.parse(i.opened_at ?? '') >= s.learnedFrom);
     const matched = new Set<string>();
     if (s.faults.length === 0) process.stdout.write(`${s.name.padEnd(52)} ${'-'.padEnd(9)}\n`);
     for (const f of s.faults) {

@@ -5,16 +5,10 @@
  * no service outside the fault's reach; nothing else may open an incident after the 24 h of
  * learning.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { correlatorFromConfig } from '../../src/correlate/from-config.js';
 import type { IncidentJson } from '../../src/correlate/incident-json.js';
-import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
-import { cascade, faultEffect } from '../../src/demo/cascade.js';
-import { replay } from '../../src/replay/replay.js';
+import { faultEffect } from '../../src/demo/cascade.js';
+import { replayCascade } from '../../src/demo/replay-cascade.js';
 import {
   SCENARIO_T0,
   SCENARIOS,
@@ -22,48 +16,27 @@ import {
   type Scenario,
 } from '../../src/demo/cascade-scenarios.js';
 
-const limits = {
-  serviceLabels: ['service'],
-  maxLabels: 30,
-  maxLabelNameLength: 128,
-  maxLabelValueLength: 1024,
-};
-
 async function incidentsOf(s: Scenario): Promise<IncidentJson[]> {
-  const services = TOPOLOGIES[s.topology];
-  const config = parseConfig({ services });
-  const dir = mkdtempSync(join(tmpdir(), 'aiops-cascade-'));
-  const records = cascade({
-    services,
+  const { incidents } = await replayCascade({
+    services: TOPOLOGIES[s.topology],
     faults: s.faults,
     start: s.start,
     end: s.end,
     stepMs: 60_000,
     seed: s.seed,
   });
-  writeFileSync(join(dir, 'in.ndjson'), records.map((r) => JSON.stringify(r)).join('\n'));
-  await replay({
-    input: join(dir, 'in.ndjson'),
-    outDir: join(dir, 'out'),
-    detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-    scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
-    correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
-    limits,
-    report: () => undefined,
-  });
-  return JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as IncidentJson[];
+  return incidents;
 }
 
 describe('a graph discovered from service-graph metrics, none configured', () => {
   it('the auth outage still gets root cause auth, over edges marked discovered', async () => {
     const services = TOPOLOGIES.example;
     const bare = Object.fromEntries(Object.keys(services).map((s) => [s, { depends_on: [] }]));
-    const config = parseConfig({ services: bare });
-    const dir = mkdtempSync(join(tmpdir(), 'aiops-cascade-'));
     const learnedFrom = SCENARIO_T0 + 24 * 3_600_000;
     const fault = { root: 'auth', at: learnedFrom + 2 * 3_600_000 + 13_000, durationMs: 1_800_000 };
-    const records = cascade({
+    const { incidents: all } = await replayCascade({
       services,
+      configuredServices: bare,
       faults: [fault],
       start: SCENARIO_T0,
       end: fault.at + 90 * 60_000,
@@ -71,19 +44,7 @@ describe('a graph discovered from service-graph metrics, none configured', () =>
       seed: 3,
       serviceGraphMetrics: true,
     });
-    writeFileSync(join(dir, 'in.ndjson'), records.map((r) => JSON.stringify(r)).join('\n'));
-    await replay({
-      input: join(dir, 'in.ndjson'),
-      outDir: join(dir, 'out'),
-      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-      scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
-      correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
-      limits,
-      report: () => undefined,
-    });
-    const incidents = (
-      JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as IncidentJson[]
-    ).filter((i) => Date.parse(i.opened_at ?? '') >= learnedFrom);
+    const incidents = all.filter((i) => Date.parse(i.opened_at ?? '') >= learnedFrom);
     expect(incidents).toHaveLength(1);
     const inc = incidents[0] as IncidentJson;
     expect(inc.root_cause?.service).toBe('auth');

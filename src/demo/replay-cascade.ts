@@ -1,0 +1,44 @@
+/**
+ * Runs a generated cascade through `replay` (the live path's detectors and correlator, from a
+ * real NDJSON file) and returns its incidents.json and records: one way for the correlation
+ * tests and bench/correlate.ts to do it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../config/load.js';
+import { correlatorFromConfig } from '../correlate/from-config.js';
+import type { IncidentJson } from '../correlate/incident-json.js';
+import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
+import { limitsFromConfig } from '../ingest/records.js';
+import { replay } from '../replay/replay.js';
+import { cascade, type CascadeOptions, type CascadeRecord } from './cascade.js';
+
+export async function replayCascade(
+  o: CascadeOptions & {
+    /** The `services` map the worker is configured with (default: the generator's graph). */
+    readonly configuredServices?: CascadeOptions['services'];
+  },
+): Promise<{ incidents: IncidentJson[]; records: CascadeRecord[] }> {
+  const config = parseConfig({ services: o.configuredServices ?? o.services });
+  const dir = mkdtempSync(join(tmpdir(), 'aiops-cascade-'));
+  try {
+    const records = cascade(o);
+    writeFileSync(join(dir, 'in.ndjson'), records.map((r) => JSON.stringify(r)).join('\n'));
+    await replay({
+      input: join(dir, 'in.ndjson'),
+      outDir: join(dir, 'out'),
+      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
+      scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
+      correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
+      limits: limitsFromConfig(config.ingest),
+      report: () => undefined,
+    });
+    const incidents = JSON.parse(
+      readFileSync(join(dir, 'out', 'incidents.json'), 'utf8'),
+    ) as IncidentJson[];
+    return { incidents, records };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
