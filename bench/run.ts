@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   detectors: () => import('./detectors.js'),
   'noise-pages': () => import('./noise-pages.js'),
   correlate: () => import('./correlate.js'),
+  'early-warning': () => import('./early-warning.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
