@@ -103,7 +103,7 @@ export async function main(): Promise<void> {
   }
   const secs = (performance.now() - started) / 1000;
   process.stdout.write(
-    `\n${SCENARIOS.length} scenarios, ${faults} faults in ${secs.toFixed(1)} s\n` +
+    `\n${SCENARIOS.length} scenarios (one row per fault, or a dash for none), ${faults} faults in ${secs.toFixed(1)} s\n` +
       `root cause top-1 right, one incident each: ${right}/${faults}; incidents that are no fault: ${extra}\n` +
       `median time from fault onset to incident open: ${median(toOpen).toFixed(0)} s\n` +
       `slow ramps: median lead over "error ratio > 5% or p99 > 3x normal for 2m": ${median(rampLeads).toFixed(1)} min (${rampLeads.map((l) => l.toFixed(1)).join(', ')})\n`,

@@ -17,6 +17,7 @@ export const ErrorCodes = {
   AIOPS_ERR_API_NOT_FOUND: { status: 404, message: 'no such endpoint' },
   AIOPS_ERR_API_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   AIOPS_ERR_INCIDENT_NOT_FOUND: { status: 404, message: 'no incident with this id' },
+  AIOPS_ERR_INCIDENT_NOT_OPEN: { status: 409, message: 'the incident is not open' },
   AIOPS_ERR_SERVER_INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

@@ -65,7 +65,7 @@ export function registerIncidentRoutes(
     if (q.status !== undefined && q.status !== 'open') {
       throw new AiopsError('AIOPS_ERR_API_BAD_REQUEST', 'status can only be "open"');
     }
-    const incidents = q.status === 'open' ? await store.open() : await store.list(limit);
+    const incidents = q.status === 'open' ? await store.open(limit) : await store.list(limit);
     return { incidents: incidents.map(incidentJson) };
   });
   app.get('/api/v1/incidents/:id', async (req) => {

@@ -121,6 +121,8 @@ export const configSchema = z.strictObject({
       max_incident_ms: durationMs.default(6 * 3_600_000),
       /** Labels whose equal values group anomalies even without a graph edge. */
       grouping_labels: z.array(z.string().min(1)).default([]),
+      /** Live: how late an anomaly may arrive (after its own time) and still join before its incident opens. */
+      lateness_ms: durationMs.default(15_000),
       /** How often the live correlator moves event time on without new anomalies. */
       tick_ms: durationMs.min(1000).default(15_000),
       /** Timeline entries kept per incident (all are counted). */

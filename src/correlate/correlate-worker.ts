@@ -5,9 +5,10 @@
  * on the same queue, so ticks and anomalies never run side by side). Each transition is logged
  * in one readable line.
  *
- * Event time in the live path: the latest anomaly time seen, or the wall clock when it is
- * ahead and the data is live (the watermark within an hour of it), so an incident resolves
- * when its anomalies stop even if nothing else arrives. Backfilled data moves by its own time.
+ * Event time in the live path: each anomaly moves it to the anomaly's time; ticks move it to the
+ * wall clock less `correlate.lateness_ms` while the data is live (see liveNow), so an incident
+ * resolves when its anomalies stop even if nothing else arrives. Backfilled data moves by its
+ * own time.
  */
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -17,7 +18,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { toIncidentAnomaly } from './fold-all.js';
 import type { Correlator, CorrelatorState, Incident, IncidentEvent } from './incidents.js';
-import { IncidentStore } from './incident-store.js';
+import { IncidentStore, StateConflictError } from './incident-store.js';
 import { edgeKey, type Edge } from './discovered-edges.js';
 import { EdgeRecorder } from './edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
@@ -33,10 +34,21 @@ export interface AckJob {
 }
 const LIVE_WITHIN_MS = 3_600_000;
 
-export function liveNow(state: CorrelatorState, wallMs: number): number {
+/**
+ * The time a tick moves the state to. While the data is live (its latest anomaly within an
+ * hour of the wall clock), the wall clock less `latenessMs`, so anomalies still in flight from
+ * other partitions can join before a settle window closes; for a backfill, nothing: its own
+ * anomalies move it. Ticks never move the watermark, so live stays a property of the data.
+ */
+export function liveNow(state: CorrelatorState, wallMs: number, latenessMs: number): number {
   const w = state.watermark;
-  return Number.isFinite(w) && wallMs - w < LIVE_WITHIN_MS ? Math.max(w, wallMs) : w;
+  return Number.isFinite(w) && wallMs - w < LIVE_WITHIN_MS
+    ? Math.max(state.now, wallMs - latenessMs)
+    : state.now;
 }
+
+/** A write refused because another process changed the state is retried this often in place. */
+const CONFLICT_RETRIES = 5;
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
@@ -71,6 +83,8 @@ export function startCorrelateWorker(deps: {
   correlator: Correlator;
   /** The graph of config plus discovered edges (the correlator's graph is swapped when they change). */
   graphFor: (discovered: readonly Edge[]) => ServiceGraph;
+  /** How late an anomaly may arrive and still join before a settle window closes. */
+  latenessMs: number;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -97,34 +111,52 @@ export function startCorrelateWorker(deps: {
     async (job: Job<AnomalyEvent | AckJob | Record<string, never>>) => {
       const started = performance.now();
       await refreshGraph();
-      const state = await store.load();
-      let events: IncidentEvent[];
-      try {
-        if (job.name === JobNames.Anomaly) {
-          const a = job.data as AnomalyEvent;
-          deps.log.info(
-            { anomaly: { id: a.id, series: a.series, ts: a.ts } },
-            `anomaly: ${describeAnomaly(a)}`,
-          );
-          events = deps.correlator.fold(state, toIncidentAnomaly(a));
-        } else if (job.name === ACK_JOB) {
-          const ack = job.data as AckJob;
-          events = deps.correlator.acknowledge(state, ack.id, ack.by, ack.at);
-        } else {
-          events = deps.correlator.advance(state, liveNow(state, now()));
-        }
-      } catch (err) {
-        await store.unwatch();
-        throw err;
+      if (job.name === JobNames.Anomaly) {
+        const a = job.data as AnomalyEvent;
+        deps.log.info(
+          { anomaly: { id: a.id, series: a.series, ts: a.ts } },
+          `anomaly: ${describeAnomaly(a)}`,
+        );
       }
-      const changed = new Map<string, Incident>();
-      for (const e of events) if (e.type !== 'dropped') changed.set(e.incident.id, e.incident);
-      // An open incident that gained anomalies changed too, even without an event.
-      for (const inc of state.incidents) if (inc.status === 'open') changed.set(inc.id, inc);
-      await store.save(state, [...changed.values()]);
+      let events: IncidentEvent[] = [];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const state = await store.load((aside) => {
+            deps.log.error(
+              { movedTo: aside },
+              'correlator state did not parse: moved aside, starting afresh',
+            );
+          });
+          if (job.name === JobNames.Anomaly) {
+            events = deps.correlator.fold(state, toIncidentAnomaly(job.data as AnomalyEvent));
+          } else if (job.name === ACK_JOB) {
+            const ack = job.data as AckJob;
+            events = deps.correlator.acknowledge(state, ack.id, ack.by, ack.at);
+          } else {
+            events = deps.correlator.advance(state, liveNow(state, now(), deps.latenessMs));
+          }
+          // A tick or an acknowledgement that changed nothing writes nothing.
+          if (events.length === 0 && job.name !== JobNames.Anomaly) {
+            await store.unwatch();
+            break;
+          }
+          const changed = new Map<string, Incident>();
+          for (const e of events) if (e.type !== 'dropped') changed.set(e.incident.id, e.incident);
+          await store.save(state, [...changed.values()]);
+          break;
+        } catch (err) {
+          await store.unwatch().catch(() => undefined);
+          if (!(err instanceof StateConflictError) || attempt >= CONFLICT_RETRIES) throw err;
+        }
+      }
       for (const e of events) {
         if (e.type === 'updated' || e.type === 'dropped') continue;
         deps.log.warn({ incident: e.incident.id, event: e.type }, describeIncidentEvent(e));
+      }
+      if (events.some((e) => e.type === 'resolved')) {
+        await store.trimOld().catch((err: unknown) => {
+          deps.log.warn({ err }, 'could not trim old incidents');
+        });
       }
       deps.metrics.jobDuration.observe(
         { stage: 'correlate' },

@@ -37,7 +37,8 @@ export function foldAll(correlator: Correlator, anomalies: readonly AnomalyEvent
   };
   for (const a of sorted) keep(correlator.fold(state, toIncidentAnomaly(a)));
   // Let candidates still settling at the end of the input decide.
-  if (sorted.length > 0) keep(correlator.advance(state, state.watermark + settleOf(correlator)));
+  if (sorted.length > 0)
+    keep(correlator.advance(state, state.watermark + settleOf(correlator) + 1));
   return [...seen.values()]
     .filter((i) => i.opened_at !== null)
     .sort((a, b) => (a.opened_at ?? 0) - (b.opened_at ?? 0) || a.id.localeCompare(b.id));

@@ -35,11 +35,28 @@ export class IncidentStore {
     this.openKey = `${prefix}:incidents:open`;
   }
 
-  /** Loads the working state and starts watching it (call `save` next, on the same client). */
-  async load(): Promise<CorrelatorState> {
+  /**
+   * Loads the working state and starts watching it (call `save` or `unwatch` next). A state that
+   * does not parse is moved aside (`<key>:corrupt:<time>`) and the correlator starts afresh:
+   * better than failing every anomaly after it. `onCorrupt` is told.
+   */
+  async load(onCorrupt: (movedTo: string) => void): Promise<CorrelatorState> {
     await this.redis.watch(this.stateKey);
     const raw = await this.redis.get(this.stateKey);
-    return raw === null ? emptyCorrelatorState() : (JSON.parse(raw) as CorrelatorState);
+    if (raw === null) return emptyCorrelatorState();
+    try {
+      const parsed = JSON.parse(raw) as Partial<CorrelatorState>;
+      if (!Array.isArray(parsed.incidents)) throw new Error('no incidents array');
+      // States written before `now` and `seen` existed.
+      return { ...emptyCorrelatorState(), ...parsed };
+    } catch {
+      const aside = `${this.stateKey}:corrupt:${Date.now()}`;
+      await this.redis.unwatch();
+      await this.redis.rename(this.stateKey, aside).catch(() => undefined);
+      onCorrupt(aside);
+      await this.redis.watch(this.stateKey);
+      return emptyCorrelatorState();
+    }
   }
 
   /** Saves the state and the incidents that changed; throws StateConflictError on a race. */
@@ -54,7 +71,11 @@ export class IncidentStore {
     }
     const result = await tx.exec();
     if (result === null) throw new StateConflictError();
-    if (changed.length > 0) await this.trim();
+  }
+
+  /** Drops the oldest resolved incidents beyond the kept number (best effort). */
+  async trimOld(): Promise<void> {
+    await this.trim();
   }
 
   async unwatch(): Promise<void> {
@@ -83,11 +104,15 @@ export class IncidentStore {
     return raws.flatMap((r) => (r === null ? [] : [JSON.parse(r) as Incident]));
   }
 
-  async open(): Promise<Incident[]> {
+  /** Open incidents, the newest opened first. */
+  async open(limit = 1000): Promise<Incident[]> {
     const ids = await this.redis.smembers(this.openKey);
     if (ids.length === 0) return [];
     const raws = await this.redis.hmget(this.byIdKey, ...ids);
-    return raws.flatMap((r) => (r === null ? [] : [JSON.parse(r) as Incident]));
+    return raws
+      .flatMap((r) => (r === null ? [] : [JSON.parse(r) as Incident]))
+      .sort((a, b) => (b.opened_at ?? 0) - (a.opened_at ?? 0) || a.id.localeCompare(b.id))
+      .slice(0, limit);
   }
 
   async get(id: string): Promise<Incident | undefined> {

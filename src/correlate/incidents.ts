@@ -70,6 +70,8 @@ export interface Incident {
   status: 'candidate' | 'open' | 'resolved';
   first_ts: number;
   last_ts: number;
+  /** The state's time when the incident first appeared: the settle window runs from here too. */
+  seen_at: number;
   opened_at: number | null;
   resolved_at: number | null;
   /** Why it was resolved: quiet for quiet_ms, or split at max_incident_ms. */
@@ -89,9 +91,17 @@ export interface Incident {
 export interface CorrelatorState {
   /** Candidates, open incidents and resolved ones still inside their flap hold. */
   incidents: Incident[];
-  /** The latest event time seen. */
+  /** The latest anomaly time seen. */
   watermark: number;
+  /** The time the state was last advanced to (anomaly time, or a live tick's clock). */
+  now: number;
+  /** Ids of the anomalies folded in lately (id → time), so a redelivered one changes nothing. */
+  seen: Record<string, number>;
 }
+
+/** How long (event time) and how many anomaly ids are remembered for deduplication. */
+const SEEN_RETENTION_MS = 3_600_000;
+const SEEN_MAX = 50_000;
 
 export type IncidentEvent =
   | {
@@ -103,6 +113,8 @@ export type IncidentEvent =
 export const emptyCorrelatorState = (): CorrelatorState => ({
   incidents: [],
   watermark: Number.NEGATIVE_INFINITY,
+  now: Number.NEGATIVE_INFINITY,
+  seen: {},
 });
 
 export class Correlator {
@@ -157,12 +169,17 @@ export class Correlator {
     if (inc.timeline.length > this.cfg.max_timeline) inc.timeline.length = this.cfg.max_timeline;
   }
 
-  /** Folds one anomaly in; returns the events it caused (after advancing to its time). */
+  /**
+   * Folds one anomaly in: first moves time to the anomaly's (so what resolved or split before it
+   * is settled), then groups it, then opens what now qualifies. Returns the events.
+   */
   fold(state: CorrelatorState, a: IncidentAnomaly): IncidentEvent[] {
+    if (Object.hasOwn(state.seen, a.id)) return [];
+    state.watermark = Math.max(state.watermark, a.ts);
+    const events = this.advance(state, a.ts);
     // Errors or latency below normal: an anomaly, but nothing is failing.
-    if (polarity(a, this.patterns) === 'benign') return this.advance(state, a.ts);
-    if (state.incidents.some((inc) => inc.timeline.some((x) => x.id === a.id))) return [];
-    const events: IncidentEvent[] = [];
+    if (polarity(a, this.patterns) === 'benign') return events;
+    remember(state, a);
     const live = state.incidents.filter(
       (inc) => inc.status !== 'resolved' || inc.resolved_by === 'quiet',
     );
@@ -180,10 +197,11 @@ export class Correlator {
     const target = matches[0];
     if (!target) {
       state.incidents.push({
-        id: `inc-${fnv1a32(a.id).toString(16).padStart(8, '0')}`,
+        id: incidentId(a),
         status: 'candidate',
         first_ts: a.ts,
         last_ts: a.ts,
+        seen_at: state.now,
         opened_at: null,
         resolved_at: null,
         resolved_by: null,
@@ -213,13 +231,14 @@ export class Correlator {
       for (const other of matches.slice(1)) {
         if (other.status !== 'candidate') continue;
         for (const x of other.timeline) this.add(target, x);
+        target.seen_at = Math.min(target.seen_at, other.seen_at);
         target.anomaly_count += other.anomaly_count - other.timeline.length;
         state.incidents.splice(state.incidents.indexOf(other), 1);
       }
       this.rerank(target);
       if (target.status === 'open') events.push({ type: 'updated', incident: target });
     }
-    return [...events, ...this.advance(state, Math.max(state.watermark, a.ts))];
+    return [...events, ...this.advance(state, state.now)];
   }
 
   /**
@@ -235,8 +254,10 @@ export class Correlator {
   }
 
   /** Moves event time to `now`: opens settled candidates, resolves quiet incidents. */
-  advance(state: CorrelatorState, now: number): IncidentEvent[] {
-    state.watermark = Math.max(state.watermark, now);
+  advance(state: CorrelatorState, to: number): IncidentEvent[] {
+    // Time never goes back: an anomaly older than the state's time is grouped at that time.
+    const now = Math.max(state.now, to);
+    state.now = now;
     const events: IncidentEvent[] = [];
     const cfg = this.cfg;
     for (const inc of [...state.incidents]) {
@@ -244,8 +265,11 @@ export class Correlator {
         const qualifies =
           inc.anomaly_count >= cfg.min_anomalies ||
           inc.timeline.some((x) => x.score >= cfg.severe_score);
-        const settledAt = inc.first_ts + cfg.settle_ms;
-        if (qualifies && now >= settledAt) {
+        // From the first anomaly's time, or from when the incident appeared if later (live data
+        // minutes old: anomalies of other partitions are still on their way).
+        const settledAt = Math.max(inc.first_ts, inc.seen_at) + cfg.settle_ms;
+        // Strictly after: an anomaly at the very end of the settle window still joins first.
+        if (qualifies && now > settledAt) {
           inc.status = 'open';
           inc.opened_at = Math.max(settledAt, qualifyingTs(inc, cfg));
           this.rerank(inc);
@@ -307,6 +331,24 @@ export class Correlator {
       })),
     };
   }
+}
+
+/** 64 bits from the first anomaly's id and time: stable across restarts, unlikely to repeat. */
+function incidentId(a: IncidentAnomaly): string {
+  const hex = (n: number): string => n.toString(16).padStart(8, '0');
+  return `inc-${hex(fnv1a32(a.id))}${hex(fnv1a32(`${a.id}|${a.ts}`))}`;
+}
+
+function remember(state: CorrelatorState, a: IncidentAnomaly): void {
+  state.seen[a.id] = a.ts;
+  const ids = Object.keys(state.seen);
+  const oldest = state.watermark - SEEN_RETENTION_MS;
+  if (ids.length <= SEEN_MAX && (state.seen[ids[0] ?? ''] ?? Infinity) >= oldest) return;
+  const kept = Object.entries(state.seen)
+    .filter(([, ts]) => ts >= oldest)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, SEEN_MAX);
+  state.seen = Object.fromEntries(kept);
 }
 
 const rank = (s: Incident['status']): number => (s === 'open' ? 0 : s === 'resolved' ? 1 : 2);

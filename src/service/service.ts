@@ -90,7 +90,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     log,
   );
   registerQueueMetrics(metrics.registry, () => queues.all(), log);
-  registerIncidentMetrics(metrics.registry, new IncidentStore(workerConn, prefix), log);
+  registerIncidentMetrics(
+    metrics.registry,
+    new IncidentStore(workerConn, prefix),
+    log,
+    serviceLabel,
+  );
 
   const workers: Worker[] = [];
   const needsOrder = o.roles.has('ingest') || o.roles.has('detect') || o.roles.has('logs');
@@ -141,6 +146,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         prefix,
         correlator: correlatorFromConfig(config),
         graphFor: (discovered) => serviceGraph(config.services, discovered),
+        latenessMs: config.correlate.lateness_ms,
         log: log.child({ component: 'correlate' }),
         metrics,
       }),

@@ -15,6 +15,7 @@ export function registerIncidentMetrics(
   registry: Registry,
   store: IncidentStore,
   log: Logger,
+  serviceLabel: (service: string) => string,
 ): void {
   let current: Promise<Incident[]> = Promise.resolve([]);
   const read = async (): Promise<Incident[]> => {
@@ -53,7 +54,9 @@ export function registerIncidentMetrics(
     async collect() {
       this.reset();
       for (const inc of await current) {
-        for (const service of inc.services) this.set({ incident: inc.id, service }, 1);
+        for (const service of inc.services) {
+          this.set({ incident: inc.id, service: serviceLabel(service) }, 1);
+        }
       }
     },
   });

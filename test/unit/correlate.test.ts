@@ -14,6 +14,7 @@ import {
   type IncidentEvent,
 } from '../../src/correlate/incidents.js';
 import { rankRootCauses } from '../../src/correlate/rank.js';
+import { liveNow } from '../../src/correlate/correlate-worker.js';
 import { polarity } from '../../src/correlate/signal-kind.js';
 
 const SEC = 1000;
@@ -82,8 +83,30 @@ function run(
 ): { events: IncidentEvent[]; state: CorrelatorState; c: Correlator } {
   const c = new Correlator(graph, cfg);
   const events = anomalies.flatMap((a) => c.fold(state, a));
+  // One ms past the last anomaly: a settle window that ends with it has closed.
+  events.push(...c.advance(state, Math.max(...anomalies.map((a) => a.ts)) + 1));
   return { events, state, c };
 }
+
+describe('live time (liveNow)', () => {
+  const state = (watermark: number, now: number): CorrelatorState => ({
+    ...emptyCorrelatorState(),
+    watermark,
+    now,
+  });
+  it('live data: the wall clock less the allowed lateness, never backwards', () => {
+    expect(liveNow(state(T0, T0), T0 + 5 * MIN, 15 * SEC)).toBe(T0 + 5 * MIN - 15 * SEC);
+    expect(liveNow(state(T0, T0 + 10 * MIN), T0 + 5 * MIN, 15 * SEC)).toBe(T0 + 10 * MIN);
+  });
+  it('a backfill (data hours old) moves only by its own anomalies', () => {
+    expect(liveNow(state(T0, T0), T0 + 3 * 60 * MIN, 15 * SEC)).toBe(T0);
+  });
+  it('ticks do not move the watermark, so data stays live or backfill by its own times', () => {
+    const s = state(T0, T0);
+    new Correlator(graph, settings).advance(s, T0 + 2 * 60 * MIN);
+    expect(s.watermark).toBe(T0);
+  });
+});
 
 describe('signal polarity', () => {
   it.each([
@@ -170,10 +193,14 @@ describe('incident lifecycle', () => {
     const shuffled = [story[3], story[2], story[0], story[1]] as IncidentAnomaly[];
     const { state } = run(shuffled);
     const c = new Correlator(graph, settings);
+    // The incident appeared when storage's anomaly came (T0 + 1 min): it settles a minute later.
     c.advance(state, T0 + 2 * MIN);
+    expect(state.incidents[0]?.status).toBe('candidate');
+    c.advance(state, T0 + 2 * MIN + 1);
     expect(state.incidents).toHaveLength(1);
     expect(state.incidents[0]?.root_cause?.service).toBe('auth');
     expect(state.incidents[0]?.status).toBe('open');
+    expect(state.incidents[0]?.explanation?.root_cause).toBe('auth');
   });
 
   it('an anomaly that bridges two candidates merges them (deep chains in any order)', () => {
@@ -261,7 +288,13 @@ describe('incident lifecycle', () => {
     }
     const types = events.filter((e) => e.type !== 'updated').map((e) => e.type);
     expect(types).toEqual(['opened', 'resolved', 'opened']);
-    expect(events.find((e) => e.type === 'resolved')?.incident.resolved_by).toBe('max_length');
+    const split = events.find((e) => e.type === 'resolved')?.incident;
+    expect(split?.resolved_by).toBe('max_length');
+    // Nothing after the split joined the split incident; the next one starts after it.
+    expect(split?.last_ts).toBeLessThanOrEqual(split?.resolved_at ?? 0);
+    const next = events.filter((e) => e.type === 'opened')[1]?.incident;
+    expect(next?.id).not.toBe(split?.id);
+    expect(next?.first_ts).toBeGreaterThan(split?.resolved_at ?? Infinity);
   });
 
   it('acknowledging an open incident marks it once, with an event; a reopening clears it', () => {
@@ -275,6 +308,22 @@ describe('incident lifecycle', () => {
     c.advance(state, T0 + 17 * MIN);
     c.fold(state, anomaly('auth', 'http_error_ratio', T0 + 20 * MIN));
     expect(state.incidents[0]).toMatchObject({ status: 'open', acknowledged_by: null });
+  });
+
+  it('a redelivered anomaly beyond the kept timeline, or after its incident left, changes nothing', () => {
+    const cfg = { ...settings, max_timeline: 3 };
+    const story = [...STORY(), anomaly('routing', 'http_latency_p99_seconds', T0 + 70 * SEC)];
+    const { c, state } = run(story, cfg);
+    expect(state.incidents[0]?.anomaly_count).toBe(5);
+    expect(state.incidents[0]?.timeline).toHaveLength(3);
+    expect(c.fold(state, story[4] as IncidentAnomaly)).toEqual([]);
+    expect(state.incidents[0]?.anomaly_count).toBe(5);
+    // Resolved and past its flap hold, the incident leaves the working set; a late redelivery
+    // of its first anomaly does not open a new one.
+    c.advance(state, T0 + 40 * MIN);
+    expect(state.incidents).toEqual([]);
+    expect(c.fold(state, story[0] as IncidentAnomaly)).toEqual([]);
+    expect(state.incidents).toEqual([]);
   });
 
   it('a retried anomaly (same id) changes nothing', () => {
@@ -352,6 +401,7 @@ describe('discovered dependency edges (OpenTelemetry service-graph metrics)', ()
     const c = new Correlator(bare, settings);
     const state = emptyCorrelatorState();
     const events = STORY().flatMap((a) => c.fold(state, a));
+    events.push(...c.advance(state, T0 + 2 * MIN));
     const inc = events.find((e) => e.type === 'opened')?.incident;
     expect(inc?.root_cause?.service).toBe('auth');
     expect(inc?.explanation?.dependency_edges).toContainEqual({
