@@ -137,6 +137,20 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  notify: z
+    .strictObject({
+      /** Alertmanager base URLs, every replica (never a load balancer): `http://am-0:9093`. */
+      alertmanagers: z.array(z.url()).default([]),
+      /** How on-call reaches this worker: alerts link to /api/v1/incidents/ID under it. */
+      external_url: z.url().default('http://127.0.0.1:9470'),
+      /** Added to every alert as the `runbook_url` annotation. */
+      runbook_url: z.url().optional(),
+      /** Open incidents are re-sent this often (Alertmanager expects 30 s to 3 min). */
+      resend_ms: durationMs.min(1000).default(60_000),
+      /** Resolved incidents are re-sent this long, so a restarted Alertmanager learns of them. */
+      resolved_resend_ms: durationMs.default(5 * 60_000),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       /** Series at or above this score are always exported on /metrics. */

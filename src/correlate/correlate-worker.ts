@@ -85,6 +85,8 @@ export function startCorrelateWorker(deps: {
   graphFor: (discovered: readonly Edge[]) => ServiceGraph;
   /** How late an anomaly may arrive and still join before a settle window closes. */
   latenessMs: number;
+  /** Told of every transition once it is saved (opened, acknowledged, reopened, resolved). */
+  onTransition?: ((events: readonly IncidentEvent[]) => Promise<void>) | undefined;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -149,10 +151,11 @@ export function startCorrelateWorker(deps: {
           if (!(err instanceof StateConflictError) || attempt >= CONFLICT_RETRIES) throw err;
         }
       }
-      for (const e of events) {
-        if (e.type === 'updated' || e.type === 'dropped') continue;
+      const transitions = events.filter((e) => e.type !== 'updated' && e.type !== 'dropped');
+      for (const e of transitions) {
         deps.log.warn({ incident: e.incident.id, event: e.type }, describeIncidentEvent(e));
       }
+      if (transitions.length > 0 && deps.onTransition) await deps.onTransition(transitions);
       if (events.some((e) => e.type === 'resolved')) {
         await store.trimOld().catch((err: unknown) => {
           deps.log.warn({ err }, 'could not trim old incidents');

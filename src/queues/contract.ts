@@ -10,6 +10,8 @@ export const QueueNames = {
   logs: (partition: number) => `logs.${partition}`,
   /** Anomaly events from every detector, consumed by the correlator. */
   anomalies: 'anomalies',
+  /** Notification work: Alertmanager syncs (and, later, direct receivers). */
+  notify: 'notify',
 } as const;
 
 export const JobNames = {

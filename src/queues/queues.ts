@@ -17,6 +17,7 @@ export interface Queues {
   readonly samples: readonly Queue[];
   readonly logs: readonly Queue[];
   readonly anomalies: Queue;
+  readonly notify: Queue;
   all(): Queue[];
   /** Sets global concurrency 1 on every partition queue (idempotent). */
   enforcePartitionOrder(): Promise<void>;
@@ -58,11 +59,13 @@ export function createQueues(connection: Redis, s: QueueSettings): Queues {
   const samples = range.map((p) => make(QueueNames.samples(p), batchOpts));
   const logs = range.map((p) => make(QueueNames.logs(p), batchOpts));
   const anomalies = createAnomaliesQueue(connection, s);
-  const all = (): Queue[] => [...samples, ...logs, anomalies];
+  const notify = make(QueueNames.notify, batchOpts);
+  const all = (): Queue[] => [...samples, ...logs, anomalies, notify];
   return {
     samples,
     logs,
     anomalies,
+    notify,
     all,
     async enforcePartitionOrder() {
       await Promise.all([...samples, ...logs].map((q) => q.setGlobalConcurrency(1)));

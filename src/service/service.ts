@@ -13,6 +13,11 @@ import type { Config } from '../config/schema.js';
 import { scheduleTicks, startCorrelateWorker } from '../correlate/correlate-worker.js';
 import { correlatorFromConfig } from '../correlate/from-config.js';
 import { IncidentStore } from '../correlate/incident-store.js';
+import {
+  requestAlertmanagerSync,
+  scheduleAlertmanagerSync,
+  startAlertmanagerSync,
+} from '../notify/alertmanager-sync.js';
 import { EdgeRecorder } from '../correlate/edge-recorder.js';
 import { serviceGraph } from '../correlate/graph.js';
 import { registerIncidentRoutes } from '../api/incident-routes.js';
@@ -147,7 +152,25 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         correlator: correlatorFromConfig(config),
         graphFor: (discovered) => serviceGraph(config.services, discovered),
         latenessMs: config.correlate.lateness_ms,
+        onTransition:
+          config.notify.alertmanagers.length > 0
+            ? () => requestAlertmanagerSync(queues.notify)
+            : undefined,
         log: log.child({ component: 'correlate' }),
+        metrics,
+      }),
+    );
+  }
+
+  if (o.roles.has('notify')) {
+    await scheduleAlertmanagerSync(queues.notify, config.notify.resend_ms);
+    workers.push(
+      startAlertmanagerSync({
+        connection: workerConn,
+        prefix,
+        store: new IncidentStore(workerConn, prefix),
+        settings: config.notify,
+        log: log.child({ component: 'notify' }),
         metrics,
       }),
     );

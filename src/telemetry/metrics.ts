@@ -9,6 +9,7 @@ export interface Metrics {
   readonly samplesReceived: Counter<'kind'>;
   readonly samplesRejected: Counter<'reason'>;
   readonly samplesProcessed: Counter<'outcome'>;
+  readonly notifications: Counter<'receiver' | 'outcome'>;
   readonly jobDuration: Histogram<'stage'>;
   readonly detectorLag: Histogram;
   readonly anomalies: Counter<'service'>;
@@ -71,6 +72,12 @@ export function createMetrics(version: string): Metrics {
       name: 'aiops_log_lines_total',
       help: 'Log records processed, by service and level.',
       labelNames: ['service', 'level'] as const,
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: 'aiops_notifications_total',
+      help: 'Notification deliveries, by receiver and outcome (sent, retryable, rejected).',
+      labelNames: ['receiver', 'outcome'] as const,
       registers: [registry],
     }),
     jobFailures: new Counter({

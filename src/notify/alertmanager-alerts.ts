@@ -1,0 +1,88 @@
+/**
+ * Incidents as Alertmanager API v2 alerts (pure). One alert per incident, labels
+ * `alertname="AiopsIncident"`, `incident`, `root_cause`, `severity`, `service` (the root cause),
+ * so Alertmanager's fingerprint is the incident's: re-sending never makes a second page. An
+ * open incident is sent with `endsAt` four resend intervals ahead (as Prometheus does), a
+ * resolved one with `endsAt` at its resolution; resolved incidents are re-sent for
+ * `resolved_resend_ms` so an Alertmanager that restarted still learns of the resolve.
+ */
+import { severityOf } from '../correlate/incident-json.js';
+import type { Incident } from '../correlate/incidents.js';
+
+export interface AlertmanagerAlert {
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly generatorURL: string;
+}
+
+export interface AlertSettings {
+  /** Base URL of the worker as on-call can reach it (the explanation's link). */
+  readonly external_url: string;
+  readonly runbook_url?: string | undefined;
+  readonly resend_ms: number;
+  readonly resolved_resend_ms: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const clock = (ms: number): string => iso(ms).slice(11, 19);
+
+export function incidentAlert(inc: Incident, now: number, s: AlertSettings): AlertmanagerAlert {
+  const root = inc.root_cause;
+  const affected = inc.services.filter((x) => x !== root?.service);
+  const top = inc.candidates[0];
+  const timeline = inc.timeline
+    .slice(0, 10)
+    .map(
+      (a) =>
+        `${clock(a.ts)} ${a.service} ${a.signal} ${fmt(a.value)} (expected ${fmt(a.lower)}–${fmt(a.upper)})`,
+    );
+  const annotations: Record<string, string> = {
+    summary:
+      `${root?.service ?? '?'} is the root cause (${Math.round((root?.confidence ?? 0) * 100)}%)` +
+      (affected.length > 0 ? `; ${affected.join(', ')} affected` : ''),
+    description: [
+      `Incident ${inc.id}: root cause ${root?.service ?? '?'} (${root?.signal ?? '?'}).`,
+      top ? `Why: ${top.reasons.join('; ')}.` : '',
+      affected.length > 0 ? `Affected: ${affected.join(', ')}.` : '',
+      'Timeline:',
+      ...timeline,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  };
+  if (s.runbook_url) annotations.runbook_url = s.runbook_url;
+  const ends = inc.status === 'resolved' ? (inc.resolved_at ?? now) : now + 4 * s.resend_ms;
+  return {
+    labels: {
+      alertname: 'AiopsIncident',
+      incident: inc.id,
+      root_cause: root?.service ?? 'unknown',
+      severity: severityOf(inc),
+      service: root?.service ?? 'unknown',
+    },
+    annotations,
+    startsAt: iso(inc.opened_at ?? inc.first_ts),
+    endsAt: iso(ends),
+    generatorURL: `${s.external_url.replace(/\/$/, '')}/api/v1/incidents/${inc.id}`,
+  };
+}
+
+/** The incidents Alertmanager must hear about now: every open one, and those resolved lately. */
+export function alertsDue(
+  incidents: readonly Incident[],
+  now: number,
+  s: AlertSettings,
+): AlertmanagerAlert[] {
+  return incidents
+    .filter(
+      (i) =>
+        i.opened_at !== null &&
+        (i.status === 'open' ||
+          (i.status === 'resolved' && now - (i.resolved_at ?? 0) <= s.resolved_resend_ms)),
+    )
+    .map((i) => incidentAlert(i, now, s));
+}
+
+const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
