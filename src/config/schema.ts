@@ -149,6 +149,25 @@ export const configSchema = z.strictObject({
       resend_ms: durationMs.min(1000).default(60_000),
       /** Resolved incidents are re-sent this long, so a restarted Alertmanager learns of them. */
       resolved_resend_ms: durationMs.default(5 * 60_000),
+      /** Direct receivers: each incident transition (opened, acknowledged, reopened, resolved). */
+      receivers: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/),
+            type: z.enum(['webhook', 'pagerduty', 'slack']),
+            /** Webhook or Slack URL; for PagerDuty the Events API v2 endpoint. */
+            url: z.url(),
+            /** Webhook signing secret (`whsec_<base64>`, Standard Webhooks). */
+            secret: z.string().min(1).optional(),
+            /** PagerDuty integration key. */
+            routing_key: z.string().min(1).optional(),
+            /** Only these severities (`critical`, `warning`); all when empty. */
+            severities: z.array(z.enum(['critical', 'warning'])).default([]),
+            /** Only incidents touching these services; all when empty. */
+            services: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   metrics: z

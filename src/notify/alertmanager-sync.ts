@@ -1,16 +1,13 @@
 /**
  * Keeps every configured Alertmanager told about the incidents: a BullMQ job scheduler on the
- * `notify` queue syncs every `notify.resend_ms`, and the correlator asks for a sync at once
+ * `notify` queue syncs every `notify.resend_ms` (the notify worker, deliver.ts, runs the jobs), and the correlator asks for a sync at once
  * on each transition (opened, acknowledged, reopened, resolved). A sync posts every open
  * incident and those resolved within `notify.resolved_resend_ms` (alertmanager-alerts.ts).
  * Alertmanager deduplicates on the labels, so repeats, retries and restarts never page twice.
  */
-import { Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import type { Config } from '../config/schema.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
-import { QueueNames } from '../queues/contract.js';
-import { onJobFailed } from '../queues/job-failures.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { alertsDue } from './alertmanager-alerts.js';
@@ -33,48 +30,29 @@ export async function requestAlertmanagerSync(notify: Queue): Promise<void> {
   await notify.add(AM_SYNC_JOB, {}, { removeOnComplete: true, removeOnFail: 100 });
 }
 
-export function startAlertmanagerSync(deps: {
-  connection: Redis;
-  prefix: string;
+/** One sync (the notify worker calls it for AM_SYNC_JOB jobs). */
+export async function syncAlertmanagers(deps: {
   store: IncidentStore;
   settings: Config['notify'];
   log: Logger;
   metrics: Metrics;
   now?: () => number;
-}): Worker {
-  const now = deps.now ?? Date.now;
-  const worker = new Worker(
-    QueueNames.notify,
-    async (job: Job) => {
-      if (job.name !== AM_SYNC_JOB || deps.settings.alertmanagers.length === 0) return;
-      const recent = await deps.store.list(RECENT);
-      const alerts = alertsDue(recent, now(), deps.settings);
-      if (alerts.length === 0) return;
-      const results = await postAlerts(deps.settings.alertmanagers, alerts);
-      for (const r of results) {
-        deps.metrics.notifications.inc({ receiver: 'alertmanager', outcome: r.outcome });
-        if (r.outcome !== 'sent') {
-          deps.log.warn(
-            { target: r.target, outcome: r.outcome, detail: r.detail },
-            'alertmanager did not take the alerts',
-          );
-        }
-      }
-      // Retry (with the queue's backoff) while an Alertmanager may still take them.
-      if (results.some((r) => r.outcome === 'retryable')) {
-        throw new Error(
-          `alertmanager unreachable: ${results
-            .filter((r) => r.outcome === 'retryable')
-            .map((r) => r.target)
-            .join(', ')}`,
-        );
-      }
-    },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
-  );
-  worker.on('failed', onJobFailed('notify', deps.metrics, deps.log));
-  worker.on('error', (err) => {
-    deps.log.error({ err }, 'notify worker error');
-  });
-  return worker;
+}): Promise<void> {
+  if (deps.settings.alertmanagers.length === 0) return;
+  const recent = await deps.store.list(RECENT);
+  const alerts = alertsDue(recent, (deps.now ?? Date.now)(), deps.settings);
+  if (alerts.length === 0) return;
+  const results = await postAlerts(deps.settings.alertmanagers, alerts);
+  for (const r of results) {
+    deps.metrics.notifications.inc({ receiver: 'alertmanager', outcome: r.outcome });
+    if (r.outcome !== 'sent') {
+      deps.log.warn(
+        { target: r.target, outcome: r.outcome, detail: r.detail },
+        'alertmanager did not take the alerts',
+      );
+    }
+  }
+  // Retry (with the queue's backoff) while an Alertmanager may still take them.
+  const down = results.filter((r) => r.outcome === 'retryable').map((r) => r.target);
+  if (down.length > 0) throw new Error(`alertmanager unreachable: ${down.join(', ')}`);
 }

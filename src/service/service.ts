@@ -14,10 +14,14 @@ import { scheduleTicks, startCorrelateWorker } from '../correlate/correlate-work
 import { correlatorFromConfig } from '../correlate/from-config.js';
 import { IncidentStore } from '../correlate/incident-store.js';
 import {
+  AM_SYNC_JOB,
   requestAlertmanagerSync,
   scheduleAlertmanagerSync,
-  startAlertmanagerSync,
+  syncAlertmanagers,
 } from '../notify/alertmanager-sync.js';
+import { queueDeliveries, startDeliveryWorker } from '../notify/deliver.js';
+import { incidentJson } from '../correlate/incident-json.js';
+import type { IncidentEvent } from '../correlate/incidents.js';
 import { EdgeRecorder } from '../correlate/edge-recorder.js';
 import { serviceGraph } from '../correlate/graph.js';
 import { registerIncidentRoutes } from '../api/incident-routes.js';
@@ -152,10 +156,19 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         correlator: correlatorFromConfig(config),
         graphFor: (discovered) => serviceGraph(config.services, discovered),
         latenessMs: config.correlate.lateness_ms,
-        onTransition:
-          config.notify.alertmanagers.length > 0
-            ? () => requestAlertmanagerSync(queues.notify)
-            : undefined,
+        onTransition: async (events: readonly IncidentEvent[]) => {
+          if (config.notify.alertmanagers.length > 0) await requestAlertmanagerSync(queues.notify);
+          for (const e of events) {
+            if (e.type === 'updated' || e.type === 'dropped') continue;
+            await queueDeliveries(
+              queues.notify,
+              config.notify.receivers,
+              incidentJson(e.incident),
+              e.type,
+              config.queues.attempts,
+            );
+          }
+        },
         log: log.child({ component: 'correlate' }),
         metrics,
       }),
@@ -163,15 +176,23 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
 
   if (o.roles.has('notify')) {
+    const notifyLog = log.child({ component: 'notify' });
+    const store = new IncidentStore(workerConn, prefix);
     await scheduleAlertmanagerSync(queues.notify, config.notify.resend_ms);
     workers.push(
-      startAlertmanagerSync({
+      startDeliveryWorker({
         connection: workerConn,
         prefix,
-        store: new IncidentStore(workerConn, prefix),
-        settings: config.notify,
-        log: log.child({ component: 'notify' }),
+        receivers: config.notify.receivers,
+        externalUrl: config.notify.external_url,
+        backoffMs: config.queues.backoff_ms,
+        log: notifyLog,
         metrics,
+        other: async (job) => {
+          if (job.name === AM_SYNC_JOB) {
+            await syncAlertmanagers({ store, settings: config.notify, log: notifyLog, metrics });
+          }
+        },
       }),
     );
   }

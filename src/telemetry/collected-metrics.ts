@@ -67,6 +67,15 @@ export function registerScoreMetrics(
     },
   });
   new Gauge({
+    name: 'aiops_series_learning',
+    help: '1 while the exported series is still learning (its detector warming up; its score is 0 meanwhile), else 0.',
+    labelNames,
+    registers: [registry],
+    async collect() {
+      fill(this, await current, (e) => (e.learning ? 1 : 0));
+    },
+  });
+  new Gauge({
     name: 'aiops_anomaly_value',
     help: 'Latest value scored for the series (a per-second rate for counters).',
     labelNames,

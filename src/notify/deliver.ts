@@ -1,0 +1,159 @@
+/**
+ * Direct receivers through the `notify` queue: each incident transition becomes one job per
+ * matching receiver, with the idempotency key (incident, transition, reopen count, receiver) as
+ * its job id, so a retried correlator job never queues a second delivery and a retried
+ * delivery never sends twice after a success. Network errors, 5xx and 429 are retried with
+ * exponential backoff (429 waits its `Retry-After`); any other 4xx is not retried.
+ */
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { IncidentJson } from '../correlate/incident-json.js';
+import { QueueNames } from '../queues/contract.js';
+import { onJobFailed } from '../queues/job-failures.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { receiverRequest, type ReceiverConfig, type Transition } from './receiver-requests.js';
+
+export const DELIVER_JOB = 'deliver';
+const SLACK_PACE_MS = 1000;
+
+export interface DeliveryJob {
+  readonly receiver: string;
+  readonly transition: Transition;
+  readonly incident: IncidentJson;
+}
+
+export interface RoutedReceiver extends ReceiverConfig {
+  /** Only incidents of these severities (all when empty). */
+  readonly severities: readonly string[];
+  /** Only incidents touching one of these services (all when empty). */
+  readonly services: readonly string[];
+}
+
+export function receiversFor(
+  receivers: readonly RoutedReceiver[],
+  inc: IncidentJson,
+): RoutedReceiver[] {
+  return receivers.filter(
+    (r) =>
+      (r.severities.length === 0 || r.severities.includes(inc.severity)) &&
+      (r.services.length === 0 || inc.services.some((s) => r.services.includes(s))),
+  );
+}
+
+export const deliveryId = (j: DeliveryJob): string =>
+  `${j.incident.id}.${j.transition}.${j.incident.reopened}.${j.receiver}`;
+
+/** Queues one delivery per matching receiver (idempotent by job id). */
+export async function queueDeliveries(
+  notify: Queue,
+  receivers: readonly RoutedReceiver[],
+  incident: IncidentJson,
+  transition: Transition,
+  attempts: number,
+): Promise<void> {
+  const jobs = receiversFor(receivers, incident).map((r) => {
+    const data: DeliveryJob = { receiver: r.name, transition, incident };
+    return {
+      name: DELIVER_JOB,
+      data,
+      // The worker's backoffStrategy: exponential, or the receiver's Retry-After.
+      opts: { jobId: deliveryId(data), attempts, backoff: { type: 'custom' } },
+    };
+  });
+  if (jobs.length > 0) await notify.addBulk(jobs);
+}
+
+class RetryLater extends Error {
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'RetryLater';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export function startDeliveryWorker(deps: {
+  connection: Redis;
+  prefix: string;
+  receivers: readonly RoutedReceiver[];
+  externalUrl: string;
+  backoffMs: number;
+  log: Logger;
+  metrics: Metrics;
+  /** Other job names on the notify queue are handed here (the Alertmanager sync). */
+  other?: (job: Job) => Promise<void>;
+}): Worker {
+  const byName = new Map(deps.receivers.map((r) => [r.name, r]));
+  // Slack takes about one message a second per webhook: pace each Slack receiver in-process.
+  const nextSlot = new Map<string, number>();
+  const pace = async (r: RoutedReceiver): Promise<void> => {
+    if (r.type !== 'slack') return;
+    const now = Date.now();
+    const at = Math.max(now, nextSlot.get(r.name) ?? 0);
+    nextSlot.set(r.name, at + SLACK_PACE_MS);
+    if (at > now) await new Promise((done) => setTimeout(done, at - now));
+  };
+  const worker = new Worker(
+    QueueNames.notify,
+    async (job: Job) => {
+      if (job.name !== DELIVER_JOB) {
+        await deps.other?.(job);
+        return;
+      }
+      const d = job.data as DeliveryJob;
+      const r = byName.get(d.receiver);
+      if (!r) throw new UnrecoverableError(`receiver ${d.receiver} is no longer configured`);
+      const req = receiverRequest(r, d.incident, d.transition, {
+        deliveryId: deliveryId(d),
+        nowMs: Date.now(),
+        externalUrl: deps.externalUrl,
+      });
+      await pace(r);
+      let res: Response;
+      try {
+        res = await fetch(req.url, {
+          method: 'POST',
+          headers: req.headers,
+          body: req.body,
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (err) {
+        deps.metrics.notifications.inc({ receiver: r.type, outcome: 'retryable' });
+        throw new RetryLater(`${r.name}: ${(err as Error).message}`);
+      }
+      if (res.ok) {
+        deps.metrics.notifications.inc({ receiver: r.type, outcome: 'sent' });
+        return;
+      }
+      const text = (await res.text()).slice(0, 200);
+      if (res.status >= 500 || res.status === 429) {
+        deps.metrics.notifications.inc({ receiver: r.type, outcome: 'retryable' });
+        const after = Number(res.headers.get('retry-after'));
+        throw new RetryLater(
+          `${r.name}: ${res.status} ${text}`,
+          Number.isFinite(after) && after > 0 ? after * 1000 : undefined,
+        );
+      }
+      deps.metrics.notifications.inc({ receiver: r.type, outcome: 'rejected' });
+      throw new UnrecoverableError(`${r.name}: ${res.status} ${text} (not retried)`);
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: 4,
+      settings: {
+        // Exponential from notify's backoff, or the receiver's Retry-After when it gave one.
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          err instanceof RetryLater && err.retryAfterMs !== undefined
+            ? err.retryAfterMs
+            : deps.backoffMs * 2 ** Math.max(0, attemptsMade - 1),
+      },
+    },
+  );
+  worker.on('failed', onJobFailed('notify', deps.metrics, deps.log));
+  worker.on('error', (err) => {
+    deps.log.error({ err }, 'notify worker error');
+  });
+  return worker;
+}

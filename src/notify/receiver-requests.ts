@@ -1,0 +1,112 @@
+/**
+ * The HTTP request each direct receiver gets for an incident transition (pure):
+ * - `webhook`: a CloudEvents 1.0 structured event (`application/cloudevents+json`, type
+ *   `io.aiops-worker.incident.<transition>`, data = the incident as the API shows it), signed per
+ *   the Standard Webhooks convention when a `secret` (`whsec_<base64>`) is set: `webhook-id`,
+ *   `webhook-timestamp` (unix s), `webhook-signature: v1,<base64 HMAC-SHA256(secret,
+ *   "{id}.{timestamp}.{body}")>`;
+ * - `pagerduty`: Events API v2, `trigger` / `acknowledge` / `resolve` with `dedup_key` = the
+ *   incident id, so the PagerDuty alert mirrors the incident;
+ * - `slack`: an incoming-webhook message `{text}`.
+ */
+import { createHmac } from 'node:crypto';
+import type { IncidentJson } from '../correlate/incident-json.js';
+
+export type Transition = 'opened' | 'acknowledged' | 'reopened' | 'resolved';
+
+export interface ReceiverConfig {
+  readonly name: string;
+  readonly type: 'webhook' | 'pagerduty' | 'slack';
+  readonly url: string;
+  readonly secret?: string | undefined;
+  readonly routing_key?: string | undefined;
+}
+
+export interface OutgoingRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Standard Webhooks signature of `body` (base64 HMAC-SHA256 with the decoded `whsec_` secret). */
+export function signStandardWebhook(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): string {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+const pct = (x: number | undefined): string => `${Math.round((x ?? 0) * 100)}%`;
+
+export function summaryOf(inc: IncidentJson, transition: Transition): string {
+  const root = inc.root_cause;
+  const affected = inc.services.filter((s) => s !== root?.service);
+  return (
+    `[${transition}] incident ${inc.id}: ${root?.service ?? '?'} is the root cause (${pct(root?.confidence)})` +
+    (affected.length > 0 ? `; ${affected.join(', ')} affected` : '')
+  );
+}
+
+export function receiverRequest(
+  r: ReceiverConfig,
+  inc: IncidentJson,
+  transition: Transition,
+  o: { readonly deliveryId: string; readonly nowMs: number; readonly externalUrl: string },
+): OutgoingRequest {
+  const link = `${o.externalUrl.replace(/\/$/, '')}/api/v1/incidents/${inc.id}`;
+  if (r.type === 'pagerduty') {
+    const action =
+      transition === 'resolved'
+        ? 'resolve'
+        : transition === 'acknowledged'
+          ? 'acknowledge'
+          : 'trigger';
+    const body = JSON.stringify({
+      routing_key: r.routing_key ?? '',
+      event_action: action,
+      dedup_key: inc.id,
+      ...(action === 'trigger'
+        ? {
+            payload: {
+              summary: summaryOf(inc, transition).slice(0, 1024),
+              source: 'aiops-worker',
+              severity: inc.severity === 'critical' ? 'critical' : 'warning',
+              timestamp: inc.opened_at ?? new Date(o.nowMs).toISOString(),
+              component: inc.root_cause?.service ?? 'unknown',
+              custom_details: { services: inc.services, why: inc.candidates[0]?.reasons ?? [] },
+            },
+            links: [{ href: link, text: 'Incident explanation' }],
+          }
+        : {}),
+    });
+    return { url: r.url, headers: { 'content-type': 'application/json' }, body };
+  }
+  if (r.type === 'slack') {
+    const why = inc.candidates[0]?.reasons.join('; ') ?? '';
+    const body = JSON.stringify({
+      text: `${summaryOf(inc, transition)}\n${why}\n<${link}|Explanation>`,
+    });
+    return { url: r.url, headers: { 'content-type': 'application/json' }, body };
+  }
+  const body = JSON.stringify({
+    specversion: '1.0',
+    id: o.deliveryId,
+    source: o.externalUrl,
+    type: `io.aiops-worker.incident.${transition}`,
+    subject: inc.id,
+    time: new Date(o.nowMs).toISOString(),
+    datacontenttype: 'application/json',
+    data: inc,
+  });
+  const headers: Record<string, string> = { 'content-type': 'application/cloudevents+json' };
+  if (r.secret) {
+    const ts = Math.floor(o.nowMs / 1000);
+    headers['webhook-id'] = o.deliveryId;
+    headers['webhook-timestamp'] = String(ts);
+    headers['webhook-signature'] = signStandardWebhook(r.secret, o.deliveryId, ts, body);
+  }
+  return { url: r.url, headers, body };
+}
