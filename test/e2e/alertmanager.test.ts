@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobNames, QueueNames, type AnomalyEvent } from '../../src/queues/contract.js';
+import { freePort, queueAnomalies, storyAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -46,37 +45,6 @@ function listen(server: Server): Promise<number> {
       done(typeof a === 'object' && a ? a.port : 0);
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function anomaly(
-  service: string,
-  signal: string,
-  ts: number,
-  value: number,
-  expected: number,
-): AnomalyEvent {
-  return {
-    id: `${service}-${signal}-${ts}`,
-    kind: 'metric',
-    series: `${signal}{service="${service}"}`,
-    service,
-    signal,
-    labels: { service },
-    ts,
-    value,
-    expected,
-    lower: expected * 0.8,
-    upper: expected * 1.2,
-    score: 0.98,
-    detector: 'ensemble',
-  };
 }
 
 describe('Alertmanager receives one correlated alert', () => {
@@ -145,16 +113,7 @@ describe('Alertmanager receives one correlated alert', () => {
     const first = await start();
 
     const t = Date.now() - 1500;
-    const queue = new Queue(QueueNames.anomalies, { connection: redis, prefix });
-    for (const a of [
-      anomaly('auth', 'http_error_ratio', t, 0.25, 0.005),
-      anomaly('auth', 'http_latency_p99_seconds', t + 100, 0.4, 0.12),
-      anomaly('routing', 'http_error_ratio', t + 800, 0.12, 0.005),
-      anomaly('storage', 'http_requests_per_second', t + 900, 400, 1000),
-    ]) {
-      await queue.add(JobNames.Anomaly, a, { jobId: a.id });
-    }
-    await queue.close();
+    await queueAnomalies(redis, prefix, storyAnomalies(t));
 
     const fail = (err: unknown): never => {
       throw new Error(

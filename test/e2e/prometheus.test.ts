@@ -7,13 +7,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobNames, QueueNames, type AnomalyEvent } from '../../src/queues/contract.js';
+import { freePort, queueAnomalies, storyAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -32,43 +30,6 @@ afterAll(async () => {
   await deletePrefix(prefix);
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => {
-        done(typeof addr === 'object' && addr ? addr.port : 0);
-      });
-    });
-  });
-}
-
-function anomaly(
-  service: string,
-  signal: string,
-  ts: number,
-  value: number,
-  expected: number,
-): AnomalyEvent {
-  return {
-    id: `${service}-${signal}-${ts}`,
-    kind: 'metric',
-    series: `${signal}{service="${service}"}`,
-    service,
-    signal,
-    labels: { service },
-    ts,
-    value,
-    expected,
-    lower: expected * 0.8,
-    upper: expected * 1.2,
-    score: 0.98,
-    detector: 'ensemble',
-  };
-}
 
 describe('Prometheus scrapes the worker and evaluates the shipped rules', () => {
   it('promtool accepts the shipped rules and config', () => {
@@ -135,16 +96,7 @@ describe('Prometheus scrapes the worker and evaluates the shipped rules', () => 
 
     // The outage: auth fails, routing follows, storage loses traffic.
     const t = Date.now() - 1500;
-    const queue = new Queue(QueueNames.anomalies, { connection: redis, prefix });
-    for (const a of [
-      anomaly('auth', 'http_error_ratio', t, 0.25, 0.005),
-      anomaly('auth', 'http_latency_p99_seconds', t + 100, 0.4, 0.12),
-      anomaly('routing', 'http_error_ratio', t + 800, 0.12, 0.005),
-      anomaly('storage', 'http_requests_per_second', t + 900, 400, 1000),
-    ]) {
-      await queue.add(JobNames.Anomaly, a, { jobId: a.id });
-    }
-    await queue.close();
+    await queueAnomalies(redis, prefix, storyAnomalies(t));
 
     interface Alert {
       metric: Record<string, string>;

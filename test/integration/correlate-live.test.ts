@@ -4,11 +4,10 @@
  * anomalies arrive in shuffled order; the result is one incident, root cause auth, on the API
  * and on /metrics of either process.
  */
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobNames, QueueNames, type AnomalyEvent } from '../../src/queues/contract.js';
 import { prng } from '../helpers/series.js';
+import { anomalyEvent, queueAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -22,30 +21,6 @@ afterAll(async () => {
   redis.disconnect();
   await deletePrefix(prefix);
 });
-
-function anomaly(
-  service: string,
-  signal: string,
-  ts: number,
-  value: number,
-  expected: number,
-): AnomalyEvent {
-  return {
-    id: `${service}-${signal}-${ts}`,
-    kind: 'metric',
-    series: `${signal}{service="${service}"}`,
-    service,
-    signal,
-    labels: { service },
-    ts,
-    value,
-    expected,
-    lower: expected * 0.8,
-    upper: expected * 1.2,
-    score: 0.97,
-    detector: 'ensemble',
-  };
-}
 
 interface IncidentBody {
   id: string;
@@ -73,12 +48,12 @@ describe('live correlation across two processes', () => {
     );
     const t = Date.now() - 2000;
     const story = [
-      anomaly('auth', 'http_error_ratio', t, 0.25, 0.005),
-      anomaly('auth', 'http_latency_p99_seconds', t + 100, 0.4, 0.12),
-      anomaly('routing', 'http_error_ratio', t + 800, 0.12, 0.005),
-      anomaly('routing', 'http_latency_p99_seconds', t + 900, 0.6, 0.3),
-      anomaly('storage', 'http_requests_per_second', t + 1000, 400, 1000),
-      anomaly('storage', 'http_error_ratio', t + 1100, 0.004, 0.005), // below normal: benign
+      anomalyEvent('auth', 'http_error_ratio', t, 0.25, 0.005),
+      anomalyEvent('auth', 'http_latency_p99_seconds', t + 100, 0.4, 0.12),
+      anomalyEvent('routing', 'http_error_ratio', t + 800, 0.12, 0.005),
+      anomalyEvent('routing', 'http_latency_p99_seconds', t + 900, 0.6, 0.3),
+      anomalyEvent('storage', 'http_requests_per_second', t + 1000, 400, 1000),
+      anomalyEvent('storage', 'http_error_ratio', t + 1100, 0.004, 0.005), // below normal: benign
     ];
     const rand = prng(7);
     const shuffled = story
@@ -86,9 +61,7 @@ describe('live correlation across two processes', () => {
       .sort((x, y) => x[0] - y[0])
       .map(([, a]) => a);
     expect(shuffled.map((a) => a.id)).not.toEqual(story.map((a) => a.id));
-    const queue = new Queue(QueueNames.anomalies, { connection: redis, prefix });
-    for (const a of shuffled) await queue.add(JobNames.Anomaly, a, { jobId: a.id });
-    await queue.close();
+    await queueAnomalies(redis, prefix, shuffled);
 
     const [w1, w2] = workers as [WorkerProcess, WorkerProcess];
     let incidents: IncidentBody[] = [];
