@@ -3,6 +3,7 @@
  * The composition root and command line: the only module that reads `process.env` and
  * `process.argv`, loads the config, creates the logger and decides the Redis URL.
  */
+import { scoringFromConfig } from './detect/scoring-options.js';
 import { correlatorFromConfig } from './correlate/from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -162,7 +163,7 @@ program
         input: opts.input,
         outDir: opts.out,
         detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-        scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
+        scoring: scoringFromConfig(config),
         correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
         limits: limitsFromConfig(config.ingest),
         report: (line) => process.stderr.write(`${line}\n`),

@@ -9,6 +9,7 @@ import { parseDocument, parse as parseYamlScalar } from 'yaml';
 import { configSchema, graphIssues, servicesSchema, type Config } from './schema.js';
 import { formatPath } from './format-path.js';
 import { detectorChoice } from '../detect/detector-choice.js';
+import { checkWindow } from '../notify/maintenance.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -116,6 +117,13 @@ export function parseConfig(raw: unknown, source = '(inline)'): Readonly<Config>
     for (const issue of detectorChoice(result.data.detect).issues) {
       problems.push(`${formatPath(issue.path)}: ${issue.message}`);
     }
+    result.data.maintenance.forEach((w, i) => {
+      try {
+        checkWindow(w);
+      } catch (err) {
+        problems.push(`${formatPath(['maintenance', i, 'cron'])}: ${(err as Error).message}`);
+      }
+    });
   }
   const services = servicesSchema.safeParse((input as { services?: unknown }).services);
   if (services.success) {

@@ -137,6 +137,22 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /**
+   * Maintenance windows: from each time `cron` names (in `time_zone`) for `duration_ms`, the
+   * listed services (all when empty) are neither learned from nor scored, and their incidents
+   * notify nobody.
+   */
+  maintenance: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        cron: z.string().min(1),
+        duration_ms: durationMs.min(60_000),
+        time_zone: z.string().min(1).default('UTC'),
+        services: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .default([]),
   notify: z
     .strictObject({
       /** Alertmanager base URLs, every replica (never a load balancer): `http://am-0:9093`. */

@@ -3,6 +3,7 @@
  * real NDJSON file) and returns its incidents.json and records: one way for the correlation
  * tests and bench/correlate.ts to do it.
  */
+import { scoringFromConfig } from '../detect/scoring-options.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ export async function replayCascade(
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),
       detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-      scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
+      scoring: scoringFromConfig(config),
       correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
       limits: limitsFromConfig(config.ingest),
       report: () => undefined,

@@ -151,6 +151,7 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
       if (out.invalid) m.samplesProcessed.inc({ outcome: 'invalid' }, out.invalid);
       if (out.counterPrimed)
         m.samplesProcessed.inc({ outcome: 'counter_primed' }, out.counterPrimed);
+      if (out.paused) m.samplesProcessed.inc({ outcome: 'paused' }, out.paused);
       for (const a of out.anomalies) m.anomalies.inc({ service: deps.serviceLabel(a.service) });
       m.detectorLag.observe(Math.max(0, Date.now() - batch.queuedAt) / 1000);
       m.jobDuration.observe({ stage: 'detect' }, (performance.now() - started) / 1000);

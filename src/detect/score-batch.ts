@@ -37,6 +37,8 @@ export interface BatchOutcome {
   invalid: number;
   /** First sample of a counter: learned, but no rate yet to score. */
   counterPrimed: number;
+  /** Samples of a service in a maintenance window. */
+  paused: number;
   readonly anomalies: AnomalyEvent[];
   /** Keyed by series index within the batch. */
   readonly latest: Map<number, LatestScore>;
@@ -50,6 +52,7 @@ export function emptyOutcome(): BatchOutcome {
     notNewer: 0,
     invalid: 0,
     counterPrimed: 0,
+    paused: 0,
     anomalies: [],
     latest: new Map(),
     touched: new Set(),
@@ -81,11 +84,16 @@ export interface ScoringOptions {
    * event lasts.
    */
   readonly holdMs: number;
+  /**
+   * True while a service is in a maintenance window: its samples are neither learned from nor
+   * scored (counted as `paused`; a counter still moves on, so its next rate is right).
+   */
+  readonly paused?: ((service: string, ts: number) => boolean) | undefined;
 }
 
 export function scoreSlice<S>(
   detectorOf: (seriesIndex: number) => Detector<S>,
-  { threshold, holdMs }: ScoringOptions,
+  { threshold, holdMs, paused }: ScoringOptions,
   batch: ColumnarSamples,
   order: Uint32Array,
   from: number,
@@ -101,6 +109,14 @@ export function scoreSlice<S>(
     const t = batch.ts[i] ?? Number.NaN;
     const raw = batch.val[i] ?? Number.NaN;
     const state = stateOf(si);
+    if (paused?.(meta.service, t)) {
+      if (meta.counter && Number.isFinite(t) && Number.isFinite(raw) && t > state.counter.prevTs) {
+        counterToRate(state.counter, t, raw);
+        out.touched.add(si);
+      }
+      out.paused += 1;
+      continue;
+    }
     let v = raw;
     if (meta.counter) {
       if (!Number.isFinite(t) || !Number.isFinite(raw)) {

@@ -8,6 +8,7 @@
 import type { Queue } from 'bullmq';
 import type { Config } from '../config/schema.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
+import type { Incident } from '../correlate/incidents.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { alertsDue } from './alertmanager-alerts.js';
@@ -36,10 +37,12 @@ export async function syncAlertmanagers(deps: {
   settings: Config['notify'];
   log: Logger;
   metrics: Metrics;
+  /** Incidents that notify nobody now (root cause in a maintenance window). */
+  muted?: (inc: Incident) => boolean;
   now?: () => number;
 }): Promise<void> {
   if (deps.settings.alertmanagers.length === 0) return;
-  const recent = await deps.store.list(RECENT);
+  const recent = (await deps.store.list(RECENT)).filter((i) => !(deps.muted?.(i) ?? false));
   const alerts = alertsDue(recent, (deps.now ?? Date.now)(), deps.settings);
   if (alerts.length === 0) return;
   const results = await postAlerts(deps.settings.alertmanagers, alerts);

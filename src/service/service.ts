@@ -3,6 +3,7 @@
  * /metrics; ingest routes with the ingest role), queues, and the stage workers. Receives its
  * config, logger and Redis URL from the composition root (src/main.ts); reads no environment.
  */
+import { scoringFromConfig } from '../detect/scoring-options.js';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -21,7 +22,8 @@ import {
 } from '../notify/alertmanager-sync.js';
 import { queueDeliveries, startDeliveryWorker } from '../notify/deliver.js';
 import { incidentJson } from '../correlate/incident-json.js';
-import type { IncidentEvent } from '../correlate/incidents.js';
+import type { Incident, IncidentEvent } from '../correlate/incidents.js';
+import { maintenanceCheck } from '../notify/maintenance.js';
 import { EdgeRecorder } from '../correlate/edge-recorder.js';
 import { serviceGraph } from '../correlate/graph.js';
 import { registerIncidentRoutes } from '../api/incident-routes.js';
@@ -107,6 +109,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   );
 
   const workers: Worker[] = [];
+  const inMaintenance = maintenanceCheck(config.maintenance);
+  const muted = (inc: Incident): boolean =>
+    inMaintenance?.(inc.root_cause?.service ?? '', Date.now()) ?? false;
   const needsOrder = o.roles.has('ingest') || o.roles.has('detect') || o.roles.has('logs');
   if (needsOrder) await queues.enforcePartitionOrder();
 
@@ -121,7 +126,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         store: new StateStore(workerConn, prefix, choice.forSeries),
         board: new ScoreBoard(workerConn, prefix),
         anomalies: detectAnomalies,
-        scoring: { threshold: config.detect.anomaly_threshold, holdMs: config.detect.hold_ms },
+        scoring: scoringFromConfig(config),
         sliceSamples: config.detect.slice_samples,
         inlineRetryMs: 60_000,
         maxStalledCount: config.queues.attempts,
@@ -160,6 +165,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           if (config.notify.alertmanagers.length > 0) await requestAlertmanagerSync(queues.notify);
           for (const e of events) {
             if (e.type === 'updated' || e.type === 'dropped') continue;
+            if (muted(e.incident)) continue; // its root cause is in a maintenance window
             await queueDeliveries(
               queues.notify,
               config.notify.receivers,
@@ -190,7 +196,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         metrics,
         other: async (job) => {
           if (job.name === AM_SYNC_JOB) {
-            await syncAlertmanagers({ store, settings: config.notify, log: notifyLog, metrics });
+            await syncAlertmanagers({
+              store,
+              settings: config.notify,
+              log: notifyLog,
+              metrics,
+              muted,
+            });
           }
         },
       }),

@@ -45,7 +45,7 @@ export function createMetrics(version: string): Metrics {
     }),
     samplesProcessed: new Counter({
       name: 'aiops_samples_processed_total',
-      help: 'Samples seen by the detect workers, by outcome (taken, not_newer, invalid, counter_primed).',
+      help: 'Samples seen by the detect workers, by outcome (taken, not_newer, invalid, counter_primed, paused: in a maintenance window).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

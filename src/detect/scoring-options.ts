@@ -1,0 +1,12 @@
+/** The scoring options the config describes (live path and replay alike). */
+import type { Config } from '../config/schema.js';
+import { maintenanceCheck } from '../notify/maintenance.js';
+import type { ScoringOptions } from './score-batch.js';
+
+export function scoringFromConfig(config: Pick<Config, 'detect' | 'maintenance'>): ScoringOptions {
+  return {
+    threshold: config.detect.anomaly_threshold,
+    holdMs: config.detect.hold_ms,
+    paused: maintenanceCheck(config.maintenance),
+  };
+}

@@ -1,0 +1,111 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { correlatorFromConfig } from '../../src/correlate/from-config.js';
+import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
+import { scoringFromConfig } from '../../src/detect/scoring-options.js';
+import { limitsFromConfig } from '../../src/ingest/records.js';
+import { maintenanceCheck } from '../../src/notify/maintenance.js';
+import { replay } from '../../src/replay/replay.js';
+import { normalSeries, toNdjson } from '../helpers/series.js';
+
+const MIN = 60_000;
+
+describe('maintenance windows', () => {
+  // Every day at 02:00 Berlin time, for an hour, for auth only.
+  const check = maintenanceCheck([
+    {
+      name: 'nightly deploy',
+      cron: '0 2 * * *',
+      duration_ms: 60 * MIN,
+      time_zone: 'Europe/Berlin',
+      services: ['auth'],
+    },
+  ]);
+
+  it('opens at the cron time in its time zone, DST-aware, for its services only', () => {
+    if (!check) throw new Error('no check');
+    // Winter: 02:00 in Berlin is 01:00 UTC.
+    expect(check('auth', Date.UTC(2026, 0, 10, 1, 0))).toBe(true);
+    expect(check('auth', Date.UTC(2026, 0, 10, 1, 59))).toBe(true);
+    expect(check('auth', Date.UTC(2026, 0, 10, 2, 0))).toBe(false);
+    expect(check('auth', Date.UTC(2026, 0, 10, 0, 59))).toBe(false);
+    expect(check('routing', Date.UTC(2026, 0, 10, 1, 30))).toBe(false);
+    // Summer: 02:00 in Berlin is 00:00 UTC.
+    expect(check('auth', Date.UTC(2026, 6, 10, 0, 30))).toBe(true);
+    expect(check('auth', Date.UTC(2026, 6, 10, 1, 30))).toBe(false);
+  });
+
+  it('no windows: no check at all', () => {
+    expect(maintenanceCheck([])).toBeUndefined();
+  });
+
+  it('a bad cron expression is a config error with its path', () => {
+    expect(() =>
+      parseConfig({ maintenance: [{ name: 'x', cron: 'every night', duration_ms: MIN }] }),
+    ).toThrow(ConfigError);
+    try {
+      parseConfig({ maintenance: [{ name: 'x', cron: 'every night', duration_ms: MIN }] });
+    } catch (err) {
+      expect((err as ConfigError).problems.join('\n')).toMatch(/^maintenance\[0\]\.cron: /m);
+    }
+  });
+
+  it('a spike inside the window is neither scored nor learned; the same spike after it pages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-maint-'));
+    const t0 = Date.UTC(2026, 0, 10, 0, 0); // Saturday 00:00 UTC
+    const normal = normalSeries({
+      metric: 'login_failures',
+      labels: { service: 'auth' },
+      n: 600,
+      t0,
+      stepMs: 10_000,
+      level: 30,
+      sd: 3,
+      seed: 1,
+    });
+    // Inside the window (01:00-02:00 UTC in winter) and after it.
+    const inside = {
+      ts: Date.UTC(2026, 0, 10, 1, 30),
+      metric: 'login_failures',
+      labels: { service: 'auth' },
+      value: 412,
+    };
+    const after = {
+      ts: Date.UTC(2026, 0, 10, 2, 30),
+      metric: 'login_failures',
+      labels: { service: 'auth' },
+      value: 412,
+    };
+    writeFileSync(join(dir, 'in.ndjson'), toNdjson([...normal, inside, after]));
+    const config = parseConfig({
+      services: { auth: {} },
+      detect: { detectors: { default: 'ewma' } },
+      maintenance: [
+        {
+          name: 'deploy',
+          cron: '0 2 * * *',
+          duration_ms: 60 * MIN,
+          time_zone: 'Europe/Berlin',
+          services: ['auth'],
+        },
+      ],
+    });
+    await replay({
+      input: join(dir, 'in.ndjson'),
+      outDir: join(dir, 'out'),
+      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
+      scoring: scoringFromConfig(config),
+      correlatorFor: (d) => correlatorFromConfig(config, d),
+      limits: limitsFromConfig(config.ingest),
+      report: () => undefined,
+    });
+    const anomalies = readFileSync(join(dir, 'out', 'anomalies.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { ts: number });
+    expect(anomalies.map((a) => a.ts)).toEqual([after.ts]);
+  });
+});
