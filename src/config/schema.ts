@@ -181,6 +181,8 @@ export const configSchema = z.strictObject({
             severities: z.array(z.enum(['critical', 'warning'])).default([]),
             /** Only incidents touching these services; all when empty. */
             services: z.array(z.string().min(1)).default([]),
+            /** Remind this often while an incident stays open and unacknowledged. */
+            repeat_interval_ms: durationMs.min(60_000).optional(),
           }),
         )
         .default([]),

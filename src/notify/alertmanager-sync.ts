@@ -15,6 +15,16 @@ import { alertsDue } from './alertmanager-alerts.js';
 import { postAlerts } from './alertmanager-client.js';
 
 export const AM_SYNC_JOB = 'alertmanager-sync';
+/** The minutely job that queues due reminders of direct receivers. */
+export const REMINDER_JOB = 'receiver-reminders';
+
+export async function scheduleReminders(notify: Queue): Promise<void> {
+  await notify.upsertJobScheduler(
+    REMINDER_JOB,
+    { every: 60_000 },
+    { name: REMINDER_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
+}
 /** How many recent incidents a sync looks through for resolved ones. */
 const RECENT = 200;
 

@@ -28,6 +28,8 @@ export interface RoutedReceiver extends ReceiverConfig {
   readonly severities: readonly string[];
   /** Only incidents touching one of these services (all when empty). */
   readonly services: readonly string[];
+  /** Remind this often while an incident stays open and unacknowledged (never when unset). */
+  readonly repeat_interval_ms?: number | undefined;
 }
 
 export function receiversFor(
@@ -41,8 +43,60 @@ export function receiversFor(
   );
 }
 
-export const deliveryId = (j: DeliveryJob): string =>
-  `${j.incident.id}.${j.transition}.${j.incident.reopened}.${j.receiver}`;
+export const deliveryId = (j: DeliveryJob, round = 0): string =>
+  `${j.incident.id}.${j.transition}.${j.incident.reopened}${round > 0 ? `.${round}` : ''}.${j.receiver}`;
+
+export interface Reminder {
+  readonly receiver: RoutedReceiver;
+  readonly incident: IncidentJson;
+  /** Which reminder this is (1 = the first): part of its idempotency key. */
+  readonly round: number;
+}
+
+/**
+ * Reminders due at `now` (pure): for each open, unacknowledged incident and each receiver with
+ * a `repeat_interval_ms` that routes it, the latest whole interval since it opened.
+ */
+export function remindersDue(
+  receivers: readonly RoutedReceiver[],
+  incidents: readonly IncidentJson[],
+  now: number,
+): Reminder[] {
+  const out: Reminder[] = [];
+  for (const inc of incidents) {
+    if (inc.status !== 'open' || inc.opened_at === null) continue;
+    const since = now - Date.parse(inc.opened_at);
+    for (const r of receiversFor(receivers, inc)) {
+      if (!r.repeat_interval_ms) continue;
+      const round = Math.floor(since / r.repeat_interval_ms);
+      if (round >= 1) out.push({ receiver: r, incident: inc, round });
+    }
+  }
+  return out;
+}
+
+/** Queues the reminders due (one job per receiver, incident and round: idempotent). */
+export async function queueReminders(
+  notify: Queue,
+  receivers: readonly RoutedReceiver[],
+  incidents: readonly IncidentJson[],
+  now: number,
+  attempts: number,
+): Promise<void> {
+  const jobs = remindersDue(receivers, incidents, now).map((rem) => {
+    const data: DeliveryJob = {
+      receiver: rem.receiver.name,
+      transition: 'reminder',
+      incident: rem.incident,
+    };
+    return {
+      name: DELIVER_JOB,
+      data,
+      opts: { jobId: deliveryId(data, rem.round), attempts, backoff: { type: 'custom' } },
+    };
+  });
+  if (jobs.length > 0) await notify.addBulk(jobs);
+}
 
 /** Queues one delivery per matching receiver (idempotent by job id). */
 export async function queueDeliveries(

@@ -12,7 +12,8 @@
 import { createHmac } from 'node:crypto';
 import type { IncidentJson } from '../correlate/incident-json.js';
 
-export type Transition = 'opened' | 'acknowledged' | 'reopened' | 'resolved';
+/** `reminder`: still open and not acknowledged after a receiver's `repeat_interval_ms`. */
+export type Transition = 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'reminder';
 
 export interface ReceiverConfig {
   readonly name: string;

@@ -16,11 +16,13 @@ import { correlatorFromConfig } from '../correlate/from-config.js';
 import { IncidentStore } from '../correlate/incident-store.js';
 import {
   AM_SYNC_JOB,
+  REMINDER_JOB,
   requestAlertmanagerSync,
+  scheduleReminders,
   scheduleAlertmanagerSync,
   syncAlertmanagers,
 } from '../notify/alertmanager-sync.js';
-import { queueDeliveries, startDeliveryWorker } from '../notify/deliver.js';
+import { queueDeliveries, queueReminders, startDeliveryWorker } from '../notify/deliver.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import type { Incident, IncidentEvent } from '../correlate/incidents.js';
 import { maintenanceCheck } from '../notify/maintenance.js';
@@ -185,6 +187,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const notifyLog = log.child({ component: 'notify' });
     const store = new IncidentStore(workerConn, prefix);
     await scheduleAlertmanagerSync(queues.notify, config.notify.resend_ms);
+    if (config.notify.receivers.some((r) => r.repeat_interval_ms !== undefined)) {
+      await scheduleReminders(queues.notify);
+    }
     workers.push(
       startDeliveryWorker({
         connection: workerConn,
@@ -195,6 +200,16 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         log: notifyLog,
         metrics,
         other: async (job) => {
+          if (job.name === REMINDER_JOB) {
+            const open = (await store.open()).filter((i) => !muted(i)).map(incidentJson);
+            await queueReminders(
+              queues.notify,
+              config.notify.receivers,
+              open,
+              Date.now(),
+              config.queues.attempts,
+            );
+          }
           if (job.name === AM_SYNC_JOB) {
             await syncAlertmanagers({
               store,
