@@ -118,10 +118,22 @@ export function parseConfig(raw: unknown, source = '(inline)'): Readonly<Config>
       problems.push(`${formatPath(issue.path)}: ${issue.message}`);
     }
     result.data.maintenance.forEach((w, i) => {
-      try {
-        checkWindow(w);
-      } catch (err) {
-        problems.push(`${formatPath(['maintenance', i, 'cron'])}: ${(err as Error).message}`);
+      const problem = checkWindow(w);
+      if (problem)
+        problems.push(`${formatPath(['maintenance', i, problem.field])}: ${problem.message}`);
+    });
+    const names = new Set<string>();
+    result.data.notify.receivers.forEach((r, i) => {
+      if (names.has(r.name)) {
+        problems.push(
+          `${formatPath(['notify', 'receivers', i, 'name'])}: another receiver is named "${r.name}"`,
+        );
+      }
+      names.add(r.name);
+      if (r.type === 'pagerduty' && !r.routing_key) {
+        problems.push(
+          `${formatPath(['notify', 'receivers', i, 'routing_key'])}: a pagerduty receiver needs its integration key`,
+        );
       }
     });
   }

@@ -18,6 +18,22 @@ export function severityOf(inc: Incident): 'critical' | 'warning' {
     : 'warning';
 }
 
+/**
+ * The labels an incident keeps for its whole life (Alertmanager and Prometheus identify an
+ * alert by its labels: a label that changed would page again): the root cause and severity as
+ * frozen when it opened.
+ */
+export function frozenLabels(inc: Incident): {
+  root_cause: string;
+  severity: 'critical' | 'warning';
+} {
+  const e = inc.explanation;
+  if (!e) return { root_cause: inc.root_cause?.service ?? 'unknown', severity: severityOf(inc) };
+  const services = new Set(e.anomalies.map((a) => a.service));
+  const severe = services.size > 1 || e.anomalies.some((a) => a.score >= 0.99);
+  return { root_cause: e.root_cause || 'unknown', severity: severe ? 'critical' : 'warning' };
+}
+
 export function incidentJson(inc: Incident) {
   return {
     id: inc.id,

@@ -6,7 +6,7 @@
  * resolved one with `endsAt` at its resolution; resolved incidents are re-sent for
  * `resolved_resend_ms` so an Alertmanager that restarted still learns of the resolve.
  */
-import { severityOf } from '../correlate/incident-json.js';
+import { frozenLabels } from '../correlate/incident-json.js';
 import type { Incident } from '../correlate/incidents.js';
 
 export interface AlertmanagerAlert {
@@ -54,13 +54,16 @@ export function incidentAlert(inc: Incident, now: number, s: AlertSettings): Ale
   };
   if (s.runbook_url) annotations.runbook_url = s.runbook_url;
   const ends = inc.status === 'resolved' ? (inc.resolved_at ?? now) : now + 4 * s.resend_ms;
+  // Labels frozen at opening: a re-ranked root cause or a grown severity must not become a
+  // second alert (the annotations carry the current view).
+  const frozen = frozenLabels(inc);
   return {
     labels: {
       alertname: 'AiopsIncident',
       incident: inc.id,
-      root_cause: root?.service ?? 'unknown',
-      severity: severityOf(inc),
-      service: root?.service ?? 'unknown',
+      root_cause: frozen.root_cause,
+      severity: frozen.severity,
+      service: frozen.root_cause,
     },
     annotations,
     startsAt: iso(inc.opened_at ?? inc.first_ts),

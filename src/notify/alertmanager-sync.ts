@@ -22,7 +22,11 @@ export async function scheduleReminders(notify: Queue): Promise<void> {
   await notify.upsertJobScheduler(
     REMINDER_JOB,
     { every: 60_000 },
-    { name: REMINDER_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    {
+      name: REMINDER_JOB,
+      data: {},
+      opts: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
+    },
   );
 }
 /** How many recent incidents a sync looks through for resolved ones. */
@@ -32,13 +36,18 @@ export async function scheduleAlertmanagerSync(notify: Queue, resendMs: number):
   await notify.upsertJobScheduler(
     AM_SYNC_JOB,
     { every: resendMs },
-    { name: AM_SYNC_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    // One attempt: the next tick is the retry, so a dead Alertmanager never piles up jobs.
+    {
+      name: AM_SYNC_JOB,
+      data: {},
+      opts: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
+    },
   );
 }
 
 /** Asks for a sync now (after an incident transition). */
 export async function requestAlertmanagerSync(notify: Queue): Promise<void> {
-  await notify.add(AM_SYNC_JOB, {}, { removeOnComplete: true, removeOnFail: 100 });
+  await notify.add(AM_SYNC_JOB, {}, { attempts: 1, removeOnComplete: true, removeOnFail: 100 });
 }
 
 /** One sync (the notify worker calls it for AM_SYNC_JOB jobs). */
@@ -55,7 +64,7 @@ export async function syncAlertmanagers(deps: {
   const recent = (await deps.store.list(RECENT)).filter((i) => !(deps.muted?.(i) ?? false));
   const alerts = alertsDue(recent, (deps.now ?? Date.now)(), deps.settings);
   if (alerts.length === 0) return;
-  const results = await postAlerts(deps.settings.alertmanagers, alerts);
+  const results = await postAlerts(deps.settings.alertmanagers, alerts, 5000);
   for (const r of results) {
     deps.metrics.notifications.inc({ receiver: 'alertmanager', outcome: r.outcome });
     if (r.outcome !== 'sent') {

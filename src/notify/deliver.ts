@@ -15,6 +15,14 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { receiverRequest, type ReceiverConfig, type Transition } from './receiver-requests.js';
 
 export const DELIVER_JOB = 'deliver';
+/**
+ * Finished deliveries are kept a day: their job ids are the idempotency keys, so a transition
+ * or reminder queued again within that day is a no-op (BullMQ ignores a known job id).
+ */
+const KEEP = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 24 * 3600, count: 100_000 },
+} as const;
 const SLACK_PACE_MS = 1000;
 
 export interface DeliveryJob {
@@ -92,7 +100,12 @@ export async function queueReminders(
     return {
       name: DELIVER_JOB,
       data,
-      opts: { jobId: deliveryId(data, rem.round), attempts, backoff: { type: 'custom' } },
+      opts: {
+        jobId: deliveryId(data, rem.round),
+        attempts,
+        backoff: { type: 'custom' },
+        ...KEEP,
+      },
     };
   });
   if (jobs.length > 0) await notify.addBulk(jobs);
@@ -112,7 +125,7 @@ export async function queueDeliveries(
       name: DELIVER_JOB,
       data,
       // The worker's backoffStrategy: exponential, or the receiver's Retry-After.
-      opts: { jobId: deliveryId(data), attempts, backoff: { type: 'custom' } },
+      opts: { jobId: deliveryId(data), attempts, backoff: { type: 'custom' }, ...KEEP },
     };
   });
   if (jobs.length > 0) await notify.addBulk(jobs);
@@ -159,7 +172,9 @@ export function startDeliveryWorker(deps: {
       const r = byName.get(d.receiver);
       if (!r) throw new UnrecoverableError(`receiver ${d.receiver} is no longer configured`);
       const req = receiverRequest(r, d.incident, d.transition, {
-        deliveryId: deliveryId(d),
+        // The job id: unique per transition, reminder round and receiver, and the same on
+        // every retry (webhook-id, CloudEvents id).
+        deliveryId: job.id ?? deliveryId(d),
         nowMs: Date.now(),
         externalUrl: deps.externalUrl,
       });

@@ -3,7 +3,9 @@
  * A window opens at each time its cron expression names, in its time zone (DST-aware, by
  * cron-parser), and lasts `duration_ms`. While a service is in a window its samples are not
  * learned from nor scored (a planned deploy must not become normal, nor page), and incidents
- * whose root cause is in one notify nobody.
+ * whose root cause is in one send no new page (acknowledgements and resolves still go out).
+ * A window that opens in an hour a DST change skips does not open that day; one in an hour
+ * that repeats opens once.
  */
 import { CronExpressionParser } from 'cron-parser';
 
@@ -16,9 +18,31 @@ export interface MaintenanceWindow {
   readonly services: readonly string[];
 }
 
-/** Throws with a readable message when the cron expression or time zone is invalid. */
-export function checkWindow(w: MaintenanceWindow): void {
-  CronExpressionParser.parse(w.cron, { tz: w.time_zone });
+/** The first problem of a window (its field and a readable message), or undefined. */
+export function checkWindow(
+  w: MaintenanceWindow,
+): { field: 'cron' | 'time_zone'; message: string } | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: w.time_zone });
+  } catch {
+    return {
+      field: 'time_zone',
+      message: `unknown time zone "${w.time_zone}" (an IANA name such as Europe/Berlin, or UTC)`,
+    };
+  }
+  // Five fields, minute resolution: the check caches per minute.
+  if (w.cron.trim().split(/\s+/).length !== 5) {
+    return {
+      field: 'cron',
+      message: `"${w.cron}" must have five fields (minute hour day month weekday)`,
+    };
+  }
+  try {
+    CronExpressionParser.parse(w.cron, { tz: w.time_zone });
+  } catch (err) {
+    return { field: 'cron', message: (err as Error).message };
+  }
+  return undefined;
 }
 
 /** The window's latest opening at or before `t` (ms), or undefined. */

@@ -167,7 +167,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           if (config.notify.alertmanagers.length > 0) await requestAlertmanagerSync(queues.notify);
           for (const e of events) {
             if (e.type === 'updated' || e.type === 'dropped') continue;
-            if (muted(e.incident)) continue; // its root cause is in a maintenance window
+            // A window mutes new pages; acknowledgements and resolves still go out.
+            if ((e.type === 'opened' || e.type === 'reopened') && muted(e.incident)) continue;
             await queueDeliveries(
               queues.notify,
               config.notify.receivers,

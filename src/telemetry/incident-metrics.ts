@@ -5,7 +5,7 @@
  * them out of one scrape; it never fails /metrics.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { severityOf } from '../correlate/incident-json.js';
+import { frozenLabels } from '../correlate/incident-json.js';
 import type { Incident } from '../correlate/incidents.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -38,8 +38,9 @@ export function registerIncidentMetrics(
         this.set(
           {
             incident: inc.id,
-            root_cause: inc.root_cause?.service ?? '',
-            severity: severityOf(inc),
+            // Frozen at opening, so the alert rule's series (and the page) stays the same.
+            root_cause: serviceLabel(frozenLabels(inc).root_cause),
+            severity: frozenLabels(inc).severity,
           },
           1,
         );

@@ -84,6 +84,18 @@ describe('incidents as Alertmanager alerts', () => {
     expect(alert.annotations.runbook_url).toBe('https://runbooks/aiops');
   });
 
+  it('labels stay as frozen at opening when the ranking later changes (no second alert)', () => {
+    const state = story();
+    const inc = state.incidents[0];
+    if (!inc) throw new Error('no incident');
+    const before = incidentAlert(inc, T0 + 3 * MIN, settings).labels;
+    // A failing dependency of auth arrives late: the live ranking now names storage.
+    correlator.fold(state, a('storage', 'http_error_ratio', T0 + 2 * MIN));
+    correlator.fold(state, a('storage', 'http_latency_p99_seconds', T0 + 2 * MIN + 1000));
+    expect(inc.root_cause?.service).toBe('storage');
+    expect(incidentAlert(inc, T0 + 4 * MIN, settings).labels).toEqual(before);
+  });
+
   it('resolved: endsAt at the resolution, re-sent for resolved_resend_ms, then no more', () => {
     const state = story();
     correlator.advance(state, T0 + 20 * MIN);

@@ -53,45 +53,32 @@ describe('maintenance windows', () => {
     }
   });
 
-  it('a spike inside the window is neither scored nor learned; the same spike after it pages', async () => {
+  async function anomalyTimes(maintenance: unknown[]): Promise<number[]> {
     const dir = mkdtempSync(join(tmpdir(), 'aiops-maint-'));
     const t0 = Date.UTC(2026, 0, 10, 0, 0); // Saturday 00:00 UTC
+    // 50 min of normal samples (to 00:50), then a spike inside the window (01:30 UTC = 02:30
+    // Berlin) and the same spike after it (02:30 UTC).
     const normal = normalSeries({
       metric: 'login_failures',
       labels: { service: 'auth' },
-      n: 600,
+      n: 300,
       t0,
       stepMs: 10_000,
       level: 30,
       sd: 3,
       seed: 1,
     });
-    // Inside the window (01:00-02:00 UTC in winter) and after it.
-    const inside = {
-      ts: Date.UTC(2026, 0, 10, 1, 30),
+    const spike = (ts: number) => ({
+      ts,
       metric: 'login_failures',
       labels: { service: 'auth' },
       value: 412,
-    };
-    const after = {
-      ts: Date.UTC(2026, 0, 10, 2, 30),
-      metric: 'login_failures',
-      labels: { service: 'auth' },
-      value: 412,
-    };
-    writeFileSync(join(dir, 'in.ndjson'), toNdjson([...normal, inside, after]));
+    });
+    writeFileSync(join(dir, 'in.ndjson'), toNdjson([...normal, spike(INSIDE), spike(AFTER)]));
     const config = parseConfig({
       services: { auth: {} },
       detect: { detectors: { default: 'ewma' } },
-      maintenance: [
-        {
-          name: 'deploy',
-          cron: '0 2 * * *',
-          duration_ms: 60 * MIN,
-          time_zone: 'Europe/Berlin',
-          services: ['auth'],
-        },
-      ],
+      maintenance,
     });
     await replay({
       input: join(dir, 'in.ndjson'),
@@ -102,10 +89,62 @@ describe('maintenance windows', () => {
       limits: limitsFromConfig(config.ingest),
       report: () => undefined,
     });
-    const anomalies = readFileSync(join(dir, 'out', 'anomalies.ndjson'), 'utf8')
+    return readFileSync(join(dir, 'out', 'anomalies.ndjson'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { ts: number });
-    expect(anomalies.map((a) => a.ts)).toEqual([after.ts]);
+      .map((l) => (JSON.parse(l) as { ts: number }).ts);
+  }
+  const INSIDE = Date.UTC(2026, 0, 10, 1, 30);
+  const AFTER = Date.UTC(2026, 0, 10, 2, 30);
+
+  it('a spike inside the window is neither scored nor learned; the same spike after it pages', async () => {
+    // Control: without the window both spikes page.
+    expect(await anomalyTimes([])).toEqual([INSIDE, AFTER]);
+    const window = {
+      name: 'deploy',
+      cron: '0 2 * * *',
+      duration_ms: 60 * MIN,
+      time_zone: 'Europe/Berlin',
+      services: ['auth'],
+    };
+    expect(await anomalyTimes([window])).toEqual([AFTER]);
+  });
+
+  it.each([
+    [
+      { name: 'x', cron: '0 2 * * *', duration_ms: MIN, time_zone: 'Mars/Olympus' },
+      /^maintenance\[0\]\.time_zone: unknown time zone/m,
+    ],
+    [
+      { name: 'x', cron: '30 0 2 * * *', duration_ms: MIN },
+      /^maintenance\[0\]\.cron: .* five fields/m,
+    ],
+  ])('rejects %j', (w, message) => {
+    try {
+      parseConfig({ maintenance: [w] });
+      throw new Error('accepted');
+    } catch (err) {
+      expect((err as ConfigError).problems.join('\n')).toMatch(message);
+    }
+  });
+});
+
+describe('receiver config checks', () => {
+  it('names must be unique and a pagerduty receiver needs its key', () => {
+    try {
+      parseConfig({
+        notify: {
+          receivers: [
+            { name: 'a', type: 'slack', url: 'https://hooks.example/1' },
+            { name: 'a', type: 'pagerduty', url: 'https://events.pagerduty.com/v2/enqueue' },
+          ],
+        },
+      });
+      throw new Error('accepted');
+    } catch (err) {
+      const text = (err as ConfigError).problems.join('\n');
+      expect(text).toMatch(/^notify\.receivers\[1\]\.name: another receiver is named "a"$/m);
+      expect(text).toMatch(/^notify\.receivers\[1\]\.routing_key: a pagerduty receiver needs/m);
+    }
   });
 });
