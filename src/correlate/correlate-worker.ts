@@ -50,6 +50,9 @@ export function liveNow(state: CorrelatorState, wallMs: number, latenessMs: numb
 /** A write refused because another process changed the state is retried this often in place. */
 const CONFLICT_RETRIES = 5;
 
+const outboxKey = (e: { readonly type: string; readonly incident: Incident }): string =>
+  `${e.incident.id}.${e.type}.${e.incident.reopened}.${e.incident.acknowledged_at ?? ''}.${e.incident.resolved_at ?? ''}`;
+
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
 
@@ -108,6 +111,36 @@ export function startCorrelateWorker(deps: {
       `dependency graph: ${found.length} discovered edges`,
     );
   };
+  /**
+   * Hands the saved transitions on, then removes them from the outbox. A failure leaves them
+   * there: the job fails and its retry (or the next job) hands them on again; receivers'
+   * idempotency keys make that safe.
+   */
+  const flushOutbox = async (
+    hand: (events: readonly IncidentEvent[]) => Promise<void>,
+  ): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const state = await store.load(() => undefined);
+        const pending = state.outbox;
+        if (pending.length === 0) {
+          await store.unwatch();
+          return;
+        }
+        await store.unwatch();
+        await hand(pending);
+        const fresh = await store.load(() => undefined);
+        const done = new Set(pending.map(outboxKey));
+        fresh.outbox = fresh.outbox.filter((e) => !done.has(outboxKey(e)));
+        await store.save(fresh, []);
+        return;
+      } catch (err) {
+        await store.unwatch().catch(() => undefined);
+        if (!(err instanceof StateConflictError) || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  };
+
   const worker = new Worker(
     QueueNames.anomalies,
     async (job: Job<AnomalyEvent | AckJob | Record<string, never>>) => {
@@ -144,6 +177,13 @@ export function startCorrelateWorker(deps: {
           }
           const changed = new Map<string, Incident>();
           for (const e of events) if (e.type !== 'dropped') changed.set(e.incident.id, e.incident);
+          if (deps.onTransition) {
+            for (const e of events) {
+              if (e.type !== 'updated' && e.type !== 'dropped') {
+                state.outbox.push({ type: e.type, incident: structuredClone(e.incident) });
+              }
+            }
+          }
           await store.save(state, [...changed.values()]);
           break;
         } catch (err) {
@@ -155,7 +195,7 @@ export function startCorrelateWorker(deps: {
       for (const e of transitions) {
         deps.log.warn({ incident: e.incident.id, event: e.type }, describeIncidentEvent(e));
       }
-      if (transitions.length > 0 && deps.onTransition) await deps.onTransition(transitions);
+      if (deps.onTransition) await flushOutbox(deps.onTransition);
       if (events.some((e) => e.type === 'resolved')) {
         await store.trimOld().catch((err: unknown) => {
           deps.log.warn({ err }, 'could not trim old incidents');

@@ -97,6 +97,11 @@ export interface CorrelatorState {
   now: number;
   /** Ids of the anomalies folded in lately (id → time), so a redelivered one changes nothing. */
   seen: Record<string, number>;
+  /**
+   * Transitions saved with the state but not yet handed on (notifications): written in the same
+   * transaction as the change, removed once handed on, so a crash in between loses none.
+   */
+  outbox: { readonly type: IncidentEvent['type']; readonly incident: Incident }[];
 }
 
 /** How long (event time) and how many anomaly ids are remembered for deduplication. */
@@ -115,6 +120,7 @@ export const emptyCorrelatorState = (): CorrelatorState => ({
   watermark: Number.NEGATIVE_INFINITY,
   now: Number.NEGATIVE_INFINITY,
   seen: {},
+  outbox: [],
 });
 
 export class Correlator {
