@@ -3,8 +3,7 @@
  * The composition root and command line: the only module that reads `process.env` and
  * `process.argv`, loads the config, creates the logger and decides the Redis URL.
  */
-import { scoringFromConfig } from './detect/scoring-options.js';
-import { correlatorFromConfig } from './correlate/from-config.js';
+import { replaySettingsFromConfig } from './replay/replay-from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -12,9 +11,8 @@ import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
 import { configSchema, type Config } from './config/schema.js';
-import { detectorByName, detectorChoiceOrThrow, detectorNames } from './detect/detector-choice.js';
+import { detectorByName, detectorNames } from './detect/detector-choice.js';
 import { CsvError, scoreCsv } from './cli/score-csv.js';
-import { limitsFromConfig } from './ingest/records.js';
 import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
 import { replay } from './replay/replay.js';
@@ -162,10 +160,7 @@ program
       const summary = await replay({
         input: opts.input,
         outDir: opts.out,
-        detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-        scoring: scoringFromConfig(config),
-        correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
-        limits: limitsFromConfig(config.ingest),
+        ...replaySettingsFromConfig(config),
         report: (line) => process.stderr.write(`${line}\n`),
       });
       process.stderr.write(

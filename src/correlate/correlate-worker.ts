@@ -154,6 +154,8 @@ export function startCorrelateWorker(deps: {
         );
       }
       let events: IncidentEvent[] = [];
+      // Transitions waiting in the state's outbox once this job's write is done.
+      let pending = 0;
       for (let attempt = 1; ; attempt++) {
         try {
           const state = await store.load((aside) => {
@@ -172,6 +174,7 @@ export function startCorrelateWorker(deps: {
           }
           // A tick or an acknowledgement that changed nothing writes nothing.
           if (events.length === 0 && job.name !== JobNames.Anomaly) {
+            pending = state.outbox.length;
             await store.unwatch();
             break;
           }
@@ -185,6 +188,7 @@ export function startCorrelateWorker(deps: {
             }
           }
           await store.save(state, [...changed.values()]);
+          pending = state.outbox.length;
           break;
         } catch (err) {
           await store.unwatch().catch(() => undefined);
@@ -195,7 +199,8 @@ export function startCorrelateWorker(deps: {
       for (const e of transitions) {
         deps.log.warn({ incident: e.incident.id, event: e.type }, describeIncidentEvent(e));
       }
-      if (deps.onTransition) await flushOutbox(deps.onTransition);
+      // Only when something waits: an anomaly job that made no transition costs no extra read.
+      if (deps.onTransition && pending > 0) await flushOutbox(deps.onTransition);
       if (events.some((e) => e.type === 'resolved')) {
         await store.trimOld().catch((err: unknown) => {
           deps.log.warn({ err }, 'could not trim old incidents');

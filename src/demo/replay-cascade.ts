@@ -3,15 +3,12 @@
  * real NDJSON file) and returns its incidents.json and records: one way for the correlation
  * tests and bench/correlate.ts to do it.
  */
-import { scoringFromConfig } from '../detect/scoring-options.js';
+import { replaySettingsFromConfig } from '../replay/replay-from-config.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
-import { correlatorFromConfig } from '../correlate/from-config.js';
 import type { IncidentJson } from '../correlate/incident-json.js';
-import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
-import { limitsFromConfig } from '../ingest/records.js';
 import { replay } from '../replay/replay.js';
 import { cascade, type CascadeOptions, type CascadeRecord } from './cascade.js';
 
@@ -29,10 +26,7 @@ export async function replayCascade(
     await replay({
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),
-      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-      scoring: scoringFromConfig(config),
-      correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
-      limits: limitsFromConfig(config.ingest),
+      ...replaySettingsFromConfig(config),
       report: () => undefined,
     });
     const incidents = JSON.parse(

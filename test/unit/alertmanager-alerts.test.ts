@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import { serviceGraph } from '../../src/correlate/graph.js';
 import {
   Correlator,
@@ -20,17 +21,7 @@ const graph = serviceGraph({
   routing: { depends_on: ['auth', 'storage'] },
   storage: { depends_on: [] },
 });
-const correlator = new Correlator(graph, {
-  window_ms: 10 * MIN,
-  settle_ms: MIN,
-  min_anomalies: 2,
-  severe_score: 0.99,
-  quiet_ms: 15 * MIN,
-  flap_hold_ms: 10 * MIN,
-  max_incident_ms: 360 * MIN,
-  grouping_labels: [],
-  max_timeline: 200,
-});
+const correlator = new Correlator(graph, parseConfig({}).correlate);
 const a = (service: string, signal: string, ts: number, down = false): IncidentAnomaly => ({
   id: `${service}-${signal}-${ts}`,
   kind: 'metric',

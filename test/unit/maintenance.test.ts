@@ -1,12 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { replaySettingsFromConfig } from '../../src/replay/replay-from-config.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { correlatorFromConfig } from '../../src/correlate/from-config.js';
-import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
-import { scoringFromConfig } from '../../src/detect/scoring-options.js';
-import { limitsFromConfig } from '../../src/ingest/records.js';
 import { maintenanceCheck } from '../../src/notify/maintenance.js';
 import { replay } from '../../src/replay/replay.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
@@ -83,10 +80,7 @@ describe('maintenance windows', () => {
     await replay({
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),
-      detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
-      scoring: scoringFromConfig(config),
-      correlatorFor: (d) => correlatorFromConfig(config, d),
-      limits: limitsFromConfig(config.ingest),
+      ...replaySettingsFromConfig(config),
       report: () => undefined,
     });
     return readFileSync(join(dir, 'out', 'anomalies.ndjson'), 'utf8')

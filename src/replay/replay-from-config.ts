@@ -1,0 +1,18 @@
+/** Replay's options as the config describes them: the live path's detectors, scoring, correlator and limits. */
+import type { Config } from '../config/schema.js';
+import { correlatorFromConfig } from '../correlate/from-config.js';
+import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
+import { scoringFromConfig } from '../detect/scoring-options.js';
+import { limitsFromConfig } from '../ingest/records.js';
+import type { ReplayOptions } from './replay.js';
+
+export function replaySettingsFromConfig(
+  config: Config,
+): Pick<ReplayOptions, 'detectorOf' | 'scoring' | 'correlatorFor' | 'limits'> {
+  return {
+    detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
+    scoring: scoringFromConfig(config),
+    correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
+    limits: limitsFromConfig(config.ingest),
+  };
+}
