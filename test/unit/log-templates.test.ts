@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  LogTemplateMiner,
+  generalize,
+  maskToken,
+  tokenize,
+} from '../../detectors/log-templates.js';
+
+describe('maskToken', () => {
+  it.each([
+    ['1234', '<*>'],
+    ['-12.5', '<*>'],
+    ['0x7f3a', '<*>'],
+    ['10.0.0.12:8080', '<*>'],
+    ['[10.0.0.12]', '[<*>]'],
+    ['123e4567-e89b-12d3-a456-426614174000', '<*>'],
+    ['/var/lib/nova/instances', '<*>'],
+    ['https://example.org/a', '<*>'],
+    ['alice@example.org', '<*>'],
+    ['2026-12-01T21:55:01Z', '<*>'],
+    ['22:15:29', '<*>'],
+    ['Jul', '<*>'],
+    ['uid=0', 'uid=<*>'],
+    ['(uid=0)', '(uid=<*>)'],
+    ['size:512,', 'size:<*>,'],
+    ['blk_-1608999687919862906', '<*>'],
+  ])('masks %s as %s', (token, masked) => {
+    expect(maskToken(token)).toBe(masked);
+  });
+
+  it.each([
+    'failed',
+    'user',
+    'ssh2',
+    'eth0',
+    '[preauth]',
+    'tty=NODEVssh',
+    'ruser=',
+    'Bye',
+    '(Lifecycle',
+    '/',
+  ])('keeps the constant %s', (token) => {
+    expect(maskToken(token)).toBe(token);
+  });
+
+  it('keeps a unit with the number it follows', () => {
+    expect(tokenize('estimated size 12.5 KB, free 300 MB')).toEqual([
+      'estimated',
+      'size',
+      '<*>,',
+      'free',
+      '<*>',
+    ]);
+    expect(tokenize('took 5 tries')).toEqual(['took', '<*>', 'tries']);
+  });
+});
+
+describe('generalize', () => {
+  it('keeps equal tokens and a shared key', () => {
+    expect(generalize('a', 'a')).toBe('a');
+    expect(generalize('rhost=<*>', 'rhost=example.org')).toBe('rhost=<*>');
+    expect(generalize('user', 'admin')).toBe('<*>');
+    expect(generalize('<*>', 'x')).toBe('<*>');
+  });
+});
+
+describe('LogTemplateMiner', () => {
+  it('groups messages that differ in their variables', () => {
+    const m = new LogTemplateMiner();
+    const a = m.add('Failed password for root from 10.0.0.1 port 22 ssh2');
+    const b = m.add('Failed password for root from 10.0.0.7 port 4711 ssh2');
+    expect(a.created).toBe(true);
+    expect(b).toMatchObject({ id: a.id, created: false, changed: false });
+    expect(b.template).toBe('Failed password for root from <*> port <*> ssh2');
+    expect(m.get(a.id)?.count).toBe(2);
+  });
+
+  it('keeps templates that differ in one word apart until the word takes many values', () => {
+    const m = new LogTemplateMiner({ wordValues: 4 });
+    const started = m.add('[instance: 5f1c] VM Started (Lifecycle Event)');
+    const paused = m.add('[instance: 77aa] VM Paused (Lifecycle Event)');
+    const resumed = m.add('[instance: 99bb] VM Resumed (Lifecycle Event)');
+    expect(new Set([started.id, paused.id, resumed.id]).size).toBe(3);
+    expect(m.add('[instance: 1234] VM Paused (Lifecycle Event)').id).toBe(paused.id);
+
+    // A fourth distinct word at the same place: it is a variable after all.
+    const fourth = m.add('[instance: 5678] VM Stopped (Lifecycle Event)');
+    expect(fourth).toMatchObject({ id: started.id, created: false, changed: true });
+    expect(fourth.template).toBe('[instance: <*>] VM <*> (Lifecycle Event)');
+    expect(fourth.previous).toBe('[instance: <*>] VM Started (Lifecycle Event)');
+    expect(m.resolve(paused.id)).toBe(started.id);
+    expect(m.get(resumed.id)?.id).toBe(started.id);
+    expect(m.get(started.id)?.count).toBe(5);
+    expect(m.size).toBe(1);
+  });
+
+  it('refines a template in place: it keeps its id and reports the change', () => {
+    const m2 = new LogTemplateMiner();
+    const a = m2.add('rhost=10.0.0.1 login failed');
+    const b = m2.add('rhost=gw.example.org login failed');
+    expect(b).toMatchObject({ id: a.id, changed: false });
+    const c = m2.add('connection from gw.example.org closed');
+    const d = m2.add('connection from 10.0.0.1 closed');
+    expect(d).toMatchObject({
+      id: c.id,
+      changed: true,
+      previous: 'connection from gw.example.org closed',
+    });
+    expect(d.template).toBe('connection from <*> closed');
+  });
+
+  it('gives a variable-length parameter one template', () => {
+    const m = new LogTemplateMiner();
+    const one = m.add('Active base files: /var/lib/nova/a');
+    const three = m.add('Active base files: /var/lib/nova/a /var/lib/nova/b /var/lib/nova/c');
+    expect(three.id).toBe(one.id);
+    expect(three.template).toBe('Active base files: <*>');
+    expect(m.size).toBe(1);
+  });
+
+  it('matches without learning', () => {
+    const m = new LogTemplateMiner();
+    const a = m.add('Connection closed by 10.0.0.1 [preauth]');
+    expect(m.match('Connection closed by 10.9.9.9 [preauth]')?.id).toBe(a.id);
+    expect(m.match('Something else entirely')).toBeUndefined();
+    expect(m.get(a.id)?.count).toBe(1);
+  });
+
+  it('caps the templates it keeps, evicting the least recently seen', () => {
+    const m = new LogTemplateMiner({ maxTemplates: 20 });
+    const keep = m.add('heartbeat ok');
+    for (let i = 0; i < 100; i++) {
+      m.add(
+        `event w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))} begins`,
+      );
+      m.add('heartbeat ok');
+    }
+    expect(m.size).toBeLessThanOrEqual(20);
+    expect(m.get(keep.id)?.count).toBe(101);
+  });
+
+  it('continues after encode/decode exactly as without', () => {
+    const lines = [
+      'Received block blk_1 of size 67108864 from /10.250.19.102',
+      'PacketResponder 1 for block blk_2 terminating',
+      'Received block blk_3 of size 67108864 from /10.250.19.103',
+      'VM Started',
+      'VM Paused',
+      'Verification succeeded for blk_4',
+    ];
+    const later = [
+      'VM Resumed',
+      'VM Stopped',
+      'VM Deleted',
+      'PacketResponder 2 for block blk_5 terminating',
+      'a new message',
+    ];
+    const straight = new LogTemplateMiner();
+    const stored = new LogTemplateMiner();
+    for (const l of lines) {
+      straight.add(l);
+      stored.add(l);
+    }
+    const restored = LogTemplateMiner.decode(stored.encode());
+    expect(restored.templates()).toEqual(straight.templates());
+    expect(later.map((l) => restored.add(l))).toEqual(later.map((l) => straight.add(l)));
+    expect(restored.templates()).toEqual(straight.templates());
+    expect(Buffer.from(restored.encode()).equals(Buffer.from(straight.encode()))).toBe(true);
+  });
+
+  it('refuses a state that is not its own with a clear error', () => {
+    expect(() => LogTemplateMiner.decode(new TextEncoder().encode('{"v":2}'))).toThrow(
+      /not a log template state/,
+    );
+    expect(() => LogTemplateMiner.decode(new Uint8Array([1, 2, 3]))).toThrow(/not JSON/);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => new LogTemplateMiner({ similarity: 0 })).toThrow(RangeError);
+    expect(() => new LogTemplateMiner({ depth: 2 })).toThrow(RangeError);
+  });
+
+  it('never throws on arbitrary text, and its state always round-trips', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'binary', maxLength: 80 }), { maxLength: 40 }),
+        (msgs) => {
+          const m = new LogTemplateMiner({ maxTemplates: 8, wordValues: 2 });
+          for (const msg of msgs) {
+            const r = m.add(msg);
+            expect(m.get(r.id)?.template).toBe(r.template);
+          }
+          const back = LogTemplateMiner.decode(m.encode());
+          expect(back.templates()).toEqual(m.templates());
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
