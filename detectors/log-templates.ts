@@ -44,7 +44,7 @@ export const DEFAULT_LOG_TEMPLATE_OPTIONS: LogTemplateOptions = {
   depth: 4,
   similarity: 0.5,
   maxChildren: 100,
-  maxTemplates: 5000,
+  maxTemplates: 2000,
   wordValues: 5,
 };
 

@@ -3,6 +3,7 @@
  * a `services:` map is a complete configuration. Keys are snake_case as in the YAML file.
  */
 import { z } from 'zod';
+import { DEFAULT_LOG_TEMPLATE_OPTIONS } from '../../detectors/log-templates.js';
 
 const serviceName = z
   .string()
@@ -100,6 +101,43 @@ export const configSchema = z.strictObject({
               }),
             )
             .default([]),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  logs: z
+    .strictObject({
+      /** Width of the buckets in which log lines are counted per template (event time). */
+      bucket_ms: durationMs.min(1000).default(60_000),
+      /** A service's templates count as new only this long after its first line (event time). */
+      learning_ms: durationMs.default(24 * 3_600_000),
+      /** Levels at which a template first seen after learning is an anomaly. */
+      new_template_levels: z
+        .array(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+        .default(['warn', 'error', 'fatal']),
+      /** Example lines kept per template, shown in log anomalies. */
+      examples: z.number().int().min(0).max(20).default(3),
+      /** Empty buckets between two lines of a service scored as zero counts at most. */
+      max_gap_buckets: z.number().int().min(0).max(10_000).default(60),
+      /** Lines in a bucket a template-rate or error-ratio anomaly needs (sparse counts are noise). */
+      min_lines: z.number().int().min(1).default(5),
+      /** The template miner (detectors/log-templates.ts). */
+      templates: z
+        .strictObject({
+          /** Parse-tree depth: token count, then depth - 2 leading tokens. */
+          depth: z.number().int().min(3).max(16).default(DEFAULT_LOG_TEMPLATE_OPTIONS.depth),
+          /** Share of a message's tokens that must match a template for it to join. */
+          similarity: z.number().gt(0).max(1).default(DEFAULT_LOG_TEMPLATE_OPTIONS.similarity),
+          max_children: z.number().int().min(1).default(DEFAULT_LOG_TEMPLATE_OPTIONS.maxChildren),
+          /** Templates kept per service; the least recently seen go first. */
+          max_templates: z
+            .number()
+            .int()
+            .min(1)
+            .max(100_000)
+            .default(DEFAULT_LOG_TEMPLATE_OPTIONS.maxTemplates),
+          /** Distinct words at one place before it becomes a variable. */
+          word_values: z.number().int().min(2).default(DEFAULT_LOG_TEMPLATE_OPTIONS.wordValues),
         })
         .prefault({}),
     })

@@ -13,7 +13,9 @@ import {
 export function toIncidentAnomaly(a: AnomalyEvent): IncidentAnomaly {
   return {
     id: a.id,
-    kind: 'metric',
+    kind: a.kind === 'log' ? 'log' : 'metric',
+    ...(a.level === undefined ? {} : { level: a.level }),
+    ...(a.template === undefined ? {} : { template: a.template }),
     series: a.series,
     service: a.service,
     signal: a.signal,

@@ -65,6 +65,9 @@ export function incidentJson(inc: Incident) {
       upper: a.upper,
       score: r3(a.score),
       detector: a.detector,
+      ...(a.kind === 'log' ? { kind: a.kind } : {}),
+      ...(a.level === undefined ? {} : { level: a.level }),
+      ...(a.template === undefined ? {} : { template: a.template }),
     })),
     explanation: inc.explanation && {
       ...inc.explanation,

@@ -43,6 +43,8 @@ export interface IncidentAnomaly extends RankedAnomaly {
   readonly upper: number;
   readonly detector: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Log anomalies: the template text. */
+  readonly template?: string;
 }
 
 export interface Explanation {
@@ -62,6 +64,8 @@ export interface Explanation {
     readonly lower: number;
     readonly upper: number;
     readonly score: number;
+    readonly level?: string;
+    readonly template?: string;
   }[];
 }
 
@@ -334,6 +338,8 @@ export class Correlator {
         lower: a.lower,
         upper: a.upper,
         score: a.score,
+        ...(a.level === undefined ? {} : { level: a.level }),
+        ...(a.template === undefined ? {} : { template: a.template }),
       })),
     };
   }

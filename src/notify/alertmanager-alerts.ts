@@ -34,9 +34,10 @@ export function incidentAlert(inc: Incident, now: number, s: AlertSettings): Ale
   const top = inc.candidates[0];
   const timeline = inc.timeline
     .slice(0, 10)
-    .map(
-      (a) =>
-        `${clock(a.ts)} ${a.service} ${a.signal} ${fmt(a.value)} (expected ${fmt(a.lower)}–${fmt(a.upper)})`,
+    .map((a) =>
+      a.template === undefined
+        ? `${clock(a.ts)} ${a.service} ${a.signal} ${fmt(a.value)} (expected ${fmt(a.lower)}–${fmt(a.upper)})`
+        : `${clock(a.ts)} ${a.service} ${a.signal} ${a.level ?? ''} "${a.template}" ${fmt(a.value)} (expected ${fmt(a.lower)}–${fmt(a.upper)})`,
     );
   const annotations: Record<string, string> = {
     summary:

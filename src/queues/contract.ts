@@ -56,11 +56,14 @@ export interface LogBatch {
   readonly records: readonly LogRecord[];
 }
 
-/** An anomaly: one scored sample at or above the threshold. Correlation consumes these. */
+/**
+ * An anomaly: one scored sample at or above the threshold, of a metric or of a log series
+ * (template line counts, error ratio, a new template). Correlation consumes these.
+ */
 export interface AnomalyEvent {
   /** Stable id: the same sample always yields the same id (retries are deduplicated). */
   readonly id: string;
-  readonly kind: 'metric';
+  readonly kind: 'metric' | 'log';
   readonly series: string;
   readonly service: string;
   readonly signal: string;
@@ -74,4 +77,10 @@ export interface AnomalyEvent {
   readonly upper: number;
   readonly score: number;
   readonly detector: string;
+  /** Log anomalies: the template's most severe level (trace … fatal). */
+  readonly level?: string;
+  /** Log anomalies: the template text, variables as `<*>`. */
+  readonly template?: string;
+  /** Log anomalies: a few example lines. */
+  readonly examples?: readonly string[];
 }

@@ -1,0 +1,103 @@
+/**
+ * `aiops-worker templates`: mines a log file in one pass.
+ *
+ * - `lines`: one message per line; writes CSV `id,count,template`, most frequent first.
+ * - `loghub-csv`: a loghub `*_structured.csv`, of which only `LineId` and `Content` are read;
+ *   writes CSV `LineId,EventTemplate` with each line's final template (the prediction format of
+ *   loghub scorers).
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify/sync';
+import { LogTemplateMiner, type LogTemplateOptions } from '../../detectors/log-templates.js';
+import { CsvError } from './score-csv.js';
+
+export const TEMPLATE_FORMATS = ['lines', 'loghub-csv'] as const;
+export type TemplateFormat = (typeof TEMPLATE_FORMATS)[number];
+
+export interface MineSummary {
+  readonly lines: number;
+  readonly templates: number;
+}
+
+/** Called every `PROGRESS_EVERY` lines on long inputs. */
+export type Progress = (lines: number, templates: number) => void;
+const PROGRESS_EVERY = 1_000_000;
+
+export async function mineTemplates(
+  input: string,
+  format: TemplateFormat,
+  options: Partial<LogTemplateOptions>,
+  write: (chunk: string) => void,
+  progress?: Progress,
+): Promise<MineSummary> {
+  const miner = new LogTemplateMiner(options);
+  return format === 'lines'
+    ? mineLines(input, miner, write, progress)
+    : mineLoghubCsv(input, miner, write, progress);
+}
+
+async function mineLines(
+  input: string,
+  miner: LogTemplateMiner,
+  write: (chunk: string) => void,
+  progress?: Progress,
+): Promise<MineSummary> {
+  const rl = createInterface({ input: openInput(input), crlfDelay: Infinity });
+  let lines = 0;
+  for await (const line of rl) {
+    if (line.length === 0) continue;
+    miner.add(line);
+    if (++lines % PROGRESS_EVERY === 0) progress?.(lines, miner.size);
+  }
+  const templates = miner.templates().sort((a, b) => b.count - a.count || a.id - b.id);
+  write(
+    stringify([['id', 'count', 'template'], ...templates.map((t) => [t.id, t.count, t.template])]),
+  );
+  return { lines, templates: templates.length };
+}
+
+async function mineLoghubCsv(
+  input: string,
+  miner: LogTemplateMiner,
+  write: (chunk: string) => void,
+  progress?: Progress,
+): Promise<MineSummary> {
+  const lineIds: string[] = [];
+  const ids: number[] = [];
+  /** The last text seen per id: what a line reports should its template be evicted. */
+  const lastText = new Map<number, string>();
+  const parser = openInput(input).pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true }),
+  );
+  try {
+    for await (const row of parser as AsyncIterable<Record<string, string | undefined>>) {
+      const lineId = row.LineId;
+      const content = row.Content;
+      if (lineId === undefined || content === undefined) {
+        throw new CsvError(
+          `${input}: a loghub structured CSV needs "LineId" and "Content" columns (line ${String(lineIds.length + 2)})`,
+        );
+      }
+      lineIds.push(lineId);
+      const match = miner.add(content);
+      ids.push(match.id);
+      lastText.set(match.id, match.template);
+      if (lineIds.length % PROGRESS_EVERY === 0) progress?.(lineIds.length, miner.size);
+    }
+  } catch (err) {
+    if (err instanceof CsvError) throw err;
+    throw new CsvError(`${input}: ${(err as Error).message}`);
+  }
+  const rows: string[][] = [['LineId', 'EventTemplate']];
+  for (let i = 0; i < ids.length; i++) {
+    // The final text of the line's template, merges followed; for an evicted one, its last text.
+    const id = ids[i] as number;
+    rows.push([lineIds[i] as string, miner.get(id)?.template ?? lastText.get(id) ?? '']);
+  }
+  write(stringify(rows));
+  return { lines: ids.length, templates: miner.size };
+}
+
+const openInput = (input: string): NodeJS.ReadableStream => createReadStream(input, 'utf8');

@@ -1,0 +1,435 @@
+/**
+ * The pure core of the log stage: log records in, log anomaly events out. The live worker and
+ * `replay` both call it. No Redis, queue or clock: event time comes from the records.
+ *
+ * Per service:
+ * - every message is mined into a template (detectors/log-templates.ts);
+ * - lines are counted per template per `bucketMs` bucket of event time. When a bucket closes
+ *   (the first record of a later bucket arrives), each template's count becomes one sample of
+ *   the series `log_template_lines{service, template_id}` and the share of error/fatal lines one
+ *   sample of `log_error_ratio{service}`; both go through the same detectors as metrics, so a
+ *   template-rate surge is an anomaly like any other. Empty buckets between two records count
+ *   as zeros (up to `maxGapBuckets`);
+ * - a template first seen after the service's learning period (`learningMs` of event time
+ *   since its first line), at a level in `newTemplateLevels`, is a `log_new_template` anomaly
+ *   at once: a new error message is the earliest sign of many outages.
+ *
+ * Log anomalies are anomaly events with `kind: 'log'`, the template text, its level and a few
+ * example lines, so correlation and on-call read them like metric ones.
+ */
+import type { Detector } from '../../detectors/contract.js';
+import { LogTemplateMiner, type LogTemplateOptions } from '../../detectors/log-templates.js';
+import { emptyOutcome, scoreSlice, type ScoringOptions } from '../detect/score-batch.js';
+import {
+  createSeriesState,
+  decodeSeriesState,
+  encodeSeriesState,
+  type SeriesState,
+} from '../detect/series-state.js';
+import { seriesKey } from '../ingest/series-key.js';
+import { fnv1a32 } from '../queues/partition.js';
+import type { AnomalyEvent, LogRecord, SeriesMeta } from '../queues/contract.js';
+import { isErrorLevel, levelRank, normaliseLevel } from './levels.js';
+
+export const LogSignals = {
+  templateLines: 'log_template_lines',
+  errorRatio: 'log_error_ratio',
+  newTemplate: 'log_new_template',
+} as const;
+
+export interface LogAnalysisSettings {
+  readonly templates: Partial<LogTemplateOptions>;
+  /** Width of a count bucket, ms of event time. */
+  readonly bucketMs: number;
+  /** A service's templates are not "new" until this long after its first line. */
+  readonly learningMs: number;
+  /** Normalised levels at which a new template is an anomaly. */
+  readonly newTemplateLevels: ReadonlySet<string>;
+  /** Example lines kept per template (evidence in anomaly events). */
+  readonly maxExamples: number;
+  /** Empty buckets scored as zeros between two records at most. */
+  readonly maxGapBuckets: number;
+  /**
+   * Lines a rate anomaly needs: a template's count (or its expected count, for a drop), and the
+   * error lines (or all lines, for a drop) behind an error-ratio anomaly. Sparse counts are
+   * noise: one line of a rare template after an hour of none is not a surge.
+   */
+  readonly minLines: number;
+  readonly scoring: ScoringOptions;
+  /** The detector of a log series (the detect config's choice, by metric and service). */
+  readonly detectorOf: (meta: SeriesMeta) => Detector<unknown>;
+}
+
+/** Scores of new-template anomalies by level: below `severe_score`, so one alone opens nothing. */
+const NEW_TEMPLATE_SCORE: Record<string, number> = { warn: 0.95, error: 0.98, fatal: 0.985 };
+const EXAMPLE_CHARS = 300;
+const ERROR_RATIO_ID = -1;
+
+interface LogSeries {
+  readonly meta: SeriesMeta;
+  readonly detector: Detector<unknown>;
+  readonly state: SeriesState<unknown>;
+}
+
+/** What the log stage keeps per service. */
+export interface ServiceLogState {
+  readonly service: string;
+  readonly miner: LogTemplateMiner;
+  /** Event time of the service's first line: the learning period starts there. */
+  firstTs: number;
+  /** Start of the open bucket; -Infinity before the first line. */
+  bucketStart: number;
+  /** Lines per template id in the open bucket. */
+  readonly counts: Map<number, number>;
+  lines: number;
+  errors: number;
+  /** Most severe level seen per template. */
+  readonly levels: Map<number, string>;
+  readonly examples: Map<number, string[]>;
+  /** Detector series by template id (ERROR_RATIO_ID for the error ratio). */
+  readonly series: Map<number, LogSeries>;
+}
+
+export function createServiceLogState(
+  service: string,
+  settings: Pick<LogAnalysisSettings, 'templates'>,
+): ServiceLogState {
+  return {
+    service,
+    miner: new LogTemplateMiner(settings.templates),
+    firstTs: Number.NaN,
+    bucketStart: Number.NEGATIVE_INFINITY,
+    counts: new Map(),
+    lines: 0,
+    errors: 0,
+    levels: new Map(),
+    examples: new Map(),
+    series: new Map(),
+  };
+}
+
+export interface LogOutcome {
+  readonly anomalies: AnomalyEvent[];
+  /** Templates created (new), and refined or merged (changed). */
+  created: number;
+  changed: number;
+  /** Records older than their service's open bucket: mined, counted in the open bucket. */
+  late: number;
+  /** Series samples scored. */
+  scored: number;
+  /** Services whose state changed. */
+  readonly touched: Set<string>;
+  /** Per service, the template ids (-1: error ratio) whose detector series were scored. */
+  readonly touchedSeries: Map<string, Set<number>>;
+  /** Keys of detector series dropped (their template merged or evicted). */
+  readonly droppedSeries: string[];
+}
+
+export const emptyLogOutcome = (): LogOutcome => ({
+  anomalies: [],
+  created: 0,
+  changed: 0,
+  late: 0,
+  scored: 0,
+  touched: new Set(),
+  touchedSeries: new Map(),
+  droppedSeries: [],
+});
+
+function seriesMeta(service: string, templateId: number): SeriesMeta {
+  const labels: Record<string, string> =
+    templateId === ERROR_RATIO_ID ? { service } : { service, template_id: String(templateId) };
+  const metric = templateId === ERROR_RATIO_ID ? LogSignals.errorRatio : LogSignals.templateLines;
+  return { key: seriesKey(metric, labels), metric, service, labels, counter: false };
+}
+
+function seriesOf(s: ServiceLogState, id: number, settings: LogAnalysisSettings): LogSeries {
+  let series = s.series.get(id);
+  if (series === undefined) {
+    const meta = seriesMeta(s.service, id);
+    const detector = settings.detectorOf(meta);
+    series = { meta, detector, state: createSeriesState(detector) };
+    s.series.set(id, series);
+  }
+  return series;
+}
+
+/**
+ * Analyses `records` (any order; they are taken in event-time order) into `out`. `stateOf`
+ * returns the mutable state of a service (the caller loads or creates it).
+ */
+export function analyzeLogs(
+  settings: LogAnalysisSettings,
+  records: readonly LogRecord[],
+  stateOf: (service: string) => ServiceLogState,
+  out: LogOutcome,
+): void {
+  const order = records.map((r, i) => ({ r, i })).sort((a, b) => a.r.ts - b.r.ts || a.i - b.i);
+  for (const { r } of order) {
+    if (!Number.isFinite(r.ts)) continue;
+    const s = stateOf(r.service);
+    out.touched.add(s.service);
+    const bucket = Math.floor(r.ts / settings.bucketMs) * settings.bucketMs;
+    if (s.bucketStart === Number.NEGATIVE_INFINITY) {
+      s.bucketStart = bucket;
+      s.firstTs = r.ts;
+    } else if (bucket > s.bucketStart) {
+      closeBuckets(settings, s, bucket, out);
+    } else if (bucket < s.bucketStart) {
+      out.late += 1;
+    }
+    const level = normaliseLevel(r.level);
+    const match = s.miner.add(r.message);
+    if (match.created) out.created += 1;
+    if (match.changed) out.changed += 1;
+    const id = match.id;
+    s.counts.set(id, (s.counts.get(id) ?? 0) + 1);
+    s.lines += 1;
+    if (isErrorLevel(level)) s.errors += 1;
+    const before = s.levels.get(id);
+    if (before === undefined || levelRank(level) > levelRank(before)) s.levels.set(id, level);
+    const examples = s.examples.get(id) ?? [];
+    if (examples.length >= settings.maxExamples) examples.shift();
+    if (settings.maxExamples > 0) examples.push(r.message.slice(0, EXAMPLE_CHARS));
+    s.examples.set(id, examples);
+
+    const learned = r.ts - s.firstTs >= settings.learningMs;
+    if (match.created && learned && settings.newTemplateLevels.has(level)) {
+      out.anomalies.push(newTemplateAnomaly(s, id, match.template, level, r));
+    }
+  }
+}
+
+function newTemplateAnomaly(
+  s: ServiceLogState,
+  id: number,
+  template: string,
+  level: string,
+  r: LogRecord,
+): AnomalyEvent {
+  const meta = seriesMeta(s.service, id);
+  return {
+    id: `${fnv1a32(`${LogSignals.newTemplate}|${s.service}|${template}`).toString(16)}-${r.ts}`,
+    kind: 'log',
+    series: seriesKey(LogSignals.newTemplate, meta.labels),
+    service: s.service,
+    signal: LogSignals.newTemplate,
+    labels: meta.labels,
+    ts: r.ts,
+    value: 1,
+    expected: 0,
+    lower: 0,
+    upper: 0,
+    score: NEW_TEMPLATE_SCORE[level] ?? 0.95,
+    detector: 'new_template',
+    level,
+    template,
+    examples: [r.message.slice(0, EXAMPLE_CHARS)],
+  };
+}
+
+/** Closes the open bucket (and empty ones up to `next`), scoring one sample per series each. */
+function closeBuckets(
+  settings: LogAnalysisSettings,
+  s: ServiceLogState,
+  next: number,
+  out: LogOutcome,
+): void {
+  // Merged templates count under the id they now live under; evicted ones are gone.
+  const counts = new Map<number, number>();
+  for (const [id, n] of s.counts) {
+    const live = s.miner.resolve(id);
+    if (s.miner.get(live) !== undefined) counts.set(live, (counts.get(live) ?? 0) + n);
+  }
+  for (const id of [...s.series.keys()]) {
+    if (id === ERROR_RATIO_ID) continue;
+    if (s.miner.resolve(id) !== id || s.miner.get(id) === undefined) {
+      out.droppedSeries.push((s.series.get(id) as LogSeries).meta.key);
+      s.series.delete(id);
+      s.levels.delete(id);
+      s.examples.delete(id);
+    }
+  }
+  const templateIds = new Set<number>([...counts.keys()]);
+  for (const id of s.series.keys()) if (id !== ERROR_RATIO_ID) templateIds.add(id);
+
+  const gap = Math.min((next - s.bucketStart) / settings.bucketMs, settings.maxGapBuckets + 1);
+  const metas: SeriesMeta[] = [];
+  const states: SeriesState<unknown>[] = [];
+  const detectors: Detector<unknown>[] = [];
+  const idx: number[] = [];
+  const ts: number[] = [];
+  const val: number[] = [];
+  let scoredIds = out.touchedSeries.get(s.service);
+  if (scoredIds === undefined) {
+    scoredIds = new Set();
+    out.touchedSeries.set(s.service, scoredIds);
+  }
+  const addSeries = (id: number, series: LogSeries): number => {
+    scoredIds.add(id);
+    metas.push(series.meta);
+    states.push(series.state);
+    detectors.push(series.detector);
+    return metas.length - 1;
+  };
+  for (const id of templateIds) {
+    const si = addSeries(id, seriesOf(s, id, settings));
+    for (let k = 0; k < gap; k++) {
+      idx.push(si);
+      ts.push(s.bucketStart + (k + 1) * settings.bucketMs);
+      val.push(k === 0 ? (counts.get(id) ?? 0) : 0);
+    }
+  }
+  if (s.lines > 0) {
+    const si = addSeries(ERROR_RATIO_ID, seriesOf(s, ERROR_RATIO_ID, settings));
+    idx.push(si);
+    ts.push(s.bucketStart + settings.bucketMs);
+    val.push(s.errors / s.lines);
+  }
+  const order = new Uint32Array(idx.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => (ts[a] ?? 0) - (ts[b] ?? 0) || a - b);
+  const scored = emptyOutcome();
+  scoreSlice(
+    (si) => detectors[si] as Detector<unknown>,
+    settings.scoring,
+    { series: metas, idx, ts, val },
+    order,
+    0,
+    order.length,
+    (si) => states[si] as SeriesState<unknown>,
+    scored,
+  );
+  out.scored += scored.taken;
+  for (const a of scored.anomalies) {
+    const id = a.signal === LogSignals.errorRatio ? ERROR_RATIO_ID : Number(a.labels.template_id);
+    const up = a.value > a.expected;
+    const support = id === ERROR_RATIO_ID ? (up ? s.errors : s.lines) : up ? a.value : a.expected;
+    if (support < settings.minLines) continue;
+    const template = id === ERROR_RATIO_ID ? undefined : s.miner.get(id)?.template;
+    out.anomalies.push({
+      ...a,
+      kind: 'log',
+      level: id === ERROR_RATIO_ID ? 'error' : (s.levels.get(id) ?? 'info'),
+      ...(template === undefined ? {} : { template }),
+      examples: id === ERROR_RATIO_ID ? errorExamples(s) : [...(s.examples.get(id) ?? [])],
+    });
+  }
+  s.counts.clear();
+  s.lines = 0;
+  s.errors = 0;
+  s.bucketStart = next;
+}
+
+/** Examples of the error-level templates with the most lines in the bucket. */
+function errorExamples(s: ServiceLogState): string[] {
+  return [...s.counts.entries()]
+    .filter(([id]) => isErrorLevel(s.levels.get(id) ?? 'info'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .flatMap(([id]) => (s.examples.get(id) ?? []).slice(-1));
+}
+
+/** A service's log state as stored: JSON; the detector series are stored apart, by key. */
+export interface StoredServiceLogState {
+  v: 1;
+  service: string;
+  firstTs: number | null;
+  bucketStart: number | null;
+  lines: number;
+  errors: number;
+  counts: [number, number][];
+  levels: [number, string][];
+  examples: [number, string[]][];
+  /** The miner's state, base64. */
+  miner: string;
+  /** Template ids with a detector series (-1: the error ratio). */
+  series: number[];
+}
+
+/** JSON bytes of a service's log state, without its detector series (see `seriesKeys`). */
+export function encodeServiceLogState(s: ServiceLogState): Buffer {
+  const state: StoredServiceLogState = {
+    v: 1,
+    service: s.service,
+    firstTs: Number.isFinite(s.firstTs) ? s.firstTs : null,
+    bucketStart: Number.isFinite(s.bucketStart) ? s.bucketStart : null,
+    lines: s.lines,
+    errors: s.errors,
+    counts: [...s.counts],
+    levels: [...s.levels],
+    examples: [...s.examples],
+    miner: Buffer.from(s.miner.encode()).toString('base64'),
+    series: [...s.series.keys()],
+  };
+  return Buffer.from(JSON.stringify(state));
+}
+
+/** The encoded detector states of a service's series, by series key. */
+export function encodeLogSeries(
+  s: ServiceLogState,
+  ids: Iterable<number> = s.series.keys(),
+): [string, Buffer][] {
+  const out: [string, Buffer][] = [];
+  for (const id of ids) {
+    const x = s.series.get(id);
+    if (x) out.push([x.meta.key, encodeSeriesState(x.detector, x.state)]);
+  }
+  return out;
+}
+
+/** Parses stored bytes; undefined when they are not a service log state (it learns afresh). */
+export function parseServiceLogState(bytes: Buffer): StoredServiceLogState | undefined {
+  try {
+    const raw = JSON.parse(bytes.toString('utf8')) as Partial<StoredServiceLogState>;
+    if (raw.v !== 1 || typeof raw.service !== 'string' || typeof raw.miner !== 'string') {
+      return undefined;
+    }
+    if (!Array.isArray(raw.series) || !Array.isArray(raw.counts)) return undefined;
+    return raw as StoredServiceLogState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The keys of the detector series a stored state names, in its order. */
+export const seriesKeys = (raw: StoredServiceLogState): string[] =>
+  raw.series.map((id) => seriesMeta(raw.service, id).key);
+
+/**
+ * Rebuilds a service's state from its stored form and its series' stored bytes (in
+ * `seriesKeys` order; a missing or foreign one starts afresh). Undefined when the miner state
+ * does not decode.
+ */
+export function restoreServiceLogState(
+  raw: StoredServiceLogState,
+  seriesBytes: readonly (Buffer | null | undefined)[],
+  settings: Pick<LogAnalysisSettings, 'templates' | 'detectorOf'>,
+): ServiceLogState | undefined {
+  let miner: LogTemplateMiner;
+  try {
+    miner = LogTemplateMiner.decode(Buffer.from(raw.miner, 'base64'), settings.templates);
+  } catch {
+    return undefined;
+  }
+  const s: ServiceLogState = {
+    service: raw.service,
+    miner,
+    firstTs: raw.firstTs ?? Number.NaN,
+    bucketStart: raw.bucketStart ?? Number.NEGATIVE_INFINITY,
+    counts: new Map(raw.counts),
+    lines: raw.lines,
+    errors: raw.errors,
+    levels: new Map(raw.levels),
+    examples: new Map(raw.examples),
+    series: new Map(),
+  };
+  raw.series.forEach((id, i) => {
+    const meta = seriesMeta(s.service, id);
+    const detector = settings.detectorOf(meta);
+    const bytes = seriesBytes[i];
+    const state = (bytes && decodeSeriesState(detector, bytes)) ?? createSeriesState(detector);
+    s.series.set(id, { meta, detector, state });
+  });
+  return s;
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import {
+  analyzeLogs,
+  createServiceLogState,
+  emptyLogOutcome,
+  encodeLogSeries,
+  encodeServiceLogState,
+  parseServiceLogState,
+  restoreServiceLogState,
+  seriesKeys,
+  type LogAnalysisSettings,
+  type LogOutcome,
+  type ServiceLogState,
+} from '../../src/logs/log-analysis.js';
+import { logSettingsFromConfig } from '../../src/logs/log-settings.js';
+import type { LogRecord } from '../../src/queues/contract.js';
+import { SURGE_TEMPLATE, authLogs } from '../helpers/auth-logs.js';
+
+const T0 = Date.UTC(2026, 10, 1);
+const HOUR = 3_600_000;
+
+function settings(overrides: Record<string, unknown> = {}): LogAnalysisSettings {
+  return logSettingsFromConfig(parseConfig({ logs: { learning_ms: 2 * HOUR, ...overrides } }));
+}
+
+function run(
+  s: LogAnalysisSettings,
+  records: readonly LogRecord[],
+  states = new Map<string, ServiceLogState>(),
+  batch = 500,
+): { out: LogOutcome; states: Map<string, ServiceLogState> } {
+  const out = emptyLogOutcome();
+  const stateOf = (service: string): ServiceLogState => {
+    let st = states.get(service);
+    if (!st) {
+      st = createServiceLogState(service, s);
+      states.set(service, st);
+    }
+    return st;
+  };
+  for (let i = 0; i < records.length; i += batch) {
+    analyzeLogs(s, records.slice(i, i + batch), stateOf, out);
+  }
+  return { out, states };
+}
+
+describe('log analysis', () => {
+  it('a steady stream of known templates yields no anomaly', () => {
+    const { out, states } = run(settings(), authLogs({ t0: T0, minutes: 6 * 60, seed: 1 }));
+    expect(out.anomalies).toEqual([]);
+    expect(out.scored).toBeGreaterThan(6 * 60);
+    const auth = states.get('auth');
+    expect(auth?.miner.size).toBeGreaterThanOrEqual(3);
+    expect(auth?.miner.size).toBeLessThanOrEqual(6);
+  });
+
+  it('a new error template after learning is a log anomaly at once, with its text and examples', () => {
+    const surgeAt = 4 * 60;
+    const { out } = run(
+      settings(),
+      authLogs({ t0: T0, minutes: surgeAt + 5, seed: 2, surgeAt, surgePerMinute: 30 }),
+    );
+    const surgeTs = T0 + surgeAt * 60_000;
+    expect(out.anomalies.length).toBeGreaterThan(0);
+    const first = out.anomalies[0];
+    expect(first).toMatchObject({
+      kind: 'log',
+      service: 'auth',
+      signal: 'log_new_template',
+      level: 'error',
+      template: SURGE_TEMPLATE,
+    });
+    expect(first?.ts).toBeGreaterThanOrEqual(surgeTs);
+    expect(first?.ts).toBeLessThan(surgeTs + 2 * 60_000);
+    expect(first?.examples?.[0]).toMatch(/^token validation failed for tenant t-\d+/);
+    expect(first?.score).toBeGreaterThanOrEqual(0.9);
+    // Nothing fired before the surge.
+    expect(out.anomalies.every((a) => a.ts >= surgeTs)).toBe(true);
+  });
+
+  it('is quiet about new templates while the service is still learning', () => {
+    const { out } = run(
+      settings({ learning_ms: 10 * HOUR }),
+      authLogs({ t0: T0, minutes: 4 * 60 + 5, seed: 2, surgeAt: 4 * 60 }),
+    );
+    expect(out.anomalies.filter((a) => a.signal === 'log_new_template')).toEqual([]);
+  });
+
+  it('a surge of a known template is a template-rate anomaly', () => {
+    // The error template is known from the start (a few a minute), then surges tenfold.
+    const normal = authLogs({ t0: T0, minutes: 5 * 60, seed: 3, surgeAt: 0, surgePerMinute: 2 });
+    const surge = authLogs({
+      t0: T0 + 5 * 60 * 60_000,
+      minutes: 5,
+      seed: 4,
+      surgeAt: 0,
+      surgePerMinute: 40,
+    });
+    const { out } = run(settings(), [...normal, ...surge]);
+    const rate = out.anomalies.find((a) => a.signal === 'log_template_lines');
+    expect(rate).toMatchObject({ kind: 'log', service: 'auth', level: 'error' });
+    expect(rate?.template).toBe(SURGE_TEMPLATE);
+    expect(rate?.value).toBeGreaterThan(rate?.upper ?? Infinity);
+    expect(rate?.ts).toBeLessThanOrEqual(T0 + 5 * 60 * 60_000 + 2 * 60_000);
+    expect(out.anomalies.every((a) => a.ts > T0 + 5 * 60 * 60_000)).toBe(true);
+    const ratio = out.anomalies.find((a) => a.signal === 'log_error_ratio');
+    expect(ratio?.value).toBeGreaterThan(ratio?.expected ?? Infinity);
+  });
+
+  it('continues after its state is stored and restored exactly as without', () => {
+    const s = settings();
+    const records = authLogs({ t0: T0, minutes: 4 * 60 + 10, seed: 5, surgeAt: 4 * 60 });
+    const cut = records.findIndex((r) => r.ts >= T0 + 3 * HOUR);
+    const straight = run(s, records);
+
+    const first = run(s, records.slice(0, cut));
+    const restored = new Map<string, ServiceLogState>();
+    for (const [service, st] of first.states) {
+      const raw = parseServiceLogState(encodeServiceLogState(st));
+      if (!raw) throw new Error('state did not parse');
+      const stored = new Map(encodeLogSeries(st));
+      const back = restoreServiceLogState(
+        raw,
+        seriesKeys(raw).map((k) => stored.get(k)),
+        s,
+      );
+      if (!back) throw new Error('state did not restore');
+      restored.set(service, back);
+    }
+    const second = run(s, records.slice(cut), restored);
+    expect([...first.out.anomalies, ...second.out.anomalies]).toEqual(straight.out.anomalies);
+    expect(encodeServiceLogState(restored.get('auth') as ServiceLogState)).toEqual(
+      encodeServiceLogState(straight.states.get('auth') as ServiceLogState),
+    );
+  });
+
+  it('treats a state it cannot read as none', () => {
+    expect(parseServiceLogState(Buffer.from('not json'))).toBeUndefined();
+    expect(parseServiceLogState(Buffer.from('{"v":9}'))).toBeUndefined();
+  });
+
+  it('keeps services apart', () => {
+    const a = authLogs({ t0: T0, minutes: 30, seed: 6, service: 'auth' });
+    const b = authLogs({ t0: T0, minutes: 30, seed: 7, service: 'storage' });
+    const { states } = run(
+      settings(),
+      [...a, ...b].sort((x, y) => x.ts - y.ts),
+    );
+    expect([...states.keys()].sort()).toEqual(['auth', 'storage']);
+  });
+});
