@@ -140,7 +140,7 @@ export function maskToken(token: string): string {
     const c = token.charCodeAt(i);
     if (c >= CH_0 && c <= CH_9) {
       if (digit < 0) digit = i;
-    } else if (c === 61 /* = */ || c === 58 /* : */) {
+    } else if (c === 61 /* = */ || c === 58 /* : */ || c === 91 /* [ */ || c === 40 /* ( */) {
       if (sep < 0 && digit < 0) sep = i;
     } else if (c === 47 /* / */) slashes++;
     else if (c === 64 /* @ */) at = true;

@@ -5,7 +5,7 @@
  */
 import { replaySettingsFromConfig } from './replay/replay-from-config.js';
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
@@ -13,6 +13,8 @@ import type { ErrorCode } from './errors.js';
 import { configSchema, type Config } from './config/schema.js';
 import { detectorByName, detectorNames } from './detect/detector-choice.js';
 import { CsvError, scoreCsv } from './cli/score-csv.js';
+import { mineTemplates, TEMPLATE_FORMATS, type TemplateFormat } from './cli/mine-templates.js';
+import { templateOptionsFromConfig } from './logs/log-settings.js';
 import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
 import { replay } from './replay/replay.js';
@@ -201,6 +203,39 @@ program
         );
     } catch (err) {
       fail(err instanceof CsvError ? err.message : `score failed: ${(err as Error).message}`);
+    }
+  });
+
+program
+  .command('templates')
+  .description(
+    'mine log templates from a file in one pass: lines (default) prints id,count,template; loghub-csv writes LineId,EventTemplate',
+  )
+  .requiredOption(
+    '-i, --input <file>',
+    'log file: one message per line, or a loghub *_structured.csv',
+  )
+  .addOption(
+    new Option('-f, --format <format>', 'input format').choices(TEMPLATE_FORMATS).default('lines'),
+  )
+  .option('-c, --config <file>', 'YAML config file (logs.templates settings)')
+  .action(async (opts: { input: string; format: TemplateFormat; config?: string }) => {
+    const config = configOrExit(opts.config);
+    try {
+      const summary = await mineTemplates(
+        opts.input,
+        opts.format,
+        templateOptionsFromConfig(config.logs.templates),
+        (chunk) => process.stdout.write(chunk),
+        (lines, templates) => {
+          process.stderr.write(`templates: ${lines} lines, ${templates} templates\n`);
+        },
+      );
+      process.stderr.write(
+        `templates: ${summary.lines} lines mined into ${summary.templates} templates\n`,
+      );
+    } catch (err) {
+      fail(err instanceof CsvError ? err.message : `templates failed: ${(err as Error).message}`);
     }
   });
 

@@ -1,21 +1,29 @@
 /** The log stage's settings as the config describes them (live path and replay alike). */
+import type { LogTemplateOptions } from '../../detectors/log-templates.js';
 import type { Config } from '../config/schema.js';
 import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { scoringFromConfig } from '../detect/scoring-options.js';
 import type { LogAnalysisSettings } from './log-analysis.js';
+
+/** The miner's options from `logs.templates`. */
+export function templateOptionsFromConfig(
+  t: Config['logs']['templates'],
+): Partial<LogTemplateOptions> {
+  return {
+    depth: t.depth,
+    similarity: t.similarity,
+    maxChildren: t.max_children,
+    maxTemplates: t.max_templates,
+    wordValues: t.word_values,
+  };
+}
 
 export function logSettingsFromConfig(
   config: Pick<Config, 'logs' | 'detect' | 'maintenance'>,
 ): LogAnalysisSettings {
   const l = config.logs;
   return {
-    templates: {
-      depth: l.templates.depth,
-      similarity: l.templates.similarity,
-      maxChildren: l.templates.max_children,
-      maxTemplates: l.templates.max_templates,
-      wordValues: l.templates.word_values,
-    },
+    templates: templateOptionsFromConfig(l.templates),
     bucketMs: l.bucket_ms,
     learningMs: l.learning_ms,
     newTemplateLevels: new Set(l.new_template_levels),

@@ -25,6 +25,7 @@ describe('maskToken', () => {
     ['(uid=0)', '(uid=<*>)'],
     ['size:512,', 'size:<*>,'],
     ['blk_-1608999687919862906', '<*>'],
+    ['sshd[24200]:', 'sshd[<*>]:'],
   ])('masks %s as %s', (token, masked) => {
     expect(maskToken(token)).toBe(masked);
   });
