@@ -166,7 +166,7 @@ program
         report: (line) => process.stderr.write(`${line}\n`),
       });
       process.stderr.write(
-        `replay: ${summary.metricSamples} samples of ${summary.series} series, ${summary.logRecords} log records, ` +
+        `replay: ${summary.metricSamples} samples of ${summary.series} series, ${summary.logRecords} log records in ${summary.logTemplates} templates, ` +
           `${summary.rejected} lines skipped, ${summary.anomalies} anomalies, ${summary.incidents} incidents -> ${opts.out}\n`,
       );
     } catch (err) {

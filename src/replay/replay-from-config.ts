@@ -5,14 +5,16 @@ import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { scoringFromConfig } from '../detect/scoring-options.js';
 import { limitsFromConfig } from '../ingest/records.js';
 import type { ReplayOptions } from './replay.js';
+import { logSettingsFromConfig } from '../logs/log-settings.js';
 
 export function replaySettingsFromConfig(
   config: Config,
-): Pick<ReplayOptions, 'detectorOf' | 'scoring' | 'correlatorFor' | 'limits'> {
+): Pick<ReplayOptions, 'detectorOf' | 'scoring' | 'correlatorFor' | 'limits' | 'logs'> {
   return {
     detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
     scoring: scoringFromConfig(config),
     correlatorFor: (discovered) => correlatorFromConfig(config, discovered),
     limits: limitsFromConfig(config.ingest),
+    logs: logSettingsFromConfig(config),
   };
 }

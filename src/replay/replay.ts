@@ -8,7 +8,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Detector } from '../../detectors/contract.js';
-import type { SeriesMeta } from '../queues/contract.js';
+import type { LogRecord, SeriesMeta } from '../queues/contract.js';
+import {
+  analyzeLogs,
+  createServiceLogState,
+  emptyLogOutcome,
+  type LogAnalysisSettings,
+  type ServiceLogState,
+} from '../logs/log-analysis.js';
 import { parseRecord, type RecordLimits } from '../ingest/records.js';
 import {
   emptyOutcome,
@@ -34,6 +41,8 @@ export interface ReplayOptions {
    */
   readonly correlatorFor: (discovered: readonly Edge[]) => Correlator;
   readonly limits: RecordLimits;
+  /** The log stage's settings: log records are mined and scored as live. */
+  readonly logs: LogAnalysisSettings;
   /** Progress and warnings (stderr in the CLI). */
   readonly report: (line: string) => void;
   /** Wall clock for progress output only; never for results. */
@@ -44,6 +53,8 @@ export interface ReplaySummary {
   readonly lines: number;
   readonly metricSamples: number;
   readonly logRecords: number;
+  /** Templates mined, over all services. */
+  readonly logTemplates: number;
   readonly rejected: number;
   readonly series: number;
   readonly anomalies: number;
@@ -72,7 +83,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const ts: number[] = [];
   const val: number[] = [];
   let lines = 0;
-  let logRecords = 0;
+  const logs: LogRecord[] = [];
   let rejected = 0;
 
   const rl = createInterface({ input: createReadStream(o.input, 'utf8'), crlfDelay: Infinity });
@@ -97,7 +108,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       continue;
     }
     if (r.sample.kind === 'log') {
-      logRecords += 1; // log anomalies come with template mining
+      logs.push(r.sample.record);
       continue;
     }
     const key = r.sample.series.key;
@@ -146,6 +157,27 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     );
   }
 
+  const logStates = new Map<string, ServiceLogState>();
+  const logOut = emptyLogOutcome();
+  for (let from = 0; from < logs.length; from += SLICE) {
+    analyzeLogs(
+      o.logs,
+      logs.slice(from, from + SLICE),
+      (service) => {
+        let st = logStates.get(service);
+        if (!st) {
+          st = createServiceLogState(service, o.logs);
+          logStates.set(service, st);
+        }
+        return st;
+      },
+      logOut,
+    );
+    progress(`mined ${Math.min(logs.length, from + SLICE)} of ${logs.length} log records`);
+  }
+  out.anomalies.push(...logOut.anomalies);
+  out.anomalies.sort((a, b) => a.ts - b.ts || a.id.localeCompare(b.id));
+
   const discovered = new Map<string, Edge>();
   for (const m of series) {
     const e = edgeFromSeries(m);
@@ -165,7 +197,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   return {
     lines,
     metricSamples: ts.length,
-    logRecords,
+    logRecords: logs.length,
+    logTemplates: [...logStates.values()].reduce((n, st) => n + st.miner.size, 0),
     rejected,
     series: series.length,
     anomalies: out.anomalies.length,

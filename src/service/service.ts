@@ -37,7 +37,10 @@ import { StateStore } from '../detect/state-store.js';
 import { IngestWriter } from '../ingest/ingest-writer.js';
 import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
-import { startLogWorkers } from '../logs/log-count-worker.js';
+import { startLogWorkers } from '../logs/log-worker.js';
+import { LogStateStore } from '../logs/log-state-store.js';
+import { logSettingsFromConfig } from '../logs/log-settings.js';
+import { registerLogMetrics } from '../telemetry/log-metrics.js';
 import { createAnomaliesQueue, createQueues, type Queues } from '../queues/queues.js';
 import { producerConnection, workerConnection } from '../redis/connections.js';
 import { registerQueueMetrics, registerScoreMetrics } from '../telemetry/collected-metrics.js';
@@ -103,6 +106,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     log,
   );
   registerQueueMetrics(metrics.registry, () => queues.all(), log);
+  const logStore = new LogStateStore(workerConn, prefix, logSettingsFromConfig(config));
+  registerLogMetrics(metrics.registry, () => logStore.activeTemplates(), log, serviceLabel);
   registerIncidentMetrics(
     metrics.registry,
     new IncidentStore(workerConn, prefix),
@@ -141,11 +146,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     );
   }
   if (o.roles.has('logs')) {
+    const logAnomalies = createAnomaliesQueue(workerConn, queueSettings);
+    closers.push(() => logAnomalies.close());
     workers.push(
       ...startLogWorkers({
         connection: workerConn,
         prefix,
         partitions: config.queues.partitions,
+        store: logStore,
+        anomalies: logAnomalies,
         log: log.child({ component: 'logs' }),
         metrics,
         serviceLabel,

@@ -8,11 +8,15 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Edge } from '../../src/correlate/discovered-edges.js';
 import { correlatorFromConfig } from '../../src/correlate/from-config.js';
 import { replay } from '../../src/replay/replay.js';
+import { logSettingsFromConfig } from '../../src/logs/log-settings.js';
+import { SURGE_TEMPLATE, authLogs } from '../helpers/auth-logs.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
 
 const replayConfig = parseConfig({ services: { auth: { depends_on: ['storage'] }, storage: {} } });
 const correlatorFor = (discovered: readonly Edge[]) =>
   correlatorFromConfig(replayConfig, discovered);
+
+const logs = logSettingsFromConfig(replayConfig);
 
 const limits = {
   serviceLabels: ['service'],
@@ -69,6 +73,7 @@ describe('replay', () => {
       scoring: { threshold: 0.9, holdMs: 0 },
       correlatorFor,
       limits,
+      logs,
       report: (l) => reports.push(l),
     });
     expect(summary).toMatchObject({
@@ -109,6 +114,7 @@ describe('replay', () => {
       scoring: { threshold: 0.9, holdMs: 0 },
       correlatorFor,
       limits,
+      logs,
       report: () => undefined,
     };
     await replay({ ...args, outDir: join(dir, 'a') });
@@ -116,5 +122,46 @@ describe('replay', () => {
     for (const f of ['anomalies.ndjson', 'incidents.json', 'hooks.ndjson']) {
       expect(readFileSync(join(dir, 'b', f), 'utf8')).toBe(readFileSync(join(dir, 'a', f), 'utf8'));
     }
+  });
+
+  it('mines log records: a new error template after learning is a log anomaly and an incident', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-replay-logs-'));
+    const t0 = Date.UTC(2026, 10, 25, 0, 0);
+    const records = authLogs({ t0, minutes: 3 * 60 + 10, seed: 9, surgeAt: 3 * 60 });
+    writeFileSync(join(dir, 'in.ndjson'), toNdjson(records));
+    const summary = await replay({
+      input: join(dir, 'in.ndjson'),
+      outDir: join(dir, 'out'),
+      detectorOf: () => createEwmaDetector(),
+      scoring: { threshold: 0.9, holdMs: 0 },
+      correlatorFor,
+      limits,
+      logs: logSettingsFromConfig(parseConfig({ logs: { learning_ms: 2 * 3_600_000 } })),
+      report: () => undefined,
+    });
+    expect(summary.logRecords).toBe(records.length);
+    expect(summary.logTemplates).toBeGreaterThanOrEqual(3);
+    const anomalies = readFileSync(join(dir, 'out', 'anomalies.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; signal: string; template?: string; ts: number });
+    const surge = t0 + 3 * 60 * 60_000;
+    expect(anomalies.every((a) => a.ts >= surge)).toBe(true);
+    expect(anomalies).toContainEqual(
+      expect.objectContaining({
+        kind: 'log',
+        signal: 'log_new_template',
+        template: SURGE_TEMPLATE,
+      }),
+    );
+    const incidents = JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as {
+      root_cause: { service: string };
+      timeline: { kind?: string; template?: string }[];
+    }[];
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]?.root_cause.service).toBe('auth');
+    expect(incidents[0]?.timeline).toContainEqual(
+      expect.objectContaining({ kind: 'log', template: SURGE_TEMPLATE }),
+    );
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * The log stage's I/O shell: one BullMQ worker per log partition queue (a service always hashes
+ * to the same partition). Each job loads the states of its services (cache + Redis), runs the
+ * pure core (log-analysis.ts), queues the log anomalies (deduplicated by id), then commits the
+ * states fenced on the partition epoch and marks the job done, so a redelivered job is skipped
+ * instead of counted twice.
+ */
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JobNames, QueueNames, type LogBatch, type LogRecord } from '../queues/contract.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { onJobFailed } from '../queues/job-failures.js';
+import { analyzeLogs, emptyLogOutcome, type ServiceLogState } from './log-analysis.js';
+import type { LogStateStore } from './log-state-store.js';
+import { normaliseLevel } from './levels.js';
+
+export interface LogWorkerDeps {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly store: LogStateStore;
+  readonly anomalies: Queue;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly serviceLabel: (service: string) => string;
+}
+
+export interface LogJobResult {
+  readonly records: number;
+  readonly invalid: number;
+  readonly anomalies: number;
+  readonly skipped?: 'already done';
+}
+
+const isRecord = (r: unknown): r is LogRecord => {
+  const x = r as Partial<LogRecord> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.ts === 'number' &&
+    Number.isFinite(x.ts) &&
+    typeof x.service === 'string' &&
+    typeof x.level === 'string' &&
+    typeof x.message === 'string'
+  );
+};
+
+export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
+  const workers: Worker[] = [];
+  for (let p = 0; p < deps.partitions; p++) {
+    const worker = new Worker(
+      QueueNames.logs(p),
+      async (job: Job<LogBatch>): Promise<LogJobResult> => {
+        const started = performance.now();
+        const raw: unknown = (job.data as Partial<LogBatch>).records;
+        if (!Array.isArray(raw)) throw new UnrecoverableError('not a log batch');
+        const jobId = job.id ?? `${job.name}-${String(job.timestamp)}`;
+        if (await deps.store.done(p, jobId)) {
+          return { records: raw.length, invalid: 0, anomalies: 0, skipped: 'already done' };
+        }
+        const records = raw.filter(isRecord);
+        try {
+          const services = [...new Set(records.map((r) => r.service))];
+          const { epoch, states } = await deps.store.load(p, services);
+          const out = emptyLogOutcome();
+          analyzeLogs(
+            deps.store.settings,
+            records,
+            (service) => states.get(service) as ServiceLogState,
+            out,
+          );
+          if (out.anomalies.length > 0) {
+            await deps.anomalies.addBulk(
+              out.anomalies.map((a) => ({
+                name: JobNames.Anomaly,
+                data: a,
+                opts: { jobId: a.id },
+              })),
+            );
+          }
+          await deps.store.commit(p, epoch, states, out, jobId);
+          for (const r of records) {
+            deps.metrics.logLines.inc({
+              service: deps.serviceLabel(r.service),
+              level: normaliseLevel(r.level),
+            });
+          }
+          if (out.created > 0 || out.changed > 0) {
+            deps.log.debug(
+              { partition: p, created: out.created, changed: out.changed },
+              'log templates changed',
+            );
+          }
+          deps.metrics.jobDuration.observe({ stage: 'logs' }, (performance.now() - started) / 1000);
+          return {
+            records: records.length,
+            invalid: raw.length - records.length,
+            anomalies: out.anomalies.length,
+          };
+        } catch (err) {
+          deps.store.invalidate(p);
+          throw err;
+        }
+      },
+      { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
+    );
+    worker.on('failed', onJobFailed('logs', deps.metrics, deps.log));
+    worker.on('error', (err) => {
+      deps.log.error({ err, partition: p }, 'log worker error');
+    });
+    workers.push(worker);
+  }
+  return workers;
+}
