@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   'noise-pages': () => import('./noise-pages.js'),
   correlate: () => import('./correlate.js'),
   'early-warning': () => import('./early-warning.js'),
+  loghub: () => import('./loghub.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

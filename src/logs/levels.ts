@@ -10,6 +10,8 @@ const ALIASES: Record<string, string> = {
   emerg: 'fatal',
   alert: 'fatal',
   panic: 'fatal',
+  severe: 'error',
+  failure: 'error',
   notice: 'info',
   information: 'info',
   informational: 'info',
