@@ -3,7 +3,7 @@
  * Deterministic in its inputs; no Redis, queue or clock. The live worker and `replay` both
  * call it, so replay equals live by construction.
  */
-import type { Detector } from '../../detectors/contract.js';
+import type { Detector, DetectorResult } from '../../detectors/contract.js';
 import type { AnomalyEvent, SeriesMeta } from '../queues/contract.js';
 import { fnv1a32 } from '../queues/partition.js';
 import { counterToRate } from './counter-rate.js';
@@ -100,6 +100,11 @@ export function scoreSlice<S>(
   to: number,
   stateOf: (seriesIndex: number) => SeriesState<S>,
   out: BatchOutcome,
+  /**
+   * Optional: false when sample i's score must not count (too little evidence behind it, say);
+   * the sample is still learned from, but scores 0 for /metrics, holds and anomalies.
+   */
+  gate?: (i: number, value: number, r: DetectorResult) => boolean,
 ): void {
   for (let k = from; k < to; k++) {
     const i = order[k] ?? 0;
@@ -136,7 +141,8 @@ export function scoreSlice<S>(
       v = rate;
     }
     const detector = detectorOf(si);
-    const r = detector.update(state.det, t, v);
+    const scored = detector.update(state.det, t, v);
+    const r = gate && scored.score > 0 && !gate(i, v, scored) ? { ...scored, score: 0 } : scored;
     if (r.outcome === 'not_newer') {
       out.notNewer += 1;
       continue;

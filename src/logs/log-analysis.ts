@@ -19,7 +19,12 @@
  */
 import type { Detector } from '../../detectors/contract.js';
 import { LogTemplateMiner, type LogTemplateOptions } from '../../detectors/log-templates.js';
-import { emptyOutcome, scoreSlice, type ScoringOptions } from '../detect/score-batch.js';
+import {
+  emptyOutcome,
+  scoreSlice,
+  type LatestScore,
+  type ScoringOptions,
+} from '../detect/score-batch.js';
 import {
   createSeriesState,
   decodeSeriesState,
@@ -50,9 +55,9 @@ export interface LogAnalysisSettings {
   /** Empty buckets scored as zeros between two records at most. */
   readonly maxGapBuckets: number;
   /**
-   * Lines a rate anomaly needs: a template's count (or its expected count, for a drop), and the
-   * error lines (or all lines, for a drop) behind an error-ratio anomaly. Sparse counts are
-   * noise: one line of a rare template after an hour of none is not a surge.
+   * Lines below which counts are noise: a template's detectors see its count minus
+   * (minLines - 1), floored at 0; a bucket's error ratio is scored only with this many lines,
+   * and a rise only with this many error lines.
    */
   readonly minLines: number;
   readonly scoring: ScoringOptions;
@@ -123,6 +128,8 @@ export interface LogOutcome {
   readonly touchedSeries: Map<string, Set<number>>;
   /** Keys of detector series dropped (their template merged or evicted). */
   readonly droppedSeries: string[];
+  /** The latest score of each log series scored (for the score board and /metrics). */
+  readonly latest: Map<string, LatestScore>;
 }
 
 export const emptyLogOutcome = (): LogOutcome => ({
@@ -134,6 +141,7 @@ export const emptyLogOutcome = (): LogOutcome => ({
   touched: new Set(),
   touchedSeries: new Map(),
   droppedSeries: [],
+  latest: new Map(),
 });
 
 function seriesMeta(service: string, templateId: number): SeriesMeta {
@@ -253,6 +261,12 @@ function closeBuckets(
   const templateIds = new Set<number>([...counts.keys()]);
   for (const id of s.series.keys()) if (id !== ERROR_RATIO_ID) templateIds.add(id);
 
+  // Counts below minLines are noise (one line of a rare template after an hour of none is no
+  // surge): the detectors see a template's count minus (minLines - 1), floored at 0, so
+  // sparse lines neither score nor start the detectors' refractory periods. Values are
+  // reported back in lines.
+  const floor = settings.minLines - 1;
+  const closing = s.bucketStart + settings.bucketMs;
   const gap = Math.min((next - s.bucketStart) / settings.bucketMs, settings.maxGapBuckets + 1);
   const metas: SeriesMeta[] = [];
   const states: SeriesState<unknown>[] = [];
@@ -277,10 +291,11 @@ function closeBuckets(
     for (let k = 0; k < gap; k++) {
       idx.push(si);
       ts.push(s.bucketStart + (k + 1) * settings.bucketMs);
-      val.push(k === 0 ? (counts.get(id) ?? 0) : 0);
+      val.push(k === 0 ? Math.max(0, (counts.get(id) ?? 0) - floor) : 0);
     }
   }
-  if (s.lines > 0) {
+  // The error ratio of a bucket with fewer than minLines lines says nothing: not scored.
+  if (s.lines >= settings.minLines) {
     const si = addSeries(ERROR_RATIO_ID, seriesOf(s, ERROR_RATIO_ID, settings));
     idx.push(si);
     ts.push(s.bucketStart + settings.bucketMs);
@@ -289,6 +304,7 @@ function closeBuckets(
   const order = new Uint32Array(idx.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   order.sort((a, b) => (ts[a] ?? 0) - (ts[b] ?? 0) || a - b);
+  const ratioSeries = metas.findIndex((m) => m.metric === LogSignals.errorRatio);
   const scored = emptyOutcome();
   scoreSlice(
     (si) => detectors[si] as Detector<unknown>,
@@ -299,13 +315,28 @@ function closeBuckets(
     order.length,
     (si) => states[si] as SeriesState<unknown>,
     scored,
+    // An error-ratio rise needs minLines error lines behind it.
+    (i, v, r) => idx[i] !== ratioSeries || v <= r.expected || s.errors >= settings.minLines,
   );
   out.scored += scored.taken;
-  for (const a of scored.anomalies) {
-    const id = a.signal === LogSignals.errorRatio ? ERROR_RATIO_ID : Number(a.labels.template_id);
-    const up = a.value > a.expected;
-    const support = id === ERROR_RATIO_ID ? (up ? s.errors : s.lines) : up ? a.value : a.expected;
-    if (support < settings.minLines) continue;
+  const inLines = <T extends Band>(x: T, id: number): T =>
+    id === ERROR_RATIO_ID
+      ? x
+      : {
+          ...x,
+          value: x.ts === closing ? (counts.get(id) ?? 0) : 0,
+          expected: x.expected > 0 ? x.expected + floor : 0,
+          lower: x.lower > 0 ? x.lower + floor : 0,
+          upper: x.upper + floor,
+        };
+  const idOf = (labels: Readonly<Record<string, string>>): number =>
+    labels.template_id === undefined ? ERROR_RATIO_ID : Number(labels.template_id);
+  for (const l of scored.latest.values()) {
+    out.latest.set(l.series.key, inLines(l, idOf(l.series.labels)));
+  }
+  for (const raw of scored.anomalies) {
+    const id = idOf(raw.labels);
+    const a = inLines(raw, id);
     const template = id === ERROR_RATIO_ID ? undefined : s.miner.get(id)?.template;
     out.anomalies.push({
       ...a,
@@ -319,6 +350,14 @@ function closeBuckets(
   s.lines = 0;
   s.errors = 0;
   s.bucketStart = next;
+}
+
+interface Band {
+  readonly ts: number;
+  readonly value: number;
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
 }
 
 /** Examples of the error-level templates with the most lines in the bucket. */

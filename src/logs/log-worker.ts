@@ -13,6 +13,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import { analyzeLogs, emptyLogOutcome, type ServiceLogState } from './log-analysis.js';
 import type { LogStateStore } from './log-state-store.js';
+import type { ScoreBoard } from '../detect/score-board.js';
 import { normaliseLevel } from './levels.js';
 
 export interface LogWorkerDeps {
@@ -21,6 +22,8 @@ export interface LogWorkerDeps {
   readonly partitions: number;
   readonly store: LogStateStore;
   readonly anomalies: Queue;
+  /** The log series' latest scores go on the same board as metrics' (aiops_anomaly_score). */
+  readonly board: ScoreBoard;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly serviceLabel: (service: string) => string;
@@ -80,6 +83,18 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
             );
           }
           await deps.store.commit(p, epoch, states, out, jobId);
+          if (out.latest.size > 0) {
+            try {
+              const pipe = deps.connection.pipeline();
+              deps.board.record(pipe, out.latest.values(), Date.now());
+              await pipe.exec();
+            } catch (err) {
+              deps.log.warn({ err, partition: p }, 'score board update failed for log series');
+            }
+          }
+          for (const a of out.anomalies) {
+            deps.metrics.anomalies.inc({ service: deps.serviceLabel(a.service) });
+          }
           for (const r of records) {
             deps.metrics.logLines.inc({
               service: deps.serviceLabel(r.service),

@@ -155,6 +155,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         partitions: config.queues.partitions,
         store: logStore,
         anomalies: logAnomalies,
+        board: new ScoreBoard(workerConn, prefix),
         log: log.child({ component: 'logs' }),
         metrics,
         serviceLabel,

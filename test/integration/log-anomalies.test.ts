@@ -114,6 +114,13 @@ describe('log anomalies on real Redis', () => {
     expect(active('auth')).toBe(4);
     expect(active('storage')).toBe(3);
     expect(metrics).toMatch(/aiops_log_lines_total\{service="auth",level="error"\} \d+/);
+    // Log series share the score board with metrics: auth's error ratio reads anomalous.
+    const ratio = metrics
+      .split('\n')
+      .find((l) => l.startsWith('aiops_anomaly_score{service="auth",metric="log_error_ratio"'));
+    expect(Number(ratio?.split(' ').pop())).toBeGreaterThanOrEqual(0.9);
+    expect(metrics).toMatch(/aiops_anomalies_total\{service="auth"\} [1-9]/);
+    expect(metrics).not.toMatch(/aiops_anomalies_total\{service="storage"\}/);
   });
 
   it('skips a log job that already committed (a redelivery) instead of counting it twice', async () => {

@@ -108,6 +108,31 @@ describe('log analysis', () => {
     expect(ratio?.value).toBeGreaterThan(ratio?.expected ?? Infinity);
   });
 
+  it('one line of a rare template after hours of none is not a surge (too few lines)', () => {
+    const steady = authLogs({ t0: T0, minutes: 5 * 60, seed: 1 }).filter((r) => r.level === 'info');
+    const rare = (minute: number, second = 30): LogRecord => ({
+      ts: T0 + minute * 60_000 + second * 1000,
+      service: 'auth',
+      level: 'info',
+      message: `cache warmed in ${minute} ms`,
+      labels: {},
+    });
+    const byTime = (a: LogRecord, b: LogRecord): number => a.ts - b.ts;
+    const quiet = [...steady, rare(10), rare(280)].sort(byTime);
+    const { out, states } = run(settings(), quiet);
+    expect(out.anomalies).toEqual([]);
+    const id = states.get('auth')?.miner.match('cache warmed in 1 ms')?.id;
+    const series = [...out.latest.values()].find((l) => l.series.labels.template_id === String(id));
+    expect(series?.score).toBe(0);
+
+    // The same template surging past minLines soon after the lone line is an anomaly: the lone
+    // line did not start the detector's refractory period.
+    const surge = Array.from({ length: 12 }, (_, i) => rare(290, i));
+    const after = run(settings(), [...quiet, ...surge, rare(292)].sort(byTime));
+    const hit = after.out.anomalies.find((a) => a.signal === 'log_template_lines');
+    expect(hit).toMatchObject({ value: 12, template: 'cache warmed in <*>', level: 'info' });
+  });
+
   it('continues after its state is stored and restored exactly as without', () => {
     const s = settings();
     const records = authLogs({ t0: T0, minutes: 4 * 60 + 10, seed: 5, surgeAt: 4 * 60 });
