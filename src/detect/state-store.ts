@@ -47,7 +47,7 @@ export class StaleEpochError extends Error {
  * Epochs are random tokens, not counters: after Redis lost its data a counter would restart and
  * could match a stale cache; a fresh random token cannot.
  */
-const newEpoch = (): string => randomBytes(8).toString('hex');
+export const newEpoch = (): string => randomBytes(8).toString('hex');
 
 /** Cached series states per partition at most; past it the partition's cache starts afresh. */
 const MAX_CACHED_PER_PARTITION = 50_000;

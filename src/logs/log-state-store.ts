@@ -5,7 +5,6 @@
  * replaces; a commit is fenced on the epoch the worker loaded (as the detect stage's store),
  * so a worker with a stale view fails its commit instead of overwriting newer state.
  */
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   createServiceLogState,
@@ -18,7 +17,7 @@ import {
   type LogOutcome,
   type ServiceLogState,
 } from './log-analysis.js';
-import { StaleEpochError } from '../detect/state-store.js';
+import { newEpoch, StaleEpochError } from '../detect/state-store.js';
 
 /**
  * KEYS: epoch, service hash, series hash, active-templates hash, done marker
@@ -55,8 +54,6 @@ return 1
 /** A job marked done is skipped when it runs again (a redelivery after its commit). */
 const DONE_TTL_MS = 24 * 3_600_000;
 const MAX_CACHED_SERVICES = 10_000;
-
-const newEpoch = (): string => randomBytes(8).toString('hex');
 
 interface PartitionCache {
   epoch: string;
