@@ -11,18 +11,25 @@ import { parseConfig } from '../config/load.js';
 import type { IncidentJson } from '../correlate/incident-json.js';
 import { replay } from '../replay/replay.js';
 import { cascade, type CascadeOptions, type CascadeRecord } from './cascade.js';
+import { cascadeLogs } from './cascade-logs.js';
 
 export async function replayCascade(
   o: CascadeOptions & {
     /** The `services` map the worker is configured with (default: the generator's graph). */
     readonly configuredServices?: CascadeOptions['services'];
+    /** Also write the services' logs, a root's errors starting this long before its metrics. */
+    readonly logLeadMs?: number;
   },
 ): Promise<{ incidents: IncidentJson[]; records: CascadeRecord[] }> {
   const config = parseConfig({ services: o.configuredServices ?? o.services });
   const dir = mkdtempSync(join(tmpdir(), 'aiops-cascade-'));
   try {
     const records = cascade(o);
-    writeFileSync(join(dir, 'in.ndjson'), records.map((r) => JSON.stringify(r)).join('\n'));
+    const logs = o.logLeadMs === undefined ? [] : cascadeLogs({ ...o, leadMs: o.logLeadMs });
+    writeFileSync(
+      join(dir, 'in.ndjson'),
+      [...records, ...logs].map((r) => JSON.stringify(r)).join('\n'),
+    );
     await replay({
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),

@@ -55,6 +55,37 @@ describe('a graph discovered from service-graph metrics, none configured', () =>
   });
 });
 
+describe('logs that lead the metrics', () => {
+  it('the auth outage opens before its metrics move when auth logs a new error first, root cause auth', async () => {
+    const story = SCENARIOS.find((x) => x.name.startsWith('auth outage (the story)')) as Scenario;
+    const fault = story.faults[0] as (typeof story.faults)[number];
+    const { incidents: all } = await replayCascade({
+      services: TOPOLOGIES[story.topology],
+      faults: story.faults,
+      start: story.start,
+      end: story.end,
+      stepMs: 60_000,
+      seed: story.seed,
+      logLeadMs: 3 * 60_000,
+    });
+    const incidents = all.filter((i) => Date.parse(i.opened_at ?? '') >= story.learnedFrom);
+    expect(incidents).toHaveLength(1);
+    const inc = incidents[0] as IncidentJson;
+    expect(inc.root_cause?.service).toBe('auth');
+    expect([...inc.services].sort()).toEqual(['auth', 'routing', 'storage']);
+    // Without logs it opens 107 s after the onset (bench correlate); with them, before it.
+    expect(Date.parse(inc.opened_at ?? '')).toBeLessThan(fault.at);
+    expect(inc.timeline).toContainEqual(
+      expect.objectContaining({
+        service: 'auth',
+        kind: 'log',
+        signal: 'log_new_template',
+        template: 'dependency check failed for tenant <*>: timeout after <*>',
+      }),
+    );
+  });
+});
+
 describe('correlation over generated cascades', () => {
   it('has at least 20 scenarios over 3 topologies, with steps, ramps, simultaneous unrelated faults and no-fault runs', () => {
     expect(SCENARIOS.length).toBeGreaterThanOrEqual(20);
