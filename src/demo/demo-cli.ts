@@ -1,17 +1,20 @@
 /**
  * `npm run demo`: the login-outage story against a running worker. It posts a day of normal
- * traffic for auth, routing and storage (the default config's services), then an auth outage:
- * auth fails first, routing follows a minute later, storage's request rate falls. It then waits
- * for the incident and prints it: root cause, the other candidates with their reasons, and the
- * timeline. Usage: npm run demo [-- --url URL]
+ * traffic and logs for auth, routing and storage (the default config's services), then an auth
+ * outage: auth logs a new error two minutes before its metrics move, auth fails, routing
+ * follows a minute later, storage's request rate falls. It then waits for the incident and
+ * prints it: root cause, the other candidates with their reasons, and the timeline.
+ * Usage: npm run demo [-- --url URL]
  */
 import type { IncidentJson } from '../correlate/incident-json.js';
 import { cascade } from './cascade.js';
+import { cascadeLogs } from './cascade-logs.js';
 
 const args = process.argv.slice(2);
 const urlArg = args.indexOf('--url');
 const base = (urlArg >= 0 ? args[urlArg + 1] : undefined) ?? 'http://127.0.0.1:9470';
 const MIN = 60_000;
+const LOG_LEAD_MS = 2 * MIN;
 
 const SERVICES = {
   auth: { depends_on: ['storage'] },
@@ -20,6 +23,7 @@ const SERVICES = {
 };
 
 const clock = (iso: string | null): string => (iso ?? '').slice(11, 19);
+const hhmmss = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
 const num = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
 
 async function post(records: readonly object[]): Promise<void> {
@@ -58,7 +62,8 @@ function print(inc: IncidentJson): void {
   out.push('  timeline:');
   for (const a of inc.timeline) {
     out.push(
-      `    ${clock(a.ts)}  ${a.service.padEnd(8)} ${a.signal.padEnd(26)} ${num(a.value).padStart(8)}  expected ${num(a.lower)}–${num(a.upper)}  score ${a.score.toFixed(2)}`,
+      `    ${clock(a.ts)}  ${a.service.padEnd(8)} ${a.signal.padEnd(26)} ${num(a.value).padStart(8)}  expected ${num(a.lower)}–${num(a.upper)}  score ${a.score.toFixed(2)}` +
+        (a.template === undefined ? '' : `\n              ${a.level ?? ''} "${a.template}"`),
     );
   }
   process.stdout.write(`${out.join('\n')}\n`);
@@ -75,19 +80,23 @@ async function main(): Promise<void> {
   }
   const end = Math.floor(Date.now() / MIN) * MIN;
   const outageAt = end - 4 * MIN + 7_000;
-  const records = cascade({
+  // A day and an hour: the logs' learning period (logs.learning_ms, 24 h) is over at the outage.
+  const story = {
     services: SERVICES,
     faults: [{ root: 'auth', at: outageAt, durationMs: 60 * MIN }],
-    start: end - 24 * 60 * MIN,
+    start: end - 25 * 60 * MIN,
     end,
     stepMs: MIN,
     seed: 42,
-  });
+  };
+  const records = cascade(story);
+  const logs = cascadeLogs({ ...story, leadMs: LOG_LEAD_MS });
   process.stdout.write(
-    `demo: posting ${records.length} samples to ${base}: 24 h of normal traffic for auth, routing and storage,\n` +
-      `      then auth fails at ${new Date(outageAt).toISOString().slice(11, 19)} UTC; routing follows a minute later; storage loses traffic\n`,
+    `demo: posting ${records.length} samples and ${logs.length} log lines to ${base}: 25 h of normal traffic for auth, routing and storage,\n` +
+      `      then auth logs a new error from ${hhmmss(logs.find((l) => l.level === 'error')?.ts ?? outageAt)} UTC and fails at ${hhmmss(outageAt)}; ` +
+      `routing follows a minute later; storage loses traffic\n`,
   );
-  await post(records);
+  await post([...records, ...logs].sort((a, b) => a.ts - b.ts));
   process.stdout.write('demo: waiting for the worker to detect and correlate');
   const deadline = Date.now() + 90_000;
   let found: IncidentJson | undefined;
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
     const res = await fetch(`${base}/api/v1/incidents?status=open`);
     if (!res.ok) continue;
     const { incidents } = (await res.json()) as { incidents: IncidentJson[] };
-    found = incidents.find((i) => Date.parse(i.opened_at ?? '') >= outageAt);
+    found = incidents.find((i) => Date.parse(i.opened_at ?? '') >= outageAt - LOG_LEAD_MS);
   }
   process.stdout.write('\n');
   if (!found) {
