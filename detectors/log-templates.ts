@@ -2,24 +2,31 @@
  * Online log template mining: a Drain-style fixed-depth parse tree (He et al., ICWS 2017) with
  * default variable masking, stable template ids and an LRU cap.
  *
- * A message is split into tokens on whitespace; each token is classified in one pass over its
- * characters (no regexes on the hot path). Tokens that carry a variable (a number, hex, IP and
- * port, UUID, path, URL, e-mail, timestamp: anything with a digit, a path or an address) are
- * masked to `<*>`; in `key=value` / `key:value` tokens only the value is masked.
+ * A message is split into tokens on whitespace (at most MAX_TOKENS; the rest is one variable);
+ * each token is classified in one pass over its characters (no regexes on the hot path). Tokens
+ * that carry a variable (a number, hex, IP and port, UUID, path, URL, e-mail, timestamp) are
+ * masked to `<*>`; in `key=value` / `name[value]` tokens only the value is masked.
  *
  * The tree routes a message by its token count, then by its first `depth - 2` tokens (a masked
  * token routes to the wildcard child; a node with `maxChildren` children routes new tokens there
- * too). In the leaf, the message joins the most similar template if at least `similarity` of its
- * tokens match; differing positions become `<*>` (the template is refined and keeps its id).
- * Otherwise a new template starts.
+ * too). A message is looked up in its own leaf and in the leaves where some of those leading
+ * tokens are wildcards. It joins the most similar cluster if at least `similarity` of its
+ * non-wildcard tokens match; differing positions become `<*>` (the template is refined and keeps
+ * its id). A constant word that differs from the cluster's constant word is no match: messages
+ * that differ in one word ("VM Started", "VM Paused") are separate templates until that place
+ * has shown `wordValues` distinct words (user names); then they merge, the place a variable.
  *
- * Variable-length parameters (a list of files, a free-text reason) give the same template at
- * different token counts. Each template also has a canonical key, its tokens with runs of
- * wildcards collapsed to one; a template whose key equals an older template's is merged into the
- * older one (its id becomes an alias of the older id). So the template of a message does not
- * depend on how many words its variables had.
+ * A template is one or more clusters, one per token count, that share a canonical key: their
+ * tokens with runs of wildcards collapsed. A variable that spans several tokens (a list of
+ * files) thus keeps one template. When a refinement makes two templates' keys equal, the older
+ * absorbs the younger, whose id becomes an alias.
  *
- * Pure: no I/O, no clock. State encodes to JSON bytes and decodes exactly.
+ * Bounded: MAX_TOKENS per message, MAX_CLUSTERS_PER_TEMPLATE, MAX_LEAF_CLUSTERS per leaf (a
+ * full leaf folds a new message into its most similar cluster, as free text would otherwise
+ * grow it without end), `maxTemplates` overall (least recently seen evicted).
+ *
+ * Pure: no I/O, no clock. The state encodes to JSON, with each cluster's tree path and creation
+ * order, and decodes to a miner that behaves exactly as the one encoded.
  */
 
 export const WILDCARD = '<*>';
@@ -70,15 +77,26 @@ export interface TemplateMatch {
   readonly previous?: string;
 }
 
+/** Tokens per message at most; the rest of a longer message is one variable. */
+export const MAX_TOKENS = 128;
+/** Clusters (token counts) per template at most; the least used goes first. */
+export const MAX_CLUSTERS_PER_TEMPLATE = 16;
+/** Clusters per tree leaf at most; a full leaf folds new messages into its closest cluster. */
+export const MAX_LEAF_CLUSTERS = 100;
+
 /** One Drain cluster: the template of the messages with one token count. */
 interface Cluster {
   tokens: string[];
   count: number;
   key: string;
   template: Template;
+  /** Route keys from the root to its leaf (token count, then prefix keys). */
+  readonly path: readonly string[];
+  /** Creation order: restores each leaf's order on decode. */
+  readonly seq: number;
 }
 
-/** A template: the clusters (one per token count) that share one canonical key, under one id. */
+/** A template: clusters (one per token count) that share one canonical key, under one id. */
 interface Template {
   id: number;
   clusters: Cluster[];
@@ -86,7 +104,7 @@ interface Template {
 }
 
 interface TreeNode {
-  children: Map<string, TreeNode>;
+  readonly children: Map<string, TreeNode>;
   clusters: Cluster[];
 }
 
@@ -181,12 +199,16 @@ function isLetters(t: string, from: number, to: number): boolean {
   return true;
 }
 
-/** Splits a message on whitespace and masks each token. */
+/** Splits a message on whitespace and masks each token; past MAX_TOKENS, the rest is `<*>`. */
 export function tokenize(message: string): string[] {
   const out: string[] = [];
   const n = message.length;
   let i = 0;
   while (i < n) {
+    if (out.length === MAX_TOKENS - 1) {
+      if (message.slice(i).trim().length > 0) out.push(WILDCARD);
+      break;
+    }
     let c = message.charCodeAt(i);
     while (i < n && (c === 32 || c === 9 || c === 10 || c === 13)) c = message.charCodeAt(++i);
     if (i >= n) break;
@@ -220,6 +242,18 @@ function keyEnd(t: string): number {
   return -1;
 }
 
+/**
+ * A template must keep some constant words: merging word siblings that leaves fewer than
+ * MIN_CONSTANTS_SHARE of its tokens constant (say `<*> <*>` from `onStart <*>`, `onStop <*>`,
+ * ...) would make event names variables.
+ */
+export const MIN_CONSTANTS_SHARE = 0.5;
+function enoughConstants(tokens: readonly string[]): boolean {
+  let constants = 0;
+  for (const t of tokens) if (t !== WILDCARD) constants++;
+  return constants >= 2 && constants >= MIN_CONSTANTS_SHARE * tokens.length;
+}
+
 /** The tree routes a token by its key (`key=`) if it has one, a variable to the wildcard child. */
 function routeKey(t: string): string {
   const end = keyEnd(t);
@@ -249,11 +283,16 @@ function canonicalKey(tokens: readonly string[]): string {
 }
 
 interface EncodedState {
-  v: 1;
+  v: 2;
   nextId: number;
   tick: number;
-  /** Per template: id, last seen tick, and its clusters as [tokens joined by spaces, count]. */
-  templates: [id: number, lastSeen: number, clusters: [template: string, count: number][]][];
+  nextSeq: number;
+  /** Per template: id, last seen tick, clusters as [tokens joined by spaces, count, seq, path]. */
+  templates: [
+    id: number,
+    lastSeen: number,
+    clusters: [template: string, count: number, seq: number, path: string[]][],
+  ][];
   aliases: [from: number, to: number][];
 }
 
@@ -268,12 +307,13 @@ const view = (t: Template): LogTemplate => ({
 /** An online template miner. One instance per stream (a service's logs). */
 export class LogTemplateMiner {
   readonly options: LogTemplateOptions;
-  private root = newNode();
+  private readonly root = newNode();
   private readonly byId = new Map<number, Template>();
   private readonly byKey = new Map<string, Template>();
   /** Merged-away id → surviving id. */
   private readonly aliases = new Map<number, number>();
   private nextId = 1;
+  private nextSeq = 1;
   private tick = 0;
 
   constructor(options: Partial<LogTemplateOptions> = {}) {
@@ -287,6 +327,7 @@ export class LogTemplateMiner {
     }
     if (!(o.maxChildren >= 1)) throw new RangeError('maxChildren must be ≥ 1');
     if (!(o.maxTemplates >= 1)) throw new RangeError('maxTemplates must be ≥ 1');
+    if (!(o.wordValues >= 2)) throw new RangeError('wordValues must be ≥ 2');
   }
 
   /** Templates kept now. */
@@ -301,20 +342,26 @@ export class LogTemplateMiner {
   add(message: string): TemplateMatch {
     const tokens = tokenize(message);
     this.tick++;
-    const leaf = this.leafFor(tokens, true);
-    const found = this.bestMatch(leaf.clusters, tokens);
+    let found = this.lookup(tokens);
+    let leaf: TreeNode | undefined;
     if (found === undefined) {
-      const existing = this.byKey.get(canonicalKey(tokens));
-      const fresh = this.create(tokens, leaf, existing);
-      const [survivor, previous] = this.mergeWordSiblings(leaf, fresh);
-      const template = survivor.template;
-      template.lastSeen = this.tick;
-      const text = templateText(template);
-      return previous === undefined || previous === text
-        ? { id: template.id, template: text, created: existing === undefined, changed: false }
-        : { id: template.id, template: text, created: false, changed: true, previous };
+      const path = this.pathOf(tokens);
+      leaf = this.nodeAt(path);
+      if (leaf.clusters.length >= MAX_LEAF_CLUSTERS) found = this.closest(leaf.clusters, tokens);
+      if (found === undefined) {
+        const existing = this.byKey.get(canonicalKey(tokens));
+        const fresh = this.create(tokens, path, leaf, existing);
+        const [survivor, previous] = this.mergeWordSiblings(fresh);
+        const template = survivor.template;
+        template.lastSeen = this.tick;
+        const text = templateText(template);
+        return previous === undefined || previous === text
+          ? { id: template.id, template: text, created: existing === undefined, changed: false }
+          : { id: template.id, template: text, created: false, changed: true, previous };
+      }
     }
     found.count++;
+    const before = templateText(found.template);
     let refined = false;
     for (let i = 0; i < tokens.length; i++) {
       const t = found.tokens[i] as string;
@@ -324,21 +371,18 @@ export class LogTemplateMiner {
         refined = true;
       }
     }
-    let template = found.template;
-    const before = templateText(template);
-    if (refined) template = this.rekey(found);
+    const template = refined ? this.rekey(found) : found.template;
     template.lastSeen = this.tick;
     const text = templateText(template);
-    return text === before
+    return text === before && template === found.template
       ? { id: template.id, template: text, created: false, changed: false }
       : { id: template.id, template: text, created: false, changed: true, previous: before };
   }
 
-  /** The template a message would match, without learning; undefined when none. */
+  /** The template a message would join, without learning; undefined when none. */
   match(message: string): LogTemplate | undefined {
     const tokens = tokenize(message);
-    const leaf = this.leafFor(tokens, false);
-    const found = leaf && this.bestMatch(leaf.clusters, tokens);
+    const found = this.lookup(tokens);
     return found ? view(found.template) : this.byKeyView(canonicalKey(tokens));
   }
 
@@ -366,12 +410,17 @@ export class LogTemplateMiner {
 
   encode(): Uint8Array {
     const state: EncodedState = {
-      v: 1,
+      v: 2,
       nextId: this.nextId,
       tick: this.tick,
+      nextSeq: this.nextSeq,
       templates: [...this.byId.values()]
         .sort((a, b) => a.id - b.id)
-        .map((t) => [t.id, t.lastSeen, t.clusters.map((c) => [c.tokens.join(' '), c.count])]),
+        .map((t) => [
+          t.id,
+          t.lastSeen,
+          t.clusters.map((c) => [c.tokens.join(' '), c.count, c.seq, [...c.path]]),
+        ]),
       aliases: [...this.aliases.entries()],
     };
     return new TextEncoder().encode(JSON.stringify(state));
@@ -386,29 +435,34 @@ export class LogTemplateMiner {
       throw new RangeError('log template state is not JSON');
     }
     if (
-      raw.v !== 1 ||
+      raw.v !== 2 ||
       !Array.isArray(raw.templates) ||
       !Array.isArray(raw.aliases) ||
       !Number.isInteger(raw.nextId) ||
+      !Number.isInteger(raw.nextSeq) ||
       !Number.isInteger(raw.tick)
     ) {
-      throw new RangeError('not a log template state (version 1)');
+      throw new RangeError('not a log template state (version 2)');
     }
     const miner = new LogTemplateMiner(options);
     miner.nextId = raw.nextId as number;
+    miner.nextSeq = raw.nextSeq as number;
     miner.tick = raw.tick as number;
+    const all: Cluster[] = [];
     for (const [id, lastSeen, clusters] of raw.templates) {
       const template: Template = { id, lastSeen, clusters: [] };
-      for (const [text, count] of clusters) {
+      for (const [text, count, seq, path] of clusters) {
         const tokens = text.length === 0 ? [] : text.split(' ');
-        const cluster: Cluster = { tokens, count, key: canonicalKey(tokens), template };
+        const cluster: Cluster = { tokens, count, key: canonicalKey(tokens), template, path, seq };
         template.clusters.push(cluster);
         miner.byKey.set(cluster.key, template);
-        miner.leafFor(tokens, true).clusters.push(cluster);
+        all.push(cluster);
       }
       if (template.clusters.length === 0) throw new RangeError(`template ${id} has no clusters`);
       miner.byId.set(id, template);
     }
+    // Each leaf holds its clusters in creation order, as the miner that was encoded.
+    for (const c of all.sort((a, b) => a.seq - b.seq)) miner.nodeAt(c.path).clusters.push(c);
     for (const [from, to] of raw.aliases) miner.aliases.set(from, to);
     return miner;
   }
@@ -418,103 +472,147 @@ export class LogTemplateMiner {
     return t && view(t);
   }
 
+  /** The route keys of a message: its token count, then its leading tokens' keys. */
+  private pathOf(tokens: readonly string[]): string[] {
+    const path = [String(tokens.length)];
+    let node = this.root.children.get(path[0] as string);
+    const prefix = Math.min(this.options.depth - 2, tokens.length);
+    for (let i = 0; i < prefix; i++) {
+      let key = routeKey(tokens[i] ?? '');
+      // A full node routes new tokens to its wildcard child.
+      if (
+        node !== undefined &&
+        !node.children.has(key) &&
+        node.children.size >= this.options.maxChildren
+      ) {
+        key = WILDCARD;
+      }
+      path.push(key);
+      node = node?.children.get(key);
+    }
+    return path;
+  }
+
+  /** The node at a path, created as needed (ignoring `maxChildren`: the path decided that). */
+  private nodeAt(path: readonly string[]): TreeNode {
+    let node = this.root;
+    for (const key of path) {
+      let next = node.children.get(key);
+      if (next === undefined) {
+        next = newNode();
+        node.children.set(key, next);
+      }
+      node = next;
+    }
+    return node;
+  }
+
+  /**
+   * The cluster a message joins: the best match in its own leaf, or else in the leaves where
+   * some of its leading tokens are wildcards (a merged user name, say). Undefined when none.
+   */
+  private lookup(tokens: readonly string[]): Cluster | undefined {
+    const top = this.root.children.get(String(tokens.length));
+    if (top === undefined) return undefined;
+    return this.lookupFrom(top, 0, Math.min(this.options.depth - 2, tokens.length), tokens);
+  }
+
+  private lookupFrom(
+    node: TreeNode,
+    level: number,
+    prefix: number,
+    tokens: readonly string[],
+  ): Cluster | undefined {
+    if (level === prefix) return this.bestMatch(node.clusters, tokens);
+    const own = node.children.get(routeKey(tokens[level] ?? ''));
+    const found = own && this.lookupFrom(own, level + 1, prefix, tokens);
+    if (found !== undefined) return found;
+    const wild = node.children.get(WILDCARD);
+    return wild !== undefined && wild !== own
+      ? this.lookupFrom(wild, level + 1, prefix, tokens)
+      : undefined;
+  }
+
   /** A new cluster in `leaf`, under the template with the same key or a new one. */
-  private create(tokens: string[], leaf: TreeNode, existing: Template | undefined): Cluster {
+  private create(
+    tokens: string[],
+    path: readonly string[],
+    leaf: TreeNode,
+    existing: Template | undefined,
+  ): Cluster {
     const template = existing ?? { id: this.nextId++, clusters: [], lastSeen: this.tick };
-    const cluster: Cluster = { tokens, count: 1, key: canonicalKey(tokens), template };
+    const cluster: Cluster = {
+      tokens,
+      count: 1,
+      key: canonicalKey(tokens),
+      template,
+      path,
+      seq: this.nextSeq++,
+    };
     template.clusters.push(cluster);
     leaf.clusters.push(cluster);
     if (existing === undefined) {
       this.byId.set(template.id, template);
       this.byKey.set(cluster.key, template);
       if (this.byId.size > this.options.maxTemplates) this.evict();
+    } else if (template.clusters.length > MAX_CLUSTERS_PER_TEMPLATE) {
+      // The least used token count of the template goes (never the one just made).
+      const victim = template.clusters.slice(0, -1).reduce((a, b) => (b.count < a.count ? b : a));
+      template.clusters.splice(template.clusters.indexOf(victim), 1);
+      this.unlink(victim);
     }
     return cluster;
   }
 
-  /** After a cluster was refined: re-index it; a template whose key it now shares absorbs one. */
+  /**
+   * After a cluster was refined: re-index it. A template's clusters share one key, so a cluster
+   * whose key now differs from its siblings' leaves its template for the one with its new key
+   * (or a new one); a template whose key now equals an older one's is absorbed by the older.
+   */
   private rekey(cluster: Cluster): Template {
     const own = cluster.template;
     const oldKey = cluster.key;
     cluster.key = canonicalKey(cluster.tokens);
-    if (!own.clusters.some((c) => c.key === oldKey) && this.byKey.get(oldKey) === own) {
-      this.byKey.delete(oldKey);
-    }
+    if (cluster.key === oldKey) return own;
     const other = this.byKey.get(cluster.key);
+    if (own.clusters.length > 1) {
+      own.clusters.splice(own.clusters.indexOf(cluster), 1);
+      const target = other ?? { id: this.nextId++, clusters: [], lastSeen: this.tick };
+      target.clusters.push(cluster);
+      cluster.template = target;
+      if (other === undefined) {
+        this.byId.set(target.id, target);
+        this.byKey.set(cluster.key, target);
+        if (this.byId.size > this.options.maxTemplates) this.evict();
+      }
+      return target;
+    }
+    if (this.byKey.get(oldKey) === own) this.byKey.delete(oldKey);
     if (other === undefined || other === own) {
       this.byKey.set(cluster.key, own);
       return own;
     }
-    return other.id < own.id ? this.mergeTemplates(other, own) : this.mergeTemplates(own, other);
+    return other.id < own.id ? this.absorb(other, own) : this.absorb(own, other);
   }
 
-  /** Moves every cluster of `drop` into `keep`; `drop`'s id becomes an alias of `keep`'s. */
-  private mergeTemplates(keep: Template, drop: Template): Template {
-    if (keep === drop) return keep;
+  /** Moves every cluster of `drop` (same key as `keep`) into `keep`; `drop`'s id becomes an alias. */
+  private absorb(keep: Template, drop: Template): Template {
     for (const c of drop.clusters) {
       c.template = keep;
       keep.clusters.push(c);
-      this.byKey.set(c.key, keep);
     }
     drop.clusters = [];
+    this.byKey.set(templateText(keep), keep);
     keep.lastSeen = Math.max(keep.lastSeen, drop.lastSeen);
     this.byId.delete(drop.id);
     this.aliases.set(drop.id, keep.id);
     return keep;
   }
 
-  /** Removes a cluster absorbed by another; its template (if any other clusters) joins `into`. */
-  private dropCluster(c: Cluster, into: Template): void {
-    const own = c.template;
-    own.clusters.splice(own.clusters.indexOf(c), 1);
-    if (this.byKey.get(c.key) === own && !own.clusters.some((o) => o.key === c.key)) {
-      this.byKey.delete(c.key);
-    }
-    if (own === into) return;
-    if (own.clusters.length > 0) {
-      this.mergeTemplates(into, own);
-      return;
-    }
-    into.lastSeen = Math.max(into.lastSeen, own.lastSeen);
-    this.byId.delete(own.id);
-    this.aliases.set(own.id, into.id);
-  }
-
-  private leafFor(tokens: readonly string[], grow: true): TreeNode;
-  private leafFor(tokens: readonly string[], grow: false): TreeNode | undefined;
-  private leafFor(tokens: readonly string[], grow: boolean): TreeNode | undefined {
-    let node = this.child(this.root, String(tokens.length), grow, true);
-    const prefix = Math.min(this.options.depth - 2, tokens.length);
-    for (let i = 0; i < prefix && node !== undefined; i++) {
-      node = this.child(node, routeKey(tokens[i] ?? ''), grow, false);
-    }
-    return node;
-  }
-
-  private child(
-    node: TreeNode,
-    key: string,
-    grow: boolean,
-    unbounded: boolean,
-  ): TreeNode | undefined {
-    const existing = node.children.get(key);
-    if (existing !== undefined) return existing;
-    const wild = node.children.get(WILDCARD);
-    if (!grow) return unbounded ? undefined : wild;
-    if (!unbounded && key !== WILDCARD && node.children.size >= this.options.maxChildren) {
-      if (wild !== undefined) return wild;
-      key = WILDCARD;
-    }
-    const created = newNode();
-    node.children.set(key, created);
-    return created;
-  }
-
   /**
-   * The most similar cluster of a leaf, when similar enough; ties go to the more general. A
-   * cluster whose constant word differs from the message's word at some position is no match
-   * (two templates that differ in one word, "VM Started" and "VM Paused", stay apart): such a
-   * position becomes a variable only once `wordValues` distinct words were seen there.
+   * The most similar cluster, when similar enough; ties go to the more general. Similarity is
+   * the share of the cluster's non-wildcard tokens the message has equal. A cluster whose
+   * constant word differs from the message's constant word at some place is no match.
    */
   private bestMatch(clusters: readonly Cluster[], tokens: readonly string[]): Cluster | undefined {
     let best: Cluster | undefined;
@@ -533,7 +631,7 @@ export class LogTemplateMiner {
         else if (!hasWildcard(t) && !hasWildcard(m)) words++;
       }
       if (words > 0) continue;
-      const sim = n === 0 ? 1 : same / n;
+      const sim = n === wild ? 0 : same / (n - wild);
       if (sim > bestSim || (sim === bestSim && wild > bestWild)) {
         best = c;
         bestSim = sim;
@@ -543,20 +641,43 @@ export class LogTemplateMiner {
     return best !== undefined && bestSim >= this.options.similarity ? best : undefined;
   }
 
+  /** A full leaf's closest cluster for a message, whatever its similarity (Drain's fallback). */
+  private closest(clusters: readonly Cluster[], tokens: readonly string[]): Cluster | undefined {
+    let best: Cluster | undefined;
+    let bestSame = -1;
+    for (const c of clusters) {
+      let same = 0;
+      for (let i = 0; i < tokens.length; i++) if (c.tokens[i] === tokens[i]) same++;
+      if (same > bestSame) {
+        best = c;
+        bestSame = same;
+      }
+    }
+    return best;
+  }
+
   /**
-   * After a new cluster started in `leaf`: the clusters that differ from it in exactly one
-   * constant word at one position and agree elsewhere are one template with a variable there once
-   * they hold `wordValues` distinct words. Merges them into the oldest; returns the survivor.
+   * After a new cluster started: the clusters of its token count that differ from it in exactly
+   * one constant word at one place, and agree elsewhere, are one template with a variable there
+   * once they show `wordValues` distinct words. They merge into the oldest, which moves to the
+   * leaf its generalised tokens route to. Returns the survivor and its text before the merge.
    */
-  private mergeWordSiblings(leaf: TreeNode, fresh: Cluster): [Cluster, string | undefined] {
+  private mergeWordSiblings(fresh: Cluster): [Cluster, string | undefined] {
     const n = fresh.tokens.length;
+    const top = this.root.children.get(String(n));
+    if (top === undefined) return [fresh, undefined];
+    const candidates: Cluster[] = [];
+    const collect = (node: TreeNode): void => {
+      for (const c of node.clusters) if (c !== fresh) candidates.push(c);
+      for (const child of node.children.values()) collect(child);
+    };
+    collect(top);
     for (let p = 0; p < n; p++) {
       const word = fresh.tokens[p] as string;
       if (hasWildcard(word)) continue;
       const siblings: Cluster[] = [];
       const values = new Set<string>([word]);
-      for (const c of leaf.clusters) {
-        if (c === fresh) continue;
+      for (const c of candidates) {
         const v = c.tokens[p] as string;
         if (hasWildcard(v) || v === word) continue;
         let agree = true;
@@ -574,43 +695,80 @@ export class LogTemplateMiner {
       if (values.size < this.options.wordValues) continue;
       const group = [fresh, ...siblings];
       const keep = group.reduce((a, b) => (b.template.id < a.template.id ? b : a));
-      const previous = templateText(keep.template);
+      const tokens = [...keep.tokens];
       for (const c of group) {
         for (let i = 0; i < n; i++) {
-          keep.tokens[i] = generalize(keep.tokens[i] as string, c.tokens[i] as string);
+          tokens[i] = generalize(tokens[i] as string, c.tokens[i] as string);
         }
       }
+      if (!enoughConstants(tokens)) continue;
+      const previous = templateText(keep.template);
       for (const c of group) {
         if (c === keep) continue;
         keep.count += c.count;
-        leaf.clusters.splice(leaf.clusters.indexOf(c), 1);
         this.dropCluster(c, keep.template);
       }
-      this.rekey(keep);
-      return [keep, previous];
+      // The merged cluster lives where its generalised tokens route.
+      this.unlink(keep);
+      const path = this.pathOf(tokens);
+      const moved: Cluster = { ...keep, tokens, path };
+      const at = keep.template.clusters.indexOf(keep);
+      keep.template.clusters[at] = moved;
+      this.nodeAt(path).clusters.push(moved);
+      // Leaf order follows creation order (decode rebuilds it so).
+      this.nodeAt(path).clusters.sort((a, b) => a.seq - b.seq);
+      this.rekey(moved);
+      return [moved, previous];
     }
     return [fresh, undefined];
+  }
+
+  /**
+   * Removes a cluster absorbed by a sibling. Its template, left empty, becomes an alias of
+   * `into`; one that keeps other clusters (other token counts) stays as it is.
+   */
+  private dropCluster(c: Cluster, into: Template): void {
+    this.unlink(c);
+    const own = c.template;
+    own.clusters.splice(own.clusters.indexOf(c), 1);
+    if (own === into || own.clusters.length > 0) return;
+    if (this.byKey.get(c.key) === own) this.byKey.delete(c.key);
+    into.lastSeen = Math.max(into.lastSeen, own.lastSeen);
+    this.byId.delete(own.id);
+    this.aliases.set(own.id, into.id);
+  }
+
+  /** Takes a cluster out of its leaf, and prunes the nodes its removal left empty. */
+  private unlink(c: Cluster): void {
+    const nodes: TreeNode[] = [this.root];
+    for (const key of c.path) {
+      const next = nodes[nodes.length - 1]?.children.get(key);
+      if (next === undefined) return;
+      nodes.push(next);
+    }
+    const leaf = nodes[nodes.length - 1] as TreeNode;
+    const i = leaf.clusters.indexOf(c);
+    if (i >= 0) leaf.clusters.splice(i, 1);
+    for (let d = nodes.length - 1; d > 0; d--) {
+      const node = nodes[d] as TreeNode;
+      if (node.clusters.length > 0 || node.children.size > 0) break;
+      (nodes[d - 1] as TreeNode).children.delete(c.path[d - 1] as string);
+    }
   }
 
   /** Drops the least recently seen tenth of the templates (amortised O(1) per message). */
   private evict(): void {
     const drop = Math.max(1, Math.floor(this.options.maxTemplates / 10));
     const victims = [...this.byId.values()].sort((a, b) => a.lastSeen - b.lastSeen).slice(0, drop);
-    const gone = new Set(victims);
     for (const v of victims) {
       this.byId.delete(v.id);
-      for (const c of v.clusters) if (this.byKey.get(c.key) === v) this.byKey.delete(c.key);
+      for (const c of v.clusters) {
+        if (this.byKey.get(c.key) === v) this.byKey.delete(c.key);
+        this.unlink(c);
+      }
     }
     for (const [from, to] of this.aliases) {
       if (!this.byId.has(this.resolve(to))) this.aliases.delete(from);
     }
-    const prune = (node: TreeNode): void => {
-      node.clusters = node.clusters.filter((c) => !gone.has(c.template));
-      for (const [k, c] of node.children) {
-        prune(c);
-        if (c.clusters.length === 0 && c.children.size === 0) node.children.delete(k);
-      }
-    };
-    prune(this.root);
   }
 }

@@ -2,10 +2,47 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   LogTemplateMiner,
+  MAX_CLUSTERS_PER_TEMPLATE,
+  MAX_TOKENS,
+  WILDCARD,
   generalize,
   maskToken,
   tokenize,
 } from '../../detectors/log-templates.js';
+
+/** Whether a template covers a message's tokens: `<*>` takes one or more tokens. */
+function covers(template: string, message: string): boolean {
+  const t = template.length === 0 ? [] : template.split(' ');
+  const m = tokenize(message);
+  const tokenMatches = (pattern: string, token: string): boolean => {
+    if (pattern === token) return true;
+    const at = pattern.indexOf(WILDCARD);
+    if (at < 0) return false;
+    const before = pattern.slice(0, at);
+    const after = pattern.slice(at + WILDCARD.length);
+    return (
+      token.startsWith(before) &&
+      token.endsWith(after) &&
+      token.length > before.length + after.length - 1
+    );
+  };
+  // can[i][j]: t[0..i) covers m[0..j)
+  const can = Array.from({ length: t.length + 1 }, () =>
+    new Array<boolean>(m.length + 1).fill(false),
+  );
+  (can[0] as boolean[])[0] = true;
+  for (let i = 1; i <= t.length; i++) {
+    for (let j = 1; j <= m.length; j++) {
+      const p = t[i - 1] as string;
+      const prev = can[i - 1] as boolean[];
+      const row = can[i] as boolean[];
+      row[j] =
+        (prev[j - 1] === true && tokenMatches(p, m[j - 1] as string)) ||
+        (p === WILDCARD && (row[j - 1] === true || prev[j - 1] === true));
+    }
+  }
+  return (can[t.length] as boolean[])[m.length] === true;
+}
 
 describe('maskToken', () => {
   it.each([
@@ -199,4 +236,100 @@ describe('LogTemplateMiner', () => {
       { numRuns: 500 },
     );
   });
+
+  it('merges user names at the start of a line (the routed tokens) too', () => {
+    const m = new LogTemplateMiner();
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
+    for (const u of users) m.add(`User ${u} logged in from 10.0.0.7`);
+    for (const u of users) m.add(`${u} logged out`);
+    expect(m.templates().map((t) => [t.template, t.count])).toEqual([
+      ['User <*> logged in from <*>', 8],
+      ['<*> logged out', 8],
+    ]);
+    expect(m.add('User zed logged in from 10.0.0.9')).toMatchObject({ id: 1, created: false });
+  });
+
+  it('does not make event names variables: a merge keeps half the tokens constant', () => {
+    const m = new LogTemplateMiner();
+    for (const e of ['onStart', 'onStop', 'onPause', 'onResume', 'onCreate', 'onDestroy']) {
+      m.add(`${e} 17`);
+    }
+    expect(m.size).toBe(6);
+  });
+
+  it('keeps one text for a template across token counts (a refined count leaves if it differs)', () => {
+    const m = new LogTemplateMiner();
+    m.add('foo 1 2 bar');
+    m.add('foo 1 bar');
+    const r = m.add('foo 1 2');
+    expect(covers(r.template, 'foo 1 2')).toBe(true);
+    expect(m.get(r.id)?.template).toBe(r.template);
+  });
+
+  it('bounds a template with many token counts, and the tokens of a message', () => {
+    const m = new LogTemplateMiner();
+    for (let n = 1; n <= 400; n++) {
+      const files = Array.from({ length: n }, (_, i) => `/var/lib/nova/f${i}`).join(' ');
+      m.add(`Active base files: ${files}`);
+    }
+    expect(m.size).toBe(1);
+    const state = JSON.parse(new TextDecoder().decode(m.encode())) as {
+      templates: [number, number, unknown[]][];
+    };
+    expect(state.templates[0]?.[2].length).toBeLessThanOrEqual(MAX_CLUSTERS_PER_TEMPLATE);
+    expect(
+      tokenize(
+        Array.from({ length: 1000 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}`).join(' '),
+      ),
+    ).toHaveLength(MAX_TOKENS);
+  });
+
+  it('stays bounded and quick on free text (a full leaf folds new messages in)', () => {
+    const m = new LogTemplateMiner({ maxTemplates: 2000 });
+    let seed = 7;
+    const word = (): string => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (
+        String(['alpha', 'beta', 'gamma', 'delta', 'omega', 'kappa', 'sigma', 'theta'][seed % 8]) +
+        String.fromCharCode(97 + ((seed >> 8) % 26)) +
+        String.fromCharCode(97 + ((seed >> 13) % 26))
+      );
+    };
+    for (let i = 0; i < 20_000; i++) m.add(`error: ${word()} ${word()} ${word()} ${word()}`);
+    expect(m.size).toBeLessThanOrEqual(2000);
+    expect(m.encode().byteLength).toBeLessThan(2_000_000);
+  });
+
+  it('property: every template covers its message; decode continues exactly; match agrees with add', () => {
+    const vocab = ['a', 'b', 'c', 'k=v', 'k=w', '7', '8', '9', 'x', '[p]', 'ok'];
+    const message = fc
+      .array(fc.constantFrom(...vocab), { minLength: 1, maxLength: 5 })
+      .map((ws) => ws.join(' '));
+    fc.assert(
+      fc.property(
+        fc.array(message, { minLength: 20, maxLength: 150 }),
+        fc.array(message, { maxLength: 30 }),
+        fc.record({
+          depth: fc.integer({ min: 3, max: 5 }),
+          maxChildren: fc.integer({ min: 1, max: 4 }),
+          maxTemplates: fc.integer({ min: 2, max: 12 }),
+          wordValues: fc.integer({ min: 2, max: 4 }),
+        }),
+        (first, then, options) => {
+          const straight = new LogTemplateMiner(options);
+          for (const msg of first) {
+            const r = straight.add(msg);
+            expect(covers(r.template, msg)).toBe(true);
+            expect(straight.get(r.id)?.template).toBe(r.template);
+            expect(straight.match(msg)?.id).toBe(r.id);
+            expect(straight.size).toBeLessThanOrEqual(options.maxTemplates);
+          }
+          const restored = LogTemplateMiner.decode(straight.encode(), options);
+          for (const msg of then) expect(restored.add(msg)).toEqual(straight.add(msg));
+          expect(restored.encode()).toEqual(straight.encode());
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  }, 60_000);
 });
