@@ -119,8 +119,10 @@ export const configSchema = z.strictObject({
       examples: z.number().int().min(0).max(20).default(3),
       /** Empty buckets between two lines of a service scored as zero counts at most. */
       max_gap_buckets: z.number().int().min(0).max(10_000).default(60),
-      /** Lines in a bucket a template-rate or error-ratio anomaly needs (sparse counts are noise). */
+      /** Lines below which a bucket's counts are noise (template rates, error ratio). */
       min_lines: z.number().int().min(1).default(5),
+      /** New-template anomalies per service per bucket at most (the rest are counted). */
+      new_template_limit: z.number().int().min(0).default(3),
       /** The template miner (detectors/log-templates.ts). */
       templates: z
         .strictObject({

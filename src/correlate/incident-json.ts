@@ -3,17 +3,17 @@
  * root cause with its confidence, ranked candidates with their reasons, the services, the
  * timeline of anomalies and the explanation frozen at opening.
  */
-import type { Incident } from './incidents.js';
+import { isSevere, type Incident } from './incidents.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
- * `critical` when the incident spans several services or any anomaly is severe (score 0.99 or
- * more), `warning` otherwise.
+ * `critical` when the incident spans several services or any metric anomaly is severe (score
+ * 0.99 or more), `warning` otherwise.
  */
 export function severityOf(inc: Incident): 'critical' | 'warning' {
-  return inc.services.length > 1 || inc.timeline.some((a) => a.score >= 0.99)
+  return inc.services.length > 1 || inc.timeline.some((a) => isSevere(a, 0.99))
     ? 'critical'
     : 'warning';
 }

@@ -274,7 +274,7 @@ export class Correlator {
       if (inc.status === 'candidate') {
         const qualifies =
           inc.anomaly_count >= cfg.min_anomalies ||
-          inc.timeline.some((x) => x.score >= cfg.severe_score);
+          inc.timeline.some((x) => isSevere(x, cfg.severe_score));
         // From the first anomaly's time, or from when the incident appeared if later (live data
         // minutes old: anomalies of other partitions are still on their way).
         const settledAt = Math.max(inc.first_ts, inc.seen_at) + cfg.settle_ms;
@@ -363,12 +363,21 @@ function remember(state: CorrelatorState, a: IncidentAnomaly): void {
   state.seen = Object.fromEntries(kept);
 }
 
+/**
+ * An anomaly severe enough to open an incident alone: a metric one scoring `severe` or more. A
+ * log anomaly never is: one log signal (a burst of a rare template) needs another to page.
+ */
+export const isSevere = (
+  a: { readonly kind: string; readonly score: number },
+  severe: number,
+): boolean => a.kind !== 'log' && a.score >= severe;
+
 const rank = (s: Incident['status']): number => (s === 'open' ? 0 : s === 'resolved' ? 1 : 2);
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** Event time at which the candidate first qualified to open. */
 function qualifyingTs(inc: Incident, cfg: CorrelateSettings): number {
-  const severe = inc.timeline.find((x) => x.score >= cfg.severe_score)?.ts ?? Infinity;
+  const severe = inc.timeline.find((x) => isSevere(x, cfg.severe_score))?.ts ?? Infinity;
   const nth = inc.timeline[cfg.min_anomalies - 1]?.ts ?? Infinity;
   const at = Math.min(severe, nth);
   return Number.isFinite(at) ? at : inc.last_ts;

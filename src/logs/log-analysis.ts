@@ -35,6 +35,7 @@ import { seriesKey } from '../ingest/series-key.js';
 import { fnv1a32 } from '../queues/partition.js';
 import type { AnomalyEvent, LogRecord, SeriesMeta } from '../queues/contract.js';
 import { isErrorLevel, levelRank, normaliseLevel } from './levels.js';
+import { poissonBand } from './poisson-band.js';
 
 export const LogSignals = {
   templateLines: 'log_template_lines',
@@ -60,6 +61,8 @@ export interface LogAnalysisSettings {
    * and a rise only with this many error lines.
    */
   readonly minLines: number;
+  /** New-template anomalies per service per bucket at most (free text must not flood). */
+  readonly newTemplateLimit: number;
   readonly scoring: ScoringOptions;
   /** The detector of a log series (the detect config's choice, by metric and service). */
   readonly detectorOf: (meta: SeriesMeta) => Detector<unknown>;
@@ -68,13 +71,23 @@ export interface LogAnalysisSettings {
 /** Scores of new-template anomalies by level: below `severe_score`, so one alone opens nothing. */
 const NEW_TEMPLATE_SCORE: Record<string, number> = { warn: 0.95, error: 0.98, fatal: 0.985 };
 const EXAMPLE_CHARS = 300;
+const TEMPLATE_CHARS = 500;
 const ERROR_RATIO_ID = -1;
+/** A template's rate is an exponentially weighted mean over about this long. */
+const RATE_WINDOW_MS = 3_600_000;
 
 interface LogSeries {
   readonly meta: SeriesMeta;
   readonly detector: Detector<unknown>;
   readonly state: SeriesState<unknown>;
+  /** Template series: lines per bucket, exponentially weighted (NaN before the first). */
+  rate: number;
+  /** Template series: end of the last bucket with lines. */
+  lastActive: number;
 }
+
+const clip = (text: string, max: number): string =>
+  text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
 /** What the log stage keeps per service. */
 export interface ServiceLogState {
@@ -88,6 +101,8 @@ export interface ServiceLogState {
   readonly counts: Map<number, number>;
   lines: number;
   errors: number;
+  /** New-template anomalies emitted in the open bucket. */
+  newInBucket: number;
   /** Most severe level seen per template. */
   readonly levels: Map<number, string>;
   readonly examples: Map<number, string[]>;
@@ -107,6 +122,7 @@ export function createServiceLogState(
     counts: new Map(),
     lines: 0,
     errors: 0,
+    newInBucket: 0,
     levels: new Map(),
     examples: new Map(),
     series: new Map(),
@@ -120,6 +136,10 @@ export interface LogOutcome {
   changed: number;
   /** Records older than their service's open bucket: mined, counted in the open bucket. */
   late: number;
+  /** Records dated after `maxTs` (a clock gone wrong): skipped. */
+  future: number;
+  /** New-template anomalies over `newTemplateLimit` in a bucket: counted, not emitted. */
+  suppressedNew: number;
   /** Series samples scored. */
   scored: number;
   /** Services whose state changed. */
@@ -137,6 +157,8 @@ export const emptyLogOutcome = (): LogOutcome => ({
   created: 0,
   changed: 0,
   late: 0,
+  future: 0,
+  suppressedNew: 0,
   scored: 0,
   touched: new Set(),
   touchedSeries: new Map(),
@@ -156,7 +178,13 @@ function seriesOf(s: ServiceLogState, id: number, settings: LogAnalysisSettings)
   if (series === undefined) {
     const meta = seriesMeta(s.service, id);
     const detector = settings.detectorOf(meta);
-    series = { meta, detector, state: createSeriesState(detector) };
+    series = {
+      meta,
+      detector,
+      state: createSeriesState(detector),
+      rate: Number.NaN,
+      lastActive: Number.NEGATIVE_INFINITY,
+    };
     s.series.set(id, series);
   }
   return series;
@@ -164,17 +192,24 @@ function seriesOf(s: ServiceLogState, id: number, settings: LogAnalysisSettings)
 
 /**
  * Analyses `records` (any order; they are taken in event-time order) into `out`. `stateOf`
- * returns the mutable state of a service (the caller loads or creates it).
+ * returns the mutable state of a service (the caller loads or creates it). Records after
+ * `maxTs` are skipped: one record from a clock years ahead would otherwise close every bucket
+ * up to its time and leave the service's real records late.
  */
 export function analyzeLogs(
   settings: LogAnalysisSettings,
   records: readonly LogRecord[],
   stateOf: (service: string) => ServiceLogState,
   out: LogOutcome,
+  maxTs = Number.POSITIVE_INFINITY,
 ): void {
   const order = records.map((r, i) => ({ r, i })).sort((a, b) => a.r.ts - b.r.ts || a.i - b.i);
   for (const { r } of order) {
     if (!Number.isFinite(r.ts)) continue;
+    if (r.ts > maxTs) {
+      out.future += 1;
+      continue;
+    }
     const s = stateOf(r.service);
     out.touched.add(s.service);
     const bucket = Math.floor(r.ts / settings.bucketMs) * settings.bucketMs;
@@ -203,7 +238,10 @@ export function analyzeLogs(
 
     const learned = r.ts - s.firstTs >= settings.learningMs;
     if (match.created && learned && settings.newTemplateLevels.has(level)) {
-      out.anomalies.push(newTemplateAnomaly(s, id, match.template, level, r));
+      if (s.newInBucket < settings.newTemplateLimit) {
+        s.newInBucket += 1;
+        out.anomalies.push(newTemplateAnomaly(s, id, match.template, level, r));
+      } else out.suppressedNew += 1;
     }
   }
 }
@@ -231,49 +269,75 @@ function newTemplateAnomaly(
     score: NEW_TEMPLATE_SCORE[level] ?? 0.95,
     detector: 'new_template',
     level,
-    template,
+    template: clip(template, TEMPLATE_CHARS),
     examples: [r.message.slice(0, EXAMPLE_CHARS)],
   };
 }
 
-/** Closes the open bucket (and empty ones up to `next`), scoring one sample per series each. */
+const isLive = (s: ServiceLogState, id: number): boolean =>
+  s.miner.resolve(id) === id && s.miner.get(id) !== undefined;
+
+/** Forgets what merged or evicted templates left behind (a merged level passes on). */
+function forgetGone(s: ServiceLogState, out: LogOutcome): void {
+  for (const [id, series] of [...s.series]) {
+    if (id === ERROR_RATIO_ID || isLive(s, id)) continue;
+    out.droppedSeries.push(series.meta.key);
+    s.series.delete(id);
+  }
+  for (const [id, level] of [...s.levels]) {
+    if (isLive(s, id)) continue;
+    const live = s.miner.resolve(id);
+    const kept = s.levels.get(live);
+    if (isLive(s, live) && (kept === undefined || levelRank(level) > levelRank(kept))) {
+      s.levels.set(live, level);
+    }
+    s.levels.delete(id);
+  }
+  for (const id of [...s.examples.keys()]) if (!isLive(s, id)) s.examples.delete(id);
+}
+
+/** What a template series' sample stood for, in lines (the detectors see the excess). */
+interface InLines {
+  readonly lines: number;
+  readonly rate: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * Closes the open bucket (and the empty ones up to `next`). Each template's count is one
+ * sample; its detectors see the excess over the band Poisson noise around the template's rate
+ * explains (at least `minLines - 1` wide): a sparse template's odd line is no surge, and does
+ * not start a detector's refractory period. A template without lines for `maxGapBuckets`
+ * buckets is idle: its empty buckets are not scored until it logs again.
+ */
 function closeBuckets(
   settings: LogAnalysisSettings,
   s: ServiceLogState,
   next: number,
   out: LogOutcome,
 ): void {
+  const { bucketMs, minLines } = settings;
   // Merged templates count under the id they now live under; evicted ones are gone.
   const counts = new Map<number, number>();
   for (const [id, n] of s.counts) {
     const live = s.miner.resolve(id);
-    if (s.miner.get(live) !== undefined) counts.set(live, (counts.get(live) ?? 0) + n);
+    if (isLive(s, live)) counts.set(live, (counts.get(live) ?? 0) + n);
   }
-  for (const id of [...s.series.keys()]) {
-    if (id === ERROR_RATIO_ID) continue;
-    if (s.miner.resolve(id) !== id || s.miner.get(id) === undefined) {
-      out.droppedSeries.push((s.series.get(id) as LogSeries).meta.key);
-      s.series.delete(id);
-      s.levels.delete(id);
-      s.examples.delete(id);
-    }
-  }
-  const templateIds = new Set<number>([...counts.keys()]);
+  forgetGone(s, out);
+  const templateIds = new Set<number>(counts.keys());
   for (const id of s.series.keys()) if (id !== ERROR_RATIO_ID) templateIds.add(id);
 
-  // Counts below minLines are noise (one line of a rare template after an hour of none is no
-  // surge): the detectors see a template's count minus (minLines - 1), floored at 0, so
-  // sparse lines neither score nor start the detectors' refractory periods. Values are
-  // reported back in lines.
-  const floor = settings.minLines - 1;
-  const closing = s.bucketStart + settings.bucketMs;
-  const gap = Math.min((next - s.bucketStart) / settings.bucketMs, settings.maxGapBuckets + 1);
+  const buckets = Math.min((next - s.bucketStart) / bucketMs, settings.maxGapBuckets + 1);
+  const idleAfter = settings.maxGapBuckets * bucketMs;
+  const alpha = Math.min(1, bucketMs / RATE_WINDOW_MS);
   const metas: SeriesMeta[] = [];
   const states: SeriesState<unknown>[] = [];
   const detectors: Detector<unknown>[] = [];
   const idx: number[] = [];
   const ts: number[] = [];
   const val: number[] = [];
+  const inLines = new Map<string, InLines>();
   let scoredIds = out.touchedSeries.get(s.service);
   if (scoredIds === undefined) {
     scoredIds = new Set();
@@ -287,18 +351,37 @@ function closeBuckets(
     return metas.length - 1;
   };
   for (const id of templateIds) {
-    const si = addSeries(id, seriesOf(s, id, settings));
-    for (let k = 0; k < gap; k++) {
+    const series = seriesOf(s, id, settings);
+    let si = -1;
+    for (let k = 0; k < buckets; k++) {
+      const t = s.bucketStart + (k + 1) * bucketMs;
+      const lines = k === 0 ? (counts.get(id) ?? 0) : 0;
+      if (lines === 0 && t - series.lastActive > idleAfter) break;
+      const rate = series.rate;
+      const [poissonLo, poissonHi] = poissonBand(Number.isNaN(rate) ? 0 : rate);
+      const hi = Math.max(poissonHi, minLines - 1);
+      const lo = Math.min(poissonLo, hi);
+      if (si < 0) si = addSeries(id, series);
       idx.push(si);
-      ts.push(s.bucketStart + (k + 1) * settings.bucketMs);
-      val.push(k === 0 ? Math.max(0, (counts.get(id) ?? 0) - floor) : 0);
+      ts.push(t);
+      // The first count only starts the rate: there is no band yet to exceed.
+      const excess = Number.isNaN(rate) ? 0 : lines > hi ? lines - hi : lines < lo ? lines - lo : 0;
+      val.push(excess);
+      inLines.set(`${series.meta.key}@${t}`, {
+        lines,
+        rate: Number.isNaN(rate) ? 0 : rate,
+        lo,
+        hi,
+      });
+      series.rate = Number.isNaN(rate) ? lines : rate + alpha * (lines - rate);
+      if (lines > 0) series.lastActive = t;
     }
   }
   // The error ratio of a bucket with fewer than minLines lines says nothing: not scored.
-  if (s.lines >= settings.minLines) {
+  if (s.lines >= minLines) {
     const si = addSeries(ERROR_RATIO_ID, seriesOf(s, ERROR_RATIO_ID, settings));
     idx.push(si);
-    ts.push(s.bucketStart + settings.bucketMs);
+    ts.push(s.bucketStart + bucketMs);
     val.push(s.errors / s.lines);
   }
   const order = new Uint32Array(idx.length);
@@ -316,39 +399,43 @@ function closeBuckets(
     (si) => states[si] as SeriesState<unknown>,
     scored,
     // An error-ratio rise needs minLines error lines behind it.
-    (i, v, r) => idx[i] !== ratioSeries || v <= r.expected || s.errors >= settings.minLines,
+    (i, v, r) => idx[i] !== ratioSeries || v <= r.expected || s.errors >= minLines,
   );
   out.scored += scored.taken;
-  const inLines = <T extends Band>(x: T, id: number): T =>
-    id === ERROR_RATIO_ID
-      ? x
-      : {
-          ...x,
-          value: x.ts === closing ? (counts.get(id) ?? 0) : 0,
-          expected: x.expected > 0 ? x.expected + floor : 0,
-          lower: x.lower > 0 ? x.lower + floor : 0,
-          upper: x.upper + floor,
-        };
-  const idOf = (labels: Readonly<Record<string, string>>): number =>
-    labels.template_id === undefined ? ERROR_RATIO_ID : Number(labels.template_id);
-  for (const l of scored.latest.values()) {
-    out.latest.set(l.series.key, inLines(l, idOf(l.series.labels)));
-  }
+  /** Template samples read in lines: the count, the rate, and the band widened by the detector's. */
+  const report = <T extends Band & { readonly series: SeriesMeta }>(x: T): T => {
+    const l = inLines.get(`${x.series.key}@${x.ts}`);
+    if (l === undefined) {
+      return { ...x, lower: Math.max(0, x.lower), upper: Math.min(1, x.upper) };
+    }
+    return {
+      ...x,
+      value: l.lines,
+      expected: l.rate,
+      lower: Math.max(0, l.lo + Math.min(0, x.lower)),
+      upper: l.hi + Math.max(0, x.upper),
+    };
+  };
+  for (const l of scored.latest.values()) out.latest.set(l.series.key, report(l));
   for (const raw of scored.anomalies) {
-    const id = idOf(raw.labels);
-    const a = inLines(raw, id);
+    const meta = metas.find((m) => m.key === raw.series) as SeriesMeta;
+    const a = report({ ...raw, series: meta });
+    const id =
+      meta.labels.template_id === undefined ? ERROR_RATIO_ID : Number(meta.labels.template_id);
     const template = id === ERROR_RATIO_ID ? undefined : s.miner.get(id)?.template;
     out.anomalies.push({
       ...a,
+      series: raw.series,
       kind: 'log',
       level: id === ERROR_RATIO_ID ? 'error' : (s.levels.get(id) ?? 'info'),
-      ...(template === undefined ? {} : { template }),
+      ...(template === undefined ? {} : { template: clip(template, TEMPLATE_CHARS) }),
       examples: id === ERROR_RATIO_ID ? errorExamples(s) : [...(s.examples.get(id) ?? [])],
     });
   }
   s.counts.clear();
   s.lines = 0;
   s.errors = 0;
+  s.newInBucket = 0;
   s.bucketStart = next;
 }
 
@@ -371,35 +458,41 @@ function errorExamples(s: ServiceLogState): string[] {
 
 /** A service's log state as stored: JSON; the detector series are stored apart, by key. */
 export interface StoredServiceLogState {
-  v: 1;
+  v: 2;
   service: string;
   firstTs: number | null;
   bucketStart: number | null;
   lines: number;
   errors: number;
+  newInBucket: number;
   counts: [number, number][];
   levels: [number, string][];
   examples: [number, string[]][];
   /** The miner's state, base64. */
   miner: string;
-  /** Template ids with a detector series (-1: the error ratio). */
-  series: number[];
+  /** Per detector series: template id (-1: the error ratio), rate, last active bucket end. */
+  series: [id: number, rate: number | null, lastActive: number | null][];
 }
 
 /** JSON bytes of a service's log state, without its detector series (see `seriesKeys`). */
 export function encodeServiceLogState(s: ServiceLogState): Buffer {
   const state: StoredServiceLogState = {
-    v: 1,
+    v: 2,
     service: s.service,
     firstTs: Number.isFinite(s.firstTs) ? s.firstTs : null,
     bucketStart: Number.isFinite(s.bucketStart) ? s.bucketStart : null,
     lines: s.lines,
     errors: s.errors,
+    newInBucket: s.newInBucket,
     counts: [...s.counts],
     levels: [...s.levels],
     examples: [...s.examples],
     miner: Buffer.from(s.miner.encode()).toString('base64'),
-    series: [...s.series.keys()],
+    series: [...s.series].map(([id, x]) => [
+      id,
+      Number.isFinite(x.rate) ? x.rate : null,
+      Number.isFinite(x.lastActive) ? x.lastActive : null,
+    ]),
   };
   return Buffer.from(JSON.stringify(state));
 }
@@ -421,7 +514,7 @@ export function encodeLogSeries(
 export function parseServiceLogState(bytes: Buffer): StoredServiceLogState | undefined {
   try {
     const raw = JSON.parse(bytes.toString('utf8')) as Partial<StoredServiceLogState>;
-    if (raw.v !== 1 || typeof raw.service !== 'string' || typeof raw.miner !== 'string') {
+    if (raw.v !== 2 || typeof raw.service !== 'string' || typeof raw.miner !== 'string') {
       return undefined;
     }
     if (!Array.isArray(raw.series) || !Array.isArray(raw.counts)) return undefined;
@@ -433,7 +526,7 @@ export function parseServiceLogState(bytes: Buffer): StoredServiceLogState | und
 
 /** The keys of the detector series a stored state names, in its order. */
 export const seriesKeys = (raw: StoredServiceLogState): string[] =>
-  raw.series.map((id) => seriesMeta(raw.service, id).key);
+  raw.series.map(([id]) => seriesMeta(raw.service, id).key);
 
 /**
  * Rebuilds a service's state from its stored form and its series' stored bytes (in
@@ -459,16 +552,23 @@ export function restoreServiceLogState(
     counts: new Map(raw.counts),
     lines: raw.lines,
     errors: raw.errors,
+    newInBucket: raw.newInBucket,
     levels: new Map(raw.levels),
     examples: new Map(raw.examples),
     series: new Map(),
   };
-  raw.series.forEach((id, i) => {
+  raw.series.forEach(([id, rate, lastActive], i) => {
     const meta = seriesMeta(s.service, id);
     const detector = settings.detectorOf(meta);
     const bytes = seriesBytes[i];
     const state = (bytes && decodeSeriesState(detector, bytes)) ?? createSeriesState(detector);
-    s.series.set(id, { meta, detector, state });
+    s.series.set(id, {
+      meta,
+      detector,
+      state,
+      rate: rate ?? Number.NaN,
+      lastActive: lastActive ?? Number.NEGATIVE_INFINITY,
+    });
   });
   return s;
 }

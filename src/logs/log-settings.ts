@@ -30,6 +30,7 @@ export function logSettingsFromConfig(
     maxExamples: l.examples,
     maxGapBuckets: l.max_gap_buckets,
     minLines: l.min_lines,
+    newTemplateLimit: l.new_template_limit,
     scoring: scoringFromConfig(config),
     detectorOf: detectorChoiceOrThrow(config.detect).forSeries,
   };

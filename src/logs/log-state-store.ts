@@ -51,8 +51,11 @@ redis.call('SET', KEYS[5], '1', 'PX', ARGV[3])
 return 1
 `;
 
-/** A job marked done is skipped when it runs again (a redelivery after its commit). */
-const DONE_TTL_MS = 24 * 3_600_000;
+/**
+ * A job marked done is skipped when it runs again (a redelivery after its commit: a stalled
+ * job, a retry). Those come within minutes; an hour bounds the markers kept.
+ */
+const DONE_TTL_MS = 3_600_000;
 const MAX_CACHED_SERVICES = 10_000;
 
 interface PartitionCache {

@@ -49,8 +49,12 @@ const isRecord = (r: unknown): r is LogRecord => {
   );
 };
 
+/** Records dated further ahead than this (a sender's clock gone wrong) are skipped. */
+const MAX_FUTURE_MS = 10 * 60_000;
+
 export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
   const workers: Worker[] = [];
+  let lastFutureWarning = 0;
   for (let p = 0; p < deps.partitions; p++) {
     const worker = new Worker(
       QueueNames.logs(p),
@@ -72,6 +76,7 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
             records,
             (service) => states.get(service) as ServiceLogState,
             out,
+            Date.now() + MAX_FUTURE_MS,
           );
           if (out.anomalies.length > 0) {
             await deps.anomalies.addBulk(
@@ -100,6 +105,13 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
               service: deps.serviceLabel(r.service),
               level: normaliseLevel(r.level),
             });
+          }
+          if (out.future > 0 && Date.now() - lastFutureWarning > 60_000) {
+            lastFutureWarning = Date.now();
+            deps.log.warn(
+              { partition: p, records: out.future },
+              'log records dated more than 10 minutes ahead of this clock were skipped',
+            );
           }
           if (out.created > 0 || out.changed > 0) {
             deps.log.debug(

@@ -159,6 +159,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 
   const logStates = new Map<string, ServiceLogState>();
   const logOut = emptyLogOutcome();
+  // In event time over the whole file, as the metric samples.
+  logs.sort((a, b) => a.ts - b.ts);
   for (let from = 0; from < logs.length; from += SLICE) {
     analyzeLogs(
       o.logs,

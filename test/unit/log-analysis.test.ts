@@ -108,7 +108,7 @@ describe('log analysis', () => {
     expect(ratio?.value).toBeGreaterThan(ratio?.expected ?? Infinity);
   });
 
-  it('one line of a rare template after hours of none is not a surge (too few lines)', () => {
+  it('an odd line of a rare template is no surge; twelve in a minute are', () => {
     const steady = authLogs({ t0: T0, minutes: 5 * 60, seed: 1 }).filter((r) => r.level === 'info');
     const rare = (minute: number, second = 30): LogRecord => ({
       ts: T0 + minute * 60_000 + second * 1000,
@@ -118,19 +118,71 @@ describe('log analysis', () => {
       labels: {},
     });
     const byTime = (a: LogRecord, b: LogRecord): number => a.ts - b.ts;
-    const quiet = [...steady, rare(10), rare(280)].sort(byTime);
+    // Once every 30 minutes for hours, then one more soon after the last.
+    const every30 = Array.from({ length: 10 }, (_, i) => rare(10 + 30 * i));
+    const quiet = [...steady, ...every30, rare(283)].sort(byTime);
     const { out, states } = run(settings(), quiet);
     expect(out.anomalies).toEqual([]);
     const id = states.get('auth')?.miner.match('cache warmed in 1 ms')?.id;
     const series = [...out.latest.values()].find((l) => l.series.labels.template_id === String(id));
     expect(series?.score).toBe(0);
+    expect(series?.learning).toBe(false);
 
-    // The same template surging past minLines soon after the lone line is an anomaly: the lone
-    // line did not start the detector's refractory period.
+    // Twelve in one minute are far outside what its rate explains: a surge.
     const surge = Array.from({ length: 12 }, (_, i) => rare(290, i));
     const after = run(settings(), [...quiet, ...surge, rare(292)].sort(byTime));
     const hit = after.out.anomalies.find((a) => a.signal === 'log_template_lines');
     expect(hit).toMatchObject({ value: 12, template: 'cache warmed in <*>', level: 'info' });
+    expect(hit?.expected).toBeLessThan(1);
+    expect(hit?.upper).toBeLessThan(12);
+  });
+
+  it('scores no empty buckets of an idle template (no work for templates long quiet)', () => {
+    const steady = authLogs({ t0: T0, minutes: 3 * 60, seed: 4 }).filter(
+      (r) => !r.message.startsWith('slow'),
+    );
+    const once: LogRecord = {
+      ts: T0 + 60_000,
+      service: 'auth',
+      level: 'info',
+      message: 'started version 1.2.3',
+      labels: {},
+    };
+    const { out, states } = run(settings({ max_gap_buckets: 30 }), [once, ...steady]);
+    const id = states.get('auth')?.miner.match('started version 9.9.9')?.id;
+    const key = [...out.latest.keys()].find((k) => k.includes(`template_id="${String(id)}"`));
+    // Scored for the 30 buckets after its line, then idle.
+    expect(key).toBeDefined();
+    expect((out.latest.get(key as string)?.ts ?? 0) - T0).toBeLessThanOrEqual(32 * 60_000);
+  });
+
+  it('skips records dated after maxTs, which would otherwise close every bucket up to them', () => {
+    const s = settings();
+    const records = authLogs({ t0: T0, minutes: 30, seed: 8 });
+    const future: LogRecord = { ...(records[0] as LogRecord), ts: Date.UTC(2191, 0, 1) };
+    const out = emptyLogOutcome();
+    const st = createServiceLogState('auth', s);
+    analyzeLogs(s, [future, ...records], () => st, out, T0 + 3_600_000);
+    expect(out.future).toBe(1);
+    expect(out.late).toBe(0);
+    expect(st.bucketStart).toBeLessThan(T0 + 3_600_000);
+  });
+
+  it('emits at most newTemplateLimit new-template anomalies per bucket (free text)', () => {
+    const normal = authLogs({ t0: T0, minutes: 3 * 60, seed: 9 });
+    const words = ['disk', 'queue', 'socket', 'thread', 'cache', 'lock', 'pool', 'heap'];
+    const flood: LogRecord[] = Array.from({ length: 40 }, (_, i) => ({
+      ts: T0 + 3 * 3_600_000 + i * 1000,
+      service: 'auth',
+      level: 'error',
+      message: `${words[i % 8] ?? ''} ${words[(i * 3) % 8] ?? ''} failure ${words[(i * 5 + 1) % 8] ?? ''} x${String.fromCharCode(97 + (i % 26))}`,
+      labels: {},
+    }));
+    const { out } = run(settings({ new_template_limit: 3 }), [...normal, ...flood]);
+    const news = out.anomalies.filter((a) => a.signal === 'log_new_template');
+    expect(news.length).toBeGreaterThan(0);
+    expect(news.length).toBeLessThanOrEqual(3);
+    expect(out.suppressedNew).toBeGreaterThan(0);
   });
 
   it('continues after its state is stored and restored exactly as without', () => {
