@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { LogTemplateMiner } from '../detectors/log-templates.js';
@@ -30,6 +31,11 @@ import {
   LogSignals,
 } from '../src/logs/log-analysis.js';
 import { logSettingsFromConfig, templateOptionsFromConfig } from '../src/logs/log-settings.js';
+
+/** The independent scorer beside the project (../shared/tools), wherever the bench runs from. */
+const DEFAULT_SCORER = fileURLToPath(
+  new URL('../../shared/tools/logparse-score.mjs', import.meta.url),
+);
 
 type Row = Record<string, string | undefined>;
 
@@ -127,7 +133,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       data: { type: 'string' },
       out: { type: 'string' },
-      scorer: { type: 'string', default: '../shared/tools/logparse-score.mjs' },
+      scorer: { type: 'string', default: DEFAULT_SCORER },
     },
   });
   const data = values.data ? resolve(values.data) : undefined;

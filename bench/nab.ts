@@ -11,10 +11,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { scoreCsv } from '../src/cli/score-csv.js';
 import { parseConfig } from '../src/config/load.js';
 import { detectorByName } from '../src/detect/detector-choice.js';
+
+/** The independent scorer beside the project (../shared/tools), wherever the bench runs from. */
+const DEFAULT_SCORER = fileURLToPath(new URL('../../shared/tools/nab-score.mjs', import.meta.url));
 
 function csvFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -34,7 +38,7 @@ export async function main(argv: string[]): Promise<void> {
       detector: { type: 'string', default: 'default' },
       threshold: { type: 'string' },
       out: { type: 'string' },
-      scorer: { type: 'string', default: '../shared/tools/nab-score.mjs' },
+      scorer: { type: 'string', default: DEFAULT_SCORER },
       params: { type: 'string' },
     },
   });

@@ -147,8 +147,10 @@ export function maskToken(token: string): string {
   while (start < end && isOpener(token.charCodeAt(start))) start++;
   while (end > start && isCloser(token.charCodeAt(end - 1))) end--;
   if (start === end) return token;
-  if (end - start <= 9 && CALENDAR_WORDS.has(token.slice(start, end))) {
-    return token.slice(0, start) + WILDCARD + token.slice(end);
+  const len = end - start;
+  if (len >= 3 && len <= 9 && CALENDAR_INITIALS.has(token.charCodeAt(start))) {
+    const core = start === 0 && end === n ? token : token.slice(start, end);
+    if (CALENDAR_WORDS.has(core)) return token.slice(0, start) + WILDCARD + token.slice(end);
   }
   let digit = -1;
   let sep = -1;
@@ -198,6 +200,9 @@ function isLetters(t: string, from: number, to: number): boolean {
   }
   return true;
 }
+
+/** First letters of the calendar words: most tokens are ruled out without a slice. */
+const CALENDAR_INITIALS = new Set([...CALENDAR_WORDS].map((w) => w.charCodeAt(0)));
 
 /** Splits a message on whitespace and masks each token; past MAX_TOKENS, the rest is `<*>`. */
 export function tokenize(message: string): string[] {

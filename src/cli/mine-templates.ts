@@ -69,7 +69,20 @@ async function mineLoghubCsv(
   /** The last text seen per id: what a line reports should its template be evicted. */
   const lastText = new Map<number, string>();
   const parser = openInput(input).pipe(
-    parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true }),
+    parse({
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      // The header names the columns; only LineId and Content are read.
+      columns: (header: string[]) => {
+        if (!header.includes('LineId') || !header.includes('Content')) {
+          throw new CsvError(
+            `${input}: a loghub structured CSV needs "LineId" and "Content" columns; its header (line 1) has ${header.map((h) => `"${h}"`).join(', ')}`,
+          );
+        }
+        return header;
+      },
+    }),
   );
   try {
     for await (const row of parser as AsyncIterable<Record<string, string | undefined>>) {
@@ -77,7 +90,7 @@ async function mineLoghubCsv(
       const content = row.Content;
       if (lineId === undefined || content === undefined) {
         throw new CsvError(
-          `${input}: a loghub structured CSV needs "LineId" and "Content" columns (line ${String(lineIds.length + 2)})`,
+          `${input}: row ${String(lineIds.length + 1)} after the header has no ${lineId === undefined ? 'LineId' : 'Content'} field`,
         );
       }
       lineIds.push(lineId);
@@ -88,7 +101,14 @@ async function mineLoghubCsv(
     }
   } catch (err) {
     if (err instanceof CsvError) throw err;
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof CsvError) throw cause;
     throw new CsvError(`${input}: ${(err as Error).message}`);
+  }
+  if (lineIds.length === 0) {
+    throw new CsvError(
+      `${input}: no rows: a loghub structured CSV has a header and one row per line`,
+    );
   }
   const rows: string[][] = [['LineId', 'EventTemplate']];
   for (let i = 0; i < ids.length; i++) {

@@ -10,10 +10,11 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, queueAnomalies, storyAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { requireBinary } from '../helpers/binaries.js';
 
 const prefix = randomPrefix();
 const redis = new Redis(TEST_REDIS_URL);
@@ -48,6 +49,9 @@ function listen(server: Server): Promise<number> {
 }
 
 describe('Alertmanager receives one correlated alert', () => {
+  beforeAll(() => {
+    requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
+  });
   it('one notification group naming auth; no second page across a worker restart; then the resolve', async () => {
     const received: Notification[] = [];
     receiver = createServer((req, res) => {

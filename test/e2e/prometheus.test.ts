@@ -10,10 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, queueAnomalies, storyAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { requireBinary } from '../helpers/binaries.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const prefix = randomPrefix();
@@ -32,6 +33,10 @@ afterAll(async () => {
 });
 
 describe('Prometheus scrapes the worker and evaluates the shipped rules', () => {
+  beforeAll(() => {
+    requireBinary('prometheus', 'prometheus');
+    requireBinary('promtool', 'prometheus');
+  });
   it('promtool accepts the shipped rules and config', () => {
     const rules = execFileSync(
       'promtool',

@@ -66,6 +66,16 @@ describe('aiops-worker templates', () => {
     await expect(mine(path, 'loghub-csv')).rejects.toThrow(/"LineId" and "Content"/);
   });
 
+  it('names the header it got, a short row, and an empty file', async () => {
+    await expect(mine(file('h.csv', 'Id,Message\n'), 'loghub-csv')).rejects.toThrow(
+      /header \(line 1\) has "Id", "Message"/,
+    );
+    await expect(
+      mine(file('short.csv', 'LineId,Content\n1,hello\n2\n'), 'loghub-csv'),
+    ).rejects.toThrow(/row 2 after the header has no Content field/);
+    await expect(mine(file('empty.csv', ''), 'loghub-csv')).rejects.toThrow(/no rows/);
+  });
+
   it('a malformed CSV is a clear error, not a crash', async () => {
     const path = file('broken.csv', 'LineId,Content\n1,"unterminated\n');
     await expect(mine(path, 'loghub-csv')).rejects.toThrow(CsvError);
