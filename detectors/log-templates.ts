@@ -187,7 +187,8 @@ const CALENDAR_WORDS = new Set(
   ]
     .join(' ')
     .split(' ')
-    .flatMap((w) => [w, w.charAt(0).toUpperCase() + w.slice(1), w.toUpperCase()]),
+    // Capitalised or upper case, as timestamps write them ("may" and "sun" are also words).
+    .flatMap((w) => [w.charAt(0).toUpperCase() + w.slice(1), w.toUpperCase()]),
 );
 
 /** Units of a quantity: after a masked number they are part of the variable ("12.5 KB"). */
@@ -218,8 +219,15 @@ export function tokenize(message: string): string[] {
     while (i < n && (c === 32 || c === 9 || c === 10 || c === 13)) c = message.charCodeAt(++i);
     if (i >= n) break;
     const s = i;
-    while (i < n && c !== 32 && c !== 9 && c !== 10 && c !== 13) c = message.charCodeAt(++i);
-    const masked = maskToken(message.slice(s, i));
+    // Most tokens are plain words: no digit, '/' or '@', and no capital that could start a
+    // month or weekday. Those skip masking.
+    let plain = !CALENDAR_INITIALS.has(c) && !isOpener(c);
+    while (i < n && c !== 32 && c !== 9 && c !== 10 && c !== 13) {
+      if ((c >= CH_0 && c <= CH_9) || c === 47 || c === 64) plain = false;
+      c = message.charCodeAt(++i);
+    }
+    const token = message.slice(s, i);
+    const masked = plain ? token : maskToken(token);
     const last = out.length - 1;
     const unit = last >= 0 && out[last] === WILDCARD ? unitEnd(masked) : -1;
     if (unit > 0) out[last] = WILDCARD + masked.slice(unit);
