@@ -57,6 +57,17 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 };
 
+/** A word from a number, in letters only (no digit: it is not masked). */
+const letters = (n: number): string => {
+  let out = '';
+  let x = n;
+  do {
+    out += String.fromCharCode(97 + (x % 26));
+    x = Math.floor(x / 26);
+  } while (x > 0);
+  return out;
+};
+
 function throughput(messages: string[]): void {
   const options = templateOptionsFromConfig(parseConfig({}).logs.templates);
   const miner = new LogTemplateMiner(options);
@@ -70,12 +81,27 @@ function throughput(messages: string[]): void {
     for (let p = 0; p < passes; p++) for (const m of messages) miner.add(m);
     rates.push((passes * messages.length) / ((performance.now() - t) / 1000));
   }
+  // Adversarial: lines that keep starting templates (a shared 30-word body, two words that
+  // differ near the end), mined up to the template cap. The price of each new template.
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+  const body = Array.from({ length: 28 }, (_, i) => words[i % 8] ?? '').join(' ');
+  const adversarial = new LogTemplateMiner(options);
+  const advCount = 20_000;
+  t = performance.now();
+  for (let i = 0; i < advCount; i++) {
+    // Two words unique to each line: no two lines differ in one word only.
+    const a = `w${letters(i)}`;
+    const b = `v${letters(i * 7919 + 13)}`;
+    adversarial.add(`${body} ${a} ${b}`);
+  }
+  const advRate = advCount / ((performance.now() - t) / 1000);
   const bytes = miner.encode().byteLength;
   process.stdout.write(
     `\nthroughput (one thread, ${messages.length} messages of every system, ${passes} passes per run):\n` +
       `  after warm-up: ${Math.round(median(rates)).toLocaleString('en')} lines/s (median of 5; runs ${rates.map((r) => `${Math.round(r / 1000)}k`).join(', ')})\n` +
       `  first pass (learning every template): ${Math.round(cold).toLocaleString('en')} lines/s\n` +
-      `  state: ${miner.size} templates, ${bytes.toLocaleString('en')} bytes encoded, ${Math.round(bytes / miner.size)} bytes per template\n`,
+      `  state: ${miner.size} templates, ${bytes.toLocaleString('en')} bytes encoded, ${Math.round(bytes / miner.size)} bytes per template\n` +
+      `  adversarial (every line a new 30-token template, ${advCount} lines, ${adversarial.size} templates kept): ${Math.round(advRate).toLocaleString('en')} lines/s\n`,
   );
 }
 

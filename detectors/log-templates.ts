@@ -355,6 +355,7 @@ export class LogTemplateMiner {
   add(message: string): TemplateMatch {
     const tokens = tokenize(message);
     this.tick++;
+    const firstNewId = this.nextId;
     let found = this.lookup(tokens);
     let leaf: TreeNode | undefined;
     if (found === undefined) {
@@ -368,8 +369,12 @@ export class LogTemplateMiner {
         const template = survivor.template;
         template.lastSeen = this.tick;
         const text = templateText(template);
+        // A template that did not exist before this message is new, whatever merged into it.
+        if (template.id >= firstNewId) {
+          return { id: template.id, template: text, created: true, changed: false };
+        }
         return previous === undefined || previous === text
-          ? { id: template.id, template: text, created: existing === undefined, changed: false }
+          ? { id: template.id, template: text, created: false, changed: false }
           : { id: template.id, template: text, created: false, changed: true, previous };
       }
     }
@@ -387,6 +392,9 @@ export class LogTemplateMiner {
     const template = refined ? this.rekey(found) : found.template;
     template.lastSeen = this.tick;
     const text = templateText(template);
+    if (template.id >= firstNewId) {
+      return { id: template.id, template: text, created: true, changed: false };
+    }
     return text === before && template === found.template
       ? { id: template.id, template: text, created: false, changed: false }
       : { id: template.id, template: text, created: false, changed: true, previous: before };
@@ -568,13 +576,19 @@ export class LogTemplateMiner {
       this.byId.set(template.id, template);
       this.byKey.set(cluster.key, template);
       if (this.byId.size > this.options.maxTemplates) this.evict();
-    } else if (template.clusters.length > MAX_CLUSTERS_PER_TEMPLATE) {
-      // The least used token count of the template goes (never the one just made).
-      const victim = template.clusters.slice(0, -1).reduce((a, b) => (b.count < a.count ? b : a));
+    } else this.trim(template, cluster);
+    return cluster;
+  }
+
+  /** Keeps a template to MAX_CLUSTERS_PER_TEMPLATE clusters: the least used go, never `keep`. */
+  private trim(template: Template, keep: Cluster): void {
+    while (template.clusters.length > MAX_CLUSTERS_PER_TEMPLATE) {
+      const victim = template.clusters
+        .filter((c) => c !== keep)
+        .reduce((a, b) => (b.count < a.count ? b : a));
       template.clusters.splice(template.clusters.indexOf(victim), 1);
       this.unlink(victim);
     }
-    return cluster;
   }
 
   /**
@@ -597,7 +611,7 @@ export class LogTemplateMiner {
         this.byId.set(target.id, target);
         this.byKey.set(cluster.key, target);
         if (this.byId.size > this.options.maxTemplates) this.evict();
-      }
+      } else this.trim(target, cluster);
       return target;
     }
     if (this.byKey.get(oldKey) === own) this.byKey.delete(oldKey);
@@ -605,7 +619,9 @@ export class LogTemplateMiner {
       this.byKey.set(cluster.key, own);
       return own;
     }
-    return other.id < own.id ? this.absorb(other, own) : this.absorb(own, other);
+    const keep = other.id < own.id ? this.absorb(other, own) : this.absorb(own, other);
+    this.trim(keep, cluster);
+    return keep;
   }
 
   /** Moves every cluster of `drop` (same key as `keep`) into `keep`; `drop`'s id becomes an alias. */
@@ -685,26 +701,30 @@ export class LogTemplateMiner {
       for (const child of node.children.values()) collect(child);
     };
     collect(top);
-    for (let p = 0; p < n; p++) {
-      const word = fresh.tokens[p] as string;
-      if (hasWildcard(word)) continue;
-      const siblings: Cluster[] = [];
-      const values = new Set<string>([word]);
-      for (const c of candidates) {
-        const v = c.tokens[p] as string;
-        if (hasWildcard(v) || v === word) continue;
-        let agree = true;
-        for (let i = 0; i < n && agree; i++) {
-          if (i === p) continue;
-          const a = c.tokens[i] as string;
-          const b = fresh.tokens[i] as string;
-          agree = a === b || a === WILDCARD || b === WILDCARD;
+    // One pass per candidate: the one place it differs from `fresh` in a constant word.
+    const byPlace = new Map<number, { siblings: Cluster[]; values: Set<string> }>();
+    for (const c of candidates) {
+      let at = -1;
+      for (let i = 0; i < n; i++) {
+        const a = c.tokens[i] as string;
+        const b = fresh.tokens[i] as string;
+        if (a === b || a === WILDCARD || b === WILDCARD) continue;
+        if (at >= 0 || hasWildcard(a) || hasWildcard(b)) {
+          at = -1;
+          break;
         }
-        if (agree) {
-          siblings.push(c);
-          values.add(v);
-        }
+        at = i;
       }
+      if (at < 0) continue;
+      let place = byPlace.get(at);
+      if (place === undefined) {
+        place = { siblings: [], values: new Set([fresh.tokens[at] as string]) };
+        byPlace.set(at, place);
+      }
+      place.siblings.push(c);
+      place.values.add(c.tokens[at] as string);
+    }
+    for (const [, { siblings, values }] of [...byPlace].sort((a, b) => a[0] - b[0])) {
       if (values.size < this.options.wordValues) continue;
       const group = [fresh, ...siblings];
       const keep = group.reduce((a, b) => (b.template.id < a.template.id ? b : a));

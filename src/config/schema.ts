@@ -127,7 +127,8 @@ export const configSchema = z.strictObject({
       templates: z
         .strictObject({
           /** Parse-tree depth: token count, then depth - 2 leading tokens. */
-          depth: z.number().int().min(3).max(16).default(DEFAULT_LOG_TEMPLATE_OPTIONS.depth),
+          // A lookup visits up to 2^(depth - 2) leaves: 8 keeps that at 64.
+          depth: z.number().int().min(3).max(8).default(DEFAULT_LOG_TEMPLATE_OPTIONS.depth),
           /** Share of a message's tokens that must match a template for it to join. */
           similarity: z.number().gt(0).max(1).default(DEFAULT_LOG_TEMPLATE_OPTIONS.similarity),
           max_children: z.number().int().min(1).default(DEFAULT_LOG_TEMPLATE_OPTIONS.maxChildren),

@@ -277,10 +277,20 @@ function newTemplateAnomaly(
 const isLive = (s: ServiceLogState, id: number): boolean =>
   s.miner.resolve(id) === id && s.miner.get(id) !== undefined;
 
-/** Forgets what merged or evicted templates left behind (a merged level passes on). */
-function forgetGone(s: ServiceLogState, out: LogOutcome): void {
+/**
+ * Forgets what merged or evicted templates left behind. A merged template's rate and level pass
+ * on to the template it merged into: that one now counts its lines too, and its rate must say
+ * so, or the merge itself reads as a surge.
+ */
+function forgetGone(settings: LogAnalysisSettings, s: ServiceLogState, out: LogOutcome): void {
   for (const [id, series] of [...s.series]) {
     if (id === ERROR_RATIO_ID || isLive(s, id)) continue;
+    const live = s.miner.resolve(id);
+    if (isLive(s, live) && !Number.isNaN(series.rate)) {
+      const into = seriesOf(s, live, settings);
+      into.rate = (Number.isNaN(into.rate) ? 0 : into.rate) + series.rate;
+      into.lastActive = Math.max(into.lastActive, series.lastActive);
+    }
     out.droppedSeries.push(series.meta.key);
     s.series.delete(id);
   }
@@ -324,7 +334,7 @@ function closeBuckets(
     const live = s.miner.resolve(id);
     if (isLive(s, live)) counts.set(live, (counts.get(live) ?? 0) + n);
   }
-  forgetGone(s, out);
+  forgetGone(settings, s, out);
   const templateIds = new Set<number>(counts.keys());
   for (const id of s.series.keys()) if (id !== ERROR_RATIO_ID) templateIds.add(id);
 

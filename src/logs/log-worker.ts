@@ -100,7 +100,9 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
           for (const a of out.anomalies) {
             deps.metrics.anomalies.inc({ service: deps.serviceLabel(a.service) });
           }
+          const maxTs = Date.now() + MAX_FUTURE_MS;
           for (const r of records) {
+            if (r.ts > maxTs) continue; // skipped, not counted
             deps.metrics.logLines.inc({
               service: deps.serviceLabel(r.service),
               level: normaliseLevel(r.level),

@@ -137,6 +137,31 @@ describe('log analysis', () => {
     expect(hit?.upper).toBeLessThan(12);
   });
 
+  it('a merge of templates (a fifth user name) is no surge: the rates merge too', () => {
+    const users = ['alice', 'bob', 'carol', 'dave'];
+    const records: LogRecord[] = [];
+    let n = 0;
+    for (let m = 0; m < 8 * 60 + 10; m++) {
+      const names = m < 8 * 60 ? users : [...users, 'erin'];
+      for (const u of names) {
+        for (let i = 0; i < 8; i++) {
+          n += 1;
+          records.push({
+            ts: T0 + m * 60_000 + ((i * 7 + n) % 60) * 1000,
+            service: 'auth',
+            level: 'info',
+            message: `session started for ${u} from 10.1.2.${n % 250}`,
+            labels: {},
+          });
+        }
+      }
+    }
+    records.sort((a, b) => a.ts - b.ts);
+    const { out, states } = run(settings(), records);
+    expect(states.get('auth')?.miner.size).toBe(1);
+    expect(out.anomalies).toEqual([]);
+  });
+
   it('scores no empty buckets of an idle template (no work for templates long quiet)', () => {
     const steady = authLogs({ t0: T0, minutes: 3 * 60, seed: 4 }).filter(
       (r) => !r.message.startsWith('slow'),

@@ -332,4 +332,31 @@ describe('LogTemplateMiner', () => {
       { numRuns: 1000 },
     );
   }, 60_000);
+
+  it('keeps the cluster cap when refinements move token counts between templates', () => {
+    const m = new LogTemplateMiner();
+    const ones = (k: number): string => Array.from({ length: k }, () => '1').join(' ');
+    for (let k = 1; k <= 16; k++) m.add(`a b ${ones(k)} c`);
+    for (let k = 0; k <= 100; k++) {
+      m.add(`a b q ${ones(k)} c`);
+      m.add(`a b 5 ${ones(k)} c`);
+    }
+    const state = JSON.parse(new TextDecoder().decode(m.encode())) as {
+      templates: [number, number, unknown[]][];
+    };
+    for (const [, , clusters] of state.templates) {
+      expect(clusters.length).toBeLessThanOrEqual(MAX_CLUSTERS_PER_TEMPLATE);
+    }
+  });
+
+  it('reports a template that appears through a merge as created, not changed', () => {
+    const m = new LogTemplateMiner({ wordValues: 2 });
+    const first = m.add('u alice x 1');
+    m.add('u alice x 1 1');
+    const r = m.add('u bob x 1');
+    // alice's 4-token count and bob's merge into a new template; alice's 5-token count stays.
+    expect(r).toMatchObject({ template: 'u <*> x <*>', created: true, changed: false });
+    expect(r.id).not.toBe(first.id);
+    expect(m.get(first.id)?.template).toBe('u alice x <*>');
+  });
 });
