@@ -49,12 +49,12 @@ export type ParseResult =
   | { readonly ok: true; readonly sample: MetricSample | LogSample }
   | { readonly ok: false; readonly rejection: Rejection };
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Prometheus label names, plus dots for OpenTelemetry attribute names such as `service.name`. */
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
 /** Timestamps from 1970 to 2200 in ms: rejects seconds-for-ms and nanosecond mix-ups. */
 const MIN_TS = 0;
-const MAX_TS = 7_258_118_400_000;
+export const MAX_TS = 7_258_118_400_000;
 const MAX_MESSAGE = 64 * 1024;
 
 const reject = (reason: RejectReason, message: string): ParseResult => ({

@@ -1,0 +1,97 @@
+/**
+ * Snappy block format (remote_write's, never the framed one), decoded with every bound checked:
+ * the decompressed size the block's header declares is checked against the limit before
+ * anything is allocated (no decompression bombs), every element must fit its input and output,
+ * and a copy must point back into what was written. Each step consumes input, so hostile input
+ * ends. Hand-written: fuzzing found an input on which snappyjs 0.7 never returns
+ * (`24fcfa6904fd06ff49`, test/unit/remote-write.test.ts).
+ */
+
+export class SnappyError extends Error {
+  override name = 'SnappyError';
+}
+
+export class DecompressedTooLargeError extends Error {
+  override name = 'DecompressedTooLargeError';
+}
+
+/** The uncompressed length a block declares and where its elements start, or undefined. */
+function header(block: Uint8Array): { length: number; start: number } | undefined {
+  let result = 0;
+  let shift = 1;
+  for (let i = 0; i < 5 && i < block.length; i++) {
+    const b = block[i] as number;
+    result += (b & 0x7f) * shift;
+    if (b < 0x80) return { length: result, start: i + 1 };
+    shift *= 128;
+  }
+  return undefined;
+}
+
+export function uncompressBlock(block: Uint8Array, maxBytes: number): Uint8Array {
+  const h = header(block);
+  if (h === undefined) throw new SnappyError('the body is not snappy (block format): bad header');
+  if (h.length > maxBytes) {
+    throw new DecompressedTooLargeError(
+      `the body would decompress to ${h.length} bytes, more than the limit of ${maxBytes}`,
+    );
+  }
+  const out = new Uint8Array(h.length);
+  let op = 0;
+  let ip = h.start;
+  const n = block.length;
+  const bad = (what: string): SnappyError =>
+    new SnappyError(`the body is not valid snappy (block format): ${what} at byte ${ip}`);
+  while (ip < n) {
+    const tag = block[ip++] as number;
+    const type = tag & 3;
+    if (type === 0) {
+      let len = tag >> 2;
+      if (len >= 60) {
+        const bytes = len - 59;
+        if (ip + bytes > n) throw bad('truncated literal length');
+        len = 0;
+        for (let i = 0; i < bytes; i++) len += (block[ip + i] as number) * 256 ** i;
+        ip += bytes;
+      }
+      len += 1;
+      if (ip + len > n) throw bad('literal runs past the input');
+      if (op + len > out.length) throw bad('literal runs past the declared length');
+      out.set(block.subarray(ip, ip + len), op);
+      ip += len;
+      op += len;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (type === 1) {
+      if (ip + 1 > n) throw bad('truncated copy');
+      len = 4 + ((tag >> 2) & 7);
+      offset = ((tag >> 5) << 8) | (block[ip] as number);
+      ip += 1;
+    } else if (type === 2) {
+      if (ip + 2 > n) throw bad('truncated copy');
+      len = 1 + (tag >> 2);
+      offset = (block[ip] as number) | ((block[ip + 1] as number) << 8);
+      ip += 2;
+    } else {
+      if (ip + 4 > n) throw bad('truncated copy');
+      len = 1 + (tag >> 2);
+      offset =
+        (block[ip] as number) +
+        (block[ip + 1] as number) * 0x100 +
+        (block[ip + 2] as number) * 0x10000 +
+        (block[ip + 3] as number) * 0x1000000;
+      ip += 4;
+    }
+    if (offset === 0 || offset > op) throw bad('copy from before the start');
+    if (op + len > out.length) throw bad('copy runs past the declared length');
+    // Overlapping copies repeat the last `offset` bytes: byte by byte.
+    for (let i = 0; i < len; i++, op++) out[op] = out[op - offset] as number;
+  }
+  if (op !== out.length)
+    throw new SnappyError(
+      `the body decompresses to ${op} bytes, not the ${out.length} it declares`,
+    );
+  return out;
+}

@@ -1,0 +1,153 @@
+/**
+ * Turns decoded remote_write series into metric samples, validating each series as the spec
+ * asks (a `__name__`, valid label names, no empty or duplicate names) and by the record limits.
+ * A bad series is rejected on its own; the rest are kept. Staleness markers (the special NaN)
+ * end a series: they are counted, not scored. Counters are typed by the request's metadata
+ * when present (a COUNTER family, a HISTOGRAM or SUMMARY's `_bucket`/`_count`/`_sum`), else by
+ * the name's suffix as for every other record.
+ */
+import {
+  LABEL_NAME,
+  MAX_TS,
+  METRIC_NAME,
+  type MetricSample,
+  type RecordLimits,
+} from '../records.js';
+import { isCounterName, seriesKey } from '../series-key.js';
+import { MetricType, type DecodedWriteRequest } from './write-request.js';
+
+export interface SeriesRejection {
+  readonly reason: string;
+  readonly message: string;
+  /** Samples the series carried. */
+  readonly samples: number;
+}
+
+export interface ConvertedRequest {
+  readonly samples: MetricSample[];
+  readonly rejections: SeriesRejection[];
+  /** Staleness markers seen (series ended). */
+  stale: number;
+  /** NaN or out-of-range samples dropped. */
+  invalid: number;
+  /** Native histogram samples (not scored). */
+  histograms: number;
+}
+
+function counterOf(metric: string, metadata: ReadonlyMap<string, number>): boolean {
+  const own = metadata.get(metric);
+  if (own !== undefined) return own === MetricType.Counter;
+  for (const suffix of ['_bucket', '_count', '_sum', '_total']) {
+    if (!metric.endsWith(suffix)) continue;
+    const family = metadata.get(metric.slice(0, -suffix.length));
+    if (family === MetricType.Counter) return true;
+    if (family === MetricType.Histogram || family === MetricType.Summary)
+      return suffix !== '_total';
+    if (family === MetricType.Gauge || family === MetricType.GaugeHistogram) return false;
+  }
+  return isCounterName(metric);
+}
+
+export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): ConvertedRequest {
+  const out: ConvertedRequest = {
+    samples: [],
+    rejections: [],
+    stale: 0,
+    invalid: 0,
+    histograms: 0,
+  };
+  for (const s of req.series) {
+    out.histograms += s.histograms;
+    const problem = seriesProblem(s.labels, limits);
+    if ('reason' in problem) {
+      out.rejections.push({ ...problem, samples: s.values.length });
+      continue;
+    }
+    const { metric, labels, service } = problem;
+    const meta = {
+      key: seriesKey(metric, labels),
+      metric,
+      service,
+      labels,
+      counter: counterOf(metric, req.metadata),
+    };
+    const stale = new Set(s.stale);
+    for (let i = 0; i < s.values.length; i++) {
+      const value = s.values[i] as number;
+      const ts = s.timestamps[i] as number;
+      if (stale.has(i)) {
+        out.stale += 1;
+        continue;
+      }
+      if (!Number.isFinite(value) || !(ts >= 0 && ts <= MAX_TS)) {
+        out.invalid += 1;
+        continue;
+      }
+      out.samples.push({ kind: 'metric', series: meta, ts, value });
+    }
+  }
+  return out;
+}
+
+interface ValidSeries {
+  readonly metric: string;
+  readonly labels: Record<string, string>;
+  readonly service: string;
+}
+
+/** The series' name, labels and service, or why it is rejected. */
+function seriesProblem(
+  pairs: readonly string[],
+  limits: RecordLimits,
+): ValidSeries | { readonly reason: string; readonly message: string } {
+  const labels: Record<string, string> = {};
+  let metric: string | undefined;
+  let count = 0;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i] as string;
+    const value = pairs[i + 1] as string;
+    if (name === '__name__') {
+      metric = value;
+      continue;
+    }
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      return {
+        reason: 'invalid_name',
+        message: `label name ${JSON.stringify(name.slice(0, 64))} is not valid`,
+      };
+    }
+    if (name.length > limits.maxLabelNameLength || value.length > limits.maxLabelValueLength) {
+      return {
+        reason: 'label_too_long',
+        message: `label ${name.slice(0, 64)} is longer than the limits`,
+      };
+    }
+    if (value === '') continue; // an empty value is the same as no label
+    if (name in labels) return { reason: 'invalid_record', message: `label ${name} appears twice` };
+    labels[name] = value;
+    count += 1;
+  }
+  if (metric === undefined || !METRIC_NAME.test(metric) || metric.length > 256) {
+    return {
+      reason: 'invalid_name',
+      message:
+        metric === undefined
+          ? 'a series has no __name__ label'
+          : `metric name ${JSON.stringify(metric.slice(0, 64))} is not valid`,
+    };
+  }
+  if (count > limits.maxLabels) {
+    return {
+      reason: 'too_many_labels',
+      message: `${metric} has ${count} labels, more than ${limits.maxLabels}`,
+    };
+  }
+  const service = limits.serviceLabels.map((l) => labels[l]).find((v) => v !== undefined);
+  if (service === undefined) {
+    return {
+      reason: 'missing_service',
+      message: `${metric} has none of the service labels (${limits.serviceLabels.join(', ')})`,
+    };
+  }
+  return { metric, labels, service };
+}
