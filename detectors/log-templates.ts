@@ -570,14 +570,20 @@ export class LogTemplateMiner {
       path,
       seq: this.nextSeq++,
     };
-    template.clusters.push(cluster);
     leaf.clusters.push(cluster);
-    if (existing === undefined) {
+    this.join(template, cluster, existing === undefined);
+    return cluster;
+  }
+
+  /** Puts a cluster in a template; a new template is indexed (and the cap enforced). */
+  private join(template: Template, cluster: Cluster, isNew: boolean): void {
+    template.clusters.push(cluster);
+    cluster.template = template;
+    if (isNew) {
       this.byId.set(template.id, template);
       this.byKey.set(cluster.key, template);
       if (this.byId.size > this.options.maxTemplates) this.evict();
     } else this.trim(template, cluster);
-    return cluster;
   }
 
   /** Keeps a template to MAX_CLUSTERS_PER_TEMPLATE clusters: the least used go, never `keep`. */
@@ -605,13 +611,7 @@ export class LogTemplateMiner {
     if (own.clusters.length > 1) {
       own.clusters.splice(own.clusters.indexOf(cluster), 1);
       const target = other ?? { id: this.nextId++, clusters: [], lastSeen: this.tick };
-      target.clusters.push(cluster);
-      cluster.template = target;
-      if (other === undefined) {
-        this.byId.set(target.id, target);
-        this.byKey.set(cluster.key, target);
-        if (this.byId.size > this.options.maxTemplates) this.evict();
-      } else this.trim(target, cluster);
+      this.join(target, cluster, other === undefined);
       return target;
     }
     if (this.byKey.get(oldKey) === own) this.byKey.delete(oldKey);
