@@ -8,6 +8,10 @@ export const ErrorCodes = {
   AIOPS_ERR_INGEST_INVALID_JSON: { status: 400, message: 'the body is not valid JSON' },
   AIOPS_ERR_INGEST_INVALID_RECORD: { status: 400, message: 'a record does not match the format' },
   AIOPS_ERR_INGEST_NO_RECORDS: { status: 400, message: 'the body holds no records' },
+  AIOPS_ERR_INGEST_MALFORMED_BODY: {
+    status: 400,
+    message: 'the body does not decode (snappy or protobuf)',
+  },
   AIOPS_ERR_INGEST_BODY_TOO_LARGE: { status: 413, message: 'the body is larger than the limit' },
   AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported Content-Type' },
   AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE: {

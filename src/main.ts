@@ -32,6 +32,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function fail(message: string, code?: ErrorCode): never {
   process.stderr.write(`aiops-worker: ${code ? `${code}: ` : ''}${message}\n`);
   process.exit(1);
@@ -232,7 +234,7 @@ program
         },
       );
       process.stderr.write(
-        `templates: ${summary.lines} lines mined into ${summary.templates} templates\n`,
+        `templates: ${plural(summary.lines, 'line')} mined into ${plural(summary.templates, 'template')}\n`,
       );
     } catch (err) {
       fail(err instanceof CsvError ? err.message : `templates failed: ${(err as Error).message}`);

@@ -44,6 +44,10 @@ export function createHttpServer(opts: { bodyLimit: number; log: Logger }): Fast
   app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     done(null, body);
   });
+  // remote_write bodies: bytes, decoded by the route (snappy, then protobuf).
+  app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, body);
+  });
 
   app.setErrorHandler((err: FastifyError | AiopsError, req, reply) => {
     let code: ErrorCode;

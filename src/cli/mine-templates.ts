@@ -7,6 +7,7 @@
  *   loghub scorers).
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
@@ -32,6 +33,16 @@ export async function mineTemplates(
   write: (chunk: string) => void,
   progress?: Progress,
 ): Promise<MineSummary> {
+  // Say what is wrong with the input before reading it (a stream error would surface late).
+  let info;
+  try {
+    info = await stat(input);
+  } catch (err) {
+    throw new CsvError(
+      `cannot read ${input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  if (!info.isFile()) throw new CsvError(`cannot read ${input}: it is not a file`);
   const miner = new LogTemplateMiner(options);
   return format === 'lines'
     ? mineLines(input, miner, write, progress)

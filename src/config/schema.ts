@@ -55,6 +55,12 @@ export const configSchema = z.strictObject({
       max_labels_per_series: z.number().int().min(1).default(30),
       max_label_name_length: z.number().int().min(1).default(128),
       max_label_value_length: z.number().int().min(1).default(1024),
+      /** A compressed body (remote_write) may inflate to this many bytes; more gets 413. */
+      max_decompressed_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
       /** Records in one request at most; a larger request gets 413 and should be split. */
       max_records_per_request: z.number().int().min(1).default(100_000),
       /** Samples per queued job at most. */

@@ -37,6 +37,7 @@ import { StateStore } from '../detect/state-store.js';
 import { IngestWriter } from '../ingest/ingest-writer.js';
 import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
+import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -249,6 +250,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       writer,
       limits: limitsFromConfig(config.ingest),
       maxRecords: config.ingest.max_records_per_request,
+      metrics,
+      log: log.child({ component: 'ingest' }),
+    });
+    registerRemoteWriteRoute(app, {
+      writer,
+      limits: limitsFromConfig(config.ingest),
+      maxDecompressedBytes: config.ingest.max_decompressed_bytes,
       metrics,
       log: log.child({ component: 'ingest' }),
     });

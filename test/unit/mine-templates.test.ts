@@ -76,6 +76,13 @@ describe('aiops-worker templates', () => {
     await expect(mine(file('empty.csv', ''), 'loghub-csv')).rejects.toThrow(/no rows/);
   });
 
+  it('a missing file or a folder is a clear error in either format, not a crash', async () => {
+    for (const format of ['lines', 'loghub-csv'] as const) {
+      await expect(mine(join(dir, 'nope.csv'), format)).rejects.toThrow(/cannot read .*ENOENT/);
+      await expect(mine(dir, format)).rejects.toThrow(/not a file/);
+    }
+  });
+
   it('a malformed CSV is a clear error, not a crash', async () => {
     const path = file('broken.csv', 'LineId,Content\n1,"unterminated\n');
     await expect(mine(path, 'loghub-csv')).rejects.toThrow(CsvError);

@@ -1,0 +1,99 @@
+/**
+ * `POST /api/v1/write`: Prometheus remote_write 1.0 (protobuf WriteRequest, snappy block).
+ * Answers as the spec asks: 204 when every sample was queued; 400 when some series were
+ * invalid (the valid ones are still queued, and Prometheus does not retry a 4xx); 413 when the
+ * body would decompress past the limit; 415 for another encoding, content type or a
+ * remote_write 2.0 request (the sender falls back to 1.0); 503 + Retry-After when Redis cannot
+ * take the samples (the sender retries).
+ */
+import type { FastifyInstance } from 'fastify';
+import { AiopsError } from '../../errors.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import type { IngestWriter } from '../ingest-writer.js';
+import type { RecordLimits } from '../records.js';
+import { DecompressedTooLargeError, SnappyError, uncompressBlock } from './snappy-block.js';
+import { toSamples } from './to-samples.js';
+import { ProtoError, decodeWriteRequest } from './write-request.js';
+
+const RETRY_AFTER_SECONDS = 5;
+const V1_PROTO = 'prometheus.WriteRequest';
+
+const unsupported = (message: string): AiopsError =>
+  new AiopsError('AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE', message);
+
+export function registerRemoteWriteRoute(
+  app: FastifyInstance,
+  deps: {
+    writer: IngestWriter;
+    limits: RecordLimits;
+    /** Largest decompressed body, bytes. */
+    maxDecompressedBytes: number;
+    metrics: Metrics;
+    log: Logger;
+  },
+): void {
+  app.post('/api/v1/write', async (req, reply) => {
+    const [media = '', ...params] = (req.headers['content-type'] ?? '')
+      .toLowerCase()
+      .split(';')
+      .map((p) => p.trim());
+    const proto = params.find((p) => p.startsWith('proto='))?.slice('proto='.length);
+    const version = String(req.headers['x-prometheus-remote-write-version'] ?? '0.1.0');
+    if (media !== 'application/x-protobuf' || !(req.body instanceof Buffer)) {
+      throw unsupported(
+        `remote_write needs Content-Type application/x-protobuf, got ${JSON.stringify(media)}`,
+      );
+    }
+    if ((proto !== undefined && proto !== V1_PROTO.toLowerCase()) || !version.startsWith('0.1')) {
+      throw unsupported(
+        'remote_write 2.0 is not supported: send remote_write 1.0 (protobuf_message: prometheus.WriteRequest)',
+      );
+    }
+    const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
+    if (encoding !== 'snappy') {
+      throw unsupported(
+        `remote_write needs Content-Encoding snappy, got ${JSON.stringify(encoding)}`,
+      );
+    }
+    let decoded;
+    try {
+      decoded = decodeWriteRequest(uncompressBlock(req.body, deps.maxDecompressedBytes));
+    } catch (err) {
+      if (err instanceof DecompressedTooLargeError) {
+        deps.metrics.samplesRejected.inc({ reason: 'body_too_large' });
+        throw new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message);
+      }
+      if (err instanceof SnappyError || err instanceof ProtoError) {
+        deps.metrics.samplesRejected.inc({ reason: 'malformed_body' });
+        throw new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
+      }
+      throw err;
+    }
+    const out = toSamples(decoded, deps.limits);
+    if (out.samples.length > 0) {
+      try {
+        await deps.writer.write(out.samples, []);
+      } catch (err) {
+        deps.log.warn({ err }, 'ingest could not queue remote_write samples; answering 503');
+        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+        throw new AiopsError('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE', undefined, { cause: err });
+      }
+      deps.metrics.samplesReceived.inc({ kind: 'metric' }, out.samples.length);
+    }
+    const rejectedSamples = out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid;
+    for (const r of out.rejections)
+      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples);
+    if (out.invalid > 0) deps.metrics.samplesRejected.inc({ reason: 'invalid_value' }, out.invalid);
+    if (out.histograms > 0) {
+      deps.metrics.samplesRejected.inc({ reason: 'native_histogram' }, out.histograms);
+    }
+    if (out.rejections.length === 0) return reply.code(204).send();
+    const first = out.rejections[0];
+    throw new AiopsError(
+      'AIOPS_ERR_INGEST_INVALID_RECORD',
+      `${out.rejections.length} of ${decoded.series.length} series rejected (${rejectedSamples} samples)` +
+        `${first ? `, the first: ${first.message}` : ''}; ${out.samples.length} samples accepted`,
+    );
+  });
+}
