@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   correlate: () => import('./correlate.js'),
   'early-warning': () => import('./early-warning.js'),
   loghub: () => import('./loghub.js'),
+  ingest: () => import('./ingest.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

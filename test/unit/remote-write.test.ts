@@ -81,6 +81,26 @@ describe('remote_write WriteRequest decoding', () => {
     expect(out.samples.map((s) => s.value)).toEqual([1]);
   });
 
+  it('decodes labels interleaved with samples, and a repeated label set the same way', () => {
+    const str = (s: string): number[] => [s.length, ...Buffer.from(s)];
+    const field = (tag: number, body: number[]): number[] => [tag, body.length, ...body];
+    const label = (name: string, value: string): number[] =>
+      field(0x0a, [0x0a, ...str(name), 0x12, ...str(value)]);
+    const sample = field(0x12, [0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x10, 5]);
+    const series = [...label('__name__', 'x'), ...sample, ...label('job', 'a')];
+    const scattered = decodeWriteRequest(Uint8Array.from(field(0x0a, series)));
+    expect(scattered.series[0]?.labels).toEqual(['__name__', 'x', 'job', 'a']);
+    expect(scattered.series[0]?.values).toEqual([1]);
+    // The same label bytes in two requests: one decoded array, equal content.
+    const body = writeRequestBytes([
+      { labels: { __name__: 'y', job: 'b' }, samples: [{ value: 2, timestamp: T }] },
+    ]);
+    const a = decodeWriteRequest(body).series[0]?.labels;
+    const b = decodeWriteRequest(body).series[0]?.labels;
+    expect(a).toEqual(['__name__', 'y', 'job', 'b']);
+    expect(b).toBe(a);
+  });
+
   it('refuses truncated and malformed messages with a ProtoError', () => {
     const bytes = writeRequestBytes([
       { labels: { __name__: 'x', job: 'a' }, samples: [{ value: 1, timestamp: T }] },

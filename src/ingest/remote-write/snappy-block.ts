@@ -57,7 +57,8 @@ export function uncompressBlock(block: Uint8Array, maxBytes: number): Uint8Array
       len += 1;
       if (ip + len > n) throw bad('literal runs past the input');
       if (op + len > out.length) throw bad('literal runs past the declared length');
-      out.set(block.subarray(ip, ip + len), op);
+      if (len < 32) for (let i = 0; i < len; i++) out[op + i] = block[ip + i] as number;
+      else out.set(block.subarray(ip, ip + len), op);
       ip += len;
       op += len;
       continue;
@@ -86,8 +87,13 @@ export function uncompressBlock(block: Uint8Array, maxBytes: number): Uint8Array
     }
     if (offset === 0 || offset > op) throw bad('copy from before the start');
     if (op + len > out.length) throw bad('copy runs past the declared length');
-    // Overlapping copies repeat the last `offset` bytes: byte by byte.
-    for (let i = 0; i < len; i++, op++) out[op] = out[op - offset] as number;
+    if (offset >= len && len >= 16) {
+      out.copyWithin(op, op - offset, op - offset + len);
+      op += len;
+    } else {
+      // Short copies, and overlapping ones (they repeat the last `offset` bytes): byte by byte.
+      for (let i = 0; i < len; i++, op++) out[op] = out[op - offset] as number;
+    }
   }
   if (op !== out.length)
     throw new SnappyError(

@@ -13,6 +13,7 @@ import {
   type MetricSample,
   type RecordLimits,
 } from '../records.js';
+import type { SeriesMeta } from '../../queues/contract.js';
 import { isCounterName, seriesKey } from '../series-key.js';
 import { MetricType, type DecodedWriteRequest } from './write-request.js';
 
@@ -58,19 +59,13 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
   };
   for (const s of req.series) {
     out.histograms += s.histograms;
-    const problem = seriesProblem(s.labels, limits);
+    const problem = validated(s.labels, limits);
     if ('reason' in problem) {
       out.rejections.push({ ...problem, samples: s.values.length });
       continue;
     }
-    const { metric, labels, service } = problem;
-    const meta = {
-      key: seriesKey(metric, labels),
-      metric,
-      service,
-      labels,
-      counter: counterOf(metric, req.metadata),
-    };
+    const counter = counterOf(problem.metric, req.metadata);
+    const meta = counter === problem.meta.counter ? problem.meta : { ...problem.meta, counter };
     const stale = new Set(s.stale);
     for (let i = 0; i < s.values.length; i++) {
       const value = s.values[i] as number;
@@ -91,15 +86,34 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
 
 interface ValidSeries {
   readonly metric: string;
-  readonly labels: Record<string, string>;
-  readonly service: string;
+  /** The series as batches name it; `counter` as its name says (metadata may override). */
+  readonly meta: SeriesMeta;
+}
+
+type Checked = ValidSeries | { readonly reason: string; readonly message: string };
+
+/**
+ * Validation results by label array: the decoder hands out one frozen array per distinct label
+ * set, so a series seen before (every scrape sends it again) is not checked again.
+ */
+const checkedByLimits = new WeakMap<RecordLimits, WeakMap<readonly string[], Checked>>();
+
+function validated(pairs: readonly string[], limits: RecordLimits): Checked {
+  let cache = checkedByLimits.get(limits);
+  if (cache === undefined) {
+    cache = new WeakMap();
+    checkedByLimits.set(limits, cache);
+  }
+  let checked = cache.get(pairs);
+  if (checked === undefined) {
+    checked = seriesProblem(pairs, limits);
+    if (Object.isFrozen(pairs)) cache.set(pairs, checked);
+  }
+  return checked;
 }
 
 /** The series' name, labels and service, or why it is rejected. */
-function seriesProblem(
-  pairs: readonly string[],
-  limits: RecordLimits,
-): ValidSeries | { readonly reason: string; readonly message: string } {
+function seriesProblem(pairs: readonly string[], limits: RecordLimits): Checked {
   const labels: Record<string, string> = {};
   let metric: string | undefined;
   let count = 0;
@@ -149,5 +163,14 @@ function seriesProblem(
       message: `${metric} has none of the service labels (${limits.serviceLabels.join(', ')})`,
     };
   }
-  return { metric, labels, service };
+  return {
+    metric,
+    meta: {
+      key: seriesKey(metric, labels),
+      metric,
+      service,
+      labels,
+      counter: isCounterName(metric),
+    },
+  };
 }

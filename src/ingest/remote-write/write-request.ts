@@ -32,8 +32,8 @@ export const MetricType = {
 } as const;
 
 export interface DecodedSeries {
-  /** name, value, name, value, … in wire order. */
-  readonly labels: string[];
+  /** name, value, name, value, … in wire order (frozen: shared by every request that sent it). */
+  labels: readonly string[];
   readonly timestamps: number[];
   readonly values: number[];
   /** Indices of the samples that are staleness markers (NaN 0x7ff0000000000002). */
@@ -191,6 +191,54 @@ function readSample(r: Reader, end: number, series: DecodedSeries): void {
   series.timestamps.push(timestamp);
 }
 
+/**
+ * Decoded label sets by their wire bytes. A sender writes the same series again every scrape,
+ * so a series whose label bytes were seen before reuses the decoded (frozen) array: no string
+ * is decoded again. Keyed by an FNV-1a hash of the bytes, checked byte for byte; cleared when
+ * full.
+ */
+const LABEL_CACHE_MAX = 200_000;
+const labelCache = new Map<number, { bytes: Uint8Array; labels: readonly string[] }[]>();
+let labelCacheSize = 0;
+
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+  return h >>> 0;
+}
+
+function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
+
+/** The labels of the bytes [start, end) (label fields only), decoded or from the cache. */
+function cachedLabels(r: Reader, start: number, end: number): readonly string[] {
+  const h = hashBytes(r.buf, start, end);
+  const bucket = labelCache.get(h);
+  if (bucket) for (const e of bucket) if (sameBytes(e.bytes, r.buf, start, end)) return e.labels;
+  const labels: string[] = [];
+  const sub = new Reader(r.buf, start, end);
+  while (sub.pos < end) {
+    const tag = sub.varint();
+    const subEnd = sub.len();
+    if (tag !== 10) throw new ProtoError('unexpected field among labels');
+    readLabel(sub, subEnd, labels);
+    if (sub.pos !== subEnd) throw new ProtoError('a message ends inside a field');
+  }
+  if (labelCacheSize >= LABEL_CACHE_MAX) {
+    labelCache.clear();
+    labelCacheSize = 0;
+  }
+  Object.freeze(labels);
+  const entry = { bytes: r.buf.slice(start, end), labels };
+  if (bucket) bucket.push(entry);
+  else labelCache.set(h, [entry]);
+  labelCacheSize += 1;
+  return labels;
+}
+
 function readSeries(r: Reader, end: number): DecodedSeries {
   const series: DecodedSeries = {
     labels: [],
@@ -199,19 +247,44 @@ function readSeries(r: Reader, end: number): DecodedSeries {
     stale: [],
     histograms: 0,
   };
+  // Label fields (tag 10) usually come first and together: their bytes are the cache key.
+  let labelsStart = -1;
+  let labelsEnd = -1;
+  let scattered = false;
   while (r.pos < end) {
+    const at = r.pos;
     const tag = r.varint();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (wire === 2 && (field === 1 || field === 2)) {
       const sub = r.len();
-      if (field === 1) readLabel(r, sub, series.labels);
-      else readSample(r, sub, series);
+      if (field === 1) {
+        if (labelsStart < 0) labelsStart = at;
+        else if (labelsEnd !== at) scattered = true;
+        labelsEnd = sub;
+        r.pos = sub;
+      } else readSample(r, sub, series);
       if (r.pos !== sub) throw new ProtoError('a message ends inside a field');
     } else if (field === 4 && wire === 2) {
       series.histograms += 1;
       r.skip(wire);
     } else r.skip(wire);
+  }
+  if (labelsStart >= 0) {
+    if (!scattered) series.labels = cachedLabels(r, labelsStart, labelsEnd);
+    else {
+      // Labels interleaved with other fields: decode them where they are.
+      const again = new Reader(r.buf, labelsStart, end);
+      const labels: string[] = [];
+      while (again.pos < end) {
+        const tag = again.varint();
+        if (tag === 10) {
+          const sub = again.len();
+          readLabel(again, sub, labels);
+        } else again.skip(tag & 7);
+      }
+      series.labels = labels;
+    }
   }
   return series;
 }

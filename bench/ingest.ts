@@ -1,0 +1,220 @@
+/**
+ * remote_write ingest benchmark, with a real payload shape (500 series × 10 labels, one sample
+ * each, as a Prometheus shard sends them):
+ *
+ * 1. Decode, one thread: snappy + protobuf + validation + series key + partition hash, in
+ *    samples/s. Ours (hand-written) against protobufjs + snappyjs doing the same work, in the
+ *    same run (the ratio is the figure; the machine is shared and noisy).
+ * 2. End to end over HTTP: accepted samples/s into the queues of an ingest-only worker on real
+ *    Redis, and the same payloads posted to VictoriaMetrics' /api/v1/write on loopback (Debian
+ *    package victoria-metrics), in the same run, with the ratio.
+ *
+ *   npm run bench -- ingest [--seconds 5] [--concurrency 8] [--redis redis://127.0.0.1:6379]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import protobuf from 'protobufjs';
+import { pino } from 'pino';
+import { uncompress } from 'snappyjs';
+import { parseConfig } from '../src/config/load.js';
+import { limitsFromConfig } from '../src/ingest/records.js';
+import { uncompressBlock } from '../src/ingest/remote-write/snappy-block.js';
+import { toSamples } from '../src/ingest/remote-write/to-samples.js';
+import { decodeWriteRequest } from '../src/ingest/remote-write/write-request.js';
+import { partitionOf } from '../src/queues/partition.js';
+import { seriesKey } from '../src/ingest/series-key.js';
+import { parseRoles } from '../src/service/roles.js';
+import { startService } from '../src/service/service.js';
+import { remoteWriteBody } from '../test/helpers/remote-write.js';
+
+const SERIES = 500;
+const LABELS = 10;
+
+function payload(round: number): Buffer {
+  const t = Date.UTC(2026, 10, 25) + round * 15_000;
+  return remoteWriteBody(
+    Array.from({ length: SERIES }, (_, s) => ({
+      labels: Object.fromEntries([
+        ['__name__', `http_requests_total`],
+        ['job', `svc-${s % 20}`],
+        ['instance', `10.0.${s % 7}.${s}:9100`],
+        ...Array.from({ length: LABELS - 3 }, (_, l) => [
+          `label_${l}`,
+          `value-${(s * 31 + l) % 97}`,
+        ]),
+      ]) as Record<string, string>,
+      samples: [{ value: round * 10 + s, timestamp: t }],
+    })),
+  );
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+
+function decodeRates(bodies: Buffer[]): { ours: number; library: number } {
+  const limits = limitsFromConfig(parseConfig({ ingest: { service_labels: ['job'] } }).ingest);
+  const root = protobuf.Root.fromJSON({
+    nested: {
+      WriteRequest: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 } } },
+      TimeSeries: {
+        fields: {
+          labels: { rule: 'repeated', type: 'Label', id: 1 },
+          samples: { rule: 'repeated', type: 'Sample', id: 2 },
+        },
+      },
+      Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
+      Sample: { fields: { value: { type: 'double', id: 1 }, timestamp: { type: 'int64', id: 2 } } },
+    },
+  });
+  const WriteRequest = root.lookupType('WriteRequest');
+  let sink = 0;
+  const ours = (): void => {
+    for (const b of bodies) {
+      const out = toSamples(decodeWriteRequest(uncompressBlock(b, 64 << 20)), limits);
+      for (const s of out.samples) sink += partitionOf(s.series.key, 16);
+    }
+  };
+  const library = (): void => {
+    for (const b of bodies) {
+      const req = WriteRequest.toObject(WriteRequest.decode(uncompress(b)), { longs: Number }) as {
+        timeseries: { labels: { name: string; value: string }[]; samples: { value: number }[] }[];
+      };
+      for (const ts of req.timeseries) {
+        const labels: Record<string, string> = {};
+        let name = '';
+        for (const l of ts.labels) {
+          if (l.name === '__name__') name = l.value;
+          else labels[l.name] = l.value;
+        }
+        const key = seriesKey(name, labels);
+        sink += ts.samples.length * partitionOf(key, 16);
+      }
+    }
+  };
+  const rate = (fn: () => void): number => {
+    const runs: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const t = performance.now();
+      fn();
+      runs.push((bodies.length * SERIES) / ((performance.now() - t) / 1000));
+    }
+    return median(runs);
+  };
+  ours();
+  library();
+  const result = { ours: rate(ours), library: rate(library) };
+  if (sink === -1) process.stdout.write('');
+  return result;
+}
+
+/** Posts the bodies round-robin for `seconds` with `concurrency` in flight; samples/s accepted. */
+async function post(
+  url: string,
+  bodies: Buffer[],
+  seconds: number,
+  concurrency: number,
+): Promise<number> {
+  let accepted = 0;
+  let failed = 0;
+  let i = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const body = bodies[i++ % bodies.length] as Buffer;
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'x-prometheus-remote-write-version': '0.1.0',
+          },
+          body,
+        });
+        await res.arrayBuffer();
+        if (res.status >= 200 && res.status < 300) accepted += SERIES;
+        else failed += 1;
+      }
+    }),
+  );
+  if (failed > 0) process.stdout.write(`  (${failed} requests failed at ${url})\n`);
+  return accepted / ((performance.now() - started) / 1000);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string', default: '5' },
+      concurrency: { type: 'string', default: '8' },
+      redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const concurrency = Number(values.concurrency);
+  const bodies = Array.from({ length: 40 }, (_, r) => payload(r));
+  process.stdout.write(
+    `payload: ${SERIES} series × ${LABELS} labels, 1 sample each; ${Math.round(bodies.reduce((n, b) => n + b.length, 0) / bodies.length)} bytes compressed\n\n`,
+  );
+  const d = decodeRates(bodies);
+  process.stdout.write(
+    `decode, one thread (snappy + protobuf + validation + series key + partition):\n` +
+      `  ours:                 ${Math.round(d.ours).toLocaleString('en')} samples/s\n` +
+      `  protobufjs+snappyjs:  ${Math.round(d.library).toLocaleString('en')} samples/s\n` +
+      `  ratio ours/library:   ${(d.ours / d.library).toFixed(2)}\n\n`,
+  );
+
+  const prefix = `bench-ingest-${process.pid}`;
+  const service = await startService({
+    config: parseConfig({ redis: { prefix }, ingest: { service_labels: ['job'] } }),
+    log: pino({ level: 'silent' }),
+    redisUrl: values.redis,
+    roles: parseRoles('ingest'),
+    version: 'bench',
+    port: 0,
+    host: '127.0.0.1',
+  });
+  const ourRate = await post(`${service.url}/api/v1/write`, bodies, seconds, concurrency);
+  await service.close(5000);
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(values.redis);
+  for (;;) {
+    const [cursor, keys] = await redis.scan(0, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    if (cursor === '0' && keys.length === 0) break;
+  }
+  redis.disconnect();
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'aiops-vm-'));
+  const vmPort = 18428;
+  const vm = spawn(
+    'victoria-metrics',
+    [`-httpListenAddr=127.0.0.1:${vmPort}`, `-storageDataPath=${dataDir}`, '-loggerLevel=ERROR'],
+    { stdio: 'ignore' },
+  );
+  let vmRate = Number.NaN;
+  try {
+    const vmUrl = `http://127.0.0.1:${vmPort}`;
+    for (let i = 0; i < 100; i++) {
+      if ((await fetch(`${vmUrl}/health`).catch(() => undefined))?.ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    vmRate = await post(`${vmUrl}/api/v1/write`, bodies, seconds, concurrency);
+  } catch (err) {
+    process.stdout.write(
+      `  VictoriaMetrics did not run (${(err as Error).message}); apt-get install victoria-metrics\n`,
+    );
+  } finally {
+    vm.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  process.stdout.write(
+    `end to end over HTTP (${concurrency} in flight, ${seconds} s each, same machine):\n` +
+      `  aiops-worker /api/v1/write -> Redis queues: ${Math.round(ourRate).toLocaleString('en')} samples/s accepted\n` +
+      `  VictoriaMetrics /api/v1/write:              ${Math.round(vmRate).toLocaleString('en')} samples/s accepted\n` +
+      `  ratio worker/VictoriaMetrics:               ${(ourRate / vmRate).toFixed(2)}\n`,
+  );
+}
