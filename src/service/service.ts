@@ -38,6 +38,7 @@ import { IngestWriter } from '../ingest/ingest-writer.js';
 import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
+import { registerLokiRoute } from '../ingest/loki-route.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -250,6 +251,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       writer,
       limits: limitsFromConfig(config.ingest),
       maxRecords: config.ingest.max_records_per_request,
+      metrics,
+      log: log.child({ component: 'ingest' }),
+    });
+    registerLokiRoute(app, {
+      writer,
+      limits: limitsFromConfig(config.ingest),
+      maxDecompressedBytes: config.ingest.max_decompressed_bytes,
       metrics,
       log: log.child({ component: 'ingest' }),
     });

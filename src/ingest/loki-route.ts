@@ -1,0 +1,106 @@
+/**
+ * `POST /loki/api/v1/push`: Loki's push API in its JSON form (gzip allowed), so promtail,
+ * Grafana Alloy and Vector ship logs to the worker unchanged. Answers 204 when every line was
+ * queued; 400 naming the first bad stream or line when some were rejected (the rest are
+ * queued); 413 when the body inflates past `ingest.max_decompressed_bytes`; 415 for Loki's
+ * snappy-protobuf form (configure the sender for JSON) or another type; 503 + Retry-After when
+ * Redis cannot take the lines.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { AiopsError } from '../errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { IngestWriter } from './ingest-writer.js';
+import { LokiFormatError, parseLokiPush } from './loki-push.js';
+import type { RecordLimits } from './records.js';
+
+const RETRY_AFTER_SECONDS = 5;
+
+export function registerLokiRoute(
+  app: FastifyInstance,
+  deps: {
+    writer: IngestWriter;
+    limits: RecordLimits;
+    maxDecompressedBytes: number;
+    metrics: Metrics;
+    log: Logger;
+  },
+): void {
+  void app.register((scope, _opts, done) => {
+    // Bytes here: the body may be gzip, and is parsed only after it is inflated.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, next) => {
+      next(null, body);
+    });
+    scope.post('/loki/api/v1/push', async (req, reply) => {
+      const media = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (media === 'application/x-protobuf') {
+        throw new AiopsError(
+          'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+          "Loki's snappy-protobuf push is not supported yet: send JSON (promtail/Alloy: content type application/json)",
+        );
+      }
+      if (media !== 'application/json' || !(req.body instanceof Buffer)) {
+        throw new AiopsError(
+          'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+          `Loki push needs Content-Type application/json, got ${JSON.stringify(media ?? '')}`,
+        );
+      }
+      let bytes: Buffer = req.body;
+      const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
+      if (encoding === 'gzip') {
+        try {
+          bytes = gunzipSync(bytes, { maxOutputLength: deps.maxDecompressedBytes });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ERR_BUFFER_TOO_LARGE') {
+            throw new AiopsError(
+              'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+              `the body inflates past ${deps.maxDecompressedBytes} bytes (ingest.max_decompressed_bytes)`,
+            );
+          }
+          throw new AiopsError(
+            'AIOPS_ERR_INGEST_MALFORMED_BODY',
+            `the body is not valid gzip: ${(err as Error).message}`,
+          );
+        }
+      } else if (encoding !== '' && encoding !== 'identity') {
+        throw new AiopsError(
+          'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+          `Content-Encoding ${JSON.stringify(encoding)} is not supported; use gzip or none`,
+        );
+      }
+      let push;
+      try {
+        push = parseLokiPush(JSON.parse(bytes.toString('utf8')) as unknown, deps.limits);
+      } catch (err) {
+        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' });
+        throw new AiopsError(
+          err instanceof LokiFormatError
+            ? 'AIOPS_ERR_INGEST_INVALID_RECORD'
+            : 'AIOPS_ERR_INGEST_INVALID_JSON',
+          (err as Error).message,
+        );
+      }
+      if (push.samples.length > 0) {
+        try {
+          await deps.writer.write([], push.samples);
+        } catch (err) {
+          deps.log.warn({ err }, 'ingest could not queue Loki lines; answering 503');
+          void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+          throw new AiopsError('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE', undefined, { cause: err });
+        }
+        deps.metrics.samplesReceived.inc({ kind: 'log' }, push.samples.length);
+      }
+      for (const r of push.rejections) deps.metrics.samplesRejected.inc({ reason: r.reason });
+      if (push.rejections.length === 0) return reply.code(204).send();
+      const first = push.rejections[0];
+      throw new AiopsError(
+        'AIOPS_ERR_INGEST_INVALID_RECORD',
+        `${push.rejections.length} streams or lines rejected${first ? ` (${first.message})` : ''}; ${push.samples.length} lines accepted`,
+      );
+    });
+    done();
+  });
+}
