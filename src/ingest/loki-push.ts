@@ -1,5 +1,6 @@
 /**
- * Loki push, JSON form (`POST /loki/api/v1/push`, what promtail, Alloy and Vector send):
+ * Loki push, JSON form (`POST /loki/api/v1/push`; Vector's loki sink sends it with gzip or no
+ * compression):
  *
  *   {"streams": [{"stream": {"label": "value", ...},
  *                 "values": [["<unix ns, a string>", "<line>", {"structured": "metadata"}?], ...]}]}

@@ -1,6 +1,6 @@
 /**
- * `POST /loki/api/v1/push`: Loki's push API in its JSON form (gzip allowed), so promtail,
- * Grafana Alloy and Vector ship logs to the worker unchanged. Answers 204 when every line was
+ * `POST /loki/api/v1/push`: Loki's push API in its JSON form (gzip allowed), as Vector's loki
+ * sink sends it with gzip or no compression. (promtail and Alloy send snappy protobuf: 415 for now.) Answers 204 when every line was
  * queued; 400 naming the first bad stream or line when some were rejected (the rest are
  * queued); 413 when the body inflates past `ingest.max_decompressed_bytes`; 415 for Loki's
  * snappy-protobuf form (configure the sender for JSON) or another type; 503 + Retry-After when
@@ -38,7 +38,7 @@ export function registerLokiRoute(
       if (media === 'application/x-protobuf') {
         throw new AiopsError(
           'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
-          "Loki's snappy-protobuf push is not supported yet: send JSON (promtail/Alloy: content type application/json)",
+          "Loki's snappy-protobuf push is not supported yet: send the JSON form (Vector: compression gzip or none)",
         );
       }
       if (media !== 'application/json' || !(req.body instanceof Buffer)) {
