@@ -1,10 +1,10 @@
 /**
  * `POST /loki/api/v1/push`: Loki's push API in its JSON form (gzip allowed), as Vector's loki
- * sink sends it with gzip or no compression. (promtail and Alloy send snappy protobuf: 415 for now.) Answers 204 when every line was
- * queued; 400 naming the first bad stream or line when some were rejected (the rest are
- * queued); 413 when the body inflates past `ingest.max_decompressed_bytes`; 415 for Loki's
- * snappy-protobuf form (configure the sender for JSON) or another type; 503 + Retry-After when
- * Redis cannot take the lines.
+ * sink sends it with gzip or no compression (promtail and Alloy send snappy protobuf: 415 for
+ * now). Answers 204 when every line was queued; 400 naming the first bad stream or line when
+ * some were rejected (the rest are queued); 413 when the body inflates past
+ * `ingest.max_decompressed_bytes`; 415 for the snappy-protobuf form or another type;
+ * 503 + Retry-After when Redis cannot take the lines.
  */
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
