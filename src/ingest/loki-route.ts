@@ -9,22 +9,14 @@
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
-import type { IngestWriter } from './ingest-writer.js';
 import { LokiFormatError, parseLokiPush } from './loki-push.js';
-import type { RecordLimits } from './records.js';
-
-const RETRY_AFTER_SECONDS = 5;
+import { queueRecords, type IngestRouteDeps } from './queue-records.js';
 
 export function registerLokiRoute(
   app: FastifyInstance,
-  deps: {
-    writer: IngestWriter;
-    limits: RecordLimits;
-    maxDecompressedBytes: number;
-    metrics: Metrics;
-    log: Logger;
+  deps: IngestRouteDeps & {
+    /** Largest decompressed (gzip) body, bytes. */
+    readonly maxDecompressedBytes: number;
   },
 ): void {
   void app.register((scope, _opts, done) => {
@@ -83,16 +75,7 @@ export function registerLokiRoute(
           (err as Error).message,
         );
       }
-      if (push.samples.length > 0) {
-        try {
-          await deps.writer.write([], push.samples);
-        } catch (err) {
-          deps.log.warn({ err }, 'ingest could not queue Loki lines; answering 503');
-          void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-          throw new AiopsError('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE', undefined, { cause: err });
-        }
-        deps.metrics.samplesReceived.inc({ kind: 'log' }, push.samples.length);
-      }
+      await queueRecords(deps, reply, [], push.samples);
       for (const r of push.rejections) deps.metrics.samplesRejected.inc({ reason: r.reason });
       if (push.rejections.length === 0) return reply.code(204).send();
       const first = push.rejections[0];

@@ -7,16 +7,13 @@
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { bodyFormatOf, bodyItems, type BodyItem } from './body.js';
-import type { IngestWriter } from './ingest-writer.js';
-import { parseRecord, type LogSample, type MetricSample, type RecordLimits } from './records.js';
+import { queueRecords, type IngestRouteDeps } from './queue-records.js';
+import { parseRecord, type LogSample, type MetricSample } from './records.js';
 
 /** Rejections listed in a response at most (the counts cover all). */
 const MAX_LISTED = 20;
-const RETRY_AFTER_SECONDS = 5;
 const YIELD_EVERY = 2000;
 
 export interface RejectedItem {
@@ -27,12 +24,9 @@ export interface RejectedItem {
 
 export function registerSamplesRoute(
   app: FastifyInstance,
-  deps: {
-    writer: IngestWriter;
-    limits: RecordLimits;
-    maxRecords: number;
-    metrics: Metrics;
-    log: Logger;
+  deps: IngestRouteDeps & {
+    /** Records in one request at most. */
+    readonly maxRecords: number;
   },
 ): void {
   app.post('/api/v1/samples', async (req, reply) => {
@@ -92,17 +86,7 @@ export function registerSamplesRoute(
         throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
       }
       const accepted = metrics.length + logs.length;
-      if (accepted > 0) {
-        try {
-          await deps.writer.write(metrics, logs);
-        } catch (err) {
-          deps.log.warn({ err }, 'ingest could not queue samples; answering 503');
-          void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-          throw new AiopsError('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE', undefined, { cause: err });
-        }
-        if (metrics.length) deps.metrics.samplesReceived.inc({ kind: 'metric' }, metrics.length);
-        if (logs.length) deps.metrics.samplesReceived.inc({ kind: 'log' }, logs.length);
-      }
+      await queueRecords(deps, reply, metrics, logs);
       span.setAttributes({ accepted, rejected: rejectedCount });
       if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
       const first = rejected[0];

@@ -247,27 +247,16 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       lingerMs: config.ingest.batch_linger_ms,
       writeTimeoutMs: 5000,
     });
-    registerSamplesRoute(app, {
+    const ingest = {
       writer,
       limits: limitsFromConfig(config.ingest),
-      maxRecords: config.ingest.max_records_per_request,
       metrics,
       log: log.child({ component: 'ingest' }),
-    });
-    registerLokiRoute(app, {
-      writer,
-      limits: limitsFromConfig(config.ingest),
-      maxDecompressedBytes: config.ingest.max_decompressed_bytes,
-      metrics,
-      log: log.child({ component: 'ingest' }),
-    });
-    registerRemoteWriteRoute(app, {
-      writer,
-      limits: limitsFromConfig(config.ingest),
-      maxDecompressedBytes: config.ingest.max_decompressed_bytes,
-      metrics,
-      log: log.child({ component: 'ingest' }),
-    });
+    };
+    registerSamplesRoute(app, { ...ingest, maxRecords: config.ingest.max_records_per_request });
+    const maxDecompressedBytes = config.ingest.max_decompressed_bytes;
+    registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
+    registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
   }
   const checks: ReadinessCheck[] = [
     {

@@ -8,15 +8,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../../errors.js';
-import type { Logger } from '../../telemetry/logger.js';
-import type { Metrics } from '../../telemetry/metrics.js';
-import type { IngestWriter } from '../ingest-writer.js';
-import type { RecordLimits } from '../records.js';
+import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
 import { DecompressedTooLargeError, SnappyError, uncompressBlock } from './snappy-block.js';
 import { toSamples } from './to-samples.js';
 import { ProtoError, decodeWriteRequest } from './write-request.js';
 
-const RETRY_AFTER_SECONDS = 5;
 const V1_PROTO = 'prometheus.WriteRequest';
 
 const unsupported = (message: string): AiopsError =>
@@ -24,13 +20,9 @@ const unsupported = (message: string): AiopsError =>
 
 export function registerRemoteWriteRoute(
   app: FastifyInstance,
-  deps: {
-    writer: IngestWriter;
-    limits: RecordLimits;
+  deps: IngestRouteDeps & {
     /** Largest decompressed body, bytes. */
-    maxDecompressedBytes: number;
-    metrics: Metrics;
-    log: Logger;
+    readonly maxDecompressedBytes: number;
   },
 ): void {
   app.post('/api/v1/write', async (req, reply) => {
@@ -71,16 +63,7 @@ export function registerRemoteWriteRoute(
       throw err;
     }
     const out = toSamples(decoded, deps.limits);
-    if (out.samples.length > 0) {
-      try {
-        await deps.writer.write(out.samples, []);
-      } catch (err) {
-        deps.log.warn({ err }, 'ingest could not queue remote_write samples; answering 503');
-        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        throw new AiopsError('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE', undefined, { cause: err });
-      }
-      deps.metrics.samplesReceived.inc({ kind: 'metric' }, out.samples.length);
-    }
+    await queueRecords(deps, reply, out.samples, []);
     const rejectedSamples = out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid;
     for (const r of out.rejections)
       deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples);
