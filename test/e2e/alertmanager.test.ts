@@ -4,7 +4,7 @@
  * notification group naming auth as root cause; restarting the worker in the middle sends no
  * second page; after recovery the resolve arrives.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { freePort, queueAnomalies, storyAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { startDaemon } from '../helpers/daemon.js';
 
 const prefix = randomPrefix();
 const redis = new Redis(TEST_REDIS_URL);
@@ -80,8 +81,7 @@ describe('Alertmanager receives one correlated alert', () => {
         '        send_resolved: true',
       ].join('\n'),
     );
-    const amLogs: string[] = [];
-    am = spawn(
+    const daemon = await startDaemon(
       'prometheus-alertmanager',
       [
         `--config.file=${join(dir, 'alertmanager.yml')}`,
@@ -89,15 +89,10 @@ describe('Alertmanager receives one correlated alert', () => {
         `--web.listen-address=127.0.0.1:${amPort}`,
         '--cluster.listen-address=',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      amPort,
     );
-    am.stderr?.on('data', (d: Buffer) => amLogs.push(d.toString()));
-    const amUrl = `http://127.0.0.1:${amPort}`;
-    await waitFor(
-      'Alertmanager ready',
-      async () => (await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok === true,
-      30_000,
-    );
+    am = daemon.child;
+    const { logs: amLogs, url: amUrl } = daemon;
 
     const env = {
       REDIS_URL: TEST_REDIS_URL,

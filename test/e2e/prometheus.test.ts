@@ -5,7 +5,7 @@
  * alert firing. Also: `promtool check rules` and `promtool check config` pass on the shipped
  * files.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { freePort, queueAnomalies, storyAnomalies } from '../helpers/story.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { startDaemon } from '../helpers/daemon.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const prefix = randomPrefix();
@@ -75,23 +76,17 @@ describe('Prometheus scrapes the worker and evaluates the shipped rules', () => 
         `    static_configs: [{ targets: ['${target}'] }]`,
       ].join('\n'),
     );
-    const logs: string[] = [];
-    prometheus = spawn(
+    const daemon = await startDaemon(
       'prometheus',
       [
         `--config.file=${join(dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${promPort}`,
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      promPort,
     );
-    prometheus.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
-    const prom = `http://127.0.0.1:${promPort}`;
-    await waitFor(
-      'Prometheus ready',
-      async () => (await fetch(`${prom}/-/ready`).catch(() => undefined))?.ok === true,
-      30_000,
-    );
+    prometheus = daemon.child;
+    const { logs, url: prom } = daemon;
     await waitFor('the worker scraped', async () => {
       const r = (await (await fetch(`${prom}/api/v1/query?query=up`)).json()) as {
         data: { result: { value: [number, string] }[] };

@@ -3,13 +3,14 @@
  * worker (remote_write 1.0, snappy protobuf, as it ships). The worker's /metrics shows those
  * series scored, and Prometheus reports no failed or dropped samples.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
+import { startDaemon } from '../helpers/daemon.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { freePort } from '../helpers/story.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
@@ -77,8 +78,7 @@ describe('Prometheus remote-writes to the worker', () => {
         '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }',
       ].join('\n'),
     );
-    const logs: string[] = [];
-    prometheus = spawn(
+    const daemon = await startDaemon(
       'prometheus',
       [
         `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -86,16 +86,10 @@ describe('Prometheus remote-writes to the worker', () => {
         `--web.listen-address=127.0.0.1:${promPort}`,
         '--storage.remote.flush-deadline=1s',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      promPort,
     );
-    prometheus.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
-    const prom = `http://127.0.0.1:${promPort}`;
-    await waitFor(
-      'Prometheus ready',
-      async () => (await fetch(`${prom}/-/ready`).catch(() => undefined))?.ok === true,
-      30_000,
-    );
-
+    prometheus = daemon.child;
+    const prom = daemon.url;
     const scored = (text: string, metric: string): boolean =>
       text
         .split('\n')

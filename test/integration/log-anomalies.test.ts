@@ -6,17 +6,15 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import {
   JobNames,
   QueueNames,
   type AnomalyEvent,
   type LogRecord,
 } from '../../src/queues/contract.js';
-import { parseRoles } from '../../src/service/roles.js';
-import { startService, type RunningService } from '../../src/service/service.js';
+import type { RunningService } from '../../src/service/service.js';
+import { startTestService } from '../helpers/service.js';
 import { SURGE_TEMPLATE, authLogs } from '../helpers/auth-logs.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 
@@ -26,22 +24,16 @@ let service: RunningService;
 let redis: Redis;
 
 beforeAll(async () => {
-  const config = parseConfig({
-    services: { auth: {}, storage: {} },
-    redis: { prefix },
-    queues: { partitions: 4 },
-    logs: { bucket_ms: BUCKET_MS, learning_ms: 2 * 3_600_000 },
-  });
-  service = await startService({
-    config,
-    log: pino({ level: 'silent' }),
-    redisUrl: TEST_REDIS_URL,
+  service = await startTestService(
+    {
+      services: { auth: {}, storage: {} },
+      redis: { prefix },
+      queues: { partitions: 4 },
+      logs: { bucket_ms: BUCKET_MS, learning_ms: 2 * 3_600_000 },
+    },
     // No correlator: the anomaly events stay on their queue for the test to read.
-    roles: parseRoles('ingest,logs'),
-    version: 'test',
-    port: 0,
-    host: '127.0.0.1',
-  });
+    'ingest,logs',
+  );
   redis = new Redis(TEST_REDIS_URL);
 });
 

@@ -3,30 +3,23 @@
  * the log stage; bad lines are answered as Loki does, and the rest are kept.
  */
 import { gzipSync } from 'node:zlib';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { parseRoles } from '../../src/service/roles.js';
-import { startService, type RunningService } from '../../src/service/service.js';
-import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import type { RunningService } from '../../src/service/service.js';
+import { startTestService } from '../helpers/service.js';
+import { deletePrefix, randomPrefix, waitFor } from '../helpers/redis.js';
 
 const prefix = randomPrefix();
 let service: RunningService;
 
 beforeAll(async () => {
-  service = await startService({
-    config: parseConfig({
+  service = await startTestService(
+    {
       services: { auth: {} },
       redis: { prefix },
       ingest: { max_decompressed_bytes: 64 * 1024 },
-    }),
-    log: pino({ level: 'silent' }),
-    redisUrl: TEST_REDIS_URL,
-    roles: parseRoles('ingest,logs'),
-    version: 'test',
-    port: 0,
-    host: '127.0.0.1',
-  });
+    },
+    'ingest,logs',
+  );
 });
 
 afterAll(async () => {

@@ -3,12 +3,10 @@
  * them) are decoded, queued and scored; bad bodies get the status the spec prescribes.
  */
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { compress } from 'snappyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { parseRoles } from '../../src/service/roles.js';
-import { startService, type RunningService } from '../../src/service/service.js';
+import type { RunningService } from '../../src/service/service.js';
+import { startTestService } from '../helpers/service.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { remoteWriteBody, STALE_NAN } from '../helpers/remote-write.js';
 
@@ -17,20 +15,15 @@ let service: RunningService;
 let redis: Redis;
 
 beforeAll(async () => {
-  service = await startService({
-    config: parseConfig({
+  service = await startTestService(
+    {
       services: { auth: {} },
       redis: { prefix },
       ingest: { service_labels: ['service', 'job'], max_decompressed_bytes: 64 * 1024 },
       detect: { detectors: { default: 'ewma' } },
-    }),
-    log: pino({ level: 'silent' }),
-    redisUrl: TEST_REDIS_URL,
-    roles: parseRoles('ingest,detect'),
-    version: 'test',
-    port: 0,
-    host: '127.0.0.1',
-  });
+    },
+    'ingest,detect',
+  );
   redis = new Redis(TEST_REDIS_URL);
 });
 

@@ -5,12 +5,10 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import { JobNames, QueueNames, type AnomalyEvent } from '../../src/queues/contract.js';
-import { parseRoles } from '../../src/service/roles.js';
-import { startService, type RunningService } from '../../src/service/service.js';
+import type { RunningService } from '../../src/service/service.js';
+import { startTestService } from '../helpers/service.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
 
@@ -19,24 +17,18 @@ let service: RunningService;
 let redis: Redis;
 
 beforeAll(async () => {
-  const config = parseConfig({
-    services: { auth: { depends_on: [] }, storage: { depends_on: [] } },
-    redis: { prefix },
-    metrics: { export_top_n: 10 },
-    // The foundation's pipeline test runs the EWMA detector: its z-score makes "2,000 normal
-    // points stay quiet" deterministic. The default ensemble's noise behaviour (about one page
-    // per 80k-150k samples of Gaussian noise) is measured by bench/noise-pages.ts.
-    detect: { detectors: { default: 'ewma' } },
-  });
-  service = await startService({
-    config,
-    log: pino({ level: 'silent' }),
-    redisUrl: TEST_REDIS_URL,
-    roles: parseRoles('all'),
-    version: 'test',
-    port: 0,
-    host: '127.0.0.1',
-  });
+  service = await startTestService(
+    {
+      services: { auth: { depends_on: [] }, storage: { depends_on: [] } },
+      redis: { prefix },
+      metrics: { export_top_n: 10 },
+      // The foundation's pipeline test runs the EWMA detector: its z-score makes "2,000 normal
+      // points stay quiet" deterministic. The default ensemble's noise behaviour (about one page
+      // per 80k-150k samples of Gaussian noise) is measured by bench/noise-pages.ts.
+      detect: { detectors: { default: 'ewma' } },
+    },
+    'all',
+  );
   redis = new Redis(TEST_REDIS_URL);
 });
 
