@@ -6,9 +6,9 @@
  * `ingest.max_decompressed_bytes`; 415 for the snappy-protobuf form or another type;
  * 503 + Retry-After when Redis cannot take the lines.
  */
-import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
+import { inflateBody } from './inflate.js';
 import { LokiFormatError, parseLokiPush } from './loki-push.js';
 import { queueRecords, type IngestRouteDeps } from './queue-records.js';
 
@@ -39,30 +39,11 @@ export function registerLokiRoute(
           `Loki push needs Content-Type application/json, got ${JSON.stringify(media ?? '')}`,
         );
       }
-      let bytes: Buffer = req.body;
-      const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
-      if (encoding === 'gzip') {
-        try {
-          bytes = gunzipSync(bytes, { maxOutputLength: deps.maxDecompressedBytes });
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ERR_BUFFER_TOO_LARGE') {
-            throw new AiopsError(
-              'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
-              `the body inflates past ${deps.maxDecompressedBytes} bytes (ingest.max_decompressed_bytes)`,
-            );
-          }
-          throw new AiopsError(
-            'AIOPS_ERR_INGEST_MALFORMED_BODY',
-            `the body is not valid gzip: ${(err as Error).message}`,
-          );
-        }
-      } else if (encoding !== '' && encoding !== 'identity') {
-        throw new AiopsError(
-          'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
-          `Content-Encoding ${JSON.stringify(encoding)} is not supported; use gzip or none`,
-        );
-      }
+      const bytes = inflateBody(
+        req.body,
+        req.headers['content-encoding'],
+        deps.maxDecompressedBytes,
+      );
       let push;
       try {
         push = parseLokiPush(JSON.parse(bytes.toString('utf8')) as unknown, deps.limits);
