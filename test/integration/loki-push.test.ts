@@ -1,11 +1,13 @@
 /**
- * Real Redis, real HTTP: Loki push JSON (as promtail and Alloy send it, plain or gzip) reaches
- * the log stage; bad lines are answered as Loki does, and the rest are kept.
+ * Real Redis, real HTTP: Loki push in both forms reaches the log stage: snappy protobuf (as
+ * promtail and Alloy send it) and JSON (as Vector sends it, plain or gzip); bad streams and
+ * lines are answered as Loki does, and the rest are kept.
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/service/service.js';
 import { startTestService } from '../helpers/service.js';
+import { lokiProtoBody } from '../helpers/loki-push.js';
 import { deletePrefix, randomPrefix, waitFor } from '../helpers/redis.js';
 
 const prefix = randomPrefix();
@@ -35,6 +37,13 @@ const push = (body: Buffer | string, headers: Record<string, string> = {}): Prom
   });
 
 const ns = (ms: number): string => `${ms}000000`;
+
+/** A counter of the worker's /metrics, summed over the series whose labels match. */
+const counter = async (name: string, labels = ''): Promise<number> =>
+  (await (await fetch(`${service.url}/metrics`)).text())
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(labels))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 
 const linesTotal = async (): Promise<number> =>
   (await (await fetch(`${service.url}/metrics`)).text())
@@ -88,9 +97,68 @@ describe('POST /loki/api/v1/push', () => {
       /values\[1\].*unix nanoseconds as a string.*1 lines accepted/,
     );
     await waitFor('the good line counted', async () => (await linesTotal()) === before + 1);
-    expect((await push('x', { 'content-type': 'application/x-protobuf' })).status).toBe(415);
+    expect((await push('x', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await push('not json')).status).toBe(400);
     const bomb = gzipSync(Buffer.alloc(1 << 20, 0x20));
     expect((await push(bomb, { 'content-encoding': 'gzip' })).status).toBe(413);
+  });
+
+  it('takes snappy protobuf as promtail and Alloy send it, with or without Content-Encoding', async () => {
+    const before = await linesTotal();
+    const errorsBefore = await counter('aiops_log_lines_total', 'level="error"');
+    const t = Date.UTC(2026, 10, 25, 8, 0);
+    const body = lokiProtoBody([
+      {
+        labels: '{env="prod", job="auth"}',
+        entries: [
+          { ms: t, line: 'login ok for bob' },
+          { ms: t + 1000, line: 'token validation failed', metadata: { level: 'error' } },
+        ],
+      },
+    ]);
+    const proto = { 'content-type': 'application/x-protobuf' };
+    expect((await push(body, proto)).status).toBe(204);
+    expect((await push(body, { ...proto, 'content-encoding': 'snappy' })).status).toBe(204);
+    await waitFor('protobuf lines counted', async () => (await linesTotal()) === before + 4);
+    expect(await counter('aiops_log_lines_total', 'level="error"')).toBe(errorsBefore + 2);
+  });
+
+  it('answers 400 naming a bad selector and keeps the other streams; 400 and 413 for bad bodies', async () => {
+    const before = await linesTotal();
+    const rejected = async (reason: string): Promise<number> =>
+      counter('aiops_samples_rejected_total', `reason="${reason}"`);
+    const [labelsBefore, malformedBefore, tooLargeBefore] = [
+      await rejected('invalid_labels'),
+      await rejected('malformed_body'),
+      await rejected('body_too_large'),
+    ];
+    const proto = { 'content-type': 'application/x-protobuf' };
+    const t = Date.UTC(2026, 10, 25, 9, 0);
+    const res = await push(
+      lokiProtoBody([
+        { labels: '{job="auth", level=~"err"}', entries: [{ ms: t, line: 'regex matcher' }] },
+        { labels: '{job="auth"}', entries: [{ ms: t, line: 'kept' }] },
+      ]),
+      proto,
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(
+      /streams\[0\]: bad stream selector.*only = matchers.*1 lines accepted/,
+    );
+    await waitFor('the good stream counted', async () => (await linesTotal()) === before + 1);
+    expect(await rejected('invalid_labels')).toBe(labelsBefore + 1);
+    expect((await push('definitely not snappy', proto)).status).toBe(400);
+    expect(await rejected('malformed_body')).toBe(malformedBefore + 1);
+    // A block declaring 1 MiB (the limit here is 64 KiB): 413 before it is decompressed.
+    const bomb = lokiProtoBody([
+      { labels: '{job="auth"}', entries: [{ ms: t, line: ' '.repeat(1 << 20) }] },
+    ]);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const tooLarge = await push(bomb, proto);
+    expect(tooLarge.status).toBe(413);
+    expect(((await tooLarge.json()) as { code: string }).code).toBe(
+      'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+    );
+    expect(await rejected('body_too_large')).toBe(tooLargeBefore + 1);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * A Loki push body, by its Content-Type and Content-Encoding, to log records, as Loki itself
+ * takes them:
+ * - `application/x-protobuf`: what promtail, Grafana Alloy's `loki.write` and Grafana Agent
+ *   send: a snappy block (never the framed format) holding a `PushRequest`, with
+ *   `Content-Encoding: snappy` or none (Loki takes both; gzip around the block is taken too);
+ * - `application/json`: plain or gzip, as Vector's loki sink sends it with compression gzip or
+ *   none.
+ * Every failure is an AiopsError with the status a sender understands: 400 for a body that
+ * does not decode, 413 past `maxBytes` decompressed (checked before allocating), 415 for
+ * another type or encoding.
+ */
+import { AiopsError } from '../errors.js';
+import { inflateBody } from './inflate.js';
+import { LokiFormatError, parseLokiPush } from './loki-push.js';
+import { toLokiPush } from './loki-push-proto.js';
+import { LokiProtoError, decodePushRequest } from './loki-push-request.js';
+import type { LokiPush } from './loki-streams.js';
+import type { RecordLimits } from './records.js';
+import {
+  DecompressedTooLargeError,
+  SnappyError,
+  uncompressBlock,
+} from './remote-write/snappy-block.js';
+
+export interface LokiBody {
+  readonly body: Buffer;
+  /** The Content-Type header, parameters and all. */
+  readonly contentType: string | undefined;
+  readonly contentEncoding: string | undefined;
+}
+
+export function decodeLokiBody(req: LokiBody, maxBytes: number, limits: RecordLimits): LokiPush {
+  const media = (req.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (media === 'application/x-protobuf') {
+    return protobufPush(req.body, req.contentEncoding, maxBytes, limits);
+  }
+  if (media === 'application/json')
+    return jsonPush(req.body, req.contentEncoding, maxBytes, limits);
+  throw new AiopsError(
+    'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+    `Loki push needs Content-Type application/x-protobuf (snappy) or application/json, got ${JSON.stringify(media)}`,
+  );
+}
+
+function protobufPush(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+  limits: RecordLimits,
+): LokiPush {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  // Loki: HTTP clients need not say snappy, "but they sometimes do".
+  const block = inflateBody(body, encoding === 'snappy' ? '' : encoding, maxBytes);
+  try {
+    return toLokiPush(decodePushRequest(uncompressBlock(block, maxBytes)), limits);
+  } catch (err) {
+    if (err instanceof DecompressedTooLargeError) {
+      throw new AiopsError(
+        'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+        `${err.message} (ingest.max_decompressed_bytes)`,
+      );
+    }
+    if (err instanceof SnappyError || err instanceof LokiProtoError) {
+      throw new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
+    }
+    throw err;
+  }
+}
+
+function jsonPush(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+  limits: RecordLimits,
+): LokiPush {
+  const bytes = inflateBody(body, contentEncoding, maxBytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new AiopsError('AIOPS_ERR_INGEST_INVALID_JSON', (err as Error).message);
+  }
+  try {
+    return parseLokiPush(parsed, limits);
+  } catch (err) {
+    if (!(err instanceof LokiFormatError)) throw err;
+    throw new AiopsError('AIOPS_ERR_INGEST_INVALID_RECORD', err.message);
+  }
+}
