@@ -17,6 +17,7 @@ import {
 } from './loki-streams.js';
 
 const MAX_SECONDS = Math.floor(MAX_TS / 1000);
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A protobuf Timestamp to epoch ms, or undefined when absent or out of range. */
 function timestampMs(ts: DecodedPushRequest['streams'][number]['entries'][number]['timestamp']) {
@@ -58,7 +59,10 @@ export function toLokiPush(req: DecodedPushRequest, limits: RecordLimits): LokiP
         });
         return;
       }
-      const metadata = Object.fromEntries(e.structuredMetadata.map((p) => [p.name, p.value]));
+      const metadata =
+        e.structuredMetadata.length === 0
+          ? NO_METADATA
+          : Object.fromEntries(e.structuredMetadata.map((p) => [p.name, p.value]));
       const sample = lineSample(here, stream, checked.service, ts, e.line, metadata, limits);
       if (isRejection(sample)) out.rejections.push(sample);
       else out.samples.push(sample);

@@ -70,6 +70,15 @@ function labelsProblem(
   return undefined;
 }
 
+/** The first non-empty level label of a map (the line's metadata first, then its stream's). */
+function levelOf(labels: Readonly<Record<string, string>>): string | undefined {
+  for (const key of LEVEL_KEYS) {
+    const v = labels[key];
+    if (v !== undefined && v !== '') return v;
+  }
+  return undefined;
+}
+
 /** A stream's service, or why the whole stream is rejected. */
 export function streamService(
   at: string,
@@ -105,11 +114,7 @@ export function lineSample(
   }
   const problem = labelsProblem(at, 'structured metadata', metadata, limits);
   if (problem !== undefined) return problem;
-  // The line's own metadata first, then its stream's labels.
-  const level =
-    [metadata, stream]
-      .flatMap((m) => LEVEL_KEYS.map((k) => m[k]))
-      .find((x) => x !== undefined && x !== '') ?? 'info';
+  const level = levelOf(metadata) ?? levelOf(stream) ?? 'info';
   return {
     kind: 'log',
     record: {

@@ -94,6 +94,19 @@ describe('Loki push protobuf', () => {
     expect(out.lines).toBe(7);
   });
 
+  it('keeps a label named __proto__ as a label, never as a prototype', () => {
+    const out = proto([
+      {
+        labels: '{__proto__="x", job="auth"}',
+        entries: [{ ms: 1, line: 'l', metadata: { ['__proto__']: 'y', constructor: 'z' } }],
+      },
+    ]);
+    const labels = out.samples[0]?.record.labels ?? {};
+    expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(labels, '__proto__')?.value).toBe('y');
+    expect(Object.keys(labels).sort()).toEqual(['__proto__', 'constructor', 'job']);
+  });
+
   it('maps any push exactly as the JSON form of the same push (1,000 pushes)', () => {
     const names = ['service', 'job', 'app', 'level', 'env', 'detected_level'];
     const value = fc.string({ maxLength: 6 });
