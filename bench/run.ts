@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   'early-warning': () => import('./early-warning.js'),
   loghub: () => import('./loghub.js'),
   ingest: () => import('./ingest.js'),
+  'loki-push': () => import('./loki-push.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
