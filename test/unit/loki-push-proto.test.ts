@@ -145,7 +145,7 @@ describe('Loki push protobuf', () => {
       ),
       { numRuns: 1000 },
     );
-  });
+  }, 30_000);
 
   it('refuses malformed protobuf with a LokiProtoError', () => {
     const bytes = pushRequestBytes([{ labels: '{job="a"}', entries: [{ ms: 1, line: 'x' }] }]);

@@ -65,7 +65,7 @@ describe('Loki stream selectors', () => {
       ),
       { numRuns: 2000 },
     );
-  });
+  }, 30_000);
 
   it('fuzz: any text is parsed or refused with a LokiSelectorError (10,000 texts)', () => {
     const pieces = fc.constantFrom('{', '}', '=', '"', '`', ',', ' ', '\\', 'x', 'u', '7', 'a=');
@@ -86,5 +86,5 @@ describe('Loki stream selectors', () => {
       ),
       { numRuns: 10_000 },
     );
-  });
+  }, 60_000);
 });
