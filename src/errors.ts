@@ -18,6 +18,18 @@ export const ErrorCodes = {
     status: 503,
     message: 'samples could not be queued; retry later',
   },
+  AIOPS_ERR_INGEST_OVERLOADED: {
+    status: 429,
+    message: 'the queues are past their high-water mark; retry after Retry-After seconds',
+  },
+  AIOPS_ERR_INGEST_UNAUTHORIZED: {
+    status: 401,
+    message: 'ingest needs a valid bearer token (ingest.auth)',
+  },
+  AIOPS_ERR_INGEST_FORBIDDEN: {
+    status: 403,
+    message: 'this token may not send to this endpoint (ingest.auth.tokens[].sources)',
+  },
   AIOPS_ERR_API_NOT_FOUND: { status: 404, message: 'no such endpoint' },
   AIOPS_ERR_API_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   AIOPS_ERR_INCIDENT_NOT_FOUND: { status: 404, message: 'no incident with this id' },

@@ -48,7 +48,7 @@ export function registerLokiRoute(
       try {
         push = parseLokiPush(JSON.parse(bytes.toString('utf8')) as unknown, deps.limits);
       } catch (err) {
-        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' });
+        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' }, 1, (err as Error).message);
         throw new AiopsError(
           err instanceof LokiFormatError
             ? 'AIOPS_ERR_INGEST_INVALID_RECORD'
@@ -57,7 +57,9 @@ export function registerLokiRoute(
         );
       }
       await queueRecords(deps, reply, [], push.samples);
-      for (const r of push.rejections) deps.metrics.samplesRejected.inc({ reason: r.reason });
+      for (const r of push.rejections) {
+        deps.metrics.samplesRejected.inc({ reason: r.reason }, 1, r.message);
+      }
       if (push.rejections.length === 0) return reply.code(204).send();
       const first = push.rejections[0];
       throw new AiopsError(

@@ -44,21 +44,21 @@ export function registerSamplesRoute(
         items = bodyItems(text, format);
         if (format === 'json') items = [...items]; // JSON parses whole: its error surfaces here
       } catch (err) {
-        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' });
-        throw new AiopsError(
-          'AIOPS_ERR_INGEST_INVALID_JSON',
-          `the body is not valid JSON: ${(err as Error).message}`,
-        );
+        const message = `the body is not valid JSON: ${(err as Error).message}`;
+        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' }, 1, message);
+        throw new AiopsError('AIOPS_ERR_INGEST_INVALID_JSON', message);
       }
       const metrics: MetricSample[] = [];
       const logs: LogSample[] = [];
       const rejected: RejectedItem[] = [];
       let rejectedCount = 0;
       let seen = 0;
-      const rejectedBy = new Map<string, number>();
+      const rejectedBy = new Map<string, { n: number; example: string }>();
       const note = (at: number, reason: string, message: string): void => {
         rejectedCount += 1;
-        rejectedBy.set(reason, (rejectedBy.get(reason) ?? 0) + 1);
+        const by = rejectedBy.get(reason);
+        if (by) by.n += 1;
+        else rejectedBy.set(reason, { n: 1, example: message });
         if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
       };
       for (const item of items) {
@@ -81,12 +81,21 @@ export function registerSamplesRoute(
         else if (r.sample.kind === 'metric') metrics.push(r.sample);
         else logs.push(r.sample);
       }
-      for (const [reason, n] of rejectedBy) deps.metrics.samplesRejected.inc({ reason }, n);
+      for (const [reason, by] of rejectedBy) {
+        deps.metrics.samplesRejected.inc({ reason }, by.n, by.example);
+      }
       if (seen === 0) {
         throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
       }
-      const accepted = metrics.length + logs.length;
-      await queueRecords(deps, reply, metrics, logs);
+      const queued = await queueRecords(deps, reply, metrics, logs);
+      const accepted = queued.metrics + queued.logs;
+      if (queued.refused > 0) {
+        rejectedCount += queued.refused;
+        const r = queued.refusal;
+        if (rejected.length < MAX_LISTED && r) {
+          rejected.push({ at: 0, reason: r.reason, message: r.message });
+        }
+      }
       span.setAttributes({ accepted, rejected: rejectedCount });
       if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
       const first = rejected[0];

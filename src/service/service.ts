@@ -39,6 +39,12 @@ import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
 import { registerLokiRoute } from '../ingest/loki-route.js';
+import { resolveTokens, type BearerAuth } from '../ingest/bearer-auth.js';
+import { registerIngestGuard } from '../ingest/ingest-guard.js';
+import { QueueBacklog } from '../ingest/queue-backlog.js';
+import { startRejectionLog } from '../ingest/rejection-log.js';
+import { SeriesLimiter } from '../ingest/series-limiter.js';
+import { registerIngestMetrics } from '../telemetry/ingest-metrics.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -61,6 +67,8 @@ export interface ServiceOptions {
   readonly port?: number;
   readonly host?: string;
   readonly workerId?: string;
+  /** Ingest's bearer tokens, resolved by the caller (main reports a missing one as a config error); resolved here when unset. */
+  readonly ingestAuth?: BearerAuth | undefined;
 }
 
 export interface RunningService {
@@ -247,11 +255,46 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       lingerMs: config.ingest.batch_linger_ms,
       writeTimeoutMs: 5000,
     });
+    const ingestLog = log.child({ component: 'ingest' });
+    const series = new SeriesLimiter({
+      maxActive: config.ingest.max_active_series,
+      maxActivePerService: config.ingest.max_active_series_per_service,
+      maxNewPerMinute: config.ingest.max_new_series_per_minute,
+      idleMs: config.ingest.series_idle_ms,
+    });
+    const backlog = new QueueBacklog({
+      queues: [...queues.samples, ...queues.logs],
+      highWater: config.ingest.queue_high_water_jobs,
+      pollMs: 1000,
+      log: ingestLog,
+    });
+    backlog.start();
+    closers.push(() => backlog.stop());
+    const rejectionLog = startRejectionLog(
+      metrics.samplesRejected,
+      ingestLog,
+      config.ingest.rejection_log_interval_ms,
+    );
+    closers.push(() => {
+      rejectionLog.stop();
+      return Promise.resolve();
+    });
+    registerIngestMetrics(metrics.registry, {
+      activeSeries: () => series.active,
+      queuedJobs: () => backlog.waiting,
+      overloaded: () => backlog.overloaded,
+    });
+    registerIngestGuard(app, {
+      auth: 'ingestAuth' in o ? o.ingestAuth : resolveTokens(config.ingest.auth.tokens),
+      backlog,
+      rejections: metrics.samplesRejected,
+    });
     const ingest = {
       writer,
       limits: limitsFromConfig(config.ingest),
       metrics,
-      log: log.child({ component: 'ingest' }),
+      log: ingestLog,
+      series,
     };
     registerSamplesRoute(app, { ...ingest, maxRecords: config.ingest.max_records_per_request });
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;

@@ -63,20 +63,22 @@ export function registerRemoteWriteRoute(
       throw err;
     }
     const out = toSamples(decoded, deps.limits);
-    await queueRecords(deps, reply, out.samples, []);
-    const rejectedSamples = out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid;
+    const queued = await queueRecords(deps, reply, out.samples, []);
     for (const r of out.rejections)
-      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples);
+      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples, r.message);
     if (out.invalid > 0) deps.metrics.samplesRejected.inc({ reason: 'invalid_value' }, out.invalid);
     if (out.histograms > 0) {
       deps.metrics.samplesRejected.inc({ reason: 'native_histogram' }, out.histograms);
     }
-    if (out.rejections.length === 0) return reply.code(204).send();
-    const first = out.rejections[0];
+    if (out.rejections.length === 0 && queued.refused === 0) return reply.code(204).send();
+    const rejectedSamples =
+      out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid + queued.refused;
+    const first = out.rejections[0]?.message ?? queued.refusal?.message;
     throw new AiopsError(
       'AIOPS_ERR_INGEST_INVALID_RECORD',
-      `${out.rejections.length} of ${decoded.series.length} series rejected (${rejectedSamples} samples)` +
-        `${first ? `, the first: ${first.message}` : ''}; ${out.samples.length} samples accepted`,
+      `${rejectedSamples} samples rejected (${out.rejections.length} of ${decoded.series.length} series invalid` +
+        `${queued.refused > 0 ? `, ${queued.refused} samples over a series limit` : ''})` +
+        `${first ? `, the first: ${first}` : ''}; ${queued.metrics} samples accepted`,
     );
   });
 }
