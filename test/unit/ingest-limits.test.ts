@@ -1,6 +1,9 @@
 import type { Queue } from 'bullmq';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import { startRejectionLog } from '../../src/ingest/rejection-log.js';
+import { RejectionCounter } from '../../src/telemetry/rejection-counter.js';
 import { resolveTokens } from '../../src/ingest/bearer-auth.js';
 import { QueueBacklog } from '../../src/ingest/queue-backlog.js';
 import type { MetricSample } from '../../src/ingest/records.js';
@@ -144,5 +147,42 @@ describe('QueueBacklog', () => {
     w.n = 79;
     await b.poll();
     expect(b.overloaded).toBe(false);
+  });
+});
+
+describe('startRejectionLog', () => {
+  it('logs one summary line per interval however many samples were refused, and none when none were', () => {
+    vi.useFakeTimers();
+    try {
+      const lines: {
+        msg: string;
+        by_reason: Record<string, number>;
+        examples: Record<string, string>;
+      }[] = [];
+      const log = pino(
+        { level: 'info' },
+        { write: (l: string) => lines.push(JSON.parse(l) as never) },
+      );
+      const counter = new RejectionCounter(new Registry());
+      const rl = startRejectionLog(counter, log, 60_000);
+      for (let i = 0; i < 10_000; i++) counter.inc({ reason: 'too_many_labels' }, 1, `series ${i}`);
+      counter.inc({ reason: 'series_limit' }, 500, 'over the limit');
+      expect(lines).toHaveLength(0);
+      vi.advanceTimersByTime(60_000);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.msg).toBe('ingest rejected 10500 records in the last interval');
+      expect(lines[0]?.by_reason).toEqual({ too_many_labels: 10_000, series_limit: 500 });
+      expect(lines[0]?.examples).toEqual({
+        too_many_labels: 'series 0',
+        series_limit: 'over the limit',
+      });
+      vi.advanceTimersByTime(120_000);
+      expect(lines).toHaveLength(1);
+      counter.inc({ reason: 'backlog' });
+      rl.stop(); // flushes what is pending
+      expect(lines).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
