@@ -43,10 +43,13 @@ export type ErrorCode = keyof typeof ErrorCodes;
 export class AiopsError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message?: string, options?: ErrorOptions) {
+  /** For ingest: the `reason` label this refusal is counted under, when not the code's own. */
+  readonly reason: string | undefined;
+  constructor(code: ErrorCode, message?: string, options?: ErrorOptions & { reason?: string }) {
     super(message ?? ErrorCodes[code].message, options);
     this.name = 'AiopsError';
     this.code = code;
     this.status = ErrorCodes[code].status;
+    this.reason = options?.reason;
   }
 }

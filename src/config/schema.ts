@@ -76,6 +76,8 @@ export const configSchema = z.strictObject({
       max_new_series_per_minute: z.number().int().min(1).default(50_000),
       /** A series not seen for this long stops counting as active. */
       series_idle_ms: durationMs.min(1000).default(60 * 60_000),
+      /** After start, the new-series rate waits this long (every series is new after a restart). */
+      new_series_warmup_ms: durationMs.default(10 * 60_000),
       /**
        * Jobs waiting in the ingest queues (all partitions) at which ingest answers
        * "retry later" (429, or 503 for remote_write) with Retry-After, until they drain to 80%.

@@ -27,6 +27,9 @@ interface Token {
   readonly sources: ReadonlySet<IngestSource> | undefined;
 }
 
+/** As the config schema asks of an inline token. */
+const MIN_TOKEN_CHARS = 16;
+
 const digestOf = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 /** Reads each token from where the config says; throws a clear error when one is missing. */
@@ -60,6 +63,9 @@ export function resolveTokens(
     // Secret files usually end with a newline; tokens never hold whitespace at the ends.
     value = value?.trim();
     if (value === undefined || value === '') throw new Error(`${where}: the token is empty`);
+    if (value.length < MIN_TOKEN_CHARS) {
+      throw new Error(`${where}: the token is shorter than ${MIN_TOKEN_CHARS} characters`);
+    }
     return {
       name: c.name,
       digest: digestOf(value),

@@ -1,56 +1,57 @@
 /**
- * Runs before any ingest endpoint reads its body: checks the bearer token when `ingest.auth`
- * is configured (401/403), then pushes back while the queues are past their high-water mark
- * (Retry-After; 503 for remote_write, whose senders drop a 429 unless told to retry it, 429 for
- * the others, which retry it). Both answers cost no body parsing.
+ * Runs before any ingest route (tagged by `ingestRoute`) reads its body: checks the bearer
+ * token when `ingest.auth` is configured (401/403), then pushes back while the queues the route
+ * feeds are past their high-water mark (Retry-After; 503 for remote_write, whose senders drop a
+ * 429 unless told to retry it, 429 for the others, which retry it). Both answers cost no body
+ * parsing; the server's error handler counts them.
  */
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
-import type { RejectionCounter } from '../telemetry/rejection-counter.js';
-import type { BearerAuth, IngestSource } from './bearer-auth.js';
+import type { BearerAuth } from './bearer-auth.js';
+import type { IngestStream } from './ingest-route.js';
 import type { QueueBacklog } from './queue-backlog.js';
 
-/** The ingest endpoints, by route path. */
-export const IngestEndpoints: Readonly<Record<string, IngestSource>> = {
-  '/api/v1/samples': 'samples',
-  '/api/v1/write': 'remote_write',
-  '/loki/api/v1/push': 'loki',
-  '/v1/metrics': 'otlp',
-  '/v1/logs': 'otlp',
-};
+type Backlog = Pick<QueueBacklog, 'overloaded' | 'retryAfterSeconds' | 'waiting'>;
 
 export interface IngestGuardDeps {
   readonly auth: BearerAuth | undefined;
-  readonly backlog: Pick<QueueBacklog, 'overloaded' | 'retryAfterSeconds' | 'waiting'> | undefined;
-  readonly rejections: RejectionCounter;
+  /** The backlog of the metric and of the log queues (each route waits on those it feeds). */
+  readonly backlogs: { readonly metrics?: Backlog; readonly logs?: Backlog };
+}
+
+function overloadedBacklog(deps: IngestGuardDeps, stream: IngestStream): Backlog | undefined {
+  const { metrics, logs } = deps.backlogs;
+  if (stream !== 'logs' && metrics?.overloaded) return metrics;
+  if (stream !== 'metrics' && logs?.overloaded) return logs;
+  return undefined;
 }
 
 export function registerIngestGuard(app: FastifyInstance, deps: IngestGuardDeps): void {
   app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'POST') return;
-    const source = IngestEndpoints[req.routeOptions.url ?? ''];
-    if (source === undefined) return;
+    const tag = req.routeOptions.config.ingest;
+    if (tag === undefined) return;
     if (deps.auth) {
       try {
-        deps.auth.check(req.headers.authorization, source);
+        deps.auth.check(req.headers.authorization, tag.source);
       } catch (err) {
-        deps.rejections.inc({ reason: 'unauthorized' }, 1, (err as Error).message);
+        // RFC 6750 section 3: the challenge, with the error when a token was presented.
         if (err instanceof AiopsError && err.code === 'AIOPS_ERR_INGEST_UNAUTHORIZED') {
-          void reply.header('www-authenticate', 'Bearer realm="aiops-worker"');
+          const error = req.headers.authorization === undefined ? '' : ', error="invalid_token"';
+          void reply.header('www-authenticate', `Bearer realm="aiops-worker"${error}`);
         }
         throw err;
       }
     }
-    const backlog = deps.backlog;
-    if (backlog?.overloaded) {
-      const message = `the ingest queues hold ${backlog.waiting} waiting jobs, past ingest.queue_high_water_jobs; retry later`;
-      deps.rejections.inc({ reason: 'backlog' }, 1, message);
+    const backlog = overloadedBacklog(deps, tag.stream);
+    if (backlog) {
       void reply.header('retry-after', String(backlog.retryAfterSeconds));
       throw new AiopsError(
-        source === 'remote_write'
+        // Prometheus drops a 429 unless told to retry it; every sender retries a 503.
+        tag.source === 'remote_write'
           ? 'AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE'
           : 'AIOPS_ERR_INGEST_OVERLOADED',
-        message,
+        `the ingest queues hold ${backlog.waiting} waiting jobs, past ingest.queue_high_water_jobs; retry later`,
+        { reason: 'backlog' },
       );
     }
   });

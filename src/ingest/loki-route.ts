@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
 import { inflateBody } from './inflate.js';
 import { LokiFormatError, parseLokiPush } from './loki-push.js';
+import { ingestRoute } from './ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from './queue-records.js';
 
 export function registerLokiRoute(
@@ -25,7 +26,7 @@ export function registerLokiRoute(
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, next) => {
       next(null, body);
     });
-    scope.post('/loki/api/v1/push', async (req, reply) => {
+    scope.post('/loki/api/v1/push', ingestRoute('loki', 'logs'), async (req, reply) => {
       const media = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       if (media === 'application/x-protobuf') {
         throw new AiopsError(
@@ -48,13 +49,11 @@ export function registerLokiRoute(
       try {
         push = parseLokiPush(JSON.parse(bytes.toString('utf8')) as unknown, deps.limits);
       } catch (err) {
-        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' }, 1, (err as Error).message);
-        throw new AiopsError(
-          err instanceof LokiFormatError
-            ? 'AIOPS_ERR_INGEST_INVALID_RECORD'
-            : 'AIOPS_ERR_INGEST_INVALID_JSON',
-          (err as Error).message,
-        );
+        throw err instanceof LokiFormatError
+          ? new AiopsError('AIOPS_ERR_INGEST_INVALID_RECORD', err.message, {
+              reason: 'invalid_record',
+            })
+          : new AiopsError('AIOPS_ERR_INGEST_INVALID_JSON', (err as Error).message);
       }
       await queueRecords(deps, reply, [], push.samples);
       for (const r of push.rejections) {

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { bodyFormatOf, bodyItems, type BodyItem } from './body.js';
+import { ingestRoute } from './ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from './queue-records.js';
 import { parseRecord, type LogSample, type MetricSample } from './records.js';
 
@@ -17,7 +18,8 @@ const MAX_LISTED = 20;
 const YIELD_EVERY = 2000;
 
 export interface RejectedItem {
-  readonly at: number;
+  /** Line (NDJSON) or array index (JSON); absent for a series-limit refusal. */
+  readonly at?: number;
   readonly reason: string;
   readonly message: string;
 }
@@ -29,7 +31,7 @@ export function registerSamplesRoute(
     readonly maxRecords: number;
   },
 ): void {
-  app.post('/api/v1/samples', async (req, reply) => {
+  app.post('/api/v1/samples', ingestRoute('samples', 'any'), async (req, reply) => {
     const format = bodyFormatOf(req.headers['content-type']);
     if (format === undefined || typeof req.body !== 'string') {
       throw new AiopsError(
@@ -44,9 +46,10 @@ export function registerSamplesRoute(
         items = bodyItems(text, format);
         if (format === 'json') items = [...items]; // JSON parses whole: its error surfaces here
       } catch (err) {
-        const message = `the body is not valid JSON: ${(err as Error).message}`;
-        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' }, 1, message);
-        throw new AiopsError('AIOPS_ERR_INGEST_INVALID_JSON', message);
+        throw new AiopsError(
+          'AIOPS_ERR_INGEST_INVALID_JSON',
+          `the body is not valid JSON: ${(err as Error).message}`,
+        );
       }
       const metrics: MetricSample[] = [];
       const logs: LogSample[] = [];
@@ -64,10 +67,10 @@ export function registerSamplesRoute(
       for (const item of items) {
         seen += 1;
         if (seen > deps.maxRecords) {
-          deps.metrics.samplesRejected.inc({ reason: 'too_many_records' });
           throw new AiopsError(
             'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
             `the body holds more than ${deps.maxRecords} records (ingest.max_records_per_request); split it`,
+            { reason: 'too_many_records' },
           );
         }
         // Long bodies are validated in slices, so ingest never holds the event loop for long.
@@ -92,9 +95,9 @@ export function registerSamplesRoute(
       if (queued.refused > 0) {
         rejectedCount += queued.refused;
         const r = queued.refusal;
-        if (rejected.length < MAX_LISTED && r) {
-          rejected.push({ at: 0, reason: r.reason, message: r.message });
-        }
+        // A series refusal is not tied to one record: it has no position.
+        if (rejected.length < MAX_LISTED && r)
+          rejected.push({ reason: r.reason, message: r.message });
       }
       span.setAttributes({ accepted, rejected: rejectedCount });
       if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });

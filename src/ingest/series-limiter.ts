@@ -7,8 +7,12 @@
  *   minute's worth), so a burst of new series is let in over time instead of all at once.
  * Samples of series already active always pass; only samples of series that would be new are
  * refused, with the reason. Refused series are not remembered: they are tried again when they
- * next appear. The state is per ingest process.
+ * next appear. The state is per ingest process, and its memory is bounded in bytes as well as
+ * in series: a long series key is remembered by a hash of it. Times come from a monotonic
+ * clock, so a wall-clock step cannot freeze admission.
  */
+import { performance } from 'node:perf_hooks';
+import { fnv1a32 } from '../queues/partition.js';
 import type { MetricSample } from './records.js';
 
 export interface SeriesLimits {
@@ -17,6 +21,23 @@ export interface SeriesLimits {
   readonly maxNewPerMinute: number;
   /** A series not seen for this long stops counting as active. */
   readonly idleMs: number;
+  /**
+   * For this long after start the new-series rate is not applied (every series is new after a
+   * restart; the active-series limits still hold).
+   */
+  readonly warmupMs?: number;
+}
+
+/** Keys longer than this are remembered by a hash (collisions only undercount). */
+const MAX_KEY_CHARS = 256;
+
+function memoryKey(key: string): string {
+  if (key.length <= MAX_KEY_CHARS) return key;
+  // Two 32-bit FNV-1a hashes (the second over the key prefixed by its length), and a first
+  // character no series key starts with.
+  const a = fnv1a32(key);
+  const b = fnv1a32(`${key.length}:${key}`);
+  return `#${a.toString(36)}.${b.toString(36)}`;
 }
 
 export const SeriesLimitReason = {
@@ -48,16 +69,16 @@ export class SeriesLimiter {
   readonly #now: () => number;
   readonly #series = new Map<string, Entry>();
   readonly #perService = new Map<string, number>();
+  readonly #warmUntil: number;
   #tokens: number;
   #refilledAt: number;
-  #sweptAt: number;
 
-  constructor(limits: SeriesLimits, now: () => number = Date.now) {
+  constructor(limits: SeriesLimits, now: () => number = () => performance.now()) {
     this.#limits = limits;
     this.#now = now;
     this.#tokens = limits.maxNewPerMinute;
     this.#refilledAt = now();
-    this.#sweptAt = this.#refilledAt;
+    this.#warmUntil = this.#refilledAt + (limits.warmupMs ?? 0);
   }
 
   /** Active series now (after the last sweep). */
@@ -72,7 +93,6 @@ export class SeriesLimiter {
   /** Splits samples into those admitted and those refused by a limit. */
   admit(samples: readonly MetricSample[]): Admitted {
     const now = this.#now();
-    this.#sweep(now);
     this.#refill(now);
     let out: MetricSample[] | undefined;
     let rejections: Map<SeriesLimitReason, { samples: number; message: string }> | undefined;
@@ -80,7 +100,7 @@ export class SeriesLimiter {
     let refusedNow: Map<string, SeriesLimitReason> | undefined;
     for (let i = 0; i < samples.length; i++) {
       const s = samples[i] as MetricSample;
-      const key = s.series.key;
+      const key = memoryKey(s.series.key);
       const entry = this.#series.get(key);
       let reason: SeriesLimitReason | undefined;
       if (entry !== undefined) {
@@ -113,8 +133,10 @@ export class SeriesLimiter {
     if (this.#series.size >= l.maxActive) return SeriesLimitReason.Active;
     const ofService = this.#perService.get(service) ?? 0;
     if (ofService >= l.maxActivePerService) return SeriesLimitReason.ServiceActive;
-    if (this.#tokens < 1) return SeriesLimitReason.NewRate;
-    this.#tokens -= 1;
+    if (now >= this.#warmUntil) {
+      if (this.#tokens < 1) return SeriesLimitReason.NewRate;
+      this.#tokens -= 1;
+    }
     this.#series.set(key, { service, lastSeen: now });
     this.#perService.set(service, ofService + 1);
     return undefined;
@@ -141,11 +163,9 @@ export class SeriesLimiter {
     this.#refilledAt = now;
   }
 
-  /** Forgets idle series; runs at most every tenth of the idle time, so it stays cheap. */
-  #sweep(now: number): void {
-    if (now - this.#sweptAt < this.#limits.idleMs / 10) return;
-    this.#sweptAt = now;
-    const before = now - this.#limits.idleMs;
+  /** Forgets idle series. The service runs it on a timer (every tenth of the idle time). */
+  sweep(): void {
+    const before = this.#now() - this.#limits.idleMs;
     for (const [key, e] of this.#series) {
       if (e.lastSeen >= before) continue;
       this.#series.delete(key);

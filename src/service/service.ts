@@ -5,7 +5,7 @@
  */
 import { scoringFromConfig } from '../detect/scoring-options.js';
 import { randomUUID } from 'node:crypto';
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { registerHealthRoutes, type ReadinessCheck } from '../api/health-routes.js';
 import { registerMetricsRoute } from '../api/metrics-route.js';
@@ -245,7 +245,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     );
   }
 
-  const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
+  const app = createHttpServer({
+    bodyLimit: config.server.body_limit_bytes,
+    log,
+    ingestRejections: metrics.samplesRejected,
+  });
   let writer: IngestWriter | undefined;
   if (o.roles.has('ingest')) {
     writer = new IngestWriter({
@@ -261,15 +265,31 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       maxActivePerService: config.ingest.max_active_series_per_service,
       maxNewPerMinute: config.ingest.max_new_series_per_minute,
       idleMs: config.ingest.series_idle_ms,
+      warmupMs: config.ingest.new_series_warmup_ms,
     });
-    const backlog = new QueueBacklog({
-      queues: [...queues.samples, ...queues.logs],
-      highWater: config.ingest.queue_high_water_jobs,
-      pollMs: 1000,
-      log: ingestLog,
+    const sweep = setInterval(
+      () => {
+        series.sweep();
+      },
+      Math.min(60_000, config.ingest.series_idle_ms / 10),
+    );
+    sweep.unref();
+    closers.push(() => {
+      clearInterval(sweep);
+      return Promise.resolve();
     });
-    backlog.start();
-    closers.push(() => backlog.stop());
+    const backlogOf = (queueList: readonly Queue[]): QueueBacklog => {
+      const backlog = new QueueBacklog({
+        queues: queueList,
+        highWater: config.ingest.queue_high_water_jobs,
+        pollMs: 1000,
+        log: ingestLog,
+      });
+      backlog.start();
+      closers.push(() => backlog.stop());
+      return backlog;
+    };
+    const backlogs = { metrics: backlogOf(queues.samples), logs: backlogOf(queues.logs) };
     const rejectionLog = startRejectionLog(
       metrics.samplesRejected,
       ingestLog,
@@ -281,13 +301,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     });
     registerIngestMetrics(metrics.registry, {
       activeSeries: () => series.active,
-      queuedJobs: () => backlog.waiting,
-      overloaded: () => backlog.overloaded,
+      queuedJobs: (stream) => backlogs[stream].waiting,
+      overloaded: (stream) => backlogs[stream].overloaded,
     });
     registerIngestGuard(app, {
       auth: 'ingestAuth' in o ? o.ingestAuth : resolveTokens(config.ingest.auth.tokens),
-      backlog,
-      rejections: metrics.samplesRejected,
+      backlogs,
     });
     const ingest = {
       writer,

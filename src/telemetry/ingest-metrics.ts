@@ -5,12 +5,14 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 
+const STREAMS = ['metrics', 'logs'] as const;
+
 export function registerIngestMetrics(
   registry: Registry,
   sources: {
     readonly activeSeries: () => number;
-    readonly queuedJobs: () => number;
-    readonly overloaded: () => boolean;
+    readonly queuedJobs: (stream: 'metrics' | 'logs') => number;
+    readonly overloaded: (stream: 'metrics' | 'logs') => boolean;
   },
 ): void {
   new Gauge({
@@ -23,18 +25,20 @@ export function registerIngestMetrics(
   });
   new Gauge({
     name: 'aiops_ingest_queued_jobs',
-    help: 'Jobs waiting in the ingest queues at the last poll.',
+    help: 'Jobs waiting in the ingest queues at the last poll, by stream (metrics, logs).',
+    labelNames: ['stream'] as const,
     registers: [registry],
     collect() {
-      this.set(sources.queuedJobs());
+      for (const stream of STREAMS) this.set({ stream }, sources.queuedJobs(stream));
     },
   });
   new Gauge({
     name: 'aiops_ingest_backpressure',
-    help: 'Whether ingest answers retry-later (1) because the queues are past their high-water mark, or accepts (0).',
+    help: 'Whether ingest answers retry-later (1) because the queues of a stream are past their high-water mark, or accepts (0).',
+    labelNames: ['stream'] as const,
     registers: [registry],
     collect() {
-      this.set(sources.overloaded() ? 1 : 0);
+      for (const stream of STREAMS) this.set({ stream }, sources.overloaded(stream) ? 1 : 0);
     },
   });
 }

@@ -44,7 +44,7 @@ describe('ingest backpressure', () => {
     for (let i = 0; i < 5; i++) expect((await post(i)).status).toBe(202);
     await waitFor(
       'backpressure on',
-      async () => /^aiops_ingest_backpressure 1$/m.test(await metricsText()),
+      async () => /^aiops_ingest_backpressure\{stream="metrics"\} 1$/m.test(await metricsText()),
       10_000,
     );
     const refused = await post(99);
@@ -59,8 +59,10 @@ describe('ingest backpressure', () => {
     expect(rw.status).toBe(503);
     expect(rw.headers.get('retry-after')).not.toBeNull();
     const text = await metricsText();
-    expect(text).toMatch(/^aiops_ingest_queued_jobs 5$/m);
+    expect(text).toMatch(/^aiops_ingest_queued_jobs\{stream="metrics"\} 5$/m);
     expect(text).toMatch(/aiops_ingest_rejected_total\{reason="backlog"\} 2/);
+    // Only the metric queues are past the mark: logs are still taken.
+    expect(text).toMatch(/^aiops_ingest_backpressure\{stream="logs"\} 0$/m);
     // Nothing more was queued while refusing.
     expect(text).toMatch(/aiops_samples_received_total\{kind="metric"\} 5/);
   });

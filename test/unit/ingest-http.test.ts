@@ -36,7 +36,11 @@ function build(opts: BuildOptions = {}) {
   const state = { down: false, jobs: [] as unknown[] };
   const log = pino({ level: 'silent' });
   const metrics = createMetrics('test');
-  const app = createHttpServer({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, log });
+  const app = createHttpServer({
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    log,
+    ingestRejections: metrics.samplesRejected,
+  });
   const writer = new IngestWriter({
     samplesQueues: fakeQueues(4, state),
     logsQueues: fakeQueues(4, state),
@@ -46,9 +50,9 @@ function build(opts: BuildOptions = {}) {
   });
   registerIngestGuard(app, {
     auth: resolveTokens(opts.tokens ?? []),
-    backlog: opts.backlog,
-    rejections: metrics.samplesRejected,
+    backlogs: opts.backlog ? { metrics: opts.backlog } : {},
   });
+  app.get('/ping', () => 'pong');
   registerSamplesRoute(app, {
     writer,
     series: new SeriesLimiter({
@@ -299,6 +303,32 @@ describe('ingest limits, backpressure and auth', () => {
     expect(pending.examples.service_series_limit).toMatch(/max_active_series_per_service/);
   });
 
+  it('counts every refused request once, whichever layer refused it (fastify body limit, content type, JSON)', async () => {
+    current = build({ bodyLimit: 2048 });
+    const post = (type: string, payload: string) =>
+      current?.app.inject({
+        method: 'POST',
+        url: '/api/v1/samples',
+        headers: { 'content-type': type },
+        payload,
+      });
+    expect(
+      (await post('application/json', JSON.stringify([rec(1, { pad: 'x'.repeat(4000) })])))
+        ?.statusCode,
+    ).toBe(413);
+    expect((await post('text/plain', 'hello'))?.statusCode).toBe(415);
+    expect((await post('application/json', '{"ts":'))?.statusCode).toBe(400);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="body_too_large"} 1');
+    expect(text).toContain('reason="unsupported_media_type"} 1');
+    expect(text).toContain('reason="invalid_json"} 1');
+    // Non-ingest routes are not counted.
+    await current.app.inject({ method: 'GET', url: '/nope' });
+    expect(current.metrics.samplesRejected.takePending().total).toBe(3);
+  });
+
   it('answers 429 with Retry-After while the queues are past the high-water mark, before reading the body', async () => {
     current = build({ backlog: { overloaded: true, waiting: 5000, retryAfterSeconds: 12 } });
     const res = await current.app.inject({
@@ -331,8 +361,12 @@ describe('ingest limits, backpressure and auth', () => {
     expect((await send('bearer   a-long-enough-secret-token'))?.statusCode).toBe(202);
     expect(samplesOf(current.state.jobs)).toBe(2);
     // Other endpoints (health, metrics, API) are not ingest: no token asked.
-    const other = await current.app.inject({ method: 'GET', url: '/nope' });
-    expect(other.statusCode).toBe(404);
+    const other = await current.app.inject({ method: 'GET', url: '/ping' });
+    expect(other.statusCode).toBe(200);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="unauthorized"} 3');
   });
 
   it('answers 403 when a token is limited to other endpoints', async () => {
@@ -347,5 +381,10 @@ describe('ingest limits, backpressure and auth', () => {
     });
     expect(res.statusCode).toBe(403);
     expect(res.json<{ message: string }>().message).toMatch(/"collector" may not send to samples/);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="forbidden"} 1');
+    expect(text).not.toContain('reason="unauthorized"');
   });
 });

@@ -77,9 +77,31 @@ describe('SeriesLimiter', () => {
     now = 30_000;
     l.admit([sample('a')]); // a stays active
     now = 70_000; // b idle for 70 s
+    expect(l.admit([sample('c')]).samples).toHaveLength(0); // forgotten only by a sweep
+    l.sweep();
     const out = l.admit([sample('c')]);
     expect(out.samples).toHaveLength(1);
     expect(l.activeOf('auth')).toBe(2);
+  });
+});
+
+describe('SeriesLimiter, after a restart and with long keys', () => {
+  it('does not apply the new-series rate during the warm-up (every series is new after a restart)', () => {
+    let now = 0;
+    const l = new SeriesLimiter({ ...limits, maxNewPerMinute: 10, warmupMs: 60_000 }, () => now);
+    const batch = Array.from({ length: 500 }, (_, i) => sample(`m${i}`));
+    expect(l.admit(batch).samples).toHaveLength(500);
+    now = 60_000;
+    const more = Array.from({ length: 50 }, (_, i) => sample(`n${i}`));
+    expect(l.admit(more).samples).toHaveLength(10);
+  });
+
+  it('remembers long series keys by a hash, still telling series apart', () => {
+    const l = new SeriesLimiter({ ...limits, maxActive: 3 }, () => 0);
+    const long = (i: number) => sample(`${'x'.repeat(5000)}_${i}`);
+    expect(l.admit([long(1), long(2), long(1)]).samples).toHaveLength(3);
+    expect(l.active).toBe(2);
+    expect(l.admit([long(1), long(3), long(4)]).samples).toHaveLength(2);
   });
 });
 

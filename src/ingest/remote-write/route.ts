@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../../errors.js';
+import { ingestRoute } from '../ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
 import { DecompressedTooLargeError, SnappyError, uncompressBlock } from './snappy-block.js';
 import { toSamples } from './to-samples.js';
@@ -25,7 +26,7 @@ export function registerRemoteWriteRoute(
     readonly maxDecompressedBytes: number;
   },
 ): void {
-  app.post('/api/v1/write', async (req, reply) => {
+  app.post('/api/v1/write', ingestRoute('remote_write', 'metrics'), async (req, reply) => {
     const [media = '', ...params] = (req.headers['content-type'] ?? '')
       .toLowerCase()
       .split(';')
@@ -53,11 +54,9 @@ export function registerRemoteWriteRoute(
       decoded = decodeWriteRequest(uncompressBlock(req.body, deps.maxDecompressedBytes));
     } catch (err) {
       if (err instanceof DecompressedTooLargeError) {
-        deps.metrics.samplesRejected.inc({ reason: 'body_too_large' });
         throw new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message);
       }
       if (err instanceof SnappyError || err instanceof ProtoError) {
-        deps.metrics.samplesRejected.inc({ reason: 'malformed_body' });
         throw new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
       }
       throw err;
