@@ -18,6 +18,18 @@ export const ErrorCodes = {
     status: 503,
     message: 'samples could not be queued; retry later',
   },
+  AIOPS_ERR_INGEST_OVERLOADED: {
+    status: 429,
+    message: 'the queues are past their high-water mark; retry after Retry-After seconds',
+  },
+  AIOPS_ERR_INGEST_UNAUTHORIZED: {
+    status: 401,
+    message: 'ingest needs a valid bearer token (ingest.auth)',
+  },
+  AIOPS_ERR_INGEST_FORBIDDEN: {
+    status: 403,
+    message: 'this token may not send to this endpoint (ingest.auth.tokens[].sources)',
+  },
   AIOPS_ERR_API_NOT_FOUND: { status: 404, message: 'no such endpoint' },
   AIOPS_ERR_API_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   AIOPS_ERR_INCIDENT_NOT_FOUND: { status: 404, message: 'no incident with this id' },
@@ -31,10 +43,13 @@ export type ErrorCode = keyof typeof ErrorCodes;
 export class AiopsError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message?: string, options?: ErrorOptions) {
+  /** For ingest: the `reason` label this refusal is counted under, when not the code's own. */
+  readonly reason: string | undefined;
+  constructor(code: ErrorCode, message?: string, options?: ErrorOptions & { reason?: string }) {
     super(message ?? ErrorCodes[code].message, options);
     this.name = 'AiopsError';
     this.code = code;
     this.status = ErrorCodes[code].status;
+    this.reason = options?.reason;
   }
 }

@@ -3,6 +3,7 @@
  * The composition root and command line: the only module that reads `process.env` and
  * `process.argv`, loads the config, creates the logger and decides the Redis URL.
  */
+import { resolveTokens } from './ingest/bearer-auth.js';
 import { replaySettingsFromConfig } from './replay/replay-from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -87,6 +88,12 @@ program
       } catch (err) {
         fail((err as Error).message);
       }
+      let ingestAuth;
+      try {
+        ingestAuth = resolveTokens(config.ingest.auth.tokens, env);
+      } catch (err) {
+        fail((err as Error).message, 'AIOPS_ERR_CONFIG_INVALID');
+      }
       const log = createLogger({ level: config.log.level, pretty: opts.logPretty === true });
       process.on('uncaughtException', (err) => {
         log.fatal({ err }, 'uncaught exception; exiting');
@@ -115,6 +122,7 @@ program
         log,
         redisUrl: redis.url,
         roles,
+        ingestAuth,
         version: packageVersion(),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),

@@ -11,6 +11,9 @@ import Fastify, {
 } from 'fastify';
 import { AiopsError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { RejectionCounter } from '../telemetry/rejection-counter.js';
+import '../ingest/ingest-route.js';
+import { refusalReason } from '../ingest/refusal-reason.js';
 
 const TEXT_TYPES = [
   'application/json',
@@ -28,7 +31,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'AIOPS_ERR_INGEST_NO_RECORDS',
 };
 
-export function createHttpServer(opts: { bodyLimit: number; log: Logger }): FastifyInstance {
+export interface HttpServerOptions {
+  readonly bodyLimit: number;
+  readonly log: Logger;
+  /** Counts the requests ingest routes refuse as a whole (`aiops_ingest_rejected_total`). */
+  readonly ingestRejections?: RejectionCounter;
+}
+
+export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const logger: FastifyBaseLogger = opts.log.child({ component: 'http' });
   const app = Fastify({
     loggerInstance: logger,
@@ -69,6 +79,10 @@ export function createHttpServer(opts: { bodyLimit: number; log: Logger }): Fast
       code = 'AIOPS_ERR_SERVER_INTERNAL';
       req.log.error({ err, url: req.url }, 'request failed');
       message = ErrorCodes.AIOPS_ERR_SERVER_INTERNAL.message;
+    }
+    if (opts.ingestRejections && req.routeOptions.config.ingest) {
+      const reason = refusalReason(code, err);
+      if (reason !== undefined) opts.ingestRejections.inc({ reason }, 1, message);
     }
     void reply.code(ErrorCodes[code].status).send({ code, message });
   });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LOG_TEMPLATE_OPTIONS } from '../../detectors/log-templates.js';
+import { IngestSources } from '../ingest/bearer-auth.js';
 
 const serviceName = z
   .string()
@@ -67,6 +68,54 @@ export const configSchema = z.strictObject({
       batch_max_samples: z.number().int().min(1).max(100_000).default(1000),
       /** How long ingest waits to fill a batch before queuing it. */
       batch_linger_ms: durationMs.max(10_000).default(20),
+      /** Active series at most, overall; samples of further new series are refused. */
+      max_active_series: z.number().int().min(1).default(200_000),
+      /** Active series at most per service. */
+      max_active_series_per_service: z.number().int().min(1).default(50_000),
+      /** New series admitted per minute at most (burst: one minute's worth). */
+      max_new_series_per_minute: z.number().int().min(1).default(50_000),
+      /** A series not seen for this long stops counting as active. */
+      series_idle_ms: durationMs.min(1000).default(60 * 60_000),
+      /** After start, the new-series rate waits this long (every series is new after a restart). */
+      new_series_warmup_ms: durationMs.default(10 * 60_000),
+      /**
+       * Jobs waiting in the ingest queues (all partitions) at which ingest answers
+       * "retry later" (429, or 503 for remote_write) with Retry-After, until they drain to 80%.
+       */
+      queue_high_water_jobs: z.number().int().min(1).default(2000),
+      /** Rejections are logged as one summary line per this interval. */
+      rejection_log_interval_ms: durationMs.min(1000).default(60_000),
+      /** Bearer tokens the ingest endpoints ask for; none configured: no auth. */
+      auth: z
+        .strictObject({
+          tokens: z
+            .array(
+              z
+                .strictObject({
+                  /** Names the sender in logs and errors. */
+                  name: z.string().min(1),
+                  /** The token itself (prefer token_env or token_file: configs get shared). */
+                  token: z.string().min(16).optional(),
+                  /** Environment variable that holds the token. */
+                  token_env: z.string().min(1).optional(),
+                  /** File that holds the token (a mounted secret); read at start. */
+                  token_file: z.string().min(1).optional(),
+                  /** Endpoints this token may send to; all when unset. */
+                  sources: z.array(z.enum(IngestSources)).min(1).optional(),
+                })
+                .refine(
+                  (t) =>
+                    [t.token, t.token_env, t.token_file].filter((v) => v !== undefined).length ===
+                    1,
+                  { message: 'give exactly one of token, token_env, token_file' },
+                ),
+            )
+            .default([])
+            .refine((ts) => new Set(ts.map((t) => t.name)).size === ts.length, {
+              message: 'token names must be unique',
+            }),
+        })
+        .prefault({}),
     })
     .prefault({}),
   queues: z

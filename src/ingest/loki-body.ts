@@ -85,6 +85,9 @@ function jsonPush(
     return parseLokiPush(parsed, limits);
   } catch (err) {
     if (!(err instanceof LokiFormatError)) throw err;
-    throw new AiopsError('AIOPS_ERR_INGEST_INVALID_RECORD', err.message);
+    // A whole-body refusal: counted once by the error handler, as invalid_record.
+    throw new AiopsError('AIOPS_ERR_INGEST_INVALID_RECORD', err.message, {
+      reason: 'invalid_record',
+    });
   }
 }

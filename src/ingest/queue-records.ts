@@ -1,6 +1,7 @@
 /**
- * What every ingest route does with the records it accepted: queue them (group commit), count
- * them, and when Redis cannot take them answer 503 with Retry-After so the sender retries.
+ * What every ingest route does with the records it accepted: let the series limits refuse the
+ * samples of series that would pass them, queue the rest (group commit), count them, and when
+ * Redis cannot take them answer 503 with Retry-After so the sender retries.
  */
 import type { FastifyReply } from 'fastify';
 import { AiopsError } from '../errors.js';
@@ -8,6 +9,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { IngestWriter } from './ingest-writer.js';
 import type { LogSample, MetricSample, RecordLimits } from './records.js';
+import type { SeriesLimiter, SeriesRejection } from './series-limiter.js';
 
 const RETRY_AFTER_SECONDS = 5;
 
@@ -17,6 +19,17 @@ export interface IngestRouteDeps {
   readonly limits: RecordLimits;
   readonly metrics: Metrics;
   readonly log: Logger;
+  readonly series: SeriesLimiter;
+}
+
+/** What was queued, and what the series limits refused (already counted). */
+export interface Queued {
+  readonly metrics: number;
+  readonly logs: number;
+  /** Samples refused by a series limit. */
+  readonly refused: number;
+  /** The first refusal, for the route's answer. */
+  readonly refusal?: SeriesRejection | undefined;
 }
 
 export async function queueRecords(
@@ -24,8 +37,21 @@ export async function queueRecords(
   reply: FastifyReply,
   metrics: readonly MetricSample[],
   logs: readonly LogSample[],
-): Promise<void> {
-  if (metrics.length + logs.length === 0) return;
+): Promise<Queued> {
+  const admitted = deps.series.admit(metrics);
+  let refused = 0;
+  for (const r of admitted.rejections) {
+    refused += r.samples;
+    deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples, r.message);
+  }
+  const queued: Queued = {
+    metrics: admitted.samples.length,
+    logs: logs.length,
+    refused,
+    refusal: admitted.rejections[0],
+  };
+  metrics = admitted.samples;
+  if (metrics.length + logs.length === 0) return queued;
   try {
     await deps.writer.write(metrics, logs);
   } catch (err) {
@@ -35,4 +61,5 @@ export async function queueRecords(
   }
   if (metrics.length > 0) deps.metrics.samplesReceived.inc({ kind: 'metric' }, metrics.length);
   if (logs.length > 0) deps.metrics.samplesReceived.inc({ kind: 'log' }, logs.length);
+  return queued;
 }

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { bodyFormatOf, bodyItems, type BodyItem } from './body.js';
+import { ingestRoute } from './ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from './queue-records.js';
 import { parseRecord, type LogSample, type MetricSample } from './records.js';
 
@@ -17,7 +18,8 @@ const MAX_LISTED = 20;
 const YIELD_EVERY = 2000;
 
 export interface RejectedItem {
-  readonly at: number;
+  /** Line (NDJSON) or array index (JSON); absent for a series-limit refusal. */
+  readonly at?: number;
   readonly reason: string;
   readonly message: string;
 }
@@ -29,7 +31,7 @@ export function registerSamplesRoute(
     readonly maxRecords: number;
   },
 ): void {
-  app.post('/api/v1/samples', async (req, reply) => {
+  app.post('/api/v1/samples', ingestRoute('samples', 'any'), async (req, reply) => {
     const format = bodyFormatOf(req.headers['content-type']);
     if (format === undefined || typeof req.body !== 'string') {
       throw new AiopsError(
@@ -44,7 +46,6 @@ export function registerSamplesRoute(
         items = bodyItems(text, format);
         if (format === 'json') items = [...items]; // JSON parses whole: its error surfaces here
       } catch (err) {
-        deps.metrics.samplesRejected.inc({ reason: 'invalid_json' });
         throw new AiopsError(
           'AIOPS_ERR_INGEST_INVALID_JSON',
           `the body is not valid JSON: ${(err as Error).message}`,
@@ -55,19 +56,21 @@ export function registerSamplesRoute(
       const rejected: RejectedItem[] = [];
       let rejectedCount = 0;
       let seen = 0;
-      const rejectedBy = new Map<string, number>();
+      const rejectedBy = new Map<string, { n: number; example: string }>();
       const note = (at: number, reason: string, message: string): void => {
         rejectedCount += 1;
-        rejectedBy.set(reason, (rejectedBy.get(reason) ?? 0) + 1);
+        const by = rejectedBy.get(reason);
+        if (by) by.n += 1;
+        else rejectedBy.set(reason, { n: 1, example: message });
         if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
       };
       for (const item of items) {
         seen += 1;
         if (seen > deps.maxRecords) {
-          deps.metrics.samplesRejected.inc({ reason: 'too_many_records' });
           throw new AiopsError(
             'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
             `the body holds more than ${deps.maxRecords} records (ingest.max_records_per_request); split it`,
+            { reason: 'too_many_records' },
           );
         }
         // Long bodies are validated in slices, so ingest never holds the event loop for long.
@@ -81,12 +84,21 @@ export function registerSamplesRoute(
         else if (r.sample.kind === 'metric') metrics.push(r.sample);
         else logs.push(r.sample);
       }
-      for (const [reason, n] of rejectedBy) deps.metrics.samplesRejected.inc({ reason }, n);
+      for (const [reason, by] of rejectedBy) {
+        deps.metrics.samplesRejected.inc({ reason }, by.n, by.example);
+      }
       if (seen === 0) {
         throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
       }
-      const accepted = metrics.length + logs.length;
-      await queueRecords(deps, reply, metrics, logs);
+      const queued = await queueRecords(deps, reply, metrics, logs);
+      const accepted = queued.metrics + queued.logs;
+      if (queued.refused > 0) {
+        rejectedCount += queued.refused;
+        const r = queued.refusal;
+        // A series refusal is not tied to one record: it has no position.
+        if (rejected.length < MAX_LISTED && r)
+          rejected.push({ reason: r.reason, message: r.message });
+      }
       span.setAttributes({ accepted, rejected: rejectedCount });
       if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
       const first = rejected[0];

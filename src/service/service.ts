@@ -5,7 +5,7 @@
  */
 import { scoringFromConfig } from '../detect/scoring-options.js';
 import { randomUUID } from 'node:crypto';
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { registerHealthRoutes, type ReadinessCheck } from '../api/health-routes.js';
 import { registerMetricsRoute } from '../api/metrics-route.js';
@@ -39,6 +39,12 @@ import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
 import { registerLokiRoute } from '../ingest/loki-route.js';
+import { resolveTokens, type BearerAuth } from '../ingest/bearer-auth.js';
+import { registerIngestGuard } from '../ingest/ingest-guard.js';
+import { QueueBacklog } from '../ingest/queue-backlog.js';
+import { startRejectionLog } from '../ingest/rejection-log.js';
+import { SeriesLimiter } from '../ingest/series-limiter.js';
+import { registerIngestMetrics } from '../telemetry/ingest-metrics.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -61,6 +67,8 @@ export interface ServiceOptions {
   readonly port?: number;
   readonly host?: string;
   readonly workerId?: string;
+  /** Ingest's bearer tokens, resolved by the caller (main reports a missing one as a config error); resolved here when unset. */
+  readonly ingestAuth?: BearerAuth | undefined;
 }
 
 export interface RunningService {
@@ -237,7 +245,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     );
   }
 
-  const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
+  const app = createHttpServer({
+    bodyLimit: config.server.body_limit_bytes,
+    log,
+    ingestRejections: metrics.samplesRejected,
+  });
   let writer: IngestWriter | undefined;
   if (o.roles.has('ingest')) {
     writer = new IngestWriter({
@@ -247,11 +259,61 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       lingerMs: config.ingest.batch_linger_ms,
       writeTimeoutMs: 5000,
     });
+    const ingestLog = log.child({ component: 'ingest' });
+    const series = new SeriesLimiter({
+      maxActive: config.ingest.max_active_series,
+      maxActivePerService: config.ingest.max_active_series_per_service,
+      maxNewPerMinute: config.ingest.max_new_series_per_minute,
+      idleMs: config.ingest.series_idle_ms,
+      warmupMs: config.ingest.new_series_warmup_ms,
+    });
+    const sweep = setInterval(
+      () => {
+        series.sweep();
+      },
+      Math.min(60_000, config.ingest.series_idle_ms / 10),
+    );
+    sweep.unref();
+    closers.push(() => {
+      clearInterval(sweep);
+      return Promise.resolve();
+    });
+    const backlogOf = (queueList: readonly Queue[]): QueueBacklog => {
+      const backlog = new QueueBacklog({
+        queues: queueList,
+        highWater: config.ingest.queue_high_water_jobs,
+        pollMs: 1000,
+        log: ingestLog,
+      });
+      backlog.start();
+      closers.push(() => backlog.stop());
+      return backlog;
+    };
+    const backlogs = { metrics: backlogOf(queues.samples), logs: backlogOf(queues.logs) };
+    const rejectionLog = startRejectionLog(
+      metrics.samplesRejected,
+      ingestLog,
+      config.ingest.rejection_log_interval_ms,
+    );
+    closers.push(() => {
+      rejectionLog.stop();
+      return Promise.resolve();
+    });
+    registerIngestMetrics(metrics.registry, {
+      activeSeries: () => series.active,
+      queuedJobs: (stream) => backlogs[stream].waiting,
+      overloaded: (stream) => backlogs[stream].overloaded,
+    });
+    registerIngestGuard(app, {
+      auth: 'ingestAuth' in o ? o.ingestAuth : resolveTokens(config.ingest.auth.tokens),
+      backlogs,
+    });
     const ingest = {
       writer,
       limits: limitsFromConfig(config.ingest),
       metrics,
-      log: log.child({ component: 'ingest' }),
+      log: ingestLog,
+      series,
     };
     registerSamplesRoute(app, { ...ingest, maxRecords: config.ingest.max_records_per_request });
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;

@@ -3,11 +3,12 @@
  * prefixed `aiops_`, in base units, counters end in `_total`, labels are bounded.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RejectionCounter } from './rejection-counter.js';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly samplesReceived: Counter<'kind'>;
-  readonly samplesRejected: Counter<'reason'>;
+  readonly samplesRejected: RejectionCounter;
   readonly samplesProcessed: Counter<'outcome'>;
   readonly notifications: Counter<'receiver' | 'outcome'>;
   readonly jobDuration: Histogram<'stage'>;
@@ -37,12 +38,7 @@ export function createMetrics(version: string): Metrics {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
-    samplesRejected: new Counter({
-      name: 'aiops_samples_rejected_total',
-      help: 'Records refused by ingest, by reason.',
-      labelNames: ['reason'] as const,
-      registers: [registry],
-    }),
+    samplesRejected: new RejectionCounter(registry),
     samplesProcessed: new Counter({
       name: 'aiops_samples_processed_total',
       help: 'Samples seen by the detect workers, by outcome (taken, not_newer, invalid, counter_primed, paused: in a maintenance window).',

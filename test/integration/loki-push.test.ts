@@ -126,7 +126,7 @@ describe('POST /loki/api/v1/push', () => {
   it('answers 400 naming a bad selector and keeps the other streams; 400 and 413 for bad bodies', async () => {
     const before = await linesTotal();
     const rejected = async (reason: string): Promise<number> =>
-      counter('aiops_samples_rejected_total', `reason="${reason}"`);
+      counter('aiops_ingest_rejected_total', `reason="${reason}"`);
     const [labelsBefore, malformedBefore, tooLargeBefore] = [
       await rejected('invalid_labels'),
       await rejected('malformed_body'),

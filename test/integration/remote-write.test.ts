@@ -77,7 +77,9 @@ describe('POST /api/v1/write (remote_write 1.0)', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe('AIOPS_ERR_INGEST_INVALID_RECORD');
-    expect(body.message).toMatch(/1 of 2 series rejected.*no __name__.*1 samples accepted/);
+    expect(body.message).toMatch(
+      /1 samples rejected \(1 of 2 series invalid\).*no __name__.*1 samples accepted/,
+    );
   });
 
   it('answers 415 to remote_write 2.0, another encoding or type; 413 to a bomb; 400 to garbage', async () => {

@@ -6,6 +6,9 @@ import { IngestWriter } from '../../src/ingest/ingest-writer.js';
 import { registerSamplesRoute } from '../../src/ingest/samples-route.js';
 import type { SampleBatch } from '../../src/queues/contract.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
+import { resolveTokens, type TokenConfig } from '../../src/ingest/bearer-auth.js';
+import { registerIngestGuard } from '../../src/ingest/ingest-guard.js';
+import { SeriesLimiter, type SeriesLimits } from '../../src/ingest/series-limiter.js';
 
 /** A stand-in for BullMQ queues that records what would be queued (or fails like a down Redis). */
 function fakeQueues(n: number, state: { down: boolean; jobs: unknown[] }): Queue[] {
@@ -22,11 +25,22 @@ function fakeQueues(n: number, state: { down: boolean; jobs: unknown[] }): Queue
   );
 }
 
-function build(opts: { bodyLimit?: number } = {}) {
+interface BuildOptions {
+  bodyLimit?: number;
+  series?: Partial<SeriesLimits>;
+  tokens?: TokenConfig[];
+  backlog?: { overloaded: boolean; waiting: number; retryAfterSeconds: number };
+}
+
+function build(opts: BuildOptions = {}) {
   const state = { down: false, jobs: [] as unknown[] };
   const log = pino({ level: 'silent' });
   const metrics = createMetrics('test');
-  const app = createHttpServer({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, log });
+  const app = createHttpServer({
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    log,
+    ingestRejections: metrics.samplesRejected,
+  });
   const writer = new IngestWriter({
     samplesQueues: fakeQueues(4, state),
     logsQueues: fakeQueues(4, state),
@@ -34,8 +48,20 @@ function build(opts: { bodyLimit?: number } = {}) {
     lingerMs: 1,
     writeTimeoutMs: 1000,
   });
+  registerIngestGuard(app, {
+    auth: resolveTokens(opts.tokens ?? []),
+    backlogs: opts.backlog ? { metrics: opts.backlog } : {},
+  });
+  app.get('/ping', () => 'pong');
   registerSamplesRoute(app, {
     writer,
+    series: new SeriesLimiter({
+      maxActive: 1000,
+      maxActivePerService: 1000,
+      maxNewPerMinute: 1000,
+      idleMs: 60_000,
+      ...opts.series,
+    }),
     limits: {
       serviceLabels: ['service'],
       maxLabels: 30,
@@ -128,7 +154,7 @@ describe('POST /api/v1/samples', () => {
     expect(json.message).toMatch(/^3 of 5 records rejected \(line 2: /);
     expect(samplesOf(current.state.jobs)).toBe(2);
     const text = await current.metrics.registry.getSingleMetricAsString(
-      'aiops_samples_rejected_total',
+      'aiops_ingest_rejected_total',
     );
     expect(text).toContain('reason="invalid_value"} 1');
     expect(text).toContain('reason="missing_service"} 1');
@@ -239,5 +265,126 @@ describe('POST /api/v1/samples', () => {
       code: 'AIOPS_ERR_API_NOT_FOUND',
       message: 'no endpoint GET /nope',
     });
+  });
+});
+
+describe('ingest limits, backpressure and auth', () => {
+  const seriesRec = (i: number, service = 'auth') => ({
+    ts: 1_700_000_000_000,
+    metric: 'requests',
+    labels: { service, path: `/p${i}` },
+    value: 1,
+  });
+
+  it('refuses the samples of series past max_active_series per service, keeps the others, says why', async () => {
+    current = build({ series: { maxActivePerService: 3 } });
+    const body = [0, 1, 2, 3, 4].map((i) => seriesRec(i)).concat([seriesRec(9, 'routing')]);
+    const res = await current.app.inject({ method: 'POST', url: '/api/v1/samples', payload: body });
+    expect(res.statusCode).toBe(400);
+    const json = res.json<{ accepted: number; rejected: number; errors: { reason: string }[] }>();
+    expect(json.accepted).toBe(4); // 3 of auth, 1 of routing
+    expect(json.rejected).toBe(2);
+    expect(json.errors.map((e) => e.reason)).toEqual(['service_series_limit']);
+    expect(samplesOf(current.state.jobs)).toBe(4);
+    // Series already active keep flowing.
+    const again = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      payload: [0, 1, 2].map((i) => ({ ...seriesRec(i), ts: 1_700_000_060_000 })),
+    });
+    expect(again.statusCode).toBe(202);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="service_series_limit"} 2');
+    // The once-per-interval summary carries the count and an example.
+    const pending = current.metrics.samplesRejected.takePending();
+    expect(pending.byReason).toEqual({ service_series_limit: 2 });
+    expect(pending.examples.service_series_limit).toMatch(/max_active_series_per_service/);
+  });
+
+  it('counts every refused request once, whichever layer refused it (fastify body limit, content type, JSON)', async () => {
+    current = build({ bodyLimit: 2048 });
+    const post = (type: string, payload: string) =>
+      current?.app.inject({
+        method: 'POST',
+        url: '/api/v1/samples',
+        headers: { 'content-type': type },
+        payload,
+      });
+    expect(
+      (await post('application/json', JSON.stringify([rec(1, { pad: 'x'.repeat(4000) })])))
+        ?.statusCode,
+    ).toBe(413);
+    expect((await post('text/plain', 'hello'))?.statusCode).toBe(415);
+    expect((await post('application/json', '{"ts":'))?.statusCode).toBe(400);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="body_too_large"} 1');
+    expect(text).toContain('reason="unsupported_media_type"} 1');
+    expect(text).toContain('reason="invalid_json"} 1');
+    // Non-ingest routes are not counted.
+    await current.app.inject({ method: 'GET', url: '/nope' });
+    expect(current.metrics.samplesRejected.takePending().total).toBe(3);
+  });
+
+  it('answers 429 with Retry-After while the queues are past the high-water mark, before reading the body', async () => {
+    current = build({ backlog: { overloaded: true, waiting: 5000, retryAfterSeconds: 12 } });
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not even json',
+    });
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['retry-after']).toBe('12');
+    expect(res.json<{ code: string }>().code).toBe('AIOPS_ERR_INGEST_OVERLOADED');
+    expect(current.state.jobs).toHaveLength(0);
+  });
+
+  it('asks for a bearer token when ingest.auth is configured: 401 without or with a wrong one, 202 with it', async () => {
+    current = build({ tokens: [{ name: 'prom', token: 'a-long-enough-secret-token' }] });
+    const send = (authorization?: string) =>
+      current?.app.inject({
+        method: 'POST',
+        url: '/api/v1/samples',
+        headers: authorization === undefined ? {} : { authorization },
+        payload: [rec(1)],
+      });
+    const none = await send();
+    expect(none?.statusCode).toBe(401);
+    expect(none?.headers['www-authenticate']).toBe('Bearer realm="aiops-worker"');
+    expect((await send('Bearer a-long-enough-secret-tokeN'))?.statusCode).toBe(401);
+    expect((await send('Basic YTpi'))?.statusCode).toBe(401);
+    expect((await send('Bearer a-long-enough-secret-token'))?.statusCode).toBe(202);
+    expect((await send('bearer   a-long-enough-secret-token'))?.statusCode).toBe(202);
+    expect(samplesOf(current.state.jobs)).toBe(2);
+    // Other endpoints (health, metrics, API) are not ingest: no token asked.
+    const other = await current.app.inject({ method: 'GET', url: '/ping' });
+    expect(other.statusCode).toBe(200);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="unauthorized"} 3');
+  });
+
+  it('answers 403 when a token is limited to other endpoints', async () => {
+    current = build({
+      tokens: [{ name: 'collector', token: 'collector-secret-token-1', sources: ['otlp'] }],
+    });
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { authorization: 'Bearer collector-secret-token-1' },
+      payload: [rec(1)],
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json<{ message: string }>().message).toMatch(/"collector" may not send to samples/);
+    const text = await current.metrics.registry.getSingleMetricAsString(
+      'aiops_ingest_rejected_total',
+    );
+    expect(text).toContain('reason="forbidden"} 1');
+    expect(text).not.toContain('reason="unauthorized"');
   });
 });

@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../../errors.js';
+import { ingestRoute } from '../ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
 import { DecompressedTooLargeError, SnappyError, uncompressBlock } from './snappy-block.js';
 import { toSamples } from './to-samples.js';
@@ -25,7 +26,7 @@ export function registerRemoteWriteRoute(
     readonly maxDecompressedBytes: number;
   },
 ): void {
-  app.post('/api/v1/write', async (req, reply) => {
+  app.post('/api/v1/write', ingestRoute('remote_write', 'metrics'), async (req, reply) => {
     const [media = '', ...params] = (req.headers['content-type'] ?? '')
       .toLowerCase()
       .split(';')
@@ -53,30 +54,30 @@ export function registerRemoteWriteRoute(
       decoded = decodeWriteRequest(uncompressBlock(req.body, deps.maxDecompressedBytes));
     } catch (err) {
       if (err instanceof DecompressedTooLargeError) {
-        deps.metrics.samplesRejected.inc({ reason: 'body_too_large' });
         throw new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message);
       }
       if (err instanceof SnappyError || err instanceof ProtoError) {
-        deps.metrics.samplesRejected.inc({ reason: 'malformed_body' });
         throw new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
       }
       throw err;
     }
     const out = toSamples(decoded, deps.limits);
-    await queueRecords(deps, reply, out.samples, []);
-    const rejectedSamples = out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid;
+    const queued = await queueRecords(deps, reply, out.samples, []);
     for (const r of out.rejections)
-      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples);
+      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples, r.message);
     if (out.invalid > 0) deps.metrics.samplesRejected.inc({ reason: 'invalid_value' }, out.invalid);
     if (out.histograms > 0) {
       deps.metrics.samplesRejected.inc({ reason: 'native_histogram' }, out.histograms);
     }
-    if (out.rejections.length === 0) return reply.code(204).send();
-    const first = out.rejections[0];
+    if (out.rejections.length === 0 && queued.refused === 0) return reply.code(204).send();
+    const rejectedSamples =
+      out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid + queued.refused;
+    const first = out.rejections[0]?.message ?? queued.refusal?.message;
     throw new AiopsError(
       'AIOPS_ERR_INGEST_INVALID_RECORD',
-      `${out.rejections.length} of ${decoded.series.length} series rejected (${rejectedSamples} samples)` +
-        `${first ? `, the first: ${first.message}` : ''}; ${out.samples.length} samples accepted`,
+      `${rejectedSamples} samples rejected (${out.rejections.length} of ${decoded.series.length} series invalid` +
+        `${queued.refused > 0 ? `, ${queued.refused} samples over a series limit` : ''})` +
+        `${first ? `, the first: ${first}` : ''}; ${queued.metrics} samples accepted`,
     );
   });
 }

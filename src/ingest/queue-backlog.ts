@@ -1,0 +1,103 @@
+/**
+ * Watches how many jobs wait in the ingest queues (samples and logs, every partition) and says
+ * when they pass the high-water mark, so ingest can answer "retry later" instead of queuing
+ * without bound while the detectors fall behind. It polls (ingest must not ask Redis on every
+ * request) and has hysteresis: once over the mark it stays over until the backlog falls under
+ * `resumeRatio` of it, so senders are not switched on and off at every poll.
+ */
+import type { Queue } from 'bullmq';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface BacklogOptions {
+  readonly queues: readonly Queue[];
+  /** Waiting jobs across all the queues at which ingest pushes back. */
+  readonly highWater: number;
+  readonly resumeRatio?: number;
+  readonly pollMs: number;
+  readonly log: Logger;
+  /** Told of each poll's figure (a gauge). */
+  readonly onPoll?: (waiting: number) => void;
+}
+
+export class QueueBacklog {
+  readonly #o: BacklogOptions;
+  #waiting = 0;
+  #over = false;
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  #failing = false;
+
+  constructor(o: BacklogOptions) {
+    this.#o = o;
+  }
+
+  /** True while the backlog is past the high-water mark. */
+  get overloaded(): boolean {
+    return this.#over;
+  }
+
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** Seconds a sender should wait: longer the further past the mark. */
+  get retryAfterSeconds(): number {
+    return Math.min(60, Math.max(1, Math.round((5 * this.#waiting) / this.#o.highWater)));
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    void this.poll();
+    this.#timer = setInterval(() => void this.poll(), this.#o.pollMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#polling;
+  }
+
+  /** One poll (tests call it directly). A poll that fails keeps the last state. */
+  poll(): Promise<void> {
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+    });
+    return this.#polling;
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      const counts = await Promise.all(
+        this.#o.queues.map((q) => q.getJobCounts('wait', 'prioritized', 'delayed')),
+      );
+      let waiting = 0;
+      for (const c of counts) for (const n of Object.values(c)) waiting += n;
+      this.#failing = false;
+      this.#set(waiting);
+    } catch (err) {
+      if (!this.#failing) this.#o.log.warn({ err }, 'cannot read the ingest queue backlog');
+      this.#failing = true;
+    }
+  }
+
+  #set(waiting: number): void {
+    this.#waiting = waiting;
+    this.#o.onPoll?.(waiting);
+    const { highWater } = this.#o;
+    const resumeAt = highWater * (this.#o.resumeRatio ?? 0.8);
+    if (!this.#over && waiting >= highWater) {
+      this.#over = true;
+      this.#o.log.warn(
+        { waiting, high_water: highWater },
+        'ingest queues past their high-water mark: answering retry-later until they drain',
+      );
+    } else if (this.#over && waiting < resumeAt) {
+      this.#over = false;
+      this.#o.log.info(
+        { waiting, high_water: highWater },
+        'ingest queues drained: accepting again',
+      );
+    }
+  }
+}

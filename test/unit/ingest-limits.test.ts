@@ -1,0 +1,210 @@
+import type { Queue } from 'bullmq';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import { startRejectionLog } from '../../src/ingest/rejection-log.js';
+import { RejectionCounter } from '../../src/telemetry/rejection-counter.js';
+import { resolveTokens } from '../../src/ingest/bearer-auth.js';
+import { QueueBacklog } from '../../src/ingest/queue-backlog.js';
+import type { MetricSample } from '../../src/ingest/records.js';
+import { SeriesLimiter, type SeriesLimits } from '../../src/ingest/series-limiter.js';
+
+const sample = (name: string, service = 'auth'): MetricSample => ({
+  kind: 'metric',
+  series: {
+    key: `${name}{service="${service}"}`,
+    metric: name,
+    service,
+    labels: { service },
+    counter: false,
+  },
+  ts: 1,
+  value: 1,
+});
+const limits: SeriesLimits = {
+  maxActive: 1000,
+  maxActivePerService: 1000,
+  maxNewPerMinute: 1000,
+  idleMs: 60_000,
+};
+
+describe('SeriesLimiter', () => {
+  it('passes every sample of active series untouched, with no allocation of a new array', () => {
+    const l = new SeriesLimiter(limits, () => 0);
+    const batch = [sample('a'), sample('b'), sample('a')];
+    expect(l.admit(batch).samples).toBe(batch);
+    expect(l.admit(batch).samples).toBe(batch);
+    expect(l.active).toBe(2);
+  });
+
+  it('refuses new series past max_active_series and names the limit', () => {
+    const l = new SeriesLimiter({ ...limits, maxActive: 2 }, () => 0);
+    const out = l.admit([sample('a'), sample('b'), sample('c'), sample('c'), sample('a')]);
+    expect(out.samples.map((s) => s.series.metric)).toEqual(['a', 'b', 'a']);
+    expect(out.rejections).toEqual([
+      {
+        reason: 'series_limit',
+        samples: 2,
+        message: expect.stringMatching(/max_active_series\)/) as unknown,
+      },
+    ]);
+  });
+
+  it('admits new series at max_new_series_per_minute: a burst waits for the bucket to refill', () => {
+    let now = 0;
+    const l = new SeriesLimiter(
+      { ...limits, maxNewPerMinute: 60, idleMs: 24 * 3_600_000 },
+      () => now,
+    );
+    const batch = Array.from({ length: 100 }, (_, i) => sample(`m${i}`));
+    const first = l.admit(batch);
+    expect(first.samples).toHaveLength(60);
+    expect(first.rejections[0]?.reason).toBe('new_series_rate');
+    expect(first.rejections[0]?.samples).toBe(40);
+    now = 10_000; // 10 s: 10 more tokens
+    expect(l.admit(batch).samples).toHaveLength(70);
+    now = 3_600_000; // the bucket holds one minute at most: 60 tokens, 30 needed
+    expect(l.admit(batch).samples).toHaveLength(100);
+    const more = Array.from({ length: 100 }, (_, i) => sample(`n${i}`));
+    expect(l.admit(more).samples).toHaveLength(30);
+  });
+
+  it('forgets idle series, so their room goes to new ones', () => {
+    let now = 0;
+    const l = new SeriesLimiter({ ...limits, maxActivePerService: 2, idleMs: 60_000 }, () => now);
+    l.admit([sample('a'), sample('b')]);
+    expect(l.admit([sample('c')]).samples).toHaveLength(0);
+    now = 30_000;
+    l.admit([sample('a')]); // a stays active
+    now = 70_000; // b idle for 70 s
+    expect(l.admit([sample('c')]).samples).toHaveLength(0); // forgotten only by a sweep
+    l.sweep();
+    const out = l.admit([sample('c')]);
+    expect(out.samples).toHaveLength(1);
+    expect(l.activeOf('auth')).toBe(2);
+  });
+});
+
+describe('SeriesLimiter, after a restart and with long keys', () => {
+  it('does not apply the new-series rate during the warm-up (every series is new after a restart)', () => {
+    let now = 0;
+    const l = new SeriesLimiter({ ...limits, maxNewPerMinute: 10, warmupMs: 60_000 }, () => now);
+    const batch = Array.from({ length: 500 }, (_, i) => sample(`m${i}`));
+    expect(l.admit(batch).samples).toHaveLength(500);
+    now = 60_000;
+    const more = Array.from({ length: 50 }, (_, i) => sample(`n${i}`));
+    expect(l.admit(more).samples).toHaveLength(10);
+  });
+
+  it('remembers long series keys by a hash, still telling series apart', () => {
+    const l = new SeriesLimiter({ ...limits, maxActive: 3 }, () => 0);
+    const long = (i: number) => sample(`${'x'.repeat(5000)}_${i}`);
+    expect(l.admit([long(1), long(2), long(1)]).samples).toHaveLength(3);
+    expect(l.active).toBe(2);
+    expect(l.admit([long(1), long(3), long(4)]).samples).toHaveLength(2);
+  });
+});
+
+describe('resolveTokens', () => {
+  it('reads tokens from the config, the environment and files (trimmed), and says which is missing', () => {
+    const auth = resolveTokens(
+      [
+        { name: 'a', token: 'token-from-config-1' },
+        { name: 'b', token_env: 'B_TOKEN' },
+        { name: 'c', token_file: '/secrets/c' },
+      ],
+      { B_TOKEN: 'token-from-env-2' },
+      () => 'token-from-file-3\n',
+    );
+    expect(auth?.check('Bearer token-from-config-1', 'otlp')).toBe('a');
+    expect(auth?.check('Bearer token-from-env-2', 'loki')).toBe('b');
+    expect(auth?.check('Bearer token-from-file-3', 'remote_write')).toBe('c');
+    expect(resolveTokens([])).toBeUndefined();
+    expect(() => resolveTokens([{ name: 'b', token_env: 'NOPE' }], {})).toThrow(
+      /"b": environment variable NOPE is not set/,
+    );
+    expect(() =>
+      resolveTokens([{ name: 'c', token_file: '/x' }], {}, () => {
+        throw new Error('ENOENT');
+      }),
+    ).toThrow(/"c": cannot read token_file \/x: ENOENT/);
+    expect(() => resolveTokens([{ name: 'c', token_file: '/x' }], {}, () => '\n')).toThrow(
+      /the token is empty/,
+    );
+  });
+});
+
+describe('QueueBacklog', () => {
+  const queues = (waiting: { n: number; fail?: boolean }): Queue[] => [
+    {
+      getJobCounts: () =>
+        waiting.fail
+          ? Promise.reject(new Error('down'))
+          : Promise.resolve({ wait: waiting.n, delayed: 0 }),
+    } as unknown as Queue,
+    { getJobCounts: () => Promise.resolve({ wait: 0, prioritized: 0 }) } as unknown as Queue,
+  ];
+
+  it('goes over at the high-water mark and back only under 80% of it; a failed poll keeps the state', async () => {
+    const w = { n: 0, fail: false };
+    const b = new QueueBacklog({
+      queues: queues(w),
+      highWater: 100,
+      pollMs: 1000,
+      log: pino({ level: 'silent' }),
+    });
+    await b.poll();
+    expect(b.overloaded).toBe(false);
+    w.n = 100;
+    await b.poll();
+    expect(b.overloaded).toBe(true);
+    expect(b.retryAfterSeconds).toBe(5);
+    w.n = 85;
+    await b.poll();
+    expect(b.overloaded).toBe(true);
+    w.fail = true;
+    await b.poll();
+    expect(b.overloaded).toBe(true);
+    w.fail = false;
+    w.n = 79;
+    await b.poll();
+    expect(b.overloaded).toBe(false);
+  });
+});
+
+describe('startRejectionLog', () => {
+  it('logs one summary line per interval however many samples were refused, and none when none were', () => {
+    vi.useFakeTimers();
+    try {
+      const lines: {
+        msg: string;
+        by_reason: Record<string, number>;
+        examples: Record<string, string>;
+      }[] = [];
+      const log = pino(
+        { level: 'info' },
+        { write: (l: string) => lines.push(JSON.parse(l) as never) },
+      );
+      const counter = new RejectionCounter(new Registry());
+      const rl = startRejectionLog(counter, log, 60_000);
+      for (let i = 0; i < 10_000; i++) counter.inc({ reason: 'too_many_labels' }, 1, `series ${i}`);
+      counter.inc({ reason: 'series_limit' }, 500, 'over the limit');
+      expect(lines).toHaveLength(0);
+      vi.advanceTimersByTime(60_000);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.msg).toBe('ingest rejected 10500 records in the last interval');
+      expect(lines[0]?.by_reason).toEqual({ too_many_labels: 10_000, series_limit: 500 });
+      expect(lines[0]?.examples).toEqual({
+        too_many_labels: 'series 0',
+        series_limit: 'over the limit',
+      });
+      vi.advanceTimersByTime(120_000);
+      expect(lines).toHaveLength(1);
+      counter.inc({ reason: 'backlog' });
+      rl.stop(); // flushes what is pending
+      expect(lines).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
