@@ -39,6 +39,7 @@ import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
 import { registerLokiRoute } from '../ingest/loki-route.js';
+import { registerOtlpRoutes } from '../ingest/otlp/route.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -257,6 +258,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;
     registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
     registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
+    registerOtlpRoutes(app, { ...ingest, maxDecompressedBytes });
   }
   const checks: ReadinessCheck[] = [
     {
