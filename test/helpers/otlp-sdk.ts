@@ -17,7 +17,12 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  AggregationType,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
 
 export { SeverityNumber };
 
@@ -36,10 +41,14 @@ class ManualReader extends MetricReader {
   }
 }
 
-/** A meter whose recordings `collect()` turns into OTLP bodies (cumulative unless `delta`). */
+/**
+ * A meter whose recordings `collect()` turns into OTLP bodies (cumulative unless `delta`);
+ * histograms named in `exponential` get exponential buckets.
+ */
 export function sdkMeter(
   service: string,
   delta = false,
+  exponential: readonly string[] = [],
 ): {
   meter: Meter;
   collect: () => Promise<OtlpBodies>;
@@ -50,6 +59,10 @@ export function sdkMeter(
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': service }),
     readers: [reader],
+    views: exponential.map((instrumentName) => ({
+      instrumentName,
+      aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM },
+    })),
   });
   return {
     meter: provider.getMeter('test'),

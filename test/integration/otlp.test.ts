@@ -135,7 +135,14 @@ describe('OTLP/HTTP through the real service', () => {
                       ],
                     },
                   },
-                  { name: 'exp', exponentialHistogram: { dataPoints: [{ timeUnixNano: ns(T0) }] } },
+                  {
+                    name: 'gc.pause',
+                    summary: {
+                      dataPoints: [
+                        { timeUnixNano: ns(T0), quantileValues: [{ quantile: 0.5, value: 1 }] },
+                      ],
+                    },
+                  },
                 ],
               },
             ],
@@ -148,10 +155,10 @@ describe('OTLP/HTTP through the real service', () => {
       partialSuccess: { rejectedDataPoints: string; errorMessage: string };
     };
     expect(body.partialSuccess.rejectedDataPoints).toBe('3');
-    expect(body.partialSuccess.errorMessage).toMatch(/exponential_histogram: 1/);
+    expect(body.partialSuccess.errorMessage).toMatch(/summary_without_p99: 1/);
     const after = await metricsText();
     expect(received(after) - received(before)).toBe(1);
-    expect(after).toMatch(/aiops_samples_rejected_total\{reason="exponential_histogram"\} 1/);
+    expect(after).toMatch(/aiops_samples_rejected_total\{reason="summary_without_p99"\} 1/);
   });
 
   it('logs in protobuf reach the log stage with their level', async () => {

@@ -50,11 +50,12 @@ function decodeAndMap(bytes: Uint8Array, encoding: OtlpEncoding, kind: Kind): bo
 const seeds: Record<Kind, OtlpBodies> = {} as Record<Kind, OtlpBodies>;
 
 beforeAll(async () => {
-  const { meter, collect } = sdkMeter('auth');
+  const { meter, collect } = sdkMeter('auth', false, ['sizes']);
   meter.createGauge('cpu').record(0.5, { host: 'a', 'k.v': 1 });
   meter.createCounter('requests').add(3, { code: '500' });
   meter.createUpDownCounter('depth').add(-2);
   meter.createHistogram('latency').record(12, { route: '/x' });
+  for (const v of [-3, 0, 0.5, 7, 900]) meter.createHistogram('sizes').record(v);
   await new Promise((r) => setTimeout(r, 5));
   seeds.metrics = await collect();
   const { logger, collect: collectLogs } = sdkLogger('auth');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exponentialBuckets } from '../../src/ingest/otlp/histogram-buckets.js';
 import { HistogramWindow } from '../../src/ingest/otlp/histogram-window.js';
 import { histogramQuantile } from '../../src/ingest/otlp/histogram-quantile.js';
 import { otlpMetricsToSamples } from '../../src/ingest/otlp/metrics-to-samples.js';
@@ -215,7 +216,7 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(out.rejections.first).toMatch(/mixed/);
   });
 
-  it('rejects exponential histograms and nameless metrics, with their point counts', () => {
+  it('rejects nameless metrics and bad buckets, with their point counts', () => {
     const out = map({
       resourceMetrics: [
         {
@@ -223,7 +224,31 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
           scopeMetrics: [
             {
               metrics: [
-                { name: 'exp', exponentialHistogram: { dataPoints: [point({}), point({})] } },
+                {
+                  name: 'h',
+                  histogram: {
+                    aggregationTemporality: 1,
+                    dataPoints: [
+                      point({
+                        startTimeUnixNano: ns(T0 - 1000),
+                        explicitBounds: [2, 1],
+                        bucketCounts: ['1', '1', '1'],
+                      }),
+                      point({
+                        startTimeUnixNano: ns(T0 - 1000),
+                        explicitBounds: [1],
+                        bucketCounts: ['1'],
+                      }),
+                    ],
+                  },
+                },
+                {
+                  name: 'e',
+                  exponentialHistogram: {
+                    aggregationTemporality: 1,
+                    dataPoints: [point({ startTimeUnixNano: ns(T0 - 1000), scale: 21 })],
+                  },
+                },
                 { name: '', gauge: { dataPoints: [point({ asDouble: 1 })] } },
                 { name: 'ok', gauge: { dataPoints: [point({ asDouble: 1 })] } },
               ],
@@ -234,9 +259,63 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     });
     expect(out.samples).toHaveLength(1);
     expect(Object.fromEntries(out.rejections.byReason)).toEqual({
-      exponential_histogram: 2,
+      invalid_histogram: 3,
       invalid_name: 1,
     });
+  });
+
+  it('an exponential histogram gives the same rate and p99 series as an explicit one', () => {
+    const out = map(
+      request({
+        name: 'resp.size',
+        exponentialHistogram: {
+          aggregationTemporality: 1,
+          dataPoints: [
+            // scale 0: base 2; buckets (1,2], (2,4], (4,8]: ten observations in (2,4].
+            point({
+              startTimeUnixNano: ns(T0 - 10_000),
+              count: '10',
+              scale: 0,
+              zeroCount: '0',
+              positive: { offset: 0, bucketCounts: ['0', '10', '0'] },
+            }),
+          ],
+        },
+      }),
+    );
+    expect(out.rejections.total).toBe(0);
+    const m = byMetric(out.samples);
+    expect(m.resp_size_rate?.value).toBe(1);
+    expect(m.resp_size_p99?.value).toBeCloseTo(3.98, 9);
+  });
+
+  it('exponential buckets: negative, zero and positive laid out on one line', () => {
+    expect(
+      exponentialBuckets({
+        scale: 1,
+        zeroCount: '2',
+        negative: { offset: 0, bucketCounts: ['4'] },
+        positive: { offset: 2, bucketCounts: ['1', '3'] },
+      }),
+    ).toEqual({
+      // base √2: negative bucket 0 is [-√2, -1); positive buckets 2 and 3 are (2, 2√2], (2√2, 4].
+      bounds: [-Math.SQRT2, -1, 0, 2, 2 * Math.SQRT2, 4].map(
+        (b) => expect.closeTo(b, 12) as number,
+      ),
+      counts: [0, 4, 2, 0, 1, 3, 0],
+    });
+  });
+
+  it('an SDK exponential histogram: the p99 lands near the true one', async () => {
+    const { meter, collect } = sdkMeter('auth', false, ['latency']);
+    const h = meter.createHistogram('latency');
+    for (let v = 1; v <= 1000; v++) h.record(v);
+    await tick();
+    const out = decodeMap((await collect()).proto, 'protobuf');
+    expect(out.rejections.total).toBe(0);
+    const p99 = byMetric(out.samples).latency_p99?.value ?? NaN;
+    // 1..1000 in the SDK's 160 buckets: scale 4, buckets 2^(1/16) ≈ 4.4 % wide.
+    expect(Math.abs(p99 - 990) / 990).toBeLessThan(0.045);
   });
 
   it('without service.name the service comes from the point attributes, else it is rejected', () => {

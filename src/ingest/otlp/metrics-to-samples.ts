@@ -9,16 +9,19 @@
  * | Sum, not monotonic                    | `<name>`, gauge                                       |
  * | Histogram (explicit buckets)          | `<name>_rate` (observations/s) and `<name>_p99`       |
  * | Summary                               | `<name>_p99` from its 0.99 quantile                   |
- * | ExponentialHistogram                  | rejected (`exponential_histogram`)                    |
+ * | ExponentialHistogram                  | `<name>_rate` and `<name>_p99`, as a histogram        |
  *
- * Names follow prometheus-names.ts; labels and service follow series-labels.ts. Histograms:
- * a delta point is used as it is; a cumulative point minus the stream's previous one
- * (HistogramWindow), or over [start, time] when there is none. A data point without a value,
- * with a NaN or infinite value, without a time or with bad buckets is rejected on its own and
- * counted; a body whose shape is not an export request throws OtlpFormatError.
+ * Exponential buckets are laid out as explicit ones (histogram-buckets.ts), so the p99 is
+ * interpolated linearly inside its bucket as for the others. Names follow prometheus-names.ts;
+ * labels and service follow series-labels.ts. Histograms: a delta point is used as it is; a
+ * cumulative point minus the stream's previous one (HistogramWindow), or over [start, time]
+ * when there is none. A data point without a value, with a NaN or infinite value, without a
+ * time or with bad buckets is rejected on its own and counted; a body whose shape is not an
+ * export request throws OtlpFormatError.
  */
 import { METRIC_NAME, type MetricSample, type RecordLimits } from '../records.js';
 import { seriesKey } from '../series-key.js';
+import { explicitBuckets, exponentialBuckets, type Buckets } from './histogram-buckets.js';
 import { histogramQuantile } from './histogram-quantile.js';
 import type { HistogramDelta, HistogramWindow } from './histogram-window.js';
 import {
@@ -110,15 +113,6 @@ function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
     );
     return;
   }
-  if (kind === 'exponentialHistogram') {
-    addRejection(
-      r,
-      'exponential_histogram',
-      `${name}: exponential histograms are not supported`,
-      points.length,
-    );
-    return;
-  }
   const temporality = int64Of(field(data, 'aggregationTemporality')) ?? 0;
   const monotonic = field(data, 'isMonotonic') === true;
   for (const p of points) {
@@ -147,8 +141,11 @@ function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
       addRejection(r, 'missing_value', `${name}: the point has no recorded value`);
     } else if (kind === 'gauge') numberPoint(point, ctx, (v) => [name, false, v]);
     else if (kind === 'sum') sumPoint(point, monotonic, temporality, ctx);
-    else if (kind === 'histogram') histogramPoint(point, temporality, ctx);
-    else summaryPoint(point, ctx);
+    else if (kind === 'histogram') {
+      histogramPoint(point, temporality, ctx, explicitBuckets(p));
+    } else if (kind === 'exponentialHistogram') {
+      histogramPoint(point, temporality, ctx, exponentialBuckets(p));
+    } else summaryPoint(point, ctx);
   }
 }
 
@@ -220,33 +217,22 @@ function sumPoint(p: Point, monotonic: boolean, temporality: number, ctx: Contex
   });
 }
 
-function histogramPoint(p: Point, temporality: number, ctx: Context): void {
+function histogramPoint(
+  p: Point,
+  temporality: number,
+  ctx: Context,
+  buckets: Buckets | undefined,
+): void {
   const r = ctx.out.rejections;
-  const count = int64Of(field(p.raw, 'count')) ?? 0;
-  const bounds = (arrayField(p.raw, 'explicitBounds') ?? []).map(doubleOf);
-  const rawCounts = (arrayField(p.raw, 'bucketCounts') ?? []).map(int64Of);
-  const counts = rawCounts.length === 0 ? [count] : rawCounts;
-  const valid =
-    count >= 0 &&
-    counts.length === bounds.length + 1 &&
-    counts.every((c) => c !== undefined && c >= 0) &&
-    bounds.every(
-      (b, i) => b !== undefined && Number.isFinite(b) && (i === 0 || b > (bounds[i - 1] as number)),
-    );
-  if (!valid) {
+  if (buckets === undefined) {
     addRejection(
       r,
       'invalid_histogram',
-      `${p.name}: bucketCounts must be one longer than explicitBounds, and the bounds increasing`,
+      `${p.name}: the buckets are not valid (counts one longer than the bounds, bounds increasing)`,
     );
     return;
   }
-  const point = {
-    ts: p.tsNs,
-    start: p.startNs,
-    bounds: bounds as number[],
-    counts: counts as number[],
-  };
+  const point = { ts: p.tsNs, start: p.startNs, ...buckets };
   let delta: HistogramDelta | undefined;
   if (temporality === Temporality.Delta) {
     if (p.startNs === undefined || p.startNs >= p.tsNs) {

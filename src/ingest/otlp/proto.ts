@@ -78,7 +78,13 @@ message ExponentialHistogramDataPoint {
   fixed64 start_time_unix_nano = 2;
   fixed64 time_unix_nano = 3;
   fixed64 count = 4;
+  sint32 scale = 6;
+  fixed64 zero_count = 7;
+  Buckets positive = 8;
+  Buckets negative = 9;
   uint32 flags = 10;
+  double zero_threshold = 14;
+  message Buckets { sint32 offset = 1; repeated uint64 bucket_counts = 2; }
 }
 message SummaryDataPoint {
   repeated KeyValue attributes = 7;
