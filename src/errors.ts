@@ -45,7 +45,11 @@ export class AiopsError extends Error {
   readonly status: number;
   /** For ingest: the `reason` label this refusal is counted under, when not the code's own. */
   readonly reason: string | undefined;
-  constructor(code: ErrorCode, message?: string, options?: ErrorOptions & { reason?: string }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: ErrorOptions & { reason?: string | undefined },
+  ) {
     super(message ?? ErrorCodes[code].message, options);
     this.name = 'AiopsError';
     this.code = code;

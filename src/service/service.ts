@@ -45,6 +45,7 @@ import { QueueBacklog } from '../ingest/queue-backlog.js';
 import { startRejectionLog } from '../ingest/rejection-log.js';
 import { SeriesLimiter } from '../ingest/series-limiter.js';
 import { registerIngestMetrics } from '../telemetry/ingest-metrics.js';
+import { registerOtlpRoutes } from '../ingest/otlp/route.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -319,6 +320,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;
     registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
     registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
+    registerOtlpRoutes(app, { ...ingest, maxDecompressedBytes });
   }
   const checks: ReadinessCheck[] = [
     {

@@ -1,0 +1,83 @@
+/**
+ * The buckets of an OTLP histogram data point as explicit upper bounds and per-bucket counts
+ * (`counts[i]` in `(bounds[i-1], bounds[i]]`, the last count above the last bound), the form
+ * histogram-quantile.ts reads. Explicit-bucket points are checked as they are; exponential ones
+ * (OTLP `ExponentialHistogramDataPoint`: bucket `i` covers `(base^i, base^(i+1)]` with
+ * `base = 2^(2^-scale)`, negative buckets mirrored, a zero bucket between) are laid out on the
+ * same line. Undefined when the point's buckets are not valid. Pure.
+ */
+import { arrayField, doubleOf, field, int64Of, objectField, type Loose } from './otlp-values.js';
+
+export interface Buckets {
+  readonly bounds: number[];
+  readonly counts: number[];
+}
+
+const increasing = (bounds: readonly number[]): boolean =>
+  bounds.every((b, i) => Number.isFinite(b) && (i === 0 || b > (bounds[i - 1] as number)));
+
+const counted = (counts: readonly (number | undefined)[]): counts is number[] =>
+  counts.every((c) => c !== undefined && c >= 0);
+
+export function explicitBuckets(p: Loose): Buckets | undefined {
+  const count = int64Of(field(p, 'count')) ?? 0;
+  const bounds = (arrayField(p, 'explicitBounds') ?? []).map(doubleOf);
+  const raw = (arrayField(p, 'bucketCounts') ?? []).map(int64Of);
+  const counts = raw.length === 0 ? [count] : raw;
+  if (count < 0 || counts.length !== bounds.length + 1 || !counted(counts)) return undefined;
+  if (!bounds.every((b) => b !== undefined)) return undefined;
+  return increasing(bounds) ? { bounds, counts } : undefined;
+}
+
+/** OTLP allows scales -10 to 20. */
+const MIN_SCALE = -10;
+const MAX_SCALE = 20;
+
+function side(
+  p: Loose,
+  name: 'positive' | 'negative',
+): { offset: number; counts: number[] } | undefined {
+  const b = objectField(p, name);
+  if (b === undefined) return { offset: 0, counts: [] };
+  const offset = int64Of(field(b, 'offset')) ?? 0;
+  const counts = (arrayField(b, 'bucketCounts') ?? []).map(int64Of);
+  return counted(counts) ? { offset, counts } : undefined;
+}
+
+export function exponentialBuckets(p: Loose): Buckets | undefined {
+  const scale = int64Of(field(p, 'scale')) ?? 0;
+  if (scale < MIN_SCALE || scale > MAX_SCALE) return undefined;
+  const pos = side(p, 'positive');
+  const neg = side(p, 'negative');
+  const zeroCount = int64Of(field(p, 'zeroCount')) ?? 0;
+  const zeroThreshold = doubleOf(field(p, 'zeroThreshold')) ?? 0;
+  if (pos === undefined || neg === undefined || zeroCount < 0 || !(zeroThreshold >= 0)) {
+    return undefined;
+  }
+  const edge = (i: number): number => 2 ** (i / 2 ** scale);
+  const bounds: number[] = [];
+  const counts: number[] = [];
+  // Negative buckets, most negative first: bucket i covers [-base^(i+1), -base^i).
+  for (let k = neg.counts.length - 1; k >= 0; k--) {
+    const i = neg.offset + k;
+    if (bounds.length === 0) {
+      bounds.push(-edge(i + 1));
+      counts.push(0);
+    }
+    bounds.push(-edge(i));
+    counts.push(neg.counts[k] as number);
+  }
+  // The zero bucket, then the gap up to the first positive bucket.
+  bounds.push(zeroThreshold);
+  counts.push(zeroCount);
+  if (pos.counts.length > 0 && edge(pos.offset) > zeroThreshold) {
+    bounds.push(edge(pos.offset));
+    counts.push(0);
+  }
+  pos.counts.forEach((c, k) => {
+    bounds.push(edge(pos.offset + k + 1));
+    counts.push(c);
+  });
+  counts.push(0); // nothing above the last positive bucket
+  return increasing(bounds) ? { bounds, counts } : undefined;
+}

@@ -1,0 +1,64 @@
+/**
+ * The last cumulative histogram point of each stream, so that the next one can be turned into
+ * what happened between the two (observations per second and their 99th percentile). Bounded:
+ * at most `maxStreams` streams, the least recently seen dropped first (a Map keeps insertion
+ * order; a stream seen again moves to the end). In memory and per process: after a restart,
+ * or when a stream's points reach another process, the first point only primes the window
+ * unless it carries its start time.
+ */
+
+export interface HistogramPoint {
+  /** Time of the point, unix ns. */
+  readonly ts: number;
+  /** Start of the cumulative interval, unix ns; undefined when not sent. */
+  readonly start: number | undefined;
+  readonly bounds: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** Observations per bucket over an interval of `seconds`. */
+export interface HistogramDelta {
+  readonly seconds: number;
+  readonly counts: readonly number[];
+}
+
+const sameBounds = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+export class HistogramWindow {
+  readonly #last = new Map<string, HistogramPoint>();
+  readonly #maxStreams: number;
+
+  constructor(maxStreams = 100_000) {
+    this.#maxStreams = maxStreams;
+  }
+
+  get size(): number {
+    return this.#last.size;
+  }
+
+  /**
+   * Takes a cumulative point: the delta since the stream's previous point, or since its start
+   * time when there is no usable previous point (first point, reset, new bounds); undefined when
+   * neither is known or the point is not newer than the last one (a retried export).
+   */
+  next(stream: string, p: HistogramPoint): HistogramDelta | undefined {
+    const prev = this.#last.get(stream);
+    if (prev !== undefined && p.ts <= prev.ts) return undefined;
+    this.#last.delete(stream);
+    this.#last.set(stream, p);
+    if (this.#last.size > this.#maxStreams) {
+      const oldest = this.#last.keys().next();
+      if (oldest.done !== true) this.#last.delete(oldest.value);
+    }
+    if (prev !== undefined && prev.start === p.start && sameBounds(prev.bounds, p.bounds)) {
+      const counts = p.counts.map((c, i) => c - (prev.counts[i] ?? 0));
+      if (counts.every((c) => c >= 0)) return { seconds: (p.ts - prev.ts) / 1e9, counts };
+    }
+    // No previous point to subtract, or the stream was reset: the point covers [start, ts].
+    if (p.start !== undefined && p.start < p.ts) {
+      return { seconds: (p.ts - p.start) / 1e9, counts: p.counts };
+    }
+    return undefined;
+  }
+}

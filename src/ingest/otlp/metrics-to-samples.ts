@@ -1,0 +1,275 @@
+/**
+ * OTLP metrics (`ExportMetricsServiceRequest`, decoded from protobuf or JSON) to metric samples.
+ *
+ * | OTLP                                  | samples                                               |
+ * | ------------------------------------- | ----------------------------------------------------- |
+ * | Gauge                                 | `<name>`, gauge                                       |
+ * | Sum, monotonic, cumulative            | `<name>_total`, counter (the detector takes its rate) |
+ * | Sum, monotonic, delta                 | `<name>_rate`, value / interval (per second)          |
+ * | Sum, not monotonic                    | `<name>`, gauge                                       |
+ * | Histogram (explicit buckets)          | `<name>_rate` (observations/s) and `<name>_p99`       |
+ * | Summary                               | `<name>_p99` from its 0.99 quantile                   |
+ * | ExponentialHistogram                  | `<name>_rate` and `<name>_p99`, as a histogram        |
+ *
+ * Exponential buckets are laid out as explicit ones (histogram-buckets.ts), so the p99 is
+ * interpolated linearly inside its bucket as for the others. Names follow prometheus-names.ts;
+ * labels and service follow series-labels.ts. Histograms: a delta point is used as it is; a
+ * cumulative point minus the stream's previous one (HistogramWindow), or over [start, time]
+ * when there is none. A data point without a value, with a NaN or infinite value, without a
+ * time or with bad buckets is rejected on its own and counted; a body whose shape is not an
+ * export request throws OtlpFormatError.
+ */
+import { METRIC_NAME, type MetricSample, type RecordLimits } from '../records.js';
+import { seriesKey } from '../series-key.js';
+import { explicitBuckets, exponentialBuckets, type Buckets } from './histogram-buckets.js';
+import { histogramQuantile } from './histogram-quantile.js';
+import type { HistogramDelta, HistogramWindow } from './histogram-window.js';
+import {
+  OtlpFormatError,
+  addRejection,
+  newRejections,
+  type OtlpRejections,
+} from './otlp-errors.js';
+import {
+  arrayField,
+  attributesOf,
+  doubleOf,
+  field,
+  int64Of,
+  isObject,
+  nanosOf,
+  nanosToMs,
+  objectField,
+  stringField,
+  type Loose,
+} from './otlp-values.js';
+import { counterName, prometheusMetricName } from './prometheus-names.js';
+import { pointLabels } from './series-labels.js';
+
+export interface OtlpMetricsResult {
+  readonly samples: MetricSample[];
+  readonly rejections: OtlpRejections;
+  /** Data points over the whole request. */
+  points: number;
+}
+
+const Temporality = { Delta: 1, Cumulative: 2 } as const;
+const FLAG_NO_RECORDED_VALUE = 1;
+const P99 = 0.99;
+
+/** A repeated message field: its elements, each an object; else the body is malformed. */
+export function messages(o: Loose, camel: string): readonly Loose[] {
+  const list = arrayField(o, camel);
+  if (list === undefined || !list.every(isObject)) {
+    throw new OtlpFormatError(`${camel} must be a list of objects`);
+  }
+  return list;
+}
+
+interface Context {
+  readonly limits: RecordLimits;
+  readonly window: HistogramWindow;
+  readonly out: OtlpMetricsResult;
+}
+
+export function otlpMetricsToSamples(
+  request: unknown,
+  limits: RecordLimits,
+  window: HistogramWindow,
+): OtlpMetricsResult {
+  if (!isObject(request))
+    throw new OtlpFormatError('the body must be an ExportMetricsServiceRequest');
+  const out: OtlpMetricsResult = { samples: [], rejections: newRejections(), points: 0 };
+  const ctx: Context = { limits, window, out };
+  for (const rm of messages(request, 'resourceMetrics')) {
+    const resource = objectField(rm, 'resource');
+    const attrs = resource === undefined ? new Map<string, string>() : attributesOf(resource);
+    if (attrs === undefined) throw new OtlpFormatError('resource.attributes must be a list');
+    const service = attrs.get('service.name') || undefined;
+    for (const sm of messages(rm, 'scopeMetrics')) {
+      for (const m of messages(sm, 'metrics')) mapMetric(m, service, ctx);
+    }
+  }
+  return out;
+}
+
+const KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
+
+function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
+  const kind = KINDS.find((k) => objectField(m, k) !== undefined);
+  if (kind === undefined) return; // no data: nothing to take
+  const data = objectField(m, kind) as Loose;
+  const points = messages(data, 'dataPoints');
+  const r = ctx.out.rejections;
+  ctx.out.points += points.length;
+  const raw = stringField(m, 'name') ?? '';
+  const name = prometheusMetricName(raw);
+  if (raw === '' || name.length > 256 || !METRIC_NAME.test(name)) {
+    addRejection(
+      r,
+      'invalid_name',
+      `metric name ${JSON.stringify(raw.slice(0, 64))} is not valid`,
+      points.length,
+    );
+    return;
+  }
+  const temporality = int64Of(field(data, 'aggregationTemporality')) ?? 0;
+  const monotonic = field(data, 'isMonotonic') === true;
+  for (const p of points) {
+    const attrs = attributesOf(p);
+    if (attrs === undefined) throw new OtlpFormatError(`${name}: attributes must be a list`);
+    const ts = nanosToMs(field(p, 'timeUnixNano'));
+    if (ts === undefined) {
+      addRejection(r, 'invalid_timestamp', `${name}: timeUnixNano is missing or out of range`);
+      continue;
+    }
+    const labelled = pointLabels(service, attrs, ctx.limits);
+    if (!labelled.ok) {
+      addRejection(r, labelled.reason, `${name}: ${labelled.message}`);
+      continue;
+    }
+    const point: Point = {
+      name,
+      ts,
+      tsNs: nanosOf(field(p, 'timeUnixNano')) ?? ts * 1e6,
+      startNs: nanosOf(field(p, 'startTimeUnixNano')),
+      service: labelled.service,
+      labels: labelled.labels,
+      raw: p,
+    };
+    if ((int64Of(field(p, 'flags')) ?? 0) & FLAG_NO_RECORDED_VALUE) {
+      addRejection(r, 'missing_value', `${name}: the point has no recorded value`);
+    } else if (kind === 'gauge') numberPoint(point, ctx, (v) => [name, false, v]);
+    else if (kind === 'sum') sumPoint(point, monotonic, temporality, ctx);
+    else if (kind === 'histogram') {
+      histogramPoint(point, temporality, ctx, explicitBuckets(p));
+    } else if (kind === 'exponentialHistogram') {
+      histogramPoint(point, temporality, ctx, exponentialBuckets(p));
+    } else summaryPoint(point, ctx);
+  }
+}
+
+interface Point {
+  readonly name: string;
+  /** Time, epoch ms. */
+  readonly ts: number;
+  /** Time and start time, unix ns (for intervals). */
+  readonly tsNs: number;
+  readonly startNs: number | undefined;
+  readonly service: string;
+  readonly labels: Record<string, string>;
+  readonly raw: Loose;
+}
+
+function push(ctx: Context, p: Point, metric: string, counter: boolean, value: number): void {
+  ctx.out.samples.push({
+    kind: 'metric',
+    series: {
+      key: seriesKey(metric, p.labels),
+      metric,
+      service: p.service,
+      labels: p.labels,
+      counter,
+    },
+    ts: p.ts,
+    value,
+  });
+}
+
+/** A number point's value through `as` (series name, counter, value), or a rejection. */
+function numberPoint(
+  p: Point,
+  ctx: Context,
+  as: (value: number) => [string, boolean, number] | string,
+): void {
+  const r = ctx.out.rejections;
+  const value = doubleOf(field(p.raw, 'asDouble')) ?? int64Of(field(p.raw, 'asInt'));
+  if (value === undefined) {
+    addRejection(r, 'missing_value', `${p.name}: the point has no value`);
+    return;
+  }
+  if (!Number.isFinite(value)) {
+    addRejection(r, 'invalid_value', `${p.name}: the value ${value} is not finite`);
+    return;
+  }
+  const mapped = as(value);
+  if (typeof mapped === 'string') {
+    addRejection(r, mapped, `${p.name}: ${reasonText[mapped] ?? mapped}`);
+    return;
+  }
+  push(ctx, p, ...mapped);
+}
+
+const reasonText: Record<string, string> = {
+  missing_start_time: 'a delta point needs startTimeUnixNano',
+  empty_interval: 'a delta point needs startTimeUnixNano before timeUnixNano',
+  invalid_temporality: 'aggregationTemporality must be 1 (delta) or 2 (cumulative)',
+};
+
+function sumPoint(p: Point, monotonic: boolean, temporality: number, ctx: Context): void {
+  numberPoint(p, ctx, (v) => {
+    if (!monotonic) return [p.name, false, v];
+    if (temporality === Temporality.Cumulative) return [counterName(p.name), true, v];
+    if (temporality !== Temporality.Delta) return 'invalid_temporality';
+    if (p.startNs === undefined) return 'missing_start_time';
+    if (p.startNs >= p.tsNs) return 'empty_interval';
+    return [`${p.name}_rate`, false, v / ((p.tsNs - p.startNs) / 1e9)];
+  });
+}
+
+function histogramPoint(
+  p: Point,
+  temporality: number,
+  ctx: Context,
+  buckets: Buckets | undefined,
+): void {
+  const r = ctx.out.rejections;
+  if (buckets === undefined) {
+    addRejection(
+      r,
+      'invalid_histogram',
+      `${p.name}: the buckets are not valid (counts one longer than the bounds, bounds increasing)`,
+    );
+    return;
+  }
+  const point = { ts: p.tsNs, start: p.startNs, ...buckets };
+  let delta: HistogramDelta | undefined;
+  if (temporality === Temporality.Delta) {
+    if (p.startNs === undefined || p.startNs >= p.tsNs) {
+      const bad = p.startNs === undefined ? 'missing_start_time' : 'empty_interval';
+      addRejection(r, bad, `${p.name}: ${reasonText[bad] ?? ''}`);
+      return;
+    }
+    delta = { seconds: (p.tsNs - p.startNs) / 1e9, counts: point.counts };
+  } else if (temporality === Temporality.Cumulative) {
+    delta = ctx.window.next(seriesKey(p.name, p.labels), point);
+  } else {
+    addRejection(r, 'invalid_temporality', `${p.name}: ${reasonText.invalid_temporality ?? ''}`);
+    return;
+  }
+  if (delta === undefined || delta.seconds <= 0) return; // primes the window: the next point counts
+  const observations = delta.counts.reduce((a, b) => a + b, 0);
+  push(ctx, p, `${p.name}_rate`, false, observations / delta.seconds);
+  const p99 = histogramQuantile(P99, point.bounds, delta.counts);
+  if (p99 !== undefined) push(ctx, p, `${p.name}_p99`, false, p99);
+}
+
+function summaryPoint(p: Point, ctx: Context): void {
+  const q = messages(p.raw, 'quantileValues').find(
+    (v) => Math.abs((doubleOf(field(v, 'quantile')) ?? -1) - P99) < 1e-9,
+  );
+  const value = q === undefined ? undefined : doubleOf(field(q, 'value'));
+  if (value === undefined) {
+    addRejection(
+      ctx.out.rejections,
+      'summary_without_p99',
+      `${p.name}: the summary has no 0.99 quantile`,
+    );
+    return;
+  }
+  if (!Number.isFinite(value)) {
+    addRejection(ctx.out.rejections, 'invalid_value', `${p.name}: the 0.99 quantile is not finite`);
+    return;
+  }
+  push(ctx, p, `${p.name}_p99`, false, value);
+}

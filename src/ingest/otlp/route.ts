@@ -1,0 +1,162 @@
+/**
+ * OTLP/HTTP ingest: `POST /v1/metrics` and `POST /v1/logs`, binary protobuf
+ * (`application/x-protobuf`) or OTLP JSON (`application/json`), plain or gzip
+ * (`Content-Encoding: gzip`), as the OpenTelemetry SDK exporters and the Collector's `otlphttp`
+ * exporter send them. Answers as the OTLP/HTTP spec asks, in the request's encoding:
+ * - 200 with an empty `Export*ServiceResponse` when everything was queued, or with
+ *   `partialSuccess {rejectedDataPoints | rejectedLogRecords, errorMessage}` when some data points
+ *   or records were rejected (the rest are queued; the sender does not retry);
+ * - 400 + `google.rpc.Status` for a body that does not decode; 413 past `server.body_limit_bytes`
+ *   or `ingest.max_decompressed_bytes`; 415 for another Content-Type or Content-Encoding;
+ * - 503 + Retry-After + Status when Redis cannot take the samples, 429 + Retry-After + Status
+ *   while the queues are past their high-water mark (the sender retries both); 401/403 + Status
+ *   without a valid bearer token when `ingest.auth` is configured.
+ * Mapping: metrics-to-samples.ts and logs-to-samples.ts.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AiopsError, ErrorCodes, type ErrorCode } from '../../errors.js';
+import { inflateBody } from '../inflate.js';
+import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
+import { HistogramWindow } from './histogram-window.js';
+import { otlpLogsToSamples } from './logs-to-samples.js';
+import { otlpMetricsToSamples } from './metrics-to-samples.js';
+import { decodeOtlpBody, encodingOf, type OtlpEncoding } from './otlp-body.js';
+import {
+  OtlpFormatError,
+  addRejection,
+  rejectionSummary,
+  type OtlpRejections,
+} from './otlp-errors.js';
+import { ingestRoute } from '../ingest-route.js';
+import { refusalReason } from '../refusal-reason.js';
+import { sendExportResponse, sendStatus } from './otlp-response.js';
+import { OtlpTypes } from './proto.js';
+
+export interface OtlpRouteDeps extends IngestRouteDeps {
+  /** Largest decompressed (gzip) body, bytes. */
+  readonly maxDecompressedBytes: number;
+  /** Histogram streams whose last cumulative point is kept (least recently seen dropped). */
+  readonly histogramStreams?: number;
+}
+
+export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): void {
+  const window = new HistogramWindow(deps.histogramStreams);
+  void app.register((scope, _opts, done) => {
+    // Bytes here: the body may be gzip, and is decoded only after it is inflated.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, next) => {
+      next(null, body);
+    });
+    scope.setErrorHandler((err: FastifyError | AiopsError, req, reply) => {
+      const code = errorCodeOf(err);
+      // Our own faults: the service's handler logs them and answers 500.
+      if (code === undefined) throw err;
+      const message = err instanceof AiopsError ? err.message : ErrorCodes[code].message;
+      // This scope's handler replaces the server's: it counts the refusal the same way.
+      const reason = refusalReason(code, err);
+      if (reason !== undefined) deps.metrics.samplesRejected.inc({ reason }, 1, message);
+      return sendStatus(
+        reply,
+        encodingOf(req.headers['content-type']) ?? 'json',
+        ErrorCodes[code].status,
+        `${code}: ${message}`,
+      );
+    });
+
+    scope.post('/v1/metrics', ingestRoute('otlp', 'metrics'), async (req, reply) => {
+      const [encoding, request] = decodeRequest(req, deps, 'metrics');
+      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, window));
+      const queued = await queueRecords(deps, reply, out.samples, []);
+      // Samples the series limits refused are rejected data points too.
+      const refusal = queued.refusal;
+      if (refusal)
+        addRejection(out.rejections, refusal.reason, refusal.message, queued.refused, false);
+      return answer(reply, encoding, 'metrics', out.rejections, out.points, deps);
+    });
+
+    scope.post('/v1/logs', ingestRoute('otlp', 'logs'), async (req, reply) => {
+      const [encoding, request] = decodeRequest(req, deps, 'logs');
+      const out = mapped(() => otlpLogsToSamples(request, deps.limits, Date.now()));
+      await queueRecords(deps, reply, [], out.samples);
+      return answer(reply, encoding, 'logs', out.rejections, out.records, deps);
+    });
+    done();
+  });
+}
+
+/** The catalogue code of a 4xx or 503 failure; undefined for anything else (a 500). */
+function errorCodeOf(err: FastifyError | AiopsError): ErrorCode | undefined {
+  if (err instanceof AiopsError)
+    return err.status >= 500 && err.status !== 503 ? undefined : err.code;
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'AIOPS_ERR_INGEST_BODY_TOO_LARGE';
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE';
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return 'AIOPS_ERR_API_BAD_REQUEST';
+  }
+  return undefined;
+}
+
+function decodeRequest(
+  req: FastifyRequest,
+  deps: OtlpRouteDeps,
+  kind: 'metrics' | 'logs',
+): [OtlpEncoding, unknown] {
+  const encoding = encodingOf(req.headers['content-type']);
+  if (encoding === undefined) {
+    throw new AiopsError(
+      'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+      `OTLP/HTTP needs Content-Type application/x-protobuf or application/json, got ${JSON.stringify(req.headers['content-type'] ?? '')}`,
+    );
+  }
+  const body: Buffer = req.body instanceof Buffer ? (req.body as Buffer) : Buffer.alloc(0);
+  const bytes = inflateBody(body, req.headers['content-encoding'], deps.maxDecompressedBytes);
+  const type = kind === 'metrics' ? OtlpTypes.metricsRequest : OtlpTypes.logsRequest;
+  try {
+    return [encoding, decodeOtlpBody(bytes, encoding, type)];
+  } catch (err) {
+    throw malformed(
+      err,
+      encoding === 'json' ? 'AIOPS_ERR_INGEST_INVALID_JSON' : 'AIOPS_ERR_INGEST_MALFORMED_BODY',
+    );
+  }
+}
+
+/** Runs a mapping; a body of the wrong shape becomes a 400. */
+function mapped<T>(map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    throw malformed(err, 'AIOPS_ERR_INGEST_INVALID_RECORD');
+  }
+}
+
+function malformed(err: unknown, code: ErrorCode): unknown {
+  return err instanceof OtlpFormatError
+    ? new AiopsError(code, err.message, { reason: REASON_OF_MALFORMED[code] })
+    : err;
+}
+
+const REASON_OF_MALFORMED: Partial<Record<ErrorCode, string>> = {
+  AIOPS_ERR_INGEST_INVALID_RECORD: 'invalid_record',
+};
+
+function answer(
+  reply: FastifyReply,
+  encoding: OtlpEncoding,
+  kind: 'metrics' | 'logs',
+  rejections: OtlpRejections,
+  total: number,
+  deps: OtlpRouteDeps,
+): FastifyReply {
+  for (const [reason, n] of rejections.byReason) {
+    // queueRecords counted the series-limit refusals already.
+    if (!rejections.counted.has(reason)) deps.metrics.samplesRejected.inc({ reason }, n);
+  }
+  if (rejections.total === 0) return sendExportResponse(reply, encoding, kind, undefined);
+  const what = kind === 'metrics' ? 'data points' : 'log records';
+  return sendExportResponse(reply, encoding, kind, {
+    rejected: rejections.total,
+    errorMessage: rejectionSummary(rejections, what, total - rejections.total),
+  });
+}
