@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LabelSetCache, hashBytes } from '../../src/ingest/remote-write/label-set-cache.js';
-import { SnappyError, uncompressBlock } from '../../src/ingest/remote-write/snappy-block.js';
+import {
+  DecompressedTooLargeError,
+  SnappyError,
+  uncompressBlock,
+  uncompressBlockJs,
+} from '../../src/ingest/remote-write/snappy-block.js';
+import { nativeUncompress } from '../../src/ingest/remote-write/snappy-native.js';
 import { toSamples } from '../../src/ingest/remote-write/to-samples.js';
 import { decodeWriteRequest } from '../../src/ingest/remote-write/write-request.js';
 import { fnv1a32, partitionOf } from '../../src/queues/partition.js';
@@ -96,8 +102,10 @@ describe('snappy block fast paths', () => {
     fc.assert(
       fc.property(elements, (es) => {
         const expected = reference(es);
-        const got = uncompressBlock(block(es, expected.length), 1 << 20);
-        expect(Buffer.from(got).equals(Buffer.from(expected))).toBe(true);
+        const b = block(es, expected.length);
+        expect(Buffer.from(uncompressBlockJs(b, 1 << 20)).equals(Buffer.from(expected))).toBe(true);
+        // The decoder the route uses (native where it loads) reads the same.
+        expect(Buffer.from(uncompressBlock(b, 1 << 20)).equals(Buffer.from(expected))).toBe(true);
       }),
       { numRuns: 10_000 },
     );
@@ -111,7 +119,7 @@ describe('snappy block fast paths', () => {
         { kind: 'copy', type: 2, len: 64, offset },
         { kind: 'copy', type: 1, len: 11, offset },
       ];
-      const out = uncompressBlock(block(es, offset + 75), 1024);
+      const out = uncompressBlockJs(block(es, offset + 75), 1024);
       expect([...out]).toEqual(Array.from({ length: offset + 75 }, (_, i) => seed[i % offset]));
     }
   });
@@ -123,12 +131,12 @@ describe('snappy block fast paths', () => {
         { kind: 'literal', bytes: seed, lengthBytes: 0 },
         { kind: 'copy', type: 2, len, offset: 20 },
       ];
-      expect([...uncompressBlock(block(es, 20 + len), 1024)]).toEqual([
+      expect([...uncompressBlockJs(block(es, 20 + len), 1024)]).toEqual([
         ...seed,
         ...seed.slice(0, len),
       ]);
-      expect(() => uncompressBlock(block(es, 20 + len - 1), 1024)).toThrow(SnappyError);
-      expect(() => uncompressBlock(block(es, 20 + len + 1), 1024)).toThrow(/decompresses to/);
+      expect(() => uncompressBlockJs(block(es, 20 + len - 1), 1024)).toThrow(SnappyError);
+      expect(() => uncompressBlockJs(block(es, 20 + len + 1), 1024)).toThrow(/decompresses to/);
     }
   });
 
@@ -136,8 +144,8 @@ describe('snappy block fast paths', () => {
     const bytes = Array.from({ length: 250 }, (_, i) => (i * 7) % 251);
     for (const lengthBytes of [1, 2, 3, 4] as const) {
       const b = block([{ kind: 'literal', bytes, lengthBytes }], 250);
-      expect([...uncompressBlock(b, 1024)]).toEqual(bytes);
-      expect(() => uncompressBlock(b.subarray(0, b.length - 1), 1024)).toThrow(/past the input/);
+      expect([...uncompressBlockJs(b, 1024)]).toEqual(bytes);
+      expect(() => uncompressBlockJs(b.subarray(0, b.length - 1), 1024)).toThrow(/past the input/);
     }
   });
 
@@ -147,8 +155,50 @@ describe('snappy block fast paths', () => {
         { kind: 'literal', bytes: [1, 2, 3], lengthBytes: 0 },
         { kind: 'copy', type, len: 4, offset: 4 },
       ];
-      expect(() => uncompressBlock(block(es, 7), 1024)).toThrow(/before the start/);
+      expect(() => uncompressBlockJs(block(es, 7), 1024)).toThrow(/before the start/);
     }
+  });
+});
+
+describe('snappy: the native decoder behind the same checks', () => {
+  it('loads here (the snappy package installs a prebuilt binary for this platform)', () => {
+    expect(nativeUncompress).toBeDefined();
+  });
+
+  const outcome = (decode: () => Uint8Array): string => {
+    try {
+      return Buffer.from(decode()).toString('hex');
+    } catch (err) {
+      if (err instanceof SnappyError || err instanceof DecompressedTooLargeError) return err.name;
+      throw err;
+    }
+  };
+
+  it('agrees with the JavaScript decoder on hostile blocks: same bytes or the same error class (10,000 blocks)', () => {
+    fc.assert(
+      fc.property(
+        elements,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.integer({ min: -3, max: 3 }),
+        (es, edits, skew) => {
+          const b = block(es, Math.max(0, reference(es).length + skew));
+          for (const [at, byte] of edits) if (b.length > 0) b[at % b.length] = byte;
+          expect(outcome(() => uncompressBlock(b, 1 << 16))).toBe(
+            outcome(() => uncompressBlockJs(b, 1 << 16)),
+          );
+        },
+      ),
+      { numRuns: 10_000 },
+    );
+  }, 30_000);
+
+  it('refuses a declared size past the limit before the native decoder runs', () => {
+    expect(() => uncompressBlock(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x04]), 1 << 20)).toThrow(
+      DecompressedTooLargeError,
+    );
+    expect(() => uncompressBlock(Buffer.from('24fcfa6904fd06ff49', 'hex'), 1 << 20)).toThrow(
+      SnappyError,
+    );
   });
 });
 

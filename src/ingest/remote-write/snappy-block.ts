@@ -4,8 +4,10 @@
  * anything is allocated (no decompression bombs), every element must fit its input and output,
  * and a copy must point back into what was written. Each step consumes input, so hostile input
  * ends. Hand-written: fuzzing found an input on which snappyjs 0.7 never returns
- * (`24fcfa6904fd06ff49`, test/unit/remote-write.test.ts).
+ * (`24fcfa6904fd06ff49`, test/unit/remote-write.test.ts). The native decoder (snappy-native.ts)
+ * runs instead where it loads, behind the same size check.
  */
+import { nativeUncompress } from './snappy-native.js';
 
 export class SnappyError extends Error {
   override name = 'SnappyError';
@@ -28,7 +30,33 @@ function header(block: Uint8Array): { length: number; start: number } | undefine
   return undefined;
 }
 
+/**
+ * Decompresses a snappy block of at most `maxBytes` decompressed: natively where the `snappy`
+ * package loads, else in JavaScript; the declared size is checked before either allocates.
+ */
 export function uncompressBlock(block: Uint8Array, maxBytes: number): Uint8Array {
+  const h = boundedHeader(block, maxBytes);
+  if (nativeUncompress === undefined) return decode(block, h);
+  let out: Uint8Array;
+  try {
+    out = nativeUncompress(block);
+  } catch (err) {
+    throw new SnappyError(`the body is not valid snappy (block format): ${(err as Error).message}`);
+  }
+  if (out.length !== h.length)
+    throw new SnappyError(
+      `the body decompresses to ${out.length} bytes, not the ${h.length} it declares`,
+    );
+  return out;
+}
+
+/** The JavaScript decoder alone (where the native one does not load; tests compare the two). */
+export function uncompressBlockJs(block: Uint8Array, maxBytes: number): Uint8Array {
+  return decode(block, boundedHeader(block, maxBytes));
+}
+
+/** The header, checked: the declared size within the limit (no decompression bombs). */
+function boundedHeader(block: Uint8Array, maxBytes: number): { length: number; start: number } {
   const h = header(block);
   if (h === undefined) throw new SnappyError('the body is not snappy (block format): bad header');
   if (h.length > maxBytes) {
@@ -36,6 +64,10 @@ export function uncompressBlock(block: Uint8Array, maxBytes: number): Uint8Array
       `the body would decompress to ${h.length} bytes, more than the limit of ${maxBytes}`,
     );
   }
+  return h;
+}
+
+function decode(block: Uint8Array, h: { length: number; start: number }): Uint8Array {
   const out = new Uint8Array(h.length);
   const outEnd = out.length;
   // Word access for copies: four bytes per read and write instead of one.
