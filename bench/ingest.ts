@@ -231,7 +231,12 @@ export async function main(argv: string[]): Promise<void> {
       `  VictoriaMetrics did not run (${(err as Error).message}); apt-get install victoria-metrics\n`,
     );
   } finally {
-    vm.kill('SIGTERM');
+    // Wait for it to exit: it still writes its data folder on the way out (ENOTEMPTY).
+    if (vm.exitCode === null && vm.signalCode === null) {
+      const exited = new Promise((resolve) => vm.once('exit', resolve));
+      vm.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dataDir, { recursive: true, force: true });
   }
   process.stdout.write(
