@@ -2,7 +2,7 @@
  * The native snappy block decoder (the `snappy` package: Rust's `snap` crate through napi-rs,
  * prebuilt per platform from the npm registry), when it loads on this platform. Rust's decoder
  * is memory-safe and checks every element as ours does; it decodes two to four times faster
- * than the best JavaScript loop (docs/decisions/0007-remote-write-decode.md). Optional: where
+ * than the best JavaScript loop (docs/decisions/0009-remote-write-decode.md). Optional: where
  * no prebuilt binary exists, `uncompressBlock` uses its own decoder.
  */
 import { createRequire } from 'node:module';
