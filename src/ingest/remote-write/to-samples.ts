@@ -64,13 +64,18 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
       out.rejections.push({ ...problem, samples: s.values.length });
       continue;
     }
-    const counter = counterOf(problem.metric, req.metadata);
+    // Without metadata the type is the name's, which validation already worked out.
+    const counter =
+      req.metadata.size === 0 ? problem.meta.counter : counterOf(problem.metric, req.metadata);
     const meta = counter === problem.meta.counter ? problem.meta : { ...problem.meta, counter };
-    const stale = new Set(s.stale);
+    // Staleness marker indices come in increasing order: walk them alongside the samples.
+    const stale = s.stale;
+    let nextStale = 0;
     for (let i = 0; i < s.values.length; i++) {
       const value = s.values[i] as number;
       const ts = s.timestamps[i] as number;
-      if (stale.has(i)) {
+      if (nextStale < stale.length && stale[nextStale] === i) {
+        nextStale += 1;
         out.stale += 1;
         continue;
       }
@@ -98,11 +103,17 @@ type Checked = ValidSeries | { readonly reason: string; readonly message: string
  */
 const checkedByLimits = new WeakMap<RecordLimits, WeakMap<readonly string[], Checked>>();
 
+/** The cache of the limits used last (one set per service): skips a WeakMap lookup. */
+let lastLimits: RecordLimits | undefined;
+let lastCache = new WeakMap<readonly string[], Checked>();
+
 function validated(pairs: readonly string[], limits: RecordLimits): Checked {
-  let cache = checkedByLimits.get(limits);
-  if (cache === undefined) {
-    cache = new WeakMap();
+  let cache = lastCache;
+  if (limits !== lastLimits) {
+    cache = checkedByLimits.get(limits) ?? new WeakMap();
     checkedByLimits.set(limits, cache);
+    lastLimits = limits;
+    lastCache = cache;
   }
   let checked = cache.get(pairs);
   if (checked === undefined) {

@@ -14,6 +14,7 @@
  * for 1M (bench/ingest.ts measures both). Unknown fields are skipped by wire type, as protobuf
  * requires; a malformed or truncated message throws a ProtoError (the request gets 400).
  */
+import { LabelSetCache, hashBytes } from './label-set-cache.js';
 
 export class ProtoError extends Error {
   override name = 'ProtoError';
@@ -37,7 +38,7 @@ export interface DecodedSeries {
   readonly timestamps: number[];
   readonly values: number[];
   /** Indices of the samples that are staleness markers (NaN 0x7ff0000000000002). */
-  readonly stale: number[];
+  readonly stale: readonly number[];
   /** Native histogram samples: not scored (counted as rejected by the caller). */
   histograms: number;
 }
@@ -54,10 +55,15 @@ const decoder = new TextDecoder();
 
 class Reader {
   pos: number;
-  readonly buf: Uint8Array;
+  /** Always a Buffer (decodeWriteRequest wraps a Uint8Array): one shape, and Buffer#compare. */
+  readonly buf: Buffer;
   readonly end: number;
   readonly view: DataView;
-  constructor(buf: Uint8Array, start: number, end: number) {
+  /** The last Sample read (readSample). */
+  sampleValue = 0;
+  sampleTimestamp = 0;
+  sampleStale = false;
+  constructor(buf: Buffer, start: number, end: number) {
     this.buf = buf;
     this.pos = start;
     this.end = end;
@@ -65,6 +71,14 @@ class Reader {
   }
 
   varint(): number {
+    // One-byte varints (every tag and short length here) without the loop.
+    if (this.pos < this.end) {
+      const b = this.buf[this.pos] as number;
+      if (b < 0x80) {
+        this.pos += 1;
+        return b;
+      }
+    }
     let result = 0;
     let shift = 1;
     for (let i = 0; i < 10; i++) {
@@ -82,6 +96,24 @@ class Reader {
    * a negative number's ten-byte form is past 2^53, where a double would lose it.
    */
   int64(): number {
+    // Fast path: a non-negative value in at most seven bytes (below 2^49, millisecond
+    // timestamps until the year 19800) is exact as a double; anything else is read in halves.
+    const start = this.pos;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7 && start + i < this.end; i++) {
+      const b = this.buf[start + i] as number;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = start + i + 1;
+        return value;
+      }
+      scale *= 128;
+    }
+    return this.int64Halves();
+  }
+
+  private int64Halves(): number {
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < 10; i++) {
@@ -172,7 +204,8 @@ function readLabel(r: Reader, end: number, out: string[]): void {
   out.push(name, value);
 }
 
-function readSample(r: Reader, end: number, series: DecodedSeries): void {
+/** Reads one Sample message into the reader's `sample*` fields (no allocation). */
+function readSample(r: Reader, end: number): void {
   let value = 0;
   let timestamp = 0;
   let stale = false;
@@ -186,38 +219,19 @@ function readSample(r: Reader, end: number, series: DecodedSeries): void {
     } else if (field === 2 && wire === 0) timestamp = r.int64();
     else r.skip(wire);
   }
-  if (stale) series.stale.push(series.values.length);
-  series.values.push(value);
-  series.timestamps.push(timestamp);
+  r.sampleValue = value;
+  r.sampleTimestamp = timestamp;
+  r.sampleStale = stale;
 }
 
-/**
- * Decoded label sets by their wire bytes. A sender writes the same series again every scrape,
- * so a series whose label bytes were seen before reuses the decoded (frozen) array: no string
- * is decoded again. Keyed by an FNV-1a hash of the bytes, checked byte for byte; cleared when
- * full.
- */
-const LABEL_CACHE_MAX = 200_000;
-const labelCache = new Map<number, { bytes: Uint8Array; labels: readonly string[] }[]>();
-let labelCacheSize = 0;
-
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
-  return h >>> 0;
-}
-
-function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
-  return true;
-}
+/** Label sets seen before, by their wire bytes (see LabelSetCache). */
+const labelCache = new LabelSetCache();
 
 /** The labels of the bytes [start, end) (label fields only), decoded or from the cache. */
 function cachedLabels(r: Reader, start: number, end: number): readonly string[] {
-  const h = hashBytes(r.buf, start, end);
-  const bucket = labelCache.get(h);
-  if (bucket) for (const e of bucket) if (sameBytes(e.bytes, r.buf, start, end)) return e.labels;
+  const h = hashBytes(r.view, start, end);
+  const hit = labelCache.get(h, r.buf, start, end);
+  if (hit !== undefined) return hit;
   const labels: string[] = [];
   const sub = new Reader(r.buf, start, end);
   while (sub.pos < end) {
@@ -227,26 +241,21 @@ function cachedLabels(r: Reader, start: number, end: number): readonly string[] 
     readLabel(sub, subEnd, labels);
     if (sub.pos !== subEnd) throw new ProtoError('a message ends inside a field');
   }
-  if (labelCacheSize >= LABEL_CACHE_MAX) {
-    labelCache.clear();
-    labelCacheSize = 0;
-  }
   Object.freeze(labels);
-  const entry = { bytes: r.buf.slice(start, end), labels };
-  if (bucket) bucket.push(entry);
-  else labelCache.set(h, [entry]);
-  labelCacheSize += 1;
+  labelCache.set(h, r.buf, start, end, labels);
   return labels;
 }
 
+const NO_LABELS: readonly string[] = Object.freeze([]);
+const NO_STALE: readonly number[] = Object.freeze([]);
+
 function readSeries(r: Reader, end: number): DecodedSeries {
-  const series: DecodedSeries = {
-    labels: [],
-    timestamps: [],
-    values: [],
-    stale: [],
-    histograms: 0,
-  };
+  // Arrays made at their first element, as literals: a series usually carries one sample, and
+  // a push onto `[]` would reserve room for 17.
+  let timestamps: number[] | undefined;
+  let values: number[] | undefined;
+  let stale: number[] | undefined;
+  let histograms = 0;
   // Label fields (tag 10) usually come first and together: their bytes are the cache key.
   let labelsStart = -1;
   let labelsEnd = -1;
@@ -263,13 +272,34 @@ function readSeries(r: Reader, end: number): DecodedSeries {
         else if (labelsEnd !== at) scattered = true;
         labelsEnd = sub;
         r.pos = sub;
-      } else readSample(r, sub, series);
+      } else {
+        readSample(r, sub);
+        if (values === undefined || timestamps === undefined) {
+          values = [r.sampleValue];
+          timestamps = [r.sampleTimestamp];
+          if (r.sampleStale) stale = [0];
+        } else {
+          if (r.sampleStale) {
+            if (stale === undefined) stale = [values.length];
+            else stale.push(values.length);
+          }
+          values.push(r.sampleValue);
+          timestamps.push(r.sampleTimestamp);
+        }
+      }
       if (r.pos !== sub) throw new ProtoError('a message ends inside a field');
     } else if (field === 4 && wire === 2) {
-      series.histograms += 1;
+      histograms += 1;
       r.skip(wire);
     } else r.skip(wire);
   }
+  const series: DecodedSeries = {
+    labels: NO_LABELS,
+    timestamps: timestamps ?? [],
+    values: values ?? [],
+    stale: stale ?? NO_STALE,
+    histograms,
+  };
   if (labelsStart >= 0) {
     if (!scattered) series.labels = cachedLabels(r, labelsStart, labelsEnd);
     else {
@@ -304,7 +334,10 @@ function readMetadata(r: Reader, end: number, out: Map<string, number>): void {
 }
 
 /** Decodes a WriteRequest; throws ProtoError on malformed input. */
-export function decodeWriteRequest(buf: Uint8Array): DecodedWriteRequest {
+export function decodeWriteRequest(bytes: Uint8Array): DecodedWriteRequest {
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = new Reader(buf, 0, buf.byteLength);
   const series: DecodedSeries[] = [];
   const metadata = new Map<string, number>();
