@@ -56,7 +56,7 @@ export const configSchema = z.strictObject({
       max_labels_per_series: z.number().int().min(1).default(30),
       max_label_name_length: z.number().int().min(1).default(128),
       max_label_value_length: z.number().int().min(1).default(1024),
-      /** A compressed body (remote_write) may inflate to this many bytes; more gets 413. */
+      /** A compressed body (remote_write, Loki, OTLP) may inflate to this many bytes; more gets 413. */
       max_decompressed_bytes: z
         .number()
         .int()
