@@ -91,6 +91,16 @@ describe('remote_write WriteRequest decoding', () => {
     const scattered = decodeWriteRequest(Uint8Array.from(field(0x0a, series)));
     expect(scattered.series[0]?.labels).toEqual(['__name__', 'x', 'job', 'a']);
     expect(scattered.series[0]?.values).toEqual([1]);
+    // A label string that runs past its own Label message is refused, interleaved or not.
+    const overrun = (first: number[]): number[] => {
+      // A Label declared 4 bytes long whose name string is 8 bytes long.
+      const bad = [0x0a, 4, 0x0a, 8, ...Buffer.from('__name__')];
+      return field(0x0a, [...first, ...bad, ...sample]);
+    };
+    expect(() => decodeWriteRequest(Uint8Array.from(overrun([])))).toThrow(ProtoError);
+    expect(() =>
+      decodeWriteRequest(Uint8Array.from(overrun([...label('job', 'a'), ...sample]))),
+    ).toThrow(ProtoError);
     // The same label bytes in two requests: one decoded array, equal content.
     const body = writeRequestBytes([
       { labels: { __name__: 'y', job: 'b' }, samples: [{ value: 2, timestamp: T }] },

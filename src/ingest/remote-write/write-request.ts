@@ -311,6 +311,7 @@ function readSeries(r: Reader, end: number): DecodedSeries {
         if (tag === 10) {
           const sub = again.len();
           readLabel(again, sub, labels);
+          if (again.pos !== sub) throw new ProtoError('a message ends inside a field');
         } else again.skip(tag & 7);
       }
       series.labels = labels;
