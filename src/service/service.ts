@@ -39,6 +39,7 @@ import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
 import { registerLokiRoute } from '../ingest/loki-route.js';
+import { startPull, type RunningPull } from '../ingest/pull/pull-worker.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -239,6 +240,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
 
   const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
   let writer: IngestWriter | undefined;
+  let pull: RunningPull | undefined;
   if (o.roles.has('ingest')) {
     writer = new IngestWriter({
       samplesQueues: queues.samples,
@@ -257,6 +259,15 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;
     registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
     registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
+    pull = await startPull({
+      connection: workerConn,
+      prefix,
+      settings: config.pull,
+      writer,
+      limits: ingest.limits,
+      metrics,
+      log: log.child({ component: 'pull' }),
+    });
   }
   const checks: ReadinessCheck[] = [
     {
@@ -308,6 +319,19 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       ).catch(() => false);
       clearInterval(reaper);
       if (!httpClosed) app.server.closeAllConnections();
+      // Pull runs stop before the ingest buffers drain, so their last samples are flushed too;
+      // a run cut short keeps its watermark, and the next start reads its window again.
+      if (pull) {
+        const running = pull;
+        await withTimeout(
+          running.close(),
+          Math.max(1000, deadline - Date.now()),
+          'pull close',
+        ).catch(async (err: unknown) => {
+          log.warn({ err }, 'pull run did not finish in time; forcing it closed');
+          await withTimeout(running.close(true), 2000, 'pull force close').catch(() => undefined);
+        });
+      }
       if (writer) {
         await withTimeout(
           writer.drain(),
