@@ -11,6 +11,8 @@ export interface QueryRangeCall {
   readonly start: number;
   readonly end: number;
   readonly step: number;
+  /** The Authorization header, if any. */
+  readonly authorization: string | undefined;
 }
 
 export type FakeFailure = 'none' | 'http_500' | 'api_error' | 'slow';
@@ -60,6 +62,7 @@ export async function startFakePrometheus(service = 'auth'): Promise<FakePrometh
         start: Number(p.get('start')),
         end: Number(p.get('end')),
         step: Number(p.get('step')),
+        authorization: req.headers.authorization,
       };
       fake.calls.push(call);
       const failing =

@@ -134,8 +134,9 @@ const T0 = 1_764_000_000_000; // aligned to the step
 describe('query_range reader', () => {
   it('splits the catch-up range into calls of at most max_points_per_query points', async () => {
     const h = harness(() => T0 + 2000);
-    const src = source();
+    const src = source({ bearer_token: 't0k' });
     await runQuery(h.deps, src, src.queries[0] as PrometheusSource['queries'][number]);
+    expect(new Set(fake.calls.map((c) => c.authorization))).toEqual(new Set(['Bearer t0k']));
     // now - offset = T0; catch-up 100 steps back: 101 instants, 30 per call at most.
     expect(fake.calls.map((c) => (c.end - c.start) / c.step + 1)).toEqual([30, 30, 30, 11]);
     expect(fake.calls[0]?.start).toBe((T0 - 100 * STEP) / 1000);
