@@ -6,6 +6,7 @@ import {
   parseExposition,
   type ExpositionFormat,
 } from '../../src/ingest/pull/exposition.js';
+import { exposedToSamples } from '../../src/ingest/pull/pulled-samples.js';
 
 const TEXT = [
   '# HELP http_requests_total Requests served.',
@@ -196,6 +197,12 @@ describe('formatOf', () => {
 });
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LIMITS = {
+  serviceLabels: ['service'],
+  maxLabels: 30,
+  maxLabelNameLength: 128,
+  maxLabelValueLength: 1024,
+};
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
@@ -210,6 +217,8 @@ function parsesOrRejects(body: string, format: ExpositionFormat): void {
     if (err instanceof ExpositionError) return;
     throw err;
   }
+  // Whatever parses also converts without throwing (bad samples are rejections).
+  exposedToSamples(samples, 1_764_000_000_000, { service: 'fuzz' }, LIMITS);
   for (const s of samples) {
     if (!NAME.test(s.name)) throw new Error(`bad name ${s.name}`);
     if (typeof s.value !== 'number') throw new Error(`bad value ${String(s.value)}`);

@@ -20,7 +20,7 @@ export interface QueryRangeRequest {
   readonly bearerToken?: string | undefined;
 }
 
-const answerSchema = z.union([
+const answerSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
     data: z.object({
@@ -72,6 +72,15 @@ export async function queryRange(req: QueryRangeRequest): Promise<MatrixSeries[]
   } catch (err) {
     throw fetchFailure(err, `query_range ${url}`, req.timeoutMs);
   }
+  return parseQueryRangeAnswer(status, text, url);
+}
+
+/**
+ * The series of a query_range answer (HTTP `status`, body `text`), or a PullError: an API
+ * error (`status: "error"`, whatever the HTTP status), a non-2xx status, or a 2xx body that is
+ * not a matrix. Pure; never throws anything else.
+ */
+export function parseQueryRangeAnswer(status: number, text: string, url: string): MatrixSeries[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
