@@ -61,7 +61,7 @@ describe('pull config', () => {
     );
     expect(c.pull.prometheus[0]).toMatchObject({
       latency_offset_ms: 60_000,
-      max_points_per_query: 10_000,
+      max_points_per_query: 1000,
       catch_up_ms: 3_600_000,
       timeout_ms: 10_000,
       queries: [{ step_ms: 15_000, interval_ms: 60_000 }],
