@@ -241,6 +241,35 @@ describe('scrape target', () => {
   });
 });
 
+describe('series limits', () => {
+  it('samples of series the limiter refuses are counted by reason and not queued', async () => {
+    const h = harness(() => T0);
+    const exporter = await startFakeExporter('a 1\nb 2\n', 'text/plain; version=0.0.4');
+    cleanups.push(() => exporter.close());
+    const deps: PullDeps = {
+      ...h.deps,
+      series: {
+        admit: (samples) => ({
+          samples: samples.filter((x) => x.series.metric !== 'b'),
+          rejections: [{ reason: 'series_limit', samples: 1 }],
+        }),
+      },
+    };
+    await runScrape(deps, {
+      name: 'limited',
+      url: exporter.url,
+      interval_ms: 1000,
+      timeout_ms: 1000,
+      service: 'auth',
+      labels: {},
+    });
+    expect((await h.queued()).map(([key]) => key)).toEqual(['a{service="auth"}']);
+    const text = await h.metricsText();
+    expect(text).toMatch(/aiops_samples_rejected_total\{reason="series_limit"\} 1/);
+    expect(text).toMatch(/aiops_samples_received_total\{kind="metric"\} 1/);
+  });
+});
+
 describe('pull in the running service', () => {
   let service: RunningService | undefined;
   const prefix = randomPrefix();

@@ -8,7 +8,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { IngestWriter } from '../ingest-writer.js';
-import type { RecordLimits } from '../records.js';
+import type { MetricSample, RecordLimits } from '../records.js';
 import { PullError } from './pull-error.js';
 import type { PullReporter } from './pull-reporter.js';
 import type { PullStore } from './pull-store.js';
@@ -24,8 +24,21 @@ export type ScrapeTarget = Config['pull']['scrape'][number];
 /** A run lock outlives the step it guards by this much (then expires if the process died). */
 const LOCK_MARGIN_MS = 30_000;
 
+/**
+ * A series limit in front of the queues (the shape of main's SeriesLimiter.admit): samples of
+ * series it refuses are counted by reason and not queued.
+ */
+export interface SeriesAdmission {
+  admit(samples: readonly MetricSample[]): {
+    readonly samples: readonly MetricSample[];
+    readonly rejections: readonly { readonly reason: string; readonly samples: number }[];
+  };
+}
+
 export interface PullDeps {
   readonly writer: Pick<IngestWriter, 'write'>;
+  /** The series limits push routes apply too; none when unset. */
+  readonly series?: SeriesAdmission | undefined;
   readonly limits: RecordLimits;
   readonly metrics: Pick<Metrics, 'samplesReceived' | 'samplesRejected'>;
   readonly store: PullStore;
@@ -41,15 +54,23 @@ export const querySourceId = (src: PrometheusSource, q: PullQuery): string =>
 export const scrapeSourceId = (t: ScrapeTarget): string => `scrape/${t.name}`;
 
 async function queuePulled(deps: PullDeps, source: string, pulled: PulledSamples): Promise<void> {
-  if (pulled.samples.length > 0) {
+  let samples: readonly MetricSample[] = pulled.samples;
+  if (deps.series && samples.length > 0) {
+    const admitted = deps.series.admit(samples);
+    samples = admitted.samples;
+    for (const r of admitted.rejections) {
+      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples);
+    }
+  }
+  if (samples.length > 0) {
     try {
-      await deps.writer.write(pulled.samples, []);
+      await deps.writer.write(samples, []);
     } catch (err) {
       throw new PullError('queue_unavailable', 'pulled samples could not be queued', {
         cause: err,
       });
     }
-    deps.metrics.samplesReceived.inc({ kind: 'metric' }, pulled.samples.length);
+    deps.metrics.samplesReceived.inc({ kind: 'metric' }, samples.length);
   }
   for (const [reason, n] of pulled.rejected) deps.metrics.samplesRejected.inc({ reason }, n);
   deps.reporter.rejected(source, pulled.rejected);

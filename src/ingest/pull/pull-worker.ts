@@ -14,7 +14,14 @@ import type { Metrics } from '../../telemetry/metrics.js';
 import type { IngestWriter } from '../ingest-writer.js';
 import type { RecordLimits } from '../records.js';
 import { PullReporter } from './pull-reporter.js';
-import { querySourceId, runQuery, runScrape, scrapeSourceId, type PullDeps } from './pull-runs.js';
+import {
+  querySourceId,
+  runQuery,
+  runScrape,
+  scrapeSourceId,
+  type PullDeps,
+  type SeriesAdmission,
+} from './pull-runs.js';
 import { PullStore } from './pull-store.js';
 
 export interface PullOptions {
@@ -23,6 +30,8 @@ export interface PullOptions {
   readonly prefix: string;
   readonly settings: Config['pull'];
   readonly writer: Pick<IngestWriter, 'write'>;
+  /** The series limits the push routes apply (main's SeriesLimiter); none when unset. */
+  readonly series?: SeriesAdmission | undefined;
   readonly limits: RecordLimits;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -97,6 +106,7 @@ export async function startPull(o: PullOptions): Promise<RunningPull | undefined
   }
   const deps: PullDeps = {
     writer: o.writer,
+    series: o.series,
     limits: o.limits,
     metrics: o.metrics,
     store: new PullStore(o.connection, o.prefix),
