@@ -19,6 +19,20 @@ const service = z.strictObject({
 
 const durationMs = z.number().int().min(0);
 
+/** Names of pull sources: they appear in Redis keys and metric labels. */
+const pullName = z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'names are 1-64 of [a-zA-Z0-9_.-]');
+
+/** A list whose items' `name`s must differ (they key schedules and watermarks). */
+function uniqueNames(items: readonly { readonly name: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.name)) {
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name "${item.name}"` });
+    }
+    seen.add(item.name);
+  });
+}
+
 export const configSchema = z.strictObject({
   /** The services and their dependency graph. */
   services: z.record(serviceName, service.default({ depends_on: [] })).default({}),
@@ -116,6 +130,85 @@ export const configSchema = z.strictObject({
             }),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /**
+   * Pull ingest: samples read from a Prometheus HTTP API (query_range) or scraped from
+   * `/metrics` targets, on schedules kept in Redis (BullMQ job schedulers), queued like pushed
+   * ones. Each query and each target runs one run at a time, across every process.
+   */
+  pull: z
+    .strictObject({
+      /** Prometheus servers (or anything serving its HTTP API) to read series from. */
+      prometheus: z
+        .array(
+          z.strictObject({
+            name: pullName,
+            /** Base URL; queries go to `<url>/api/v1/query_range`. */
+            url: z.url(),
+            queries: z
+              .array(
+                z.strictObject({
+                  /** Names the query; the metric name of result series without `__name__`. */
+                  name: z
+                    .string()
+                    .regex(
+                      /^[a-zA-Z_:][a-zA-Z0-9_:]{0,127}$/,
+                      'a metric name: [a-zA-Z_:][a-zA-Z0-9_:]*',
+                    ),
+                  /** PromQL expression, evaluated at every step. */
+                  query: z.string().min(1),
+                  /** Resolution of the range read. */
+                  step_ms: durationMs.min(1000).default(15_000),
+                  /** How often a run reads what is new since the last one. */
+                  interval_ms: durationMs.min(1000).default(60_000),
+                  /** The service of result series that carry none of `ingest.service_labels`. */
+                  service: serviceName.optional(),
+                }),
+              )
+              .min(1)
+              .superRefine(uniqueNames),
+            /** A run reads up to now minus this: the newest data in Prometheus is incomplete. */
+            latency_offset_ms: durationMs.default(60_000),
+            // Small by default: a call's answer is decoded in one go, which holds the event loop
+            // (about 2.5 s for 1M points); 1000 points of 100 series stay near a quarter second.
+            /** Points per series per call at most; a longer range is split (Prometheus allows 11,000). */
+            max_points_per_query: z.number().int().min(2).max(11_000).default(1000),
+            /** How far back the first run (or a run after a long outage) reads at most. */
+            catch_up_ms: durationMs.default(3_600_000),
+            /** Per query_range call. */
+            timeout_ms: durationMs.min(100).default(10_000),
+            /** Sent as `Authorization: Bearer`; `bearer_token_file: PATH` reads it from a file. */
+            bearer_token: z.string().min(1).optional(),
+          }),
+        )
+        .superRefine(uniqueNames)
+        .default([]),
+      /** `/metrics` endpoints scraped directly (Prometheus text format or OpenMetrics). */
+      scrape: z
+        .array(
+          z.strictObject({
+            name: pullName,
+            /** The full URL, `http://host:port/metrics`. */
+            url: z.url(),
+            interval_ms: durationMs.min(1000).default(15_000),
+            timeout_ms: durationMs.min(100).default(10_000),
+            /** The service of series that carry none of `ingest.service_labels`. */
+            service: serviceName.optional(),
+            /** Added to every series of the target (they win over exposed labels). */
+            labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string()).default({}),
+          }),
+        )
+        .superRefine(uniqueNames)
+        .default([]),
+      /** A scrape body larger than this fails the scrape. */
+      max_scrape_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(16 * 1024 * 1024),
+      /** A scrape with more samples than this fails. */
+      max_scrape_samples: z.number().int().min(1).default(200_000),
     })
     .prefault({}),
   queues: z

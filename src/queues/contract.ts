@@ -12,13 +12,22 @@ export const QueueNames = {
   anomalies: 'anomalies',
   /** Notification work: Alertmanager syncs (and, later, direct receivers). */
   notify: 'notify',
+  /** Pull runs (query_range readers, scrape targets), created by job schedulers. */
+  pull: 'pull',
 } as const;
 
 export const JobNames = {
   SampleBatch: 'sample-batch',
   LogBatch: 'log-batch',
   Anomaly: 'anomaly',
+  PullQuery: 'pull-query',
+  PullScrape: 'pull-scrape',
 } as const;
+
+/** A pull run: which configured query or scrape target to run (by name). */
+export type PullJob =
+  | { readonly kind: 'query'; readonly source: string; readonly query: string }
+  | { readonly kind: 'scrape'; readonly target: string };
 
 /** One series as a batch names it. */
 export interface SeriesMeta {

@@ -46,6 +46,7 @@ import { startRejectionLog } from '../ingest/rejection-log.js';
 import { SeriesLimiter } from '../ingest/series-limiter.js';
 import { registerIngestMetrics } from '../telemetry/ingest-metrics.js';
 import { registerOtlpRoutes } from '../ingest/otlp/route.js';
+import { startPull, type RunningPull } from '../ingest/pull/pull-worker.js';
 import { startLogWorkers } from '../logs/log-worker.js';
 import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
@@ -252,6 +253,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     ingestRejections: metrics.samplesRejected,
   });
   let writer: IngestWriter | undefined;
+  let pull: RunningPull | undefined;
   if (o.roles.has('ingest')) {
     writer = new IngestWriter({
       samplesQueues: queues.samples,
@@ -321,6 +323,16 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
     registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
     registerOtlpRoutes(app, { ...ingest, maxDecompressedBytes });
+    pull = await startPull({
+      connection: workerConn,
+      prefix,
+      settings: config.pull,
+      writer,
+      limits: ingest.limits,
+      series,
+      metrics,
+      log: log.child({ component: 'pull' }),
+    });
   }
   const checks: ReadinessCheck[] = [
     {
@@ -372,6 +384,19 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       ).catch(() => false);
       clearInterval(reaper);
       if (!httpClosed) app.server.closeAllConnections();
+      // Pull runs stop before the ingest buffers drain, so their last samples are flushed too;
+      // a run cut short keeps its watermark, and the next start reads its window again.
+      if (pull) {
+        const running = pull;
+        await withTimeout(
+          running.close(),
+          Math.max(1000, deadline - Date.now()),
+          'pull close',
+        ).catch(async (err: unknown) => {
+          log.warn({ err }, 'pull run did not finish in time; forcing it closed');
+          await withTimeout(running.close(true), 2000, 'pull force close').catch(() => undefined);
+        });
+      }
       if (writer) {
         await withTimeout(
           writer.drain(),

@@ -4,15 +4,18 @@
  * series scored, and Prometheus reports no failed or dropped samples.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
-import { startDaemon } from '../helpers/daemon.js';
+import {
+  showsScore,
+  startFixtureExporter,
+  startFixturePrometheus,
+} from '../helpers/prometheus-fixture.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
-import { freePort } from '../helpers/story.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 const prefix = randomPrefix();
@@ -49,57 +52,24 @@ describe('Prometheus remote-writes to the worker', () => {
       args: ['--role', 'ingest,detect'],
       env: { REDIS_URL: TEST_REDIS_URL, AIOPS_REDIS__PREFIX: prefix },
     });
-    let requests = 0;
-    exporter = createServer((_req, res) => {
-      requests += 7;
-      res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end(
-        [
-          '# TYPE fixture_requests_total counter',
-          `fixture_requests_total{path="/login"} ${requests}`,
-          '# TYPE fixture_temperature gauge',
-          `fixture_temperature ${20 + (requests % 3)}`,
-          '',
-        ].join('\n'),
-      );
-    });
-    const exporterPort = await freePort();
-    await new Promise<void>((done) => exporter?.listen(exporterPort, '127.0.0.1', done));
-    const promPort = await freePort();
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-        'scrape_configs:',
-        '  - job_name: fixture',
-        `    static_configs: [{ targets: ['127.0.0.1:${exporterPort}'] }]`,
-        'remote_write:',
-        `  - url: ${worker.url}/api/v1/write`,
-        '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }',
-      ].join('\n'),
-    );
-    const daemon = await startDaemon(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--storage.remote.flush-deadline=1s',
-      ],
-      promPort,
-    );
+    const fixture = await startFixtureExporter();
+    exporter = fixture.server;
+    const daemon = await startFixturePrometheus(dir, fixture, [
+      'remote_write:',
+      `  - url: ${worker.url}/api/v1/write`,
+      '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }',
+    ]);
     prometheus = daemon.child;
     const prom = daemon.url;
-    const scored = (text: string, metric: string): boolean =>
-      text
-        .split('\n')
-        .some((l) => l.startsWith(`aiops_anomaly_score{service="fixture",metric="${metric}"`));
     let metrics = '';
     await waitFor(
       'the fixture series scored by the worker',
       async () => {
         metrics = await (await fetch(`${worker?.url ?? ''}/metrics`)).text();
-        return scored(metrics, 'fixture_temperature') && scored(metrics, 'fixture_requests_total');
+        return (
+          showsScore(metrics, 'fixture', 'fixture_temperature') &&
+          showsScore(metrics, 'fixture', 'fixture_requests_total')
+        );
       },
       60_000,
     );

@@ -1,0 +1,147 @@
+/**
+ * One run of a query_range reader or of a scrape target: take the source's run lock (skip if
+ * the previous run still holds it), pull, validate, queue through the IngestWriter like the
+ * push routes, count. A query run reads the planned range window by window and moves its
+ * watermark after each window is queued, so a failure (timeout, HTTP or API error, Redis)
+ * keeps the rest of the range for the next run: nothing is lost, nothing is read twice.
+ */
+import type { Config } from '../../config/schema.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import type { IngestWriter } from '../ingest-writer.js';
+import type { MetricSample, RecordLimits } from '../records.js';
+import { PullError } from './pull-error.js';
+import type { PullReporter } from './pull-reporter.js';
+import type { PullStore } from './pull-store.js';
+import { exposedToSamples, matrixToSamples, type PulledSamples } from './pulled-samples.js';
+import { queryRange } from './query-range.js';
+import { planRange, splitRange } from './query-windows.js';
+import { scrape } from './scrape.js';
+
+export type PrometheusSource = Config['pull']['prometheus'][number];
+export type PullQuery = PrometheusSource['queries'][number];
+export type ScrapeTarget = Config['pull']['scrape'][number];
+
+/** A run lock outlives the step it guards by this much (then expires if the process died). */
+const LOCK_MARGIN_MS = 30_000;
+
+/**
+ * A series limit in front of the queues (the shape of main's SeriesLimiter.admit): samples of
+ * series it refuses are counted by reason and not queued.
+ */
+export interface SeriesAdmission {
+  admit(samples: readonly MetricSample[]): {
+    readonly samples: readonly MetricSample[];
+    readonly rejections: readonly { readonly reason: string; readonly samples: number }[];
+  };
+}
+
+export interface PullDeps {
+  readonly writer: Pick<IngestWriter, 'write'>;
+  /** The series limits push routes apply too; none when unset. */
+  readonly series?: SeriesAdmission | undefined;
+  readonly limits: RecordLimits;
+  readonly metrics: Pick<Metrics, 'samplesReceived' | 'samplesRejected'>;
+  readonly store: PullStore;
+  readonly reporter: PullReporter;
+  readonly maxScrapeBytes: number;
+  readonly maxScrapeSamples: number;
+  readonly now: () => number;
+}
+
+/** The metric label and Redis id of a query. */
+export const querySourceId = (src: PrometheusSource, q: PullQuery): string =>
+  `prometheus/${src.name}/${q.name}`;
+export const scrapeSourceId = (t: ScrapeTarget): string => `scrape/${t.name}`;
+
+async function queuePulled(deps: PullDeps, source: string, pulled: PulledSamples): Promise<void> {
+  let samples: readonly MetricSample[] = pulled.samples;
+  if (deps.series && samples.length > 0) {
+    const admitted = deps.series.admit(samples);
+    samples = admitted.samples;
+    for (const r of admitted.rejections) {
+      deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples);
+    }
+  }
+  if (samples.length > 0) {
+    try {
+      await deps.writer.write(samples, []);
+    } catch (err) {
+      throw new PullError('queue_unavailable', 'pulled samples could not be queued', {
+        cause: err,
+      });
+    }
+    deps.metrics.samplesReceived.inc({ kind: 'metric' }, samples.length);
+  }
+  for (const [reason, n] of pulled.rejected) deps.metrics.samplesRejected.inc({ reason }, n);
+  deps.reporter.rejected(source, pulled.rejected);
+}
+
+/** Runs `body` under the source's lock; PullErrors are reported, anything else is rethrown. */
+async function locked(
+  deps: PullDeps,
+  source: string,
+  ttlMs: number,
+  body: (extend: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const lock = await deps.store.lock(source, ttlMs);
+  if (lock === undefined) {
+    deps.reporter.overlap(source);
+    return;
+  }
+  const started = deps.now();
+  const seconds = (): number => (deps.now() - started) / 1000;
+  try {
+    await body(() => lock.extend());
+    deps.reporter.ok(source, seconds());
+  } catch (err) {
+    if (!(err instanceof PullError)) throw err;
+    deps.reporter.failed(source, err, seconds());
+  } finally {
+    await lock.release();
+  }
+}
+
+export async function runQuery(deps: PullDeps, src: PrometheusSource, q: PullQuery): Promise<void> {
+  const source = querySourceId(src, q);
+  await locked(deps, source, src.timeout_ms + LOCK_MARGIN_MS, async (extend) => {
+    const plan = planRange({
+      watermark: await deps.store.watermark(source),
+      now: deps.now(),
+      stepMs: q.step_ms,
+      offsetMs: src.latency_offset_ms,
+      catchUpMs: src.catch_up_ms,
+    });
+    if (plan.skippedMs > 0) deps.reporter.skipped(source, plan.skippedMs);
+    if (plan.range === undefined) return;
+    for (const range of splitRange(plan.range, q.step_ms, src.max_points_per_query)) {
+      await extend();
+      const series = await queryRange({
+        url: src.url,
+        query: q.query,
+        range,
+        stepMs: q.step_ms,
+        timeoutMs: src.timeout_ms,
+        bearerToken: src.bearer_token,
+      });
+      const origin = { service: q.service };
+      await queuePulled(deps, source, matrixToSamples(series, q.name, origin, deps.limits));
+      await deps.store.setWatermark(source, range.to);
+      deps.reporter.watermark(source, range.to);
+    }
+  });
+}
+
+export async function runScrape(deps: PullDeps, t: ScrapeTarget): Promise<void> {
+  const source = scrapeSourceId(t);
+  await locked(deps, source, t.timeout_ms + LOCK_MARGIN_MS, async () => {
+    const scrapedAt = deps.now();
+    const exposed = await scrape({
+      url: t.url,
+      timeoutMs: t.timeout_ms,
+      maxBytes: deps.maxScrapeBytes,
+      maxSamples: deps.maxScrapeSamples,
+    });
+    const origin = { service: t.service, labels: t.labels };
+    await queuePulled(deps, source, exposedToSamples(exposed, scrapedAt, origin, deps.limits));
+  });
+}

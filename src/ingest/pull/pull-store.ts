@@ -1,0 +1,61 @@
+/**
+ * What pull runs keep in Redis, under the deployment's prefix:
+ * - `<prefix>:pull:watermark:<id>`: the end (ms) of the last range a query_range reader
+ *   queued, so each run continues where the last stopped, whichever process ran it;
+ * - `<prefix>:pull:lock:<id>`: held while a run of that query or target is going, so a run
+ *   that finds the previous one still going skips instead of overlapping (any process).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** Deletes the lock only if it is still ours. */
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+/** Extends the lock only if it is still ours. */
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
+
+export interface RunLock {
+  /** Keeps the lock for another `ttlMs` (call before each long step). */
+  extend(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export class PullStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  #key(kind: 'watermark' | 'lock', id: string): string {
+    return `${this.#prefix}:pull:${kind}:${id}`;
+  }
+
+  async watermark(id: string): Promise<number | undefined> {
+    const raw = await this.#redis.get(this.#key('watermark', id));
+    const ms = raw === null ? Number.NaN : Number(raw);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+
+  async setWatermark(id: string, ms: number): Promise<void> {
+    await this.#redis.set(this.#key('watermark', id), String(ms));
+  }
+
+  /** The run lock of `id`, or undefined when another run holds it. It expires after `ttlMs`. */
+  async lock(id: string, ttlMs: number): Promise<RunLock | undefined> {
+    const key = this.#key('lock', id);
+    const token = randomUUID();
+    const got = await this.#redis.set(key, token, 'PX', ttlMs, 'NX');
+    if (got !== 'OK') return undefined;
+    const redis = this.#redis;
+    return {
+      async extend() {
+        await redis.eval(EXTEND, 1, key, token, String(ttlMs));
+      },
+      async release() {
+        await redis.eval(RELEASE, 1, key, token);
+      },
+    };
+  }
+}

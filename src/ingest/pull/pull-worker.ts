@@ -1,0 +1,152 @@
+/**
+ * Schedules and works pull runs. Each configured query and scrape target gets a BullMQ job
+ * scheduler on the `pull` queue (`upsertJobScheduler`, every `interval_ms`), so schedules live
+ * in Redis and survive restarts; schedulers no longer configured are removed. The worker takes
+ * one job at a time, and a run also holds its source's lock in Redis, so a query or target never
+ * runs twice at once, even across processes (pull-runs.ts).
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config/schema.js';
+import { JobNames, QueueNames, type PullJob } from '../../queues/contract.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import type { IngestWriter } from '../ingest-writer.js';
+import type { RecordLimits } from '../records.js';
+import { PullReporter } from './pull-reporter.js';
+import {
+  querySourceId,
+  runQuery,
+  runScrape,
+  scrapeSourceId,
+  type PullDeps,
+  type SeriesAdmission,
+} from './pull-runs.js';
+import { PullStore } from './pull-store.js';
+
+export interface PullOptions {
+  /** A worker connection (`maxRetriesPerRequest: null`). */
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly settings: Config['pull'];
+  readonly writer: Pick<IngestWriter, 'write'>;
+  /** The series limits the push routes apply (main's SeriesLimiter); none when unset. */
+  readonly series?: SeriesAdmission | undefined;
+  readonly limits: RecordLimits;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface RunningPull {
+  readonly worker: Worker;
+  /** Stops taking runs; waits for the one in progress (its samples are queued or retried). */
+  close(force?: boolean): Promise<void>;
+}
+
+interface Schedule {
+  readonly every: number;
+  readonly name: string;
+  readonly data: PullJob;
+}
+
+/** Scheduler id → schedule, for every configured query and scrape target. */
+export function pullSchedules(settings: Config['pull']): Map<string, Schedule> {
+  const out = new Map<string, Schedule>();
+  for (const src of settings.prometheus) {
+    for (const q of src.queries) {
+      out.set(querySourceId(src, q), {
+        every: q.interval_ms,
+        name: JobNames.PullQuery,
+        data: { kind: 'query', source: src.name, query: q.name },
+      });
+    }
+  }
+  for (const t of settings.scrape) {
+    out.set(scrapeSourceId(t), {
+      every: t.interval_ms,
+      name: JobNames.PullScrape,
+      data: { kind: 'scrape', target: t.name },
+    });
+  }
+  return out;
+}
+
+/** Upserts the configured schedulers and removes the others; returns the queue. */
+async function schedule(o: PullOptions, schedules: Map<string, Schedule>): Promise<Queue> {
+  const queue = new Queue(QueueNames.pull, { connection: o.connection, prefix: o.prefix });
+  for (const [id, s] of schedules) {
+    // One attempt: the next run is the retry, and the watermark keeps the window.
+    await queue.upsertJobScheduler(
+      id,
+      { every: s.every },
+      {
+        name: s.name,
+        data: s.data,
+        opts: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
+      },
+    );
+  }
+  for (const old of await queue.getJobSchedulers(0, -1)) {
+    if (!schedules.has(old.key)) {
+      await queue.removeJobScheduler(old.key);
+      o.log.info({ scheduler: old.key }, 'pull schedule no longer configured; removed');
+    }
+  }
+  return queue;
+}
+
+/** Starts pull ingest; undefined when nothing is configured (stale schedules are removed). */
+export async function startPull(o: PullOptions): Promise<RunningPull | undefined> {
+  const schedules = pullSchedules(o.settings);
+  const queue = await schedule(o, schedules);
+  if (schedules.size === 0) {
+    await queue.close();
+    return undefined;
+  }
+  const deps: PullDeps = {
+    writer: o.writer,
+    series: o.series,
+    limits: o.limits,
+    metrics: o.metrics,
+    store: new PullStore(o.connection, o.prefix),
+    reporter: new PullReporter(o.metrics.registry, o.log),
+    maxScrapeBytes: o.settings.max_scrape_bytes,
+    maxScrapeSamples: o.settings.max_scrape_samples,
+    now: o.now ?? Date.now,
+  };
+  const sources = new Map(o.settings.prometheus.map((s) => [s.name, s]));
+  const targets = new Map(o.settings.scrape.map((t) => [t.name, t]));
+  const run = async (job: Job<PullJob>): Promise<void> => {
+    const data = job.data;
+    if (data.kind === 'query') {
+      const src = sources.get(data.source);
+      const q = src?.queries.find((x) => x.name === data.query);
+      if (src && q) return runQuery(deps, src, q);
+    } else {
+      const t = targets.get(data.target);
+      if (t) return runScrape(deps, t);
+    }
+    // Another process with another configuration scheduled it: not ours to run.
+    o.log.warn({ job: job.name, data }, 'pull job for a source not in this configuration');
+  };
+  const worker = new Worker<PullJob>(QueueNames.pull, run, {
+    connection: o.connection,
+    prefix: o.prefix,
+    concurrency: 1,
+  });
+  worker.on('error', (err) => {
+    o.log.error({ err }, 'pull worker error');
+  });
+  worker.on('failed', (job, err) => {
+    o.log.warn({ err, job: job?.name }, 'pull run failed');
+  });
+  o.log.info({ schedules: [...schedules.keys()] }, 'pull ingest scheduled');
+  return {
+    worker,
+    async close(force = false) {
+      await worker.close(force);
+      await queue.close();
+    },
+  };
+}
