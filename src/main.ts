@@ -33,6 +33,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/** A repeated signal within this long of the first is the same Ctrl-C, not a second one. */
+const SECOND_SIGNAL_GRACE_MS = 1000;
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function fail(message: string, code?: ErrorCode): never {
@@ -127,13 +130,16 @@ program
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });
-      let stopping = false;
+      let stoppingSince: number | undefined;
       const stop = (signal: string): void => {
-        if (stopping) {
+        if (stoppingSince !== undefined) {
+          // Ctrl-C under `npm start` arrives twice at once (from the terminal and forwarded by
+          // npm): only a second signal a moment later means "exit now".
+          if (Date.now() - stoppingSince < SECOND_SIGNAL_GRACE_MS) return;
           log.warn({ signal }, 'second signal; exiting now');
           process.exit(1);
         }
-        stopping = true;
+        stoppingSince = Date.now();
         log.info(
           { signal, deadlineMs: config.shutdown.drain_timeout_ms },
           'shutting down: draining',
@@ -255,6 +261,11 @@ program
   .argument('<file>', 'YAML config file')
   .action((file: string) => {
     const config = configOrExit(file);
+    try {
+      resolveTokens(config.ingest.auth.tokens, env);
+    } catch (err) {
+      fail((err as Error).message, 'AIOPS_ERR_CONFIG_INVALID');
+    }
     const services = Object.keys(config.services);
     process.stdout.write(
       `${file}: valid (${services.length} services: ${services.join(', ') || 'none'})\n`,

@@ -42,8 +42,14 @@ export function registerIncidentRoutes(
     if (!inc) throw new AiopsError('AIOPS_ERR_INCIDENT_NOT_FOUND', `no incident ${id}`);
     if (inc.status !== 'open') {
       throw new AiopsError(
-        'AIOPS_ERR_API_BAD_REQUEST',
+        'AIOPS_ERR_INCIDENT_NOT_OPEN',
         `incident ${id} is ${inc.status}, not open`,
+      );
+    }
+    if (inc.acknowledged_by !== null) {
+      throw new AiopsError(
+        'AIOPS_ERR_INCIDENT_NOT_OPEN',
+        `incident ${id} is already acknowledged by ${inc.acknowledged_by}`,
       );
     }
     const job: AckJob = { id, by, at: Date.now() };

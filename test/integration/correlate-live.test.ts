@@ -109,6 +109,12 @@ describe('live correlation across two processes', () => {
       };
       return body.status === 'acknowledged' && body.acknowledged_by === 'alice';
     });
+    // A second acknowledgement is refused as the README says, not silently taken.
+    const again = await fetch(`${w2.url}/api/v1/incidents/${inc.id}/ack?by=bob`, {
+      method: 'POST',
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { code: string }).code).toBe('AIOPS_ERR_INCIDENT_NOT_OPEN');
     expect(
       (await fetch(`${w1.url}/api/v1/incidents/inc-nope/ack`, { method: 'POST' })).status,
     ).toBe(404);
