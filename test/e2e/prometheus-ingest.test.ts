@@ -1,8 +1,11 @@
 /**
- * Pull ingest against a real Prometheus (Debian's), which scrapes the fixture exporter every
- * second: the worker's query_range reader reads those series back from Prometheus (its range
- * split into many small calls by a tiny `max_points_per_query`), the worker also scrapes the
- * exporter directly, and its /metrics shows both sets of series scored.
+ * One real Prometheus (Debian's) and one worker, both ways at once: Prometheus scrapes a
+ * fixture exporter every second and remote-writes to the worker (remote_write 1.0, snappy
+ * protobuf, as it ships), while the worker's pull reader reads the same series back from that
+ * Prometheus with query_range (relabelled `job="fixture-pulled"`, its range split into many
+ * small calls by a tiny `max_points_per_query`) and also scrapes the exporter directly. The
+ * worker's /metrics shows all three sets scored; Prometheus reports no failed or dropped
+ * samples and no refused query.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +21,11 @@ import {
   startFixturePrometheus,
 } from '../helpers/prometheus-fixture.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import { freePort } from '../helpers/story.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 const prefix = randomPrefix();
-const dir = mkdtempSync(join(tmpdir(), 'aiops-pull-'));
+const dir = mkdtempSync(join(tmpdir(), 'aiops-prom-ingest-'));
 let worker: WorkerProcess | undefined;
 let prometheus: ChildProcess | undefined;
 let exporter: Server | undefined;
@@ -43,15 +47,22 @@ function sumOf(text: string, start: string): number {
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
-describe('pull ingest from a real Prometheus and a /metrics target', () => {
+describe('a real Prometheus remote-writes to the worker, and the worker pulls from it', () => {
   beforeAll(() => {
     requireBinary('prometheus', 'prometheus');
   });
 
-  it('query_range reader and direct scrape both end in scored series', async () => {
+  it('remote_write, the query_range reader and direct scraping all end in scored series', async () => {
     const fixture = await startFixtureExporter();
     exporter = fixture.server;
-    const daemon = await startFixturePrometheus(dir, fixture);
+    // The worker's port is chosen first: Prometheus writes to it, and the worker reads from
+    // Prometheus (Prometheus retries its writes until the worker listens).
+    const workerPort = await freePort();
+    const daemon = await startFixturePrometheus(dir, fixture, [
+      'remote_write:',
+      `  - url: http://127.0.0.1:${workerPort}/api/v1/write`,
+      '    queue_config: { batch_send_deadline: 1s, min_backoff: 100ms, max_backoff: 1s }',
+    ]);
     prometheus = daemon.child;
     const configFile = join(dir, 'worker.yaml');
     writeFileSync(
@@ -68,7 +79,13 @@ describe('pull ingest from a real Prometheus and a /metrics target', () => {
               max_points_per_query: 5,
               timeout_ms: 5000,
               queries: [
-                { name: 'fixture', query: '{job="fixture"}', step_ms: 1000, interval_ms: 1000 },
+                {
+                  name: 'fixture',
+                  // Relabelled, so the pulled series are told apart from the remote-written ones.
+                  query: 'label_replace({job="fixture"}, "job", "fixture-pulled", "", "")',
+                  step_ms: 1000,
+                  interval_ms: 1000,
+                },
               ],
             },
           ],
@@ -79,19 +96,19 @@ describe('pull ingest from a real Prometheus and a /metrics target', () => {
       }),
     );
     worker = await startWorkerProcess({
-      args: ['--role', 'ingest,detect', '--config', configFile],
+      args: ['--role', 'ingest,detect', '--config', configFile, '--port', String(workerPort)],
       env: { REDIS_URL: TEST_REDIS_URL, AIOPS_REDIS__PREFIX: prefix },
     });
+    expect(worker.url).toBe(`http://127.0.0.1:${workerPort}`);
     let metrics = '';
     await waitFor(
-      'the fixture series pulled from Prometheus and scraped directly, scored',
+      'the fixture series remote-written, pulled from Prometheus and scraped directly, scored',
       async () => {
         metrics = await (await fetch(`${worker?.url ?? ''}/metrics`)).text();
-        return (
-          showsScore(metrics, 'fixture', 'fixture_temperature') &&
-          showsScore(metrics, 'fixture', 'fixture_requests_total') &&
-          showsScore(metrics, 'fixture-direct', 'fixture_temperature') &&
-          showsScore(metrics, 'fixture-direct', 'fixture_requests_total')
+        return ['fixture', 'fixture-pulled', 'fixture-direct'].every(
+          (service) =>
+            showsScore(metrics, service, 'fixture_temperature') &&
+            showsScore(metrics, service, 'fixture_requests_total'),
         );
       },
       60_000,
@@ -99,8 +116,14 @@ describe('pull ingest from a real Prometheus and a /metrics target', () => {
     expect(metrics).toMatch(/aiops_pull_up\{source="prometheus\/local\/fixture"\} 1/);
     expect(metrics).toMatch(/aiops_pull_up\{source="scrape\/direct"\} 1/);
     expect(metrics).not.toMatch(/aiops_pull_failures_total\{/);
-    // The 31-instant catch-up range went out as calls of at most 5 points each.
+    expect(metrics).not.toMatch(/aiops_ingest_rejected_total\{/);
+
     const prom = await (await fetch(`${daemon.url}/metrics`)).text();
+    // remote_write: every sample Prometheus sent was taken.
+    expect(sumOf(prom, 'prometheus_remote_storage_samples_total')).toBeGreaterThan(0);
+    expect(sumOf(prom, 'prometheus_remote_storage_samples_failed_total')).toBe(0);
+    expect(sumOf(prom, 'prometheus_remote_storage_samples_dropped_total')).toBe(0);
+    // Pull: the 31-instant catch-up range went out as calls of at most 5 points each.
     const calls = sumOf(
       prom,
       'prometheus_http_requests_total{code="200",handler="/api/v1/query_range"}',
