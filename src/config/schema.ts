@@ -201,7 +201,7 @@ export const configSchema = z.strictObject({
         )
         .superRefine(uniqueNames)
         .default([]),
-      /** A scrape body larger than this fails the scrape. */
+      /** A scrape body (or a query_range answer) larger than this fails that scrape (or call). */
       max_scrape_bytes: z
         .number()
         .int()

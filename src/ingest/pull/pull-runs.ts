@@ -122,6 +122,7 @@ export async function runQuery(deps: PullDeps, src: PrometheusSource, q: PullQue
         stepMs: q.step_ms,
         timeoutMs: src.timeout_ms,
         bearerToken: src.bearer_token,
+        maxBytes: deps.maxScrapeBytes,
       });
       const origin = { service: q.service };
       await queuePulled(deps, source, matrixToSamples(series, q.name, origin, deps.limits));

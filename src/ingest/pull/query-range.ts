@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { MatrixSeries } from './pulled-samples.js';
 import { PullError, fetchFailure } from './pull-error.js';
+import { readBounded } from './read-bounded.js';
 import type { TimeRange } from './query-windows.js';
 
 export interface QueryRangeRequest {
@@ -18,6 +19,8 @@ export interface QueryRangeRequest {
   readonly stepMs: number;
   readonly timeoutMs: number;
   readonly bearerToken?: string | undefined;
+  /** Largest answer, bytes; a larger one fails the call (`too_large`). */
+  readonly maxBytes: number;
 }
 
 const answerSchema = z.discriminatedUnion('status', [
@@ -68,7 +71,7 @@ export async function queryRange(req: QueryRangeRequest): Promise<MatrixSeries[]
       signal: AbortSignal.timeout(req.timeoutMs),
     });
     status = res.status;
-    text = await res.text();
+    text = await readBounded(res.body, req.maxBytes, 'query_range');
   } catch (err) {
     throw fetchFailure(err, `query_range ${url}`, req.timeoutMs);
   }

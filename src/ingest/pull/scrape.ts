@@ -5,6 +5,7 @@
  */
 import { ExpositionError, formatOf, parseExposition, type ExposedSample } from './exposition.js';
 import { PullError, fetchFailure } from './pull-error.js';
+import { readBounded } from './read-bounded.js';
 
 export const SCRAPE_ACCEPT =
   'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';
@@ -16,23 +17,6 @@ export interface ScrapeRequest {
   readonly maxBytes: number;
   /** Samples per scrape at most; more fails the scrape. */
   readonly maxSamples: number;
-}
-
-async function readBounded(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new PullError('too_large', `scrape body is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function scrape(req: ScrapeRequest): Promise<ExposedSample[]> {
@@ -48,7 +32,7 @@ export async function scrape(req: ScrapeRequest): Promise<ExposedSample[]> {
       throw new PullError('http_status', `scrape ${req.url} answered ${res.status}`);
     }
     contentType = res.headers.get('content-type');
-    text = res.body ? await readBounded(res.body, req.maxBytes) : '';
+    text = await readBounded(res.body, req.maxBytes, 'scrape');
   } catch (err) {
     throw fetchFailure(err, `scrape ${req.url}`, req.timeoutMs);
   }
