@@ -12,7 +12,7 @@ beforeAll(async () => {
   server = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
     res.write('{"status":"success","data":{"resultType":"matrix","result":[');
-    const chunk = `${'{"metric":{},"values":[]},'.repeat(2500)}`;
+    const chunk = '{"metric":{},"values":[]},'.repeat(2500);
     const pump = (): void => {
       while (!res.destroyed && sentBytes < 512 * 1024 * 1024) {
         sentBytes += chunk.length;
