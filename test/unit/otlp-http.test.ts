@@ -19,7 +19,15 @@ import { registerIngestGuard } from '../../src/ingest/ingest-guard.js';
 import { SeriesLimiter } from '../../src/ingest/series-limiter.js';
 import { sdkLogger, sdkMeter } from '../helpers/otlp-sdk.js';
 
-function build(opts: { maxActive?: number; tokens?: TokenConfig[]; overloaded?: boolean } = {}) {
+function build(
+  opts: {
+    maxActive?: number;
+    tokens?: TokenConfig[];
+    overloaded?: boolean;
+    maxDecompressedBytes?: number;
+    maxRecords?: number;
+  } = {},
+) {
   const state = { down: false, samples: [] as SampleBatch[], logs: [] as LogBatch[] };
   const queue = (into: unknown[]) =>
     ({
@@ -67,7 +75,8 @@ function build(opts: { maxActive?: number; tokens?: TokenConfig[]; overloaded?: 
     metrics,
     log,
     series,
-    maxDecompressedBytes: 128 * 1024,
+    maxDecompressedBytes: opts.maxDecompressedBytes ?? 128 * 1024,
+    maxRecords: opts.maxRecords ?? 1000,
   });
   const rejected = async (reason: string): Promise<number> => {
     const counter = metrics.registry.getSingleMetric('aiops_ingest_rejected_total');
@@ -246,6 +255,80 @@ describe('OTLP/HTTP answers', () => {
     expect(enc.statusCode).toBe(415);
     expect(await rejected('body_too_large')).toBe(2);
     expect(await rejected('unsupported_media_type')).toBe(2);
+  });
+
+  it('a tiny gzip body of millions of zero buckets: 413 before it is decoded, quickly, memory bounded', async () => {
+    const { app, state, rejected } = build({ maxDecompressedBytes: 64 * 1024 * 1024 });
+    const zeros = (n: number) => ({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'h',
+                  exponentialHistogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [{ timeUnixNano: T, positive: { bucketCounts: Array(n).fill(0) } }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const bomb = OtlpTypes.metricsRequest.encode(zeros(4_000_000)).finish();
+    const payload = gzipSync(bomb);
+    expect(payload.length).toBeLessThan(64 * 1024); // well under the body limit
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { ...PROTO, 'content-encoding': 'gzip' },
+      payload,
+    });
+    const ms = performance.now() - started;
+    expect(res.statusCode).toBe(413);
+    expect(OtlpTypes.status.decode(res.rawPayload).toJSON().message).toMatch(/values/);
+    // Decoding it took ~290 MB of heap and ~1.7 s; the census walks the bytes without objects.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    expect(ms).toBeLessThan(1000);
+    expect(await rejected('too_many_records')).toBe(1);
+    expect(state.samples).toEqual([]);
+  });
+
+  it('413 past ingest.max_records_per_request data points or log records (JSON too)', async () => {
+    const { app, state, rejected } = build({ maxRecords: 3 });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: JSON_TYPE,
+      payload: gaugeJson([1, 2, 3]),
+    });
+    expect(ok.statusCode).toBe(200);
+    const over = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: JSON_TYPE,
+      payload: gaugeJson([1, 2, 3, 4]),
+    });
+    expect(over.statusCode).toBe(413);
+    expect(over.json<{ message: string }>().message).toMatch(/max_records_per_request/);
+    const { logger, collect } = sdkLogger('auth');
+    for (let i = 0; i < 4; i++) logger.emit({ body: `line ${i}` });
+    const logs = await app.inject({
+      method: 'POST',
+      url: '/v1/logs',
+      headers: PROTO,
+      payload: Buffer.from(collect().proto),
+    });
+    expect(logs.statusCode).toBe(413);
+    expect(await rejected('too_many_records')).toBe(2);
+    expect(state.samples.flatMap((b) => b.val)).toEqual([1, 2, 3]);
+    expect(state.logs).toEqual([]);
   });
 
   it('503 + Retry-After + Status when the queue cannot take the samples', async () => {

@@ -4,7 +4,7 @@ import { HistogramWindow } from '../../src/ingest/otlp/histogram-window.js';
 import { histogramQuantile } from '../../src/ingest/otlp/histogram-quantile.js';
 import { otlpMetricsToSamples } from '../../src/ingest/otlp/metrics-to-samples.js';
 import { decodeOtlpBody, type OtlpEncoding } from '../../src/ingest/otlp/otlp-body.js';
-import { OtlpFormatError } from '../../src/ingest/otlp/otlp-errors.js';
+import { OtlpFormatError, OtlpTooLargeError } from '../../src/ingest/otlp/otlp-errors.js';
 import { OtlpTypes } from '../../src/ingest/otlp/proto.js';
 import {
   counterName,
@@ -262,6 +262,57 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
       invalid_histogram: 3,
       invalid_name: 1,
     });
+  });
+
+  it('a point with too many buckets is rejected on its own; the others are kept', () => {
+    const bounds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    const explicit = (n: number) => ({
+      timeUnixNano: ns(T0),
+      startTimeUnixNano: ns(T0 - 60_000),
+      count: '1',
+      explicitBounds: bounds(n),
+      bucketCounts: [...Array<number>(n).fill(0), 1],
+    });
+    const out = map(
+      request({
+        name: 'lat',
+        histogram: { aggregationTemporality: 1, dataPoints: [explicit(1001), explicit(1000)] },
+      }),
+    );
+    expect(out.rejections.byReason.get('too_many_buckets')).toBe(1);
+    expect(out.samples.map((s) => s.series.metric)).toEqual(['lat_rate', 'lat_p99']);
+    const exp = map(
+      request({
+        name: 'e',
+        exponentialHistogram: {
+          aggregationTemporality: 1,
+          dataPoints: [
+            {
+              timeUnixNano: ns(T0),
+              startTimeUnixNano: ns(T0 - 60_000),
+              positive: { bucketCounts: Array(321).fill(0) },
+            },
+          ],
+        },
+      }),
+    );
+    expect(exp.rejections.byReason.get('too_many_buckets')).toBe(1);
+  });
+
+  it('more data points than the limit throw OtlpTooLargeError before any is mapped', () => {
+    const gauge = (n: number) =>
+      request({
+        name: 'g',
+        gauge: {
+          dataPoints: Array.from({ length: n }, () => ({ timeUnixNano: ns(T0), asDouble: 1 })),
+        },
+      });
+    expect(otlpMetricsToSamples(gauge(5), limits, new HistogramWindow(), 5).samples).toHaveLength(
+      5,
+    );
+    expect(() => otlpMetricsToSamples(gauge(6), limits, new HistogramWindow(), 5)).toThrow(
+      OtlpTooLargeError,
+    );
   });
 
   it('an exponential histogram gives the same rate and p99 series as an explicit one', () => {

@@ -21,11 +21,19 @@
  */
 import { METRIC_NAME, type MetricSample, type RecordLimits } from '../records.js';
 import { seriesKey } from '../series-key.js';
-import { explicitBuckets, exponentialBuckets, type Buckets } from './histogram-buckets.js';
+import {
+  MAX_EXPLICIT_BOUNDS,
+  MAX_EXPONENTIAL_BUCKETS,
+  TOO_MANY_BUCKETS,
+  explicitBuckets,
+  exponentialBuckets,
+  type Buckets,
+} from './histogram-buckets.js';
 import { histogramQuantile } from './histogram-quantile.js';
 import type { HistogramDelta, HistogramWindow } from './histogram-window.js';
 import {
   OtlpFormatError,
+  OtlpTooLargeError,
   addRejection,
   newRejections,
   type OtlpRejections,
@@ -72,24 +80,43 @@ interface Context {
   readonly out: OtlpMetricsResult;
 }
 
+/**
+ * Maps a request of at most `maxPoints` data points; more throw OtlpTooLargeError before any is
+ * mapped (`ingest.max_records_per_request`).
+ */
 export function otlpMetricsToSamples(
   request: unknown,
   limits: RecordLimits,
   window: HistogramWindow,
+  maxPoints = Infinity,
 ): OtlpMetricsResult {
   if (!isObject(request))
     throw new OtlpFormatError('the body must be an ExportMetricsServiceRequest');
   const out: OtlpMetricsResult = { samples: [], rejections: newRejections(), points: 0 };
   const ctx: Context = { limits, window, out };
+  const metrics: [Loose, string | undefined][] = [];
+  let points = 0;
   for (const rm of messages(request, 'resourceMetrics')) {
     const resource = objectField(rm, 'resource');
     const attrs = resource === undefined ? new Map<string, string>() : attributesOf(resource);
     if (attrs === undefined) throw new OtlpFormatError('resource.attributes must be a list');
     const service = attrs.get('service.name') || undefined;
     for (const sm of messages(rm, 'scopeMetrics')) {
-      for (const m of messages(sm, 'metrics')) mapMetric(m, service, ctx);
+      for (const m of messages(sm, 'metrics')) {
+        metrics.push([m, service]);
+        const kind = KINDS.find((k) => objectField(m, k) !== undefined);
+        const list =
+          kind === undefined ? [] : arrayField(objectField(m, kind) as Loose, 'dataPoints');
+        points += list?.length ?? 0;
+      }
     }
   }
+  if (points > maxPoints) {
+    throw new OtlpTooLargeError(
+      `the body holds ${points} data points, more than ${maxPoints} (ingest.max_records_per_request); split it`,
+    );
+  }
+  for (const [m, service] of metrics) mapMetric(m, service, ctx);
   return out;
 }
 
@@ -221,9 +248,17 @@ function histogramPoint(
   p: Point,
   temporality: number,
   ctx: Context,
-  buckets: Buckets | undefined,
+  buckets: Buckets | typeof TOO_MANY_BUCKETS | undefined,
 ): void {
   const r = ctx.out.rejections;
+  if (buckets === TOO_MANY_BUCKETS) {
+    addRejection(
+      r,
+      TOO_MANY_BUCKETS,
+      `${p.name}: more than ${MAX_EXPLICIT_BOUNDS} explicit bounds or ${MAX_EXPONENTIAL_BUCKETS} exponential buckets a side`,
+    );
+    return;
+  }
   if (buckets === undefined) {
     addRejection(
       r,

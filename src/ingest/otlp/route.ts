@@ -6,8 +6,9 @@
  * - 200 with an empty `Export*ServiceResponse` when everything was queued, or with
  *   `partialSuccess {rejectedDataPoints | rejectedLogRecords, errorMessage}` when some data points
  *   or records were rejected (the rest are queued; the sender does not retry);
- * - 400 + `google.rpc.Status` for a body that does not decode; 413 past `server.body_limit_bytes`
- *   or `ingest.max_decompressed_bytes`; 415 for another Content-Type or Content-Encoding;
+ * - 400 + `google.rpc.Status` for a body that does not decode; 413 past `server.body_limit_bytes`,
+ *   `ingest.max_decompressed_bytes`, `ingest.max_records_per_request` (data points or log
+ *   records) or a protobuf body of more than `maxValues` values (wire-census.ts); 415 for another Content-Type or Content-Encoding;
  * - 503 + Retry-After + Status when Redis cannot take the samples, 429 + Retry-After + Status
  *   while the queues are past their high-water mark (the sender retries both); 401/403 + Status
  *   without a valid bearer token when `ingest.auth` is configured.
@@ -23,6 +24,7 @@ import { otlpMetricsToSamples } from './metrics-to-samples.js';
 import { decodeOtlpBody, encodingOf, type OtlpEncoding } from './otlp-body.js';
 import {
   OtlpFormatError,
+  OtlpTooLargeError,
   addRejection,
   rejectionSummary,
   type OtlpRejections,
@@ -31,10 +33,21 @@ import { ingestRoute } from '../ingest-route.js';
 import { refusalReason } from '../refusal-reason.js';
 import { sendExportResponse, sendStatus } from './otlp-response.js';
 import { OtlpTypes } from './proto.js';
+import { checkValueCount } from './wire-census.js';
+
+/**
+ * Values (messages and repeated elements) of a protobuf body at most: decoding takes up to
+ * ~80 bytes of heap for each, so this bounds a request's decoded size to ~100 MB.
+ */
+export const MAX_PROTOBUF_VALUES = 1_000_000;
 
 export interface OtlpRouteDeps extends IngestRouteDeps {
   /** Largest decompressed (gzip) body, bytes. */
   readonly maxDecompressedBytes: number;
+  /** Data points or log records per request at most (`ingest.max_records_per_request`). */
+  readonly maxRecords?: number;
+  /** Values per protobuf body at most (see MAX_PROTOBUF_VALUES). */
+  readonly maxValues?: number;
   /** Histogram streams whose last cumulative point is kept (least recently seen dropped). */
   readonly histogramStreams?: number;
 }
@@ -65,7 +78,7 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
 
     scope.post('/v1/metrics', ingestRoute('otlp', 'metrics'), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'metrics');
-      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, window));
+      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, window, deps.maxRecords));
       const queued = await queueRecords(deps, reply, out.samples, []);
       // Samples the series limits refused are rejected data points too.
       const refusal = queued.refusal;
@@ -76,7 +89,9 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
 
     scope.post('/v1/logs', ingestRoute('otlp', 'logs'), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'logs');
-      const out = mapped(() => otlpLogsToSamples(request, deps.limits, Date.now()));
+      const out = mapped(() =>
+        otlpLogsToSamples(request, deps.limits, Date.now(), deps.maxRecords),
+      );
       await queueRecords(deps, reply, [], out.samples);
       return answer(reply, encoding, 'logs', out.rejections, out.records, deps);
     });
@@ -113,6 +128,9 @@ function decodeRequest(
   const bytes = inflateBody(body, req.headers['content-encoding'], deps.maxDecompressedBytes);
   const type = kind === 'metrics' ? OtlpTypes.metricsRequest : OtlpTypes.logsRequest;
   try {
+    if (encoding === 'protobuf') {
+      checkValueCount(type, bytes, deps.maxValues ?? MAX_PROTOBUF_VALUES);
+    }
     return [encoding, decodeOtlpBody(bytes, encoding, type)];
   } catch (err) {
     throw malformed(
@@ -132,6 +150,11 @@ function mapped<T>(map: () => T): T {
 }
 
 function malformed(err: unknown, code: ErrorCode): unknown {
+  if (err instanceof OtlpTooLargeError) {
+    return new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message, {
+      reason: 'too_many_records',
+    });
+  }
   return err instanceof OtlpFormatError
     ? new AiopsError(code, err.message, { reason: REASON_OF_MALFORMED[code] })
     : err;
