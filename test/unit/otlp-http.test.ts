@@ -345,6 +345,52 @@ describe('OTLP/HTTP answers', () => {
     expect(res.json()).toMatchObject({ code: 14 });
   });
 
+  it('a cumulative histogram export retried after a 503 gives its interval once the queue is back', async () => {
+    const { app, state } = build();
+    const hist = (ms: number, counts: string[]) =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'lat',
+                    histogram: {
+                      aggregationTemporality: 2,
+                      dataPoints: [
+                        {
+                          timeUnixNano: `${ms}000000`,
+                          count: String(counts.reduce((a, c) => a + Number(c), 0)),
+                          explicitBounds: [1, 2],
+                          bucketCounts: counts,
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const post = (payload: string) =>
+      app.inject({ method: 'POST', url: '/v1/metrics', headers: JSON_TYPE, payload });
+    const T0 = 1_795_000_000_000;
+    expect((await post(hist(T0, ['10', '0', '0']))).statusCode).toBe(200); // primes the window
+    state.down = true;
+    expect((await post(hist(T0 + 10_000, ['10', '50', '0']))).statusCode).toBe(503);
+    state.down = false;
+    expect((await post(hist(T0 + 10_000, ['10', '50', '0']))).statusCode).toBe(200);
+    const samples = state.samples.flatMap((b) =>
+      b.idx.map((s, i) => [b.series[s]?.metric, b.val[i]] as const),
+    );
+    // 50 observations over 10 s, all in (1, 2].
+    expect(samples.filter(([m]) => m === 'lat_rate')).toEqual([['lat_rate', 5]]);
+    expect(samples.filter(([m]) => m === 'lat_p99')).toHaveLength(1);
+  });
+
   it('series refused by a series limit are rejected data points in partialSuccess, counted once', async () => {
     const { app, state, rejected } = build({ maxActive: 1 });
     const body = JSON.stringify({

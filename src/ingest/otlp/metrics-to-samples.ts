@@ -30,7 +30,7 @@ import {
   type Buckets,
 } from './histogram-buckets.js';
 import { histogramQuantile } from './histogram-quantile.js';
-import type { HistogramDelta, HistogramWindow } from './histogram-window.js';
+import type { HistogramDelta, HistogramStreams } from './histogram-window.js';
 import {
   OtlpFormatError,
   OtlpTooLargeError,
@@ -76,7 +76,7 @@ export function messages(o: Loose, camel: string): readonly Loose[] {
 
 interface Context {
   readonly limits: RecordLimits;
-  readonly window: HistogramWindow;
+  readonly window: HistogramStreams;
   readonly out: OtlpMetricsResult;
 }
 
@@ -87,7 +87,7 @@ interface Context {
 export function otlpMetricsToSamples(
   request: unknown,
   limits: RecordLimits,
-  window: HistogramWindow,
+  window: HistogramStreams,
   maxPoints = Infinity,
 ): OtlpMetricsResult {
   if (!isObject(request))

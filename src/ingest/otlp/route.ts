@@ -78,8 +78,11 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
 
     scope.post('/v1/metrics', ingestRoute('otlp', 'metrics'), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'metrics');
-      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, window, deps.maxRecords));
+      // Cumulative histogram points are kept only once their samples are queued (see stage).
+      const stage = window.stage();
+      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, stage, deps.maxRecords));
       const queued = await queueRecords(deps, reply, out.samples, []);
+      stage.commit();
       // Samples the series limits refused are rejected data points too.
       const refusal = queued.refusal;
       if (refusal)
