@@ -369,6 +369,47 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(Math.abs(p99 - 990) / 990).toBeLessThan(0.045);
   });
 
+  it('two instances of one service are two series and two histogram streams', () => {
+    const pod = (id: string, ms: number, counts: string[]) => ({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'auth' } },
+              { key: 'service.namespace', value: { stringValue: 'shop' } },
+              { key: 'service.instance.id', value: { stringValue: id } },
+            ],
+          },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'lat',
+                  histogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [
+                      { timeUnixNano: ns(ms), explicitBounds: [1], bucketCounts: counts },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const window = new HistogramWindow();
+    map(pod('a', T0, ['100', '0']), window);
+    map(pod('b', T0 + 1000, ['5', '0']), window); // another pod's first point: primes its stream
+    const a = map(pod('a', T0 + 10_000, ['150', '0']), window).samples;
+    const b = map(pod('b', T0 + 11_000, ['25', '0']), window).samples;
+    const rate = (samples: readonly MetricSample[]) => byMetric(samples).lat_rate;
+    expect(rate(a)?.value).toBe(5); // 50 over 10 s, not a reset from pod b's 5
+    expect(rate(b)?.value).toBe(2); // 20 over 10 s
+    expect(rate(a)?.series.labels).toEqual({ service: 'auth', instance: 'a', job: 'shop/auth' });
+    expect(rate(a)?.series.key).not.toBe(rate(b)?.series.key);
+  });
+
   it('without service.name the service comes from the point attributes, else it is rejected', () => {
     const body = {
       resourceMetrics: [

@@ -52,7 +52,7 @@ import {
   type Loose,
 } from './otlp-values.js';
 import { counterName, prometheusMetricName } from './prometheus-names.js';
-import { pointLabels } from './series-labels.js';
+import { pointLabels, resourceIdentity, type ResourceIdentity } from './series-labels.js';
 
 export interface OtlpMetricsResult {
   readonly samples: MetricSample[];
@@ -94,16 +94,16 @@ export function otlpMetricsToSamples(
     throw new OtlpFormatError('the body must be an ExportMetricsServiceRequest');
   const out: OtlpMetricsResult = { samples: [], rejections: newRejections(), points: 0 };
   const ctx: Context = { limits, window, out };
-  const metrics: [Loose, string | undefined][] = [];
+  const metrics: [Loose, ResourceIdentity][] = [];
   let points = 0;
   for (const rm of messages(request, 'resourceMetrics')) {
     const resource = objectField(rm, 'resource');
     const attrs = resource === undefined ? new Map<string, string>() : attributesOf(resource);
     if (attrs === undefined) throw new OtlpFormatError('resource.attributes must be a list');
-    const service = attrs.get('service.name') || undefined;
+    const identity = resourceIdentity(attrs);
     for (const sm of messages(rm, 'scopeMetrics')) {
       for (const m of messages(sm, 'metrics')) {
-        metrics.push([m, service]);
+        metrics.push([m, identity]);
         const kind = KINDS.find((k) => objectField(m, k) !== undefined);
         const list =
           kind === undefined ? [] : arrayField(objectField(m, kind) as Loose, 'dataPoints');
@@ -116,13 +116,13 @@ export function otlpMetricsToSamples(
       `the body holds ${points} data points, more than ${maxPoints} (ingest.max_records_per_request); split it`,
     );
   }
-  for (const [m, service] of metrics) mapMetric(m, service, ctx);
+  for (const [m, identity] of metrics) mapMetric(m, identity, ctx);
   return out;
 }
 
 const KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
-function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
+function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
   const kind = KINDS.find((k) => objectField(m, k) !== undefined);
   if (kind === undefined) return; // no data: nothing to take
   const data = objectField(m, kind) as Loose;
@@ -150,7 +150,7 @@ function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
       addRejection(r, 'invalid_timestamp', `${name}: timeUnixNano is missing or out of range`);
       continue;
     }
-    const labelled = pointLabels(service, attrs, ctx.limits);
+    const labelled = pointLabels(resource, attrs, ctx.limits);
     if (!labelled.ok) {
       addRejection(r, labelled.reason, `${name}: ${labelled.message}`);
       continue;

@@ -2,7 +2,11 @@
  * The service and the Prometheus labels of one OTLP data point: its attributes with names made
  * Prometheus-safe, plus the service under the first configured service label. The service is the
  * resource's `service.name`, else the first of `ingest.service_labels` among the attributes.
- * Checked against the record limits. Pure.
+ * As Prometheus' OTLP translation does, the resource's `service.instance.id` becomes the
+ * `instance` label and `service.namespace` + `/` + `service.name` the `job` label (only with a
+ * namespace: without one `job` would repeat the service), so that two instances (or namespaces)
+ * of one service with equal point attributes are two series. Checked against the record limits.
+ * Pure.
  */
 import type { RecordLimits } from '../records.js';
 import { prometheusLabelName } from './prometheus-names.js';
@@ -11,13 +15,31 @@ export type PointLabels =
   | { readonly ok: true; readonly service: string; readonly labels: Record<string, string> }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
+/** What the resource says about where a point comes from. */
+export interface ResourceIdentity {
+  readonly service?: string | undefined;
+  readonly instance?: string | undefined;
+  readonly job?: string | undefined;
+}
+
+/** The identity in a resource's attributes (empty values count as absent). */
+export function resourceIdentity(attrs: ReadonlyMap<string, string>): ResourceIdentity {
+  const service = attrs.get('service.name') || undefined;
+  const namespace = attrs.get('service.namespace') || undefined;
+  return {
+    service,
+    instance: attrs.get('service.instance.id') || undefined,
+    job: namespace !== undefined && service !== undefined ? `${namespace}/${service}` : undefined,
+  };
+}
+
 export function pointLabels(
-  resourceService: string | undefined,
+  resource: ResourceIdentity,
   attributes: ReadonlyMap<string, string>,
   limits: RecordLimits,
 ): PointLabels {
   const service =
-    resourceService ??
+    resource.service ??
     limits.serviceLabels
       .map((l) => attributes.get(l) ?? attributes.get(prometheusLabelName(l)))
       .find((v) => v !== undefined && v !== '');
@@ -51,6 +73,16 @@ export function pointLabels(
     labels.set(name, had === undefined ? value : `${had};${value}`);
   }
   labels.set(limits.serviceLabels[0] ?? 'service', service);
+  for (const [name, value] of [
+    ['instance', resource.instance],
+    ['job', resource.job],
+  ] as const) {
+    if (value === undefined) continue;
+    if (value.length > limits.maxLabelValueLength) {
+      return { ok: false, reason: 'label_too_long', message: `${name} is longer than the limit` };
+    }
+    labels.set(name, value);
+  }
   if (labels.size > limits.maxLabels) {
     return {
       ok: false,
