@@ -424,6 +424,51 @@ describe('OTLP/HTTP answers', () => {
     expect(await rejected('series_limit')).toBe(1);
   });
 
+  it('partialSuccess counts the data points the series limits refused, not their samples', async () => {
+    const { app, rejected } = build({ maxActive: 1 });
+    const body = JSON.stringify({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'cpu', gauge: { dataPoints: [{ timeUnixNano: T, asDouble: 1 }] } },
+                {
+                  name: 'lat',
+                  histogram: {
+                    aggregationTemporality: 1,
+                    dataPoints: [
+                      {
+                        startTimeUnixNano: '1794999990000000000',
+                        timeUnixNano: T,
+                        explicitBounds: [1],
+                        bucketCounts: ['3', '1'],
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: JSON_TYPE,
+      payload: body,
+    });
+    const partial = res.json<{
+      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
+    }>().partialSuccess;
+    // The histogram point's two samples (rate and p99) are one rejected data point.
+    expect(partial.rejectedDataPoints).toBe('1');
+    expect(partial.errorMessage).toMatch(/; 1 accepted;/);
+    expect(await rejected('series_limit')).toBe(2); // the counter counts samples
+  });
+
   it('the ingest guard answers OTLP senders with a google.rpc.Status: 401 without a token, 429 + Retry-After when overloaded', async () => {
     const secured = build({ tokens: [{ name: 'collector', token: 'collector-token-0123456789' }] });
     const none = await secured.app.inject({

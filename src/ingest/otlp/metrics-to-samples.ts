@@ -59,6 +59,8 @@ export interface OtlpMetricsResult {
   readonly rejections: OtlpRejections;
   /** Data points over the whole request. */
   points: number;
+  /** Per sample (same order as `samples`), the index of the data point it came from. */
+  readonly pointOf: number[];
 }
 
 const Temporality = { Delta: 1, Cumulative: 2 } as const;
@@ -92,7 +94,12 @@ export function otlpMetricsToSamples(
 ): OtlpMetricsResult {
   if (!isObject(request))
     throw new OtlpFormatError('the body must be an ExportMetricsServiceRequest');
-  const out: OtlpMetricsResult = { samples: [], rejections: newRejections(), points: 0 };
+  const out: OtlpMetricsResult = {
+    samples: [],
+    rejections: newRejections(),
+    points: 0,
+    pointOf: [],
+  };
   const ctx: Context = { limits, window, out };
   const metrics: [Loose, ResourceIdentity][] = [];
   let points = 0;
@@ -128,6 +135,7 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
   const data = objectField(m, kind) as Loose;
   const points = messages(data, 'dataPoints');
   const r = ctx.out.rejections;
+  const first = ctx.out.points;
   ctx.out.points += points.length;
   const raw = stringField(m, 'name') ?? '';
   const name = prometheusMetricName(raw);
@@ -142,7 +150,7 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
   }
   const temporality = int64Of(field(data, 'aggregationTemporality')) ?? 0;
   const monotonic = field(data, 'isMonotonic') === true;
-  for (const p of points) {
+  for (const [i, p] of points.entries()) {
     const attrs = attributesOf(p);
     if (attrs === undefined) throw new OtlpFormatError(`${name}: attributes must be a list`);
     const ts = nanosToMs(field(p, 'timeUnixNano'));
@@ -163,6 +171,7 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
       service: labelled.service,
       labels: labelled.labels,
       raw: p,
+      index: first + i,
     };
     if ((int64Of(field(p, 'flags')) ?? 0) & FLAG_NO_RECORDED_VALUE) {
       addRejection(r, 'missing_value', `${name}: the point has no recorded value`);
@@ -186,6 +195,8 @@ interface Point {
   readonly service: string;
   readonly labels: Record<string, string>;
   readonly raw: Loose;
+  /** The point's index over the request. */
+  readonly index: number;
 }
 
 function push(ctx: Context, p: Point, metric: string, counter: boolean, value: number): void {
@@ -201,6 +212,7 @@ function push(ctx: Context, p: Point, metric: string, counter: boolean, value: n
     ts: p.ts,
     value,
   });
+  ctx.out.pointOf.push(p.index);
 }
 
 /** A number point's value through `as` (series name, counter, value), or a rejection. */

@@ -18,6 +18,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AiopsError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import { inflateBody } from '../inflate.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
+import type { MetricSample } from '../records.js';
 import { HistogramWindow } from './histogram-window.js';
 import { otlpLogsToSamples } from './logs-to-samples.js';
 import { otlpMetricsToSamples } from './metrics-to-samples.js';
@@ -83,10 +84,13 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
       const out = mapped(() => otlpMetricsToSamples(request, deps.limits, stage, deps.maxRecords));
       const queued = await queueRecords(deps, reply, out.samples, []);
       stage.commit();
-      // Samples the series limits refused are rejected data points too.
+      // Points with a sample the series limits refused are rejected data points too (a
+      // histogram point gives two samples: its points are counted, not its samples).
       const refusal = queued.refusal;
-      if (refusal)
-        addRejection(out.rejections, refusal.reason, refusal.message, queued.refused, false);
+      if (refusal) {
+        const points = refusedPoints(out.samples, out.pointOf, queued.admitted);
+        addRejection(out.rejections, refusal.reason, refusal.message, points, false);
+      }
       return answer(reply, encoding, 'metrics', out.rejections, out.points, deps);
     });
 
@@ -100,6 +104,20 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
     });
     done();
   });
+}
+
+/** Distinct data points with a sample that is not among the admitted ones. */
+function refusedPoints(
+  samples: readonly MetricSample[],
+  pointOf: readonly number[],
+  admitted: readonly MetricSample[],
+): number {
+  const kept = new Set(admitted);
+  const refused = new Set<number>();
+  samples.forEach((s, i) => {
+    if (!kept.has(s)) refused.add(pointOf[i] ?? -1);
+  });
+  return refused.size;
 }
 
 /** The catalogue code of a 4xx or 503 failure; undefined for anything else (a 500). */
