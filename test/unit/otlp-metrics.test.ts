@@ -184,6 +184,10 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
       ]),
     );
     expect(ok.samples.map((s) => [s.series.metric, s.value])).toEqual([['gc_pause_p99', 9]]);
+    // An empty window's NaN quantile is normal data: skipped, not rejected.
+    const empty = map(summary([{ quantile: 0.99, value: 'NaN' }]));
+    expect(empty.samples).toEqual([]);
+    expect(empty.rejections.total).toBe(0);
     const none = map(summary([{ quantile: 0.5, value: 1 }]));
     expect(none.samples).toEqual([]);
     expect([...none.rejections.byReason]).toEqual([['summary_without_p99', 1]]);
@@ -201,16 +205,20 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
             point({ asDouble: 2, flags: 1 }),
             point({ asDouble: 3, timeUnixNano: '0' }),
             point({ asDouble: 'Infinity' }),
+            point({ asDouble: 4, attributes: { key: 'not a list' } }),
+            point({ asDouble: 5, attributes: [{ key: 'host', value: { stringValue: 'a' } }] }),
           ],
         },
       }),
     );
-    expect(out.samples.map((s) => s.value)).toEqual([1]);
-    expect(out.points).toBe(6);
+    // The no-recorded-value flag is normal data: skipped, not rejected.
+    expect(out.samples.map((s) => s.value)).toEqual([1, 5]);
+    expect(out.points).toBe(8);
     expect(Object.fromEntries(out.rejections.byReason)).toEqual({
       invalid_value: 2,
-      missing_value: 2,
+      missing_value: 1,
       invalid_timestamp: 1,
+      invalid_attributes: 1,
     });
     expect(out.rejections.total).toBe(5);
     expect(out.rejections.first).toMatch(/mixed/);

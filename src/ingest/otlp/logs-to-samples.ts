@@ -96,8 +96,10 @@ export function otlpLogsToSamples(
       out.records += records.length;
       for (const lr of records) {
         const attrs = attributesOf(lr);
-        if (attrs === undefined)
-          throw new OtlpFormatError('logRecords[].attributes must be a list');
+        if (attrs === undefined) {
+          addRejection(r, 'invalid_record', "a log record's attributes must be a list of KeyValue");
+          continue;
+        }
         const sample = toLogSample(lr, attrs, resourceService, limits, now, r);
         if (sample !== undefined) out.samples.push(sample);
       }

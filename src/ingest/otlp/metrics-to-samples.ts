@@ -152,7 +152,10 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
   const monotonic = field(data, 'isMonotonic') === true;
   for (const [i, p] of points.entries()) {
     const attrs = attributesOf(p);
-    if (attrs === undefined) throw new OtlpFormatError(`${name}: attributes must be a list`);
+    if (attrs === undefined) {
+      addRejection(r, 'invalid_attributes', `${name}: attributes must be a list of KeyValue`);
+      continue;
+    }
     const ts = nanosToMs(field(p, 'timeUnixNano'));
     if (ts === undefined) {
       addRejection(r, 'invalid_timestamp', `${name}: timeUnixNano is missing or out of range`);
@@ -173,9 +176,9 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
       raw: p,
       index: first + i,
     };
-    if ((int64Of(field(p, 'flags')) ?? 0) & FLAG_NO_RECORDED_VALUE) {
-      addRejection(r, 'missing_value', `${name}: the point has no recorded value`);
-    } else if (kind === 'gauge') numberPoint(point, ctx, (v) => [name, false, v]);
+    // A point flagged without a recorded value (a stale marker) is normal data: nothing to take.
+    if ((int64Of(field(p, 'flags')) ?? 0) & FLAG_NO_RECORDED_VALUE) continue;
+    if (kind === 'gauge') numberPoint(point, ctx, (v) => [name, false, v]);
     else if (kind === 'sum') sumPoint(point, monotonic, temporality, ctx);
     else if (kind === 'histogram') {
       histogramPoint(point, temporality, ctx, explicitBuckets(p));
@@ -314,6 +317,8 @@ function summaryPoint(p: Point, ctx: Context): void {
     );
     return;
   }
+  // An SDK reports NaN quantiles for a window without observations: nothing to take.
+  if (Number.isNaN(value)) return;
   if (!Number.isFinite(value)) {
     addRejection(ctx.out.rejections, 'invalid_value', `${p.name}: the 0.99 quantile is not finite`);
     return;
