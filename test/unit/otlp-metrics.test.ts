@@ -138,6 +138,27 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(out.samples[0]).toMatchObject({ ts: T0, value: 5, series: { metric: 'logins_rate' } });
   });
 
+  it('a non-monotonic delta sum is rejected, a cumulative one is a gauge', () => {
+    const sum = (temporality: number) =>
+      map(
+        request({
+          name: 'queue.depth',
+          sum: {
+            aggregationTemporality: temporality,
+            isMonotonic: false,
+            dataPoints: [point({ asInt: '-3', startTimeUnixNano: ns(T0 - 1000) })],
+          },
+        }),
+      );
+    const delta = sum(1);
+    expect(delta.samples).toEqual([]);
+    expect([...delta.rejections.byReason]).toEqual([['unsupported_temporality', 1]]);
+    const cumulative = sum(2);
+    expect(cumulative.samples.map((s) => [s.series.metric, s.value])).toEqual([
+      ['queue_depth', -3],
+    ]);
+  });
+
   it('a cumulative histogram sequence: rate and p99 of each interval, a reset starts over', () => {
     const window = new HistogramWindow();
     const hist = (at: number, counts: string[]) =>

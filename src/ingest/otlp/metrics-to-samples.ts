@@ -6,7 +6,7 @@
  * | Gauge                                 | `<name>`, gauge                                       |
  * | Sum, monotonic, cumulative            | `<name>_total`, counter (the detector takes its rate) |
  * | Sum, monotonic, delta                 | `<name>_rate`, value / interval (per second)          |
- * | Sum, not monotonic                    | `<name>`, gauge                                       |
+ * | Sum, not monotonic, cumulative        | `<name>`, gauge (delta: rejected)                     |
  * | Histogram (explicit buckets)          | `<name>_rate` (observations/s) and `<name>_p99`       |
  * | Summary                               | `<name>_p99` from its 0.99 quantile                   |
  * | ExponentialHistogram                  | `<name>_rate` and `<name>_p99`, as a histogram        |
@@ -246,11 +246,15 @@ const reasonText: Record<string, string> = {
   missing_start_time: 'a delta point needs startTimeUnixNano',
   empty_interval: 'a delta point needs startTimeUnixNano before timeUnixNano',
   invalid_temporality: 'aggregationTemporality must be 1 (delta) or 2 (cumulative)',
+  unsupported_temporality: 'a non-monotonic delta sum is not taken (send it cumulative)',
 };
 
 function sumPoint(p: Point, monotonic: boolean, temporality: number, ctx: Context): void {
   numberPoint(p, ctx, (v) => {
-    if (!monotonic) return [p.name, false, v];
+    // A delta of an up-down counter is a change, not a level: without the running total it
+    // cannot be stored as the gauge the cumulative form is (Prometheus drops these too).
+    if (!monotonic)
+      return temporality === Temporality.Delta ? 'unsupported_temporality' : [p.name, false, v];
     if (temporality === Temporality.Cumulative) return [counterName(p.name), true, v];
     if (temporality !== Temporality.Delta) return 'invalid_temporality';
     if (p.startNs === undefined) return 'missing_start_time';
