@@ -556,6 +556,26 @@ describe('Prometheus names and histogram quantiles', () => {
     else expect(got).toBeCloseTo(expected, 9);
   });
 
+  it('a first cumulative point counts over [start, time] only when its start is recent', () => {
+    const w = new HistogramWindow();
+    const s = 1_795_000_000_000 * 1e6; // ns
+    const p = (start: number, ts: number, counts: number[]) => ({
+      ts,
+      start,
+      bounds: [1],
+      counts,
+    });
+    // A process that started a minute ago: its first point covers that minute.
+    expect(w.next('new', p(s, s + 60e9, [60, 0]))).toEqual({ seconds: 60, counts: [60, 0] });
+    // A stream first seen a day after its start (our restart, or evicted): a lifetime average
+    // would be a jump; it only primes, and the next point counts from it.
+    expect(w.next('old', p(s, s + 86_400e9, [86_400, 0]))).toBeUndefined();
+    expect(w.next('old', p(s, s + 86_460e9, [86_520, 0]))).toEqual({
+      seconds: 60,
+      counts: [120, 0],
+    });
+  });
+
   it('the histogram window forgets the least recently seen stream past its size', () => {
     const w = new HistogramWindow(2);
     const p = (ms: number) => ({ ts: ms * 1e6, start: undefined, bounds: [], counts: [ms] });

@@ -4,7 +4,7 @@
  * at most `maxStreams` streams, the least recently seen dropped first (a Map keeps insertion
  * order; a stream seen again moves to the end). In memory and per process: after a restart,
  * or when a stream's points reach another process, the first point only primes the window
- * unless it carries its start time.
+ * unless it carries a recent start time (MAX_START_AGE_NS).
  *
  * A route takes a request's points through a HistogramStage and commits it only once the samples
  * were queued: when the queue write fails (503), the sender's retry of the same points gives the
@@ -25,6 +25,12 @@ export interface HistogramDelta {
   readonly seconds: number;
   readonly counts: readonly number[];
 }
+
+/**
+ * How old a start time may be for a first (or reset) point to count over [start, time]: a few
+ * export intervals (the SDKs export every 60 s).
+ */
+export const MAX_START_AGE_NS = 5 * 60 * 1e9;
 
 const sameBounds = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
@@ -111,8 +117,10 @@ function deltaOf(prev: HistogramPoint | undefined, p: HistogramPoint): Histogram
     const counts = p.counts.map((c, i) => c - (prev.counts[i] ?? 0));
     if (counts.every((c) => c >= 0)) return { seconds: (p.ts - prev.ts) / 1e9, counts };
   }
-  // No previous point to subtract, or the stream was reset: the point covers [start, ts].
-  if (p.start !== undefined && p.start < p.ts) {
+  // No previous point to subtract, or the stream was reset: the point covers [start, ts], if
+  // that is recent. An older start (a stream first seen after our restart or its eviction)
+  // would give a lifetime average, a jump a detector may score: such a point only primes.
+  if (p.start !== undefined && p.start < p.ts && p.ts - p.start <= MAX_START_AGE_NS) {
     return { seconds: (p.ts - p.start) / 1e9, counts: p.counts };
   }
   return undefined;
