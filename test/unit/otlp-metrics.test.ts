@@ -439,6 +439,20 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(rate(a)?.series.key).not.toBe(rate(b)?.series.key);
   });
 
+  it('colliding label names join in the order of the original keys; resource labels win, the attribute is exported_', () => {
+    const attrs = (keys: string[]) => keys.map((key) => ({ key, value: { stringValue: key } }));
+    const labelsOf = (keys: string[]) =>
+      map(
+        request({
+          name: 'g',
+          gauge: { dataPoints: [{ timeUnixNano: ns(T0), asDouble: 1, attributes: attrs(keys) }] },
+        }),
+      ).samples[0]?.series.labels;
+    expect(labelsOf(['a.b', 'a_b', 'a-b'])).toMatchObject({ a_b: 'a-b;a.b;a_b' });
+    expect(labelsOf(['a_b', 'a-b', 'a.b'])).toMatchObject({ a_b: 'a-b;a.b;a_b' });
+    expect(labelsOf(['service'])).toEqual({ service: 'auth', exported_service: 'service' });
+  });
+
   it('without service.name the service comes from the point attributes, else it is rejected', () => {
     const body = {
       resourceMetrics: [

@@ -57,10 +57,20 @@ export function pointLabels(
       message: 'service.name is longer than the limit',
     };
   }
+  // Labels the resource sets: an attribute of the same name becomes `exported_<name>`, as
+  // Prometheus does with target labels, instead of being overwritten.
+  const serviceLabel = limits.serviceLabels[0] ?? 'service';
+  const own = new Set<string>();
+  if (resource.service !== undefined) own.add(serviceLabel);
+  if (resource.instance !== undefined) own.add('instance');
+  if (resource.job !== undefined) own.add('job');
   // A Map, not an object: an attribute named `constructor` or `__proto__` is just a name.
   const labels = new Map<string, string>();
-  for (const [key, value] of attributes) {
-    const name = prometheusLabelName(key);
+  // By original key, so that keys which sanitise to one name join in a stable order.
+  const sorted = [...attributes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, value] of sorted) {
+    const sanitised = prometheusLabelName(key);
+    const name = own.has(sanitised) ? `exported_${sanitised}` : sanitised;
     if (name.length > limits.maxLabelNameLength || value.length > limits.maxLabelValueLength) {
       return {
         ok: false,
@@ -68,11 +78,12 @@ export function pointLabels(
         message: `attribute ${JSON.stringify(key.slice(0, 64))} is longer than the limits`,
       };
     }
-    // Two keys that sanitise to one name: values joined with ';', as the OTel convention says.
+    // Two keys that sanitise to one name: values joined with ';' in the sorted order of the
+    // original keys, as the OpenTelemetry → Prometheus specification says.
     const had = labels.get(name);
     labels.set(name, had === undefined ? value : `${had};${value}`);
   }
-  labels.set(limits.serviceLabels[0] ?? 'service', service);
+  labels.set(serviceLabel, service);
   for (const [name, value] of [
     ['instance', resource.instance],
     ['job', resource.job],
