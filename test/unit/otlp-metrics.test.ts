@@ -369,6 +369,21 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(m.resp_size_p99?.value).toBeCloseTo(3.98, 9);
   });
 
+  it('exponential edges: clamped to the largest double; the zero bucket starts at -zeroThreshold', () => {
+    // Scale -10: base 2^1024 overflows; bucket 0 is (1, MAX_VALUE], bucket 1 lies past it.
+    expect(
+      exponentialBuckets({ scale: -10, positive: { offset: 0, bucketCounts: ['3', '0'] } }),
+    ).toEqual({ bounds: [0, 1, Number.MAX_VALUE], counts: [0, 0, 3, 0] });
+    expect(
+      exponentialBuckets({
+        scale: 0,
+        zeroCount: '2',
+        zeroThreshold: 0.5,
+        negative: { offset: 1, bucketCounts: ['4'] },
+      }),
+    ).toEqual({ bounds: [-4, -2, -0.5, 0.5], counts: [0, 4, 0, 2, 0] });
+  });
+
   it('exponential buckets: negative, zero and positive laid out on one line', () => {
     expect(
       exponentialBuckets({
