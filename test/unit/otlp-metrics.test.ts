@@ -138,6 +138,23 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(out.samples[0]).toMatchObject({ ts: T0, value: 5, series: { metric: 'logins_rate' } });
   });
 
+  it('JSON aggregationTemporality may be the enum name', () => {
+    const counter = (temporality: unknown) =>
+      map(
+        request({
+          name: 'requests',
+          sum: {
+            aggregationTemporality: temporality,
+            isMonotonic: true,
+            dataPoints: [point({ asInt: '30', startTimeUnixNano: ns(T0 - 10_000) })],
+          },
+        }),
+      ).samples.map((s) => [s.series.metric, s.value]);
+    expect(counter('AGGREGATION_TEMPORALITY_CUMULATIVE')).toEqual([['requests_total', 30]]);
+    expect(counter('AGGREGATION_TEMPORALITY_DELTA')).toEqual([['requests_rate', 3]]);
+    expect(counter(2)).toEqual([['requests_total', 30]]);
+  });
+
   it('a non-monotonic delta sum is rejected, a cumulative one is a gauge', () => {
     const sum = (temporality: number) =>
       map(

@@ -25,9 +25,9 @@ import {
   anyValueToString,
   arrayField,
   attributesOf,
+  enumOf,
   field,
   idToHex,
-  int64Of,
   isObject,
   nanosToMs,
   objectField,
@@ -169,7 +169,7 @@ function toLogSample(
   const labels = Object.fromEntries(attrs);
   const ts =
     nanosToMs(field(lr, 'timeUnixNano')) ?? nanosToMs(field(lr, 'observedTimeUnixNano')) ?? now;
-  const level = levelOf(stringField(lr, 'severityText'), int64Of(field(lr, 'severityNumber')));
+  const level = levelOf(stringField(lr, 'severityText'), enumOf(field(lr, 'severityNumber')));
   return { kind: 'log', record: { ts, service, level, message, labels } };
 }
 

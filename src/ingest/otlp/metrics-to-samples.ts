@@ -42,6 +42,7 @@ import {
   arrayField,
   attributesOf,
   doubleOf,
+  enumOf,
   field,
   int64Of,
   isObject,
@@ -148,7 +149,7 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
     );
     return;
   }
-  const temporality = int64Of(field(data, 'aggregationTemporality')) ?? 0;
+  const temporality = enumOf(field(data, 'aggregationTemporality')) ?? 0;
   const monotonic = field(data, 'isMonotonic') === true;
   for (const [i, p] of points.entries()) {
     const attrs = attributesOf(p);
