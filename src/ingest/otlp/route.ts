@@ -34,13 +34,7 @@ import { ingestRoute } from '../ingest-route.js';
 import { refusalReason } from '../refusal-reason.js';
 import { sendExportResponse, sendStatus } from './otlp-response.js';
 import { OtlpTypes } from './proto.js';
-import { checkValueCount } from './wire-census.js';
-
-/**
- * Values (messages and repeated elements) of a protobuf body at most: decoding takes up to
- * ~80 bytes of heap for each, so this bounds a request's decoded size to ~100 MB.
- */
-export const MAX_PROTOBUF_VALUES = 1_000_000;
+import { MAX_PROTOBUF_VALUES } from './wire-census.js';
 
 export interface OtlpRouteDeps extends IngestRouteDeps {
   /** Largest decompressed (gzip) body, bytes. */
@@ -149,10 +143,7 @@ function decodeRequest(
   const bytes = inflateBody(body, req.headers['content-encoding'], deps.maxDecompressedBytes);
   const type = kind === 'metrics' ? OtlpTypes.metricsRequest : OtlpTypes.logsRequest;
   try {
-    if (encoding === 'protobuf') {
-      checkValueCount(type, bytes, deps.maxValues ?? MAX_PROTOBUF_VALUES);
-    }
-    return [encoding, decodeOtlpBody(bytes, encoding, type)];
+    return [encoding, decodeOtlpBody(bytes, encoding, type, deps.maxValues ?? MAX_PROTOBUF_VALUES)];
   } catch (err) {
     throw malformed(
       err,

@@ -22,6 +22,12 @@ const FIXED_WIDTH: Readonly<Record<string, number>> = {
 };
 const MAX_DEPTH = 64;
 
+/**
+ * Values (messages and repeated elements) of a protobuf body at most: decoding takes up to
+ * ~80 bytes of heap for each, so this bounds a request's decoded size to ~100 MB.
+ */
+export const MAX_PROTOBUF_VALUES = 1_000_000;
+
 /** Throws OtlpTooLargeError when `bytes` hold more than `maxValues` values of `type`. */
 export function checkValueCount(type: protobuf.Type, bytes: Uint8Array, maxValues: number): void {
   const census = { values: 0, max: maxValues };
