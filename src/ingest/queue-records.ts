@@ -30,6 +30,8 @@ export interface Queued {
   readonly refused: number;
   /** The first refusal, for the route's answer. */
   readonly refusal?: SeriesRejection | undefined;
+  /** The metric samples the series limits let through (the same objects as given). */
+  readonly admitted: readonly MetricSample[];
 }
 
 export async function queueRecords(
@@ -49,6 +51,7 @@ export async function queueRecords(
     logs: logs.length,
     refused,
     refusal: admitted.rejections[0],
+    admitted: admitted.samples,
   };
   metrics = admitted.samples;
   if (metrics.length + logs.length === 0) return queued;

@@ -322,7 +322,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;
     registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
     registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
-    registerOtlpRoutes(app, { ...ingest, maxDecompressedBytes });
+    registerOtlpRoutes(app, {
+      ...ingest,
+      maxDecompressedBytes,
+      maxRecords: config.ingest.max_records_per_request,
+    });
     pull = await startPull({
       connection: workerConn,
       prefix,

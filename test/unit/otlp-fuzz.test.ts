@@ -1,8 +1,10 @@
 /**
  * Property-based fuzz of the four OTLP decoders (metrics and logs, protobuf and JSON): random
  * bodies and bodies mutated from real SDK-encoded ones (bytes flipped, cut, inserted; JSON nodes
- * replaced by random values). Decoding and mapping may only succeed or throw OtlpFormatError,
- * and each body is done well within a second.
+ * replaced by random values), and large ones (histogram points with up to millions of buckets,
+ * thousands of points: the shape of a small gzip body that inflates to a heap-sized decode).
+ * Decoding and mapping may only succeed or throw OtlpFormatError or OtlpTooLargeError, and each
+ * body is done well within a second.
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import { HistogramWindow } from '../../src/ingest/otlp/histogram-window.js';
 import { otlpLogsToSamples } from '../../src/ingest/otlp/logs-to-samples.js';
 import { otlpMetricsToSamples } from '../../src/ingest/otlp/metrics-to-samples.js';
 import { decodeOtlpBody, type OtlpEncoding } from '../../src/ingest/otlp/otlp-body.js';
-import { OtlpFormatError } from '../../src/ingest/otlp/otlp-errors.js';
+import { OtlpFormatError, OtlpTooLargeError } from '../../src/ingest/otlp/otlp-errors.js';
 import { OtlpTypes } from '../../src/ingest/otlp/proto.js';
 import { SeverityNumber, sdkLogger, sdkMeter, type OtlpBodies } from '../helpers/otlp-sdk.js';
 
@@ -22,6 +24,8 @@ const limits = {
   maxLabelValueLength: 1024,
 };
 const window = new HistogramWindow(1000);
+/** ingest.max_records_per_request's default. */
+const MAX_RECORDS = 100_000;
 
 type Kind = 'metrics' | 'logs';
 
@@ -38,11 +42,11 @@ function decodeAndMap(bytes: Uint8Array, encoding: OtlpEncoding, kind: Kind): bo
   try {
     const type = kind === 'metrics' ? OtlpTypes.metricsRequest : OtlpTypes.logsRequest;
     const request = decodeOtlpBody(bytes, encoding, type);
-    if (kind === 'metrics') otlpMetricsToSamples(request, limits, window);
-    else otlpLogsToSamples(request, limits, 1_795_000_000_000);
+    if (kind === 'metrics') otlpMetricsToSamples(request, limits, window, MAX_RECORDS);
+    else otlpLogsToSamples(request, limits, 1_795_000_000_000, MAX_RECORDS);
     return true;
   } catch (err) {
-    if (!(err instanceof OtlpFormatError)) throw err;
+    if (!(err instanceof OtlpFormatError || err instanceof OtlpTooLargeError)) throw err;
     return false;
   }
 }
@@ -179,4 +183,68 @@ describe.each([
     // The mutations reach the mapping, not only the decoder's first check.
     expect(taken).toBeGreaterThan(0);
   });
+});
+
+describe.each(['protobuf', 'json'] as const)('fuzz: large %s metrics bodies', (encoding) => {
+  /** Histogram points with many (zero) buckets: explicit or exponential, few or many points. */
+  const large = fc
+    .record({
+      exponential: fc.boolean(),
+      buckets: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 3_000_000 })),
+      points: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3000 })),
+    })
+    .filter((r) => r.buckets * r.points <= 3_000_000);
+  const body = (r: { exponential: boolean; buckets: number; points: number }): Uint8Array => {
+    const zeros = Array<number>(r.buckets).fill(0);
+    const point = r.exponential
+      ? { timeUnixNano: '1795000000000000000', positive: { bucketCounts: zeros } }
+      : {
+          timeUnixNano: '1795000000000000000',
+          explicitBounds: zeros.map((_, i) => i),
+          bucketCounts: [...zeros, 0],
+        };
+    const data = { aggregationTemporality: 2, dataPoints: Array<unknown>(r.points).fill(point) };
+    const request = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'h', [r.exponential ? 'exponentialHistogram' : 'histogram']: data },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    return encoding === 'protobuf'
+      ? OtlpTypes.metricsRequest.encode(request).finish()
+      : Buffer.from(JSON.stringify(request));
+  };
+
+  it(
+    'taken or a typed error, each well within a second, the decoded tree bounded',
+    { timeout: 60_000 },
+    () => {
+      fc.assert(
+        fc.property(large, (r) => {
+          const bytes = body(r);
+          run(bytes, encoding, 'metrics');
+          // The decoded tree, held: 3M packed zeros decoded to ~200-300 MB before they were
+          // counted on the wire; at most 1M values now.
+          const before = process.memoryUsage().heapUsed;
+          let tree: unknown;
+          try {
+            tree = decodeOtlpBody(bytes, encoding, OtlpTypes.metricsRequest);
+          } catch (err) {
+            if (!(err instanceof OtlpFormatError || err instanceof OtlpTooLargeError)) throw err;
+          }
+          expect(process.memoryUsage().heapUsed - before).toBeLessThan(160 * 1024 * 1024);
+          expect(tree === undefined || typeof tree === 'object').toBe(true);
+        }),
+        { numRuns: 15 },
+      );
+    },
+  );
 });

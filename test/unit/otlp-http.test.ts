@@ -19,7 +19,15 @@ import { registerIngestGuard } from '../../src/ingest/ingest-guard.js';
 import { SeriesLimiter } from '../../src/ingest/series-limiter.js';
 import { sdkLogger, sdkMeter } from '../helpers/otlp-sdk.js';
 
-function build(opts: { maxActive?: number; tokens?: TokenConfig[]; overloaded?: boolean } = {}) {
+function build(
+  opts: {
+    maxActive?: number;
+    tokens?: TokenConfig[];
+    overloaded?: boolean;
+    maxDecompressedBytes?: number;
+    maxRecords?: number;
+  } = {},
+) {
   const state = { down: false, samples: [] as SampleBatch[], logs: [] as LogBatch[] };
   const queue = (into: unknown[]) =>
     ({
@@ -67,7 +75,8 @@ function build(opts: { maxActive?: number; tokens?: TokenConfig[]; overloaded?: 
     metrics,
     log,
     series,
-    maxDecompressedBytes: 128 * 1024,
+    maxDecompressedBytes: opts.maxDecompressedBytes ?? 128 * 1024,
+    maxRecords: opts.maxRecords ?? 1000,
   });
   const rejected = async (reason: string): Promise<number> => {
     const counter = metrics.registry.getSingleMetric('aiops_ingest_rejected_total');
@@ -248,6 +257,80 @@ describe('OTLP/HTTP answers', () => {
     expect(await rejected('unsupported_media_type')).toBe(2);
   });
 
+  it('a tiny gzip body of millions of zero buckets: 413 before it is decoded, quickly, memory bounded', async () => {
+    const { app, state, rejected } = build({ maxDecompressedBytes: 64 * 1024 * 1024 });
+    const zeros = (n: number) => ({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'h',
+                  exponentialHistogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [{ timeUnixNano: T, positive: { bucketCounts: Array(n).fill(0) } }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const bomb = OtlpTypes.metricsRequest.encode(zeros(4_000_000)).finish();
+    const payload = gzipSync(bomb);
+    expect(payload.length).toBeLessThan(64 * 1024); // well under the body limit
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { ...PROTO, 'content-encoding': 'gzip' },
+      payload,
+    });
+    const ms = performance.now() - started;
+    expect(res.statusCode).toBe(413);
+    expect(OtlpTypes.status.decode(res.rawPayload).toJSON().message).toMatch(/values/);
+    // Decoding it took ~290 MB of heap and ~1.7 s; the census walks the bytes without objects.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    expect(ms).toBeLessThan(1000);
+    expect(await rejected('too_many_records')).toBe(1);
+    expect(state.samples).toEqual([]);
+  });
+
+  it('413 past ingest.max_records_per_request data points or log records (JSON too)', async () => {
+    const { app, state, rejected } = build({ maxRecords: 3 });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: JSON_TYPE,
+      payload: gaugeJson([1, 2, 3]),
+    });
+    expect(ok.statusCode).toBe(200);
+    const over = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: JSON_TYPE,
+      payload: gaugeJson([1, 2, 3, 4]),
+    });
+    expect(over.statusCode).toBe(413);
+    expect(over.json<{ message: string }>().message).toMatch(/max_records_per_request/);
+    const { logger, collect } = sdkLogger('auth');
+    for (let i = 0; i < 4; i++) logger.emit({ body: `line ${i}` });
+    const logs = await app.inject({
+      method: 'POST',
+      url: '/v1/logs',
+      headers: PROTO,
+      payload: Buffer.from(collect().proto),
+    });
+    expect(logs.statusCode).toBe(413);
+    expect(await rejected('too_many_records')).toBe(2);
+    expect(state.samples.flatMap((b) => b.val)).toEqual([1, 2, 3]);
+    expect(state.logs).toEqual([]);
+  });
+
   it('503 + Retry-After + Status when the queue cannot take the samples', async () => {
     const { app, state } = build();
     state.down = true;
@@ -260,6 +343,52 @@ describe('OTLP/HTTP answers', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json()).toMatchObject({ code: 14 });
+  });
+
+  it('a cumulative histogram export retried after a 503 gives its interval once the queue is back', async () => {
+    const { app, state } = build();
+    const hist = (ms: number, counts: string[]) =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'lat',
+                    histogram: {
+                      aggregationTemporality: 2,
+                      dataPoints: [
+                        {
+                          timeUnixNano: `${ms}000000`,
+                          count: String(counts.reduce((a, c) => a + Number(c), 0)),
+                          explicitBounds: [1, 2],
+                          bucketCounts: counts,
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const post = (payload: string) =>
+      app.inject({ method: 'POST', url: '/v1/metrics', headers: JSON_TYPE, payload });
+    const T0 = 1_795_000_000_000;
+    expect((await post(hist(T0, ['10', '0', '0']))).statusCode).toBe(200); // primes the window
+    state.down = true;
+    expect((await post(hist(T0 + 10_000, ['10', '50', '0']))).statusCode).toBe(503);
+    state.down = false;
+    expect((await post(hist(T0 + 10_000, ['10', '50', '0']))).statusCode).toBe(200);
+    const samples = state.samples.flatMap((b) =>
+      b.idx.map((s, i) => [b.series[s]?.metric, b.val[i]] as const),
+    );
+    // 50 observations over 10 s, all in (1, 2].
+    expect(samples.filter(([m]) => m === 'lat_rate')).toEqual([['lat_rate', 5]]);
+    expect(samples.filter(([m]) => m === 'lat_p99')).toHaveLength(1);
   });
 
   it('series refused by a series limit are rejected data points in partialSuccess, counted once', async () => {
@@ -293,6 +422,51 @@ describe('OTLP/HTTP answers', () => {
     expect(partial.errorMessage).toMatch(/series_limit: 1/);
     expect(state.samples.flatMap((b) => b.val)).toEqual([1]);
     expect(await rejected('series_limit')).toBe(1);
+  });
+
+  it('partialSuccess counts the data points the series limits refused, not their samples', async () => {
+    const { app, rejected } = build({ maxActive: 1 });
+    const body = JSON.stringify({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'cpu', gauge: { dataPoints: [{ timeUnixNano: T, asDouble: 1 }] } },
+                {
+                  name: 'lat',
+                  histogram: {
+                    aggregationTemporality: 1,
+                    dataPoints: [
+                      {
+                        startTimeUnixNano: '1794999990000000000',
+                        timeUnixNano: T,
+                        explicitBounds: [1],
+                        bucketCounts: ['3', '1'],
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: JSON_TYPE,
+      payload: body,
+    });
+    const partial = res.json<{
+      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
+    }>().partialSuccess;
+    // The histogram point's two samples (rate and p99) are one rejected data point.
+    expect(partial.rejectedDataPoints).toBe('1');
+    expect(partial.errorMessage).toMatch(/; 1 accepted;/);
+    expect(await rejected('series_limit')).toBe(2); // the counter counts samples
   });
 
   it('the ingest guard answers OTLP senders with a google.rpc.Status: 401 without a token, 429 + Retry-After when overloaded', async () => {

@@ -89,6 +89,19 @@ describe('OTLP logs mapping (hand-written OTLP JSON)', () => {
     expect(levelOf(text, number)).toBe(level);
   });
 
+  it('JSON severityNumber may be the enum name', () => {
+    const out = otlpLogsToSamples(
+      body([
+        { severityNumber: 'SEVERITY_NUMBER_WARN3', body: { stringValue: 'a' } },
+        { severityNumber: 'SEVERITY_NUMBER_FATAL', body: { stringValue: 'b' } },
+        { severityNumber: 'SEVERITY_NUMBER_NOT_ONE', body: { stringValue: 'c' } },
+      ]),
+      limits,
+      NOW,
+    );
+    expect(out.samples.map((s) => s.record.level)).toEqual(['warn', 'fatal', 'info']);
+  });
+
   it('time falls back to observedTimeUnixNano, then to now; ids become hex labels', () => {
     const out = otlpLogsToSamples(
       body([

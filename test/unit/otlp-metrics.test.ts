@@ -4,7 +4,7 @@ import { HistogramWindow } from '../../src/ingest/otlp/histogram-window.js';
 import { histogramQuantile } from '../../src/ingest/otlp/histogram-quantile.js';
 import { otlpMetricsToSamples } from '../../src/ingest/otlp/metrics-to-samples.js';
 import { decodeOtlpBody, type OtlpEncoding } from '../../src/ingest/otlp/otlp-body.js';
-import { OtlpFormatError } from '../../src/ingest/otlp/otlp-errors.js';
+import { OtlpFormatError, OtlpTooLargeError } from '../../src/ingest/otlp/otlp-errors.js';
 import { OtlpTypes } from '../../src/ingest/otlp/proto.js';
 import {
   counterName,
@@ -138,6 +138,44 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(out.samples[0]).toMatchObject({ ts: T0, value: 5, series: { metric: 'logins_rate' } });
   });
 
+  it('JSON aggregationTemporality may be the enum name', () => {
+    const counter = (temporality: unknown) =>
+      map(
+        request({
+          name: 'requests',
+          sum: {
+            aggregationTemporality: temporality,
+            isMonotonic: true,
+            dataPoints: [point({ asInt: '30', startTimeUnixNano: ns(T0 - 10_000) })],
+          },
+        }),
+      ).samples.map((s) => [s.series.metric, s.value]);
+    expect(counter('AGGREGATION_TEMPORALITY_CUMULATIVE')).toEqual([['requests_total', 30]]);
+    expect(counter('AGGREGATION_TEMPORALITY_DELTA')).toEqual([['requests_rate', 3]]);
+    expect(counter(2)).toEqual([['requests_total', 30]]);
+  });
+
+  it('a non-monotonic delta sum is rejected, a cumulative one is a gauge', () => {
+    const sum = (temporality: number) =>
+      map(
+        request({
+          name: 'queue.depth',
+          sum: {
+            aggregationTemporality: temporality,
+            isMonotonic: false,
+            dataPoints: [point({ asInt: '-3', startTimeUnixNano: ns(T0 - 1000) })],
+          },
+        }),
+      );
+    const delta = sum(1);
+    expect(delta.samples).toEqual([]);
+    expect([...delta.rejections.byReason]).toEqual([['unsupported_temporality', 1]]);
+    const cumulative = sum(2);
+    expect(cumulative.samples.map((s) => [s.series.metric, s.value])).toEqual([
+      ['queue_depth', -3],
+    ]);
+  });
+
   it('a cumulative histogram sequence: rate and p99 of each interval, a reset starts over', () => {
     const window = new HistogramWindow();
     const hist = (at: number, counts: string[]) =>
@@ -184,6 +222,10 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
       ]),
     );
     expect(ok.samples.map((s) => [s.series.metric, s.value])).toEqual([['gc_pause_p99', 9]]);
+    // An empty window's NaN quantile is normal data: skipped, not rejected.
+    const empty = map(summary([{ quantile: 0.99, value: 'NaN' }]));
+    expect(empty.samples).toEqual([]);
+    expect(empty.rejections.total).toBe(0);
     const none = map(summary([{ quantile: 0.5, value: 1 }]));
     expect(none.samples).toEqual([]);
     expect([...none.rejections.byReason]).toEqual([['summary_without_p99', 1]]);
@@ -201,16 +243,20 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
             point({ asDouble: 2, flags: 1 }),
             point({ asDouble: 3, timeUnixNano: '0' }),
             point({ asDouble: 'Infinity' }),
+            point({ asDouble: 4, attributes: { key: 'not a list' } }),
+            point({ asDouble: 5, attributes: [{ key: 'host', value: { stringValue: 'a' } }] }),
           ],
         },
       }),
     );
-    expect(out.samples.map((s) => s.value)).toEqual([1]);
-    expect(out.points).toBe(6);
+    // The no-recorded-value flag is normal data: skipped, not rejected.
+    expect(out.samples.map((s) => s.value)).toEqual([1, 5]);
+    expect(out.points).toBe(8);
     expect(Object.fromEntries(out.rejections.byReason)).toEqual({
       invalid_value: 2,
-      missing_value: 2,
+      missing_value: 1,
       invalid_timestamp: 1,
+      invalid_attributes: 1,
     });
     expect(out.rejections.total).toBe(5);
     expect(out.rejections.first).toMatch(/mixed/);
@@ -264,6 +310,57 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     });
   });
 
+  it('a point with too many buckets is rejected on its own; the others are kept', () => {
+    const bounds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    const explicit = (n: number) => ({
+      timeUnixNano: ns(T0),
+      startTimeUnixNano: ns(T0 - 60_000),
+      count: '1',
+      explicitBounds: bounds(n),
+      bucketCounts: [...Array<number>(n).fill(0), 1],
+    });
+    const out = map(
+      request({
+        name: 'lat',
+        histogram: { aggregationTemporality: 1, dataPoints: [explicit(1001), explicit(1000)] },
+      }),
+    );
+    expect(out.rejections.byReason.get('too_many_buckets')).toBe(1);
+    expect(out.samples.map((s) => s.series.metric)).toEqual(['lat_rate', 'lat_p99']);
+    const exp = map(
+      request({
+        name: 'e',
+        exponentialHistogram: {
+          aggregationTemporality: 1,
+          dataPoints: [
+            {
+              timeUnixNano: ns(T0),
+              startTimeUnixNano: ns(T0 - 60_000),
+              positive: { bucketCounts: Array(321).fill(0) },
+            },
+          ],
+        },
+      }),
+    );
+    expect(exp.rejections.byReason.get('too_many_buckets')).toBe(1);
+  });
+
+  it('more data points than the limit throw OtlpTooLargeError before any is mapped', () => {
+    const gauge = (n: number) =>
+      request({
+        name: 'g',
+        gauge: {
+          dataPoints: Array.from({ length: n }, () => ({ timeUnixNano: ns(T0), asDouble: 1 })),
+        },
+      });
+    expect(otlpMetricsToSamples(gauge(5), limits, new HistogramWindow(), 5).samples).toHaveLength(
+      5,
+    );
+    expect(() => otlpMetricsToSamples(gauge(6), limits, new HistogramWindow(), 5)).toThrow(
+      OtlpTooLargeError,
+    );
+  });
+
   it('an exponential histogram gives the same rate and p99 series as an explicit one', () => {
     const out = map(
       request({
@@ -287,6 +384,21 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     const m = byMetric(out.samples);
     expect(m.resp_size_rate?.value).toBe(1);
     expect(m.resp_size_p99?.value).toBeCloseTo(3.98, 9);
+  });
+
+  it('exponential edges: clamped to the largest double; the zero bucket starts at -zeroThreshold', () => {
+    // Scale -10: base 2^1024 overflows; bucket 0 is (1, MAX_VALUE], bucket 1 lies past it.
+    expect(
+      exponentialBuckets({ scale: -10, positive: { offset: 0, bucketCounts: ['3', '0'] } }),
+    ).toEqual({ bounds: [0, 1, Number.MAX_VALUE], counts: [0, 0, 3, 0] });
+    expect(
+      exponentialBuckets({
+        scale: 0,
+        zeroCount: '2',
+        zeroThreshold: 0.5,
+        negative: { offset: 1, bucketCounts: ['4'] },
+      }),
+    ).toEqual({ bounds: [-4, -2, -0.5, 0.5], counts: [0, 4, 0, 2, 0] });
   });
 
   it('exponential buckets: negative, zero and positive laid out on one line', () => {
@@ -316,6 +428,61 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     const p99 = byMetric(out.samples).latency_p99?.value ?? NaN;
     // 1..1000 in the SDK's 160 buckets: scale 4, buckets 2^(1/16) ≈ 4.4 % wide.
     expect(Math.abs(p99 - 990) / 990).toBeLessThan(0.045);
+  });
+
+  it('two instances of one service are two series and two histogram streams', () => {
+    const pod = (id: string, ms: number, counts: string[]) => ({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'auth' } },
+              { key: 'service.namespace', value: { stringValue: 'shop' } },
+              { key: 'service.instance.id', value: { stringValue: id } },
+            ],
+          },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'lat',
+                  histogram: {
+                    aggregationTemporality: 2,
+                    dataPoints: [
+                      { timeUnixNano: ns(ms), explicitBounds: [1], bucketCounts: counts },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const window = new HistogramWindow();
+    map(pod('a', T0, ['100', '0']), window);
+    map(pod('b', T0 + 1000, ['5', '0']), window); // another pod's first point: primes its stream
+    const a = map(pod('a', T0 + 10_000, ['150', '0']), window).samples;
+    const b = map(pod('b', T0 + 11_000, ['25', '0']), window).samples;
+    const rate = (samples: readonly MetricSample[]) => byMetric(samples).lat_rate;
+    expect(rate(a)?.value).toBe(5); // 50 over 10 s, not a reset from pod b's 5
+    expect(rate(b)?.value).toBe(2); // 20 over 10 s
+    expect(rate(a)?.series.labels).toEqual({ service: 'auth', instance: 'a', job: 'shop/auth' });
+    expect(rate(a)?.series.key).not.toBe(rate(b)?.series.key);
+  });
+
+  it('colliding label names join in the order of the original keys; resource labels win, the attribute is exported_', () => {
+    const attrs = (keys: string[]) => keys.map((key) => ({ key, value: { stringValue: key } }));
+    const labelsOf = (keys: string[]) =>
+      map(
+        request({
+          name: 'g',
+          gauge: { dataPoints: [{ timeUnixNano: ns(T0), asDouble: 1, attributes: attrs(keys) }] },
+        }),
+      ).samples[0]?.series.labels;
+    expect(labelsOf(['a.b', 'a_b', 'a-b'])).toMatchObject({ a_b: 'a-b;a.b;a_b' });
+    expect(labelsOf(['a_b', 'a-b', 'a.b'])).toMatchObject({ a_b: 'a-b;a.b;a_b' });
+    expect(labelsOf(['service'])).toEqual({ service: 'auth', exported_service: 'service' });
   });
 
   it('without service.name the service comes from the point attributes, else it is rejected', () => {
@@ -433,6 +600,26 @@ describe('Prometheus names and histogram quantiles', () => {
     const got = histogramQuantile(q, bounds, counts);
     if (expected === undefined) expect(got).toBeUndefined();
     else expect(got).toBeCloseTo(expected, 9);
+  });
+
+  it('a first cumulative point counts over [start, time] only when its start is recent', () => {
+    const w = new HistogramWindow();
+    const s = 1_795_000_000_000 * 1e6; // ns
+    const p = (start: number, ts: number, counts: number[]) => ({
+      ts,
+      start,
+      bounds: [1],
+      counts,
+    });
+    // A process that started a minute ago: its first point covers that minute.
+    expect(w.next('new', p(s, s + 60e9, [60, 0]))).toEqual({ seconds: 60, counts: [60, 0] });
+    // A stream first seen a day after its start (our restart, or evicted): a lifetime average
+    // would be a jump; it only primes, and the next point counts from it.
+    expect(w.next('old', p(s, s + 86_400e9, [86_400, 0]))).toBeUndefined();
+    expect(w.next('old', p(s, s + 86_460e9, [86_520, 0]))).toEqual({
+      seconds: 60,
+      counts: [120, 0],
+    });
   });
 
   it('the histogram window forgets the least recently seen stream past its size', () => {

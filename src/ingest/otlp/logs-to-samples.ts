@@ -16,20 +16,23 @@ import type { LogSample, RecordLimits } from '../records.js';
 import { messages } from './metrics-to-samples.js';
 import {
   OtlpFormatError,
+  OtlpTooLargeError,
   addRejection,
   newRejections,
   type OtlpRejections,
 } from './otlp-errors.js';
 import {
   anyValueToString,
+  arrayField,
   attributesOf,
+  enumOf,
   field,
   idToHex,
-  int64Of,
   isObject,
   nanosToMs,
   objectField,
   stringField,
+  type Loose,
 } from './otlp-values.js';
 
 export interface OtlpLogsResult {
@@ -77,8 +80,10 @@ export function otlpLogsToSamples(
   request: unknown,
   limits: RecordLimits,
   now: number,
+  maxRecords = Infinity,
 ): OtlpLogsResult {
   if (!isObject(request)) throw new OtlpFormatError('the body must be an ExportLogsServiceRequest');
+  checkRecordCount(request, maxRecords);
   const out: OtlpLogsResult = { samples: [], rejections: newRejections(), records: 0 };
   const r = out.rejections;
   for (const rl of messages(request, 'resourceLogs')) {
@@ -91,8 +96,10 @@ export function otlpLogsToSamples(
       out.records += records.length;
       for (const lr of records) {
         const attrs = attributesOf(lr);
-        if (attrs === undefined)
-          throw new OtlpFormatError('logRecords[].attributes must be a list');
+        if (attrs === undefined) {
+          addRejection(r, 'invalid_record', "a log record's attributes must be a list of KeyValue");
+          continue;
+        }
         const sample = toLogSample(lr, attrs, resourceService, limits, now, r);
         if (sample !== undefined) out.samples.push(sample);
       }
@@ -162,6 +169,19 @@ function toLogSample(
   const labels = Object.fromEntries(attrs);
   const ts =
     nanosToMs(field(lr, 'timeUnixNano')) ?? nanosToMs(field(lr, 'observedTimeUnixNano')) ?? now;
-  const level = levelOf(stringField(lr, 'severityText'), int64Of(field(lr, 'severityNumber')));
+  const level = levelOf(stringField(lr, 'severityText'), enumOf(field(lr, 'severityNumber')));
   return { kind: 'log', record: { ts, service, level, message, labels } };
+}
+
+/** More than `maxRecords` log records throw OtlpTooLargeError before any is mapped. */
+function checkRecordCount(request: Loose, maxRecords: number): void {
+  let n = 0;
+  for (const rl of messages(request, 'resourceLogs')) {
+    for (const sl of messages(rl, 'scopeLogs')) n += arrayField(sl, 'logRecords')?.length ?? 0;
+  }
+  if (n > maxRecords) {
+    throw new OtlpTooLargeError(
+      `the body holds ${n} log records, more than ${maxRecords} (ingest.max_records_per_request); split it`,
+    );
+  }
 }

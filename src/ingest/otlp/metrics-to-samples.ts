@@ -6,7 +6,7 @@
  * | Gauge                                 | `<name>`, gauge                                       |
  * | Sum, monotonic, cumulative            | `<name>_total`, counter (the detector takes its rate) |
  * | Sum, monotonic, delta                 | `<name>_rate`, value / interval (per second)          |
- * | Sum, not monotonic                    | `<name>`, gauge                                       |
+ * | Sum, not monotonic, cumulative        | `<name>`, gauge (delta: rejected)                     |
  * | Histogram (explicit buckets)          | `<name>_rate` (observations/s) and `<name>_p99`       |
  * | Summary                               | `<name>_p99` from its 0.99 quantile                   |
  * | ExponentialHistogram                  | `<name>_rate` and `<name>_p99`, as a histogram        |
@@ -21,11 +21,19 @@
  */
 import { METRIC_NAME, type MetricSample, type RecordLimits } from '../records.js';
 import { seriesKey } from '../series-key.js';
-import { explicitBuckets, exponentialBuckets, type Buckets } from './histogram-buckets.js';
+import {
+  MAX_EXPLICIT_BOUNDS,
+  MAX_EXPONENTIAL_BUCKETS,
+  TOO_MANY_BUCKETS,
+  explicitBuckets,
+  exponentialBuckets,
+  type Buckets,
+} from './histogram-buckets.js';
 import { histogramQuantile } from './histogram-quantile.js';
-import type { HistogramDelta, HistogramWindow } from './histogram-window.js';
+import type { HistogramDelta, HistogramStreams } from './histogram-window.js';
 import {
   OtlpFormatError,
+  OtlpTooLargeError,
   addRejection,
   newRejections,
   type OtlpRejections,
@@ -34,6 +42,7 @@ import {
   arrayField,
   attributesOf,
   doubleOf,
+  enumOf,
   field,
   int64Of,
   isObject,
@@ -44,13 +53,15 @@ import {
   type Loose,
 } from './otlp-values.js';
 import { counterName, prometheusMetricName } from './prometheus-names.js';
-import { pointLabels } from './series-labels.js';
+import { pointLabels, resourceIdentity, type ResourceIdentity } from './series-labels.js';
 
 export interface OtlpMetricsResult {
   readonly samples: MetricSample[];
   readonly rejections: OtlpRejections;
   /** Data points over the whole request. */
   points: number;
+  /** Per sample (same order as `samples`), the index of the data point it came from. */
+  readonly pointOf: number[];
 }
 
 const Temporality = { Delta: 1, Cumulative: 2 } as const;
@@ -68,39 +79,64 @@ export function messages(o: Loose, camel: string): readonly Loose[] {
 
 interface Context {
   readonly limits: RecordLimits;
-  readonly window: HistogramWindow;
+  readonly window: HistogramStreams;
   readonly out: OtlpMetricsResult;
 }
 
+/**
+ * Maps a request of at most `maxPoints` data points; more throw OtlpTooLargeError before any is
+ * mapped (`ingest.max_records_per_request`).
+ */
 export function otlpMetricsToSamples(
   request: unknown,
   limits: RecordLimits,
-  window: HistogramWindow,
+  window: HistogramStreams,
+  maxPoints = Infinity,
 ): OtlpMetricsResult {
   if (!isObject(request))
     throw new OtlpFormatError('the body must be an ExportMetricsServiceRequest');
-  const out: OtlpMetricsResult = { samples: [], rejections: newRejections(), points: 0 };
+  const out: OtlpMetricsResult = {
+    samples: [],
+    rejections: newRejections(),
+    points: 0,
+    pointOf: [],
+  };
   const ctx: Context = { limits, window, out };
+  const metrics: [Loose, ResourceIdentity][] = [];
+  let points = 0;
   for (const rm of messages(request, 'resourceMetrics')) {
     const resource = objectField(rm, 'resource');
     const attrs = resource === undefined ? new Map<string, string>() : attributesOf(resource);
     if (attrs === undefined) throw new OtlpFormatError('resource.attributes must be a list');
-    const service = attrs.get('service.name') || undefined;
+    const identity = resourceIdentity(attrs);
     for (const sm of messages(rm, 'scopeMetrics')) {
-      for (const m of messages(sm, 'metrics')) mapMetric(m, service, ctx);
+      for (const m of messages(sm, 'metrics')) {
+        metrics.push([m, identity]);
+        const kind = KINDS.find((k) => objectField(m, k) !== undefined);
+        const list =
+          kind === undefined ? [] : arrayField(objectField(m, kind) as Loose, 'dataPoints');
+        points += list?.length ?? 0;
+      }
     }
   }
+  if (points > maxPoints) {
+    throw new OtlpTooLargeError(
+      `the body holds ${points} data points, more than ${maxPoints} (ingest.max_records_per_request); split it`,
+    );
+  }
+  for (const [m, identity] of metrics) mapMetric(m, identity, ctx);
   return out;
 }
 
 const KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
-function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
+function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
   const kind = KINDS.find((k) => objectField(m, k) !== undefined);
   if (kind === undefined) return; // no data: nothing to take
   const data = objectField(m, kind) as Loose;
   const points = messages(data, 'dataPoints');
   const r = ctx.out.rejections;
+  const first = ctx.out.points;
   ctx.out.points += points.length;
   const raw = stringField(m, 'name') ?? '';
   const name = prometheusMetricName(raw);
@@ -113,17 +149,20 @@ function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
     );
     return;
   }
-  const temporality = int64Of(field(data, 'aggregationTemporality')) ?? 0;
+  const temporality = enumOf(field(data, 'aggregationTemporality')) ?? 0;
   const monotonic = field(data, 'isMonotonic') === true;
-  for (const p of points) {
+  for (const [i, p] of points.entries()) {
     const attrs = attributesOf(p);
-    if (attrs === undefined) throw new OtlpFormatError(`${name}: attributes must be a list`);
+    if (attrs === undefined) {
+      addRejection(r, 'invalid_attributes', `${name}: attributes must be a list of KeyValue`);
+      continue;
+    }
     const ts = nanosToMs(field(p, 'timeUnixNano'));
     if (ts === undefined) {
       addRejection(r, 'invalid_timestamp', `${name}: timeUnixNano is missing or out of range`);
       continue;
     }
-    const labelled = pointLabels(service, attrs, ctx.limits);
+    const labelled = pointLabels(resource, attrs, ctx.limits);
     if (!labelled.ok) {
       addRejection(r, labelled.reason, `${name}: ${labelled.message}`);
       continue;
@@ -136,10 +175,11 @@ function mapMetric(m: Loose, service: string | undefined, ctx: Context): void {
       service: labelled.service,
       labels: labelled.labels,
       raw: p,
+      index: first + i,
     };
-    if ((int64Of(field(p, 'flags')) ?? 0) & FLAG_NO_RECORDED_VALUE) {
-      addRejection(r, 'missing_value', `${name}: the point has no recorded value`);
-    } else if (kind === 'gauge') numberPoint(point, ctx, (v) => [name, false, v]);
+    // A point flagged without a recorded value (a stale marker) is normal data: nothing to take.
+    if ((int64Of(field(p, 'flags')) ?? 0) & FLAG_NO_RECORDED_VALUE) continue;
+    if (kind === 'gauge') numberPoint(point, ctx, (v) => [name, false, v]);
     else if (kind === 'sum') sumPoint(point, monotonic, temporality, ctx);
     else if (kind === 'histogram') {
       histogramPoint(point, temporality, ctx, explicitBuckets(p));
@@ -159,6 +199,8 @@ interface Point {
   readonly service: string;
   readonly labels: Record<string, string>;
   readonly raw: Loose;
+  /** The point's index over the request. */
+  readonly index: number;
 }
 
 function push(ctx: Context, p: Point, metric: string, counter: boolean, value: number): void {
@@ -174,6 +216,7 @@ function push(ctx: Context, p: Point, metric: string, counter: boolean, value: n
     ts: p.ts,
     value,
   });
+  ctx.out.pointOf.push(p.index);
 }
 
 /** A number point's value through `as` (series name, counter, value), or a rejection. */
@@ -204,11 +247,15 @@ const reasonText: Record<string, string> = {
   missing_start_time: 'a delta point needs startTimeUnixNano',
   empty_interval: 'a delta point needs startTimeUnixNano before timeUnixNano',
   invalid_temporality: 'aggregationTemporality must be 1 (delta) or 2 (cumulative)',
+  unsupported_temporality: 'a non-monotonic delta sum is not taken (send it cumulative)',
 };
 
 function sumPoint(p: Point, monotonic: boolean, temporality: number, ctx: Context): void {
   numberPoint(p, ctx, (v) => {
-    if (!monotonic) return [p.name, false, v];
+    // A delta of an up-down counter is a change, not a level: without the running total it
+    // cannot be stored as the gauge the cumulative form is (Prometheus drops these too).
+    if (!monotonic)
+      return temporality === Temporality.Delta ? 'unsupported_temporality' : [p.name, false, v];
     if (temporality === Temporality.Cumulative) return [counterName(p.name), true, v];
     if (temporality !== Temporality.Delta) return 'invalid_temporality';
     if (p.startNs === undefined) return 'missing_start_time';
@@ -221,9 +268,17 @@ function histogramPoint(
   p: Point,
   temporality: number,
   ctx: Context,
-  buckets: Buckets | undefined,
+  buckets: Buckets | typeof TOO_MANY_BUCKETS | undefined,
 ): void {
   const r = ctx.out.rejections;
+  if (buckets === TOO_MANY_BUCKETS) {
+    addRejection(
+      r,
+      TOO_MANY_BUCKETS,
+      `${p.name}: more than ${MAX_EXPLICIT_BOUNDS} explicit bounds or ${MAX_EXPONENTIAL_BUCKETS} exponential buckets a side`,
+    );
+    return;
+  }
   if (buckets === undefined) {
     addRejection(
       r,
@@ -267,6 +322,8 @@ function summaryPoint(p: Point, ctx: Context): void {
     );
     return;
   }
+  // An SDK reports NaN quantiles for a window without observations: nothing to take.
+  if (Number.isNaN(value)) return;
   if (!Number.isFinite(value)) {
     addRejection(ctx.out.rejections, 'invalid_value', `${p.name}: the 0.99 quantile is not finite`);
     return;

@@ -1,11 +1,13 @@
 /**
  * An OTLP/HTTP request body, by its Content-Type: `application/x-protobuf` (binary protobuf) or
  * `application/json` (OTLP JSON), decoded to the same loose object tree (see otlp-values.ts).
- * Bytes that do not decode throw OtlpFormatError; nothing else is thrown.
+ * Bytes that do not decode throw OtlpFormatError, a protobuf body of more than `maxValues`
+ * values (counted before decoding, wire-census.ts) OtlpTooLargeError; nothing else is thrown.
  */
 import type protobuf from 'protobufjs';
 import { OtlpFormatError } from './otlp-errors.js';
 import { decodeToObject } from './proto.js';
+import { MAX_PROTOBUF_VALUES, checkValueCount } from './wire-census.js';
 
 export const OtlpEncoding = { Protobuf: 'protobuf', Json: 'json' } as const;
 export type OtlpEncoding = (typeof OtlpEncoding)[keyof typeof OtlpEncoding];
@@ -23,6 +25,7 @@ export function decodeOtlpBody(
   bytes: Uint8Array,
   encoding: OtlpEncoding,
   type: protobuf.Type,
+  maxValues = MAX_PROTOBUF_VALUES,
 ): unknown {
   if (encoding === 'json') {
     try {
@@ -33,6 +36,7 @@ export function decodeOtlpBody(
       throw new OtlpFormatError(`the body is not JSON: ${(err as Error).message}`);
     }
   }
+  checkValueCount(type, bytes, maxValues);
   try {
     return decodeToObject(type, bytes);
   } catch (err) {

@@ -43,3 +43,11 @@ export function rejectionSummary(r: OtlpRejections, what: string, kept: number):
   const reasons = [...r.byReason].map(([k, n]) => `${k}: ${n}`).join(', ');
   return `${r.total} ${what} rejected (${reasons}); ${kept} accepted; the first: ${r.first ?? ''}`;
 }
+
+/**
+ * A request past the size limits (data points or log records per request, values per body):
+ * 413, the sender should split it.
+ */
+export class OtlpTooLargeError extends Error {
+  override name = 'OtlpTooLargeError';
+}

@@ -4,7 +4,7 @@
  * the wrong type reads as absent, and the caller rejects the data point or record that needed it.
  *
  * OTLP JSON rules taken here: lowerCamelCase keys (snake_case accepted too), 64-bit integers as
- * decimal strings or numbers, enums as integers, trace and span ids as hex, `AnyValue` as an
+ * decimal strings or numbers, enums as integers or their names (proto3 JSON allows both), trace and span ids as hex, `AnyValue` as an
  * object with one of `stringValue`, `boolValue`, `intValue`, `doubleValue`, `arrayValue`,
  * `kvlistValue`, `bytesValue` (base64 in JSON).
  */
@@ -68,6 +68,24 @@ export function int64Of(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
   if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return Number(v);
   return undefined;
+}
+
+/** The enum names OTLP JSON may send instead of the numbers (proto3 JSON mapping). */
+const ENUM_NAMES: ReadonlyMap<string, number> = new Map([
+  ['AGGREGATION_TEMPORALITY_UNSPECIFIED', 0],
+  ['AGGREGATION_TEMPORALITY_DELTA', 1],
+  ['AGGREGATION_TEMPORALITY_CUMULATIVE', 2],
+  ['SEVERITY_NUMBER_UNSPECIFIED', 0],
+  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level, i) =>
+    ['', '2', '3', '4'].map(
+      (n) => [`SEVERITY_NUMBER_${level}${n}`, i * 4 + 1 + (n === '' ? 0 : Number(n) - 1)] as const,
+    ),
+  ),
+]);
+
+/** An enum field: its number, or the number of its OTLP name; undefined otherwise. */
+export function enumOf(v: unknown): number | undefined {
+  return typeof v === 'string' ? (ENUM_NAMES.get(v) ?? int64Of(v)) : int64Of(v);
 }
 
 /**

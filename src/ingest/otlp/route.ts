@@ -6,8 +6,9 @@
  * - 200 with an empty `Export*ServiceResponse` when everything was queued, or with
  *   `partialSuccess {rejectedDataPoints | rejectedLogRecords, errorMessage}` when some data points
  *   or records were rejected (the rest are queued; the sender does not retry);
- * - 400 + `google.rpc.Status` for a body that does not decode; 413 past `server.body_limit_bytes`
- *   or `ingest.max_decompressed_bytes`; 415 for another Content-Type or Content-Encoding;
+ * - 400 + `google.rpc.Status` for a body that does not decode; 413 past `server.body_limit_bytes`,
+ *   `ingest.max_decompressed_bytes`, `ingest.max_records_per_request` (data points or log
+ *   records) or a protobuf body of more than `maxValues` values (wire-census.ts); 415 for another Content-Type or Content-Encoding;
  * - 503 + Retry-After + Status when Redis cannot take the samples, 429 + Retry-After + Status
  *   while the queues are past their high-water mark (the sender retries both); 401/403 + Status
  *   without a valid bearer token when `ingest.auth` is configured.
@@ -17,12 +18,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AiopsError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import { inflateBody } from '../inflate.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
+import type { MetricSample } from '../records.js';
 import { HistogramWindow } from './histogram-window.js';
 import { otlpLogsToSamples } from './logs-to-samples.js';
 import { otlpMetricsToSamples } from './metrics-to-samples.js';
 import { decodeOtlpBody, encodingOf, type OtlpEncoding } from './otlp-body.js';
 import {
   OtlpFormatError,
+  OtlpTooLargeError,
   addRejection,
   rejectionSummary,
   type OtlpRejections,
@@ -31,10 +34,15 @@ import { ingestRoute } from '../ingest-route.js';
 import { refusalReason } from '../refusal-reason.js';
 import { sendExportResponse, sendStatus } from './otlp-response.js';
 import { OtlpTypes } from './proto.js';
+import { MAX_PROTOBUF_VALUES } from './wire-census.js';
 
 export interface OtlpRouteDeps extends IngestRouteDeps {
   /** Largest decompressed (gzip) body, bytes. */
   readonly maxDecompressedBytes: number;
+  /** Data points or log records per request at most (`ingest.max_records_per_request`). */
+  readonly maxRecords?: number;
+  /** Values per protobuf body at most (see MAX_PROTOBUF_VALUES). */
+  readonly maxValues?: number;
   /** Histogram streams whose last cumulative point is kept (least recently seen dropped). */
   readonly histogramStreams?: number;
 }
@@ -65,23 +73,45 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
 
     scope.post('/v1/metrics', ingestRoute('otlp', 'metrics'), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'metrics');
-      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, window));
+      // Cumulative histogram points are kept only once their samples are queued (see stage).
+      const stage = window.stage();
+      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, stage, deps.maxRecords));
       const queued = await queueRecords(deps, reply, out.samples, []);
-      // Samples the series limits refused are rejected data points too.
+      stage.commit();
+      // Points with a sample the series limits refused are rejected data points too (a
+      // histogram point gives two samples: its points are counted, not its samples).
       const refusal = queued.refusal;
-      if (refusal)
-        addRejection(out.rejections, refusal.reason, refusal.message, queued.refused, false);
+      if (refusal) {
+        const points = refusedPoints(out.samples, out.pointOf, queued.admitted);
+        addRejection(out.rejections, refusal.reason, refusal.message, points, false);
+      }
       return answer(reply, encoding, 'metrics', out.rejections, out.points, deps);
     });
 
     scope.post('/v1/logs', ingestRoute('otlp', 'logs'), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'logs');
-      const out = mapped(() => otlpLogsToSamples(request, deps.limits, Date.now()));
+      const out = mapped(() =>
+        otlpLogsToSamples(request, deps.limits, Date.now(), deps.maxRecords),
+      );
       await queueRecords(deps, reply, [], out.samples);
       return answer(reply, encoding, 'logs', out.rejections, out.records, deps);
     });
     done();
   });
+}
+
+/** Distinct data points with a sample that is not among the admitted ones. */
+function refusedPoints(
+  samples: readonly MetricSample[],
+  pointOf: readonly number[],
+  admitted: readonly MetricSample[],
+): number {
+  const kept = new Set(admitted);
+  const refused = new Set<number>();
+  samples.forEach((s, i) => {
+    if (!kept.has(s)) refused.add(pointOf[i] ?? -1);
+  });
+  return refused.size;
 }
 
 /** The catalogue code of a 4xx or 503 failure; undefined for anything else (a 500). */
@@ -113,7 +143,7 @@ function decodeRequest(
   const bytes = inflateBody(body, req.headers['content-encoding'], deps.maxDecompressedBytes);
   const type = kind === 'metrics' ? OtlpTypes.metricsRequest : OtlpTypes.logsRequest;
   try {
-    return [encoding, decodeOtlpBody(bytes, encoding, type)];
+    return [encoding, decodeOtlpBody(bytes, encoding, type, deps.maxValues ?? MAX_PROTOBUF_VALUES)];
   } catch (err) {
     throw malformed(
       err,
@@ -132,6 +162,11 @@ function mapped<T>(map: () => T): T {
 }
 
 function malformed(err: unknown, code: ErrorCode): unknown {
+  if (err instanceof OtlpTooLargeError) {
+    return new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message, {
+      reason: 'too_many_records',
+    });
+  }
   return err instanceof OtlpFormatError
     ? new AiopsError(code, err.message, { reason: REASON_OF_MALFORMED[code] })
     : err;
