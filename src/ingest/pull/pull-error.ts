@@ -18,6 +18,8 @@ export const PullFailure = {
   TooLarge: 'too_large',
   /** The samples could not be queued (Redis). */
   QueueUnavailable: 'queue_unavailable',
+  /** The run lock expired mid-run and another run may hold it: this run stops. */
+  LockLost: 'lock_lost',
 } as const;
 export type PullFailure = (typeof PullFailure)[keyof typeof PullFailure];
 

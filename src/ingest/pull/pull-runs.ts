@@ -11,7 +11,7 @@ import type { IngestWriter } from '../ingest-writer.js';
 import type { MetricSample, RecordLimits } from '../records.js';
 import { PullError } from './pull-error.js';
 import type { PullReporter } from './pull-reporter.js';
-import type { PullStore } from './pull-store.js';
+import type { PullStore, RunLock } from './pull-store.js';
 import { exposedToSamples, matrixToSamples, type PulledSamples } from './pulled-samples.js';
 import { queryRange } from './query-range.js';
 import { planRange, splitRange } from './query-windows.js';
@@ -81,7 +81,7 @@ async function locked(
   deps: PullDeps,
   source: string,
   ttlMs: number,
-  body: (extend: () => Promise<void>) => Promise<void>,
+  body: (lock: RunLock) => Promise<void>,
 ): Promise<void> {
   const lock = await deps.store.lock(source, ttlMs);
   if (lock === undefined) {
@@ -91,19 +91,31 @@ async function locked(
   const started = deps.now();
   const seconds = (): number => (deps.now() - started) / 1000;
   try {
-    await body(() => lock.extend());
+    await body(lock);
     deps.reporter.ok(source, seconds());
   } catch (err) {
-    if (!(err instanceof PullError)) throw err;
-    deps.reporter.failed(source, err, seconds());
+    if (err instanceof PullError) {
+      deps.reporter.failed(source, err, seconds());
+      return;
+    }
+    // Redis (watermark, lock) failed under us: the source is not being read either.
+    const failure = new PullError(
+      'queue_unavailable',
+      `pull run failed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+    deps.reporter.failed(source, failure, seconds());
+    throw err;
   } finally {
-    await lock.release();
+    await lock.release().catch(() => undefined);
   }
 }
 
 export async function runQuery(deps: PullDeps, src: PrometheusSource, q: PullQuery): Promise<void> {
   const source = querySourceId(src, q);
-  await locked(deps, source, src.timeout_ms + LOCK_MARGIN_MS, async (extend) => {
+  await locked(deps, source, src.timeout_ms + LOCK_MARGIN_MS, async (lock) => {
     const plan = planRange({
       watermark: await deps.store.watermark(source),
       now: deps.now(),
@@ -114,7 +126,7 @@ export async function runQuery(deps: PullDeps, src: PrometheusSource, q: PullQue
     if (plan.skippedMs > 0) deps.reporter.skipped(source, plan.skippedMs);
     if (plan.range === undefined) return;
     for (const range of splitRange(plan.range, q.step_ms, src.max_points_per_query)) {
-      await extend();
+      await lock.extend();
       const series = await queryRange({
         url: src.url,
         query: q.query,
@@ -126,7 +138,7 @@ export async function runQuery(deps: PullDeps, src: PrometheusSource, q: PullQue
       });
       const origin = { service: q.service };
       await queuePulled(deps, source, matrixToSamples(series, q.name, origin, deps.limits));
-      await deps.store.setWatermark(source, range.to);
+      await lock.advance(source, range.to);
       deps.reporter.watermark(source, range.to);
     }
   });

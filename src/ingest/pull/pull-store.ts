@@ -7,17 +7,32 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { PullError } from './pull-error.js';
 
 /** Deletes the lock only if it is still ours. */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+/**
+ * Moves the watermark forward (never back) only while the lock is still ours: a run whose lock
+ * expired cannot overwrite the progress of the run that took it over. 1 when written or
+ * already past, 0 when the lock is lost.
+ */
+const ADVANCE = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = tonumber(redis.call('get', KEYS[2]))
+if cur == nil or tonumber(ARGV[2]) > cur then redis.call('set', KEYS[2], ARGV[2]) end
+return 1`;
 /** Extends the lock only if it is still ours. */
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
 
 export interface RunLock {
-  /** Keeps the lock for another `ttlMs` (call before each long step). */
+  /** Keeps the lock for another `ttlMs` (call before each long step); throws when it was lost. */
   extend(): Promise<void>;
+  /** Moves `id`'s watermark forward to `ms` under this lock; throws when the lock was lost. */
+  advance(id: string, ms: number): Promise<void>;
   release(): Promise<void>;
 }
+
+const lockLost = (key: string): PullError =>
+  new PullError('lock_lost', `the run lock ${key} expired mid-run; another run may hold it`);
 
 export class PullStore {
   readonly #redis: Redis;
@@ -38,10 +53,6 @@ export class PullStore {
     return Number.isFinite(ms) ? ms : undefined;
   }
 
-  async setWatermark(id: string, ms: number): Promise<void> {
-    await this.#redis.set(this.#key('watermark', id), String(ms));
-  }
-
   /** The run lock of `id`, or undefined when another run holds it. It expires after `ttlMs`. */
   async lock(id: string, ttlMs: number): Promise<RunLock | undefined> {
     const key = this.#key('lock', id);
@@ -49,9 +60,16 @@ export class PullStore {
     const got = await this.#redis.set(key, token, 'PX', ttlMs, 'NX');
     if (got !== 'OK') return undefined;
     const redis = this.#redis;
+    const watermarkKey = (source: string): string => this.#key('watermark', source);
     return {
       async extend() {
-        await redis.eval(EXTEND, 1, key, token, String(ttlMs));
+        if (Number(await redis.eval(EXTEND, 1, key, token, String(ttlMs))) === 0) {
+          throw lockLost(key);
+        }
+      },
+      async advance(source, ms) {
+        const ok = await redis.eval(ADVANCE, 2, key, watermarkKey(source), token, String(ms));
+        if (Number(ok) === 0) throw lockLost(key);
       },
       async release() {
         await redis.eval(RELEASE, 1, key, token);
