@@ -30,13 +30,28 @@ export interface LokiBody {
   readonly contentEncoding: string | undefined;
 }
 
-export function decodeLokiBody(req: LokiBody, maxBytes: number, limits: RecordLimits): LokiPush {
+/** Lines in one push at most, checked before they are mapped (ingest.max_records_per_request). */
+function checkLineCount(lines: number, maxRecords: number): void {
+  if (lines <= maxRecords) return;
+  throw new AiopsError(
+    'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+    `the push holds ${lines} lines, more than ${maxRecords} (ingest.max_records_per_request); split it`,
+    { reason: 'too_many_records' },
+  );
+}
+
+export function decodeLokiBody(
+  req: LokiBody,
+  maxBytes: number,
+  limits: RecordLimits,
+  maxRecords = Number.POSITIVE_INFINITY,
+): LokiPush {
   const media = (req.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (media === 'application/x-protobuf') {
-    return protobufPush(req.body, req.contentEncoding, maxBytes, limits);
+    return protobufPush(req.body, req.contentEncoding, maxBytes, limits, maxRecords);
   }
   if (media === 'application/json')
-    return jsonPush(req.body, req.contentEncoding, maxBytes, limits);
+    return jsonPush(req.body, req.contentEncoding, maxBytes, limits, maxRecords);
   throw new AiopsError(
     'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
     `Loki push needs Content-Type application/x-protobuf (snappy) or application/json, got ${JSON.stringify(media)}`,
@@ -48,12 +63,18 @@ function protobufPush(
   contentEncoding: string | undefined,
   maxBytes: number,
   limits: RecordLimits,
+  maxRecords: number,
 ): LokiPush {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   // Loki: HTTP clients need not say snappy, "but they sometimes do".
   const block = inflateBody(body, encoding === 'snappy' ? '' : encoding, maxBytes);
   try {
-    return toLokiPush(decodePushRequest(uncompressBlock(block, maxBytes)), limits);
+    const req = decodePushRequest(uncompressBlock(block, maxBytes));
+    checkLineCount(
+      req.streams.reduce((n, st) => n + st.entries.length, 0),
+      maxRecords,
+    );
+    return toLokiPush(req, limits);
   } catch (err) {
     if (err instanceof DecompressedTooLargeError) {
       throw new AiopsError(
@@ -73,6 +94,7 @@ function jsonPush(
   contentEncoding: string | undefined,
   maxBytes: number,
   limits: RecordLimits,
+  maxRecords: number,
 ): LokiPush {
   const bytes = inflateBody(body, contentEncoding, maxBytes);
   let parsed: unknown;
@@ -80,6 +102,15 @@ function jsonPush(
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new AiopsError('AIOPS_ERR_INGEST_INVALID_JSON', (err as Error).message);
+  }
+  const streams = (parsed as { streams?: unknown } | null)?.streams;
+  if (Array.isArray(streams)) {
+    let lines = 0;
+    for (const st of streams) {
+      const values = (st as { values?: unknown } | null)?.values;
+      if (Array.isArray(values)) lines += values.length;
+    }
+    checkLineCount(lines, maxRecords);
   }
   try {
     return parseLokiPush(parsed, limits);

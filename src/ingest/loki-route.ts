@@ -18,6 +18,8 @@ export function registerLokiRoute(
   deps: IngestRouteDeps & {
     /** Largest decompressed (snappy or gzip) body, bytes. */
     readonly maxDecompressedBytes: number;
+    /** Lines in one push at most; more gets 413. */
+    readonly maxRecords?: number;
   },
 ): void {
   void app.register((scope, _opts, done) => {
@@ -35,6 +37,7 @@ export function registerLokiRoute(
         },
         deps.maxDecompressedBytes,
         deps.limits,
+        deps.maxRecords,
       );
       await queueRecords(deps, reply, [], push.samples);
       for (const r of push.rejections) {

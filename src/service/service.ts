@@ -320,7 +320,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     };
     registerSamplesRoute(app, { ...ingest, maxRecords: config.ingest.max_records_per_request });
     const maxDecompressedBytes = config.ingest.max_decompressed_bytes;
-    registerLokiRoute(app, { ...ingest, maxDecompressedBytes });
+    registerLokiRoute(app, {
+      ...ingest,
+      maxDecompressedBytes,
+      maxRecords: config.ingest.max_records_per_request,
+    });
     registerRemoteWriteRoute(app, { ...ingest, maxDecompressedBytes });
     registerOtlpRoutes(app, {
       ...ingest,

@@ -192,6 +192,36 @@ describe('Loki push bodies by Content-Type and Content-Encoding', () => {
   });
 });
 
+describe('Loki push line count', () => {
+  it('answers 413 (too_many_records) past max_records_per_request before mapping, in both forms', () => {
+    const now = Date.UTC(2026, 10, 25);
+    const entries = Array.from({ length: 11 }, (_, i) => ({ ms: now + i, line: `l${i}` }));
+    const proto = lokiProtoBody([{ labels: '{job="auth"}', entries }]);
+    const json = Buffer.from(
+      JSON.stringify({
+        streams: [
+          { stream: { job: 'auth' }, values: entries.map((e) => [`${e.ms}000000`, e.line]) },
+        ],
+      }),
+    );
+    for (const [contentType, body] of [
+      ['application/x-protobuf', proto],
+      ['application/json', json],
+    ] as const) {
+      const req = { body, contentType, contentEncoding: undefined };
+      expect(decodeLokiBody(req, 1 << 20, limits, 11).samples).toHaveLength(11);
+      let err: unknown;
+      try {
+        decodeLokiBody(req, 1 << 20, limits, 10);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(AiopsError);
+      expect(err).toMatchObject({ status: 413, reason: 'too_many_records' });
+    }
+  });
+});
+
 describe('fuzz: hostile Loki protobuf bodies', () => {
   const valid = lokiProtoBody([
     {
