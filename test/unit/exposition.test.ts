@@ -109,6 +109,18 @@ describe('parseExposition: the Prometheus text format 0.0.4', () => {
     });
   });
 
+  it('reads what Prometheus reads: unknown escapes kept as written, CRLF lines, a blank before the labels', () => {
+    const body = '# TYPE a counter\r\na_total{path="C:\\temp"} 1\r\nb {x="y"} 2\r\n';
+    const out = parseExposition(body, 'prometheus');
+    expect(out.map((s) => [s.name, s.labels, s.value])).toEqual([
+      ['a_total', { path: 'C:\\temp' }, 1],
+      ['b', { x: 'y' }, 2],
+    ]);
+    expect(out[0]?.type).toBe('counter');
+    const om = parseExposition('# TYPE c gauge\r\nc 3\r\n# EOF\r\n', 'openmetrics');
+    expect(om.map((s) => s.value)).toEqual([3]);
+  });
+
   it('accepts leading blanks and a body without a final newline', () => {
     expect(parseExposition('  a 1\n\tb{x="y"} 2', 'prometheus').map((s) => s.value)).toEqual([
       1, 2,
@@ -160,7 +172,7 @@ describe('parseExposition: bodies that break the format fail as a whole', () => 
     ['bad value', 'prometheus', 'a 1x\n', /invalid value 1x/],
     ['unterminated label value', 'prometheus', 'a{b="c} 1\n', /unterminated/],
     ['unquoted label value', 'prometheus', 'a{b=c} 1\n', /must be quoted/],
-    ['bad escape', 'prometheus', 'a{b="\\t"} 1\n', /invalid escape/],
+    ['bad escape', 'openmetrics', 'a{b="\\t"} 1\n# EOF\n', /invalid escape/],
     ['duplicate label', 'prometheus', 'a{b="1",b="2"} 1\n', /label b twice/],
     ['float ms timestamp', 'prometheus', 'a 1 1.5\n', /integer ms/],
     ['three fields', 'prometheus', 'a 1 2 3\n', /value \[timestamp\]/],

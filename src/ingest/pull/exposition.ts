@@ -104,6 +104,7 @@ function parseLabels(
   start: number,
   labels: Record<string, string>,
   lineNo: number,
+  format: ExpositionFormat,
 ): number {
   let i = start;
   for (;;) {
@@ -128,9 +129,14 @@ function parseLabels(
       if (c === '"') break;
       if (c === '\\') {
         const e = line[i + 1];
-        const unescaped = e === 'n' ? '\n' : e === '\\' || e === '"' ? e : undefined;
+        let unescaped = e === 'n' ? '\n' : e === '\\' || e === '"' ? e : undefined;
         if (unescaped === undefined) {
-          throw new ExpositionError(lineNo, `label ${name}: invalid escape \\${e ?? ''}`);
+          // Prometheus keeps an unknown escape of the text format as written (C:\temp);
+          // OpenMetrics allows only \\, \" and \n.
+          if (format === 'openmetrics' || e === undefined) {
+            throw new ExpositionError(lineNo, `label ${name}: invalid escape \\${e ?? ''}`);
+          }
+          unescaped = `\\${e}`;
         }
         value += line.slice(from, i) + unescaped;
         i += 2;
@@ -218,7 +224,13 @@ function parseSample(
   if (name === undefined) throw new ExpositionError(lineNo, 'expected a metric name');
   const labels: Record<string, string> = Object.create(null) as Record<string, string>;
   let i = name.length;
-  if (line[i] === '{') i = parseLabels(line, i + 1, labels, lineNo);
+  // The text format allows blanks between the name and its labels.
+  if (format === 'prometheus') {
+    let j = i;
+    while (isBlank(line[j])) j++;
+    if (line[j] === '{') i = j;
+  }
+  if (line[i] === '{') i = parseLabels(line, i + 1, labels, lineNo, format);
   if (!isBlank(line[i])) throw new ExpositionError(lineNo, `expected a value after ${name}`);
   let rest = line.slice(i);
   if (format === 'openmetrics') {
@@ -255,7 +267,9 @@ export function parseExposition(
   const samples: ExposedSample[] = [];
   let eof = false;
   for (let n = 0; n < lines.length; n++) {
-    const raw = lines[n] as string;
+    let raw = lines[n] as string;
+    // CRLF line ends (Windows exporters) end a line as LF does.
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     const lineNo = n + 1;
     // The text format allows blanks before a line; OpenMetrics does not.
     const line = format === 'prometheus' ? raw.replace(/^[ \t]+/, '') : raw;
