@@ -96,6 +96,9 @@ async function schedule(o: PullOptions, schedules: Map<string, Schedule>): Promi
   return queue;
 }
 
+/** Pull runs one process works at once at most (each source still one at a time). */
+const MAX_CONCURRENT_RUNS = 8;
+
 /** Starts pull ingest; undefined when nothing is configured (stale schedules are removed). */
 export async function startPull(o: PullOptions): Promise<RunningPull | undefined> {
   const schedules = pullSchedules(o.settings);
@@ -133,7 +136,9 @@ export async function startPull(o: PullOptions): Promise<RunningPull | undefined
   const worker = new Worker<PullJob>(QueueNames.pull, run, {
     connection: o.connection,
     prefix: o.prefix,
-    concurrency: 1,
+    // Sources run side by side (a slow catch-up query must not hold scrapes back); the run
+    // lock keeps each source to one run at a time, across ticks and processes.
+    concurrency: Math.min(MAX_CONCURRENT_RUNS, schedules.size),
   });
   worker.on('error', (err) => {
     o.log.error({ err }, 'pull worker error');
