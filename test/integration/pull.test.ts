@@ -147,6 +147,21 @@ describe('query_range reader', () => {
     expect(await h.metricsText()).toMatch(/aiops_samples_received_total\{kind="metric"\} 101/);
   });
 
+  it('reads a window whose answer is too large again in halves: nothing lost, nothing twice', async () => {
+    const h = harness(() => T0 + 2000);
+    const deps = { ...h.deps, maxScrapeBytes: 300 };
+    const src = source();
+    await runQuery(deps, src, src.queries[0] as PrometheusSource['queries'][number]);
+    const points = fake.calls.map((c) => (c.end - c.start) / c.step + 1);
+    // 30 points is too large: that window is read again as 15 + 15 (and smaller, as needed).
+    expect(points.slice(0, 2)).toEqual([30, 15]);
+    expect(Math.min(...points)).toBeGreaterThan(1);
+    const ts = (await h.queued()).map(([, t]) => t);
+    expect(ts).toEqual(Array.from({ length: 101 }, (_, i) => T0 - 100 * STEP + i * STEP));
+    expect(await deps.store.watermark('prometheus/prom/fixture')).toBe(T0);
+    expect(await h.metricsText()).not.toMatch(/aiops_pull_failures_total\{/);
+  });
+
   it('a failed window is read again by the next run: nothing lost, nothing twice', async () => {
     let now = T0 + 2000;
     const h = harness(() => now);

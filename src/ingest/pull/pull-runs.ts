@@ -14,7 +14,7 @@ import type { PullReporter } from './pull-reporter.js';
 import type { PullStore, RunLock } from './pull-store.js';
 import { exposedToSamples, matrixToSamples, type PulledSamples } from './pulled-samples.js';
 import { queryRange } from './query-range.js';
-import { planRange, splitRange } from './query-windows.js';
+import { planRange, splitRange, type TimeRange } from './query-windows.js';
 import { scrape } from './scrape.js';
 
 export type PrometheusSource = Config['pull']['prometheus'][number];
@@ -125,21 +125,34 @@ export async function runQuery(deps: PullDeps, src: PrometheusSource, q: PullQue
     });
     if (plan.skippedMs > 0) deps.reporter.skipped(source, plan.skippedMs);
     if (plan.range === undefined) return;
-    for (const range of splitRange(plan.range, q.step_ms, src.max_points_per_query)) {
+    // A window whose answer is too large is read again in halves (down to one instant), so a
+    // query returning many series still moves on instead of failing the same window forever.
+    const read = async (range: TimeRange): Promise<void> => {
       await lock.extend();
-      const series = await queryRange({
-        url: src.url,
-        query: q.query,
-        range,
-        stepMs: q.step_ms,
-        timeoutMs: src.timeout_ms,
-        bearerToken: src.bearer_token,
-        maxBytes: deps.maxScrapeBytes,
-      });
+      let series;
+      try {
+        series = await queryRange({
+          url: src.url,
+          query: q.query,
+          range,
+          stepMs: q.step_ms,
+          timeoutMs: src.timeout_ms,
+          bearerToken: src.bearer_token,
+          maxBytes: deps.maxScrapeBytes,
+        });
+      } catch (err) {
+        const points = Math.floor((range.to - range.from) / q.step_ms) + 1;
+        if (!(err instanceof PullError) || err.reason !== 'too_large' || points < 2) throw err;
+        for (const half of splitRange(range, q.step_ms, Math.ceil(points / 2))) await read(half);
+        return;
+      }
       const origin = { service: q.service };
       await queuePulled(deps, source, matrixToSamples(series, q.name, origin, deps.limits));
       await lock.advance(source, range.to);
       deps.reporter.watermark(source, range.to);
+    };
+    for (const range of splitRange(plan.range, q.step_ms, src.max_points_per_query)) {
+      await read(range);
     }
   });
 }
