@@ -37,6 +37,26 @@ describe('exposedToSamples', () => {
   );
   const get = (metric: string) => out.samples.find((s) => s.series.metric === metric);
 
+  it('skips _created gauges of the text format beside their counter, keeps an unrelated _created gauge', () => {
+    const text = [
+      '# TYPE logins_total counter',
+      'logins_total 12',
+      '# TYPE logins_created gauge',
+      'logins_created 1700000000',
+      '# TYPE jobs_created gauge',
+      'jobs_created 4',
+      '',
+    ].join('\n');
+    const got = exposedToSamples(
+      parseExposition(text, 'prometheus'),
+      scrapedAt,
+      { service: 'auth' },
+      limits,
+    );
+    expect(got.samples.map((s) => s.series.metric)).toEqual(['logins_total', 'jobs_created']);
+    expect(got.created).toBe(1);
+  });
+
   it('types counters by family: _total, histogram and summary _bucket/_sum/_count', () => {
     expect(get('logins_total')?.series.counter).toBe(true);
     expect(get('latency_bucket')?.series.counter).toBe(true);

@@ -106,8 +106,16 @@ export function exposedToSamples(
   limits: RecordLimits,
 ): PulledSamples {
   const out = emptyResult();
+  // The text format has no _created: client libraries expose it as a gauge family of its own
+  // (foo_created beside counter foo_total). A start time is not a signal either way.
+  const startTimeOf = new Set<string>();
   for (const s of exposed) {
-    if (s.name.endsWith('_created') && s.name !== s.family) {
+    if (s.type === 'counter' || s.type === 'histogram' || s.type === 'summary') {
+      startTimeOf.add(`${s.family.replace(/_total$/, '')}_created`);
+    }
+  }
+  for (const s of exposed) {
+    if (s.name.endsWith('_created') && (s.name !== s.family || startTimeOf.has(s.name))) {
       out.created += 1;
       continue;
     }
