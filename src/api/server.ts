@@ -8,6 +8,8 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import { AiopsError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -30,6 +32,24 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'AIOPS_ERR_API_BAD_REQUEST',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'AIOPS_ERR_INGEST_NO_RECORDS',
 };
+
+/**
+ * How a route answers an error, when not as `{code, message}` (OTLP answers a google.rpc.Status
+ * in the request's encoding). The server's handler still picks the code and counts it.
+ */
+export type SendError = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: ErrorCode,
+  message: string,
+) => unknown;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    sendError?: SendError;
+  }
+}
 
 export interface HttpServerOptions {
   readonly bodyLimit: number;
@@ -84,7 +104,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       const reason = refusalReason(code, err);
       if (reason !== undefined) opts.ingestRejections.inc({ reason }, 1, message);
     }
-    void reply.code(ErrorCodes[code].status).send({ code, message });
+    const send = req.routeOptions.config.sendError;
+    if (send) void send(req, reply, ErrorCodes[code].status, code, message);
+    else void reply.code(ErrorCodes[code].status).send({ code, message });
   });
 
   app.setNotFoundHandler((req, reply) => {

@@ -4,6 +4,7 @@
  * whatever its path or plugin scope. An ingest route without the tag gets neither, so every
  * ingest route passes its options through this.
  */
+import type { SendError } from '../api/server.js';
 import type { IngestSource } from './bearer-auth.js';
 
 /** Which queues a route feeds: its backpressure follows theirs. */
@@ -20,9 +21,11 @@ declare module 'fastify' {
   }
 }
 
+/** Route options tagging an ingest route; `sendError` when its errors are not `{code, message}`. */
 export function ingestRoute(
   source: IngestSource,
   stream: IngestStream,
-): { config: { ingest: IngestRouteTag } } {
-  return { config: { ingest: { source, stream } } };
+  sendError?: SendError,
+): { config: { ingest: IngestRouteTag; sendError?: SendError } } {
+  return { config: { ingest: { source, stream }, ...(sendError ? { sendError } : {}) } };
 }

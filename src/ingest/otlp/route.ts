@@ -14,8 +14,9 @@
  *   without a valid bearer token when `ingest.auth` is configured.
  * Mapping: metrics-to-samples.ts and logs-to-samples.ts.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AiopsError, ErrorCodes, type ErrorCode } from '../../errors.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SendError } from '../../api/server.js';
+import { AiopsError, type ErrorCode } from '../../errors.js';
 import { inflateBody } from '../inflate.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
 import type { MetricSample } from '../records.js';
@@ -31,7 +32,6 @@ import {
   type OtlpRejections,
 } from './otlp-errors.js';
 import { ingestRoute } from '../ingest-route.js';
-import { refusalReason } from '../refusal-reason.js';
 import { sendExportResponse, sendStatus } from './otlp-response.js';
 import { OtlpTypes } from './proto.js';
 import { MAX_PROTOBUF_VALUES } from './wire-census.js';
@@ -55,23 +55,7 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, next) => {
       next(null, body);
     });
-    scope.setErrorHandler((err: FastifyError | AiopsError, req, reply) => {
-      const code = errorCodeOf(err);
-      // Our own faults: the service's handler logs them and answers 500.
-      if (code === undefined) throw err;
-      const message = err instanceof AiopsError ? err.message : ErrorCodes[code].message;
-      // This scope's handler replaces the server's: it counts the refusal the same way.
-      const reason = refusalReason(code, err);
-      if (reason !== undefined) deps.metrics.samplesRejected.inc({ reason }, 1, message);
-      return sendStatus(
-        reply,
-        encodingOf(req.headers['content-type']) ?? 'json',
-        ErrorCodes[code].status,
-        `${code}: ${message}`,
-      );
-    });
-
-    scope.post('/v1/metrics', ingestRoute('otlp', 'metrics'), async (req, reply) => {
+    scope.post('/v1/metrics', ingestRoute('otlp', 'metrics', sendOtlpError), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'metrics');
       // Cumulative histogram points are kept only once their samples are queued (see stage).
       const stage = window.stage();
@@ -88,7 +72,7 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
       return answer(reply, encoding, 'metrics', out.rejections, out.points, deps);
     });
 
-    scope.post('/v1/logs', ingestRoute('otlp', 'logs'), async (req, reply) => {
+    scope.post('/v1/logs', ingestRoute('otlp', 'logs', sendOtlpError), async (req, reply) => {
       const [encoding, request] = decodeRequest(req, deps, 'logs');
       const out = mapped(() =>
         otlpLogsToSamples(request, deps.limits, Date.now(), deps.maxRecords),
@@ -114,18 +98,14 @@ function refusedPoints(
   return refused.size;
 }
 
-/** The catalogue code of a 4xx or 503 failure; undefined for anything else (a 500). */
-function errorCodeOf(err: FastifyError | AiopsError): ErrorCode | undefined {
-  if (err instanceof AiopsError)
-    return err.status >= 500 && err.status !== 503 ? undefined : err.code;
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'AIOPS_ERR_INGEST_BODY_TOO_LARGE';
-  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-    return 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE';
-  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return 'AIOPS_ERR_API_BAD_REQUEST';
-  }
-  return undefined;
-}
+/** Errors as the OTLP/HTTP spec asks: a google.rpc.Status in the request's encoding. */
+const sendOtlpError: SendError = (req, reply, status, code, message) =>
+  sendStatus(
+    reply,
+    encodingOf(req.headers['content-type']) ?? 'json',
+    status,
+    `${code}: ${message}`,
+  );
 
 function decodeRequest(
   req: FastifyRequest,
