@@ -25,7 +25,7 @@ import { pino } from 'pino';
 import { uncompress } from 'snappyjs';
 import { parseConfig } from '../src/config/load.js';
 import { limitsFromConfig } from '../src/ingest/records.js';
-import { uncompressBlock } from '../src/ingest/remote-write/snappy-block.js';
+import { withUncompressedBlock } from '../src/ingest/remote-write/snappy-block.js';
 import { toSamples } from '../src/ingest/remote-write/to-samples.js';
 import { decodeWriteRequest } from '../src/ingest/remote-write/write-request.js';
 import { partitionOf } from '../src/queues/partition.js';
@@ -76,7 +76,7 @@ function decodeRates(bodies: Buffer[]): { ours: number; library: number; oursWal
   let sink = 0;
   const ours = (): void => {
     for (const b of bodies) {
-      const out = toSamples(decodeWriteRequest(uncompressBlock(b, 64 << 20)), limits);
+      const out = toSamples(withUncompressedBlock(b, 64 << 20, decodeWriteRequest), limits);
       for (const s of out.samples) sink += partitionOf(s.series.key, 16);
     }
   };

@@ -5,13 +5,12 @@ import {
   DecompressedTooLargeError,
   SnappyError,
   uncompressBlock,
-  uncompressBlockJs,
+  withUncompressedBlock,
 } from '../../src/ingest/remote-write/snappy-block.js';
-import { nativeUncompress } from '../../src/ingest/remote-write/snappy-native.js';
 import { toSamples } from '../../src/ingest/remote-write/to-samples.js';
 import { decodeWriteRequest } from '../../src/ingest/remote-write/write-request.js';
 import { fnv1a32, partitionOf } from '../../src/queues/partition.js';
-import { STALE_NAN, writeRequestBytes } from '../helpers/remote-write.js';
+import { STALE_NAN, remoteWriteBody, writeRequestBytes } from '../helpers/remote-write.js';
 
 /** One element of a snappy block, as a test writes it. */
 type Element =
@@ -103,9 +102,10 @@ describe('snappy block fast paths', () => {
       fc.property(elements, (es) => {
         const expected = reference(es);
         const b = block(es, expected.length);
-        expect(Buffer.from(uncompressBlockJs(b, 1 << 20)).equals(Buffer.from(expected))).toBe(true);
-        // The decoder the route uses (native where it loads) reads the same.
         expect(Buffer.from(uncompressBlock(b, 1 << 20)).equals(Buffer.from(expected))).toBe(true);
+        // The reused buffer the route decodes into reads the same.
+        const reused = withUncompressedBlock(b, 1 << 20, (bytes) => Buffer.from(bytes));
+        expect(reused.equals(Buffer.from(expected))).toBe(true);
       }),
       { numRuns: 10_000 },
     );
@@ -119,7 +119,7 @@ describe('snappy block fast paths', () => {
         { kind: 'copy', type: 2, len: 64, offset },
         { kind: 'copy', type: 1, len: 11, offset },
       ];
-      const out = uncompressBlockJs(block(es, offset + 75), 1024);
+      const out = uncompressBlock(block(es, offset + 75), 1024);
       expect([...out]).toEqual(Array.from({ length: offset + 75 }, (_, i) => seed[i % offset]));
     }
   });
@@ -131,12 +131,12 @@ describe('snappy block fast paths', () => {
         { kind: 'literal', bytes: seed, lengthBytes: 0 },
         { kind: 'copy', type: 2, len, offset: 20 },
       ];
-      expect([...uncompressBlockJs(block(es, 20 + len), 1024)]).toEqual([
+      expect([...uncompressBlock(block(es, 20 + len), 1024)]).toEqual([
         ...seed,
         ...seed.slice(0, len),
       ]);
-      expect(() => uncompressBlockJs(block(es, 20 + len - 1), 1024)).toThrow(SnappyError);
-      expect(() => uncompressBlockJs(block(es, 20 + len + 1), 1024)).toThrow(/decompresses to/);
+      expect(() => uncompressBlock(block(es, 20 + len - 1), 1024)).toThrow(SnappyError);
+      expect(() => uncompressBlock(block(es, 20 + len + 1), 1024)).toThrow(/decompresses to/);
     }
   });
 
@@ -144,8 +144,8 @@ describe('snappy block fast paths', () => {
     const bytes = Array.from({ length: 250 }, (_, i) => (i * 7) % 251);
     for (const lengthBytes of [1, 2, 3, 4] as const) {
       const b = block([{ kind: 'literal', bytes, lengthBytes }], 250);
-      expect([...uncompressBlockJs(b, 1024)]).toEqual(bytes);
-      expect(() => uncompressBlockJs(b.subarray(0, b.length - 1), 1024)).toThrow(/past the input/);
+      expect([...uncompressBlock(b, 1024)]).toEqual(bytes);
+      expect(() => uncompressBlock(b.subarray(0, b.length - 1), 1024)).toThrow(/past the input/);
     }
   });
 
@@ -155,16 +155,12 @@ describe('snappy block fast paths', () => {
         { kind: 'literal', bytes: [1, 2, 3], lengthBytes: 0 },
         { kind: 'copy', type, len: 4, offset: 4 },
       ];
-      expect(() => uncompressBlockJs(block(es, 7), 1024)).toThrow(/before the start/);
+      expect(() => uncompressBlock(block(es, 7), 1024)).toThrow(/before the start/);
     }
   });
 });
 
-describe('snappy: the native decoder behind the same checks', () => {
-  it('loads here (the snappy package installs a prebuilt binary for this platform)', () => {
-    expect(nativeUncompress).toBeDefined();
-  });
-
+describe('snappy: the reused buffer', () => {
   const outcome = (decode: () => Uint8Array): string => {
     try {
       return Buffer.from(decode()).toString('hex');
@@ -174,7 +170,13 @@ describe('snappy: the native decoder behind the same checks', () => {
     }
   };
 
-  it('agrees with the JavaScript decoder on hostile blocks: same bytes or the same error class (10,000 blocks)', () => {
+  it('reads what a fresh array reads on hostile blocks, whatever it held before: same bytes or the same error class (10,000 blocks)', () => {
+    // A long body first, so the buffer holds stale bytes past every later body's end.
+    const long = block(
+      [{ kind: 'literal', bytes: Array.from({ length: 4000 }, (_, i) => i % 251), lengthBytes: 2 }],
+      4000,
+    );
+    withUncompressedBlock(long, 1 << 16, (bytes) => expect(bytes.length).toBe(4000));
     fc.assert(
       fc.property(
         elements,
@@ -183,8 +185,8 @@ describe('snappy: the native decoder behind the same checks', () => {
         (es, edits, skew) => {
           const b = block(es, Math.max(0, reference(es).length + skew));
           for (const [at, byte] of edits) if (b.length > 0) b[at % b.length] = byte;
-          expect(outcome(() => uncompressBlock(b, 1 << 16))).toBe(
-            outcome(() => uncompressBlockJs(b, 1 << 16)),
+          expect(outcome(() => withUncompressedBlock(b, 1 << 16, (bytes) => bytes.slice()))).toBe(
+            outcome(() => uncompressBlock(b, 1 << 16)),
           );
         },
       ),
@@ -192,13 +194,51 @@ describe('snappy: the native decoder behind the same checks', () => {
     );
   }, 30_000);
 
-  it('refuses a declared size past the limit before the native decoder runs', () => {
-    expect(() => uncompressBlock(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x04]), 1 << 20)).toThrow(
-      DecompressedTooLargeError,
-    );
-    expect(() => uncompressBlock(Buffer.from('24fcfa6904fd06ff49', 'hex'), 1 << 20)).toThrow(
-      SnappyError,
-    );
+  it('hands over exactly the declared bytes, and refuses a size past the limit before decoding', () => {
+    const es: Element[] = [{ kind: 'literal', bytes: [7, 8, 9], lengthBytes: 0 }];
+    expect(withUncompressedBlock(block(es, 3), 1024, (bytes) => [...bytes])).toEqual([7, 8, 9]);
+    expect(() =>
+      withUncompressedBlock(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x04]), 1 << 20, () => 0),
+    ).toThrow(DecompressedTooLargeError);
+    expect(() =>
+      withUncompressedBlock(Buffer.from('24fcfa6904fd06ff49', 'hex'), 1 << 20, () => 0),
+    ).toThrow(SnappyError);
+  });
+
+  it('decoded series keep their labels after the buffer is reused (the label cache holds copies)', () => {
+    const series = (tag: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        labels: { __name__: `reuse_${tag}`, job: `job-${tag}-${i}`, pod: `p${i}` },
+        samples: [{ value: i, timestamp: 1_700_000_000_000 }],
+      }));
+    const decode = (b: Buffer) => withUncompressedBlock(b, 1 << 20, decodeWriteRequest).series;
+    const first = decode(remoteWriteBody(series('a', 20)));
+    // Another body overwrites the reused buffer; then the same label sets come again at other
+    // offsets (one series in front): cache hits, against the bytes kept when first seen.
+    const other = decode(remoteWriteBody(series('b', 20)));
+    expect(other[0]?.labels).toEqual(['__name__', 'reuse_b', 'job', 'job-b-0', 'pod', 'p0']);
+    const again = decode(remoteWriteBody([...series('c', 1), ...series('a', 20)]));
+    expect(again.slice(1).map((s) => s.labels)).toEqual(first.map((s) => s.labels));
+    for (let i = 0; i < 20; i++) expect(again[i + 1]?.labels).toBe(first[i]?.labels);
+  });
+
+  it('gives a body over 4 MiB its own array', () => {
+    const size = (4 << 20) + 100;
+    const bytes = Array.from({ length: 60 }, (_, i) => i + 1);
+    const es: Element[] = [{ kind: 'literal', bytes, lengthBytes: 0 }];
+    let left = size - 60;
+    while (left > 0) {
+      const len = Math.min(64, left);
+      es.push({ kind: 'copy', type: 2, len, offset: 60 });
+      left -= len;
+    }
+    const seen: Uint8Array[] = [];
+    withUncompressedBlock(block(es, size), 8 << 20, (b) => seen.push(b));
+    withUncompressedBlock(block(es.slice(0, 2), 124), 8 << 20, (b) => seen.push(b));
+    expect(seen[0]?.length).toBe(size);
+    expect(seen[0]?.[size - 1]).toBe(bytes[(size - 1) % 60]);
+    // Not the reused buffer: the later small body did not write into it.
+    expect(seen[0]?.buffer).not.toBe(seen[1]?.buffer);
   });
 });
 
@@ -224,20 +264,45 @@ describe('label set cache', () => {
     const a = buf('aaaa');
     const b = buf('bbbb');
     const labels = Object.freeze(['__name__', 'a']);
-    cache.set(7, a, 0, 4, labels);
-    expect(cache.get(7, a, 0, 4)).toBe(labels);
-    expect(cache.get(7, b, 0, 4)).toBeUndefined(); // same hash, other bytes
-    expect(cache.get(7, a, 0, 3)).toBeUndefined(); // same hash, other length
-    expect(cache.get(8, a, 0, 4)).toBeUndefined();
+    cache.set(7, view(a), 0, 4, labels);
+    expect(cache.get(7, view(a), 0, 4)).toBe(labels);
+    expect(cache.get(7, view(b), 0, 4)).toBeUndefined(); // same hash, other bytes
+    expect(cache.get(7, view(a), 0, 3)).toBeUndefined(); // same hash, other length
+    expect(cache.get(8, view(a), 0, 4)).toBeUndefined();
+  });
+
+  it('a hit needs every byte equal, at any length and offset (word, tail and byte paths; 5,000 cases)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300, size: 'max' }),
+        fc.nat(7),
+        fc.nat(7),
+        fc.nat(),
+        (bytes, at, again, where) => {
+          const cache = new LabelSetCache(100, 4);
+          const labels = Object.freeze(['k', 'v']);
+          const stored = Buffer.concat([Buffer.alloc(at), bytes]);
+          cache.set(1, view(stored), at, at + bytes.length, labels);
+          const same = Buffer.concat([Buffer.alloc(again, 0xee), bytes, Buffer.alloc(3, 0xee)]);
+          expect(cache.get(1, view(same), again, again + bytes.length)).toBe(labels);
+          if (bytes.length === 0) return;
+          const changed = Buffer.from(same);
+          const i = again + (where % bytes.length);
+          changed[i] = (changed[i] as number) ^ (1 << (where % 8));
+          expect(cache.get(1, view(changed), again, again + bytes.length)).toBeUndefined();
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 
   it('keeps colliding entries to its probe limit and starts afresh when full', () => {
     const cache = new LabelSetCache(10, 3);
     const entries = Array.from({ length: 5 }, (_, i) => buf(`set-${i}`));
-    for (const [i, e] of entries.entries()) cache.set(42, e, 0, e.length, [String(i)]);
+    for (const [i, e] of entries.entries()) cache.set(42, view(e), 0, e.length, [String(i)]);
     // Three probes: three cached, the other two not (decoded again, never a long chain).
     expect(cache.size).toBe(3);
-    expect(entries.map((e) => cache.get(42, e, 0, e.length)?.[0])).toEqual([
+    expect(entries.map((e) => cache.get(42, view(e), 0, e.length)?.[0])).toEqual([
       '0',
       '1',
       '2',
@@ -245,14 +310,14 @@ describe('label set cache', () => {
       undefined,
     ]);
     // Seven more in free slots fill it to its ten entries; the next one clears it first.
-    for (let i = 0; i < 7; i++) cache.set(i, buf(`x${i}`), 0, 2, [`x${i}`]);
+    for (let i = 0; i < 7; i++) cache.set(i, view(buf(`x${i}`)), 0, 2, [`x${i}`]);
     expect(cache.size).toBe(10);
-    expect(cache.get(3, buf('x3'), 0, 2)).toEqual(['x3']);
-    cache.set(20, buf('new'), 0, 3, ['new']);
+    expect(cache.get(3, view(buf('x3')), 0, 2)).toEqual(['x3']);
+    cache.set(20, view(buf('new')), 0, 3, ['new']);
     expect(cache.size).toBe(1);
-    expect(cache.get(42, entries[0] as Buffer, 0, 5)).toBeUndefined();
-    expect(cache.get(3, buf('x3'), 0, 2)).toBeUndefined();
-    expect(cache.get(20, buf('new'), 0, 3)).toEqual(['new']);
+    expect(cache.get(42, view(entries[0] as Buffer), 0, 5)).toBeUndefined();
+    expect(cache.get(3, view(buf('x3')), 0, 2)).toBeUndefined();
+    expect(cache.get(20, view(buf('new')), 0, 3)).toEqual(['new']);
   });
 });
 

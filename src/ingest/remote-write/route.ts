@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../../errors.js';
 import { ingestRoute } from '../ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
-import { DecompressedTooLargeError, SnappyError, uncompressBlock } from './snappy-block.js';
+import { DecompressedTooLargeError, SnappyError, withUncompressedBlock } from './snappy-block.js';
 import { toSamples } from './to-samples.js';
 import { ProtoError, decodeWriteRequest } from './write-request.js';
 
@@ -51,7 +51,7 @@ export function registerRemoteWriteRoute(
     }
     let decoded;
     try {
-      decoded = decodeWriteRequest(uncompressBlock(req.body, deps.maxDecompressedBytes));
+      decoded = withUncompressedBlock(req.body, deps.maxDecompressedBytes, decodeWriteRequest);
     } catch (err) {
       if (err instanceof DecompressedTooLargeError) {
         throw new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message);

@@ -55,7 +55,7 @@ const decoder = new TextDecoder();
 
 class Reader {
   pos: number;
-  /** Always a Buffer (decodeWriteRequest wraps a Uint8Array): one shape, and Buffer#compare. */
+  /** Always a Buffer (decodeWriteRequest wraps a Uint8Array): one shape for every element read. */
   readonly buf: Buffer;
   readonly end: number;
   readonly view: DataView;
@@ -230,7 +230,7 @@ const labelCache = new LabelSetCache();
 /** The labels of the bytes [start, end) (label fields only), decoded or from the cache. */
 function cachedLabels(r: Reader, start: number, end: number): readonly string[] {
   const h = hashBytes(r.view, start, end);
-  const hit = labelCache.get(h, r.buf, start, end);
+  const hit = labelCache.get(h, r.view, start, end);
   if (hit !== undefined) return hit;
   const labels: string[] = [];
   const sub = new Reader(r.buf, start, end);
@@ -242,7 +242,7 @@ function cachedLabels(r: Reader, start: number, end: number): readonly string[] 
     if (sub.pos !== subEnd) throw new ProtoError('a message ends inside a field');
   }
   Object.freeze(labels);
-  labelCache.set(h, r.buf, start, end, labels);
+  labelCache.set(h, r.view, start, end, labels);
   return labels;
 }
 
@@ -256,10 +256,24 @@ function readSeries(r: Reader, end: number): DecodedSeries {
   let values: number[] | undefined;
   let stale: number[] | undefined;
   let histograms = 0;
-  // Label fields (tag 10) usually come first and together: their bytes are the cache key.
-  let labelsStart = -1;
-  let labelsEnd = -1;
+  // Label fields (tag 10) usually come first and together: their bytes are the cache key. A
+  // tight loop over them first (a label under 128 bytes has a one-byte length).
+  const buf = r.buf;
+  const first = r.pos;
+  let pos = first;
+  while (pos < end && buf[pos] === 10) {
+    const n = pos + 1 < end ? (buf[pos + 1] as number) : 0x80;
+    if (n < 0x80) pos += 2 + n;
+    else {
+      r.pos = pos + 1;
+      pos = r.len();
+    }
+  }
+  if (pos > end) throw new ProtoError('a message ends inside a field');
+  let labelsStart = pos > first ? first : -1;
+  let labelsEnd = pos;
   let scattered = false;
+  r.pos = pos;
   while (r.pos < end) {
     const at = r.pos;
     const tag = r.varint();
