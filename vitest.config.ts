@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Fuzz inputs range up to their stated maximum sizes (see the file).
+          setupFiles: ['test/setup/fast-check.ts'],
         },
       },
       {
@@ -18,6 +20,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          // Fuzz inputs range up to their stated maximum sizes (see the file).
+          setupFiles: ['test/setup/fast-check.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration tests start worker processes and Redis servers; two cores are shared.
@@ -30,6 +34,8 @@ export default defineConfig({
           // Real Prometheus / Alertmanager (Debian packages; .ci/run installs them).
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          // Fuzz inputs range up to their stated maximum sizes (see the file).
+          setupFiles: ['test/setup/fast-check.ts'],
           testTimeout: 90_000,
           hookTimeout: 60_000,
           fileParallelism: false,
