@@ -138,7 +138,7 @@ async function post(
   concurrency: number,
 ): Promise<number> {
   let accepted = 0;
-  let failed = 0;
+  const failed = new Map<string, number>();
   let i = 0;
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -155,13 +155,16 @@ async function post(
           },
           body,
         });
-        await res.arrayBuffer();
+        const text = await res.text();
         if (res.status >= 200 && res.status < 300) accepted += SERIES;
-        else failed += 1;
+        else {
+          const why = `${res.status} ${text.slice(0, 160)}`;
+          failed.set(why, (failed.get(why) ?? 0) + 1);
+        }
       }
     }),
   );
-  if (failed > 0) process.stdout.write(`  (${failed} requests failed at ${url})\n`);
+  for (const [why, n] of failed) process.stdout.write(`  (${n} requests failed at ${url}: ${why})\n`);
   return accepted / ((performance.now() - started) / 1000);
 }
 
