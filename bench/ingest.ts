@@ -6,8 +6,8 @@
  *    samples/s. Ours (hand-written) against protobufjs + snappyjs doing the same work, in the
  *    same run (the ratio is the figure; the machine is shared and noisy).
  * 2. End to end over HTTP: accepted samples/s into the queues of an ingest-only worker on real
- *    Redis, and the same payloads posted to VictoriaMetrics' /api/v1/write on loopback (Debian
- *    package victoria-metrics), in the same run, with the ratio.
+ *    Redis (its own process, from `dist/`), and the same payloads posted to VictoriaMetrics'
+ *    /api/v1/write on loopback (Debian package victoria-metrics), in the same run, with the ratio.
  *
  * Decode is per core: CPU time of this process, after a warm-up of at least a second, ours and
  * the library alternating over 11 rounds (medians).
@@ -15,13 +15,12 @@
  *   npm run bench -- ingest [--seconds 5] [--concurrency 8] [--redis redis://127.0.0.1:6379]
  *                           [--decode-only]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
-import { pino } from 'pino';
 import { uncompress } from 'snappyjs';
 import { parseConfig } from '../src/config/load.js';
 import { limitsFromConfig } from '../src/ingest/records.js';
@@ -30,8 +29,6 @@ import { toSamples } from '../src/ingest/remote-write/to-samples.js';
 import { decodeWriteRequest } from '../src/ingest/remote-write/write-request.js';
 import { partitionOf } from '../src/queues/partition.js';
 import { seriesKey } from '../src/ingest/series-key.js';
-import { parseRoles } from '../src/service/roles.js';
-import { startService } from '../src/service/service.js';
 import { remoteWriteBody } from '../test/helpers/remote-write.js';
 
 const SERIES = 500;
@@ -130,6 +127,66 @@ function decodeRates(bodies: Buffer[]): { ours: number; library: number; oursWal
   return result;
 }
 
+/** Polls `url` until it answers 200 (at most ~20 s). */
+async function waitReady(url: string, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await fetch(url).catch(() => undefined))?.ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not answer ${url}`);
+}
+
+/** Stops a child process and waits for it to exit. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * Runs an ingest-only worker as its own process (the built `dist/`, as `npm start` runs it),
+ * as VictoriaMetrics runs in its own, so the bench's HTTP client does not share its event loop;
+ * posts the bodies to it and returns the samples/s it accepted.
+ */
+async function postToWorker(
+  prefix: string,
+  redisUrl: string,
+  bodies: Buffer[],
+  seconds: number,
+  concurrency: number,
+): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'aiops-bench-'));
+  const config = join(dir, 'config.yaml');
+  // Nothing consumes the queues here: a high-water mark past what the run can fill, so the
+  // figure is what ingest accepts, not when backpressure starts.
+  writeFileSync(
+    config,
+    `redis:\n  prefix: ${prefix}\ningest:\n  service_labels: [job]\n  queue_high_water_jobs: 10000000\n`,
+  );
+  const port = 18470;
+  const worker = spawn(
+    process.execPath,
+    ['dist/src/main.js', 'start', '-c', config, '-p', String(port), '-r', 'ingest'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: redisUrl } },
+  );
+  // Its log, shown only when it does not come up.
+  let log = '';
+  for (const stream of [worker.stdout, worker.stderr])
+    stream?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitReady(`${url}/readyz`, 'the worker').catch((err: unknown) => {
+      process.stdout.write(log);
+      throw err;
+    });
+    return await post(`${url}/api/v1/write`, bodies, seconds, concurrency);
+  } finally {
+    await stop(worker);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Posts the bodies round-robin for `seconds` with `concurrency` in flight; samples/s accepted. */
 async function post(
   url: string,
@@ -164,7 +221,8 @@ async function post(
       }
     }),
   );
-  for (const [why, n] of failed) process.stdout.write(`  (${n} requests failed at ${url}: ${why})\n`);
+  for (const [why, n] of failed)
+    process.stdout.write(`  (${n} requests failed at ${url}: ${why})\n`);
   return accepted / ((performance.now() - started) / 1000);
 }
 
@@ -194,17 +252,7 @@ export async function main(argv: string[]): Promise<void> {
 
   if (values['decode-only']) return;
   const prefix = `bench-ingest-${process.pid}`;
-  const service = await startService({
-    config: parseConfig({ redis: { prefix }, ingest: { service_labels: ['job'] } }),
-    log: pino({ level: 'silent' }),
-    redisUrl: values.redis,
-    roles: parseRoles('ingest'),
-    version: 'bench',
-    port: 0,
-    host: '127.0.0.1',
-  });
-  const ourRate = await post(`${service.url}/api/v1/write`, bodies, seconds, concurrency);
-  await service.close(5000);
+  const ourRate = await postToWorker(prefix, values.redis, bodies, seconds, concurrency);
   const { Redis } = await import('ioredis');
   const redis = new Redis(values.redis);
   for (;;) {
@@ -224,10 +272,7 @@ export async function main(argv: string[]): Promise<void> {
   let vmRate = Number.NaN;
   try {
     const vmUrl = `http://127.0.0.1:${vmPort}`;
-    for (let i = 0; i < 100; i++) {
-      if ((await fetch(`${vmUrl}/health`).catch(() => undefined))?.ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitReady(`${vmUrl}/health`, 'VictoriaMetrics');
     vmRate = await post(`${vmUrl}/api/v1/write`, bodies, seconds, concurrency);
   } catch (err) {
     process.stdout.write(
@@ -235,11 +280,7 @@ export async function main(argv: string[]): Promise<void> {
     );
   } finally {
     // Wait for it to exit: it still writes its data folder on the way out (ENOTEMPTY).
-    if (vm.exitCode === null && vm.signalCode === null) {
-      const exited = new Promise((resolve) => vm.once('exit', resolve));
-      vm.kill('SIGTERM');
-      await exited;
-    }
+    await stop(vm);
     rmSync(dataDir, { recursive: true, force: true });
   }
   process.stdout.write(
