@@ -17,8 +17,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
 import { uncompress } from 'snappyjs';
@@ -127,21 +129,36 @@ function decodeRates(bodies: Buffer[]): { ours: number; library: number; oursWal
   return result;
 }
 
-/** Polls `url` until it answers 200 (at most ~20 s). */
-async function waitReady(url: string, what: string): Promise<void> {
+/** A port free on loopback now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const exited = (child: ChildProcess): boolean =>
+  child.exitCode !== null || child.signalCode !== null;
+
+/** Polls `url` until it answers 200 (at most ~20 s); fails at once if `child` exits. */
+async function waitReady(url: string, what: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
+    if (exited(child)) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode})`);
     if ((await fetch(url).catch(() => undefined))?.ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not answer ${url}`);
 }
 
-/** Stops a child process and waits for it to exit. */
+/** Stops a child process and waits for it to exit (killed if it takes over 10 s). */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  if (exited(child)) return;
+  const done = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
-  await exited;
+  const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await done;
+  clearTimeout(kill);
 }
 
 /**
@@ -164,10 +181,11 @@ async function postToWorker(
     config,
     `redis:\n  prefix: ${prefix}\ningest:\n  service_labels: [job]\n  queue_high_water_jobs: 10000000\n`,
   );
-  const port = 18470;
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
   const worker = spawn(
     process.execPath,
-    ['dist/src/main.js', 'start', '-c', config, '-p', String(port), '-r', 'ingest'],
+    [main, 'start', '-c', config, '-p', String(port), '-r', 'ingest'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: redisUrl } },
   );
   // Its log, shown only when it does not come up.
@@ -176,7 +194,7 @@ async function postToWorker(
     stream?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   try {
     const url = `http://127.0.0.1:${port}`;
-    await waitReady(`${url}/readyz`, 'the worker').catch((err: unknown) => {
+    await waitReady(`${url}/readyz`, 'the worker', worker).catch((err: unknown) => {
       process.stdout.write(log);
       throw err;
     });
@@ -263,7 +281,7 @@ export async function main(argv: string[]): Promise<void> {
   redis.disconnect();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'aiops-vm-'));
-  const vmPort = 18428;
+  const vmPort = await freePort();
   const vm = spawn(
     'victoria-metrics',
     [`-httpListenAddr=127.0.0.1:${vmPort}`, `-storageDataPath=${dataDir}`, '-loggerLevel=ERROR'],
@@ -272,7 +290,7 @@ export async function main(argv: string[]): Promise<void> {
   let vmRate = Number.NaN;
   try {
     const vmUrl = `http://127.0.0.1:${vmPort}`;
-    await waitReady(`${vmUrl}/health`, 'VictoriaMetrics');
+    await waitReady(`${vmUrl}/health`, 'VictoriaMetrics', vm);
     vmRate = await post(`${vmUrl}/api/v1/write`, bodies, seconds, concurrency);
   } catch (err) {
     process.stdout.write(

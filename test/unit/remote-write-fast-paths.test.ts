@@ -222,6 +222,19 @@ describe('snappy: the reused buffer', () => {
     for (let i = 0; i < 20; i++) expect(again[i + 1]?.labels).toBe(first[i]?.labels);
   });
 
+  it('a body decoded while the reused buffer is held gets its own array', () => {
+    const outer = block([{ kind: 'literal', bytes: [1, 2, 3], lengthBytes: 0 }], 3);
+    const inner = block([{ kind: 'literal', bytes: [4, 5, 6], lengthBytes: 0 }], 3);
+    const seen = withUncompressedBlock(outer, 1024, (a) => {
+      const b = withUncompressedBlock(inner, 1024, (x) => x);
+      return [[...a], [...b]];
+    });
+    expect(seen).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+  });
+
   it('gives a body over 4 MiB its own array', () => {
     const size = (4 << 20) + 100;
     const bytes = Array.from({ length: 60 }, (_, i) => i + 1);
@@ -249,10 +262,17 @@ describe('label set cache', () => {
   it('hashes every byte: one changed byte anywhere changes the hash', () => {
     const base = buf('__name__up\x00job\x00auth\x00instance\x0010.0.0.1:9100');
     const h = hashBytes(view(base), 0, base.length);
-    for (let i = 0; i < base.length; i++) {
-      const changed = Buffer.from(base);
-      changed[i] = (changed[i] as number) ^ 1;
-      expect(hashBytes(view(changed), 0, changed.length)).not.toBe(h);
+    // Every bit of every byte, at every length up to 40 (both lanes, the word and byte tails).
+    for (let length = 1; length <= 40; length++) {
+      const part = Buffer.concat([base, base]).subarray(0, length);
+      const ph = hashBytes(view(part), 0, length);
+      for (let i = 0; i < length; i++) {
+        for (let bit = 0; bit < 8; bit++) {
+          const changed = Buffer.from(part);
+          changed[i] = (changed[i] as number) ^ (1 << bit);
+          expect(hashBytes(view(changed), 0, length)).not.toBe(ph);
+        }
+      }
     }
     // Only the bytes in range count.
     const framed = Buffer.concat([buf('xx'), base, buf('yyy')]);

@@ -42,12 +42,14 @@ export function uncompressBlock(block: Uint8Array, maxBytes: number): Uint8Array
 const SCRATCH_MAX = 4 << 20;
 let scratch = new Uint8Array(0);
 let scratchView = new DataView(scratch.buffer);
+/** True while a `use` callback holds the reused buffer. */
+let scratchBusy = false;
 
 /**
  * Decompresses a snappy block of at most `maxBytes` decompressed and hands the bytes to `use`,
  * which must be done with them when it returns: a body up to 4 MiB is decompressed into one
  * buffer that this process reuses (allocating and zeroing ~120 KB per request was a fifth of
- * the decoding time), a larger one into its own array.
+ * the decoding time), a larger one, or one decoded while `use` runs, into its own array.
  */
 export function withUncompressedBlock<T>(
   block: Uint8Array,
@@ -55,13 +57,18 @@ export function withUncompressedBlock<T>(
   use: (bytes: Uint8Array) => T,
 ): T {
   const h = boundedHeader(block, maxBytes);
-  if (h.length > SCRATCH_MAX) return use(uncompressBlock(block, maxBytes));
+  if (h.length > SCRATCH_MAX || scratchBusy) return use(uncompressBlock(block, maxBytes));
   if (scratch.length < h.length) {
     scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(h.length, 2 * scratch.length)));
     scratchView = new DataView(scratch.buffer);
   }
   decode(block, h.start, scratch, scratchView, h.length);
-  return use(scratch.subarray(0, h.length));
+  scratchBusy = true;
+  try {
+    return use(scratch.subarray(0, h.length));
+  } finally {
+    scratchBusy = false;
+  }
 }
 
 /** The header, checked: the declared size within the limit (no decompression bombs). */
