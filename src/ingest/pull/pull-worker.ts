@@ -1,9 +1,11 @@
 /**
  * Schedules and works pull runs. Each configured query and scrape target gets a BullMQ job
  * scheduler on the `pull` queue (`upsertJobScheduler`, every `interval_ms`), so schedules live
- * in Redis and survive restarts; schedulers no longer configured are removed. The worker takes
- * one job at a time, and a run also holds its source's lock in Redis, so a query or target never
- * runs twice at once, even across processes (pull-runs.ts).
+ * in Redis and survive restarts. A schedule that no running process has configured any more is
+ * removed once its lease runs out (schedule-leases.ts), so processes with different
+ * configurations, as during a rolling deploy, keep each other's schedules. The worker runs up to
+ * eight sources side by side, and a run also holds its source's lock in Redis, so a query or
+ * target never runs twice at once, even across processes (pull-runs.ts).
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -23,6 +25,7 @@ import {
   type SeriesAdmission,
 } from './pull-runs.js';
 import { PullStore } from './pull-store.js';
+import { ScheduleLeases } from './schedule-leases.js';
 
 export interface PullOptions {
   /** A worker connection (`maxRetriesPerRequest: null`). */
@@ -36,10 +39,16 @@ export interface PullOptions {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => number;
+  /** How long a schedule outlives the last process that has it configured (default 90 s). */
+  readonly leaseMs?: number;
 }
 
+/** A schedule nobody renews is removed this long after its last renewal. */
+const LEASE_MS = 90_000;
+
 export interface RunningPull {
-  readonly worker: Worker;
+  /** Undefined when this process has no pull sources (it still renews and prunes schedules). */
+  readonly worker: Worker | undefined;
   /** Stops taking runs; waits for the one in progress (its samples are queued or retried). */
   close(force?: boolean): Promise<void>;
 }
@@ -72,9 +81,8 @@ export function pullSchedules(settings: Config['pull']): Map<string, Schedule> {
   return out;
 }
 
-/** Upserts the configured schedulers and removes the others; returns the queue. */
-async function schedule(o: PullOptions, schedules: Map<string, Schedule>): Promise<Queue> {
-  const queue = new Queue(QueueNames.pull, { connection: o.connection, prefix: o.prefix });
+/** Upserts the configured schedulers and renews their leases. */
+async function schedule(queue: Queue, schedules: Map<string, Schedule>): Promise<void> {
   for (const [id, s] of schedules) {
     // One attempt: the next run is the retry, and the watermark keeps the window.
     await queue.upsertJobScheduler(
@@ -87,25 +95,59 @@ async function schedule(o: PullOptions, schedules: Map<string, Schedule>): Promi
       },
     );
   }
-  for (const old of await queue.getJobSchedulers(0, -1)) {
-    if (!schedules.has(old.key)) {
-      await queue.removeJobScheduler(old.key);
-      o.log.info({ scheduler: old.key }, 'pull schedule no longer configured; removed');
-    }
+}
+
+/** Renews our leases and removes the schedulers whose lease ran out. */
+async function prune(
+  o: PullOptions,
+  queue: Queue,
+  leases: ScheduleLeases,
+  own: readonly string[],
+): Promise<void> {
+  const existing = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
+  for (const id of await leases.sweep(own, existing)) {
+    await queue.removeJobScheduler(id);
+    o.log.info({ scheduler: id }, 'pull schedule no longer configured by any process; removed');
   }
-  return queue;
 }
 
 /** Pull runs one process works at once at most (each source still one at a time). */
 const MAX_CONCURRENT_RUNS = 8;
 
-/** Starts pull ingest; undefined when nothing is configured (stale schedules are removed). */
-export async function startPull(o: PullOptions): Promise<RunningPull | undefined> {
+/**
+ * Starts pull ingest: schedules this configuration's sources and works pull runs. Every
+ * process with the ingest role runs it, even with no sources, to renew and prune schedules.
+ */
+export async function startPull(o: PullOptions): Promise<RunningPull> {
   const schedules = pullSchedules(o.settings);
-  const queue = await schedule(o, schedules);
+  const own = [...schedules.keys()];
+  const leaseMs = o.leaseMs ?? LEASE_MS;
+  const queue = new Queue(QueueNames.pull, { connection: o.connection, prefix: o.prefix });
+  const leases = new ScheduleLeases(o.connection, o.prefix, leaseMs);
+  await schedule(queue, schedules);
+  await prune(o, queue, leases, own);
+  // Renew three times per lease, so one missed renewal does not lose a schedule.
+  let renewing: Promise<void> | undefined;
+  const renewal = setInterval(() => {
+    renewing ??= prune(o, queue, leases, own)
+      .catch((err: unknown) => {
+        o.log.warn({ err }, 'pull schedule leases not renewed; retrying');
+      })
+      .finally(() => (renewing = undefined));
+  }, leaseMs / 3);
+  renewal.unref();
+  const stopRenewing = async (): Promise<void> => {
+    clearInterval(renewal);
+    await renewing;
+  };
   if (schedules.size === 0) {
-    await queue.close();
-    return undefined;
+    return {
+      worker: undefined,
+      async close() {
+        await stopRenewing();
+        await queue.close();
+      },
+    };
   }
   const deps: PullDeps = {
     writer: o.writer,
@@ -146,10 +188,11 @@ export async function startPull(o: PullOptions): Promise<RunningPull | undefined
   worker.on('failed', (job, err) => {
     o.log.warn({ err, job: job?.name }, 'pull run failed');
   });
-  o.log.info({ schedules: [...schedules.keys()] }, 'pull ingest scheduled');
+  o.log.info({ schedules: own }, 'pull ingest scheduled');
   return {
     worker,
     async close(force = false) {
+      await stopRenewing();
       await worker.close(force);
       await queue.close();
     },

@@ -1,0 +1,123 @@
+/**
+ * Real Redis: pull schedules of processes with different configurations (a rolling deploy that
+ * changes the pull section) are kept while any process renews them, and removed one lease time
+ * after the last one stops; a schedule nobody ever renewed is removed one lease time after it
+ * is first seen.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { startPull, type RunningPull } from '../../src/ingest/pull/pull-worker.js';
+import { QueueNames } from '../../src/queues/contract.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+
+const LEASE_MS = 900;
+let redis: Redis;
+const running: RunningPull[] = [];
+const prefixes: string[] = [];
+
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+});
+
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.close(true);
+  for (const prefix of prefixes.splice(0)) await deletePrefix(prefix);
+});
+
+afterAll(() => {
+  redis.disconnect();
+});
+
+/** A process's pull with scrape targets of these names (hourly: no run happens in the test). */
+async function start(prefix: string, targets: string[]): Promise<RunningPull> {
+  const config = parseConfig({
+    redis: { prefix },
+    pull: {
+      scrape: targets.map((name) => ({
+        name,
+        url: 'http://127.0.0.1:9/metrics',
+        interval_ms: 3_600_000,
+      })),
+    },
+  });
+  const pull = await startPull({
+    connection: redis,
+    prefix,
+    settings: config.pull,
+    writer: { write: () => Promise.resolve() },
+    limits: {
+      serviceLabels: ['service'],
+      maxLabels: 30,
+      maxLabelNameLength: 128,
+      maxLabelValueLength: 1024,
+    },
+    metrics: createMetrics('test'),
+    log: pino({ level: 'silent' }),
+    leaseMs: LEASE_MS,
+  });
+  running.push(pull);
+  return pull;
+}
+
+async function schedulers(prefix: string): Promise<string[]> {
+  const queue = new Queue(QueueNames.pull, { connection: redis, prefix });
+  const keys = (await queue.getJobSchedulers(0, -1)).map((s) => s.key).sort();
+  await queue.close();
+  return keys;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('pull schedules across processes', () => {
+  it('processes with different configurations keep each other’s schedules while they run', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const old = await start(prefix, ['auth', 'routing']);
+    // The new configuration drops routing and adds storage; the old process still runs.
+    await start(prefix, ['auth', 'storage']);
+    expect(await schedulers(prefix)).toEqual(['scrape/auth', 'scrape/routing', 'scrape/storage']);
+    // Several lease times with both running: every schedule is renewed by someone.
+    await sleep(LEASE_MS * 3);
+    expect(await schedulers(prefix)).toEqual(['scrape/auth', 'scrape/routing', 'scrape/storage']);
+
+    // The old process stops: routing stays for a lease time, then the new process removes it.
+    await old.close();
+    running.splice(running.indexOf(old), 1);
+    const stopped = Date.now();
+    await sleep(LEASE_MS / 3);
+    expect(await schedulers(prefix)).toContain('scrape/routing');
+    await waitFor(
+      'the routing schedule removed',
+      async () => !(await schedulers(prefix)).includes('scrape/routing'),
+      LEASE_MS * 5,
+    );
+    expect(Date.now() - stopped).toBeGreaterThanOrEqual(LEASE_MS - 50);
+    expect(await schedulers(prefix)).toEqual(['scrape/auth', 'scrape/storage']);
+    // Its lease is forgotten with it; the running process's leases are kept.
+    expect(Object.keys(await redis.hgetall(`${prefix}:pull:leases`)).sort()).toEqual([
+      'scrape/auth',
+      'scrape/storage',
+    ]);
+  });
+
+  it('a schedule nobody renews (made before leases existed) is removed a lease time after it is first seen, also by a process without sources', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const queue = new Queue(QueueNames.pull, { connection: redis, prefix });
+    await queue.upsertJobScheduler('scrape/legacy', { every: 3_600_000 }, { name: 'x' });
+    await queue.close();
+    const pull = await start(prefix, []);
+    expect(pull.worker).toBeUndefined();
+    expect(await schedulers(prefix)).toEqual(['scrape/legacy']);
+    await waitFor(
+      'the legacy schedule removed',
+      async () => (await schedulers(prefix)).length === 0,
+      LEASE_MS * 5,
+    );
+    expect(await redis.hlen(`${prefix}:pull:leases`)).toBe(0);
+  });
+});
