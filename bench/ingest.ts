@@ -191,7 +191,7 @@ async function postToWorker(
   // Its log, shown only when it does not come up.
   let log = '';
   for (const stream of [worker.stdout, worker.stderr])
-    stream?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+    stream.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitReady(`${url}/readyz`, 'the worker', worker).catch((err: unknown) => {

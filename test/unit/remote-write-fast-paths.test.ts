@@ -176,7 +176,7 @@ describe('snappy: the reused buffer', () => {
       [{ kind: 'literal', bytes: Array.from({ length: 4000 }, (_, i) => i % 251), lengthBytes: 2 }],
       4000,
     );
-    withUncompressedBlock(long, 1 << 16, (bytes) => expect(bytes.length).toBe(4000));
+    expect(withUncompressedBlock(long, 1 << 16, (bytes) => bytes.length)).toBe(4000);
     fc.assert(
       fc.property(
         elements,
