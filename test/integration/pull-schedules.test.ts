@@ -104,6 +104,21 @@ describe('pull schedules across processes', () => {
     ]);
   });
 
+  it('a process schedules its own again when another removed it (a sweep racing a start)', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    await start(prefix, ['auth']);
+    const queue = new Queue(QueueNames.pull, { connection: redis, prefix });
+    await queue.removeJobScheduler('scrape/auth');
+    await queue.close();
+    expect(await schedulers(prefix)).toEqual([]);
+    await waitFor(
+      'the auth schedule back',
+      async () => (await schedulers(prefix)).includes('scrape/auth'),
+      LEASE_MS * 2,
+    );
+  });
+
   it('a schedule nobody renews (made before leases existed) is removed a lease time after it is first seen, also by a process without sources', async () => {
     const prefix = randomPrefix();
     prefixes.push(prefix);

@@ -81,9 +81,15 @@ export function pullSchedules(settings: Config['pull']): Map<string, Schedule> {
   return out;
 }
 
-/** Upserts the configured schedulers and renews their leases. */
-async function schedule(queue: Queue, schedules: Map<string, Schedule>): Promise<void> {
-  for (const [id, s] of schedules) {
+/** Upserts these schedulers. */
+async function schedule(
+  queue: Queue,
+  schedules: ReadonlyMap<string, Schedule>,
+  ids: Iterable<string>,
+): Promise<void> {
+  for (const id of ids) {
+    const s = schedules.get(id);
+    if (!s) continue;
     // One attempt: the next run is the retry, and the watermark keeps the window.
     await queue.upsertJobScheduler(
       id,
@@ -97,15 +103,25 @@ async function schedule(queue: Queue, schedules: Map<string, Schedule>): Promise
   }
 }
 
-/** Renews our leases and removes the schedulers whose lease ran out. */
+/**
+ * Renews our leases, schedules again any of ours that is missing (another process may have
+ * removed it in the moment between reading an expired lease and our renewal), and removes the
+ * schedulers whose lease ran out.
+ */
 async function prune(
   o: PullOptions,
   queue: Queue,
   leases: ScheduleLeases,
-  own: readonly string[],
+  schedules: ReadonlyMap<string, Schedule>,
 ): Promise<void> {
-  const existing = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
-  for (const id of await leases.sweep(own, existing)) {
+  const own = [...schedules.keys()];
+  const existing = new Set((await queue.getJobSchedulers(0, -1)).map((s) => s.key));
+  const missing = own.filter((id) => !existing.has(id));
+  if (missing.length > 0) {
+    await schedule(queue, schedules, missing);
+    o.log.info({ schedulers: missing }, 'pull schedules missing from Redis; scheduled again');
+  }
+  for (const id of await leases.sweep(own, [...existing])) {
     await queue.removeJobScheduler(id);
     o.log.info({ scheduler: id }, 'pull schedule no longer configured by any process; removed');
   }
@@ -124,12 +140,15 @@ export async function startPull(o: PullOptions): Promise<RunningPull> {
   const leaseMs = o.leaseMs ?? LEASE_MS;
   const queue = new Queue(QueueNames.pull, { connection: o.connection, prefix: o.prefix });
   const leases = new ScheduleLeases(o.connection, o.prefix, leaseMs);
-  await schedule(queue, schedules);
-  await prune(o, queue, leases, own);
+  // Leases first: a sweep of another process between our upsert and our first renewal would
+  // otherwise see a schedule it may take for expired.
+  await leases.renew(own);
+  await schedule(queue, schedules, own);
+  await prune(o, queue, leases, schedules);
   // Renew three times per lease, so one missed renewal does not lose a schedule.
   let renewing: Promise<void> | undefined;
   const renewal = setInterval(() => {
-    renewing ??= prune(o, queue, leases, own)
+    renewing ??= prune(o, queue, leases, schedules)
       .catch((err: unknown) => {
         o.log.warn({ err }, 'pull schedule leases not renewed; retrying');
       })

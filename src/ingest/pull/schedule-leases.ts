@@ -45,6 +45,12 @@ for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 return expired`;
 
+/** KEYS[1] the lease hash; ARGV the ids to renew at Redis' time now. */
+const RENEW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], now) end
+return #ARGV`;
+
 export class ScheduleLeases {
   readonly #redis: Redis;
   readonly #key: string;
@@ -54,6 +60,11 @@ export class ScheduleLeases {
     this.#redis = redis;
     this.#key = `${prefix}:pull:leases`;
     this.#leaseMs = leaseMs;
+  }
+
+  /** Renews the leases of `ids` (before they are scheduled at start). */
+  async renew(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.#redis.eval(RENEW, 1, this.#key, ...ids);
   }
 
   /**
