@@ -105,8 +105,9 @@ async function schedule(
 
 /**
  * Renews our leases, schedules again any of ours that is missing (another process may have
- * removed it in the moment between reading an expired lease and our renewal), and removes the
- * schedulers whose lease ran out.
+ * removed it in the moment between reading an expired lease and our renewal, or after Redis'
+ * clock jumped) or runs at another interval (a process with an older configuration wrote it
+ * last), and removes the schedulers whose lease ran out.
  */
 async function prune(
   o: PullOptions,
@@ -115,13 +116,18 @@ async function prune(
   schedules: ReadonlyMap<string, Schedule>,
 ): Promise<void> {
   const own = [...schedules.keys()];
-  const existing = new Set((await queue.getJobSchedulers(0, -1)).map((s) => s.key));
-  const missing = own.filter((id) => !existing.has(id));
-  if (missing.length > 0) {
-    await schedule(queue, schedules, missing);
-    o.log.info({ schedulers: missing }, 'pull schedules missing from Redis; scheduled again');
+  const existing = new Map(
+    (await queue.getJobSchedulers(0, -1)).map((s) => [s.key, Number(s.every)] as const),
+  );
+  const stale = own.filter((id) => existing.get(id) !== schedules.get(id)?.every);
+  if (stale.length > 0) {
+    await schedule(queue, schedules, stale);
+    o.log.info(
+      { schedulers: stale },
+      'pull schedules missing or changed in Redis; scheduled again',
+    );
   }
-  for (const id of await leases.sweep(own, [...existing])) {
+  for (const id of await leases.sweep(own, [...existing.keys()])) {
     await queue.removeJobScheduler(id);
     o.log.info({ scheduler: id }, 'pull schedule no longer configured by any process; removed');
   }
