@@ -31,6 +31,7 @@ import { toSamples } from '../src/ingest/remote-write/to-samples.js';
 import { decodeWriteRequest } from '../src/ingest/remote-write/write-request.js';
 import { partitionOf } from '../src/queues/partition.js';
 import { seriesKey } from '../src/ingest/series-key.js';
+import { deletePrefix } from '../test/helpers/redis.js';
 import { remoteWriteBody } from '../test/helpers/remote-write.js';
 
 const SERIES = 500;
@@ -270,15 +271,12 @@ export async function main(argv: string[]): Promise<void> {
 
   if (values['decode-only']) return;
   const prefix = `bench-ingest-${process.pid}`;
-  const ourRate = await postToWorker(prefix, values.redis, bodies, seconds, concurrency);
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(values.redis);
-  for (;;) {
-    const [cursor, keys] = await redis.scan(0, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    if (cursor === '0' && keys.length === 0) break;
+  let ourRate: number;
+  try {
+    ourRate = await postToWorker(prefix, values.redis, bodies, seconds, concurrency);
+  } finally {
+    await deletePrefix(prefix, values.redis);
   }
-  redis.disconnect();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'aiops-vm-'));
   const vmPort = await freePort();
