@@ -25,9 +25,13 @@ export const JobNames = {
 } as const;
 
 /** A pull run: which configured query or scrape target to run (by name). */
-export type PullJob =
+export type PullJob = (
   | { readonly kind: 'query'; readonly source: string; readonly query: string }
-  | { readonly kind: 'scrape'; readonly target: string };
+  | { readonly kind: 'scrape'; readonly target: string }
+) & {
+  /** Times a process without this source in its configuration handed the run back. */
+  readonly handedBack?: number;
+};
 
 /** One series as a batch names it. */
 export interface SeriesMeta {

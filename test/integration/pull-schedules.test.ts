@@ -10,8 +10,9 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startPull, type RunningPull } from '../../src/ingest/pull/pull-worker.js';
-import { QueueNames } from '../../src/queues/contract.js';
+import { JobNames, QueueNames } from '../../src/queues/contract.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
+import { startFakeExporter } from '../helpers/fake-prometheus.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 
 const LEASE_MS = 900;
@@ -32,20 +33,32 @@ afterAll(() => {
   redis.disconnect();
 });
 
-/** A process's pull with scrape targets of these names (hourly: no run happens in the test). */
-async function start(prefix: string, targets: string[]): Promise<RunningPull> {
+/**
+ * A process's pull with scrape targets of these names; hourly (no run happens in the test)
+ * unless `urls` gives a target's URL, which is then scraped every `everyMs`.
+ */
+async function start(
+  prefix: string,
+  targets: string[],
+  urls: Record<string, string> = {},
+  everyMs = 1000,
+  metrics = createMetrics('test'),
+): Promise<RunningPull> {
   const config = parseConfig({
     redis: { prefix },
     pull: {
       scrape: targets.map((name) => ({
         name,
-        url: 'http://127.0.0.1:9/metrics',
-        interval_ms: 3_600_000,
+        url: urls[name] ?? 'http://127.0.0.1:9/metrics',
+        interval_ms: urls[name] ? everyMs : 3_600_000,
+        service: 'fixture',
       })),
     },
   });
+  // Its own connection, as a process of its own has.
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const pull = await startPull({
-    connection: redis,
+    connection,
     prefix,
     settings: config.pull,
     writer: { write: () => Promise.resolve() },
@@ -55,12 +68,19 @@ async function start(prefix: string, targets: string[]): Promise<RunningPull> {
       maxLabelNameLength: 128,
       maxLabelValueLength: 1024,
     },
-    metrics: createMetrics('test'),
+    metrics,
     log: pino({ level: 'silent' }),
     leaseMs: LEASE_MS,
   });
-  running.push(pull);
-  return pull;
+  const stopped = {
+    worker: pull.worker,
+    async close(force?: boolean) {
+      await pull.close(force);
+      connection.disconnect();
+    },
+  };
+  running.push(stopped);
+  return stopped;
 }
 
 async function schedulers(prefix: string): Promise<string[]> {
@@ -135,6 +155,48 @@ describe('pull schedules across processes', () => {
       LEASE_MS * 2,
     );
     await queue.close();
+  });
+
+  it('a run taken by a process without its source is handed back until one that has it runs it', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const body = '# TYPE fixture_up gauge\nfixture_up 1\n';
+    const a = await startFakeExporter(body, 'text/plain; version=0.0.4');
+    const b = await startFakeExporter(body, 'text/plain; version=0.0.4');
+    try {
+      // Two processes, each with one of the targets, both scraping every second.
+      await start(prefix, ['a', 'a2', 'a3'], { a: a.url });
+      await start(prefix, ['b', 'b2', 'b3'], { b: b.url });
+      const from = { a: a.accepts.length, b: b.accepts.length, at: Date.now() };
+      await sleep(10_000);
+      // One run per second reaches its target: at most one lost to timing at either end (a run
+      // dropped by the other process would be lost for good: about a quarter of them here).
+      const runs = Math.floor((Date.now() - from.at) / 1000);
+      expect(a.accepts.length - from.a).toBeGreaterThanOrEqual(runs - 1);
+      expect(b.accepts.length - from.b).toBeGreaterThanOrEqual(runs - 1);
+    } finally {
+      for (const p of running.splice(0)) await p.close(true);
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
+
+  it('a run no process has the source of is dropped after its hand-backs, and counted', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const metrics = createMetrics('test');
+    await start(prefix, ['auth'], {}, 1000, metrics);
+    const queue = new Queue(QueueNames.pull, { connection: redis, prefix });
+    await queue.add(JobNames.PullScrape, { kind: 'scrape', target: 'ghost' });
+    await queue.close();
+    await waitFor(
+      'the ghost run counted',
+      async () =>
+        (await metrics.registry.metrics()).includes(
+          'aiops_pull_runs_total{source="scrape/ghost",outcome="not_configured"} 1',
+        ),
+      5000,
+    );
   });
 
   it('a schedule nobody renews (made before leases existed) is removed a lease time after it is first seen, also by a process without sources', async () => {

@@ -29,7 +29,7 @@ export class PullReporter {
     });
     this.#runs = new Counter({
       name: 'aiops_pull_runs_total',
-      help: 'Pull runs, by source and outcome (ok, failed, overlap: skipped while the previous run was still going).',
+      help: 'Pull runs, by source and outcome (ok, failed, overlap: skipped while the previous run was still going, not_configured: no process that took it had the source configured).',
       labelNames: ['source', 'outcome'] as const,
       registers,
     });
@@ -77,6 +77,17 @@ export class PullReporter {
 
   overlap(source: string): void {
     this.#runs.inc({ source, outcome: 'overlap' });
+  }
+
+  /** A run dropped: every process that took it lacked the source (logged once per source). */
+  notConfigured(source: string, tries: number): void {
+    this.#runs.inc({ source, outcome: 'not_configured' });
+    if (this.#state.get(source) === 'not_configured') return;
+    this.#state.set(source, 'not_configured');
+    this.#log.warn(
+      { source, tries },
+      'pull run dropped: the processes that took it do not have this source configured (processes sharing a redis.prefix should share the pull section; further drops are only counted)',
+    );
   }
 
   watermark(source: string, ms: number): void {

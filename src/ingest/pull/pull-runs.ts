@@ -5,6 +5,7 @@
  * watermark after each window is queued, so a failure (timeout, HTTP or API error, Redis)
  * keeps the rest of the range for the next run: nothing is lost, nothing is read twice.
  */
+import type { PullJob } from '../../queues/contract.js';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { IngestWriter } from '../ingest-writer.js';
@@ -48,10 +49,14 @@ export interface PullDeps {
   readonly now: () => number;
 }
 
+/** The metric label and Redis id of a pull job's source. */
+export const pullJobSourceId = (job: PullJob): string =>
+  job.kind === 'query' ? `prometheus/${job.source}/${job.query}` : `scrape/${job.target}`;
 /** The metric label and Redis id of a query. */
 export const querySourceId = (src: PrometheusSource, q: PullQuery): string =>
-  `prometheus/${src.name}/${q.name}`;
-export const scrapeSourceId = (t: ScrapeTarget): string => `scrape/${t.name}`;
+  pullJobSourceId({ kind: 'query', source: src.name, query: q.name });
+export const scrapeSourceId = (t: ScrapeTarget): string =>
+  pullJobSourceId({ kind: 'scrape', target: t.name });
 
 async function queuePulled(deps: PullDeps, source: string, pulled: PulledSamples): Promise<void> {
   let samples: readonly MetricSample[] = pulled.samples;
