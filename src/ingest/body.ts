@@ -28,10 +28,13 @@ export function bodyFormatOf(contentType: string | undefined): BodyFormat | unde
 
 /**
  * Yields the body's records one at a time (NDJSON is split lazily, so a huge body is never
- * held twice). For JSON: throws SyntaxError when the whole body is not JSON (nothing can be kept).
+ * held twice). For JSON: throws SyntaxError when the whole body is not JSON (nothing can be
+ * kept); an empty or blank body yields nothing.
  */
 export function* bodyItems(text: string, format: BodyFormat): Generator<BodyItem> {
   if (format === 'json') {
+    // An empty body holds no records, as an empty NDJSON body does (not a JSON syntax error).
+    if (text.trim() === '') return;
     const value: unknown = JSON.parse(text);
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) yield { at: i, ok: true, value: value[i] as unknown };

@@ -316,17 +316,29 @@ describe('ingest limits, backpressure and auth', () => {
       (await post('application/json', JSON.stringify([rec(1, { pad: 'x'.repeat(4000) })])))
         ?.statusCode,
     ).toBe(413);
-    expect((await post('text/plain', 'hello'))?.statusCode).toBe(415);
+    const wrongType = await post('text/plain', 'hello');
+    expect(wrongType?.statusCode).toBe(415);
+    // The answer says what the endpoint takes.
+    expect(wrongType?.json()).toEqual({
+      code: 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+      message:
+        'Content-Type "text/plain" is not taken here: send application/json or application/x-ndjson',
+    });
     expect((await post('application/json', '{"ts":'))?.statusCode).toBe(400);
+    // An empty JSON body holds no records, as an empty NDJSON body does.
+    expect((await post('application/json', ''))?.json()).toMatchObject({
+      code: 'AIOPS_ERR_INGEST_NO_RECORDS',
+    });
     const text = await current.metrics.registry.getSingleMetricAsString(
       'aiops_ingest_rejected_total',
     );
     expect(text).toContain('reason="body_too_large"} 1');
     expect(text).toContain('reason="unsupported_media_type"} 1');
     expect(text).toContain('reason="invalid_json"} 1');
+    expect(text).toContain('reason="no_records"} 1');
     // Non-ingest routes are not counted.
     await current.app.inject({ method: 'GET', url: '/nope' });
-    expect(current.metrics.samplesRejected.takePending().total).toBe(3);
+    expect(current.metrics.samplesRejected.takePending().total).toBe(4);
   });
 
   it('answers 429 with Retry-After while the queues are past the high-water mark, before reading the body', async () => {

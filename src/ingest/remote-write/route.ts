@@ -65,7 +65,13 @@ export function registerRemoteWriteRoute(
     const queued = await queueRecords(deps, reply, out.samples, []);
     for (const r of out.rejections)
       deps.metrics.samplesRejected.inc({ reason: r.reason }, r.samples, r.message);
-    if (out.invalid > 0) deps.metrics.samplesRejected.inc({ reason: 'invalid_value' }, out.invalid);
+    if (out.invalid > 0) {
+      deps.metrics.samplesRejected.inc(
+        { reason: 'invalid_value' },
+        out.invalid,
+        out.invalidExample,
+      );
+    }
     if (out.histograms > 0) {
       deps.metrics.samplesRejected.inc({ reason: 'native_histogram' }, out.histograms);
     }

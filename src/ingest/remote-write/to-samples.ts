@@ -31,6 +31,8 @@ export interface ConvertedRequest {
   stale: number;
   /** NaN or out-of-range samples dropped. */
   invalid: number;
+  /** What was wrong with the first of them (names its series), for the rejection log. */
+  invalidExample?: string;
   /** Native histogram samples (not scored). */
   histograms: number;
 }
@@ -81,6 +83,9 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
       }
       if (!Number.isFinite(value) || !(ts >= 0 && ts <= MAX_TS)) {
         out.invalid += 1;
+        out.invalidExample ??= Number.isFinite(value)
+          ? `${meta.key}: the timestamp ${ts} is out of range`
+          : `${meta.key}: the value ${value} is not finite`;
         continue;
       }
       out.samples.push({ kind: 'metric', series: meta, ts, value });
