@@ -136,8 +136,9 @@ async function prune(
 
 /**
  * A run of a source missing from this process's configuration is handed back this many times,
- * each after this delay, before it is dropped. With two processes of which one has the source,
- * 1,023 of 1,024 such runs reach it; with one of four, 94 of 100.
+ * each after this delay, before it is dropped. If each take went to a random process, a run would
+ * be dropped after 11 takes by processes without the source: with two processes of which one
+ * has the source, 1 run in 2,048; with one of four, about 4 in 100.
  */
 const HAND_BACKS = 10;
 const HAND_BACK_DELAY_MS = 100;
