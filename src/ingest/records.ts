@@ -33,6 +33,8 @@ export const RejectReason = {
   InvalidRecord: 'invalid_record',
   InvalidName: 'invalid_name',
   InvalidValue: 'invalid_value',
+  /** A NaN value (not a staleness marker): normal in Prometheus data, nothing to score. */
+  NanValue: 'nan_value',
   InvalidTimestamp: 'invalid_timestamp',
   MissingService: 'missing_service',
   TooManyLabels: 'too_many_labels',

@@ -1,10 +1,13 @@
 /**
  * Logs ingest rejections once per interval, as one warn line with the counts per reason and an
  * example message for each, never a line per sample (a flood of bad samples must not become a
- * flood of log lines).
+ * flood of log lines). An interval with only routine reasons (NaN values) logs at info.
  */
 import type { Logger } from '../telemetry/logger.js';
 import type { RejectionCounter } from '../telemetry/rejection-counter.js';
+
+/** Reasons that are normal data rather than a sender's mistake (counted all the same). */
+const ROUTINE_REASONS: ReadonlySet<string> = new Set(['nan_value']);
 
 export interface RejectionLog {
   /** Logs what is pending now and stops the timer. */
@@ -19,7 +22,9 @@ export function startRejectionLog(
   const flush = (): void => {
     const p = counter.takePending();
     if (p.total === 0) return;
-    log.warn(
+    // Only NaN values (a stock Prometheus sends some every scrape): info, not a warning.
+    const routine = Object.keys(p.byReason).every((reason) => ROUTINE_REASONS.has(reason));
+    log[routine ? 'info' : 'warn'](
       { rejected: p.total, by_reason: p.byReason, examples: p.examples, interval_ms: intervalMs },
       `ingest rejected ${p.total} records in the last interval`,
     );

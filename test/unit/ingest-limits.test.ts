@@ -177,6 +177,7 @@ describe('startRejectionLog', () => {
     vi.useFakeTimers();
     try {
       const lines: {
+        level: number;
         msg: string;
         by_reason: Record<string, number>;
         examples: Record<string, string>;
@@ -198,11 +199,20 @@ describe('startRejectionLog', () => {
         too_many_labels: 'series 0',
         series_limit: 'over the limit',
       });
+      expect(lines[0]?.level).toBe(40); // warn
       vi.advanceTimersByTime(120_000);
       expect(lines).toHaveLength(1);
+      // Only NaN values (routine in Prometheus data): counted, logged at info.
+      counter.inc({ reason: 'nan_value' }, 170, 'go_gc_duration_seconds{quantile="0"}: NaN');
+      vi.advanceTimersByTime(60_000);
+      expect(lines).toHaveLength(2);
+      expect(lines[1]?.level).toBe(30); // info
+      // NaN beside a real problem: a warning again.
+      counter.inc({ reason: 'nan_value' }, 3);
       counter.inc({ reason: 'backlog' });
       rl.stop(); // flushes what is pending
-      expect(lines).toHaveLength(2);
+      expect(lines).toHaveLength(3);
+      expect(lines[2]?.level).toBe(40);
     } finally {
       vi.useRealTimers();
     }

@@ -161,9 +161,9 @@ describe('OTLP/HTTP answers', () => {
       partialSuccess: { rejectedDataPoints: string; errorMessage: string };
     }>();
     expect(body.partialSuccess.rejectedDataPoints).toBe('1');
-    expect(body.partialSuccess.errorMessage).toMatch(/invalid_value: 1.*2 accepted/);
+    expect(body.partialSuccess.errorMessage).toMatch(/nan_value: 1.*2 accepted/);
     expect(state.samples.flatMap((b) => b.val)).toEqual([1, 2]);
-    expect(await rejected('invalid_value')).toBe(1);
+    expect(await rejected('nan_value')).toBe(1);
 
     const req = OtlpTypes.logsRequest.fromObject({
       resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'no service' } }] }] }],

@@ -255,7 +255,8 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     expect(out.samples.map((s) => s.value)).toEqual([1, 5]);
     expect(out.points).toBe(8);
     expect(Object.fromEntries(out.rejections.byReason)).toEqual({
-      invalid_value: 2,
+      nan_value: 1,
+      invalid_value: 1,
       missing_value: 1,
       invalid_timestamp: 1,
       invalid_attributes: 1,

@@ -76,7 +76,7 @@ describe('exposedToSamples', () => {
   it('skips _created samples and rejects NaN with a reason', () => {
     expect(get('logins_created')).toBeUndefined();
     expect(out.created).toBe(1);
-    expect(out.rejected).toEqual(new Map([['invalid_value', 1]]));
+    expect(out.rejected).toEqual(new Map([['nan_value', 1]]));
     expect(out.samples).toHaveLength(8);
   });
 

@@ -77,10 +77,10 @@ describe('remote_write WriteRequest decoding', () => {
     const req = decodeWriteRequest(bytes);
     expect(req.series[0]?.stale).toEqual([1]);
     const out = toSamples(req, limits);
-    expect(out).toMatchObject({ stale: 1, invalid: 1 });
+    expect(out).toMatchObject({ stale: 1, nan: 1, invalid: 0 });
     expect(out.samples.map((s) => s.value)).toEqual([1]);
     // The rejection log's example names the series.
-    expect(out.invalidExample).toBe('x{job="a"}: the value NaN is not finite');
+    expect(out.nanExample).toBe('x{job="a"}: the value is NaN');
   });
 
   it('decodes labels interleaved with samples, and a repeated label set the same way', () => {

@@ -231,6 +231,10 @@ function numberPoint(
     addRejection(r, 'missing_value', `${p.name}: the point has no value`);
     return;
   }
+  if (Number.isNaN(value)) {
+    addRejection(r, 'nan_value', `${p.name}: the value is NaN`);
+    return;
+  }
   if (!Number.isFinite(value)) {
     addRejection(r, 'invalid_value', `${p.name}: the value ${value} is not finite`);
     return;

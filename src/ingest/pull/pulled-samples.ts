@@ -78,7 +78,8 @@ function reject(out: PulledSamples, reason: string, n = 1): void {
 
 /** Adds one sample of a valid series: its value must be finite, its time in range. */
 function add(out: PulledSamples, series: SeriesMeta, ts: number, value: number): void {
-  if (!Number.isFinite(value)) reject(out, RejectReason.InvalidValue);
+  if (Number.isNaN(value)) reject(out, RejectReason.NanValue);
+  else if (!Number.isFinite(value)) reject(out, RejectReason.InvalidValue);
   else if (parseTimestamp(ts) === undefined) reject(out, RejectReason.InvalidTimestamp);
   else out.samples.push({ kind: 'metric', series, ts, value });
 }

@@ -72,12 +72,15 @@ export function registerRemoteWriteRoute(
         out.invalidExample,
       );
     }
+    if (out.nan > 0) {
+      deps.metrics.samplesRejected.inc({ reason: 'nan_value' }, out.nan, out.nanExample);
+    }
     if (out.histograms > 0) {
       deps.metrics.samplesRejected.inc({ reason: 'native_histogram' }, out.histograms);
     }
     if (out.rejections.length === 0 && queued.refused === 0) return reply.code(204).send();
     const rejectedSamples =
-      out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid + queued.refused;
+      out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid + out.nan + queued.refused;
     const first = out.rejections[0]?.message ?? queued.refusal?.message;
     throw new AiopsError(
       'AIOPS_ERR_INGEST_INVALID_RECORD',

@@ -29,7 +29,11 @@ export interface ConvertedRequest {
   readonly rejections: SeriesRejection[];
   /** Staleness markers seen (series ended). */
   stale: number;
-  /** NaN or out-of-range samples dropped. */
+  /** NaN samples dropped (not staleness markers): normal in Prometheus data. */
+  nan: number;
+  /** The first of them (names its series), for the rejection log. */
+  nanExample?: string;
+  /** Infinite or out-of-range samples dropped. */
   invalid: number;
   /** What was wrong with the first of them (names its series), for the rejection log. */
   invalidExample?: string;
@@ -56,6 +60,7 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
     samples: [],
     rejections: [],
     stale: 0,
+    nan: 0,
     invalid: 0,
     histograms: 0,
   };
@@ -82,10 +87,15 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
         continue;
       }
       if (!Number.isFinite(value) || !(ts >= 0 && ts <= MAX_TS)) {
-        out.invalid += 1;
-        out.invalidExample ??= Number.isFinite(value)
-          ? `${meta.key}: the timestamp ${ts} is out of range`
-          : `${meta.key}: the value ${value} is not finite`;
+        if (Number.isNaN(value)) {
+          out.nan += 1;
+          out.nanExample ??= `${meta.key}: the value is NaN`;
+        } else {
+          out.invalid += 1;
+          out.invalidExample ??= Number.isFinite(value)
+            ? `${meta.key}: the timestamp ${ts} is out of range`
+            : `${meta.key}: the value ${value} is not finite`;
+        }
         continue;
       }
       out.samples.push({ kind: 'metric', series: meta, ts, value });
