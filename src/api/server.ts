@@ -89,10 +89,13 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
       if (code === 'AIOPS_ERR_INGEST_BODY_TOO_LARGE') {
         message = `the body is larger than the limit of ${opts.bodyLimit} bytes (server.body_limit_bytes)`;
       } else if (code === 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE') {
+        const route = req.routeOptions.url;
         const takes =
-          req.routeOptions.url === '/api/v1/write'
+          route === '/api/v1/write'
             ? 'application/x-protobuf (a snappy-compressed remote_write 1.0 WriteRequest)'
-            : 'application/json or application/x-ndjson';
+            : route === '/api/v1/samples'
+              ? 'application/json or application/x-ndjson'
+              : 'application/json, or no body';
         message = `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not taken here: send ${takes}`;
       }
     } else if (

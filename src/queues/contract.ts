@@ -31,6 +31,8 @@ export type PullJob = (
 ) & {
   /** Times a process without this source in its configuration handed the run back. */
   readonly handedBack?: number;
+  /** When it was first handed back (ms). */
+  readonly handedBackAt?: number;
 };
 
 /** One series as a batch names it. */

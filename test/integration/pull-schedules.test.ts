@@ -71,6 +71,7 @@ async function start(
     metrics,
     log: pino({ level: 'silent' }),
     leaseMs: LEASE_MS,
+    handBackForMs: 1000,
   });
   const stopped = {
     worker: pull.worker,

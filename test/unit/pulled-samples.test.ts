@@ -120,6 +120,32 @@ describe('exposedToSamples', () => {
 });
 
 describe('matrixToSamples', () => {
+  it('a value that does not parse is invalid, a NaN routine, a bad time invalid first', () => {
+    const out = matrixToSamples(
+      [
+        {
+          metric: { __name__: 'temp', job: 'auth' },
+          values: [
+            [1700000000, 'abc'],
+            [1700000015, 'NaN'],
+            [-1e12, 'NaN'],
+          ],
+        },
+      ],
+      'q',
+      {},
+      limits,
+    );
+    expect(out.samples).toEqual([]);
+    expect(out.rejected).toEqual(
+      new Map([
+        ['invalid_value', 1],
+        ['nan_value', 1],
+        ['invalid_timestamp', 1],
+      ]),
+    );
+  });
+
   it('turns [seconds, "value"] pairs into ms samples, metric labels into series labels', () => {
     const out = matrixToSamples(
       [

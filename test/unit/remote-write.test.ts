@@ -71,13 +71,16 @@ describe('remote_write WriteRequest decoding', () => {
           { value: 1, timestamp: T },
           { value: STALE_NAN, timestamp: T + 1 },
           { value: Number.NaN, timestamp: T + 2 },
+          // A NaN at a time out of range is invalid for its time.
+          { value: Number.NaN, timestamp: -5 },
         ],
       },
     ]);
     const req = decodeWriteRequest(bytes);
     expect(req.series[0]?.stale).toEqual([1]);
     const out = toSamples(req, limits);
-    expect(out).toMatchObject({ stale: 1, nan: 1, invalid: 0 });
+    expect(out).toMatchObject({ stale: 1, nan: 1, invalid: 1 });
+    expect(out.invalidExample).toBe('x{job="a"}: the timestamp -5 is out of range');
     expect(out.samples.map((s) => s.value)).toEqual([1]);
     // The rejection log's example names the series.
     expect(out.nanExample).toBe('x{job="a"}: the value is NaN');

@@ -42,6 +42,8 @@ export interface PullOptions {
   readonly now?: () => number;
   /** How long a schedule outlives the last process that has it configured (default 90 s). */
   readonly leaseMs?: number;
+  /** How long a run of a source this process lacks is handed back (default 10 s). */
+  readonly handBackForMs?: number;
 }
 
 /** A schedule nobody renews is removed this long after its last renewal. */
@@ -135,13 +137,13 @@ async function prune(
 }
 
 /**
- * A run of a source missing from this process's configuration is handed back this many times,
- * each after this delay, before it is dropped. If each take went to a random process, a run would
- * be dropped after 11 takes by processes without the source: with two processes of which one
- * has the source, 1 run in 2,048; with one of four, about 4 in 100.
+ * A run of a source missing from this process's configuration is handed back, after 100 ms,
+ * then twice as long each time up to a second, for up to ten seconds from the first hand-back;
+ * then it is dropped. Time rather than a count: a process that has the source may have all its
+ * run slots busy with slow catch-up queries for a while.
  */
-const HAND_BACKS = 10;
-const HAND_BACK_DELAY_MS = 100;
+const HAND_BACK_FOR_MS = 10_000;
+const handBackDelay = (tries: number): number => Math.min(100 * 2 ** (tries - 1), 1000);
 
 /** Pull runs one process works at once at most (each source still one at a time). */
 const MAX_CONCURRENT_RUNS = 8;
@@ -211,9 +213,11 @@ export async function startPull(o: PullOptions): Promise<RunningPull> {
     // Scheduled by a process with another configuration (a rolling deploy changing the pull
     // section): hand the run back a few times, so a process that has the source takes it.
     const tries = (data.handedBack ?? 0) + 1;
-    if (tries <= HAND_BACKS && token !== undefined) {
-      await job.updateData({ ...data, handedBack: tries });
-      await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
+    const now = Date.now();
+    const since = data.handedBackAt ?? now;
+    if (now - since < (o.handBackForMs ?? HAND_BACK_FOR_MS) && token !== undefined) {
+      await job.updateData({ ...data, handedBack: tries, handedBackAt: since });
+      await job.moveToDelayed(now + handBackDelay(tries), token);
       throw new DelayedError();
     }
     reporter.notConfigured(pullJobSourceId(data), tries);

@@ -76,11 +76,15 @@ function reject(out: PulledSamples, reason: string, n = 1): void {
   out.rejected.set(reason, (out.rejected.get(reason) ?? 0) + n);
 }
 
-/** Adds one sample of a valid series: its value must be finite, its time in range. */
-function add(out: PulledSamples, series: SeriesMeta, ts: number, value: number): void {
-  if (Number.isNaN(value)) reject(out, RejectReason.NanValue);
+/**
+ * Adds one sample of a valid series: its time must be in range and its value finite (a NaN is
+ * counted as routine; `undefined`, a value that did not parse, as invalid).
+ */
+function add(out: PulledSamples, series: SeriesMeta, ts: number, value: number | undefined): void {
+  if (parseTimestamp(ts) === undefined) reject(out, RejectReason.InvalidTimestamp);
+  else if (value === undefined) reject(out, RejectReason.InvalidValue);
+  else if (Number.isNaN(value)) reject(out, RejectReason.NanValue);
   else if (!Number.isFinite(value)) reject(out, RejectReason.InvalidValue);
-  else if (parseTimestamp(ts) === undefined) reject(out, RejectReason.InvalidTimestamp);
   else out.samples.push({ kind: 'metric', series, ts, value });
 }
 
@@ -147,7 +151,7 @@ export function matrixToSamples(
       continue;
     }
     for (const [seconds, raw] of s.values) {
-      add(out, checked.series, Math.round(seconds * 1000), parseFloatValue(raw) ?? Number.NaN);
+      add(out, checked.series, Math.round(seconds * 1000), parseFloatValue(raw));
     }
   }
   return out;

@@ -87,12 +87,12 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
         continue;
       }
       if (!Number.isFinite(value) || !(ts >= 0 && ts <= MAX_TS)) {
-        if (Number.isNaN(value)) {
+        if (Number.isNaN(value) && ts >= 0 && ts <= MAX_TS) {
           out.nan += 1;
           out.nanExample ??= `${meta.key}: the value is NaN`;
         } else {
           out.invalid += 1;
-          out.invalidExample ??= Number.isFinite(value)
+          out.invalidExample ??= !(ts >= 0 && ts <= MAX_TS)
             ? `${meta.key}: the timestamp ${ts} is out of range`
             : `${meta.key}: the value ${value} is not finite`;
         }
