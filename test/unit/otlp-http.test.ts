@@ -83,7 +83,7 @@ function build(
     const values = counter ? (await counter.get()).values : [];
     return values.find((v) => v.labels.reason === reason)?.value ?? 0;
   };
-  return { app, state, rejected };
+  return { app, state, rejected, metrics };
 }
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
@@ -149,7 +149,7 @@ describe('OTLP/HTTP answers', () => {
   });
 
   it('a mixed batch: 200 with partialSuccess (JSON and protobuf), the rest kept, reasons counted', async () => {
-    const { app, state, rejected } = build();
+    const { app, state, rejected, metrics } = build();
     const json = await app.inject({
       method: 'POST',
       url: '/v1/metrics',
@@ -164,6 +164,8 @@ describe('OTLP/HTTP answers', () => {
     expect(body.partialSuccess.errorMessage).toMatch(/nan_value: 1.*2 accepted/);
     expect(state.samples.flatMap((b) => b.val)).toEqual([1, 2]);
     expect(await rejected('nan_value')).toBe(1);
+    // The rejection log's summary has an example per reason.
+    expect(metrics.samplesRejected.takePending().examples.nan_value).toMatch(/the value is NaN/);
 
     const req = OtlpTypes.logsRequest.fromObject({
       resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'no service' } }] }] }],

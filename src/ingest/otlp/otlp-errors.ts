@@ -10,6 +10,8 @@ export class OtlpFormatError extends Error {
 /** What a mapping rejected: per reason (a short metric label), the points or records. */
 export interface OtlpRejections {
   readonly byReason: Map<string, number>;
+  /** The first message per reason, for the rejection log's examples. */
+  readonly examples: Map<string, string>;
   /** The first rejection's message, for `partialSuccess.errorMessage`. */
   first: string | undefined;
   total: number;
@@ -19,6 +21,7 @@ export interface OtlpRejections {
 
 export const newRejections = (): OtlpRejections => ({
   byReason: new Map(),
+  examples: new Map(),
   first: undefined,
   total: 0,
   counted: new Set(),
@@ -34,6 +37,7 @@ export function addRejection(
   if (n <= 0) return;
   if (!count) r.counted.add(reason);
   r.byReason.set(reason, (r.byReason.get(reason) ?? 0) + n);
+  if (!r.examples.has(reason)) r.examples.set(reason, message);
   r.first ??= message;
   r.total += n;
 }

@@ -166,7 +166,9 @@ function answer(
 ): FastifyReply {
   for (const [reason, n] of rejections.byReason) {
     // queueRecords counted the series-limit refusals already.
-    if (!rejections.counted.has(reason)) deps.metrics.samplesRejected.inc({ reason }, n);
+    if (!rejections.counted.has(reason)) {
+      deps.metrics.samplesRejected.inc({ reason }, n, rejections.examples.get(reason));
+    }
   }
   if (rejections.total === 0) return sendExportResponse(reply, encoding, kind, undefined);
   const what = kind === 'metrics' ? 'data points' : 'log records';
