@@ -69,7 +69,10 @@ describe('POST /api/v1/write (remote_write 1.0)', () => {
       remoteWriteBody([
         {
           labels: { __name__: 'ok_metric', job: 'auth' },
-          samples: [{ value: 1, timestamp: Date.UTC(2026, 10, 25) }],
+          samples: [
+            { value: 1, timestamp: Date.UTC(2026, 10, 25) },
+            { value: Number.NaN, timestamp: Date.UTC(2026, 10, 25, 0, 1) },
+          ],
         },
         { labels: { job: 'auth' }, samples: [{ value: 1, timestamp: Date.UTC(2026, 10, 25) }] },
       ]),
@@ -78,7 +81,7 @@ describe('POST /api/v1/write (remote_write 1.0)', () => {
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe('AIOPS_ERR_INGEST_INVALID_RECORD');
     expect(body.message).toMatch(
-      /1 samples rejected \(1 of 2 series invalid\).*no __name__.*1 samples accepted/,
+      /1 samples rejected \(1 of 2 series invalid\).*no __name__.*1 samples accepted; 1 NaN, infinite or native histogram samples skipped$/,
     );
   });
 

@@ -79,14 +79,15 @@ export function registerRemoteWriteRoute(
       deps.metrics.samplesRejected.inc({ reason: 'native_histogram' }, out.histograms);
     }
     if (out.rejections.length === 0 && queued.refused === 0) return reply.code(204).send();
-    const rejectedSamples =
-      out.rejections.reduce((n, r) => n + r.samples, 0) + out.invalid + out.nan + queued.refused;
+    const rejectedSamples = out.rejections.reduce((n, r) => n + r.samples, 0) + queued.refused;
+    const skipped = out.invalid + out.nan + out.histograms;
     const first = out.rejections[0]?.message ?? queued.refusal?.message;
     throw new AiopsError(
       'AIOPS_ERR_INGEST_INVALID_RECORD',
       `${rejectedSamples} samples rejected (${out.rejections.length} of ${decoded.series.length} series invalid` +
         `${queued.refused > 0 ? `, ${queued.refused} samples over a series limit` : ''})` +
-        `${first ? `, the first: ${first}` : ''}; ${queued.metrics} samples accepted`,
+        `${first ? `, the first: ${first}` : ''}; ${queued.metrics} samples accepted` +
+        (skipped > 0 ? `; ${skipped} NaN, infinite or native histogram samples skipped` : ''),
     );
   });
 }
