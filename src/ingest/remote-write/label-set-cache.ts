@@ -5,17 +5,17 @@
  *
  * An open-addressing table in two typed arrays (hash, entry) rather than a `Map`: a lookup is a
  * hash over the bytes eight at a time, a probe or two, and one comparison of every byte (sixteen
- * at a time against the entry's copy kept as words). Bounded
- * both ways: at most `maxEntries` entries (the table is cleared when full), and at most
- * `maxProbes` slots looked at per lookup, so label sets crafted to share a hash cost a few
- * comparisons each and are simply not cached, never a long chain.
+ * at a time against the entry's copy kept as words). Bounded both ways: at most `maxEntries`
+ * entries (the table is cleared when full), and at most `maxProbes` slots looked at per lookup,
+ * so label sets crafted to share a hash cost a few comparisons each and are simply not cached,
+ * never a long chain.
  */
 
 /**
  * A 32-bit hash of bytes [start, end) of `view`: two independent lanes of four bytes each per
  * step (DataView reads, little-endian), each multiplied and rotated as in xxHash32, so a
- * superscalar core runs them side by side (about twice as fast as one murmur3 lane); the tail
- * word by word then byte by byte, and murmur3's finaliser mixes high bits into the low ones that
+ * superscalar core runs them side by side (about twice as fast as one murmur3 lane); then at
+ * most one more word and up to three bytes, and murmur3's finaliser mixes high bits into the low ones that
  * pick a slot. Every step is a bijection of the lane it changes, so one changed byte always
  * changes the hash. Not a defence against crafted collisions: LabelSetCache bounds those by
  * probes.
