@@ -17,11 +17,7 @@ import { toLokiPush } from './loki-push-proto.js';
 import { LokiProtoError, decodePushRequest } from './loki-push-request.js';
 import type { LokiPush } from './loki-streams.js';
 import type { RecordLimits } from './records.js';
-import {
-  DecompressedTooLargeError,
-  SnappyError,
-  uncompressBlock,
-} from './remote-write/snappy-block.js';
+import { snappyBodyError, uncompressBlock } from './remote-write/snappy-block.js';
 
 export interface LokiBody {
   readonly body: Buffer;
@@ -76,16 +72,7 @@ function protobufPush(
     );
     return toLokiPush(req, limits);
   } catch (err) {
-    if (err instanceof DecompressedTooLargeError) {
-      throw new AiopsError(
-        'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
-        `${err.message} (ingest.max_decompressed_bytes)`,
-      );
-    }
-    if (err instanceof SnappyError || err instanceof LokiProtoError) {
-      throw new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
-    }
-    throw err;
+    throw snappyBodyError(err, LokiProtoError);
   }
 }
 

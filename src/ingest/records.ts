@@ -40,6 +40,9 @@ export const RejectReason = {
   TooManyLabels: 'too_many_labels',
   LabelTooLong: 'label_too_long',
 } as const;
+
+/** Rejections that are normal data rather than a sender's mistake: counted, not warned about. */
+export const isRoutineRejection = (reason: string): boolean => reason === RejectReason.NanValue;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
 export interface Rejection {

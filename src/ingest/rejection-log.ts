@@ -4,10 +4,8 @@
  * flood of log lines). An interval with only routine reasons (NaN values) logs at info.
  */
 import type { Logger } from '../telemetry/logger.js';
+import { isRoutineRejection } from './records.js';
 import type { RejectionCounter } from '../telemetry/rejection-counter.js';
-
-/** Reasons that are normal data rather than a sender's mistake (counted all the same). */
-const ROUTINE_REASONS: ReadonlySet<string> = new Set(['nan_value']);
 
 export interface RejectionLog {
   /** Logs what is pending now and stops the timer. */
@@ -23,7 +21,7 @@ export function startRejectionLog(
     const p = counter.takePending();
     if (p.total === 0) return;
     // Only NaN values (a stock Prometheus sends some every scrape): info, not a warning.
-    const routine = Object.keys(p.byReason).every((reason) => ROUTINE_REASONS.has(reason));
+    const routine = Object.keys(p.byReason).every(isRoutineRejection);
     log[routine ? 'info' : 'warn'](
       { rejected: p.total, by_reason: p.byReason, examples: p.examples, interval_ms: intervalMs },
       `ingest rejected ${p.total} records in the last interval`,

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../telemetry/logger.js';
-import { RejectReason } from '../records.js';
+import { isRoutineRejection } from '../records.js';
 import type { PullError } from './pull-error.js';
 
 export class PullReporter {
@@ -98,7 +98,7 @@ export class PullReporter {
   /** Samples of a source that failed validation (they are counted in aiops_ingest_rejected_total). */
   rejected(source: string, counts: ReadonlyMap<string, number>): void {
     // NaN values are routine (summaries without observations): counted, not warned about.
-    if ([...counts.keys()].every((reason) => reason === RejectReason.NanValue)) {
+    if ([...counts.keys()].every(isRoutineRejection)) {
       this.#rejecting.delete(source);
       return;
     }

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../../errors.js';
 import { ingestRoute } from '../ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
-import { DecompressedTooLargeError, SnappyError, withUncompressedBlock } from './snappy-block.js';
+import { snappyBodyError, withUncompressedBlock } from './snappy-block.js';
 import { toSamples } from './to-samples.js';
 import { ProtoError, decodeWriteRequest } from './write-request.js';
 
@@ -53,13 +53,7 @@ export function registerRemoteWriteRoute(
     try {
       decoded = withUncompressedBlock(req.body, deps.maxDecompressedBytes, decodeWriteRequest);
     } catch (err) {
-      if (err instanceof DecompressedTooLargeError) {
-        throw new AiopsError('AIOPS_ERR_INGEST_BODY_TOO_LARGE', err.message);
-      }
-      if (err instanceof SnappyError || err instanceof ProtoError) {
-        throw new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
-      }
-      throw err;
+      throw snappyBodyError(err, ProtoError);
     }
     const out = toSamples(decoded, deps.limits);
     const queued = await queueRecords(deps, reply, out.samples, []);

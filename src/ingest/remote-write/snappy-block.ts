@@ -9,6 +9,8 @@
  * call allocates an external buffer (docs/decisions/0009-remote-write-decode.md).
  */
 
+import { AiopsError } from '../../errors.js';
+
 export class SnappyError extends Error {
   override name = 'SnappyError';
 }
@@ -28,6 +30,27 @@ function header(block: Uint8Array): { length: number; start: number } | undefine
     shift *= 128;
   }
   return undefined;
+}
+
+/**
+ * The answer to a snappy-protobuf body (remote_write, Loki) that failed to decode: 413 for one
+ * that would inflate past the limit, 400 for bad snappy or a `protoError` of its message; any
+ * other error (our own fault) is returned as it is.
+ */
+export function snappyBodyError(
+  err: unknown,
+  protoError: abstract new (...args: never[]) => Error,
+): unknown {
+  if (err instanceof DecompressedTooLargeError) {
+    return new AiopsError(
+      'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+      `${err.message} (ingest.max_decompressed_bytes)`,
+    );
+  }
+  if (err instanceof SnappyError || err instanceof protoError) {
+    return new AiopsError('AIOPS_ERR_INGEST_MALFORMED_BODY', err.message);
+  }
+  return err;
 }
 
 /** Decompresses a snappy block of at most `maxBytes` decompressed into a new array. */
