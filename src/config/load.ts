@@ -9,7 +9,7 @@ import { parseDocument, parse as parseYamlScalar } from 'yaml';
 import { configSchema, graphIssues, servicesSchema, type Config } from './schema.js';
 import { formatPath } from './format-path.js';
 import { detectorChoice } from '../detect/detector-choice.js';
-import { checkWindow } from '../notify/maintenance.js';
+import { checkWindow } from '../maintenance/maintenance.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];

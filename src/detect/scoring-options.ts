@@ -1,6 +1,6 @@
 /** The scoring options the config describes (live path and replay alike). */
 import type { Config } from '../config/schema.js';
-import { maintenanceCheck } from '../notify/maintenance.js';
+import { maintenanceCheck } from '../maintenance/maintenance.js';
 import type { ScoringOptions } from './score-batch.js';
 
 export function scoringFromConfig(config: Pick<Config, 'detect' | 'maintenance'>): ScoringOptions {

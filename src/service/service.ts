@@ -25,7 +25,7 @@ import {
 import { queueDeliveries, queueReminders, startDeliveryWorker } from '../notify/deliver.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import type { Incident, IncidentEvent } from '../correlate/incidents.js';
-import { maintenanceCheck } from '../notify/maintenance.js';
+import { maintenanceCheck } from '../maintenance/maintenance.js';
 import { EdgeRecorder } from '../correlate/edge-recorder.js';
 import { serviceGraph } from '../correlate/graph.js';
 import { registerIncidentRoutes } from '../api/incident-routes.js';

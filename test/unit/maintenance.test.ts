@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { maintenanceCheck } from '../../src/notify/maintenance.js';
+import { maintenanceCheck } from '../../src/maintenance/maintenance.js';
 import { replay } from '../../src/replay/replay.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
 
