@@ -10,7 +10,7 @@ import { incidentJson } from '../correlate/incident-json.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
 import type { Queue } from 'bullmq';
 import { AiopsError } from '../errors.js';
-import { ACK_JOB, type AckJob } from '../correlate/correlate-worker.js';
+import { JobNames, type AckJob } from '../queues/contract.js';
 import type { Edge } from '../correlate/discovered-edges.js';
 import type { EdgeRecorder } from '../correlate/edge-recorder.js';
 import type { ServiceGraph } from '../correlate/graph.js';
@@ -54,7 +54,7 @@ export function registerIncidentRoutes(
     }
     const job: AckJob = { id, by, at: Date.now() };
     // One acknowledgement per opening: a reopened incident can be acknowledged again.
-    await correlatorQueue.add(ACK_JOB, job, { jobId: `ack-${id}-${inc.reopened}` });
+    await correlatorQueue.add(JobNames.IncidentAck, job, { jobId: `ack-${id}-${inc.reopened}` });
     return reply.code(202).send({ id, acknowledged_by: by });
   });
   // The dependency graph the correlator uses: configured edges and discovered ones, marked.

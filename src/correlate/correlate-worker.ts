@@ -12,7 +12,7 @@
  */
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JobNames, QueueNames, type AnomalyEvent } from '../queues/contract.js';
+import { JobNames, QueueNames, type AckJob, type AnomalyEvent } from '../queues/contract.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -23,15 +23,6 @@ import { edgeKey, type Edge } from './discovered-edges.js';
 import { EdgeRecorder } from './edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
 
-export const TICK_JOB = 'correlate-tick';
-/** An acknowledgement from the API, applied by the correlator like any other change. */
-export const ACK_JOB = 'incident-ack';
-
-export interface AckJob {
-  readonly id: string;
-  readonly by: string;
-  readonly at: number;
-}
 const LIVE_WITHIN_MS = 3_600_000;
 
 /**
@@ -74,9 +65,9 @@ export function describeIncidentEvent(e: IncidentEvent): string {
 export async function scheduleTicks(anomalies: Queue, tickMs: number): Promise<void> {
   // Ticks leave nothing behind: one every 15 s would otherwise pile up 5,760 jobs a day.
   await anomalies.upsertJobScheduler(
-    TICK_JOB,
+    JobNames.CorrelateTick,
     { every: tickMs },
-    { name: TICK_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    { name: JobNames.CorrelateTick, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
   );
 }
 
@@ -166,7 +157,7 @@ export function startCorrelateWorker(deps: {
           });
           if (job.name === JobNames.Anomaly) {
             events = deps.correlator.fold(state, toIncidentAnomaly(job.data as AnomalyEvent));
-          } else if (job.name === ACK_JOB) {
+          } else if (job.name === JobNames.IncidentAck) {
             const ack = job.data as AckJob;
             events = deps.correlator.acknowledge(state, ack.id, ack.by, ack.at);
           } else {

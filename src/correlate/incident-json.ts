@@ -3,6 +3,7 @@
  * root cause with its confidence, ranked candidates with their reasons, the services, the
  * timeline of anomalies and the explanation frozen at opening.
  */
+import type { IncidentJson } from '../queues/contract.js';
 import { isSevere, type Incident } from './incidents.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -34,7 +35,7 @@ export function frozenLabels(inc: Incident): {
   return { root_cause: e.root_cause || 'unknown', severity: severe ? 'critical' : 'warning' };
 }
 
-export function incidentJson(inc: Incident) {
+export function incidentJson(inc: Incident): IncidentJson {
   return {
     id: inc.id,
     status: inc.status === 'open' && inc.acknowledged_at !== null ? 'acknowledged' : inc.status,
@@ -80,5 +81,3 @@ export function incidentJson(inc: Incident) {
     },
   };
 }
-
-export type IncidentJson = ReturnType<typeof incidentJson>;

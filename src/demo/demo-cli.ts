@@ -6,7 +6,7 @@
  * prints it: root cause, the other candidates with their reasons, and the timeline.
  * Usage: npm run demo [-- --url URL]
  */
-import type { IncidentJson } from '../correlate/incident-json.js';
+import type { IncidentJson } from '../queues/contract.js';
 import { cascade } from './cascade.js';
 import { cascadeLogs } from './cascade-logs.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
-import type { IncidentJson } from '../correlate/incident-json.js';
+import type { IncidentJson } from '../queues/contract.js';
 import { replay } from '../replay/replay.js';
 import { cascade, type CascadeOptions, type CascadeRecord } from './cascade.js';
 import { cascadeLogs } from './cascade-logs.js';

@@ -6,6 +6,7 @@
  * Alertmanager deduplicates on the labels, so repeats, retries and restarts never page twice.
  */
 import type { Queue } from 'bullmq';
+import { JobNames } from '../queues/contract.js';
 import type { Config } from '../config/schema.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
 import type { Incident } from '../correlate/incidents.js';
@@ -14,16 +15,12 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { alertsDue } from './alertmanager-alerts.js';
 import { postAlerts } from './alertmanager-client.js';
 
-export const AM_SYNC_JOB = 'alertmanager-sync';
-/** The minutely job that queues due reminders of direct receivers. */
-export const REMINDER_JOB = 'receiver-reminders';
-
 export async function scheduleReminders(notify: Queue): Promise<void> {
   await notify.upsertJobScheduler(
-    REMINDER_JOB,
+    JobNames.Reminders,
     { every: 60_000 },
     {
-      name: REMINDER_JOB,
+      name: JobNames.Reminders,
       data: {},
       opts: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
     },
@@ -34,11 +31,11 @@ const RECENT = 200;
 
 export async function scheduleAlertmanagerSync(notify: Queue, resendMs: number): Promise<void> {
   await notify.upsertJobScheduler(
-    AM_SYNC_JOB,
+    JobNames.AlertmanagerSync,
     { every: resendMs },
     // One attempt: the next tick is the retry, so a dead Alertmanager never piles up jobs.
     {
-      name: AM_SYNC_JOB,
+      name: JobNames.AlertmanagerSync,
       data: {},
       opts: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
     },
@@ -47,10 +44,14 @@ export async function scheduleAlertmanagerSync(notify: Queue, resendMs: number):
 
 /** Asks for a sync now (after an incident transition). */
 export async function requestAlertmanagerSync(notify: Queue): Promise<void> {
-  await notify.add(AM_SYNC_JOB, {}, { attempts: 1, removeOnComplete: true, removeOnFail: 100 });
+  await notify.add(
+    JobNames.AlertmanagerSync,
+    {},
+    { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
+  );
 }
 
-/** One sync (the notify worker calls it for AM_SYNC_JOB jobs). */
+/** One sync (the notify worker calls it for JobNames.AlertmanagerSync jobs). */
 export async function syncAlertmanagers(deps: {
   store: IncidentStore;
   settings: Config['notify'];

@@ -7,14 +7,18 @@
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { IncidentJson } from '../correlate/incident-json.js';
-import { QueueNames } from '../queues/contract.js';
+import {
+  JobNames,
+  QueueNames,
+  type DeliveryJob,
+  type IncidentJson,
+  type Transition,
+} from '../queues/contract.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { receiverRequest, type ReceiverConfig, type Transition } from './receiver-requests.js';
+import { receiverRequest, type ReceiverConfig } from './receiver-requests.js';
 
-export const DELIVER_JOB = 'deliver';
 /**
  * Finished deliveries are kept a day: their job ids are the idempotency keys, so a transition
  * or reminder queued again within that day is a no-op (BullMQ ignores a known job id).
@@ -24,12 +28,6 @@ const KEEP = {
   removeOnFail: { age: 24 * 3600, count: 100_000 },
 } as const;
 const SLACK_PACE_MS = 1000;
-
-export interface DeliveryJob {
-  readonly receiver: string;
-  readonly transition: Transition;
-  readonly incident: IncidentJson;
-}
 
 export interface RoutedReceiver extends ReceiverConfig {
   /** Only incidents of these severities (all when empty). */
@@ -98,7 +96,7 @@ export async function queueReminders(
       incident: rem.incident,
     };
     return {
-      name: DELIVER_JOB,
+      name: JobNames.Deliver,
       data,
       opts: {
         jobId: deliveryId(data, rem.round),
@@ -122,7 +120,7 @@ export async function queueDeliveries(
   const jobs = receiversFor(receivers, incident).map((r) => {
     const data: DeliveryJob = { receiver: r.name, transition, incident };
     return {
-      name: DELIVER_JOB,
+      name: JobNames.Deliver,
       data,
       // The worker's backoffStrategy: exponential, or the receiver's Retry-After.
       opts: { jobId: deliveryId(data), attempts, backoff: { type: 'custom' }, ...KEEP },
@@ -164,7 +162,7 @@ export function startDeliveryWorker(deps: {
   const worker = new Worker(
     QueueNames.notify,
     async (job: Job) => {
-      if (job.name !== DELIVER_JOB) {
+      if (job.name !== JobNames.Deliver) {
         await deps.other?.(job);
         return;
       }

@@ -10,10 +10,7 @@
  * - `slack`: an incoming-webhook message `{text}`.
  */
 import { createHmac } from 'node:crypto';
-import type { IncidentJson } from '../correlate/incident-json.js';
-
-/** `reminder`: still open and not acknowledged after a receiver's `repeat_interval_ms`. */
-export type Transition = 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'reminder';
+import type { IncidentJson, Transition } from '../queues/contract.js';
 
 export interface ReceiverConfig {
   readonly name: string;

@@ -1,6 +1,10 @@
 /**
  * Queue names, job names and payload types: the one module through which the stages talk.
- * Payloads are JSON (BullMQ serialises job data); batches are columnar to stay compact.
+ * Every job any stage adds or takes is named here, with its payload type; the public form of an
+ * incident (what the API answers, replay writes and receivers get) is here too, since the
+ * notify queue carries it. Payloads are JSON (BullMQ serialises job data); batches are columnar
+ * to stay compact. A job name is part of the Redis state (job schedulers are keyed by it):
+ * renaming one leaves the old scheduler running until it is removed.
  */
 
 export const QueueNames = {
@@ -10,19 +14,55 @@ export const QueueNames = {
   logs: (partition: number) => `logs.${partition}`,
   /** Anomaly events from every detector, consumed by the correlator. */
   anomalies: 'anomalies',
-  /** Notification work: Alertmanager syncs (and, later, direct receivers). */
+  /** Notification work: deliveries to direct receivers, Alertmanager syncs, reminders. */
   notify: 'notify',
   /** Pull runs (query_range readers, scrape targets), created by job schedulers. */
   pull: 'pull',
 } as const;
 
 export const JobNames = {
+  /** `samples.N`: a {@link SampleBatch}, from ingest to detect. */
   SampleBatch: 'sample-batch',
+  /** `logs.N`: a {@link LogBatch}, from ingest to logs. */
   LogBatch: 'log-batch',
+  /** `anomalies`: an {@link AnomalyEvent}, from detect and logs to correlate. */
   Anomaly: 'anomaly',
+  /** `anomalies`: the correlator's clock ({@link EmptyJob}), from a job scheduler of that name. */
+  CorrelateTick: 'correlate-tick',
+  /** `anomalies`: an {@link AckJob}, from the API, applied by the correlator in turn. */
+  IncidentAck: 'incident-ack',
+  /** `notify`: a {@link DeliveryJob}, one incident transition for one receiver. */
+  Deliver: 'deliver',
+  /** `notify`: tell every Alertmanager the incidents ({@link EmptyJob}); scheduled and on demand. */
+  AlertmanagerSync: 'alertmanager-sync',
+  /** `notify`: queue the reminders due ({@link EmptyJob}), from a minutely job scheduler. */
+  Reminders: 'receiver-reminders',
+  /** `pull`: a {@link PullJob} of kind `query`, from a job scheduler per query. */
   PullQuery: 'pull-query',
+  /** `pull`: a {@link PullJob} of kind `scrape`, from a job scheduler per target. */
   PullScrape: 'pull-scrape',
 } as const;
+
+/** The payload of jobs that carry nothing (ticks, syncs, reminders). */
+export type EmptyJob = Readonly<Record<string, never>>;
+
+/** An acknowledgement of an open incident: applied by the correlator like any other change. */
+export interface AckJob {
+  readonly id: string;
+  readonly by: string;
+  /** Wall-clock ms of the request. */
+  readonly at: number;
+}
+
+/** `reminder`: still open and not acknowledged after a receiver's `repeat_interval_ms`. */
+export type Transition = 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'reminder';
+
+/** One incident transition for one receiver (by its configured name). */
+export interface DeliveryJob {
+  readonly receiver: string;
+  readonly transition: Transition;
+  readonly incident: IncidentJson;
+}
 
 /** A pull run: which configured query or scrape target to run (by name). */
 export type PullJob = (
@@ -98,4 +138,78 @@ export interface AnomalyEvent {
   readonly template?: string;
   /** Log anomalies: a few example lines. */
   readonly examples?: readonly string[];
+}
+
+/** An anomaly on an incident's timeline, as the public form shows it. */
+export interface IncidentJsonAnomaly {
+  /** RFC 3339. */
+  readonly ts: string | null;
+  readonly service: string;
+  readonly signal: string;
+  readonly series: string;
+  readonly value: number;
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly score: number;
+  readonly detector: string;
+  /** Present (`log`) for log anomalies only. */
+  readonly kind?: 'log';
+  readonly level?: string;
+  readonly template?: string;
+}
+
+/**
+ * The public form of an incident: `GET /api/v1/incidents/:id`, replay's incidents.json, every
+ * receiver's payload. Times are RFC 3339 (null until they happen).
+ */
+export interface IncidentJson {
+  readonly id: string;
+  readonly status: 'candidate' | 'open' | 'acknowledged' | 'resolved';
+  readonly severity: 'critical' | 'warning';
+  readonly opened_at: string | null;
+  readonly resolved_at: string | null;
+  readonly resolved_by: 'quiet' | 'max_length' | null;
+  readonly reopened: number;
+  readonly acknowledged_at: string | null;
+  readonly acknowledged_by: string | null;
+  readonly root_cause: {
+    readonly service: string;
+    readonly signal: string;
+    readonly confidence: number;
+  } | null;
+  readonly candidates: readonly {
+    readonly service: string;
+    readonly signal: string;
+    readonly confidence: number;
+    readonly reasons: readonly string[];
+  }[];
+  readonly services: readonly string[];
+  readonly anomaly_count: number;
+  readonly timeline: readonly IncidentJsonAnomaly[];
+  /** Frozen when the incident opened. */
+  readonly explanation: {
+    readonly frozen_at: string | null;
+    readonly root_cause: string;
+    readonly why: readonly string[];
+    readonly dependency_paths: readonly (readonly string[])[];
+    readonly dependency_edges: readonly {
+      readonly from: string;
+      readonly to: string;
+      readonly source: 'configured' | 'discovered';
+    }[];
+    readonly anomalies: readonly {
+      readonly ts: string | null;
+      readonly service: string;
+      readonly signal: string;
+      readonly detector: string;
+      readonly value: number;
+      readonly expected: number;
+      readonly lower: number;
+      readonly upper: number;
+      readonly score: number;
+      readonly level?: string;
+      readonly template?: string;
+    }[];
+  } | null;
 }

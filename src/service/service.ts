@@ -14,9 +14,8 @@ import type { Config } from '../config/schema.js';
 import { scheduleTicks, startCorrelateWorker } from '../correlate/correlate-worker.js';
 import { correlatorFromConfig } from '../correlate/from-config.js';
 import { IncidentStore } from '../correlate/incident-store.js';
+import { JobNames } from '../queues/contract.js';
 import {
-  AM_SYNC_JOB,
-  REMINDER_JOB,
   requestAlertmanagerSync,
   scheduleReminders,
   scheduleAlertmanagerSync,
@@ -223,7 +222,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         log: notifyLog,
         metrics,
         other: async (job) => {
-          if (job.name === REMINDER_JOB) {
+          if (job.name === JobNames.Reminders) {
             const open = (await store.open()).filter((i) => !muted(i)).map(incidentJson);
             await queueReminders(
               queues.notify,
@@ -233,7 +232,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
               config.queues.attempts,
             );
           }
-          if (job.name === AM_SYNC_JOB) {
+          if (job.name === JobNames.AlertmanagerSync) {
             await syncAlertmanagers({
               store,
               settings: config.notify,

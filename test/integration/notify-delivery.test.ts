@@ -9,7 +9,7 @@ import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IncidentJson } from '../../src/correlate/incident-json.js';
+import type { IncidentJson } from '../../src/queues/contract.js';
 import {
   queueDeliveries,
   startDeliveryWorker,

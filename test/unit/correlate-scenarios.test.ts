@@ -6,7 +6,7 @@
  * learning.
  */
 import { describe, expect, it } from 'vitest';
-import type { IncidentJson } from '../../src/correlate/incident-json.js';
+import type { IncidentJson } from '../../src/queues/contract.js';
 import { faultEffect } from '../../src/demo/cascade.js';
 import { replayCascade } from '../../src/demo/replay-cascade.js';
 import {

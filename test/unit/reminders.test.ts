@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IncidentJson } from '../../src/correlate/incident-json.js';
+import type { IncidentJson } from '../../src/queues/contract.js';
 import { deliveryId, remindersDue, type RoutedReceiver } from '../../src/notify/deliver.js';
 
 const MIN = 60_000;
