@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seriesLabel } from '../../src/telemetry/collected-metrics.js';
+import { seriesLabel } from '../../src/detect/score-metrics.js';
 
 describe('series label on /metrics', () => {
   it('keeps short keys as they are and cuts long ones to a bounded, still distinct label', () => {

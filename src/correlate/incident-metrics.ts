@@ -5,11 +5,11 @@
  * them out of one scrape; it never fails /metrics.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { frozenLabels } from '../correlate/incident-json.js';
-import type { Incident } from '../correlate/incidents.js';
-import type { IncidentStore } from '../correlate/incident-store.js';
+import { frozenLabels } from './incident-json.js';
+import type { Incident } from './incidents.js';
+import type { IncidentStore } from './incident-store.js';
 import { withTimeout } from '../util/with-timeout.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export function registerIncidentMetrics(
   registry: Registry,

@@ -3,7 +3,7 @@
  * the same figures. A Redis fault leaves it out of one scrape; it never fails /metrics.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { Logger } from './logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { withTimeout } from '../util/with-timeout.js';
 
 export function registerLogMetrics(

@@ -1,13 +1,12 @@
 /**
- * Metrics read from Redis at scrape time: the anomaly scores of the score board (the same
- * bounded view on every process) and the depth of every queue. A Redis fault leaves these
- * out of one scrape; it never fails /metrics.
+ * The anomaly scores of the score board on /metrics, read from Redis at scrape time (the same
+ * bounded view on every process). A Redis fault leaves them out of one scrape; it never fails
+ * /metrics.
  */
-import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
-import type { BoardEntry, ScoreBoard } from '../detect/score-board.js';
+import type { BoardEntry, ScoreBoard } from './score-board.js';
 import { fnv1a32 } from '../queues/partition.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { withTimeout } from '../util/with-timeout.js';
 
 const SCRAPE_TIMEOUT_MS = 2000;
@@ -92,30 +91,4 @@ const MAX_SERIES_LABEL = 200;
 export function seriesLabel(key: string): string {
   if (key.length <= MAX_SERIES_LABEL) return key;
   return `${key.slice(0, MAX_SERIES_LABEL - 12)}…#${fnv1a32(key).toString(16).padStart(8, '0')}`;
-}
-
-export function registerQueueMetrics(registry: Registry, queues: () => Queue[], log: Logger): void {
-  new Gauge({
-    name: 'aiops_queue_jobs',
-    help: 'Jobs in each queue by state (waiting, active, delayed, failed).',
-    labelNames: ['queue', 'state'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        const all = queues();
-        const counts = await withTimeout(
-          Promise.all(all.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'failed'))),
-          SCRAPE_TIMEOUT_MS,
-          'queue depth read',
-        );
-        all.forEach((q, i) => {
-          for (const [state, n] of Object.entries(counts[i] ?? {}))
-            this.set({ queue: q.name, state }, n);
-        });
-      } catch (err) {
-        log.warn({ err }, 'could not read queue depths for /metrics');
-      }
-    },
-  });
 }
