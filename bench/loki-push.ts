@@ -7,9 +7,9 @@
  *   npm run bench -- loki-push [--rounds 100]
  */
 import { parseArgs } from 'node:util';
-import { decodeLokiBody } from '../src/ingest/loki-body.js';
-import { toLokiPush } from '../src/ingest/loki-push-proto.js';
-import { decodePushRequest } from '../src/ingest/loki-push-request.js';
+import { decodeLokiBody } from '../src/ingest/loki/body.js';
+import { toLokiPush } from '../src/ingest/loki/push-proto.js';
+import { decodePushRequest } from '../src/ingest/loki/push-request.js';
 import { uncompressBlock } from '../src/ingest/remote-write/snappy-block.js';
 import { lokiProtoBody, selector, type TestEntry } from '../test/helpers/loki-push.js';
 

@@ -37,7 +37,7 @@ import { IngestWriter } from '../ingest/ingest-writer.js';
 import { limitsFromConfig } from '../ingest/records.js';
 import { registerSamplesRoute } from '../ingest/samples-route.js';
 import { registerRemoteWriteRoute } from '../ingest/remote-write/route.js';
-import { registerLokiRoute } from '../ingest/loki-route.js';
+import { registerLokiRoute } from '../ingest/loki/route.js';
 import { resolveTokens, type BearerAuth } from '../ingest/bearer-auth.js';
 import { registerIngestGuard } from '../ingest/ingest-guard.js';
 import { QueueBacklog } from '../ingest/queue-backlog.js';

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { compress } from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { AiopsError } from '../../src/errors.js';
-import { decodeLokiBody } from '../../src/ingest/loki-body.js';
-import { parseLokiPush } from '../../src/ingest/loki-push.js';
-import { toLokiPush } from '../../src/ingest/loki-push-proto.js';
-import { LokiProtoError, decodePushRequest } from '../../src/ingest/loki-push-request.js';
+import { decodeLokiBody } from '../../src/ingest/loki/body.js';
+import { parseLokiPush } from '../../src/ingest/loki/push.js';
+import { toLokiPush } from '../../src/ingest/loki/push-proto.js';
+import { LokiProtoError, decodePushRequest } from '../../src/ingest/loki/push-request.js';
 import { uncompressBlock } from '../../src/ingest/remote-write/snappy-block.js';
 import {
   lokiProtoBody,

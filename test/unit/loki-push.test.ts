@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LokiFormatError, parseLokiPush } from '../../src/ingest/loki-push.js';
+import { LokiFormatError, parseLokiPush } from '../../src/ingest/loki/push.js';
 
 const limits = {
   serviceLabels: ['service'],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LokiSelectorError, parseLokiSelector } from '../../src/ingest/loki-selector.js';
+import { LokiSelectorError, parseLokiSelector } from '../../src/ingest/loki/selector.js';
 import { selector } from '../helpers/loki-push.js';
 
 describe('Loki stream selectors', () => {

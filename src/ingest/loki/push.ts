@@ -9,16 +9,16 @@
  * (loki-streams.ts: service, level, labels). A bad stream or line is rejected on its own; the
  * rest are kept. Pure.
  */
-import { MAX_TS, type RecordLimits } from './records.js';
+import { MAX_TS, type RecordLimits } from '../records.js';
 import {
   emptyLokiPush,
   isRejection,
   lineSample,
   streamService,
   type LokiPush,
-} from './loki-streams.js';
+} from './streams.js';
 
-export type { LokiPush, LokiRejection } from './loki-streams.js';
+export type { LokiPush, LokiRejection } from './streams.js';
 
 export class LokiFormatError extends Error {
   override name = 'LokiFormatError';

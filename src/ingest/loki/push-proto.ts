@@ -5,16 +5,16 @@
  * rejected on its own (`invalid_labels`), as is a line without a valid timestamp; the rest are
  * kept. Pure.
  */
-import { MAX_TS, type RecordLimits } from './records.js';
-import { int64ToNumber, type DecodedPushRequest } from './loki-push-request.js';
-import { LokiSelectorError, parseLokiSelector } from './loki-selector.js';
+import { MAX_TS, type RecordLimits } from '../records.js';
+import { int64ToNumber, type DecodedPushRequest } from './push-request.js';
+import { LokiSelectorError, parseLokiSelector } from './selector.js';
 import {
   emptyLokiPush,
   isRejection,
   lineSample,
   streamService,
   type LokiPush,
-} from './loki-streams.js';
+} from './streams.js';
 
 const MAX_SECONDS = Math.floor(MAX_TS / 1000);
 const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});

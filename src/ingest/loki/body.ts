@@ -10,14 +10,14 @@
  * does not decode, 413 past `maxBytes` decompressed (checked before allocating), 415 for
  * another type or encoding.
  */
-import { AiopsError } from '../errors.js';
-import { inflateBody } from './inflate.js';
-import { LokiFormatError, parseLokiPush } from './loki-push.js';
-import { toLokiPush } from './loki-push-proto.js';
-import { LokiProtoError, decodePushRequest } from './loki-push-request.js';
-import type { LokiPush } from './loki-streams.js';
-import type { RecordLimits } from './records.js';
-import { snappyBodyError, uncompressBlock } from './remote-write/snappy-block.js';
+import { AiopsError } from '../../errors.js';
+import { inflateBody } from '../inflate.js';
+import { LokiFormatError, parseLokiPush } from './push.js';
+import { toLokiPush } from './push-proto.js';
+import { LokiProtoError, decodePushRequest } from './push-request.js';
+import type { LokiPush } from './streams.js';
+import type { RecordLimits } from '../records.js';
+import { snappyBodyError, uncompressBlock } from '../remote-write/snappy-block.js';
 
 export interface LokiBody {
   readonly body: Buffer;

@@ -8,7 +8,7 @@
  * `severity` / `lvl`, else the stream label of that name, else info; its labels the stream
  * labels plus the structured metadata. A bad stream or line is rejected on its own. Pure.
  */
-import { LABEL_NAME, type LogSample, type RecordLimits } from './records.js';
+import { LABEL_NAME, type LogSample, type RecordLimits } from '../records.js';
 
 export interface LokiRejection {
   /** Where: `streams[2]` or `streams[2].values[5]` (JSON), `streams[2].entries[5]` (protobuf). */

@@ -8,10 +8,10 @@
  * `ingestRoute`); refused streams and lines are counted here, one by one.
  */
 import type { FastifyInstance } from 'fastify';
-import { AiopsError } from '../errors.js';
-import { ingestRoute } from './ingest-route.js';
-import { decodeLokiBody } from './loki-body.js';
-import { queueRecords, type IngestRouteDeps } from './queue-records.js';
+import { AiopsError } from '../../errors.js';
+import { ingestRoute } from '../ingest-route.js';
+import { decodeLokiBody } from './body.js';
+import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
 
 export function registerLokiRoute(
   app: FastifyInstance,
