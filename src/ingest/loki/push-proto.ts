@@ -1,7 +1,7 @@
 /**
  * Loki push, protobuf form (decoded `PushRequest`), to log records: each stream's `labels`
- * selector is parsed (loki-selector.ts), then every stream and line goes through the same
- * mapping as the JSON form (loki-streams.ts). A stream whose selector does not parse is
+ * selector is parsed (selector.ts), then every stream and line goes through the same
+ * mapping as the JSON form (streams.ts). A stream whose selector does not parse is
  * rejected on its own (`invalid_labels`), as is a line without a valid timestamp; the rest are
  * kept. Pure.
  */

@@ -6,7 +6,7 @@
  *                 "values": [["<unix ns, a string>", "<line>", {"structured": "metadata"}?], ...]}]}
  *
  * Checks the JSON shapes, then maps each stream and line as the protobuf form does
- * (loki-streams.ts: service, level, labels). A bad stream or line is rejected on its own; the
+ * (streams.ts: service, level, labels). A bad stream or line is rejected on its own; the
  * rest are kept. Pure.
  */
 import { MAX_TS, type RecordLimits } from '../records.js';

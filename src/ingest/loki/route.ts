@@ -1,6 +1,6 @@
 /**
  * `POST /loki/api/v1/push`: Loki's push API, snappy protobuf (promtail, Alloy, Grafana Agent)
- * or JSON (Vector), decoded by loki-body.ts. Answers 204 when every line was queued; 400 naming
+ * or JSON (Vector), decoded by body.ts. Answers 204 when every line was queued; 400 naming
  * the first bad stream or line when some were rejected (the rest are queued), or for a body
  * that does not decode; 413 when the body decompresses past `ingest.max_decompressed_bytes`;
  * 415 for another type or encoding; 503 + Retry-After when Redis cannot take the lines. A
