@@ -11,8 +11,8 @@ import type { IncidentStore } from '../correlate/incident-store.js';
 import type { Queue } from 'bullmq';
 import { AiopsError } from '../errors.js';
 import { JobNames, type AckJob } from '../queues/contract.js';
-import type { Edge } from '../correlate/discovered-edges.js';
-import type { EdgeRecorder } from '../correlate/edge-recorder.js';
+import type { Edge } from '../queues/discovered-edges.js';
+import type { EdgeRecorder } from '../queues/edge-recorder.js';
 import type { ServiceGraph } from '../correlate/graph.js';
 
 export function registerIncidentRoutes(

@@ -19,8 +19,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { toIncidentAnomaly } from './fold-all.js';
 import type { Correlator, CorrelatorState, Incident, IncidentEvent } from './incidents.js';
 import { IncidentStore, StateConflictError } from './incident-store.js';
-import { edgeKey, type Edge } from './discovered-edges.js';
-import { EdgeRecorder } from './edge-recorder.js';
+import { edgeKey, type Edge } from '../queues/discovered-edges.js';
+import { EdgeRecorder } from '../queues/edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
 
 const LIVE_WITHIN_MS = 3_600_000;

@@ -1,6 +1,6 @@
 /** Builds the correlator the config describes (graph, settings, signal patterns). */
 import type { Config } from '../config/schema.js';
-import type { Edge } from './discovered-edges.js';
+import type { Edge } from '../queues/discovered-edges.js';
 import { serviceGraph } from './graph.js';
 import { Correlator } from './incidents.js';
 import { defaultSignalPatterns, type SignalPatterns } from './signal-kind.js';

@@ -3,7 +3,7 @@
  * to what it calls). Failures flow against the edges: when a dependency fails, its callers
  * show symptoms. Pure: built once from config, queried by the correlator.
  */
-import type { Edge } from './discovered-edges.js';
+import type { Edge } from '../queues/discovered-edges.js';
 
 export interface GraphEdge extends Edge {
   readonly source: 'configured' | 'discovered';

@@ -9,7 +9,7 @@
  * while it still holds its partition. Failing it would let BullMQ run the partition's next
  * batch first, and the retried samples would then be older than the state and be skipped.
  */
-import type { EdgeRecorder } from '../correlate/edge-recorder.js';
+import type { EdgeRecorder } from '../queues/edge-recorder.js';
 import { setTimeout as sleep, setImmediate as yieldLoop } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';

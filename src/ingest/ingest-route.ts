@@ -4,7 +4,7 @@
  * whatever its path or plugin scope. An ingest route without the tag gets neither, so every
  * ingest route passes its options through this.
  */
-import type { SendError } from '../api/server.js';
+import type { SendError } from '../http/error-answer.js';
 import type { IngestSource } from './bearer-auth.js';
 
 /** Which queues a route feeds: its backpressure follows theirs. */
@@ -21,11 +21,18 @@ declare module 'fastify' {
   }
 }
 
-/** Route options tagging an ingest route; `sendError` when its errors are not `{code, message}`. */
+export interface IngestRouteOptions {
+  /** When its errors are not `{code, message}` (OTLP's google.rpc.Status). */
+  readonly sendError?: SendError;
+  /** What it takes, named in its 415 answer. */
+  readonly accepts?: string;
+}
+
+/** Route options tagging an ingest route. */
 export function ingestRoute(
   source: IngestSource,
   stream: IngestStream,
-  sendError?: SendError,
-): { config: { ingest: IngestRouteTag; sendError?: SendError } } {
-  return { config: { ingest: { source, stream }, ...(sendError ? { sendError } : {}) } };
+  options: IngestRouteOptions = {},
+): { config: { ingest: IngestRouteTag; sendError?: SendError; accepts?: string } } {
+  return { config: { ingest: { source, stream }, ...options } };
 }

@@ -7,7 +7,7 @@
  * names the field and the bad value.
  */
 import type { LogRecord, SeriesMeta } from '../queues/contract.js';
-import { isCounterName, seriesKey } from './series-key.js';
+import { isCounterName, seriesKey } from '../queues/series-key.js';
 
 export interface RecordLimits {
   readonly serviceLabels: readonly string[];

@@ -31,85 +31,91 @@ export function registerSamplesRoute(
     readonly maxRecords: number;
   },
 ): void {
-  app.post('/api/v1/samples', ingestRoute('samples', 'any'), async (req, reply) => {
-    const format = bodyFormatOf(req.headers['content-type']);
-    if (format === undefined || typeof req.body !== 'string') {
-      throw new AiopsError(
-        'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
-        `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported; use application/json or application/x-ndjson`,
-      );
-    }
-    const text = req.body;
-    return withSpan('ingest.samples', { format, bytes: text.length }, async (span) => {
-      let items: Iterable<BodyItem>;
-      try {
-        items = bodyItems(text, format);
-        if (format === 'json') items = [...items]; // JSON parses whole: its error surfaces here
-      } catch (err) {
+  app.post(
+    '/api/v1/samples',
+    ingestRoute('samples', 'any', {
+      accepts: 'application/json or application/x-ndjson',
+    }),
+    async (req, reply) => {
+      const format = bodyFormatOf(req.headers['content-type']);
+      if (format === undefined || typeof req.body !== 'string') {
         throw new AiopsError(
-          'AIOPS_ERR_INGEST_INVALID_JSON',
-          `the body is not valid JSON: ${(err as Error).message}`,
+          'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+          `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported; use application/json or application/x-ndjson`,
         );
       }
-      const metrics: MetricSample[] = [];
-      const logs: LogSample[] = [];
-      const rejected: RejectedItem[] = [];
-      let rejectedCount = 0;
-      let seen = 0;
-      const rejectedBy = new Map<string, { n: number; example: string }>();
-      const note = (at: number, reason: string, message: string): void => {
-        rejectedCount += 1;
-        const by = rejectedBy.get(reason);
-        if (by) by.n += 1;
-        else rejectedBy.set(reason, { n: 1, example: message });
-        if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
-      };
-      for (const item of items) {
-        seen += 1;
-        if (seen > deps.maxRecords) {
+      const text = req.body;
+      return withSpan('ingest.samples', { format, bytes: text.length }, async (span) => {
+        let items: Iterable<BodyItem>;
+        try {
+          items = bodyItems(text, format);
+          if (format === 'json') items = [...items]; // JSON parses whole: its error surfaces here
+        } catch (err) {
           throw new AiopsError(
-            'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
-            `the body holds more than ${deps.maxRecords} records (ingest.max_records_per_request); split it`,
-            { reason: 'too_many_records' },
+            'AIOPS_ERR_INGEST_INVALID_JSON',
+            `the body is not valid JSON: ${(err as Error).message}`,
           );
         }
-        // Long bodies are validated in slices, so ingest never holds the event loop for long.
-        if (seen % YIELD_EVERY === 0) await yieldLoop();
-        if (!item.ok) {
-          note(item.at, 'invalid_json', item.message);
-          continue;
+        const metrics: MetricSample[] = [];
+        const logs: LogSample[] = [];
+        const rejected: RejectedItem[] = [];
+        let rejectedCount = 0;
+        let seen = 0;
+        const rejectedBy = new Map<string, { n: number; example: string }>();
+        const note = (at: number, reason: string, message: string): void => {
+          rejectedCount += 1;
+          const by = rejectedBy.get(reason);
+          if (by) by.n += 1;
+          else rejectedBy.set(reason, { n: 1, example: message });
+          if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
+        };
+        for (const item of items) {
+          seen += 1;
+          if (seen > deps.maxRecords) {
+            throw new AiopsError(
+              'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+              `the body holds more than ${deps.maxRecords} records (ingest.max_records_per_request); split it`,
+              { reason: 'too_many_records' },
+            );
+          }
+          // Long bodies are validated in slices, so ingest never holds the event loop for long.
+          if (seen % YIELD_EVERY === 0) await yieldLoop();
+          if (!item.ok) {
+            note(item.at, 'invalid_json', item.message);
+            continue;
+          }
+          const r = parseRecord(item.value, deps.limits);
+          if (!r.ok) note(item.at, r.rejection.reason, r.rejection.message);
+          else if (r.sample.kind === 'metric') metrics.push(r.sample);
+          else logs.push(r.sample);
         }
-        const r = parseRecord(item.value, deps.limits);
-        if (!r.ok) note(item.at, r.rejection.reason, r.rejection.message);
-        else if (r.sample.kind === 'metric') metrics.push(r.sample);
-        else logs.push(r.sample);
-      }
-      for (const [reason, by] of rejectedBy) {
-        deps.metrics.samplesRejected.inc({ reason }, by.n, by.example);
-      }
-      if (seen === 0) {
-        throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
-      }
-      const queued = await queueRecords(deps, reply, metrics, logs);
-      const accepted = queued.metrics + queued.logs;
-      if (queued.refused > 0) {
-        rejectedCount += queued.refused;
-        const r = queued.refusal;
-        // A series refusal is not tied to one record: it has no position.
-        if (rejected.length < MAX_LISTED && r)
-          rejected.push({ reason: r.reason, message: r.message });
-      }
-      span.setAttributes({ accepted, rejected: rejectedCount });
-      if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
-      const first = rejected[0];
-      const unit = format === 'ndjson' ? 'line' : 'record';
-      return reply.code(400).send({
-        code: 'AIOPS_ERR_INGEST_INVALID_RECORD',
-        message: `${rejectedCount} of ${seen} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
-        accepted,
-        rejected: rejectedCount,
-        errors: rejected,
+        for (const [reason, by] of rejectedBy) {
+          deps.metrics.samplesRejected.inc({ reason }, by.n, by.example);
+        }
+        if (seen === 0) {
+          throw new AiopsError('AIOPS_ERR_INGEST_NO_RECORDS', 'the body holds no records');
+        }
+        const queued = await queueRecords(deps, reply, metrics, logs);
+        const accepted = queued.metrics + queued.logs;
+        if (queued.refused > 0) {
+          rejectedCount += queued.refused;
+          const r = queued.refusal;
+          // A series refusal is not tied to one record: it has no position.
+          if (rejected.length < MAX_LISTED && r)
+            rejected.push({ reason: r.reason, message: r.message });
+        }
+        span.setAttributes({ accepted, rejected: rejectedCount });
+        if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
+        const first = rejected[0];
+        const unit = format === 'ndjson' ? 'line' : 'record';
+        return reply.code(400).send({
+          code: 'AIOPS_ERR_INGEST_INVALID_RECORD',
+          message: `${rejectedCount} of ${seen} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
+          accepted,
+          rejected: rejectedCount,
+          errors: rejected,
+        });
       });
-    });
-  });
+    },
+  );
 }

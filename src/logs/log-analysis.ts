@@ -31,7 +31,7 @@ import {
   encodeSeriesState,
   type SeriesState,
 } from '../detect/series-state.js';
-import { seriesKey } from '../ingest/series-key.js';
+import { seriesKey } from '../queues/series-key.js';
 import { fnv1a32 } from '../queues/partition.js';
 import type { AnomalyEvent, LogRecord, SeriesMeta } from '../queues/contract.js';
 import { isErrorLevel, levelRank, normaliseLevel } from './levels.js';

@@ -25,7 +25,7 @@ import {
 } from '../detect/score-batch.js';
 import { createSeriesState, type SeriesState } from '../detect/series-state.js';
 import type { Correlator } from '../correlate/incidents.js';
-import { edgeFromSeries, edgeKey, type Edge } from '../correlate/discovered-edges.js';
+import { edgeFromSeries, edgeKey, type Edge } from '../queues/discovered-edges.js';
 import { foldAll } from '../correlate/fold-all.js';
 import { incidentJson } from '../correlate/incident-json.js';
 

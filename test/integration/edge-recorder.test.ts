@@ -1,7 +1,7 @@
 /** Discovered dependency edges in Redis (real Redis, random key prefix). */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EdgeRecorder } from '../../src/correlate/edge-recorder.js';
+import { EdgeRecorder } from '../../src/queues/edge-recorder.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const prefix = randomPrefix();

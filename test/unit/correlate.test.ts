@@ -3,7 +3,7 @@
  * through the dependency graph, and root-cause ranking with its reasons.
  */
 import { describe, expect, it } from 'vitest';
-import { edgeFromSeries } from '../../src/correlate/discovered-edges.js';
+import { edgeFromSeries } from '../../src/queues/discovered-edges.js';
 import { serviceGraph } from '../../src/correlate/graph.js';
 import {
   Correlator,

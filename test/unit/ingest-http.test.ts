@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/api/server.js';
+import { createHttpServer } from '../../src/http/server.js';
+import { registerIngestErrorHandler } from '../../src/ingest/ingest-errors.js';
 import { IngestWriter } from '../../src/ingest/ingest-writer.js';
 import { registerSamplesRoute } from '../../src/ingest/samples-route.js';
 import type { SampleBatch } from '../../src/queues/contract.js';
@@ -39,8 +40,8 @@ function build(opts: BuildOptions = {}) {
   const app = createHttpServer({
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     log,
-    ingestRejections: metrics.samplesRejected,
   });
+  registerIngestErrorHandler(app, metrics.samplesRejected);
   const writer = new IngestWriter({
     samplesQueues: fakeQueues(4, state),
     logsQueues: fakeQueues(4, state),

@@ -8,7 +8,8 @@ import type { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/api/server.js';
+import { createHttpServer } from '../../src/http/server.js';
+import { registerIngestErrorHandler } from '../../src/ingest/ingest-errors.js';
 import { IngestWriter } from '../../src/ingest/ingest-writer.js';
 import { registerOtlpRoutes } from '../../src/ingest/otlp/route.js';
 import { OtlpTypes } from '../../src/ingest/otlp/proto.js';
@@ -42,8 +43,8 @@ function build(
   const app = createHttpServer({
     bodyLimit: 64 * 1024,
     log,
-    ingestRejections: metrics.samplesRejected,
   });
+  registerIngestErrorHandler(app, metrics.samplesRejected);
   registerIngestGuard(app, {
     auth: resolveTokens(opts.tokens ?? []),
     backlogs: opts.overloaded

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fnv1a32, partitionOf } from '../../src/queues/partition.js';
-import { seriesKey } from '../../src/ingest/series-key.js';
+import { seriesKey } from '../../src/queues/series-key.js';
 
 describe('sharding', () => {
   it('is FNV-1a: known vectors do not change between releases', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Detector } from '../../detectors/contract.js';
 import { createEwmaDetector } from '../../detectors/ewma.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { Edge } from '../../src/correlate/discovered-edges.js';
+import type { Edge } from '../../src/queues/discovered-edges.js';
 import { correlatorFromConfig } from '../../src/correlate/from-config.js';
 import { replay } from '../../src/replay/replay.js';
 import { logSettingsFromConfig } from '../../src/logs/log-settings.js';

@@ -8,13 +8,7 @@
 import { MAX_TS, type RecordLimits } from '../records.js';
 import { int64ToNumber, type DecodedPushRequest } from './push-request.js';
 import { LokiSelectorError, parseLokiSelector } from './selector.js';
-import {
-  emptyLokiPush,
-  isRejection,
-  lineSample,
-  streamService,
-  type LokiPush,
-} from './streams.js';
+import { emptyLokiPush, isRejection, lineSample, streamService, type LokiPush } from './streams.js';
 
 const MAX_SECONDS = Math.floor(MAX_TS / 1000);
 const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});

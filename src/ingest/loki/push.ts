@@ -10,13 +10,7 @@
  * rest are kept. Pure.
  */
 import { MAX_TS, type RecordLimits } from '../records.js';
-import {
-  emptyLokiPush,
-  isRejection,
-  lineSample,
-  streamService,
-  type LokiPush,
-} from './streams.js';
+import { emptyLokiPush, isRejection, lineSample, streamService, type LokiPush } from './streams.js';
 
 export type { LokiPush, LokiRejection } from './streams.js';
 

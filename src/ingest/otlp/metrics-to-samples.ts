@@ -20,7 +20,7 @@
  * export request throws OtlpFormatError.
  */
 import { METRIC_NAME, type MetricSample, type RecordLimits } from '../records.js';
-import { seriesKey } from '../series-key.js';
+import { seriesKey } from '../../queues/series-key.js';
 import {
   MAX_EXPLICIT_BOUNDS,
   MAX_EXPONENTIAL_BUCKETS,

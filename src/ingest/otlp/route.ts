@@ -15,7 +15,7 @@
  * Mapping: metrics-to-samples.ts and logs-to-samples.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SendError } from '../../api/server.js';
+import type { SendError } from '../../http/error-answer.js';
 import { AiopsError, type ErrorCode } from '../../errors.js';
 import { inflateBody } from '../inflate.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
@@ -55,31 +55,41 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, next) => {
       next(null, body);
     });
-    scope.post('/v1/metrics', ingestRoute('otlp', 'metrics', sendOtlpError), async (req, reply) => {
-      const [encoding, request] = decodeRequest(req, deps, 'metrics');
-      // Cumulative histogram points are kept only once their samples are queued (see stage).
-      const stage = window.stage();
-      const out = mapped(() => otlpMetricsToSamples(request, deps.limits, stage, deps.maxRecords));
-      const queued = await queueRecords(deps, reply, out.samples, []);
-      stage.commit();
-      // Points with a sample the series limits refused are rejected data points too (a
-      // histogram point gives two samples: its points are counted, not its samples).
-      const refusal = queued.refusal;
-      if (refusal) {
-        const points = refusedPoints(out.samples, out.pointOf, queued.admitted);
-        addRejection(out.rejections, refusal.reason, refusal.message, points, false);
-      }
-      return answer(reply, encoding, 'metrics', out.rejections, out.points, deps);
-    });
+    scope.post(
+      '/v1/metrics',
+      ingestRoute('otlp', 'metrics', { sendError: sendOtlpError }),
+      async (req, reply) => {
+        const [encoding, request] = decodeRequest(req, deps, 'metrics');
+        // Cumulative histogram points are kept only once their samples are queued (see stage).
+        const stage = window.stage();
+        const out = mapped(() =>
+          otlpMetricsToSamples(request, deps.limits, stage, deps.maxRecords),
+        );
+        const queued = await queueRecords(deps, reply, out.samples, []);
+        stage.commit();
+        // Points with a sample the series limits refused are rejected data points too (a
+        // histogram point gives two samples: its points are counted, not its samples).
+        const refusal = queued.refusal;
+        if (refusal) {
+          const points = refusedPoints(out.samples, out.pointOf, queued.admitted);
+          addRejection(out.rejections, refusal.reason, refusal.message, points, false);
+        }
+        return answer(reply, encoding, 'metrics', out.rejections, out.points, deps);
+      },
+    );
 
-    scope.post('/v1/logs', ingestRoute('otlp', 'logs', sendOtlpError), async (req, reply) => {
-      const [encoding, request] = decodeRequest(req, deps, 'logs');
-      const out = mapped(() =>
-        otlpLogsToSamples(request, deps.limits, Date.now(), deps.maxRecords),
-      );
-      await queueRecords(deps, reply, [], out.samples);
-      return answer(reply, encoding, 'logs', out.rejections, out.records, deps);
-    });
+    scope.post(
+      '/v1/logs',
+      ingestRoute('otlp', 'logs', { sendError: sendOtlpError }),
+      async (req, reply) => {
+        const [encoding, request] = decodeRequest(req, deps, 'logs');
+        const out = mapped(() =>
+          otlpLogsToSamples(request, deps.limits, Date.now(), deps.maxRecords),
+        );
+        await queueRecords(deps, reply, [], out.samples);
+        return answer(reply, encoding, 'logs', out.rejections, out.records, deps);
+      },
+    );
     done();
   });
 }

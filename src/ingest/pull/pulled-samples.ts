@@ -5,7 +5,7 @@
  * sample's value must be finite and its time in range. A bad sample (or series) is rejected on
  * its own with a reason, and the rest are kept.
  */
-import { isCounterName } from '../series-key.js';
+import { isCounterName } from '../../queues/series-key.js';
 import type { SeriesMeta } from '../../queues/contract.js';
 import {
   RejectReason,

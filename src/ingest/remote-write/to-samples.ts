@@ -14,7 +14,7 @@ import {
   type RecordLimits,
 } from '../records.js';
 import type { SeriesMeta } from '../../queues/contract.js';
-import { isCounterName, seriesKey } from '../series-key.js';
+import { isCounterName, seriesKey } from '../../queues/series-key.js';
 import { MetricType, type DecodedWriteRequest } from './write-request.js';
 
 export interface SeriesRejection {

@@ -1,0 +1,76 @@
+/**
+ * The read side every process serves, whatever its roles: `/healthz`, `/readyz`, `/metrics`
+ * (with the figures read from Redis at scrape time: scores, queue depths, log templates, open
+ * incidents, so every process shows the same), the incidents and the dependency graph.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { registerIncidentMetrics } from '../correlate/incident-metrics.js';
+import { IncidentStore } from '../correlate/incident-store.js';
+import { serviceGraph } from '../correlate/graph.js';
+import { ScoreBoard } from '../detect/score-board.js';
+import { registerScoreMetrics } from '../detect/score-metrics.js';
+import { LogStateStore } from '../logs/log-state-store.js';
+import { logSettingsFromConfig } from '../logs/log-settings.js';
+import { registerLogMetrics } from '../logs/log-metrics.js';
+import { EdgeRecorder } from '../queues/edge-recorder.js';
+import { registerQueueMetrics } from '../queues/queue-metrics.js';
+import type { Queues } from '../queues/queues.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { registerIncidentRoutes } from './incident-routes.js';
+import { registerMetricsRoute } from './metrics-route.js';
+
+export interface ApiDeps {
+  readonly app: FastifyInstance;
+  readonly config: Readonly<Config>;
+  /** Reads of the score board (fails fast: a scrape leaves scores out rather than hang). */
+  readonly producer: Redis;
+  /** Reads of incidents, templates and edges. */
+  readonly connection: Redis;
+  readonly queues: Pick<Queues, 'all' | 'anomalies'>;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly serviceLabel: (service: string) => string;
+}
+
+/** Registers the scrape-time gauges on the metrics registry (before any stage's own). */
+export function registerStoreMetrics(d: Omit<ApiDeps, 'app'>): void {
+  const { config, metrics, log } = d;
+  const prefix = config.redis.prefix;
+  registerScoreMetrics(
+    metrics.registry,
+    new ScoreBoard(d.producer, prefix),
+    {
+      topN: config.metrics.export_top_n,
+      minScore: config.metrics.export_min_score,
+      staleAfterMs: config.metrics.stale_after_ms,
+      now: Date.now,
+    },
+    log,
+  );
+  registerQueueMetrics(metrics.registry, () => d.queues.all(), log);
+  const templates = new LogStateStore(d.connection, prefix, logSettingsFromConfig(config));
+  registerLogMetrics(metrics.registry, () => templates.activeTemplates(), log, d.serviceLabel);
+  const incidents = new IncidentStore(d.connection, prefix);
+  registerIncidentMetrics(metrics.registry, incidents, log, d.serviceLabel);
+}
+
+/** Registers the routes; `checks` decide `/readyz`. */
+export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void {
+  const { app, config } = d;
+  const prefix = config.redis.prefix;
+  registerIncidentRoutes(
+    app,
+    new IncidentStore(d.connection, prefix),
+    {
+      edges: new EdgeRecorder(d.connection, prefix),
+      graphFor: (discovered) => serviceGraph(config.services, discovered),
+    },
+    d.queues.anomalies,
+  );
+  registerHealthRoutes(app, checks);
+  registerMetricsRoute(app, d.metrics.registry);
+}

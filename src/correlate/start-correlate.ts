@@ -1,0 +1,41 @@
+/**
+ * The correlate stage: one correlator job at a time across every process (the incidents are one
+ * shared state), driven by anomalies and by a tick every `correlate.tick_ms`.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Queues } from '../queues/queues.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { scheduleTicks, startCorrelateWorker } from './correlate-worker.js';
+import { correlatorFromConfig } from './from-config.js';
+import { serviceGraph } from './graph.js';
+import type { IncidentEvent } from './incidents.js';
+
+export interface CorrelateStageDeps {
+  readonly config: Readonly<Config>;
+  /** The worker connection (retries for ever). */
+  readonly connection: Redis;
+  readonly queues: Pick<Queues, 'anomalies'>;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Told of every saved transition (the notify stage's routing; later stages' too). */
+  readonly onTransition?: (events: readonly IncidentEvent[]) => Promise<void>;
+}
+
+export async function startCorrelate(d: CorrelateStageDeps) {
+  const { config } = d;
+  await d.queues.anomalies.setGlobalConcurrency(1);
+  await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
+  const worker = startCorrelateWorker({
+    connection: d.connection,
+    prefix: config.redis.prefix,
+    correlator: correlatorFromConfig(config),
+    graphFor: (discovered) => serviceGraph(config.services, discovered),
+    latenessMs: config.correlate.lateness_ms,
+    onTransition: d.onTransition,
+    log: d.log.child({ component: 'correlate' }),
+    metrics: d.metrics,
+  });
+  return { workers: [worker] };
+}

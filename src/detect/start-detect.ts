@@ -1,0 +1,56 @@
+/**
+ * The detect stage: one worker per sample partition, each scoring its batches against the
+ * series' states in Redis and writing anomalies to the anomalies queue.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { createAnomaliesQueue, type QueueSettings, type Queues } from '../queues/queues.js';
+import { EdgeRecorder } from '../queues/edge-recorder.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { startDetectWorkers } from './detect-worker.js';
+import { detectorChoiceOrThrow } from './detector-choice.js';
+import { ScoreBoard } from './score-board.js';
+import { scoringFromConfig } from './scoring-options.js';
+import { StateStore } from './state-store.js';
+
+/** How long a job keeps retrying a transient fault (Redis away) in place before BullMQ retries it. */
+const INLINE_RETRY_MS = 60_000;
+
+export interface DetectStageDeps {
+  readonly config: Readonly<Config>;
+  /** The worker connection (retries for ever). */
+  readonly connection: Redis;
+  readonly queues: Pick<Queues, 'enforcePartitionOrder'>;
+  readonly queueSettings: QueueSettings;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly workerId: string;
+  readonly serviceLabel: (service: string) => string;
+}
+
+export async function startDetect(d: DetectStageDeps) {
+  const { config, connection } = d;
+  const prefix = config.redis.prefix;
+  await d.queues.enforcePartitionOrder();
+  // Anomalies go out on the worker connection, so a Redis blip delays one instead of failing its batch.
+  const anomalies = createAnomaliesQueue(connection, d.queueSettings);
+  const workers = startDetectWorkers({
+    connection,
+    prefix,
+    partitions: config.queues.partitions,
+    store: new StateStore(connection, prefix, detectorChoiceOrThrow(config.detect).forSeries),
+    board: new ScoreBoard(connection, prefix),
+    anomalies,
+    scoring: scoringFromConfig(config),
+    sliceSamples: config.detect.slice_samples,
+    inlineRetryMs: INLINE_RETRY_MS,
+    maxStalledCount: config.queues.attempts,
+    metrics: d.metrics,
+    log: d.log.child({ component: 'detect' }),
+    workerId: d.workerId,
+    serviceLabel: d.serviceLabel,
+    edges: new EdgeRecorder(connection, prefix),
+  });
+  return { workers, close: () => anomalies.close() };
+}

@@ -1,0 +1,47 @@
+/**
+ * Which incident transitions reach whom: every transition asks the Alertmanagers for a sync,
+ * and opened/acknowledged/reopened/resolved go to each matching direct receiver; while the root
+ * cause's service is in a maintenance window, new pages (opened, reopened, reminders) are held
+ * back, but acknowledgements and resolves still go out so nothing is left dangling.
+ */
+import type { Queue } from 'bullmq';
+import type { Config } from '../config/schema.js';
+import { incidentJson } from '../correlate/incident-json.js';
+import type { Incident, IncidentEvent } from '../correlate/incidents.js';
+import { maintenanceCheck } from '../maintenance/maintenance.js';
+import { requestAlertmanagerSync } from './alertmanager-sync.js';
+import { queueDeliveries } from './deliver.js';
+
+/** True for an incident that pages nobody now: its root cause is in a maintenance window. */
+export function mutedBy(
+  maintenance: Config['maintenance'],
+  now: () => number = Date.now,
+): (inc: Incident) => boolean {
+  const inMaintenance = maintenanceCheck(maintenance);
+  return (inc) => inMaintenance?.(inc.root_cause?.service ?? '', now()) ?? false;
+}
+
+/**
+ * The correlator's `onTransition`: queues what each transition owes the receivers (idempotent
+ * job ids, so a retried correlator job queues nothing twice).
+ */
+export function notifyTransitions(
+  config: Pick<Config, 'notify' | 'maintenance' | 'queues'>,
+  notify: Queue,
+): (events: readonly IncidentEvent[]) => Promise<void> {
+  const muted = mutedBy(config.maintenance);
+  return async (events) => {
+    if (config.notify.alertmanagers.length > 0) await requestAlertmanagerSync(notify);
+    for (const e of events) {
+      if (e.type === 'updated' || e.type === 'dropped') continue;
+      if ((e.type === 'opened' || e.type === 'reopened') && muted(e.incident)) continue;
+      await queueDeliveries(
+        notify,
+        config.notify.receivers,
+        incidentJson(e.incident),
+        e.type,
+        config.queues.attempts,
+      );
+    }
+  };
+}

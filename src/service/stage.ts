@@ -1,0 +1,18 @@
+/**
+ * What the composition root knows of a running stage. Stages do not import this (nothing
+ * imports service/): each `start<Stage>` returns an object of this shape, and the table in
+ * service.ts checks it.
+ */
+import type { Worker } from 'bullmq';
+
+export interface RunningStage {
+  /** The stage's BullMQ workers: the process is ready while every one runs. */
+  readonly workers: readonly Worker[];
+  /**
+   * Finishes what the stage holds before any worker stops (ingest: pull runs in progress and
+   * buffered samples), by `deadline` (epoch ms).
+   */
+  drain?(deadline: number): Promise<void>;
+  /** Releases the stage's own handles (queues, timers) once every worker is closed. */
+  close?(): Promise<void>;
+}
