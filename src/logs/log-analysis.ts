@@ -18,7 +18,8 @@
  * example lines, so correlation and on-call read them like metric ones.
  */
 import type { Detector } from '../../detectors/contract.js';
-import { LogTemplateMiner, type LogTemplateOptions } from '../../detectors/log-templates.js';
+import type { LogTemplateOptions } from '../../detectors/log-template-options.js';
+import { LogTemplateMiner } from '../../detectors/log-templates.js';
 import {
   emptyOutcome,
   scoreSlice,

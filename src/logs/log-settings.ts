@@ -1,5 +1,5 @@
 /** The log stage's settings as the config describes them (live path and replay alike). */
-import type { LogTemplateOptions } from '../../detectors/log-templates.js';
+import type { LogTemplateOptions } from '../../detectors/log-template-options.js';
 import type { Config } from '../config/schema.js';
 import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { scoringFromConfig } from '../detect/scoring-options.js';
