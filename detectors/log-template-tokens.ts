@@ -17,18 +17,6 @@ function keyEnd(t: string): number {
   return -1;
 }
 
-/**
- * A template must keep some constant words: merging word siblings that leaves fewer than
- * MIN_CONSTANTS_SHARE of its tokens constant (say `<*> <*>` from `onStart <*>`, `onStop <*>`,
- * ...) would make event names variables.
- */
-export const MIN_CONSTANTS_SHARE = 0.5;
-export function enoughConstants(tokens: readonly string[]): boolean {
-  let constants = 0;
-  for (const t of tokens) if (t !== WILDCARD) constants++;
-  return constants >= 2 && constants >= MIN_CONSTANTS_SHARE * tokens.length;
-}
-
 /** The tree routes a token by its key (`key=`) if it has one, a variable to the wildcard child. */
 export function routeKey(t: string): string {
   const end = keyEnd(t);

@@ -30,9 +30,11 @@
  */
 
 import { logTemplateOptions, type LogTemplateOptions } from './log-template-options.js';
-import { canonicalKey, enoughConstants, generalize, hasWildcard } from './log-template-tokens.js';
+import { decodeTemplates, encodeTemplateState, parseTemplateState } from './log-template-state.js';
+import { canonicalKey, generalize } from './log-template-tokens.js';
 import { TemplateTree, type Cluster, type Template, type TreeNode } from './log-template-tree.js';
-import { WILDCARD, tokenize } from './log-tokenizer.js';
+import { tokenize } from './log-tokenizer.js';
+import { wordSiblings } from './log-word-siblings.js';
 
 /** One mined template. */
 export interface LogTemplate {
@@ -60,20 +62,6 @@ export interface TemplateMatch {
 export const MAX_CLUSTERS_PER_TEMPLATE = 16;
 /** Clusters per tree leaf at most; a full leaf folds new messages into its closest cluster. */
 export const MAX_LEAF_CLUSTERS = 100;
-
-interface EncodedState {
-  v: 2;
-  nextId: number;
-  tick: number;
-  nextSeq: number;
-  /** Per template: id, last seen tick, clusters as [tokens joined by spaces, count, seq, path]. */
-  templates: [
-    id: number,
-    lastSeen: number,
-    clusters: [template: string, count: number, seq: number, path: string[]][],
-  ][];
-  aliases: [from: number, to: number][];
-}
 
 const templateText = (t: Template): string => (t.clusters[0] as Cluster).key;
 const templateCount = (t: Template): number => t.clusters.reduce((n, c) => n + c.count, 0);
@@ -188,57 +176,29 @@ export class LogTemplateMiner {
   }
 
   encode(): Uint8Array {
-    const state: EncodedState = {
-      v: 2,
+    return encodeTemplateState({
       nextId: this.nextId,
       tick: this.tick,
       nextSeq: this.nextSeq,
-      templates: [...this.byId.values()]
-        .sort((a, b) => a.id - b.id)
-        .map((t) => [
-          t.id,
-          t.lastSeen,
-          t.clusters.map((c) => [c.tokens.join(' '), c.count, c.seq, [...c.path]]),
-        ]),
-      aliases: [...this.aliases.entries()],
-    };
-    return new TextEncoder().encode(JSON.stringify(state));
+      templates: this.byId.values(),
+      aliases: this.aliases.entries(),
+    });
   }
 
   /** Restores a state written by `encode`; throws a RangeError on anything else. */
   static decode(bytes: Uint8Array, options: Partial<LogTemplateOptions> = {}): LogTemplateMiner {
-    let raw: Partial<EncodedState>;
-    try {
-      raw = JSON.parse(new TextDecoder().decode(bytes)) as Partial<EncodedState>;
-    } catch {
-      throw new RangeError('log template state is not JSON');
-    }
-    if (
-      raw.v !== 2 ||
-      !Array.isArray(raw.templates) ||
-      !Array.isArray(raw.aliases) ||
-      !Number.isInteger(raw.nextId) ||
-      !Number.isInteger(raw.nextSeq) ||
-      !Number.isInteger(raw.tick)
-    ) {
-      throw new RangeError('not a log template state (version 2)');
-    }
+    const raw = parseTemplateState(bytes);
     const miner = new LogTemplateMiner(options);
-    miner.nextId = raw.nextId as number;
-    miner.nextSeq = raw.nextSeq as number;
-    miner.tick = raw.tick as number;
+    miner.nextId = raw.nextId;
+    miner.nextSeq = raw.nextSeq;
+    miner.tick = raw.tick;
     const all: Cluster[] = [];
-    for (const [id, lastSeen, clusters] of raw.templates) {
-      const template: Template = { id, lastSeen, clusters: [] };
-      for (const [text, count, seq, path] of clusters) {
-        const tokens = text.length === 0 ? [] : text.split(' ');
-        const cluster: Cluster = { tokens, count, key: canonicalKey(tokens), template, path, seq };
-        template.clusters.push(cluster);
+    for (const template of decodeTemplates(raw)) {
+      for (const cluster of template.clusters) {
         miner.byKey.set(cluster.key, template);
         all.push(cluster);
       }
-      if (template.clusters.length === 0) throw new RangeError(`template ${id} has no clusters`);
-      miner.byId.set(id, template);
+      miner.byId.set(template.id, template);
     }
     // Each leaf holds its clusters in creation order, as the miner that was encoded.
     for (const c of all.sort((a, b) => a.seq - b.seq)) miner.tree.nodeAt(c.path).clusters.push(c);
@@ -342,68 +302,28 @@ export class LogTemplateMiner {
    * leaf its generalised tokens route to. Returns the survivor and its text before the merge.
    */
   private mergeWordSiblings(fresh: Cluster): [Cluster, string | undefined] {
-    const n = fresh.tokens.length;
-    const top = this.tree.lengthNode(n);
+    const top = this.tree.lengthNode(fresh.tokens.length);
     if (top === undefined) return [fresh, undefined];
-    const candidates: Cluster[] = [];
-    const collect = (node: TreeNode): void => {
-      for (const c of node.clusters) if (c !== fresh) candidates.push(c);
-      for (const child of node.children.values()) collect(child);
-    };
-    collect(top);
-    // One pass per candidate: the one place it differs from `fresh` in a constant word.
-    const byPlace = new Map<number, { siblings: Cluster[]; values: Set<string> }>();
-    for (const c of candidates) {
-      let at = -1;
-      for (let i = 0; i < n; i++) {
-        const a = c.tokens[i] as string;
-        const b = fresh.tokens[i] as string;
-        if (a === b || a === WILDCARD || b === WILDCARD) continue;
-        if (at >= 0 || hasWildcard(a) || hasWildcard(b)) {
-          at = -1;
-          break;
-        }
-        at = i;
-      }
-      if (at < 0) continue;
-      let place = byPlace.get(at);
-      if (place === undefined) {
-        place = { siblings: [], values: new Set([fresh.tokens[at] as string]) };
-        byPlace.set(at, place);
-      }
-      place.siblings.push(c);
-      place.values.add(c.tokens[at] as string);
+    const merge = wordSiblings(top, fresh, this.options.wordValues);
+    if (merge === undefined) return [fresh, undefined];
+    const { group, keep, tokens } = merge;
+    const previous = templateText(keep.template);
+    for (const c of group) {
+      if (c === keep) continue;
+      keep.count += c.count;
+      this.dropCluster(c, keep.template);
     }
-    for (const [, { siblings, values }] of [...byPlace].sort((a, b) => a[0] - b[0])) {
-      if (values.size < this.options.wordValues) continue;
-      const group = [fresh, ...siblings];
-      const keep = group.reduce((a, b) => (b.template.id < a.template.id ? b : a));
-      const tokens = [...keep.tokens];
-      for (const c of group) {
-        for (let i = 0; i < n; i++) {
-          tokens[i] = generalize(tokens[i] as string, c.tokens[i] as string);
-        }
-      }
-      if (!enoughConstants(tokens)) continue;
-      const previous = templateText(keep.template);
-      for (const c of group) {
-        if (c === keep) continue;
-        keep.count += c.count;
-        this.dropCluster(c, keep.template);
-      }
-      // The merged cluster lives where its generalised tokens route.
-      this.tree.unlink(keep);
-      const path = this.tree.pathOf(tokens);
-      const moved: Cluster = { ...keep, tokens, path };
-      const at = keep.template.clusters.indexOf(keep);
-      keep.template.clusters[at] = moved;
-      this.tree.nodeAt(path).clusters.push(moved);
-      // Leaf order follows creation order (decode rebuilds it so).
-      this.tree.nodeAt(path).clusters.sort((a, b) => a.seq - b.seq);
-      this.rekey(moved);
-      return [moved, previous];
-    }
-    return [fresh, undefined];
+    // The merged cluster lives where its generalised tokens route.
+    this.tree.unlink(keep);
+    const path = this.tree.pathOf(tokens);
+    const moved: Cluster = { ...keep, tokens, path };
+    const at = keep.template.clusters.indexOf(keep);
+    keep.template.clusters[at] = moved;
+    this.tree.nodeAt(path).clusters.push(moved);
+    // Leaf order follows creation order (decode rebuilds it so).
+    this.tree.nodeAt(path).clusters.sort((a, b) => a.seq - b.seq);
+    this.rekey(moved);
+    return [moved, previous];
   }
 
   /**
