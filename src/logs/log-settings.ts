@@ -3,7 +3,7 @@ import type { LogTemplateOptions } from '../../detectors/log-template-options.js
 import type { Config } from '../config/schema.js';
 import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { scoringFromConfig } from '../detect/scoring-options.js';
-import type { LogAnalysisSettings } from './log-analysis.js';
+import type { LogAnalysisSettings } from './log-service-state.js';
 
 /** The miner's options from `logs.templates`. */
 export function templateOptionsFromConfig(
