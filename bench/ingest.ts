@@ -30,7 +30,7 @@ import { withUncompressedBlock } from '../src/ingest/remote-write/snappy-block.j
 import { toSamples } from '../src/ingest/remote-write/to-samples.js';
 import { decodeWriteRequest } from '../src/ingest/remote-write/write-request.js';
 import { partitionOf } from '../src/queues/partition.js';
-import { seriesKey } from '../src/ingest/series-key.js';
+import { seriesKey } from '../src/queues/series-key.js';
 import { deletePrefix } from '../test/helpers/redis.js';
 import { remoteWriteBody } from '../test/helpers/remote-write.js';
 

@@ -24,12 +24,9 @@ import { parse } from 'csv-parse/sync';
 import { LogTemplateMiner } from '../detectors/log-templates.js';
 import { mineTemplates } from '../src/cli/mine-templates.js';
 import { parseConfig } from '../src/config/load.js';
-import {
-  analyzeLogs,
-  createServiceLogState,
-  emptyLogOutcome,
-  LogSignals,
-} from '../src/logs/log-analysis.js';
+import { analyzeLogs } from '../src/logs/log-analysis.js';
+import { emptyLogOutcome } from '../src/logs/log-outcome.js';
+import { createServiceLogState, LogSignals } from '../src/logs/log-service-state.js';
 import { logSettingsFromConfig, templateOptionsFromConfig } from '../src/logs/log-settings.js';
 
 /** The independent scorer beside the project (../shared/tools), wherever the bench runs from. */

@@ -11,7 +11,8 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
-import { LogTemplateMiner, type LogTemplateOptions } from '../../detectors/log-templates.js';
+import type { LogTemplateOptions } from '../../detectors/log-template-options.js';
+import { LogTemplateMiner } from '../../detectors/log-templates.js';
 import { CsvError } from './score-csv.js';
 
 export const TEMPLATE_FORMATS = ['lines', 'loghub-csv'] as const;

@@ -3,7 +3,7 @@
  * a `services:` map is a complete configuration. Keys are snake_case as in the YAML file.
  */
 import { z } from 'zod';
-import { DEFAULT_LOG_TEMPLATE_OPTIONS } from '../../detectors/log-templates.js';
+import { DEFAULT_LOG_TEMPLATE_OPTIONS } from '../../detectors/log-template-options.js';
 import { IngestSources } from '../ingest/bearer-auth.js';
 
 const serviceName = z

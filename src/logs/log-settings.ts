@@ -1,9 +1,9 @@
 /** The log stage's settings as the config describes them (live path and replay alike). */
-import type { LogTemplateOptions } from '../../detectors/log-templates.js';
+import type { LogTemplateOptions } from '../../detectors/log-template-options.js';
 import type { Config } from '../config/schema.js';
 import { detectorChoiceOrThrow } from '../detect/detector-choice.js';
 import { scoringFromConfig } from '../detect/scoring-options.js';
-import type { LogAnalysisSettings } from './log-analysis.js';
+import type { LogAnalysisSettings } from './log-service-state.js';
 
 /** The miner's options from `logs.templates`. */
 export function templateOptionsFromConfig(

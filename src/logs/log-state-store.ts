@@ -6,17 +6,19 @@
  * so a worker with a stale view fails its commit instead of overwriting newer state.
  */
 import type { Redis } from 'ioredis';
+import type { LogOutcome } from './log-outcome.js';
 import {
   createServiceLogState,
+  type LogAnalysisSettings,
+  type ServiceLogState,
+} from './log-service-state.js';
+import {
   encodeLogSeries,
   encodeServiceLogState,
   parseServiceLogState,
   restoreServiceLogState,
   seriesKeys,
-  type LogAnalysisSettings,
-  type LogOutcome,
-  type ServiceLogState,
-} from './log-analysis.js';
+} from './log-state-codec.js';
 import { newEpoch, StaleEpochError } from '../detect/state-store.js';
 
 /**

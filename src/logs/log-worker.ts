@@ -11,7 +11,9 @@ import { JobNames, QueueNames, type LogBatch, type LogRecord } from '../queues/c
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { onJobFailed } from '../queues/job-failures.js';
-import { analyzeLogs, emptyLogOutcome, type ServiceLogState } from './log-analysis.js';
+import { analyzeLogs } from './log-analysis.js';
+import { emptyLogOutcome } from './log-outcome.js';
+import type { ServiceLogState } from './log-service-state.js';
 import type { LogStateStore } from './log-state-store.js';
 import type { ScoreBoard } from '../detect/score-board.js';
 import { normaliseLevel } from './levels.js';

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Detector } from '../../detectors/contract.js';
 import type { LogRecord, SeriesMeta } from '../queues/contract.js';
+import { analyzeLogs } from '../logs/log-analysis.js';
+import { emptyLogOutcome } from '../logs/log-outcome.js';
 import {
-  analyzeLogs,
   createServiceLogState,
-  emptyLogOutcome,
   type LogAnalysisSettings,
   type ServiceLogState,
-} from '../logs/log-analysis.js';
+} from '../logs/log-service-state.js';
 import { parseRecord, type RecordLimits } from '../ingest/records.js';
 import {
   emptyOutcome,

@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { analyzeLogs } from '../../src/logs/log-analysis.js';
+import { emptyLogOutcome, type LogOutcome } from '../../src/logs/log-outcome.js';
 import {
-  analyzeLogs,
   createServiceLogState,
-  emptyLogOutcome,
+  type LogAnalysisSettings,
+  type ServiceLogState,
+} from '../../src/logs/log-service-state.js';
+import {
   encodeLogSeries,
   encodeServiceLogState,
   parseServiceLogState,
   restoreServiceLogState,
   seriesKeys,
-  type LogAnalysisSettings,
-  type LogOutcome,
-  type ServiceLogState,
-} from '../../src/logs/log-analysis.js';
+} from '../../src/logs/log-state-codec.js';
 import { logSettingsFromConfig } from '../../src/logs/log-settings.js';
 import type { LogRecord } from '../../src/queues/contract.js';
 import { SURGE_TEMPLATE, authLogs } from '../helpers/auth-logs.js';

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  LogTemplateMiner,
-  MAX_CLUSTERS_PER_TEMPLATE,
-  MAX_TOKENS,
-  WILDCARD,
-  generalize,
-  maskToken,
-  tokenize,
-} from '../../detectors/log-templates.js';
+import { generalize } from '../../detectors/log-template-tokens.js';
+import { LogTemplateMiner, MAX_CLUSTERS_PER_TEMPLATE } from '../../detectors/log-templates.js';
+import { MAX_TOKENS, WILDCARD, maskToken, tokenize } from '../../detectors/log-tokenizer.js';
 
 /** Whether a template covers a message's tokens: `<*>` takes one or more tokens. */
 function covers(template: string, message: string): boolean {
