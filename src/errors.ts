@@ -1,6 +1,7 @@
 /**
- * The error catalogue: every error code a user can see, with its HTTP status. The README's
- * "Errors" table lists the same codes; test/unit/errors-doc.test.ts fails when they drift.
+ * The error catalogue: every error code a user can see, with its HTTP status. docs/errors.md
+ * has a section per code (what it means, how to fix it); test/unit/errors-doc.test.ts fails
+ * when the two drift.
  */
 export const ErrorCodes = {
   AIOPS_ERR_CONFIG_INVALID: { status: 500, message: 'the configuration is invalid' },
@@ -38,6 +39,18 @@ export const ErrorCodes = {
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/** The page that explains every code, relative to the repository root. */
+export const ERROR_DOCS_PAGE = 'docs/errors.md';
+
+/**
+ * Where a code is explained: `docs/errors.md#aiops_err_ingest_invalid_json`. The page has a
+ * heading per code, and GitHub's anchor for a heading that is one code is the code in lower
+ * case, so an error answer or log line can point the reader at its "How to fix".
+ */
+export function errorDocsPath(code: ErrorCode): string {
+  return `${ERROR_DOCS_PAGE}#${code.toLowerCase()}`;
+}
 
 /** An error that carries a catalogue code and the HTTP status that goes with it. */
 export class AiopsError extends Error {

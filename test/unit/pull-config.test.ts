@@ -15,12 +15,11 @@ const problemsOf = (yaml: string): readonly string[] => {
   return [];
 };
 
-/** The Pull section's YAML example in the README. */
-function readmeExample(): string {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### Pull:'));
-  const m = /```yaml\n([\s\S]*?)```/.exec(section);
-  if (!m?.[1]) throw new Error('no YAML example in the README Pull section');
+/** The first YAML example of the Pull page, docs/ingest/pull.md: what a reader copies. */
+function docsExample(): string {
+  const page = readFileSync(new URL('../../docs/ingest/pull.md', import.meta.url), 'utf8');
+  const m = /```yaml\n([\s\S]*?)```/.exec(page);
+  if (!m?.[1]) throw new Error('no YAML example in docs/ingest/pull.md');
   return m[1];
 }
 
@@ -36,8 +35,8 @@ describe('pull config', () => {
     expect(pullSchedules(c.pull).size).toBe(0);
   });
 
-  it('the README example is valid and schedules every query and target', () => {
-    const c = parseConfigText(readmeExample(), 'README.md', {});
+  it('the docs example is valid and schedules every query and target', () => {
+    const c = parseConfigText(docsExample(), 'docs/ingest/pull.md', {});
     const main = c.pull.prometheus[0];
     expect(main?.latency_offset_ms).toBe(60_000);
     expect(main?.queries.map((q) => q.name)).toEqual(['login_failures', 'http_requests']);
