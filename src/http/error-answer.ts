@@ -5,7 +5,7 @@
  * counts refusals) uses the same mapping, so every route answers alike.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AiopsError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { AiopsError, ErrorCodes, errorDocsPath, type ErrorCode } from '../errors.js';
 
 /**
  * How a route answers an error, when not as `{code, message}` (OTLP answers a google.rpc.Status
@@ -63,10 +63,14 @@ export function errorAnswer(err: FastifyError | AiopsError, req: FastifyRequest)
   return { code, message: ErrorCodes[code].message };
 }
 
-/** Sends the answer: `{code, message}` with the code's status, or as the route's `sendError`. */
+/**
+ * Sends the answer: `{code, message, docs}` with the code's status (`docs` names the section of
+ * docs/errors.md that says how to fix it), or as the route's `sendError`.
+ */
 export function sendErrorAnswer(req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer): void {
   const status = ErrorCodes[a.code].status;
   const send = req.routeOptions.config.sendError;
   if (send) void send(req, reply, status, a.code, a.message);
-  else void reply.code(status).send({ code: a.code, message: a.message });
+  else
+    void reply.code(status).send({ code: a.code, message: a.message, docs: errorDocsPath(a.code) });
 }

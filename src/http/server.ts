@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
 } from 'fastify';
-import type { AiopsError } from '../errors.js';
+import { errorDocsPath, type AiopsError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorAnswer, sendErrorAnswer } from './error-answer.js';
 
@@ -51,6 +51,7 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     void reply.code(404).send({
       code: 'AIOPS_ERR_API_NOT_FOUND',
       message: `no endpoint ${req.method} ${req.url.split('?')[0] ?? ''}`,
+      docs: errorDocsPath('AIOPS_ERR_API_NOT_FOUND'),
     });
   });
   return app;

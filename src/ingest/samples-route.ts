@@ -6,7 +6,7 @@
  */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { AiopsError } from '../errors.js';
+import { AiopsError, errorDocsPath } from '../errors.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { bodyFormatOf, bodyItems, type BodyItem } from './body.js';
 import { ingestRoute } from './ingest-route.js';
@@ -111,6 +111,7 @@ export function registerSamplesRoute(
         return reply.code(400).send({
           code: 'AIOPS_ERR_INGEST_INVALID_RECORD',
           message: `${rejectedCount} of ${seen} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
+          docs: errorDocsPath('AIOPS_ERR_INGEST_INVALID_RECORD'),
           accepted,
           rejected: rejectedCount,
           errors: rejected,

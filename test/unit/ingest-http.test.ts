@@ -241,6 +241,8 @@ describe('POST /api/v1/samples', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json()).toEqual({
       code: 'AIOPS_ERR_INGEST_BODY_TOO_LARGE',
+      // The answer links the page that says how to fix it.
+      docs: 'docs/errors.md#aiops_err_ingest_body_too_large',
       message: expect.stringContaining('2048 bytes') as unknown,
     });
   });
@@ -264,6 +266,8 @@ describe('POST /api/v1/samples', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({
       code: 'AIOPS_ERR_API_NOT_FOUND',
+      // The answer links the page that says how to fix it.
+      docs: 'docs/errors.md#aiops_err_api_not_found',
       message: 'no endpoint GET /nope',
     });
   });
@@ -322,6 +326,8 @@ describe('ingest limits, backpressure and auth', () => {
     // The answer says what the endpoint takes.
     expect(wrongType?.json()).toEqual({
       code: 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+      // The answer links the page that says how to fix it.
+      docs: 'docs/errors.md#aiops_err_ingest_unsupported_media_type',
       message:
         'Content-Type "text/plain" is not taken here: send application/json or application/x-ndjson',
     });
