@@ -122,20 +122,6 @@ export function parseConfig(raw: unknown, source = '(inline)'): Readonly<Config>
       if (problem)
         problems.push(`${formatPath(['maintenance', i, problem.field])}: ${problem.message}`);
     });
-    const names = new Set<string>();
-    result.data.notify.receivers.forEach((r, i) => {
-      if (names.has(r.name)) {
-        problems.push(
-          `${formatPath(['notify', 'receivers', i, 'name'])}: another receiver is named "${r.name}"`,
-        );
-      }
-      names.add(r.name);
-      if (r.type === 'pagerduty' && !r.routing_key) {
-        problems.push(
-          `${formatPath(['notify', 'receivers', i, 'routing_key'])}: a pagerduty receiver needs its integration key`,
-        );
-      }
-    });
   }
   const services = servicesSchema.safeParse((input as { services?: unknown }).services);
   if (services.success) {

@@ -6,11 +6,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { MIN_TOKEN_CHARS, type IngestSource } from '../config/schema-ingest.js';
 import { AiopsError } from '../errors.js';
 
-/** The ingest endpoints, by the kind of sender that uses them. */
-export const IngestSources = ['samples', 'remote_write', 'otlp', 'loki'] as const;
-export type IngestSource = (typeof IngestSources)[number];
+export type { IngestSource };
 
 export interface TokenConfig {
   readonly name: string;
@@ -26,9 +25,6 @@ interface Token {
   readonly digest: Buffer;
   readonly sources: ReadonlySet<IngestSource> | undefined;
 }
-
-/** As the config schema asks of an inline token. */
-const MIN_TOKEN_CHARS = 16;
 
 const digestOf = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
