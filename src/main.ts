@@ -20,6 +20,7 @@ import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
 import { replay } from './replay/replay.js';
 import { parseRoles } from './service/roles.js';
+import { configIssues } from './service/config-checks.js';
 import { startService } from './service/service.js';
 import { createLogger } from './telemetry/logger.js';
 import { startTracing } from './telemetry/tracing.js';
@@ -46,7 +47,7 @@ function fail(message: string, code?: ErrorCode): never {
 function configOrExit(file: string | undefined): Readonly<Config> {
   const path = file ?? env.AIOPS_CONFIG ?? defaultConfigPath();
   try {
-    return loadConfig(path, env);
+    return loadConfig(path, env, configIssues);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 'AIOPS_ERR_CONFIG_INVALID');
     throw err;

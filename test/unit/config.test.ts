@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
 import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
+import { configIssues } from '../../src/service/config-checks.js';
 
 const problemsOf = (yaml: string, env: Record<string, string> = {}): readonly string[] => {
   try {
-    parseConfigText(yaml, 'test.yaml', env);
+    parseConfigText(yaml, 'test.yaml', env, configIssues);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -105,6 +106,38 @@ describe('config', () => {
     expect(problems.map((p) => p.split(':')[0])).toEqual(
       expect.arrayContaining(['services.auth.depends_on[0]', 'server.port', 'queues.partitions']),
     );
+  });
+
+  it('reports schema and stage problems in one pass', () => {
+    const problems = problemsOf(
+      'server: { port: -1 }\ndetect: { detectors: { default: ensamble } }\nmaintenance: [{ name: m, cron: "0 2 * *", duration_ms: 3600000 }]\n',
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['server.port', 'detect.detectors.default', 'maintenance[0].cron']),
+    );
+  });
+
+  it.each([
+    ['server: { prot: 80 }\n', 'server: Unrecognized key: "prot" (did you mean "port"?)'],
+    ['sever: { port: 80 }\n', '(root): Unrecognized key: "sever" (did you mean "server"?)'],
+    [
+      'server: { bodyLimitBytes: 2048 }\n',
+      'server: Unrecognized key: "bodyLimitBytes" (did you mean "body_limit_bytes"?)',
+    ],
+    [
+      'pull: { scrape: [{ name: a, url: "http://a", intervall_ms: 1000 }] }\n',
+      'pull.scrape[0]: Unrecognized key: "intervall_ms" (did you mean "interval_ms"?)',
+    ],
+    [
+      'detect: { detectors: { default: ensamble } }\n',
+      'detect.detectors.default: unknown detector "ensamble" (did you mean "ensemble"?)',
+    ],
+    [
+      'detect: { detectors: { params: { ewma: { alpah: 1 } } } }\n',
+      'detect.detectors.params.ewma.alpah: unknown parameter of ewma (did you mean "alpha"?)',
+    ],
+  ])('suggests the known name for %j', (yaml, expected) => {
+    expect(problemsOf(yaml)).toContainEqual(expect.stringContaining(expected));
   });
 
   it('expands ${VAR} and ${VAR:-default} placeholders', () => {
