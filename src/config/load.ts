@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument, parse as parseYamlScalar } from 'yaml';
 import { configSchema, graphIssues, type Config } from './schema.js';
 import { formatIssue, formatPath, type ConfigIssue } from './format-path.js';
+import { withoutRemoved } from './removed.js';
 import { schemaIssues } from './schema-issues.js';
 
 export class ConfigError extends Error {
@@ -131,10 +132,11 @@ export interface ParseOptions {
 
 /** Validates an already-parsed config object. Throws ConfigError with every problem. */
 export function parseConfig(raw: unknown, options: ParseOptions = {}): Readonly<Config> {
-  const input = raw ?? {};
+  const issues: ConfigIssue[] = [];
+  const input = withoutRemoved(raw ?? {}, issues);
   const result = configSchema.safeParse(input);
   const sections = result.success ? result.data : validSections(input);
-  const issues: ConfigIssue[] = result.success ? [] : schemaIssues(configSchema, result.error);
+  if (!result.success) issues.push(...schemaIssues(configSchema, result.error));
   if (sections.services) issues.push(...graphIssues(sections.services));
   if (options.check) issues.push(...options.check(sections));
   if (issues.length > 0 || !result.success) {

@@ -33,24 +33,21 @@ const token = z
   .strictObject({
     name: z.string().min(1).describe('Names the sender in logs and errors.'),
     token: z
-      .string()
+      .string({
+        error: (iss) =>
+          iss.input === undefined
+            ? 'set the token: `token: ${VAR}` (an environment variable) or `token_file: PATH`'
+            : undefined,
+      })
       .min(MIN_TOKEN_CHARS)
-      .optional()
-      .describe('The token itself (prefer token_env or token_file: configs get shared).'),
-    token_env: z.string().min(1).optional().describe('Environment variable that holds the token.'),
-    token_file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('File that holds the token (a mounted secret); read at start.'),
+      .describe(
+        'The token. Keep it out of the file: `token: ${AIOPS_OTEL_TOKEN}` reads an environment variable, `token_file: /run/secrets/x` a file (read at start, trimmed).',
+      ),
     sources: z
       .array(z.enum(IngestSources))
       .min(1)
       .optional()
       .describe('Endpoints this token may send to; all when unset.'),
-  })
-  .refine((t) => [t.token, t.token_env, t.token_file].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of token, token_env, token_file',
   })
   .describe('One sender.');
 

@@ -159,6 +159,50 @@ describe('config', () => {
     );
   });
 
+  it('ingest tokens arrive like every secret: inline, ${VAR} or token_file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-cfg-'));
+    writeFileSync(join(dir, 'prom-token'), 'token-from-a-file-0001\n');
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      [
+        'ingest:',
+        '  auth:',
+        '    tokens:',
+        '      - { name: a, token: token-inline-00000001 }',
+        '      - { name: b, token: "${B_TOKEN}", sources: [otlp] }',
+        '      - { name: c, token_file: prom-token }',
+        '',
+      ].join('\n'),
+    );
+    const c = loadConfig(join(dir, 'c.yaml'), { B_TOKEN: 'token-from-the-env-02' }, configIssues);
+    expect(c.ingest.auth.tokens).toEqual([
+      { name: 'a', token: 'token-inline-00000001' },
+      { name: 'b', token: 'token-from-the-env-02', sources: ['otlp'] },
+      { name: 'c', token: 'token-from-a-file-0001' },
+    ]);
+  });
+
+  it.each([
+    [
+      'ingest: { auth: { tokens: [{ name: b, token_env: OTEL_TOKEN }] } }\n',
+      'ingest.auth.tokens[0].token_env: token_env was removed: write `token: ${OTEL_TOKEN}`',
+    ],
+    [
+      'ingest: { auth: { tokens: [{ name: b, token: "${NOPE}" }] } }\n',
+      'ingest.auth.tokens[0].token: environment variable NOPE is not set',
+    ],
+    [
+      'ingest: { auth: { tokens: [{ name: b }] } }\n',
+      'ingest.auth.tokens[0].token: set the token: `token: ${VAR}`',
+    ],
+    [
+      'ingest: { auth: { tokens: [{ name: b, token: short }] } }\n',
+      'ingest.auth.tokens[0].token: Too small',
+    ],
+  ])('says what is wrong with an ingest token in %j', (yaml, expected) => {
+    expect(problemsOf(yaml)).toContainEqual(expect.stringContaining(expected));
+  });
+
   it('applies AIOPS_<SECTION>__<KEY> overrides as YAML scalars', () => {
     const c = parseConfigText('services: {}\n', 'x', {
       AIOPS_SERVER__PORT: '9000',
