@@ -52,7 +52,8 @@ export async function main(argv: string[]): Promise<void> {
     );
     process.exit(2);
   }
-  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments.
+  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments, in
+  // snake_case as in the YAML file (they go through the same config checks).
   const params = values.params ? (JSON.parse(values.params) as Record<string, unknown>) : {};
   const name = values.detector === 'default' ? 'ensemble' : values.detector;
   const config = parseConfig(

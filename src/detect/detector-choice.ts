@@ -16,15 +16,16 @@ import type { SeriesMeta } from '../queues/contract.js';
 
 type DetectConfig = Config['detect'];
 
+// Config files (and bench --params) spell parameters in snake_case only, as every config key;
+// the detectors' own objects are camelCase.
 const camel = (key: string): string => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-/** Config files spell parameters in snake_case (camelCase is accepted too). */
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function detectorNames(): string[] {
   return Object.keys(detectorRegistry);
 }
 
-/** Normalises parameter keys to camelCase and checks them against the detector's own. */
+/** Checks snake_case parameter keys against the detector's own, and turns them to camelCase. */
 function normaliseParams(
   name: string,
   raw: Readonly<Record<string, unknown>>,
@@ -37,10 +38,13 @@ function normaliseParams(
   const known = Object.keys(entry.defaults).map(snake);
   for (const [key, value] of Object.entries(raw)) {
     const k = camel(key);
-    if (!(k in entry.defaults)) {
+    if (/[A-Z]/.test(key) || !(k in entry.defaults)) {
+      const spelt = snake(key);
       issues.push({
         path: [...path, key],
-        message: `unknown parameter of ${name}${didYouMean(key, known)} (known: ${known.join(', ')})`,
+        message: known.includes(spelt)
+          ? `parameters are snake_case: write ${spelt}`
+          : `unknown parameter of ${name}${didYouMean(key, known)} (known: ${known.join(', ')})`,
       });
       continue;
     }

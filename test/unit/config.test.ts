@@ -70,6 +70,18 @@ describe('config', () => {
       'detect.detectors.params.ewma.alpah: unknown parameter of ewma',
     ],
     [
+      'detect: { detectors: { params: { ensemble: { minDevAbsolute: 2 } } } }\n',
+      'detect.detectors.params.ensemble.minDevAbsolute: parameters are snake_case: write min_dev_absolute',
+    ],
+    [
+      'detect: { detectors: { params: { ensemble: { min_devAbsolute: 2 } } } }\n',
+      'detect.detectors.params.ensemble.min_devAbsolute: parameters are snake_case: write min_dev_absolute',
+    ],
+    [
+      'detect: { detectors: { overrides: [{ match: { service: a }, use: ewma, params: { Alpha: 0.1 } }] } }\n',
+      'detect.detectors.overrides[0].params.Alpha: unknown parameter of ewma (did you mean "alpha"?)',
+    ],
+    [
       'detect: { detectors: { params: { ensemble: { window: 2.5 } } } }\n',
       'detect.detectors.params.ensemble: ensemble window must be an integer >= 1, got 2.5',
     ],
