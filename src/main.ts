@@ -6,11 +6,11 @@
 import { replaySettingsFromConfig } from './replay/replay-from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
 import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
-import { configSchema, type Config } from './config/schema.js';
+import type { Config } from './config/schema.js';
+import { configJsonSchema, configReference } from './cli/config-doc.js';
 import { detectorByName, detectorNames } from './detect/detector-choice.js';
 import { CsvError, scoreCsv } from './cli/score-csv.js';
 import { mineTemplates, TEMPLATE_FORMATS, type TemplateFormat } from './cli/mine-templates.js';
@@ -266,9 +266,19 @@ program
   .description('print the config JSON Schema (for editor completion)')
   .option('-o, --out <file>', 'write to a file instead of stdout')
   .action((opts: { out?: string }) => {
-    const schema = `${JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2)}\n`;
+    const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
     if (opts.out) writeFileSync(opts.out, schema);
     else process.stdout.write(schema);
+  });
+
+program
+  .command('config-doc')
+  .description('print the configuration reference (docs/configuration.md) in Markdown')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action((opts: { out?: string }) => {
+    const page = configReference();
+    if (opts.out) writeFileSync(opts.out, page);
+    else process.stdout.write(page);
   });
 
 await program.parseAsync(process.argv);
