@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { scoreCsv } from '../src/cli/score-csv.js';
 import { parseConfig } from '../src/config/load.js';
 import { detectorByName } from '../src/detect/detector-choice.js';
+import { configIssues } from '../src/service/config-checks.js';
 
 /** The independent scorer beside the project (../shared/tools), wherever the bench runs from. */
 const DEFAULT_SCORER = fileURLToPath(new URL('../../shared/tools/nab-score.mjs', import.meta.url));
@@ -51,10 +52,14 @@ export async function main(argv: string[]): Promise<void> {
     );
     process.exit(2);
   }
-  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments.
+  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments, in
+  // snake_case as in the YAML file (they go through the same config checks).
   const params = values.params ? (JSON.parse(values.params) as Record<string, unknown>) : {};
   const name = values.detector === 'default' ? 'ensemble' : values.detector;
-  const config = parseConfig({ detect: { detectors: { params: { [name]: params } } } });
+  const config = parseConfig(
+    { detect: { detectors: { params: { [name]: params } } } },
+    { source: '(--params)', check: configIssues },
+  );
   const threshold = Number(values.threshold ?? config.detect.anomaly_threshold);
   const out = resolve(values.out ?? join(tmpdir(), `aiops-nab-${process.pid}`));
   const files = csvFiles(dataDir);

@@ -3,15 +3,14 @@
  * The composition root and command line: the only module that reads `process.env` and
  * `process.argv`, loads the config, creates the logger and decides the Redis URL.
  */
-import { resolveTokens } from './ingest/bearer-auth.js';
 import { replaySettingsFromConfig } from './replay/replay-from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
 import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
-import { configSchema, type Config } from './config/schema.js';
+import type { Config } from './config/schema.js';
+import { configJsonSchema, configReference } from './cli/config-doc.js';
 import { detectorByName, detectorNames } from './detect/detector-choice.js';
 import { CsvError, scoreCsv } from './cli/score-csv.js';
 import { mineTemplates, TEMPLATE_FORMATS, type TemplateFormat } from './cli/mine-templates.js';
@@ -20,6 +19,7 @@ import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
 import { replay } from './replay/replay.js';
 import { parseRoles } from './service/roles.js';
+import { configIssues } from './service/config-checks.js';
 import { startService } from './service/service.js';
 import { createLogger } from './telemetry/logger.js';
 import { startTracing } from './telemetry/tracing.js';
@@ -46,7 +46,7 @@ function fail(message: string, code?: ErrorCode): never {
 function configOrExit(file: string | undefined): Readonly<Config> {
   const path = file ?? env.AIOPS_CONFIG ?? defaultConfigPath();
   try {
-    return loadConfig(path, env);
+    return loadConfig(path, env, configIssues);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 'AIOPS_ERR_CONFIG_INVALID');
     throw err;
@@ -91,12 +91,6 @@ program
       } catch (err) {
         fail((err as Error).message);
       }
-      let ingestAuth;
-      try {
-        ingestAuth = resolveTokens(config.ingest.auth.tokens, env);
-      } catch (err) {
-        fail((err as Error).message, 'AIOPS_ERR_CONFIG_INVALID');
-      }
       const log = createLogger({ level: config.log.level, pretty: opts.logPretty === true });
       process.on('uncaughtException', (err) => {
         log.fatal({ err }, 'uncaught exception; exiting');
@@ -125,7 +119,6 @@ program
         log,
         redisUrl: redis.url,
         roles,
-        ingestAuth,
         version: packageVersion(),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),
@@ -260,12 +253,8 @@ program
   .description('validate a config file and print every problem with its path')
   .argument('<file>', 'YAML config file')
   .action((file: string) => {
+    // Placeholders, *_file secrets and the stages' checks included: valid here is valid at start.
     const config = configOrExit(file);
-    try {
-      resolveTokens(config.ingest.auth.tokens, env);
-    } catch (err) {
-      fail((err as Error).message, 'AIOPS_ERR_CONFIG_INVALID');
-    }
     const services = Object.keys(config.services);
     process.stdout.write(
       `${file}: valid (${services.length} services: ${services.join(', ') || 'none'})\n`,
@@ -277,9 +266,19 @@ program
   .description('print the config JSON Schema (for editor completion)')
   .option('-o, --out <file>', 'write to a file instead of stdout')
   .action((opts: { out?: string }) => {
-    const schema = `${JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2)}\n`;
+    const schema = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
     if (opts.out) writeFileSync(opts.out, schema);
     else process.stdout.write(schema);
+  });
+
+program
+  .command('config-doc')
+  .description('print the configuration reference (docs/configuration.md) in Markdown')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action((opts: { out?: string }) => {
+    const page = configReference();
+    if (opts.out) writeFileSync(opts.out, page);
+    else process.stdout.write(page);
   });
 
 await program.parseAsync(process.argv);

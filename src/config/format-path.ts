@@ -1,3 +1,9 @@
+/** A problem found in a config, at its path. */
+export interface ConfigIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
 /** Formats a config path as users write it: `services.auth.depends_on[0]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
@@ -8,3 +14,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/** `path: message`, one line of `check-config`'s output. */
+export const formatIssue = (issue: ConfigIssue): string =>
+  `${formatPath(issue.path)}: ${issue.message}`;

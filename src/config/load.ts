@@ -1,15 +1,17 @@
 /**
  * Loads the YAML configuration: `${VAR}` / `${VAR:-default}` placeholders, `<key>_file`
- * secret references, `AIOPS_<SECTION>__<KEY>` environment overrides, then the schema. Every
- * problem is reported with its path; nothing here exits or logs (the caller decides).
+ * secret references, `AIOPS_<SECTION>__<KEY>` environment overrides, then the schema, then
+ * the caller's checks (the stages' own, composed in src/service/config-checks.ts: config/
+ * imports no stage). Every problem is reported with its path, all in one pass; nothing here
+ * exits or logs (the caller decides).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, parse as parseYamlScalar } from 'yaml';
-import { configSchema, graphIssues, servicesSchema, type Config } from './schema.js';
-import { formatPath } from './format-path.js';
-import { detectorChoice } from '../detect/detector-choice.js';
-import { checkWindow } from '../maintenance/maintenance.js';
+import { configSchema, graphIssues, type Config } from './schema.js';
+import { formatIssue, formatPath, type ConfigIssue } from './format-path.js';
+import { withoutRemoved } from './removed.js';
+import { schemaIssues } from './schema-issues.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -19,6 +21,12 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/**
+ * Checks beyond the schema. It gets every top-level section that is valid on its own (all of
+ * them when the whole config is), so its problems are reported with the schema's.
+ */
+export type ConfigCheck = (sections: Partial<Config>) => readonly ConfigIssue[];
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -103,62 +111,58 @@ function applyEnvOverrides(root: Json, env: Env): Json {
   return tree;
 }
 
+/** The top-level sections of `input` that are valid on their own. */
+function validSections(input: unknown): Partial<Config> {
+  const tree: Partial<Record<string, unknown>> =
+    input !== null && typeof input === 'object' ? input : {};
+  const sections: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const section = schema.safeParse(tree[key]);
+    if (section.success) sections[key] = section.data;
+  }
+  return sections;
+}
+
+export interface ParseOptions {
+  /** Names the config in the error (a file name). */
+  readonly source?: string;
+  /** The stages' checks (src/service/config-checks.ts `configIssues`). */
+  readonly check?: ConfigCheck | undefined;
+}
+
 /** Validates an already-parsed config object. Throws ConfigError with every problem. */
-export function parseConfig(raw: unknown, source = '(inline)'): Readonly<Config> {
-  const input = raw ?? {};
+export function parseConfig(raw: unknown, options: ParseOptions = {}): Readonly<Config> {
+  const issues: ConfigIssue[] = [];
+  const input = withoutRemoved(raw ?? {}, issues);
   const result = configSchema.safeParse(input);
-  const problems: string[] = [];
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
-    }
+  const sections = result.success ? result.data : validSections(input);
+  if (!result.success) issues.push(...schemaIssues(configSchema, result.error));
+  if (sections.services) issues.push(...graphIssues(sections.services));
+  if (options.check) issues.push(...options.check(sections));
+  if (issues.length > 0 || !result.success) {
+    throw new ConfigError(options.source ?? '(inline)', issues.map(formatIssue));
   }
-  if (result.success) {
-    for (const issue of detectorChoice(result.data.detect).issues) {
-      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
-    }
-    result.data.maintenance.forEach((w, i) => {
-      const problem = checkWindow(w);
-      if (problem)
-        problems.push(`${formatPath(['maintenance', i, problem.field])}: ${problem.message}`);
-    });
-    const names = new Set<string>();
-    result.data.notify.receivers.forEach((r, i) => {
-      if (names.has(r.name)) {
-        problems.push(
-          `${formatPath(['notify', 'receivers', i, 'name'])}: another receiver is named "${r.name}"`,
-        );
-      }
-      names.add(r.name);
-      if (r.type === 'pagerduty' && !r.routing_key) {
-        problems.push(
-          `${formatPath(['notify', 'receivers', i, 'routing_key'])}: a pagerduty receiver needs its integration key`,
-        );
-      }
-    });
-  }
-  const services = servicesSchema.safeParse((input as { services?: unknown }).services);
-  if (services.success) {
-    for (const issue of graphIssues(services.data))
-      problems.push(`${formatPath(issue.path)}: ${issue.message}`);
-  }
-  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return deepFreeze(result.data);
 }
 
 /** Reads, expands and validates a YAML config file. Throws ConfigError with every problem. */
-export function loadConfig(file: string, env: Env): Readonly<Config> {
+export function loadConfig(file: string, env: Env, check?: ConfigCheck): Readonly<Config> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, [`cannot read file: ${(err as Error).message}`]);
   }
-  return parseConfigText(text, file, env);
+  return parseConfigText(text, file, env, check);
 }
 
 /** Parses YAML text as a config (placeholders, file refs and overrides included). */
-export function parseConfigText(text: string, source: string, env: Env): Readonly<Config> {
+export function parseConfigText(
+  text: string,
+  source: string,
+  env: Env,
+  check?: ConfigCheck,
+): Readonly<Config> {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -180,7 +184,7 @@ export function parseConfigText(text: string, source: string, env: Env): Readonl
   );
   const overridden = applyEnvOverrides(withFiles, env);
   try {
-    const config = parseConfig(overridden, source);
+    const config = parseConfig(overridden, { source, check });
     if (problems.length > 0) throw new ConfigError(source, problems);
     return config;
   } catch (err) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
 import type { IncidentJson } from '../queues/contract.js';
 import { replay } from '../replay/replay.js';
+import { configIssues } from '../service/config-checks.js';
 import { cascade, type CascadeOptions, type CascadeRecord } from './cascade.js';
 import { cascadeLogs } from './cascade-logs.js';
 
@@ -21,7 +22,10 @@ export async function replayCascade(
     readonly logLeadMs?: number;
   },
 ): Promise<{ incidents: IncidentJson[]; records: CascadeRecord[] }> {
-  const config = parseConfig({ services: o.configuredServices ?? o.services });
+  const config = parseConfig(
+    { services: o.configuredServices ?? o.services },
+    { check: configIssues },
+  );
   const dir = mkdtempSync(join(tmpdir(), 'aiops-cascade-'));
   try {
     const records = cascade(o);

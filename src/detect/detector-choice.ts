@@ -9,25 +9,23 @@ import {
   detectorRegistry,
   type DetectorParams,
 } from '../../detectors/registry.js';
+import { didYouMean } from '../config/did-you-mean.js';
+import { formatIssue, type ConfigIssue } from '../config/format-path.js';
 import type { Config } from '../config/schema.js';
 import type { SeriesMeta } from '../queues/contract.js';
 
 type DetectConfig = Config['detect'];
 
-export interface ConfigIssue {
-  readonly path: (string | number)[];
-  readonly message: string;
-}
-
+// Config files (and bench --params) spell parameters in snake_case only, as every config key;
+// the detectors' own objects are camelCase.
 const camel = (key: string): string => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-/** Config files spell parameters in snake_case (camelCase is accepted too). */
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function detectorNames(): string[] {
   return Object.keys(detectorRegistry);
 }
 
-/** Normalises parameter keys to camelCase and checks them against the detector's own. */
+/** Checks snake_case parameter keys against the detector's own, and turns them to camelCase. */
 function normaliseParams(
   name: string,
   raw: Readonly<Record<string, unknown>>,
@@ -37,12 +35,16 @@ function normaliseParams(
   const entry = detectorRegistry[name];
   const out: Record<string, unknown> = {};
   if (!entry) return out;
+  const known = Object.keys(entry.defaults).map(snake);
   for (const [key, value] of Object.entries(raw)) {
     const k = camel(key);
-    if (!(k in entry.defaults)) {
+    if (/[A-Z]/.test(key) || !(k in entry.defaults)) {
+      const spelt = snake(key);
       issues.push({
         path: [...path, key],
-        message: `unknown parameter of ${name} (known: ${Object.keys(entry.defaults).map(snake).join(', ')})`,
+        message: known.includes(spelt)
+          ? `parameters are snake_case: write ${spelt}`
+          : `unknown parameter of ${name}${didYouMean(key, known)} (known: ${known.join(', ')})`,
       });
       continue;
     }
@@ -70,7 +72,7 @@ function build(
   if (!entry) {
     issues.push({
       path,
-      message: `unknown detector "${name}" (known: ${detectorNames().join(', ')})`,
+      message: `unknown detector "${name}"${didYouMean(name, detectorNames())} (known: ${detectorNames().join(', ')})`,
     });
     return undefined;
   }
@@ -108,7 +110,10 @@ export function detectorChoice(detect: DetectConfig): {
   for (const [name, raw] of Object.entries(detect.detectors.params)) {
     const path = [...base, 'params', name];
     if (!detectorRegistry[name]) {
-      issues.push({ path, message: `unknown detector "${name}"` });
+      issues.push({
+        path,
+        message: `unknown detector "${name}"${didYouMean(name, detectorNames())}`,
+      });
       continue;
     }
     const params = normaliseParams(name, raw, path, issues);
@@ -164,7 +169,7 @@ export function detectorChoice(detect: DetectConfig): {
 /** The choice of a validated config (parseConfig checked it): throws if it is not valid. */
 export function detectorChoiceOrThrow(detect: DetectConfig): DetectorChoice {
   const { choice, issues } = detectorChoice(detect);
-  if (!choice) throw new Error(issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!choice) throw new Error(issues.map(formatIssue).join('; '));
   return choice;
 }
 
@@ -175,7 +180,7 @@ export function detectorByName(name: string, detect: DetectConfig): Detector<unk
   const entry = detectorRegistry[name];
   if (!entry) {
     throw new Error(
-      `unknown detector "${name}": use default or one of ${detectorNames().join(', ')}`,
+      `unknown detector "${name}"${didYouMean(name, detectorNames())}: use default or one of ${detectorNames().join(', ')}`,
     );
   }
   const issues: ConfigIssue[] = [];
@@ -185,7 +190,6 @@ export function detectorByName(name: string, detect: DetectConfig): Detector<unk
     ['detect', 'detectors', 'params', name],
     issues,
   );
-  if (issues.length > 0)
-    throw new Error(issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (issues.length > 0) throw new Error(issues.map(formatIssue).join('; '));
   return entry.create(params);
 }

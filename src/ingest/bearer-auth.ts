@@ -1,22 +1,20 @@
 /**
  * Optional bearer tokens for the ingest endpoints, one per source (a Prometheus, a Collector,
- * an Alloy...), each read from the config, an environment variable or a file, and optionally
- * limited to some endpoints. Tokens are compared in constant time: both sides are hashed to
- * the same length and every configured token is compared, whichever matches.
+ * an Alloy...), optionally limited to some endpoints. The tokens arrive resolved: the config
+ * loader is the one way secrets come in (`token: ${VAR}`, `token_file: PATH`), so nothing here
+ * reads the environment or files. Tokens are compared in constant time: both sides are hashed
+ * to the same length and every configured token is compared, whichever matches.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { MIN_TOKEN_CHARS, type IngestSource } from '../config/schema-ingest.js';
 import { AiopsError } from '../errors.js';
 
-/** The ingest endpoints, by the kind of sender that uses them. */
-export const IngestSources = ['samples', 'remote_write', 'otlp', 'loki'] as const;
-export type IngestSource = (typeof IngestSources)[number];
+export type { IngestSource };
 
+/** One configured token, as `ingest.auth.tokens[]` holds it. */
 export interface TokenConfig {
   readonly name: string;
-  readonly token?: string | undefined;
-  readonly token_env?: string | undefined;
-  readonly token_file?: string | undefined;
+  readonly token: string;
   /** Endpoints this token may send to; all when unset. */
   readonly sources?: readonly IngestSource[] | undefined;
 }
@@ -27,48 +25,24 @@ interface Token {
   readonly sources: ReadonlySet<IngestSource> | undefined;
 }
 
-/** As the config schema asks of an inline token. */
-const MIN_TOKEN_CHARS = 16;
-
 const digestOf = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
-/** Reads each token from where the config says; throws a clear error when one is missing. */
-export function resolveTokens(
-  configs: readonly TokenConfig[],
-  env: NodeJS.ProcessEnv = process.env,
-  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
-): BearerAuth | undefined {
+/**
+ * The auth of the configured tokens, undefined when there are none (no auth). Throws on a token
+ * the schema would refuse (shorter than 16 characters), so code that builds tokens itself
+ * cannot weaken them.
+ */
+export function resolveTokens(configs: readonly TokenConfig[]): BearerAuth | undefined {
   if (configs.length === 0) return undefined;
   const tokens = configs.map((c): Token => {
-    let value: string | undefined;
-    const where = `ingest.auth.tokens ${JSON.stringify(c.name)}`;
-    if (c.token !== undefined) value = c.token;
-    else if (c.token_env !== undefined) {
-      value = env[c.token_env];
-      if (value === undefined) {
-        throw new Error(`${where}: environment variable ${c.token_env} is not set`);
-      }
-    } else if (c.token_file !== undefined) {
-      try {
-        value = readFile(c.token_file);
-      } catch (err) {
-        throw new Error(
-          `${where}: cannot read token_file ${c.token_file}: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-      }
-    }
-    // Secret files usually end with a newline; tokens never hold whitespace at the ends.
-    value = value?.trim();
-    if (value === undefined || value === '') throw new Error(`${where}: the token is empty`);
-    if (value.length < MIN_TOKEN_CHARS) {
-      throw new Error(`${where}: the token is shorter than ${MIN_TOKEN_CHARS} characters`);
+    if (c.token.length < MIN_TOKEN_CHARS) {
+      throw new Error(
+        `ingest.auth.tokens ${JSON.stringify(c.name)}: the token is shorter than ${MIN_TOKEN_CHARS} characters`,
+      );
     }
     return {
       name: c.name,
-      digest: digestOf(value),
+      digest: digestOf(c.token),
       sources: c.sources ? new Set(c.sources) : undefined,
     };
   });

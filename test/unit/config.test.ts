@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.js';
 import { detectorChoiceOrThrow } from '../../src/detect/detector-choice.js';
+import { configIssues } from '../../src/service/config-checks.js';
 
 const problemsOf = (yaml: string, env: Record<string, string> = {}): readonly string[] => {
   try {
-    parseConfigText(yaml, 'test.yaml', env);
+    parseConfigText(yaml, 'test.yaml', env, configIssues);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -69,6 +70,18 @@ describe('config', () => {
       'detect.detectors.params.ewma.alpah: unknown parameter of ewma',
     ],
     [
+      'detect: { detectors: { params: { ensemble: { minDevAbsolute: 2 } } } }\n',
+      'detect.detectors.params.ensemble.minDevAbsolute: parameters are snake_case: write min_dev_absolute',
+    ],
+    [
+      'detect: { detectors: { params: { ensemble: { min_devAbsolute: 2 } } } }\n',
+      'detect.detectors.params.ensemble.min_devAbsolute: parameters are snake_case: write min_dev_absolute',
+    ],
+    [
+      'detect: { detectors: { overrides: [{ match: { service: a }, use: ewma, params: { Alpha: 0.1 } }] } }\n',
+      'detect.detectors.overrides[0].params.Alpha: unknown parameter of ewma (did you mean "alpha"?)',
+    ],
+    [
       'detect: { detectors: { params: { ensemble: { window: 2.5 } } } }\n',
       'detect.detectors.params.ensemble: ensemble window must be an integer >= 1, got 2.5',
     ],
@@ -107,6 +120,38 @@ describe('config', () => {
     );
   });
 
+  it('reports schema and stage problems in one pass', () => {
+    const problems = problemsOf(
+      'server: { port: -1 }\ndetect: { detectors: { default: ensamble } }\nmaintenance: [{ name: m, cron: "0 2 * *", duration_ms: 3600000 }]\n',
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['server.port', 'detect.detectors.default', 'maintenance[0].cron']),
+    );
+  });
+
+  it.each([
+    ['server: { prot: 80 }\n', 'server: Unrecognized key: "prot" (did you mean "port"?)'],
+    ['sever: { port: 80 }\n', '(root): Unrecognized key: "sever" (did you mean "server"?)'],
+    [
+      'server: { bodyLimitBytes: 2048 }\n',
+      'server: Unrecognized key: "bodyLimitBytes" (did you mean "body_limit_bytes"?)',
+    ],
+    [
+      'pull: { scrape: [{ name: a, url: "http://a", intervall_ms: 1000 }] }\n',
+      'pull.scrape[0]: Unrecognized key: "intervall_ms" (did you mean "interval_ms"?)',
+    ],
+    [
+      'detect: { detectors: { default: ensamble } }\n',
+      'detect.detectors.default: unknown detector "ensamble" (did you mean "ensemble"?)',
+    ],
+    [
+      'detect: { detectors: { params: { ewma: { alpah: 1 } } } }\n',
+      'detect.detectors.params.ewma.alpah: unknown parameter of ewma (did you mean "alpha"?)',
+    ],
+  ])('suggests the known name for %j', (yaml, expected) => {
+    expect(problemsOf(yaml)).toContainEqual(expect.stringContaining(expected));
+  });
+
   it('expands ${VAR} and ${VAR:-default} placeholders', () => {
     const c = parseConfigText('redis: { url: "${R}", prefix: "${P:-dflt}" }\n', 'x', {
       R: 'redis://h:1',
@@ -124,6 +169,50 @@ describe('config', () => {
     expect(() => loadConfig(join(dir, 'd.yaml'), {})).toThrow(
       /redis\.url_file: cannot read missing/,
     );
+  });
+
+  it('ingest tokens arrive like every secret: inline, ${VAR} or token_file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-cfg-'));
+    writeFileSync(join(dir, 'prom-token'), 'token-from-a-file-0001\n');
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      [
+        'ingest:',
+        '  auth:',
+        '    tokens:',
+        '      - { name: a, token: token-inline-00000001 }',
+        '      - { name: b, token: "${B_TOKEN}", sources: [otlp] }',
+        '      - { name: c, token_file: prom-token }',
+        '',
+      ].join('\n'),
+    );
+    const c = loadConfig(join(dir, 'c.yaml'), { B_TOKEN: 'token-from-the-env-02' }, configIssues);
+    expect(c.ingest.auth.tokens).toEqual([
+      { name: 'a', token: 'token-inline-00000001' },
+      { name: 'b', token: 'token-from-the-env-02', sources: ['otlp'] },
+      { name: 'c', token: 'token-from-a-file-0001' },
+    ]);
+  });
+
+  it.each([
+    [
+      'ingest: { auth: { tokens: [{ name: b, token_env: OTEL_TOKEN }] } }\n',
+      'ingest.auth.tokens[0].token_env: token_env was removed: write `token: ${OTEL_TOKEN}`',
+    ],
+    [
+      'ingest: { auth: { tokens: [{ name: b, token: "${NOPE}" }] } }\n',
+      'ingest.auth.tokens[0].token: environment variable NOPE is not set',
+    ],
+    [
+      'ingest: { auth: { tokens: [{ name: b }] } }\n',
+      'ingest.auth.tokens[0].token: set the token: `token: ${VAR}`',
+    ],
+    [
+      'ingest: { auth: { tokens: [{ name: b, token: short }] } }\n',
+      'ingest.auth.tokens[0].token: Too small',
+    ],
+  ])('says what is wrong with an ingest token in %j', (yaml, expected) => {
+    expect(problemsOf(yaml)).toContainEqual(expect.stringContaining(expected));
   });
 
   it('applies AIOPS_<SECTION>__<KEY> overrides as YAML scalars', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { configIssues } from '../../src/service/config-checks.js';
 import { maintenanceCheck } from '../../src/maintenance/maintenance.js';
 import { replay } from '../../src/replay/replay.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
@@ -41,10 +42,16 @@ describe('maintenance windows', () => {
 
   it('a bad cron expression is a config error with its path', () => {
     expect(() =>
-      parseConfig({ maintenance: [{ name: 'x', cron: 'every night', duration_ms: MIN }] }),
+      parseConfig(
+        { maintenance: [{ name: 'x', cron: 'every night', duration_ms: MIN }] },
+        { check: configIssues },
+      ),
     ).toThrow(ConfigError);
     try {
-      parseConfig({ maintenance: [{ name: 'x', cron: 'every night', duration_ms: MIN }] });
+      parseConfig(
+        { maintenance: [{ name: 'x', cron: 'every night', duration_ms: MIN }] },
+        { check: configIssues },
+      );
     } catch (err) {
       expect((err as ConfigError).problems.join('\n')).toMatch(/^maintenance\[0\]\.cron: /m);
     }
@@ -115,7 +122,7 @@ describe('maintenance windows', () => {
     ],
   ])('rejects %j', (w, message) => {
     try {
-      parseConfig({ maintenance: [w] });
+      parseConfig({ maintenance: [w] }, { check: configIssues });
       throw new Error('accepted');
     } catch (err) {
       expect((err as ConfigError).problems.join('\n')).toMatch(message);

@@ -1,0 +1,74 @@
+/** `correlate`: how anomalies group into incidents, and when incidents open and resolve. */
+import { z } from 'zod';
+import { durationMs } from './schema-common.js';
+
+const globs = (what: string) =>
+  z
+    .array(z.string().min(1))
+    .optional()
+    .describe(`Signal-name globs (\`*\`) of ${what} signals; unset: the built-in list.`);
+
+export const correlateSchema = z
+  .strictObject({
+    window_ms: durationMs
+      .default(10 * 60_000)
+      .describe("An anomaly joins an incident within this long of the incident's anomalies."),
+    settle_ms: durationMs
+      .default(60_000)
+      .describe(
+        'A new incident waits this long after its first anomaly before it opens (and pages).',
+      ),
+    min_anomalies: z
+      .number()
+      .int()
+      .min(1)
+      .default(2)
+      .describe(
+        'Anomalies an incident needs to open (one scoring `severe_score` or more is enough).',
+      ),
+    severe_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.99)
+      .describe('An anomaly scoring this or more opens an incident on its own.'),
+    quiet_ms: durationMs
+      .default(15 * 60_000)
+      .describe('An open incident resolves after this long without a new anomaly.'),
+    flap_hold_ms: durationMs
+      .default(10 * 60_000)
+      .describe('A related anomaly this soon after resolving reopens the same incident.'),
+    max_incident_ms: durationMs
+      .default(6 * 3_600_000)
+      .describe('An incident open this long is resolved; new anomalies start a new one.'),
+    grouping_labels: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Labels whose equal values group anomalies even without a graph edge.'),
+    lateness_ms: durationMs
+      .default(15_000)
+      .describe(
+        'Live: how late an anomaly may arrive (after its own time) and still join before its incident opens.',
+      ),
+    tick_ms: durationMs
+      .min(1000)
+      .default(15_000)
+      .describe('How often the live correlator moves event time on without new anomalies.'),
+    max_timeline: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(200)
+      .describe('Timeline entries kept per incident (all are counted).'),
+    signals: z
+      .strictObject({
+        traffic: globs('traffic'),
+        errors: globs('error'),
+        latency: globs('latency'),
+      })
+      .prefault({})
+      .describe('What a signal measures, by name: a traffic drop is a symptom, not a cause.'),
+  })
+  .prefault({})
+  .describe('Correlation of anomalies into incidents along the service graph.');
