@@ -7,7 +7,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 /**
  * The house's dependency rules (docs/architecture.md, docs/decisions/0011-the-house.md): data
  * flows ingest → queues → detect/logs → correlate → notify; api reads the stores; service (and
- * main.ts, the one composition root above it) wires everything; nothing imports service. Shared
+ * the entry points above it: main.ts, demo/) wires everything; nothing else imports service. Shared
  * leaves any folder may use: errors.ts, util/, telemetry/, config/ (types), maintenance/,
  * detectors/ (pure). Each zone below says, for the files under `target`, which folders they
  * may not import, and why; import-x/no-cycle keeps file-level circles out.
@@ -20,27 +20,80 @@ const forbid = (target, names, message) =>
   names.map((name) => ({ target: src(target), from: src(name), message }));
 
 const zones = [
-  { target: './detectors', from: './src', message: 'detectors/ is pure: it imports nothing from src/.' },
-  ...forbid('queues', [...STAGES, 'http', ...ROOTS], 'queues/ is the contract every stage shares: it imports no stage.'),
-  ...forbid('telemetry', [...STAGES, 'queues', 'http', ...ROOTS], 'telemetry/ is a shared leaf: each stage registers its own metrics.'),
-  ...forbid('config', [...STAGES, 'queues', 'http', 'maintenance', ...ROOTS], 'config/ is a shared leaf: stage-level checks live in service/config-checks.ts.'),
-  ...forbid('http', [...STAGES, 'queues', ...ROOTS], 'http/ serves every stage and knows none (ingest registers itself as a plugin).'),
-  ...forbid('maintenance', [...STAGES, 'queues', 'http', ...ROOTS], 'maintenance/ is a shared leaf used by detect, logs and notify.'),
-  ...forbid('ingest', ['detect', 'logs', 'correlate', 'notify', 'api', ...ROOTS], 'ingest talks to later stages only through queues/.'),
-  ...forbid('detect', ['ingest', 'logs', 'correlate', 'notify', 'api', 'http', ...ROOTS], 'detect talks to other stages only through queues/.'),
-  ...forbid('logs', ['ingest', 'correlate', 'notify', 'api', 'http', ...ROOTS], 'logs may use detect\'s scoring core (DESIGN: detect works the log queues too) and queues/, no other stage.'),
-  ...forbid('correlate', ['ingest', 'detect', 'logs', 'notify', 'api', 'http', ...ROOTS], 'correlate takes anomalies through queues/ only.'),
-  ...forbid('notify', ['ingest', 'detect', 'logs', 'api', 'http', ...ROOTS], 'notify takes incidents through queues/ and correlate\'s public modules only.'),
+  {
+    target: './detectors',
+    from: './src',
+    message: 'detectors/ is pure: it imports nothing from src/.',
+  },
+  ...forbid(
+    'queues',
+    [...STAGES, 'http', ...ROOTS],
+    'queues/ is the contract every stage shares: it imports no stage.',
+  ),
+  ...forbid(
+    'telemetry',
+    [...STAGES, 'queues', 'http', ...ROOTS],
+    'telemetry/ is a shared leaf: each stage registers its own metrics.',
+  ),
+  ...forbid(
+    'config',
+    [...STAGES, 'queues', 'http', 'maintenance', ...ROOTS],
+    'config/ is a shared leaf: stage-level checks live in service/config-checks.ts.',
+  ),
+  ...forbid(
+    'http',
+    [...STAGES, 'queues', ...ROOTS],
+    'http/ serves every stage and knows none (ingest registers itself as a plugin).',
+  ),
+  ...forbid(
+    'maintenance',
+    [...STAGES, 'queues', 'http', ...ROOTS],
+    'maintenance/ is a shared leaf used by detect, logs and notify.',
+  ),
+  ...forbid(
+    'ingest',
+    ['detect', 'logs', 'correlate', 'notify', 'api', ...ROOTS],
+    'ingest talks to later stages only through queues/.',
+  ),
+  ...forbid(
+    'detect',
+    ['ingest', 'logs', 'correlate', 'notify', 'api', 'http', ...ROOTS],
+    'detect talks to other stages only through queues/.',
+  ),
+  ...forbid(
+    'logs',
+    ['ingest', 'correlate', 'notify', 'api', 'http', ...ROOTS],
+    "logs may use detect's scoring core (DESIGN: detect works the log queues too) and queues/, no other stage.",
+  ),
+  ...forbid(
+    'correlate',
+    ['ingest', 'detect', 'logs', 'notify', 'api', 'http', ...ROOTS],
+    'correlate takes anomalies through queues/ only.',
+  ),
+  ...forbid(
+    'notify',
+    ['ingest', 'detect', 'logs', 'api', 'http', ...ROOTS],
+    "notify takes incidents through queues/ and correlate's public modules only.",
+  ),
   {
     target: src('notify'),
     from: src('correlate'),
     except: ['./incidents.ts', './incident-json.ts', './incident-store.ts'],
-    message: 'notify may use correlate\'s public modules only: incidents.ts (types), incident-json.ts, incident-store.ts.',
+    message:
+      "notify may use correlate's public modules only: incidents.ts (types), incident-json.ts, incident-store.ts.",
   },
-  ...forbid('api', ['ingest', 'notify', ...ROOTS], 'api reads the stores; it starts no stage and takes no data.'),
-  ...forbid('replay', ['service', 'main.ts'], 'nothing imports service/: it is the composition root.'),
+  ...forbid(
+    'api',
+    ['ingest', 'notify', ...ROOTS],
+    'api reads the stores; it starts no stage and takes no data.',
+  ),
+  ...forbid(
+    'replay',
+    ['service', 'main.ts'],
+    'nothing imports service/: it is the composition root.',
+  ),
   ...forbid('cli', ['service', 'main.ts'], 'nothing imports service/: it is the composition root.'),
-  ...forbid('demo', ['service', 'main.ts'], 'nothing imports service/: it is the composition root.'),
+  // demo/ is an entry point of its own (npm run demo), so it may compose as main.ts does.
 ];
 
 export default tseslint.config(
