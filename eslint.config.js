@@ -19,7 +19,7 @@ const src = (name) => `./src/${name}`;
 const forbid = (target, names, message) =>
   names.map((name) => ({ target: src(target), from: src(name), message }));
 
-const zones = [
+export const zones = [
   {
     target: './detectors',
     from: './src',
@@ -96,6 +96,22 @@ const zones = [
   // demo/ is an entry point of its own (npm run demo), so it may compose as main.ts does.
 ];
 
+/** The rules above as a config block (test/unit/house-rules.test.ts runs it alone). */
+export const houseRules = {
+  files: ['src/**/*.ts', 'detectors/**/*.ts'],
+  plugins: { 'import-x': importX },
+  settings: {
+    ...importX.flatConfigs.typescript.settings,
+    'import-x/resolver-next': [
+      createTypeScriptImportResolver({ project: `${import.meta.dirname}/tsconfig.json` }),
+    ],
+  },
+  rules: {
+    'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones }],
+    'import-x/no-cycle': ['error', { ignoreExternal: true }],
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', '.aiops/', '.scratch/', 'test-results/'] },
   js.configs.recommended,
@@ -109,18 +125,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
     },
   },
-  {
-    files: ['src/**/*.ts', 'detectors/**/*.ts'],
-    plugins: { 'import-x': importX },
-    settings: {
-      ...importX.flatConfigs.typescript.settings,
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
-    },
-    rules: {
-      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones }],
-      'import-x/no-cycle': ['error', { ignoreExternal: true }],
-    },
-  },
+  houseRules,
   {
     // Detector states are fixed-size Float64Arrays indexed by named slot constants: every index
     // is in range by construction, so `s[SLOT]!` is allowed there.
