@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfigPath, packageVersion } from './cli/package-info.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import type { ErrorCode } from './errors.js';
+import { errorDocsPath, type ErrorCode } from './errors.js';
 import type { Config } from './config/schema.js';
 import { configJsonSchema, configReference } from './cli/config-doc.js';
 import { detectorByName, detectorNames } from './detect/detector-choice.js';
@@ -39,7 +39,8 @@ const SECOND_SIGNAL_GRACE_MS = 1000;
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function fail(message: string, code?: ErrorCode): never {
-  process.stderr.write(`aiops-worker: ${code ? `${code}: ` : ''}${message}\n`);
+  const help = code ? `\n  how to fix: ${errorDocsPath(code)}` : '';
+  process.stderr.write(`aiops-worker: ${code ? `${code}: ` : ''}${message}${help}\n`);
   process.exit(1);
 }
 
