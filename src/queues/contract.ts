@@ -198,18 +198,7 @@ export interface IncidentJson {
       readonly to: string;
       readonly source: 'configured' | 'discovered';
     }[];
-    readonly anomalies: readonly {
-      readonly ts: string | null;
-      readonly service: string;
-      readonly signal: string;
-      readonly detector: string;
-      readonly value: number;
-      readonly expected: number;
-      readonly lower: number;
-      readonly upper: number;
-      readonly score: number;
-      readonly level?: string;
-      readonly template?: string;
-    }[];
+    /** The incident's anomalies when it opened, as the timeline shows them. */
+    readonly anomalies: readonly Omit<IncidentJsonAnomaly, 'series' | 'kind'>[];
   } | null;
 }
