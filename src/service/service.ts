@@ -18,7 +18,7 @@ import { startNotify } from '../notify/start-notify.js';
 import { createQueues, type Queues } from '../queues/queues.js';
 import { producerConnection, workerConnection } from '../redis/connections.js';
 import type { Logger } from '../telemetry/logger.js';
-import { createMetrics, type Metrics } from '../telemetry/metrics.js';
+import { createMetrics, serviceLabeller, type Metrics } from '../telemetry/metrics.js';
 import type { Role } from './roles.js';
 import { readinessChecks, stopAll } from './shutdown.js';
 import type { RunningStage } from './stage.js';
@@ -63,9 +63,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     backoffMs: config.queues.backoff_ms,
   };
   const queues = createQueues(producer, queueSettings);
-  const known = new Set(Object.keys(config.services));
-  /** Metric labels from the wire stay bounded: unknown services count as "other". */
-  const serviceLabel = (service: string): string => (known.has(service) ? service : 'other');
+  const serviceLabel = serviceLabeller(Object.keys(config.services));
   const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
   const shared = { config, log, metrics, producer, connection, queues, queueSettings, app };
   registerStoreMetrics({ ...shared, serviceLabel });

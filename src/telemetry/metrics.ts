@@ -84,3 +84,12 @@ export function createMetrics(version: string): Metrics {
     }),
   };
 }
+
+/**
+ * Maps a service to a bounded metric label: a configured service is its own label, any other
+ * (a name from the wire) counts as "other", so a sender cannot grow the label set without bound.
+ */
+export function serviceLabeller(configured: Iterable<string>): (service: string) => string {
+  const known = new Set(configured);
+  return (service) => (known.has(service) ? service : 'other');
+}
