@@ -25,6 +25,13 @@ export const serverSchema = z
       .min(1024)
       .default(8 * 1024 * 1024)
       .describe('Largest accepted request body in bytes; larger ones get 413.'),
+    admin_token: z
+      .string()
+      .min(MIN_TOKEN_CHARS)
+      .optional()
+      .describe(
+        'Bearer token every write of the API asks for (acknowledging an incident, approving or rejecting a remediation, the kill switch), in the Authorization header only. Unset: every write is refused. Give it as `${VAR}` or `admin_token_file`.',
+      ),
   })
   .prefault({})
   .describe('The HTTP server.');

@@ -11,6 +11,7 @@ import { detectSchema, logsSchema } from './schema-detect.js';
 import { ingestSchema, serverSchema } from './schema-ingest.js';
 import { notifySchema } from './schema-notify.js';
 import { pullSchema } from './schema-pull.js';
+import { remediationSchema } from './schema-remediation.js';
 import { servicesSchema } from './schema-services.js';
 
 export { graphIssues, servicesSchema, type GraphIssue } from './schema-services.js';
@@ -151,6 +152,7 @@ export const configSchema = z.strictObject({
   correlate: correlateSchema,
   maintenance: maintenanceSchema,
   notify: notifySchema,
+  remediation: remediationSchema,
   metrics: metricsSchema,
   shutdown: shutdownSchema,
   log: logSchema,
