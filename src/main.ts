@@ -18,7 +18,7 @@ import { templateOptionsFromConfig } from './logs/log-settings.js';
 import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
 import { replay } from './replay/replay.js';
-import { parseRoles } from './service/roles.js';
+import { parseRoles, Roles } from './service/roles.js';
 import { configIssues } from './service/config-checks.js';
 import { startService } from './service/service.js';
 import { createLogger } from './telemetry/logger.js';
@@ -71,11 +71,7 @@ program
   .option('-c, --config <file>', 'YAML config file (default: config/default.yaml, or AIOPS_CONFIG)')
   .option('-p, --port <n>', 'port to listen on (default: server.port, 9470)', port)
   .option('--host <host>', 'address to listen on (default: server.host, 127.0.0.1)')
-  .option(
-    '-r, --role <roles>',
-    'all, or a comma-separated list of ingest, detect, logs, correlate',
-    'all',
-  )
+  .option('-r, --role <roles>', `all, or a comma-separated list of ${Roles.join(', ')}`, 'all')
   .option('--log-pretty', 'human-readable logs (needs the dev dependency pino-pretty)')
   .action(
     async (opts: {

@@ -6,7 +6,7 @@ import { durationMs } from './schema-common.js';
 const params = z
   .record(z.string(), z.unknown())
   .default({})
-  .describe('Detector parameters in snake_case, as in the detector file (detectors/*.ts).');
+  .describe('Detector parameters in snake_case, as docs/detectors.md lists them.');
 
 const override = z.strictObject({
   match: z
@@ -58,7 +58,7 @@ export const detectSchema = z
           .record(z.string(), z.record(z.string(), z.unknown()))
           .default({})
           .describe(
-            'Parameters per detector name, in snake_case (see detectors/*.ts): `ensemble: { min_dev_absolute: 5 }`.',
+            'Parameters per detector name, in snake_case (docs/detectors.md lists them): `ensemble: { min_dev_absolute: 5 }`.',
           ),
         overrides: z
           .array(override)

@@ -116,7 +116,11 @@ const hook = z
       .enum(['suggest', 'approve', 'auto'])
       .default('suggest')
       .describe('suggest: recorded and shown, never run; approve: runs once approved; auto: runs.'),
-    action: z.discriminatedUnion('type', [httpAction, commandAction, queueAction]),
+    action: z
+      .discriminatedUnion('type', [httpAction, commandAction, queueAction])
+      .describe(
+        'What the hook does: `http` (a signed CloudEvent to a URL), `command` (a program, no shell) or `queue` (a BullMQ job).',
+      ),
     target: z
       .enum(['root_cause', 'affected'])
       .default('root_cause')

@@ -6,13 +6,39 @@
  * prints it: root cause, the other candidates with their reasons, and the timeline.
  * Usage: npm run demo [-- --url URL]
  */
+import { parseArgs } from 'node:util';
 import type { IncidentJson } from '../queues/contract.js';
 import { cascade } from './cascade.js';
 import { cascadeLogs } from './cascade-logs.js';
 
-const args = process.argv.slice(2);
-const urlArg = args.indexOf('--url');
-const base = (urlArg >= 0 ? args[urlArg + 1] : undefined) ?? 'http://127.0.0.1:9470';
+const USAGE = `usage: npm run demo [-- --url URL]
+
+Plays the login outage (a day of normal auth, routing and storage traffic and logs, then auth
+fails) to a running worker (default http://127.0.0.1:9470) and prints the incident it opens.
+Run it once on a worker that has seen no auth anomaly lately: a second run, or the quick
+start's spike, joins the same incident. A fresh worker: AIOPS_REDIS__PREFIX=demo npm start.
+`;
+
+function baseUrl(args: readonly string[]): string {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  return values.url ?? 'http://127.0.0.1:9470';
+}
+
+let base: string;
+try {
+  base = baseUrl(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
 const MIN = 60_000;
 const LOG_LEAD_MS = 2 * MIN;
 
