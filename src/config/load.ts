@@ -94,8 +94,11 @@ function resolveFileRefs(
   return out;
 }
 
-/** `AIOPS_SERVER__PORT=9000` sets `server.port`; the value is read as a YAML scalar. */
-function applyEnvOverrides(root: Json, env: Env): Json {
+/**
+ * `AIOPS_SERVER__PORT=9000` sets `server.port`; the value is read as a YAML scalar. `set`
+ * collects which variable set which path, so a problem there names the variable, not the file.
+ */
+function applyEnvOverrides(root: Json, env: Env, set: Map<string, string>): Json {
   const tree = root !== null && typeof root === 'object' && !Array.isArray(root) ? root : {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('AIOPS_') || !name.includes('__') || raw === undefined) continue;
@@ -107,6 +110,7 @@ function applyEnvOverrides(root: Json, env: Env): Json {
       cursor = cursor[key] as { [k: string]: Json };
     });
     cursor[keys[keys.length - 1] ?? ''] = parseYamlScalar(raw) as Json;
+    set.set(keys.join('.'), name);
   }
   return tree;
 }
@@ -182,13 +186,25 @@ export function parseConfigText(
     [],
     problems,
   );
-  const overridden = applyEnvOverrides(withFiles, env);
+  const fromEnv = new Map<string, string>();
+  const overridden = applyEnvOverrides(withFiles, env, fromEnv);
+  /** A problem at a path an environment variable set says which variable set it. */
+  const named = (problem: string): string => {
+    for (const [path, name] of fromEnv) {
+      if (problem.startsWith(`${path}:`) || problem.startsWith(`${path}.`)) {
+        return `${problem} (set by the environment variable ${name})`;
+      }
+    }
+    return problem;
+  };
   try {
     const config = parseConfig(overridden, { source, check });
     if (problems.length > 0) throw new ConfigError(source, problems);
     return config;
   } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(source, [...problems, ...err.problems]);
+    if (err instanceof ConfigError) {
+      throw new ConfigError(source, [...problems, ...err.problems.map(named)]);
+    }
     throw err;
   }
 }

@@ -223,8 +223,9 @@ describe('config', () => {
     });
     expect(c.server.port).toBe(9000);
     expect(c.ingest.service_labels).toEqual(['job', 'service']);
+    // A bad value from the environment names the variable, not the file.
     expect(problemsOf('services: {}\n', { AIOPS_SERVER__PORT: 'abc' })[0]).toMatch(
-      /^server\.port:/,
+      /^server\.port:.*\(set by the environment variable AIOPS_SERVER__PORT\)$/,
     );
   });
 
