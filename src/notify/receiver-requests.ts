@@ -9,7 +9,7 @@
  *   incident id, so the PagerDuty alert mirrors the incident;
  * - `slack`: an incoming-webhook message `{text}`.
  */
-import { createHmac } from 'node:crypto';
+import { signStandardWebhook } from '../http/standard-webhooks.js';
 import type { IncidentJson, Transition } from '../queues/contract.js';
 
 export interface ReceiverConfig {
@@ -26,25 +26,15 @@ export interface OutgoingRequest {
   readonly body: string;
 }
 
-/** Standard Webhooks signature of `body` (base64 HMAC-SHA256 with the decoded `whsec_` secret). */
-export function signStandardWebhook(
-  secret: string,
-  id: string,
-  timestamp: number,
-  body: string,
-): string {
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
-
 const pct = (x: number | undefined): string => `${Math.round((x ?? 0) * 100)}%`;
 
-export function summaryOf(inc: IncidentJson, transition: Transition): string {
+export function summaryOf(inc: IncidentJson, transition: Transition, note?: string): string {
   const root = inc.root_cause;
   const affected = inc.services.filter((s) => s !== root?.service);
   return (
     `[${transition}] incident ${inc.id}: ${root?.service ?? '?'} is the root cause (${pct(root?.confidence)})` +
-    (affected.length > 0 ? `; ${affected.join(', ')} affected` : '')
+    (affected.length > 0 ? `; ${affected.join(', ')} affected` : '') +
+    (note ? `. ${note}` : '')
   );
 }
 
@@ -52,7 +42,13 @@ export function receiverRequest(
   r: ReceiverConfig,
   inc: IncidentJson,
   transition: Transition,
-  o: { readonly deliveryId: string; readonly nowMs: number; readonly externalUrl: string },
+  o: {
+    readonly deliveryId: string;
+    readonly nowMs: number;
+    readonly externalUrl: string;
+    /** Said in the message (an escalation's hook and result). */
+    readonly note?: string | undefined;
+  },
 ): OutgoingRequest {
   const link = `${o.externalUrl.replace(/\/$/, '')}/api/v1/incidents/${inc.id}`;
   if (r.type === 'pagerduty') {
@@ -69,7 +65,7 @@ export function receiverRequest(
       ...(action === 'trigger'
         ? {
             payload: {
-              summary: summaryOf(inc, transition).slice(0, 1024),
+              summary: summaryOf(inc, transition, o.note).slice(0, 1024),
               source: 'aiops-worker',
               severity: inc.severity === 'critical' ? 'critical' : 'warning',
               timestamp: inc.opened_at ?? new Date(o.nowMs).toISOString(),
@@ -85,7 +81,7 @@ export function receiverRequest(
   if (r.type === 'slack') {
     const why = inc.candidates[0]?.reasons.join('; ') ?? '';
     const body = JSON.stringify({
-      text: `${summaryOf(inc, transition)}\n${why}\n<${link}|Explanation>`,
+      text: `${summaryOf(inc, transition, o.note)}\n${why}\n<${link}|Explanation>`,
     });
     return { url: r.url, headers: { 'content-type': 'application/json' }, body };
   }
@@ -97,7 +93,7 @@ export function receiverRequest(
     subject: inc.id,
     time: new Date(o.nowMs).toISOString(),
     datacontenttype: 'application/json',
-    data: inc,
+    data: o.note === undefined ? inc : { ...inc, note: o.note },
   });
   const headers: Record<string, string> = { 'content-type': 'application/cloudevents+json' };
   if (r.secret) {
