@@ -12,7 +12,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * detectors/ (pure). Each zone below says, for the files under `target`, which folders they
  * may not import, and why; import-x/no-cycle keeps file-level circles out.
  */
-const STAGES = ['ingest', 'detect', 'logs', 'correlate', 'notify', 'api'];
+const STAGES = ['ingest', 'detect', 'logs', 'correlate', 'notify', 'remediate', 'api'];
 const ROOTS = ['service', 'replay', 'cli', 'demo', 'main.ts'];
 const src = (name) => `./src/${name}`;
 /** `target` may import none of `names` (folders or files under src/). */
@@ -52,29 +52,41 @@ export const zones = [
   ),
   ...forbid(
     'ingest',
-    ['detect', 'logs', 'correlate', 'notify', 'api', ...ROOTS],
+    ['detect', 'logs', 'correlate', 'notify', 'remediate', 'api', ...ROOTS],
     'ingest talks to later stages only through queues/.',
   ),
   ...forbid(
     'detect',
-    ['ingest', 'logs', 'correlate', 'notify', 'api', 'http', ...ROOTS],
+    ['ingest', 'logs', 'correlate', 'notify', 'remediate', 'api', 'http', ...ROOTS],
     'detect talks to other stages only through queues/.',
   ),
   ...forbid(
     'logs',
-    ['ingest', 'correlate', 'notify', 'api', 'http', ...ROOTS],
-    "logs may use detect's scoring core (DESIGN: detect works the log queues too) and queues/, no other stage.",
+    ['ingest', 'correlate', 'notify', 'remediate', 'api', 'http', ...ROOTS],
+    "logs may use detect's scoring core (log series are scored as metric series are) and queues/, no other stage.",
   ),
   ...forbid(
     'correlate',
-    ['ingest', 'detect', 'logs', 'notify', 'api', 'http', ...ROOTS],
+    ['ingest', 'detect', 'logs', 'notify', 'remediate', 'api', 'http', ...ROOTS],
     'correlate takes anomalies through queues/ only.',
   ),
   ...forbid(
     'notify',
-    ['ingest', 'detect', 'logs', 'api', 'http', ...ROOTS],
+    ['ingest', 'detect', 'logs', 'remediate', 'api', ...ROOTS],
     "notify takes incidents through queues/ and correlate's public modules only.",
   ),
+  ...forbid(
+    'remediate',
+    ['ingest', 'detect', 'logs', 'notify', 'api', ...ROOTS],
+    "remediate takes incidents through queues/ and correlate's public modules only; it tells receivers through the notify queue.",
+  ),
+  {
+    target: src('remediate'),
+    from: src('correlate'),
+    except: ['./incidents.ts', './incident-json.ts', './incident-store.ts', './signal-kind.ts'],
+    message:
+      "remediate may use correlate's public modules only: incidents.ts (types), incident-json.ts, incident-store.ts, signal-kind.ts.",
+  },
   {
     target: src('notify'),
     from: src('correlate'),

@@ -35,6 +35,19 @@ export const ErrorCodes = {
   AIOPS_ERR_API_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   AIOPS_ERR_INCIDENT_NOT_FOUND: { status: 404, message: 'no incident with this id' },
   AIOPS_ERR_INCIDENT_NOT_OPEN: { status: 409, message: 'the incident is not open' },
+  AIOPS_ERR_API_UNAUTHORIZED: {
+    status: 401,
+    message: 'this write needs the admin token (server.admin_token) as a bearer token',
+  },
+  AIOPS_ERR_API_FORBIDDEN: {
+    status: 403,
+    message: 'writes are refused: server.admin_token is not set, or the request is cross-site',
+  },
+  AIOPS_ERR_REMEDIATION_NOT_FOUND: { status: 404, message: 'no remediation with this id' },
+  AIOPS_ERR_REMEDIATION_NOT_PENDING: {
+    status: 409,
+    message: 'the remediation is not waiting for approval',
+  },
   AIOPS_ERR_SERVER_INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

@@ -117,6 +117,7 @@ program
         redisUrl: redis.url,
         roles,
         version: packageVersion(),
+        env,
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host !== undefined ? { host: opts.host } : {}),
       });

@@ -22,6 +22,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
+import { registerRemediationRoutes } from './remediation-routes.js';
+import { RemediationStore } from '../remediate/remediation-store.js';
 
 export interface ApiDeps {
   readonly app: FastifyInstance;
@@ -30,7 +32,7 @@ export interface ApiDeps {
   readonly producer: Redis;
   /** Reads of incidents, templates and edges. */
   readonly connection: Redis;
-  readonly queues: Pick<Queues, 'all' | 'anomalies'>;
+  readonly queues: Pick<Queues, 'all' | 'anomalies' | 'remediate'>;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly serviceLabel: (service: string) => string;
@@ -62,6 +64,12 @@ export function registerStoreMetrics(d: Omit<ApiDeps, 'app'>): void {
 export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void {
   const { app, config } = d;
   const prefix = config.redis.prefix;
+  const remediations = new RemediationStore(
+    d.connection,
+    prefix,
+    config.remediation.audit_max_entries,
+  );
+  const adminToken = config.server.admin_token;
   registerIncidentRoutes(
     app,
     new IncidentStore(d.connection, prefix),
@@ -70,7 +78,14 @@ export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void
       graphFor: (discovered) => serviceGraph(config.services, discovered),
     },
     d.queues.anomalies,
+    { adminToken, remediations },
   );
+  registerRemediationRoutes(app, {
+    store: remediations,
+    queue: d.queues.remediate,
+    adminToken,
+    configKillSwitch: config.remediation.kill_switch,
+  });
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, d.metrics.registry);
 }

@@ -7,6 +7,7 @@ import {
   emptyCorrelatorState,
   type Correlator,
   type Incident,
+  type IncidentEvent,
   type IncidentAnomaly,
 } from './incidents.js';
 
@@ -30,11 +31,20 @@ export function toIncidentAnomaly(a: AnomalyEvent): IncidentAnomaly {
   };
 }
 
-export function foldAll(correlator: Correlator, anomalies: readonly AnomalyEvent[]): Incident[] {
+/**
+ * `onEvents` is told of every transition as it happens, with the event time it happened at
+ * (replay's hooks decide on them).
+ */
+export function foldAll(
+  correlator: Correlator,
+  anomalies: readonly AnomalyEvent[],
+  onEvents?: (events: readonly IncidentEvent[], now: number) => void,
+): Incident[] {
   const state = emptyCorrelatorState();
   const seen = new Map<string, Incident>();
   const sorted = [...anomalies].sort((a, b) => a.ts - b.ts || a.id.localeCompare(b.id));
   const keep = (events: ReturnType<Correlator['advance']>): void => {
+    onEvents?.(events, state.now);
     for (const e of events) if (e.type !== 'dropped') seen.set(e.incident.id, e.incident);
   };
   for (const a of sorted) keep(correlator.fold(state, toIncidentAnomaly(a)));

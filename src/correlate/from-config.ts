@@ -3,17 +3,12 @@ import type { Config } from '../config/schema.js';
 import type { Edge } from '../queues/discovered-edges.js';
 import { serviceGraph } from './graph.js';
 import { Correlator } from './incidents.js';
-import { defaultSignalPatterns, type SignalPatterns } from './signal-kind.js';
+import { signalPatternsOf } from './signal-kind.js';
 
 export function correlatorFromConfig(
   config: Pick<Config, 'services' | 'correlate'>,
   discovered: readonly Edge[] = [],
 ): Correlator {
-  const s = config.correlate.signals;
-  const patterns: SignalPatterns = {
-    traffic: s.traffic ?? defaultSignalPatterns.traffic,
-    errors: s.errors ?? defaultSignalPatterns.errors,
-    latency: s.latency ?? defaultSignalPatterns.latency,
-  };
+  const patterns = signalPatternsOf(config.correlate.signals);
   return new Correlator(serviceGraph(config.services, discovered), config.correlate, patterns);
 }

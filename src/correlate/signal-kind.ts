@@ -18,6 +18,19 @@ export const defaultSignalPatterns: SignalPatterns = {
   latency: ['*latency*', '*duration*', '*p99*', '*p95*', '*response_time*', '*_seconds*'],
 };
 
+/** The patterns `correlate.signals` configures, the built-in list where it sets none. */
+export function signalPatternsOf(signals: {
+  readonly traffic?: readonly string[] | undefined;
+  readonly errors?: readonly string[] | undefined;
+  readonly latency?: readonly string[] | undefined;
+}): SignalPatterns {
+  return {
+    traffic: signals.traffic ?? defaultSignalPatterns.traffic,
+    errors: signals.errors ?? defaultSignalPatterns.errors,
+    latency: signals.latency ?? defaultSignalPatterns.latency,
+  };
+}
+
 const compiled = new Map<string, RegExp>();
 function glob(pattern: string): RegExp {
   let re = compiled.get(pattern);
@@ -30,6 +43,11 @@ function glob(pattern: string): RegExp {
     compiled.set(pattern, re);
   }
   return re;
+}
+
+/** A `*` glob, case-insensitive, anchored. */
+export function globMatches(pattern: string, name: string): boolean {
+  return glob(pattern).test(name);
 }
 
 /** Errors and latency win over traffic: `http_requests_failed_total` is an error signal. */

@@ -8,8 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { IncidentJson } from '../queues/contract.js';
-import { cascade } from './cascade.js';
-import { cascadeLogs } from './cascade-logs.js';
+import { LOG_LEAD_MS, demoStory } from './demo-story.js';
 
 const USAGE = `usage: npm run demo [-- --url URL]
 
@@ -40,13 +39,6 @@ try {
   process.exit(2);
 }
 const MIN = 60_000;
-const LOG_LEAD_MS = 2 * MIN;
-
-const SERVICES = {
-  auth: { depends_on: ['storage'] },
-  routing: { depends_on: ['auth', 'storage'] },
-  storage: { depends_on: [] },
-};
 
 const clock = (iso: string | null): string => (iso ?? '').slice(11, 19);
 const hhmmss = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
@@ -92,6 +84,12 @@ function print(inc: IncidentJson): void {
         (a.template === undefined ? '' : `\n              ${a.level ?? ''} "${a.template}"`),
     );
   }
+  for (const r of inc.remediations ?? []) {
+    out.push(
+      `  remediation: ${r.hook} on ${r.target}, ${r.state} (${r.mode} mode)` +
+        (r.state === 'pending' ? `: approve with POST /api/v1/remediations/${r.id}/approve` : ''),
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -104,19 +102,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const end = Math.floor(Date.now() / MIN) * MIN;
-  const outageAt = end - 4 * MIN + 7_000;
-  // A day and an hour: the logs' learning period (logs.learning_ms, 24 h) is over at the outage.
-  const story = {
-    services: SERVICES,
-    faults: [{ root: 'auth', at: outageAt, durationMs: 60 * MIN }],
-    start: end - 25 * 60 * MIN,
-    end,
-    stepMs: MIN,
-    seed: 42,
-  };
-  const records = cascade(story);
-  const logs = cascadeLogs({ ...story, leadMs: LOG_LEAD_MS });
+  const { outageAt, records, logs } = demoStory(Math.floor(Date.now() / MIN) * MIN);
   process.stdout.write(
     `demo: posting ${records.length} samples and ${logs.length} log lines to ${base}: 25 h of normal traffic for auth, routing and storage,\n` +
       `      then auth logs a new error from ${hhmmss(logs.find((l) => l.level === 'error')?.ts ?? outageAt)} UTC and fails at ${hhmmss(outageAt)}; ` +
@@ -141,7 +127,9 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  print(found);
+  // The list answers without remediations; the incident's own answer lists them.
+  const full = await fetch(`${base}/api/v1/incidents/${found.id}`);
+  print(full.ok ? ((await full.json()) as IncidentJson) : found);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const lines = metrics.split('\n').filter((l) => l.startsWith('aiops_incident_'));
   process.stdout.write(`\n${base}/metrics now shows:\n${lines.join('\n')}\n`);

@@ -116,14 +116,22 @@ export async function queueDeliveries(
   incident: IncidentJson,
   transition: Transition,
   attempts: number,
+  /** An escalation's note, and the key that makes it one delivery per remediation. */
+  extra?: { readonly note: string; readonly key: string },
 ): Promise<void> {
   const jobs = receiversFor(receivers, incident).map((r) => {
-    const data: DeliveryJob = { receiver: r.name, transition, incident };
+    const data: DeliveryJob = {
+      receiver: r.name,
+      transition,
+      incident,
+      ...(extra ? { note: extra.note } : {}),
+    };
+    const jobId = extra ? `${extra.key}.${transition}.${r.name}` : deliveryId(data);
     return {
       name: JobNames.Deliver,
       data,
       // The worker's backoffStrategy: exponential, or the receiver's Retry-After.
-      opts: { jobId: deliveryId(data), attempts, backoff: { type: 'custom' }, ...KEEP },
+      opts: { jobId, attempts, backoff: { type: 'custom' }, ...KEEP },
     };
   });
   if (jobs.length > 0) await notify.addBulk(jobs);
@@ -170,6 +178,7 @@ export function startDeliveryWorker(deps: {
       const r = byName.get(d.receiver);
       if (!r) throw new UnrecoverableError(`receiver ${d.receiver} is no longer configured`);
       const req = receiverRequest(r, d.incident, d.transition, {
+        note: d.note,
         // The job id: unique per transition, reminder round and receiver, and the same on
         // every retry (webhook-id, CloudEvents id).
         deliveryId: job.id ?? deliveryId(d),

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import type { Incident, IncidentEvent } from '../correlate/incidents.js';
 import { maintenanceCheck } from '../maintenance/maintenance.js';
+import type { IncidentRemediation } from '../queues/contract.js';
 import { requestAlertmanagerSync } from './alertmanager-sync.js';
 import { queueDeliveries } from './deliver.js';
 
@@ -23,22 +24,28 @@ export function mutedBy(
 
 /**
  * The correlator's `onTransition`: queues what each transition owes the receivers (idempotent
- * job ids, so a retried correlator job queues nothing twice).
+ * job ids, so a retried correlator job queues nothing twice), listing the remediation hooks a
+ * transition called for (`remediations`, by incident id) on the incident it sends.
  */
 export function notifyTransitions(
   config: Pick<Config, 'notify' | 'maintenance' | 'queues'>,
   notify: Queue,
-): (events: readonly IncidentEvent[]) => Promise<void> {
+): (
+  events: readonly IncidentEvent[],
+  remediations?: ReadonlyMap<string, readonly IncidentRemediation[]>,
+) => Promise<void> {
   const muted = mutedBy(config.maintenance);
-  return async (events) => {
+  return async (events, remediations) => {
     if (config.notify.alertmanagers.length > 0) await requestAlertmanagerSync(notify);
     for (const e of events) {
       if (e.type === 'updated' || e.type === 'dropped') continue;
       if ((e.type === 'opened' || e.type === 'reopened') && muted(e.incident)) continue;
+      const hooks = remediations?.get(e.incident.id);
+      const inc = incidentJson(e.incident);
       await queueDeliveries(
         notify,
         config.notify.receivers,
-        incidentJson(e.incident),
+        hooks && hooks.length > 0 ? { ...inc, remediations: hooks } : inc,
         e.type,
         config.queues.attempts,
       );

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import { IncidentStore } from '../correlate/incident-store.js';
-import { JobNames } from '../queues/contract.js';
+import { JobNames, type EscalationJob } from '../queues/contract.js';
 import type { Queues } from '../queues/queues.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -17,7 +17,7 @@ import {
   scheduleReminders,
   syncAlertmanagers,
 } from './alertmanager-sync.js';
-import { queueReminders, startDeliveryWorker } from './deliver.js';
+import { queueDeliveries, queueReminders, startDeliveryWorker } from './deliver.js';
 import { mutedBy } from './incident-routing.js';
 
 export interface NotifyStageDeps {
@@ -50,6 +50,19 @@ export async function startNotify(d: NotifyStageDeps) {
         open,
         Date.now(),
         config.queues.attempts,
+      );
+    }
+    if (job.name === JobNames.Escalation) {
+      const e = job.data as EscalationJob;
+      const inc = await store.get(e.incident);
+      if (!inc) return;
+      await queueDeliveries(
+        notify,
+        config.notify.receivers,
+        incidentJson(inc),
+        'escalated',
+        config.queues.attempts,
+        { note: e.note, key: e.remediation },
       );
     }
     if (job.name === JobNames.AlertmanagerSync) {

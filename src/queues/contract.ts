@@ -18,6 +18,8 @@ export const QueueNames = {
   notify: 'notify',
   /** Pull runs (query_range readers, scrape targets), created by job schedulers. */
   pull: 'pull',
+  /** Remediation runs, their verification and the open-for checks of hooks. */
+  remediate: 'remediate',
 } as const;
 
 export const JobNames = {
@@ -37,6 +39,16 @@ export const JobNames = {
   AlertmanagerSync: 'alertmanager-sync',
   /** `notify`: queue the reminders due ({@link EmptyJob}), from a minutely job scheduler. */
   Reminders: 'receiver-reminders',
+  /** `notify`: an {@link EscalationJob}: a remediation did not clear its incident. */
+  Escalation: 'remediation-escalation',
+  /** `remediate`: a {@link RemediationJob}: run an approved remediation (through the guardrails). */
+  RemediationRun: 'remediation-run',
+  /** `remediate`: a {@link RemediationJob}: did the run clear the incident within verify_within? */
+  RemediationVerify: 'remediation-verify',
+  /** `remediate`: an {@link OpenForJob}: is the incident still open for an `open_for` hook? */
+  RemediationOpenFor: 'remediation-open-for',
+  /** A team's own queue (a `queue` remediation action): a {@link TeamRemediationJob}. */
+  TeamRemediation: 'remediation',
   /** `pull`: a {@link PullJob} of kind `query`, from a job scheduler per query. */
   PullQuery: 'pull-query',
   /** `pull`: a {@link PullJob} of kind `scrape`, from a job scheduler per target. */
@@ -54,14 +66,70 @@ export interface AckJob {
   readonly at: number;
 }
 
-/** `reminder`: still open and not acknowledged after a receiver's `repeat_interval_ms`. */
-export type Transition = 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'reminder';
+/**
+ * `reminder`: still open and not acknowledged after a receiver's `repeat_interval_ms`;
+ * `escalated`: a remediation ran and the incident did not clear within its `verify_within_ms`.
+ */
+export type Transition =
+  'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'reminder' | 'escalated';
 
 /** One incident transition for one receiver (by its configured name). */
 export interface DeliveryJob {
   readonly receiver: string;
   readonly transition: Transition;
   readonly incident: IncidentJson;
+  /** What to add to the message (an escalation: which hook ran, and what it answered). */
+  readonly note?: string;
+}
+
+/**
+ * What a `queue` remediation action puts on a team's queue (and what the `http` action's
+ * CloudEvent carries as `data`): the hook, its target, the idempotency key and the incident.
+ */
+export interface TeamRemediationJob {
+  readonly hook: string;
+  readonly target: string;
+  readonly idempotency_key: string;
+  readonly incident: IncidentJson;
+}
+
+/**
+ * A job id for a key made of names from the wire (a service name may hold `:`, which BullMQ
+ * refuses in custom ids, as its key separator): `%` and `:` escaped, so ids stay distinct.
+ */
+export const jobIdOf = (key: string): string => key.replaceAll('%', '%25').replaceAll(':', '%3A');
+
+/** A remediation (by its id) to run or verify. */
+export interface RemediationJob {
+  readonly id: string;
+}
+
+/** An `open_for` hook's check: once the delay passes, is the incident still open? */
+export interface OpenForJob {
+  readonly incident: string;
+  readonly hook: string;
+  /** The incident's reopen count when it was scheduled: a later opening is another check. */
+  readonly reopened: number;
+}
+
+/** A remediation ran and its incident did not clear: receivers are told, with its result. */
+export interface EscalationJob {
+  readonly incident: string;
+  /** The remediation's id: one escalation per remediation reaches each receiver. */
+  readonly remediation: string;
+  /** Which remediation, and what its action answered. */
+  readonly note: string;
+}
+
+/** A remediation as an incident lists it (the API's answer, notifications). */
+export interface IncidentRemediation {
+  readonly id: string;
+  readonly hook: string;
+  readonly mode: 'suggest' | 'approve' | 'auto';
+  readonly target: string;
+  /** suggested, pending, approved, rejected, running, succeeded, failed, skipped, dry_run, verified, escalated */
+  readonly state: string;
+  readonly reason?: string;
 }
 
 /** A pull run: which configured query or scrape target to run (by name). */
@@ -187,6 +255,8 @@ export interface IncidentJson {
   readonly services: readonly string[];
   readonly anomaly_count: number;
   readonly timeline: readonly IncidentJsonAnomaly[];
+  /** Its remediation hooks and their state, when any matched. */
+  readonly remediations?: readonly IncidentRemediation[];
   /** Frozen when the incident opened. */
   readonly explanation: {
     readonly frozen_at: string | null;

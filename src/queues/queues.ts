@@ -18,6 +18,8 @@ export interface Queues {
   readonly logs: readonly Queue[];
   readonly anomalies: Queue;
   readonly notify: Queue;
+  /** Remediation runs, verifications and open-for checks. */
+  readonly remediate: Queue;
   all(): Queue[];
   /** Sets global concurrency 1 on every partition queue (idempotent). */
   enforcePartitionOrder(): Promise<void>;
@@ -60,12 +62,15 @@ export function createQueues(connection: Redis, s: QueueSettings): Queues {
   const logs = range.map((p) => make(QueueNames.logs(p), batchOpts));
   const anomalies = createAnomaliesQueue(connection, s);
   const notify = make(QueueNames.notify, batchOpts);
-  const all = (): Queue[] => [...samples, ...logs, anomalies, notify];
+  // Remediation jobs set their own attempts and retention (run-remediation.ts, propose.ts).
+  const remediate = make(QueueNames.remediate, {});
+  const all = (): Queue[] => [...samples, ...logs, anomalies, notify, remediate];
   return {
     samples,
     logs,
     anomalies,
     notify,
+    remediate,
     all,
     async enforcePartitionOrder() {
       await Promise.all([...samples, ...logs].map((q) => q.setGlobalConcurrency(1)));

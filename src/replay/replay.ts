@@ -28,6 +28,7 @@ import type { Correlator } from '../correlate/incidents.js';
 import { edgeFromSeries, edgeKey, type Edge } from '../queues/discovered-edges.js';
 import { foldAll } from '../correlate/fold-all.js';
 import { incidentJson } from '../correlate/incident-json.js';
+import { HookReplay, type ReplayHooks } from '../remediate/replay-hooks.js';
 
 export interface ReplayOptions {
   readonly input: string;
@@ -43,6 +44,8 @@ export interface ReplayOptions {
   readonly limits: RecordLimits;
   /** The log stage's settings: log records are mined and scored as live. */
   readonly logs: LogAnalysisSettings;
+  /** The remediation hooks: what they would have done goes to hooks.ndjson. */
+  readonly hooks?: ReplayHooks;
   /** Progress and warnings (stderr in the CLI). */
   readonly report: (line: string) => void;
   /** Wall clock for progress output only; never for results. */
@@ -185,16 +188,28 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     const e = edgeFromSeries(m);
     if (e) discovered.set(edgeKey(e), e);
   }
-  const incidents = foldAll(o.correlatorFor([...discovered.values()]), out.anomalies).map(
-    incidentJson,
-  );
+  const hooks = o.hooks ? new HookReplay(o.hooks) : undefined;
+  const incidents = foldAll(
+    o.correlatorFor([...discovered.values()]),
+    out.anomalies,
+    hooks &&
+      ((events, now) => {
+        for (const e of events) {
+          if (e.type !== 'opened' && e.type !== 'reopened') continue;
+          const at = e.type === 'opened' ? (e.incident.opened_at ?? now) : now;
+          hooks.transition(incidentJson(e.incident), e.type, at);
+        }
+      }),
+  ).map(incidentJson);
+  hooks?.finish(incidents);
+  const hookLines = (hooks?.decisions ?? []).map((d) => JSON.stringify(d)).join('\n');
   await mkdir(o.outDir, { recursive: true });
   const anomalyLines = out.anomalies.map((a) => JSON.stringify(a)).join('\n');
   await Promise.all([
     writeFile(join(o.outDir, 'anomalies.ndjson'), anomalyLines === '' ? '' : `${anomalyLines}\n`),
     writeFile(join(o.outDir, 'incidents.json'), `${JSON.stringify(incidents, null, 2)}\n`),
-    // Replay never runs hooks; remediation is not built yet, so none would have run.
-    writeFile(join(o.outDir, 'hooks.ndjson'), ''),
+    // Replay never runs a hook: each line says what it would have done, in event time.
+    writeFile(join(o.outDir, 'hooks.ndjson'), hookLines === '' ? '' : `${hookLines}\n`),
   ]);
   return {
     lines,

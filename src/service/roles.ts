@@ -1,5 +1,5 @@
 /** The roles one process can run; `all` (the default) runs every one. */
-export const Roles = ['ingest', 'detect', 'logs', 'correlate', 'notify'] as const;
+export const Roles = ['ingest', 'detect', 'logs', 'correlate', 'notify', 'remediate'] as const;
 export type Role = (typeof Roles)[number];
 
 /** Parses `--role all|ingest,detect|...` into a set; throws with the valid names on a typo. */

@@ -15,6 +15,11 @@ import { startIngest } from '../ingest/start-ingest.js';
 import { startLogs } from '../logs/start-logs.js';
 import { notifyTransitions } from '../notify/incident-routing.js';
 import { startNotify } from '../notify/start-notify.js';
+import { signalPatternsOf } from '../correlate/signal-kind.js';
+import { remediateTransitions } from '../remediate/propose.js';
+import { RemediationMetrics } from '../remediate/remediation-metrics.js';
+import { RemediationStore } from '../remediate/remediation-store.js';
+import { startRemediate } from '../remediate/start-remediate.js';
 import { createQueues, type Queues } from '../queues/queues.js';
 import { producerConnection, workerConnection } from '../redis/connections.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -35,6 +40,8 @@ export interface ServiceOptions {
   readonly workerId?: string;
   /** Ingest's bearer tokens, resolved by the caller (main reports a missing one as a config error); resolved here when unset. */
   readonly ingestAuth?: BearerAuth | undefined;
+  /** The environment (main's): a remediation command sees only the names its hook lists. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningService {
@@ -67,14 +74,32 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
   const shared = { config, log, metrics, producer, connection, queues, queueSettings, app };
   registerStoreMetrics({ ...shared, serviceLabel });
+  const remediationMetrics = new RemediationMetrics(metrics.registry);
+  const proposeRemediations = remediateTransitions({
+    settings: config.remediation,
+    patterns: signalPatternsOf(config.correlate.signals),
+    store: new RemediationStore(
+      connection,
+      config.redis.prefix,
+      config.remediation.audit_max_entries,
+    ),
+    queue: queues.remediate,
+    metrics: remediationMetrics,
+  });
+  const notifyOf = notifyTransitions(config, queues.notify);
 
   /** Each role's stage, in the order they start. */
   const stages: Record<Role, () => Promise<RunningStage>> = {
     detect: () => startDetect({ ...shared, workerId, serviceLabel }),
     logs: () => startLogs({ ...shared, serviceLabel }),
     correlate: () =>
-      startCorrelate({ ...shared, onTransition: notifyTransitions(config, queues.notify) }),
+      startCorrelate({
+        ...shared,
+        onTransition: async (events) => notifyOf(events, await proposeRemediations(events)),
+      }),
     notify: () => startNotify(shared),
+    remediate: () =>
+      Promise.resolve(startRemediate({ ...shared, remediationMetrics, env: o.env ?? {} })),
     ingest: () =>
       startIngest({
         ...shared,

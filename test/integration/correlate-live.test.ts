@@ -29,6 +29,9 @@ interface IncidentBody {
   root_cause: { service: string } | null;
 }
 
+const ADMIN = 'admin-token-for-the-test';
+const AUTH = { authorization: `Bearer ${ADMIN}` };
+
 describe('live correlation across two processes', () => {
   it('shuffled anomalies of the auth cascade make one incident, root cause auth', async () => {
     // The default config's graph: auth -> storage, routing -> auth, storage. A short settle
@@ -36,6 +39,7 @@ describe('live correlation across two processes', () => {
     const env = {
       REDIS_URL: TEST_REDIS_URL,
       AIOPS_REDIS__PREFIX: prefix,
+      AIOPS_SERVER__ADMIN_TOKEN: ADMIN,
       AIOPS_CORRELATE__SETTLE_MS: '3000',
       AIOPS_CORRELATE__TICK_MS: '1000',
       // Ticks move time to the wall clock less this: 1 s instead of 15 keeps the test short.
@@ -97,9 +101,25 @@ describe('live correlation across two processes', () => {
       `aiops_incident_open{incident="${inc.id}",root_cause="auth",severity="critical"} 1`,
     );
     expect(metrics).toContain(`aiops_incident_affected{incident="${inc.id}",service="routing"} 1`);
-    // On-call acknowledges it through either process; the correlator applies it.
+    // On-call acknowledges it through either process; the correlator applies it. A write needs
+    // the admin token: without it, or with another, nothing is acknowledged.
+    const noToken = await fetch(`${w1.url}/api/v1/incidents/${inc.id}/ack?by=mallory`, {
+      method: 'POST',
+    });
+    expect(noToken.status).toBe(401);
+    const wrong = await fetch(`${w1.url}/api/v1/incidents/${inc.id}/ack?by=mallory`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-the-admin-token' },
+    });
+    expect(wrong.status).toBe(401);
+    const crossSite = await fetch(`${w1.url}/api/v1/incidents/${inc.id}/ack?by=mallory`, {
+      method: 'POST',
+      headers: { ...AUTH, origin: 'https://evil.example' },
+    });
+    expect(crossSite.status).toBe(403);
     const ack = await fetch(`${w1.url}/api/v1/incidents/${inc.id}/ack?by=alice`, {
       method: 'POST',
+      headers: AUTH,
     });
     expect(ack.status).toBe(202);
     await waitFor('acknowledged', async () => {
@@ -112,11 +132,13 @@ describe('live correlation across two processes', () => {
     // A second acknowledgement is refused as the README says, not silently taken.
     const again = await fetch(`${w2.url}/api/v1/incidents/${inc.id}/ack?by=bob`, {
       method: 'POST',
+      headers: AUTH,
     });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { code: string }).code).toBe('AIOPS_ERR_INCIDENT_NOT_OPEN');
     expect(
-      (await fetch(`${w1.url}/api/v1/incidents/inc-nope/ack`, { method: 'POST' })).status,
+      (await fetch(`${w1.url}/api/v1/incidents/inc-nope/ack`, { method: 'POST', headers: AUTH }))
+        .status,
     ).toBe(404);
     // Both processes took correlator jobs.
     const took = workers.map((w) => w.logs.filter((l) => l.includes('"msg":"anomaly: ')).length);

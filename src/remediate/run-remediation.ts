@@ -1,0 +1,160 @@
+/**
+ * One remediation run, as the `remediate` worker takes it from its queue: an approved record
+ * (by a person, or `auto`) passes the process-wide checks (dry-run, maintenance windows for auto
+ * runs), then the guardrails in Redis (one Lua script: kill switch, blocked, blast radius, one
+ * run per target, cooldown, hourly limits), then its action runs with the remediation id as
+ * idempotency key. Every decision goes to the audit stream and `aiops_remediations_total`. A
+ * run that crashed after it started resumes with the same key and is audited as started once.
+ */
+import type { Job, Queue } from 'bullmq';
+import type { HookConfig, RemediationConfig } from '../config/schema-remediation.js';
+import { incidentJson } from '../correlate/incident-json.js';
+import type { IncidentStore } from '../correlate/incident-store.js';
+import { JobNames, jobIdOf, type RemediationJob } from '../queues/contract.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ActionHandle } from './actions/create-action.js';
+import type { RunRequest } from './guardrails.js';
+import type { RemediationMetrics } from './remediation-metrics.js';
+import type { RemediationRecord, RemediationState, RemediationStore } from './remediation-store.js';
+
+/** A target stays locked this much past its action's own timeout if the run never finishes. */
+const LOCK_MARGIN_MS = 60_000;
+/** A queue action's lock (it only queues). */
+const QUEUE_LOCK_MS = 60_000;
+
+export interface RunDeps {
+  readonly settings: RemediationConfig;
+  readonly store: RemediationStore;
+  readonly incidents: Pick<IncidentStore, 'get'>;
+  readonly actions: ReadonlyMap<string, ActionHandle>;
+  /** The `remediate` queue (verification jobs). */
+  readonly queue: Queue;
+  /** True while `service` is in a maintenance window (auto runs wait it out). */
+  readonly inMaintenance: (service: string) => boolean;
+  readonly metrics: RemediationMetrics;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export function runRequestOf(
+  r: Pick<RemediationRecord, 'id' | 'incident' | 'hook' | 'target'>,
+  hook: HookConfig,
+  settings: RemediationConfig,
+): RunRequest {
+  const a = hook.action;
+  const lockMs = a.type === 'queue' ? QUEUE_LOCK_MS : a.timeout_ms + LOCK_MARGIN_MS;
+  return {
+    id: r.id,
+    incident: r.incident,
+    hook: r.hook,
+    target: r.target,
+    maxTargets: hook.max_targets,
+    lockMs,
+    cooldownMs: hook.cooldown_ms,
+    hookMaxPerHour: hook.max_runs_per_hour,
+    allMaxPerHour: settings.max_runs_per_hour,
+  };
+}
+
+/** Moves the record and audits the decision (the state names the decision, but for would_run). */
+async function decide(
+  d: RunDeps,
+  r: RemediationRecord,
+  from: readonly RemediationState[],
+  to: RemediationState,
+  decision: string,
+  reason: string,
+  patch: { started_at?: number; anomalies_at_start?: number } = {},
+): Promise<boolean> {
+  const now = (d.now ?? Date.now)();
+  const { moved } = await d.store.move(r.id, from, to, { reason, ...patch }, now);
+  if (!moved) return false;
+  await d.store.audit({
+    id: r.id,
+    hook: r.hook,
+    incident: r.incident,
+    target: r.target,
+    mode: r.mode,
+    decision,
+    reason,
+    by: r.by ?? '',
+    ts: now,
+  });
+  d.metrics.count(r.hook, decision);
+  return true;
+}
+
+export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Promise<void> {
+  const r = await d.store.get(job.data.id);
+  if (!r || (r.state !== 'approved' && r.state !== 'running')) return;
+  const hook = d.settings.hooks.find((h) => h.name === r.hook);
+  const action = d.actions.get(r.hook);
+  if (!hook || !action) {
+    await decide(d, r, ['approved'], 'skipped', 'skipped', 'the hook is no longer configured');
+    return;
+  }
+  const inc = await d.incidents.get(r.incident);
+  if (!inc) {
+    await decide(d, r, ['approved'], 'skipped', 'skipped', 'the incident is gone');
+    return;
+  }
+  if (r.state === 'approved') {
+    if (d.settings.kill_switch) {
+      await decide(d, r, ['approved'], 'skipped', 'skipped', 'kill_switch');
+      return;
+    }
+    if (d.settings.dry_run) {
+      await decide(d, r, ['approved'], 'dry_run', 'would_run', 'dry_run');
+      return;
+    }
+    if (r.mode === 'auto' && d.inMaintenance(r.target)) {
+      await decide(d, r, ['approved'], 'skipped', 'skipped', 'maintenance');
+      return;
+    }
+  }
+  const now = (d.now ?? Date.now)();
+  const verdict = await d.store.request(runRequestOf(r, hook, d.settings), now);
+  if ('skip' in verdict) {
+    await decide(d, r, ['approved'], 'skipped', 'skipped', verdict.skip);
+    return;
+  }
+  if (verdict.start === 'new') {
+    const started = await decide(d, r, ['approved'], 'running', 'started', 'guardrails passed', {
+      started_at: now,
+      anomalies_at_start: inc.anomaly_count,
+    });
+    if (!started) return;
+  } else {
+    d.log.info({ remediation: r.id }, 'remediation resumes after an interrupted run (same key)');
+  }
+  const result = await action.run({
+    idempotencyKey: r.id,
+    hook: r.hook,
+    target: r.target,
+    incident: incidentJson(inc),
+    nowMs: now,
+  });
+  const attempts = job.opts.attempts ?? 1;
+  if (!result.ok && result.retryable === true && job.attemptsMade + 1 < attempts) {
+    // The same key goes out again on the retry: the receiver deduplicates.
+    throw new Error(`remediation ${r.id}: ${result.detail}`);
+  }
+  await d.store.release({ id: r.id, target: r.target });
+  const current = (await d.store.get(r.id)) ?? r;
+  await decide(
+    d,
+    current,
+    ['running'],
+    result.ok ? 'succeeded' : 'failed',
+    result.ok ? 'succeeded' : 'failed',
+    result.detail,
+  );
+  const data: RemediationJob = { id: r.id };
+  await d.queue.add(JobNames.RemediationVerify, data, {
+    jobId: jobIdOf(`verify.${r.id}`),
+    delay: hook.verify_within_ms,
+    attempts: 3,
+    removeOnComplete: { age: 7 * 86_400 },
+    removeOnFail: { age: 7 * 86_400 },
+  });
+}

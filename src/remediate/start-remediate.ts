@@ -1,0 +1,119 @@
+/**
+ * The remediate stage: one worker on the `remediate` queue that runs approved remediations
+ * through the guardrails, verifies them `verify_within_ms` later, and checks the `open_for`
+ * hooks. Proposing (recording what a transition calls for) happens where the correlator runs,
+ * through `remediateTransitions`, which the service hands the correlator.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { IncidentStore } from '../correlate/incident-store.js';
+import { incidentJson } from '../correlate/incident-json.js';
+import { signalPatternsOf } from '../correlate/signal-kind.js';
+import { maintenanceCheck } from '../maintenance/maintenance.js';
+import { JobNames, QueueNames, type OpenForJob, type RemediationJob } from '../queues/contract.js';
+import { onJobFailed } from '../queues/job-failures.js';
+import type { Queues } from '../queues/queues.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { createAction, type ActionHandle } from './actions/create-action.js';
+import { proposeFor } from './propose.js';
+import type { RemediationMetrics } from './remediation-metrics.js';
+import { RemediationStore } from './remediation-store.js';
+import { runRemediation } from './run-remediation.js';
+import { verifyRemediation } from './verify-remediation.js';
+
+/**
+ * A run whose process died is taken again after this (BullMQ's stall check), with the same
+ * idempotency key; the lock is renewed while the process lives, however long the action runs.
+ */
+const LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
+
+export interface RemediateStageDeps {
+  readonly config: Readonly<Config>;
+  /** The worker connection (retries for ever). */
+  readonly connection: Redis;
+  readonly queues: Pick<Queues, 'remediate' | 'notify'>;
+  readonly metrics: Metrics;
+  readonly remediationMetrics: RemediationMetrics;
+  readonly log: Logger;
+  /** The worker's environment (a command action sees only the names it lists). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function startRemediate(d: RemediateStageDeps) {
+  const { config, connection } = d;
+  const prefix = config.redis.prefix;
+  const settings = config.remediation;
+  const log = d.log.child({ component: 'remediate' });
+  const store = new RemediationStore(connection, prefix, settings.audit_max_entries);
+  const incidents = new IncidentStore(connection, prefix);
+  const actions = new Map<string, ActionHandle>(
+    settings.hooks.map((h) => [
+      h.name,
+      createAction(h.action, {
+        externalUrl: config.notify.external_url,
+        env: d.env,
+        connection,
+        prefix,
+      }),
+    ]),
+  );
+  const inMaintenance = maintenanceCheck(config.maintenance);
+  const deps = {
+    settings,
+    store,
+    incidents,
+    actions,
+    queue: d.queues.remediate,
+    notify: d.queues.notify,
+    inMaintenance: (service: string) => inMaintenance?.(service, Date.now()) ?? false,
+    metrics: d.remediationMetrics,
+    log,
+  };
+  const patterns = signalPatternsOf(config.correlate.signals);
+  const openFor = async (job: Job<OpenForJob>): Promise<void> => {
+    const inc = await incidents.get(job.data.incident);
+    if (!inc || inc.status !== 'open' || inc.reopened !== job.data.reopened) return;
+    const hook = settings.hooks.filter((h) => h.name === job.data.hook);
+    await proposeFor(
+      {
+        settings: { ...settings, hooks: hook },
+        patterns,
+        store,
+        queue: d.queues.remediate,
+        metrics: d.remediationMetrics,
+      },
+      incidentJson(inc),
+      'open_for',
+    );
+  };
+  const worker = new Worker(
+    QueueNames.remediate,
+    async (job: Job) => {
+      if (job.name === JobNames.RemediationRun)
+        await runRemediation(deps, job as Job<RemediationJob>);
+      else if (job.name === JobNames.RemediationVerify)
+        await verifyRemediation(deps, job as Job<RemediationJob>);
+      else if (job.name === JobNames.RemediationOpenFor) await openFor(job as Job<OpenForJob>);
+    },
+    {
+      connection,
+      prefix,
+      // A slow action does not hold verifications back; the guardrails hold across jobs as they
+      // do across processes.
+      concurrency: 4,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('failed', onJobFailed('remediate', d.metrics, log));
+  return {
+    workers: [worker],
+    async close(): Promise<void> {
+      await Promise.all([...actions.values()].map((a) => a.close()));
+    },
+  };
+}

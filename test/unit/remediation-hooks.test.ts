@@ -1,0 +1,180 @@
+/**
+ * Which hooks a transition calls for (hook-match.ts), and what replay says they would have done
+ * (replay-hooks.ts: the guardrails in event time), on incidents built by hand.
+ */
+import { describe, expect, it } from 'vitest';
+import { remediationSchema } from '../../src/config/schema-remediation.js';
+import { defaultSignalPatterns } from '../../src/correlate/signal-kind.js';
+import type { IncidentJson } from '../../src/queues/contract.js';
+import { proposalsFor } from '../../src/remediate/hook-match.js';
+import { HookReplay } from '../../src/remediate/replay-hooks.js';
+
+function incident(
+  o: Partial<IncidentJson> & { root?: string; signal?: string; confidence?: number } = {},
+): IncidentJson {
+  const root = o.root ?? 'auth';
+  return {
+    id: o.id ?? 'inc-1',
+    status: 'open',
+    severity: o.severity ?? 'critical',
+    opened_at: o.opened_at ?? '2026-12-01T06:59:00.000Z',
+    resolved_at: o.resolved_at ?? null,
+    resolved_by: null,
+    reopened: o.reopened ?? 0,
+    acknowledged_at: null,
+    acknowledged_by: null,
+    root_cause: {
+      service: root,
+      signal: o.signal ?? 'http_error_ratio',
+      confidence: o.confidence ?? 0.9,
+    },
+    candidates: [],
+    services: o.services ?? [root, 'routing', 'storage'],
+    anomaly_count: 3,
+    timeline: [],
+    explanation: null,
+  };
+}
+
+const settings = (hooks: unknown[], extra: object = {}) =>
+  remediationSchema.parse({ hooks, ...extra });
+const http = { type: 'http', url: 'https://deploy.example/rollback' };
+
+describe('hook matching', () => {
+  it.each([
+    [{ root_cause: 'auth' }, {}, true],
+    [{ root_cause: 'au*' }, {}, true],
+    [{ root_cause: ['routing', 'auth'] }, {}, true],
+    [{ root_cause: 'routing' }, {}, false],
+    [{ signal: 'errors' }, {}, true],
+    [{ signal: 'latency' }, {}, false],
+    [{ signal: 'http_*_ratio' }, {}, true],
+    [{ signal: 'logs' }, { signal: 'log_new_template' }, true],
+    [{ severity: 'warning' }, {}, false],
+    [{ min_confidence: 0.95 }, {}, false],
+    [{ min_confidence: 0.9 }, {}, true],
+    [{ transition: 'reopened' }, {}, false],
+  ])('match %j on %j: %s', (match, inc, expected) => {
+    const s = settings([{ name: 'h', match, action: http }]);
+    expect(proposalsFor(s.hooks, incident(inc), 'opened', defaultSignalPatterns)).toHaveLength(
+      expected ? 1 : 0,
+    );
+  });
+
+  it('keys each remediation by incident, hook, reopen count and target, root cause first', () => {
+    const s = settings([
+      { name: 'restart', match: {}, target: 'affected', max_targets: 2, action: http },
+    ]);
+    const ids = proposalsFor(
+      s.hooks,
+      incident({ reopened: 2 }),
+      'opened',
+      defaultSignalPatterns,
+    ).map((p) => p.id);
+    expect(ids).toEqual([
+      'inc-1.restart.2.auth',
+      'inc-1.restart.2.routing',
+      'inc-1.restart.2.storage',
+    ]);
+  });
+
+  it('refuses a placeholder that is not a whole argument, and open_for without its delay', () => {
+    const bad = remediationSchema.safeParse({
+      hooks: [
+        {
+          name: 'a',
+          match: {},
+          action: { type: 'command', argv: ['deploy', '--service={target}'] },
+        },
+        { name: 'b', match: { transition: 'open_for' }, action: http },
+      ],
+    });
+    expect(bad.success).toBe(false);
+    const messages = bad.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(
+      messages.some((m) => m.includes('hooks.0.action.argv.1') && m.includes('whole argument')),
+    ).toBe(true);
+    expect(messages.some((m) => m.includes('hooks.1.match.open_for_ms'))).toBe(true);
+  });
+});
+
+describe('replay decisions', () => {
+  const patterns = defaultSignalPatterns;
+  const never = () => false;
+  const t0 = Date.UTC(2026, 11, 1, 7);
+
+  it('suggest and approve hooks are suggested; auto hooks pass or are held by the guardrails', () => {
+    const r = new HookReplay({
+      settings: settings([
+        { name: 'rollback-auth', match: { root_cause: 'auth' }, mode: 'suggest', action: http },
+        { name: 'page-db', match: {}, mode: 'approve', action: http },
+        { name: 'restart', match: {}, mode: 'auto', cooldown_ms: 3_600_000, action: http },
+      ]),
+      patterns,
+      inMaintenance: never,
+    });
+    r.transition(incident({ id: 'inc-1' }), 'opened', t0);
+    // Another incident on the same target within the restart's cooldown.
+    r.transition(incident({ id: 'inc-2' }), 'opened', t0 + 60_000);
+    r.finish([]);
+    expect(r.decisions.map((d) => [d.incident, d.hook, d.decision, d.reason])).toEqual([
+      ['inc-1', 'rollback-auth', 'suggested', 'suggest mode: shown, not run'],
+      ['inc-1', 'page-db', 'suggested', 'approve mode: waits for approval'],
+      ['inc-1', 'restart', 'would_run', 'guardrails passed'],
+      ['inc-2', 'rollback-auth', 'suggested', 'suggest mode: shown, not run'],
+      ['inc-2', 'page-db', 'suggested', 'approve mode: waits for approval'],
+      ['inc-2', 'restart', 'skipped', 'cooldown'],
+    ]);
+    expect(r.decisions[0]?.ts).toBe(new Date(t0).toISOString());
+  });
+
+  it('holds auto runs by blast radius, maintenance, dry-run and the kill switch', () => {
+    const hook = {
+      name: 'restart',
+      match: {},
+      mode: 'auto',
+      target: 'affected',
+      max_targets: 1,
+      cooldown_ms: 0,
+      action: http,
+    };
+    const decide = (extra: object, inMaintenance = never) => {
+      const r = new HookReplay({ settings: settings([hook], extra), patterns, inMaintenance });
+      r.transition(incident(), 'opened', t0);
+      return r.decisions.map((d) => `${d.target}:${d.decision}:${d.reason}`);
+    };
+    expect(decide({})).toEqual([
+      'auth:would_run:guardrails passed',
+      'routing:skipped:blast_radius',
+      'storage:skipped:blast_radius',
+    ]);
+    expect(decide({}, (s) => s === 'auth')[0]).toBe('auth:skipped:maintenance');
+    expect(decide({ dry_run: true })[0]).toBe('auth:would_run:dry_run');
+    expect(decide({ kill_switch: true })[0]).toBe('auth:skipped:kill_switch');
+  });
+
+  it('decides open_for hooks from how long each incident stayed open', () => {
+    const r = new HookReplay({
+      settings: settings([
+        { name: 'escalate', match: { transition: 'open_for', open_for_ms: 600_000 }, action: http },
+      ]),
+      patterns,
+      inMaintenance: never,
+    });
+    r.finish([
+      incident({
+        id: 'long',
+        opened_at: '2026-12-01T07:00:00.000Z',
+        resolved_at: '2026-12-01T07:30:00.000Z',
+      }),
+      incident({
+        id: 'short',
+        opened_at: '2026-12-01T07:00:00.000Z',
+        resolved_at: '2026-12-01T07:05:00.000Z',
+      }),
+    ]);
+    expect(r.decisions.map((d) => [d.incident, d.ts])).toEqual([
+      ['long', '2026-12-01T07:10:00.000Z'],
+    ]);
+  });
+});
