@@ -77,9 +77,16 @@ export const zones = [
   ),
   ...forbid(
     'remediate',
-    ['ingest', 'detect', 'logs', 'notify', 'api', ...ROOTS],
+    ['ingest', 'logs', 'notify', 'api', ...ROOTS],
     "remediate takes incidents through queues/ and correlate's public modules only; it tells receivers through the notify queue.",
   ),
+  {
+    target: src('remediate'),
+    from: src('detect'),
+    except: ['./score-board.ts'],
+    message:
+      "remediate may read detect's score board only (verification: is a series still outside its band?).",
+  },
   {
     target: src('remediate'),
     from: src('correlate'),

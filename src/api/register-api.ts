@@ -23,6 +23,7 @@ import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerRemediationRoutes } from './remediation-routes.js';
+import type { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import { RemediationStore } from '../remediate/remediation-store.js';
 
 export interface ApiDeps {
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly serviceLabel: (service: string) => string;
+  /** Approvals and rejections are counted with every other remediation decision. */
+  readonly remediationMetrics?: RemediationMetrics;
 }
 
 /** Registers the scrape-time gauges on the metrics registry (before any stage's own). */
@@ -85,6 +88,7 @@ export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void
     queue: d.queues.remediate,
     adminToken,
     configKillSwitch: config.remediation.kill_switch,
+    metrics: d.remediationMetrics,
   });
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, d.metrics.registry);

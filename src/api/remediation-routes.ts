@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { AiopsError } from '../errors.js';
 import { adminAuth } from '../http/admin-auth.js';
 import { queueRun } from '../remediate/propose.js';
+import type { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import type { RemediationStore } from '../remediate/remediation-store.js';
 
 const BY = /^[\w.@ -]{1,64}$/;
@@ -46,6 +47,8 @@ export function registerRemediationRoutes(
     readonly adminToken: string | undefined;
     /** `remediation.kill_switch` in the config (the API's switch is the other one). */
     readonly configKillSwitch: boolean;
+    /** Counts approvals and rejections (`aiops_remediations_total`). */
+    readonly metrics?: RemediationMetrics | undefined;
   },
 ): void {
   const { store } = deps;
@@ -103,7 +106,15 @@ export function registerRemediationRoutes(
         by,
         ts: Date.now(),
       });
-      if (to === 'approved') await queueRun(deps.queue, id);
+      deps.metrics?.count(current.hook, to);
+      if (to === 'approved') {
+        // Queued, or back to pending: an approval whose run could not be queued is not lost as
+        // an "approved" nothing will ever run; the approver is told to try again.
+        await queueRun(deps.queue, id).catch(async (err: unknown) => {
+          await store.move(id, ['approved'], 'pending', { reason: 'the run could not be queued' });
+          throw err;
+        });
+      }
       return { id, state: to, by };
     };
   app.post('/api/v1/remediations/:id/approve', write, async (req, reply) =>

@@ -127,9 +127,16 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  // The list answers without remediations; the incident's own answer lists them.
-  const full = await fetch(`${base}/api/v1/incidents/${found.id}`);
-  print(full.ok ? ((await full.json()) as IncidentJson) : found);
+  // The list answers without remediations; the incident's own answer lists them (recorded a
+  // moment after the incident is saved, so look again briefly when none are there yet).
+  let full: IncidentJson = found;
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`${base}/api/v1/incidents/${found.id}`);
+    if (res.ok) full = (await res.json()) as IncidentJson;
+    if ((full.remediations ?? []).length > 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  print(full);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const lines = metrics.split('\n').filter((l) => l.startsWith('aiops_incident_'));
   process.stdout.write(`\n${base}/metrics now shows:\n${lines.join('\n')}\n`);

@@ -63,6 +63,20 @@ export class ScoreBoard {
     pipe.hset(this.#meta, ...meta);
   }
 
+  /** The latest entries of the given series (those still on the board). */
+  async latest(keys: readonly string[]): Promise<BoardEntry[]> {
+    if (keys.length === 0) return [];
+    const metas = await this.#redis.hmget(this.#meta, ...keys);
+    return metas.flatMap((m) => {
+      if (m === null) return [];
+      try {
+        return [JSON.parse(m) as BoardEntry];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   /** The exported view; removes series that went stale. */
   async read(opts: {
     topN: number;

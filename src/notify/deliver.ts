@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import {
   JobNames,
   QueueNames,
+  jobIdOf,
   type DeliveryJob,
   type IncidentJson,
   type Transition,
@@ -126,7 +127,7 @@ export async function queueDeliveries(
       incident,
       ...(extra ? { note: extra.note } : {}),
     };
-    const jobId = extra ? `${extra.key}.${transition}.${r.name}` : deliveryId(data);
+    const jobId = extra ? jobIdOf(`${extra.key}.${transition}.${r.name}`) : deliveryId(data);
     return {
       name: JobNames.Deliver,
       data,

@@ -1,8 +1,8 @@
 /**
  * The guardrails a run must pass before it starts, as a pure model over an in-memory book (replay
- * runs it in event time; guardrail-script.ts enforces the very same rules atomically in Redis for
- * the live service, and test/integration/remediation-guardrails-equivalence.test.ts holds the two
- * to the same decisions). In order, the first that holds a run back names the skip:
+ * runs it in event time; remediation-store.ts's Lua script enforces the very same rules atomically
+ * in Redis for the live service, and test/integration/remediation-equivalence.test.ts holds the
+ * two to the same decisions). In order, the first that holds a run back names the skip:
  * - `kill_switch`: no hook runs while it is set;
  * - `blocked`: the hook's earlier run for this incident did not clear it (verification);
  * - `blast_radius`: the hook already acted on `max_targets` targets of this incident;

@@ -71,7 +71,13 @@ export async function propose(d: ProposeDeps, p: Proposal): Promise<RemediationR
     created_at: now,
     updated_at: now,
   };
-  if (!(await d.store.create(record))) return (await d.store.get(p.id)) ?? record;
+  if (!(await d.store.create(record))) {
+    const existing = (await d.store.get(p.id)) ?? record;
+    // A retried transition whose first try recorded an auto run but failed to queue it: queue it
+    // now (the job id makes a second queueing a no-op).
+    if (existing.state === 'approved') await queueRun(d.queue, existing.id);
+    return existing;
+  }
   await d.store.audit({
     id: record.id,
     hook: record.hook,

@@ -90,15 +90,21 @@ export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Prom
   const hook = d.settings.hooks.find((h) => h.name === r.hook);
   const action = d.actions.get(r.hook);
   if (!hook || !action) {
-    await decide(d, r, ['approved'], 'skipped', 'skipped', 'the hook is no longer configured');
+    const reason = 'the hook is no longer configured';
+    await decide(d, r, ['approved', 'running'], 'skipped', 'skipped', reason);
     return;
   }
   const inc = await d.incidents.get(r.incident);
   if (!inc) {
-    await decide(d, r, ['approved'], 'skipped', 'skipped', 'the incident is gone');
+    await decide(d, r, ['approved', 'running'], 'skipped', 'skipped', 'the incident is gone');
     return;
   }
   if (r.state === 'approved') {
+    // Approved after the incident resolved (a late approval): nothing is left to fix.
+    if (inc.status === 'resolved') {
+      await decide(d, r, ['approved'], 'skipped', 'skipped', 'the incident resolved');
+      return;
+    }
     if (d.settings.kill_switch) {
       await decide(d, r, ['approved'], 'skipped', 'skipped', 'kill_switch');
       return;
@@ -118,22 +124,31 @@ export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Prom
     await decide(d, r, ['approved'], 'skipped', 'skipped', verdict.skip);
     return;
   }
-  if (verdict.start === 'new') {
+  if (verdict.start === 'resume') {
+    d.log.info({ remediation: r.id }, 'remediation resumes after an interrupted run (same key)');
+  }
+  if (r.state === 'approved') {
+    // A new run, or a resumed one whose process died before this move: of two deliveries of the
+    // job at once, one moves it and acts; the other stops here.
     const started = await decide(d, r, ['approved'], 'running', 'started', 'guardrails passed', {
       started_at: now,
       anomalies_at_start: inc.anomaly_count,
     });
     if (!started) return;
-  } else {
-    d.log.info({ remediation: r.id }, 'remediation resumes after an interrupted run (same key)');
   }
-  const result = await action.run({
-    idempotencyKey: r.id,
-    hook: r.hook,
-    target: r.target,
-    incident: incidentJson(inc),
-    nowMs: now,
-  });
+  const result = await action
+    .run({
+      idempotencyKey: r.id,
+      hook: r.hook,
+      target: r.target,
+      incident: incidentJson(inc),
+      nowMs: now,
+    })
+    .catch((err: unknown) => ({
+      ok: false,
+      retryable: true,
+      detail: `the action failed: ${(err as Error).message}`.slice(0, 300),
+    }));
   const attempts = job.opts.attempts ?? 1;
   if (!result.ok && result.retryable === true && job.attemptsMade + 1 < attempts) {
     // The same key goes out again on the retry: the receiver deduplicates.

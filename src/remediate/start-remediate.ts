@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import { IncidentStore } from '../correlate/incident-store.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import { signalPatternsOf } from '../correlate/signal-kind.js';
+import { ScoreBoard } from '../detect/score-board.js';
 import { maintenanceCheck } from '../maintenance/maintenance.js';
 import { JobNames, QueueNames, type OpenForJob, type RemediationJob } from '../queues/contract.js';
 import { onJobFailed } from '../queues/job-failures.js';
@@ -70,6 +71,7 @@ export function startRemediate(d: RemediateStageDeps) {
     notify: d.queues.notify,
     inMaintenance: (service: string) => inMaintenance?.(service, Date.now()) ?? false,
     metrics: d.remediationMetrics,
+    board: new ScoreBoard(connection, prefix),
     log,
   };
   const patterns = signalPatternsOf(config.correlate.signals);

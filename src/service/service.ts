@@ -110,7 +110,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   for (const [role, start] of Object.entries(stages) as [Role, () => Promise<RunningStage>][]) {
     if (o.roles.has(role)) running.push(await start());
   }
-  registerApi({ ...shared, serviceLabel }, readinessChecks(producer, running));
+  registerApi({ ...shared, serviceLabel, remediationMetrics }, readinessChecks(producer, running));
 
   const address = await app.listen({
     host: o.host ?? config.server.host,

@@ -138,7 +138,7 @@ describe('replay decisions', () => {
       cooldown_ms: 0,
       action: http,
     };
-    const decide = (extra: object, inMaintenance = never) => {
+    const decide = (extra: object, inMaintenance: (service: string) => boolean = never) => {
       const r = new HookReplay({ settings: settings([hook], extra), patterns, inMaintenance });
       r.transition(incident(), 'opened', t0);
       return r.decisions.map((d) => `${d.target}:${d.decision}:${d.reason}`);
