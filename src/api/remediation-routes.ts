@@ -95,17 +95,7 @@ export function registerRemediationRoutes(
           `remediation ${id} is ${record?.state ?? current.state}${record?.by ? ` (by ${record.by})` : ''}, not pending`,
         );
       }
-      await store.audit({
-        id,
-        hook: current.hook,
-        incident: current.incident,
-        target: current.target,
-        mode: current.mode,
-        decision: to,
-        reason: `${to} through the API`,
-        by,
-        ts: Date.now(),
-      });
+      await store.auditDecision(current, to, `${to} through the API`, Date.now(), by);
       deps.metrics?.count(current.hook, to);
       if (to === 'approved') {
         // Queued, or back to pending: an approval whose run could not be queued is not lost as

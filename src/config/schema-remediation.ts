@@ -68,28 +68,23 @@ const queueAction = z.strictObject({
     .describe("BullMQ queue (under `redis.prefix`) that a team's own worker consumes."),
 });
 
+/** One name or glob, or a list of them (always a list once parsed). */
+const oneOrMany = z
+  .array(z.string().min(1))
+  .or(
+    z
+      .string()
+      .min(1)
+      .transform((s) => [s]),
+  )
+  .optional();
+
 const match = z
   .strictObject({
-    root_cause: z
-      .array(z.string().min(1))
-      .or(
-        z
-          .string()
-          .min(1)
-          .transform((s) => [s]),
-      )
-      .optional()
-      .describe('Root-cause service(s); `*` globs. Any when unset.'),
-    signal: z
-      .array(z.string().min(1))
-      .or(
-        z
-          .string()
-          .min(1)
-          .transform((s) => [s]),
-      )
-      .optional()
-      .describe("The root cause's signal: a kind (errors, latency, traffic, logs) or a name glob."),
+    root_cause: oneOrMany.describe('Root-cause service(s); `*` globs. Any when unset.'),
+    signal: oneOrMany.describe(
+      "The root cause's signal: a kind (errors, latency, traffic, logs) or a name glob.",
+    ),
     severity: z
       .enum(['critical', 'warning'])
       .optional()

@@ -78,22 +78,13 @@ export async function propose(d: ProposeDeps, p: Proposal): Promise<RemediationR
     if (existing.state === 'approved') await queueRun(d.queue, existing.id);
     return existing;
   }
-  await d.store.audit({
-    id: record.id,
-    hook: record.hook,
-    incident: record.incident,
-    target: record.target,
-    mode: record.mode,
-    decision: record.state,
-    reason:
-      record.mode === 'suggest'
-        ? 'suggest mode: shown, not run'
-        : record.mode === 'approve'
-          ? 'waits for approval'
-          : 'auto mode',
-    by: record.by ?? '',
-    ts: now,
-  });
+  const reason =
+    record.mode === 'suggest'
+      ? 'suggest mode: shown, not run'
+      : record.mode === 'approve'
+        ? 'waits for approval'
+        : 'auto mode';
+  await d.store.auditDecision(record, record.state, reason, now, record.by);
   d.metrics?.count(record.hook, record.state);
   if (record.mode === 'auto') await queueRun(d.queue, record.id);
   return record;

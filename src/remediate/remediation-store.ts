@@ -215,6 +215,18 @@ export class RemediationStore {
     return { moved: moved === 1, record: raw ? (JSON.parse(raw) as RemediationRecord) : undefined };
   }
 
+  /** Appends a decision about `r` to the audit stream. */
+  async auditDecision(
+    r: Pick<RemediationRecord, 'id' | 'hook' | 'incident' | 'target' | 'mode'>,
+    decision: string,
+    reason: string,
+    ts: number,
+    by = '',
+  ): Promise<void> {
+    const { id, hook, incident, target, mode } = r;
+    await this.audit({ id, hook, incident, target, mode, decision, reason, by, ts });
+  }
+
   async audit(e: AuditEntry): Promise<void> {
     await this.#redis.xadd(
       `${this.#p}:audit`,

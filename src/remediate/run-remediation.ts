@@ -69,17 +69,7 @@ async function decide(
   const now = (d.now ?? Date.now)();
   const { moved } = await d.store.move(r.id, from, to, { reason, ...patch }, now);
   if (!moved) return false;
-  await d.store.audit({
-    id: r.id,
-    hook: r.hook,
-    incident: r.incident,
-    target: r.target,
-    mode: r.mode,
-    decision,
-    reason,
-    by: r.by ?? '',
-    ts: now,
-  });
+  await d.store.auditDecision(r, decision, reason, now, r.by);
   d.metrics.count(r.hook, decision);
   return true;
 }

@@ -52,17 +52,7 @@ export async function verifyRemediation(d: VerifyDeps, job: Job<RemediationJob>)
   const to = cleared ? 'verified' : 'escalated';
   const { moved } = await d.store.move(r.id, ['succeeded', 'failed'], to, { reason }, now);
   if (!moved) return;
-  await d.store.audit({
-    id: r.id,
-    hook: r.hook,
-    incident: r.incident,
-    target: r.target,
-    mode: r.mode,
-    decision: to,
-    reason,
-    by: '',
-    ts: now,
-  });
+  await d.store.auditDecision(r, to, reason, now);
   d.metrics.count(r.hook, to);
   if (cleared) return;
   await d.store.block(r.incident, r.hook);

@@ -18,6 +18,7 @@ import {
 import { QueueNames } from '../../src/queues/contract.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import { incidentJsonOf } from '../helpers/incident-json.js';
 
 const prefix = randomPrefix();
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
@@ -35,18 +36,9 @@ afterAll(async () => {
 
 const SECRET = `whsec_${Buffer.from('a test signing secret').toString('base64')}`;
 
-function incident(id: string): IncidentJson {
-  return {
+const incident = (id: string): IncidentJson =>
+  incidentJsonOf({
     id,
-    status: 'open',
-    severity: 'critical',
-    opened_at: '2026-01-06T06:59:00.000Z',
-    resolved_at: null,
-    resolved_by: null,
-    reopened: 0,
-    acknowledged_at: null,
-    acknowledged_by: null,
-    root_cause: { service: 'auth', signal: 'http_error_ratio', confidence: 0.9 },
     candidates: [
       {
         service: 'auth',
@@ -55,12 +47,8 @@ function incident(id: string): IncidentJson {
         reasons: ['first to turn anomalous'],
       },
     ],
-    services: ['auth', 'routing'],
     anomaly_count: 2,
-    timeline: [],
-    explanation: null,
-  };
-}
+  });
 
 describe('direct receivers', () => {
   it('retries 503 until delivered once, never retries a 400, delivers a repeated transition once, signs webhooks', async () => {

@@ -11,6 +11,7 @@ import type { ActionRun } from '../../src/remediate/actions/action.js';
 import { createAction } from '../../src/remediate/actions/create-action.js';
 import { queueAction } from '../../src/remediate/actions/queue-action.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import { incidentJsonOf } from '../helpers/incident-json.js';
 
 const prefix = randomPrefix();
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
@@ -22,25 +23,7 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
-function incident(id: string): IncidentJson {
-  return {
-    id,
-    status: 'open',
-    severity: 'critical',
-    opened_at: '2026-01-06T06:59:00.000Z',
-    resolved_at: null,
-    resolved_by: null,
-    reopened: 0,
-    acknowledged_at: null,
-    acknowledged_by: null,
-    root_cause: { service: 'auth', signal: 'http_error_ratio', confidence: 0.9 },
-    candidates: [],
-    services: ['auth', 'routing'],
-    anomaly_count: 1,
-    timeline: [],
-    explanation: null,
-  };
-}
+const incident = (id: string): IncidentJson => incidentJsonOf({ id });
 
 const runOf = (inc: IncidentJson, target = 'auth'): ActionRun => ({
   idempotencyKey: `${inc.id}.restart.0.${target}`,

@@ -19,31 +19,13 @@ import type { ActionRun } from '../../src/remediate/actions/action.js';
 import { commandAction } from '../../src/remediate/actions/command-action.js';
 import { createAction } from '../../src/remediate/actions/create-action.js';
 import { httpAction } from '../../src/remediate/actions/http-action.js';
+import { incidentJsonOf } from '../helpers/incident-json.js';
 
 const SECRET = `whsec_${Buffer.from('a remediation signing secret').toString('base64')}`;
 const EXTERNAL = 'https://aiops.example.test';
 const NOW = Date.parse('2026-01-06T07:00:00.000Z');
 
-function incident(over: Partial<IncidentJson> = {}): IncidentJson {
-  return {
-    id: 'inc-1',
-    status: 'open',
-    severity: 'critical',
-    opened_at: '2026-01-06T06:59:00.000Z',
-    resolved_at: null,
-    resolved_by: null,
-    reopened: 0,
-    acknowledged_at: null,
-    acknowledged_by: null,
-    root_cause: { service: 'auth', signal: 'http_error_ratio', confidence: 0.9 },
-    candidates: [],
-    services: ['auth', 'routing'],
-    anomaly_count: 1,
-    timeline: [],
-    explanation: null,
-    ...over,
-  };
-}
+const incident = incidentJsonOf;
 
 function runOf(inc: IncidentJson, target = 'auth', hook = 'restart'): ActionRun {
   return {
