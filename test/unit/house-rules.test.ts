@@ -55,6 +55,10 @@ describe('the house rules', () => {
     ['src/queues/x.ts', '../correlate/incidents.js', 'queues/ is the contract'],
     ['src/http/x.ts', '../ingest/records.js', 'http/ serves every stage'],
     ['src/api/x.ts', '../service/service.js', 'api reads the stores'],
+    ['src/remediate/x.ts', '../notify/deliver.js', 'it tells receivers through the notify queue'],
+    ['src/remediate/x.ts', '../correlate/correlate-worker.js', "correlate's public modules only"],
+    ['src/remediate/x.ts', '../detect/detect-worker.js', "detect's score board only"],
+    ['src/notify/x.ts', '../remediate/propose.js', 'notify takes incidents through queues/'],
     ['src/replay/x.ts', '../service/service.js', 'nothing imports service/'],
     ['detectors/x.ts', '../src/errors.js', 'detectors/ is pure'],
   ])('%s may not import %s', async (path, spec, reason) => {
@@ -69,6 +73,9 @@ describe('the house rules', () => {
     ['src/api/x.ts', '../correlate/incident-store.js'],
     ['src/ingest/x.ts', '../http/error-answer.js'],
     ['src/service/x.ts', '../notify/start-notify.js'],
+    ['src/remediate/x.ts', '../correlate/incident-store.js'],
+    ['src/remediate/x.ts', '../detect/score-board.js'],
+    ['src/api/x.ts', '../remediate/remediation-store.js'],
   ])('%s may import %s', async (path, spec) => {
     const messages = await lintAs(path, `import * as m from '${spec}';\nexport const x = m;\n`);
     expect(messages).toEqual([]);
