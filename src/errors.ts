@@ -48,6 +48,10 @@ export const ErrorCodes = {
     status: 409,
     message: 'the remediation is not waiting for approval',
   },
+  AIOPS_ERR_REMEDIATION_HELD: {
+    status: 409,
+    message: 'the kill switch is on: no hook runs, so nothing is approved',
+  },
   AIOPS_ERR_SERVER_INTERNAL: { status: 500, message: 'internal error' },
 } as const;
 

@@ -18,6 +18,8 @@ import type { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import type { RemediationStore } from '../remediate/remediation-store.js';
 
 const BY = /^[\w.@ -]{1,64}$/;
+/** How far back a filtered audit read looks. */
+const AUDIT_SCAN = 2000;
 
 function byOf(q: { by?: string }): string {
   const by = q.by ?? 'api';
@@ -52,12 +54,32 @@ export function registerRemediationRoutes(
   },
 ): void {
   const { store } = deps;
+  const log = app.log.child({ component: 'remediate' });
   const write = { preHandler: adminAuth(deps.adminToken) };
   type Filter = { state?: string; incident?: string; hook?: string; limit?: string };
+  const STATES = [
+    'suggested',
+    'pending',
+    'approved',
+    'rejected',
+    'running',
+    'succeeded',
+    'failed',
+    'skipped',
+    'dry_run',
+    'verified',
+    'escalated',
+  ];
 
   app.get('/api/v1/remediations', async (req) => {
     const q = req.query as Filter;
     const limit = limitOf(q);
+    if (q.state !== undefined && !STATES.includes(q.state)) {
+      throw new AiopsError(
+        'AIOPS_ERR_API_BAD_REQUEST',
+        `state must be one of ${STATES.join(', ')}`,
+      );
+    }
     const all = q.incident ? await store.ofIncident(q.incident) : await store.list(1000);
     const picked = all
       .filter(
@@ -73,7 +95,10 @@ export function registerRemediationRoutes(
   app.get('/api/v1/remediations/audit', async (req) => {
     const q = req.query as Filter;
     const limit = limitOf(q);
-    const entries = (await store.auditLog(10_000)).filter(
+    // Unfiltered, the newest `limit`; filtered, among the newest AUDIT_SCAN entries (a bound on
+    // what one unauthenticated read may cost).
+    const filtered = q.incident !== undefined || q.hook !== undefined;
+    const entries = (await store.auditLog(filtered ? AUDIT_SCAN : limit)).filter(
       (e) =>
         (q.incident === undefined || e.incident === q.incident) &&
         (q.hook === undefined || e.hook === q.hook),
@@ -88,6 +113,14 @@ export function registerRemediationRoutes(
       const by = byOf(req.query as { by?: string });
       const current = await store.get(id);
       if (!current) throw new AiopsError('AIOPS_ERR_REMEDIATION_NOT_FOUND', `no remediation ${id}`);
+      // An approval under the kill switch would be skipped at once and lost: refuse it instead,
+      // so it stays pending until the switch is off.
+      if (to === 'approved' && (deps.configKillSwitch || (await store.killSwitch()))) {
+        throw new AiopsError(
+          'AIOPS_ERR_REMEDIATION_HELD',
+          `the kill switch is on (${deps.configKillSwitch ? 'remediation.kill_switch in the config' : 'set through the API'}): remediation ${id} stays pending; turn the switch off, then approve`,
+        );
+      }
       const { moved, record } = await store.move(id, ['pending'], to, { by });
       if (!moved) {
         throw new AiopsError(
@@ -97,11 +130,14 @@ export function registerRemediationRoutes(
       }
       await store.auditDecision(current, to, `${to} through the API`, Date.now(), by);
       deps.metrics?.count(current.hook, to);
+      log.info({ remediation: id, hook: current.hook, by }, `remediation ${to}`);
       if (to === 'approved') {
         // Queued, or back to pending: an approval whose run could not be queued is not lost as
         // an "approved" nothing will ever run; the approver is told to try again.
         await queueRun(deps.queue, id).catch(async (err: unknown) => {
-          await store.move(id, ['approved'], 'pending', { reason: 'the run could not be queued' });
+          const reason = 'the run could not be queued: approve again';
+          const back = await store.move(id, ['approved'], 'pending', { reason });
+          if (back.moved) await store.auditDecision(current, 'pending', reason, Date.now(), by);
           throw err;
         });
       }
@@ -124,6 +160,10 @@ export function registerRemediationRoutes(
     const by = byOf(q);
     const on = q.on === 'true';
     await store.setKillSwitch(on);
+    log.warn(
+      { by, on, fromConfig: deps.configKillSwitch },
+      `remediation kill switch ${on ? 'on' : 'off'}`,
+    );
     await store.audit({
       id: '',
       hook: '',

@@ -30,12 +30,17 @@ interface Node {
   readonly exclusiveMinimum?: number;
   readonly minLength?: number;
   readonly minItems?: number;
+  /** A tagged union (an action by its `type`): one object per variant. */
+  readonly oneOf?: readonly Node[];
+  readonly const?: unknown;
 }
 
 interface Row {
   readonly path: string;
   readonly node: Node;
   readonly required: boolean;
+  /** For a key of one variant of a tagged union: which (`type: http`). */
+  readonly variant?: string;
 }
 
 const isObject = (n: Node): boolean => n.type === 'object' && n.properties !== undefined;
@@ -54,7 +59,42 @@ function rows(node: Node, path: string, out: Row[]): Row[] {
   return out;
 }
 
+/** The variants of a union tagged by `type`, each key once per variant that has it. */
+function variants(node: Node, path: string, out: Row[]): void {
+  for (const v of node.oneOf ?? []) {
+    const tag = v.properties?.type?.const;
+    const variant = typeof tag === 'string' ? `type: ${tag}` : undefined;
+    const own: Row[] = [];
+    rows(
+      {
+        ...v,
+        properties: Object.fromEntries(
+          Object.entries(v.properties ?? {}).filter(([k]) => k !== 'type'),
+        ),
+      },
+      path,
+      own,
+    );
+    out.push(...own.map((r) => (variant ? { ...r, variant } : r)));
+  }
+}
+
 function descend(node: Node, path: string, out: Row[]): void {
+  if (node.oneOf) {
+    const tags = node.oneOf
+      .map((v) => v.properties?.type?.const)
+      .filter((t) => typeof t === 'string');
+    out.push({
+      path: `${path}.type`,
+      node: {
+        type: 'string',
+        enum: tags,
+        description: 'Which kind; the keys below say for which.',
+      },
+      required: true,
+    });
+    variants(node, path, out);
+  }
   if (isObject(node)) rows(node, path, out);
   const value = mapValue(node);
   if (value && isObject(value)) rows(value, `${path}.<name>`, out);
@@ -139,7 +179,7 @@ function table(section: Row[]): string {
         typeOf(row.node),
         defaultOf(row),
         allowed(row.node).join('; '),
-        row.node.description ?? '',
+        `${row.variant ? `(${row.variant}) ` : ''}${row.node.description ?? ''}`,
       ]
         .map(cell)
         .join(' | ')} |`,

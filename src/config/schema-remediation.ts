@@ -5,11 +5,12 @@
  * the API) and `auto`. Every run passes the guardrails first (docs/remediation.md).
  */
 import { z } from 'zod';
+import { didYouMean } from './did-you-mean.js';
 import { durationMs, uniqueNames } from './schema-common.js';
 
-const hookName = z
-  .string()
-  .regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'hook names are 1-64 of [a-zA-Z0-9_.-]');
+// No dot: a remediation id joins incident, hook, reopen count and target with dots, and a dot
+// in a hook name could make two remediations share one id.
+const hookName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'hook names are 1-64 of [a-zA-Z0-9_-]');
 
 /** Whole-argument placeholders a command's argv may hold (nothing else is substituted). */
 export const ARGV_PLACEHOLDERS = [
@@ -24,7 +25,7 @@ export const ARGV_PLACEHOLDERS = [
 const httpAction = z.strictObject({
   type: z.literal('http'),
   url: z
-    .url()
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
     .describe('Where the signed CloudEvent is posted; from config only, never from the incident.'),
   secret: z
     .string()
@@ -60,11 +61,15 @@ const commandAction = z.strictObject({
     .describe('stdout and stderr are each kept up to this many bytes.'),
 });
 
+/** The worker's own queues: a team's handler never consumes them. */
+const OWN_QUEUE = /^(samples|logs)\.\d+$|^(anomalies|notify|pull|remediate)$/;
+
 const queueAction = z.strictObject({
   type: z.literal('queue'),
   queue: z
     .string()
     .regex(/^[a-zA-Z0-9_.-]{1,128}$/)
+    .refine((q) => !OWN_QUEUE.test(q), "one of the worker's own queues: name your team's queue")
     .describe("BullMQ queue (under `redis.prefix`) that a team's own worker consumes."),
 });
 
@@ -152,18 +157,40 @@ const hook = z
         message: 'transition open_for needs open_for_ms',
       });
     }
+    if (h.match.transition !== 'open_for' && h.match.open_for_ms !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match', 'open_for_ms'],
+        message: `open_for_ms applies to transition: open_for only (this hook's is ${h.match.transition})`,
+      });
+    }
     if (h.action.type === 'command') {
-      h.action.argv.forEach((arg, i) => {
-        if (/\{[a-z_]+\}/.test(arg) && !(ARGV_PLACEHOLDERS as readonly string[]).includes(arg)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['action', 'argv', i],
-            message: `a placeholder must be a whole argument, one of ${ARGV_PLACEHOLDERS.join(', ')}`,
-          });
-        }
+      const [program] = h.action.argv;
+      if (program !== undefined && !program.startsWith('/')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['action', 'argv', 0],
+          message:
+            'the program must be an absolute path (the command gets no PATH unless env lists it, and an incident value is never the program)',
+        });
+      }
+      h.action.argv.slice(1).forEach((arg, i) => {
+        const problem = argumentProblem(arg);
+        if (problem)
+          ctx.addIssue({ code: 'custom', path: ['action', 'argv', i + 1], message: problem });
       });
     }
   });
+
+/** What is wrong with a command argument's placeholder, if anything. */
+function argumentProblem(arg: string): string | undefined {
+  const known = ARGV_PLACEHOLDERS as readonly string[];
+  if (known.includes(arg) || !/\{[a-z_]+\}/.test(arg)) return undefined;
+  if (/^\{[a-z_]+\}$/.test(arg)) {
+    return `unknown placeholder ${arg}${didYouMean(arg, known)}; known: ${known.join(', ')}`;
+  }
+  return `${arg} holds a placeholder inside it: a placeholder must be a whole argument, one of ${known.join(', ')}`;
+}
 
 export const remediationSchema = z
   .strictObject({

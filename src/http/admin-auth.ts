@@ -32,7 +32,10 @@ export function adminAuth(
   return (req, reply) => {
     if (crossSite(req)) {
       return Promise.reject(
-        new AiopsError('AIOPS_ERR_API_FORBIDDEN', 'cross-site writes are refused (Origin)'),
+        new AiopsError(
+          'AIOPS_ERR_API_FORBIDDEN',
+          'cross-site writes are refused (Origin or Sec-Fetch-Site names another site)',
+        ),
       );
     }
     if (!want) {

@@ -39,6 +39,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     // While closing, requests that still arrive on open connections are served normally: their
     // samples are queued before the answer, and the batcher is drained after the server closes.
     return503OnClosing: false,
+    // A remediation id (`<incident>.<hook>.<reopened>.<target>`) is a path parameter: up to 64
+    // characters of hook and 128 of service name, and more.
+    routerOptions: { maxParamLength: 512 },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, body, done) => {

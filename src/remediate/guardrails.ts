@@ -11,7 +11,9 @@
  * - `hook_rate_limit` / `rate_limit`: `max_runs_per_hour` of the hook, of all hooks.
  * A run that passes is recorded at once (target taken, lock, cooldown, both hourly windows), so
  * a second process asking a moment later is held back. A run already started (same id) resumes
- * instead: after a crash the job runs again with the same idempotency key.
+ * once its lock lapsed (the lock is a lease its run renews while acting, so it lapses only when
+ * that run is gone): after a crash the job runs again with the same idempotency key, never
+ * beside a run of it that is still acting.
  */
 
 export const HOUR_MS = 3_600_000;
@@ -39,7 +41,9 @@ export interface RunRequest {
 }
 
 export type GuardrailDecision =
-  { readonly start: 'new' | 'resume' } | { readonly skip: SkipReason };
+  | { readonly start: 'new' | 'resume' }
+  | { readonly wait: 'in_progress' }
+  | { readonly skip: SkipReason };
 
 /** The guardrails' memory (replay's; the live one is in Redis). */
 export class GuardrailBook {
@@ -54,7 +58,13 @@ export class GuardrailBook {
 
   /** Decides, and on a start records it. */
   request(r: RunRequest, now: number): GuardrailDecision {
-    if (this.#started.has(r.id)) return { start: 'resume' };
+    if (this.#started.has(r.id)) {
+      // Started before: resume only once no run holds the target (its lease lapsed).
+      const held = this.#locks.get(r.target);
+      if (held && held.until > now) return { wait: 'in_progress' };
+      this.#locks.set(r.target, { id: r.id, until: now + r.lockMs });
+      return { start: 'resume' };
+    }
     if (this.killSwitch) return { skip: 'kill_switch' };
     const ih = `${r.incident}|${r.hook}`;
     if (this.#blocked.has(ih)) return { skip: 'blocked' };

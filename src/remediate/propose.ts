@@ -45,11 +45,15 @@ const FIRST_STATE: Record<HookConfig['mode'], RemediationState> = {
 export const RUN_ATTEMPTS = 3;
 const KEEP = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } };
 
-/** Queues the run of an approved remediation (its id is the job id: queued once). */
-export async function queueRun(queue: Queue, id: string): Promise<void> {
+/**
+ * Queues the run of an approved remediation: once per remediation (its id is the job id), or,
+ * with `again`, one more time (the sweep's safety net; the run's own checks make it a no-op
+ * when nothing is left to do).
+ */
+export async function queueRun(queue: Queue, id: string, again?: string): Promise<void> {
   const data: RemediationJob = { id };
   await queue.add(JobNames.RemediationRun, data, {
-    jobId: jobIdOf(`run.${id}`),
+    jobId: jobIdOf(again === undefined ? `run.${id}` : `run.${id}.${again}`),
     attempts: RUN_ATTEMPTS,
     backoff: { type: 'exponential', delay: 5000 },
     ...KEEP,

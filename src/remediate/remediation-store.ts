@@ -63,9 +63,15 @@ const GUARDRAIL_SCRIPT = `
 --       5 target lock, 6 cooldown (hook, target), 7 hook's runs (zset), 8 all runs (zset)
 -- ARGV: 1 now, 2 run id, 3 target, 4 max targets, 5 lock ms, 6 cooldown ms, 7 hook max/hour,
 --       8 all max/hour, 9 hour ms, 10 how long markers are kept (ms)
--- Returns 'new' (recorded: it may run), 'resume' (started before: run again, same key) or the
--- guardrail that holds it back.
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'resume' end
+-- Returns 'new' (recorded: it may run), 'resume' (started before and its lock lapsed: it may run
+-- again, same key, and holds the lock again), 'in_progress' (started before and the target is
+-- still locked: a run of it may still be acting; ask again later) or the guardrail that holds
+-- it back.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('EXISTS', KEYS[5]) == 1 then return 'in_progress' end
+  redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[5])
+  return 'resume'
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'kill_switch' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'blocked' end
 if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 and redis.call('SCARD', KEYS[4]) >= tonumber(ARGV[4]) then
@@ -91,6 +97,12 @@ redis.call('PEXPIRE', KEYS[8], ARGV[9])
 return 'new'
 `;
 
+const RENEW_SCRIPT = `
+-- KEYS: 1 target lock. ARGV: 1 run id, 2 lease ms. Extends the lock while this run holds it.
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 const RELEASE_SCRIPT = `
 -- KEYS: 1 target lock. ARGV: 1 run id. Frees the lock only if this run holds it.
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -106,11 +118,20 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
+-- Only records whose story is over are dropped: one still pending, approved, running or
+-- waiting for its verification stays, past the bound if need be.
 local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
 if extra > 0 then
   local old = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
-  for _, id in ipairs(old) do redis.call('HDEL', KEYS[1], id) end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+  for _, id in ipairs(old) do
+    local raw = redis.call('HGET', KEYS[1], id)
+    local state = raw and string.match(raw, '"state":"([a-z_]+)"')
+    if not raw or state == 'suggested' or state == 'rejected' or state == 'skipped'
+      or state == 'dry_run' or state == 'verified' or state == 'escalated' then
+      redis.call('HDEL', KEYS[1], id)
+      redis.call('ZREM', KEYS[2], id)
+    end
+  end
 end
 return 1
 `;
@@ -270,7 +291,20 @@ export class RemediationStore {
       HOUR_MS,
       KEEP_MS,
     )) as string;
-    return out === 'new' || out === 'resume' ? { start: out } : { skip: out as SkipReason };
+    if (out === 'new' || out === 'resume') return { start: out };
+    return out === 'in_progress' ? { wait: 'in_progress' } : { skip: out as SkipReason };
+  }
+
+  /** Extends the run's hold on its target (a heartbeat while its action runs); false if lost. */
+  async renew(r: Pick<RunRequest, 'id' | 'target' | 'lockMs'>): Promise<boolean> {
+    const out = await this.#redis.eval(
+      RENEW_SCRIPT,
+      1,
+      `${this.#p}:lock:${r.target}`,
+      r.id,
+      r.lockMs,
+    );
+    return out === 1;
   }
 
   /** The run finished: its target's lock is freed (if it still holds it). */

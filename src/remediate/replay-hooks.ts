@@ -38,6 +38,8 @@ export class HookReplay {
   readonly #o: ReplayHooks;
   readonly #book = new GuardrailBook();
   readonly #seen = new Set<string>();
+  /** Proposals with the event time they are due at, decided in that order by finish(). */
+  readonly #due: { readonly proposals: readonly Proposal[]; readonly ts: number }[] = [];
   readonly decisions: HookDecision[] = [];
 
   constructor(o: ReplayHooks) {
@@ -46,10 +48,14 @@ export class HookReplay {
 
   /** An incident opened or reopened at `ts`. */
   transition(inc: IncidentJson, transition: 'opened' | 'reopened', ts: number): void {
-    this.#decideAll(proposalsFor(this.#o.settings.hooks, inc, transition, this.#o.patterns), ts);
+    const proposals = proposalsFor(this.#o.settings.hooks, inc, transition, this.#o.patterns);
+    this.#due.push({ proposals, ts });
   }
 
-  /** After the last anomaly: the `open_for` hooks of every incident, from its final form. */
+  /**
+   * After the last anomaly: adds the `open_for` hooks of every incident (from its final form)
+   * and decides everything in event-time order. Call it once.
+   */
   finish(incidents: readonly IncidentJson[]): void {
     for (const hook of this.#o.settings.hooks) {
       const wait = hook.match.open_for_ms;
@@ -59,10 +65,17 @@ export class HookReplay {
         const due = Date.parse(inc.opened_at) + wait;
         const end = inc.resolved_at === null ? Infinity : Date.parse(inc.resolved_at);
         if (end < due) continue;
-        this.#decideAll(proposalsFor([hook], inc, 'open_for', this.#o.patterns), due);
+        this.#due.push({
+          proposals: proposalsFor([hook], inc, 'open_for', this.#o.patterns),
+          ts: due,
+        });
       }
     }
-    this.decisions.sort((a, b) => a.ts.localeCompare(b.ts));
+    // In event time: an open_for check due before a later opening is decided before it, as
+    // live (the sort is stable, so transitions at one time keep their order).
+    const due = [...this.#due].sort((a, b) => a.ts - b.ts);
+    this.#due.length = 0;
+    for (const d of due) this.#decideAll(d.proposals, d.ts);
   }
 
   #decideAll(proposals: readonly Proposal[], ts: number): void {

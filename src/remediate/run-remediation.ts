@@ -6,7 +6,7 @@
  * idempotency key. Every decision goes to the audit stream and `aiops_remediations_total`. A
  * run that crashed after it started resumes with the same key and is audited as started once.
  */
-import type { Job, Queue } from 'bullmq';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { HookConfig, RemediationConfig } from '../config/schema-remediation.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import type { IncidentStore } from '../correlate/incident-store.js';
@@ -17,10 +17,14 @@ import type { RunRequest } from './guardrails.js';
 import type { RemediationMetrics } from './remediation-metrics.js';
 import type { RemediationRecord, RemediationState, RemediationStore } from './remediation-store.js';
 
-/** A target stays locked this much past its action's own timeout if the run never finishes. */
-const LOCK_MARGIN_MS = 60_000;
-/** A queue action's lock (it only queues). */
-const QUEUE_LOCK_MS = 60_000;
+/**
+ * How long a run holds its target without renewing (it renews every third of it while acting):
+ * after a crash the target is free again this long after the last renewal. A command may
+ * outlive a worker killed with -9 (nothing kills it then), so its lease is its own timeout and
+ * more; an HTTP request or a queued job ends with the process.
+ */
+const LEASE_MS = 15_000;
+const COMMAND_LEASE_MARGIN_MS = 10_000;
 
 export interface RunDeps {
   readonly settings: RemediationConfig;
@@ -42,7 +46,7 @@ export function runRequestOf(
   settings: RemediationConfig,
 ): RunRequest {
   const a = hook.action;
-  const lockMs = a.type === 'queue' ? QUEUE_LOCK_MS : a.timeout_ms + LOCK_MARGIN_MS;
+  const lockMs = a.type === 'command' ? a.timeout_ms + COMMAND_LEASE_MARGIN_MS : LEASE_MS;
   return {
     id: r.id,
     incident: r.incident,
@@ -71,13 +75,42 @@ async function decide(
   if (!moved) return false;
   await d.store.auditDecision(r, decision, reason, now, r.by);
   d.metrics.count(r.hook, decision);
+  const line = { remediation: r.id, hook: r.hook, target: r.target, reason };
+  if (to === 'failed' || to === 'skipped') d.log.warn(line, `remediation ${decision}`);
+  else d.log.info(line, `remediation ${decision}`);
   return true;
 }
 
-export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Promise<void> {
+/** Queues the run's verification (its job id makes a second queueing a no-op). */
+async function queueVerify(d: RunDeps, r: RemediationRecord, hook: HookConfig): Promise<void> {
+  const data: RemediationJob = { id: r.id };
+  await d.queue.add(JobNames.RemediationVerify, data, {
+    jobId: jobIdOf(`verify.${r.id}`),
+    delay: hook.verify_within_ms,
+    attempts: 3,
+    removeOnComplete: { age: 7 * 86_400 },
+    removeOnFail: { age: 7 * 86_400 },
+  });
+}
+
+/** Asked again this long after finding a run of it still holding its target. */
+const IN_PROGRESS_RETRY_MS = 5000;
+
+export async function runRemediation(
+  d: RunDeps,
+  job: Job<RemediationJob>,
+  token?: string,
+): Promise<void> {
   const r = await d.store.get(job.data.id);
-  if (!r || (r.state !== 'approved' && r.state !== 'running')) return;
+  if (!r) return;
   const hook = d.settings.hooks.find((h) => h.name === r.hook);
+  // Finished, but a redelivery: make sure its verification is queued (the first try may have
+  // died between the two).
+  if ((r.state === 'succeeded' || r.state === 'failed') && hook) {
+    await queueVerify(d, r, hook);
+    return;
+  }
+  if (r.state !== 'approved' && r.state !== 'running') return;
   const action = d.actions.get(r.hook);
   if (!hook || !action) {
     const reason = 'the hook is no longer configured';
@@ -109,13 +142,29 @@ export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Prom
     }
   }
   const now = (d.now ?? Date.now)();
-  const verdict = await d.store.request(runRequestOf(r, hook, d.settings), now);
+  const request = runRequestOf(r, hook, d.settings);
+  const verdict = await d.store.request(request, now);
   if ('skip' in verdict) {
     await decide(d, r, ['approved'], 'skipped', 'skipped', verdict.skip);
     return;
   }
+  if ('wait' in verdict) {
+    // A run of it may still be acting (another delivery, or a process that has not yet lost its
+    // lease): never act beside it; ask again once its lease may have lapsed.
+    d.log.info({ remediation: r.id }, 'remediation still held by a run in progress; asking again');
+    if (token !== undefined) {
+      await job.moveToDelayed(Date.now() + IN_PROGRESS_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    return;
+  }
   if (verdict.start === 'resume') {
-    d.log.info({ remediation: r.id }, 'remediation resumes after an interrupted run (same key)');
+    d.log.info(
+      { remediation: r.id, attempt: job.attemptsMade + 1 },
+      job.attemptsMade > 0
+        ? 'remediation retried with the same key'
+        : 'remediation resumes after an interrupted run (same key)',
+    );
   }
   if (r.state === 'approved') {
     // A new run, or a resumed one whose process died before this move: of two deliveries of the
@@ -126,6 +175,18 @@ export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Prom
     });
     if (!started) return;
   }
+  // The target's lock is a lease this run renews while its action runs: it lapses only when the
+  // run is gone, so a resumed run never acts beside a live one.
+  const heartbeat = setInterval(() => {
+    d.store.renew(request).then(
+      (held) => {
+        if (!held) d.log.warn({ remediation: r.id }, 'remediation lost its hold on the target');
+      },
+      (err: unknown) => {
+        d.log.warn({ err, remediation: r.id }, 'remediation could not renew its hold');
+      },
+    );
+  }, request.lockMs / 3);
   const result = await action
     .run({
       idempotencyKey: r.id,
@@ -138,13 +199,20 @@ export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Prom
       ok: false,
       retryable: true,
       detail: `the action failed: ${(err as Error).message}`.slice(0, 300),
-    }));
+    }))
+    .finally(() => {
+      clearInterval(heartbeat);
+    });
+  // The attempt is over: the target is free until the retry or the next run takes it.
+  await d.store.release({ id: r.id, target: r.target });
   const attempts = job.opts.attempts ?? 1;
   if (!result.ok && result.retryable === true && job.attemptsMade + 1 < attempts) {
     // The same key goes out again on the retry: the receiver deduplicates.
     throw new Error(`remediation ${r.id}: ${result.detail}`);
   }
-  await d.store.release({ id: r.id, target: r.target });
+  // Verification first: if this process dies before the move, the redelivery finds the record
+  // still running and acts again with the same key; after it, the verification is queued.
+  await queueVerify(d, r, hook);
   const current = (await d.store.get(r.id)) ?? r;
   await decide(
     d,
@@ -154,12 +222,4 @@ export async function runRemediation(d: RunDeps, job: Job<RemediationJob>): Prom
     result.ok ? 'succeeded' : 'failed',
     result.detail,
   );
-  const data: RemediationJob = { id: r.id };
-  await d.queue.add(JobNames.RemediationVerify, data, {
-    jobId: jobIdOf(`verify.${r.id}`),
-    delay: hook.verify_within_ms,
-    attempts: 3,
-    removeOnComplete: { age: 7 * 86_400 },
-    removeOnFail: { age: 7 * 86_400 },
-  });
 }

@@ -4,7 +4,7 @@
  * hooks. Proposing (recording what a transition calls for) happens where the correlator runs,
  * through `remediateTransitions`, which the service hands the correlator.
  */
-import { Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { IncidentStore } from '../correlate/incident-store.js';
@@ -18,7 +18,7 @@ import type { Queues } from '../queues/queues.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { createAction, type ActionHandle } from './actions/create-action.js';
-import { proposeFor } from './propose.js';
+import { proposeFor, queueRun } from './propose.js';
 import type { RemediationMetrics } from './remediation-metrics.js';
 import { RemediationStore } from './remediation-store.js';
 import { runRemediation } from './run-remediation.js';
@@ -30,6 +30,27 @@ import { verifyRemediation } from './verify-remediation.js';
  */
 const LOCK_MS = 10_000;
 const STALLED_CHECK_MS = 5_000;
+
+/** How often, and after how long still, stranded remediations are queued again. */
+const SWEEP_MS = 60_000;
+const STRANDED_AFTER_MS = 2 * 60_000;
+
+/** Queues again what has stayed approved, running, succeeded or failed for too long. */
+export async function sweepStranded(
+  store: Pick<RemediationStore, 'list'>,
+  queue: Queue,
+  now: number,
+): Promise<number> {
+  const stranded = (await store.list(1000)).filter(
+    (r) =>
+      ['approved', 'running', 'succeeded', 'failed'].includes(r.state) &&
+      now - r.updated_at > STRANDED_AFTER_MS,
+  );
+  // One extra job per remediation and sweep minute at most.
+  const minute = String(Math.floor(now / SWEEP_MS));
+  for (const r of stranded) await queueRun(queue, r.id, `sweep.${minute}`);
+  return stranded.length;
+}
 
 export interface RemediateStageDeps {
   readonly config: Readonly<Config>;
@@ -61,14 +82,18 @@ export function startRemediate(d: RemediateStageDeps) {
       }),
     ]),
   );
+  // The stage's own queue handles on the worker connection, which waits through a Redis blip:
+  // a verification or an escalation queued after an action must not fail on a fail-fast one.
+  const remediateQueue = new Queue(QueueNames.remediate, { connection, prefix });
+  const notifyQueue = new Queue(QueueNames.notify, { connection, prefix });
   const inMaintenance = maintenanceCheck(config.maintenance);
   const deps = {
     settings,
     store,
     incidents,
     actions,
-    queue: d.queues.remediate,
-    notify: d.queues.notify,
+    queue: remediateQueue,
+    notify: notifyQueue,
     inMaintenance: (service: string) => inMaintenance?.(service, Date.now()) ?? false,
     metrics: d.remediationMetrics,
     board: new ScoreBoard(connection, prefix),
@@ -84,7 +109,7 @@ export function startRemediate(d: RemediateStageDeps) {
         settings: { ...settings, hooks: hook },
         patterns,
         store,
-        queue: d.queues.remediate,
+        queue: remediateQueue,
         metrics: d.remediationMetrics,
       },
       incidentJson(inc),
@@ -93,9 +118,9 @@ export function startRemediate(d: RemediateStageDeps) {
   };
   const worker = new Worker(
     QueueNames.remediate,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       if (job.name === JobNames.RemediationRun)
-        await runRemediation(deps, job as Job<RemediationJob>);
+        await runRemediation(deps, job as Job<RemediationJob>, token);
       else if (job.name === JobNames.RemediationVerify)
         await verifyRemediation(deps, job as Job<RemediationJob>);
       else if (job.name === JobNames.RemediationOpenFor) await openFor(job as Job<OpenForJob>);
@@ -112,10 +137,24 @@ export function startRemediate(d: RemediateStageDeps) {
     },
   );
   worker.on('failed', onJobFailed('remediate', d.metrics, log));
+  // The safety net: a remediation left approved, running or unverified by a process that died
+  // between two of its steps is queued once more (the run's own checks make that a no-op when
+  // nothing is left to do).
+  const sweep = setInterval(() => {
+    sweepStranded(store, remediateQueue, Date.now()).catch((err: unknown) => {
+      log.warn({ err }, 'remediation sweep failed; next time');
+    });
+  }, SWEEP_MS);
+  sweep.unref();
   return {
     workers: [worker],
     async close(): Promise<void> {
-      await Promise.all([...actions.values()].map((a) => a.close()));
+      clearInterval(sweep);
+      await Promise.all([
+        ...[...actions.values()].map((a) => a.close()),
+        remediateQueue.close(),
+        notifyQueue.close(),
+      ]);
     },
   };
 }

@@ -74,7 +74,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
 );
 
-const show = (d: GuardrailDecision): string => ('start' in d ? d.start : d.skip);
+const show = (d: GuardrailDecision): string =>
+  'start' in d ? d.start : 'wait' in d ? d.wait : d.skip;
 
 describe('guardrails: the replay book and the Redis script decide alike', () => {
   it('every step of random operation sequences', async () => {
@@ -128,6 +129,7 @@ describe('guardrails: the replay book and the Redis script decide alike', () => 
       [
         'new',
         'resume',
+        'in_progress',
         'kill_switch',
         'blocked',
         'blast_radius',
@@ -153,12 +155,15 @@ describe('guardrails: the replay book and the Redis script decide alike', () => 
       ],
     },
     {
-      name: 'a started run resumes past every guardrail, even the kill switch',
+      name: 'a started run waits while it holds its target, then resumes past every guardrail',
       steps: [
         ['request', 'inc-1', 'restart', 'auth', {}, 'new'],
+        ['request', 'inc-1', 'restart', 'auth', {}, 'in_progress'],
         ['kill', true],
         ['block', 'inc-1', 'restart'],
+        ['release', 'inc-1', 'restart', 'auth'],
         ['request', 'inc-1', 'restart', 'auth', {}, 'resume'],
+        ['request', 'inc-1', 'restart', 'auth', {}, 'in_progress'],
         ['request', 'inc-2', 'restart', 'routing', {}, 'kill_switch'],
         ['kill', false],
         ['request', 'inc-1', 'restart', 'routing', {}, 'blocked'],

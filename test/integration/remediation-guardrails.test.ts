@@ -9,6 +9,7 @@ import { JobNames, jobIdOf, type EscalationJob } from '../../src/queues/contract
 import { incidentJson } from '../../src/correlate/incident-json.js';
 import { proposeFor, queueRun } from '../../src/remediate/propose.js';
 import { runRequestOf } from '../../src/remediate/run-remediation.js';
+import { sweepStranded } from '../../src/remediate/start-remediate.js';
 import { hook, incident, RemediationRig } from '../helpers/remediation.js';
 import { waitFor } from '../helpers/redis.js';
 
@@ -277,7 +278,11 @@ describe('remediation guardrails (real Redis)', () => {
         ts: startedAt,
       });
 
-      // BullMQ hands the stalled job out again.
+      // While its lease holds, a second delivery does not act beside it.
+      await rig.run(rec.id, 1);
+      expect(rig.calls).toHaveLength(0);
+      // The process is gone: its lease lapses, and BullMQ hands the stalled job out again.
+      await rig.store.release({ id: rec.id, target: rec.target });
       await rig.run(rec.id, 1);
       await expectRan(rig, rec.id);
       expect(rig.calls[0]?.idempotencyKey).toBe(rec.id);
@@ -294,6 +299,8 @@ describe('remediation guardrails (real Redis)', () => {
       expect(await rig.store.request(runRequestOf(rec, h, rig.settings), Date.now())).toEqual({
         start: 'new',
       });
+      // Its lease lapses with the process.
+      await rig.store.release({ id: rec.id, target: rec.target });
       await rig.run(rec.id, 1);
       expect(rig.calls).toHaveLength(1);
       await expectRan(rig, rec.id);
@@ -309,6 +316,27 @@ describe('remediation guardrails (real Redis)', () => {
       await rig.run(id, 1);
       await expectRan(rig, id, 2);
       expect(rig.calls.map((c) => c.idempotencyKey)).toEqual([id, id]);
+    });
+  });
+
+  describe('the sweep', () => {
+    it('queues again a remediation a dead process left approved, and nothing recent or final', async () => {
+      const rig = rigOf({
+        hooks: [hook('restart', { mode: 'approve' }), hook('page', { mode: 'suggest' })],
+      });
+      const [pending, suggested] = await rig.propose(incident('inc-1', ['auth']));
+      if (!pending || !suggested) throw new Error('no remediation proposed');
+      expect(await rig.approve(pending.id, 'alice')).toBe(true);
+      const now = Date.now();
+      // Approved a moment ago: its own run job may still be on its way.
+      expect(await sweepStranded(rig.store, rig.queue, now)).toBe(0);
+      // Three minutes later and still approved: its run job was lost with the process.
+      expect(await sweepStranded(rig.store, rig.queue, now + 3 * 60_000)).toBe(1);
+      const jobs = await rig.queue.getJobs(['waiting', 'delayed']);
+      expect(jobs.map((j) => (j.data as { id: string }).id)).toEqual([pending.id]);
+      // A second sweep in the same minute adds nothing.
+      await sweepStranded(rig.store, rig.queue, now + 3 * 60_000);
+      expect(await rig.queue.getJobCounts('waiting', 'delayed')).toMatchObject({ waiting: 1 });
     });
   });
 

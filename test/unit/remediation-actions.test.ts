@@ -429,8 +429,21 @@ describe('command action', () => {
     );
     expect(result.ok).toBe(false);
     expect(result.retryable).toBe(false);
-    expect(result.detail).toMatch(/^cannot run /);
+    expect(result.detail).toMatch(/^refused: \{target\}=/);
   });
+
+  it.each(['--all', '-rf', '-', '../etc', ' auth'])(
+    'refuses to run with %j as a whole argument: a name from the wire must not become an option',
+    async (target) => {
+      const result = await commandRun(
+        command([NODE, '-e', PRINT_ARGV, '{target}']),
+        runOf(incident(), target),
+      );
+      expect(result.ok).toBe(false);
+      expect(result.retryable).toBe(false);
+      expect(result.detail).toContain(`refused: {target}=${JSON.stringify(target)}`);
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +504,27 @@ describe('injection through incident fields', () => {
     ],
   });
 
-  it('each hostile value arrives as one argv element, byte for byte, and nothing runs', async () => {
+  it('hostile values never reach an argument: the run is refused and nothing runs', async () => {
+    for (const target of [hostile.target, hostile.newline, hostile.quotes, EVIL_URL]) {
+      const result = await commandRun(
+        command([NODE, '-e', PRINT_ARGV, '{target}']),
+        runOf(inc, target, 'rollback'),
+      );
+      expect(result.ok).toBe(false);
+      expect(result.retryable).toBe(false);
+      expect(result.detail).toContain('refused: {target}=');
+    }
+    // The hostile root cause and incident id are refused as arguments too.
+    const result = await commandRun(
+      command([NODE, '-e', PRINT_ARGV, '{root_cause}', '{incident}']),
+      runOf(inc, 'auth'),
+    );
+    expect(result.detail).toContain('refused: {root_cause}=');
+    for (const m of markers) expect(existsSync(m), m).toBe(false);
+    expect(existsSync(canary)).toBe(true);
+  });
+
+  it('a plain target runs; the hostile fields arrive as data only, byte for byte (env, stdin)', async () => {
     const script =
       'let input = "";' +
       'process.stdin.on("data", (c) => { input += c; });' +
@@ -499,32 +532,19 @@ describe('injection through incident fields', () => {
       ' argv: process.argv.slice(1),' +
       ' env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("AIOPS_"))),' +
       ' stdin: JSON.parse(input) })));';
-    for (const target of [hostile.target, hostile.newline, hostile.quotes, EVIL_URL]) {
-      const run = runOf(inc, target, 'rollback');
-      const result = await commandRun(
-        command([
-          NODE,
-          '-e',
-          script,
-          '{target}',
-          '{root_cause}',
-          '{incident}',
-          '{idempotency_key}',
-        ]),
-        run,
-      );
-      expect(result.ok).toBe(true);
-      expect(printed(result.detail)).toEqual({
-        argv: [target, hostile.rootCause, hostile.id, run.idempotencyKey],
-        env: {
-          AIOPS_HOOK: 'rollback',
-          AIOPS_INCIDENT: hostile.id,
-          AIOPS_TARGET: target,
-          AIOPS_IDEMPOTENCY_KEY: run.idempotencyKey,
-        },
-        stdin: inc,
-      });
-    }
+    const run = runOf(inc, 'auth', 'rollback');
+    const result = await commandRun(command([NODE, '-e', script, '{target}']), run);
+    expect(result.ok).toBe(true);
+    expect(printed(result.detail)).toEqual({
+      argv: ['auth'],
+      env: {
+        AIOPS_HOOK: 'rollback',
+        AIOPS_INCIDENT: hostile.id,
+        AIOPS_TARGET: 'auth',
+        AIOPS_IDEMPOTENCY_KEY: run.idempotencyKey,
+      },
+      stdin: inc,
+    });
     for (const m of markers) expect(existsSync(m), m).toBe(false);
     expect(existsSync(canary)).toBe(true);
   });

@@ -37,6 +37,22 @@ function placeholders(run: ActionRun): ReadonlyMap<string, string> {
  * other element is passed as written. The program (argv[0]) is never substituted, so an
  * incident can never choose what runs.
  */
+/**
+ * A value that may stand as a whole argument: a plain name as service names are spelt (letters, digits, `_ . : -`, not
+ * starting with `-`), or nothing (an incident without a root cause). Service names come from the wire, so a value like `--all` would be an
+ * option to the program, not a name: such a run is refused, not run with it.
+ */
+const PLAIN_VALUE = /^(?:[A-Za-z0-9][A-Za-z0-9_.:-]*)?$/;
+
+/** The placeholders of `argv` whose value is not a plain name, as `{target}="--all"`. */
+export function unsafeArguments(argv: readonly string[], run: ActionRun): string[] {
+  const values = placeholders(run);
+  return argv
+    .slice(1)
+    .filter((arg) => values.has(arg) && !PLAIN_VALUE.test(values.get(arg) ?? ''))
+    .map((arg) => `${arg}=${JSON.stringify((values.get(arg) ?? '').slice(0, 80))}`);
+}
+
 export function commandArgv(argv: readonly string[], run: ActionRun): string[] {
   const values = placeholders(run);
   return argv.map((arg, i) => (i === 0 ? arg : (values.get(arg) ?? arg)));
@@ -92,8 +108,16 @@ export function commandAction(
   cfg: CommandActionConfig,
   deps: CommandActionDeps,
 ): { readonly run: Action; close(): Promise<void> } {
-  const run: Action = (r) =>
-    new Promise<ActionResult>((resolve) => {
+  const run: Action = (r) => {
+    const unsafe = unsafeArguments(cfg.argv, r);
+    if (unsafe.length > 0) {
+      return Promise.resolve({
+        ok: false,
+        retryable: false,
+        detail: `refused: ${unsafe.join(', ')} is not a plain name (it could be read as an option)`,
+      });
+    }
+    return new Promise<ActionResult>((resolve) => {
       const [program = '', ...args] = commandArgv(cfg.argv, r);
       let child;
       try {
@@ -174,5 +198,6 @@ export function commandAction(
       child.stdin.on('error', () => undefined);
       child.stdin.end(JSON.stringify(r.incident));
     });
+  };
   return { run, close: () => Promise.resolve() };
 }
