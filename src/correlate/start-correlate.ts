@@ -2,23 +2,13 @@
  * The correlate stage: one correlator job at a time across every process (the incidents are one
  * shared state), driven by anomalies and by a tick every `correlate.tick_ms`.
  */
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
-import type { Queues } from '../queues/queues.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import { scheduleTicks, startCorrelateWorker } from './correlate-worker.js';
 import { correlatorFromConfig } from './from-config.js';
 import { serviceGraph } from './graph.js';
 import type { IncidentEvent } from './incidents.js';
+import type { StageDeps } from '../queues/stage-deps.js';
 
-export interface CorrelateStageDeps {
-  readonly config: Readonly<Config>;
-  /** The worker connection (retries for ever). */
-  readonly connection: Redis;
-  readonly queues: Pick<Queues, 'anomalies'>;
-  readonly metrics: Metrics;
-  readonly log: Logger;
+export interface CorrelateStageDeps extends StageDeps<'anomalies'> {
   /** Told of every saved transition (the notify stage's routing; later stages' too). */
   readonly onTransition?: (events: readonly IncidentEvent[]) => Promise<void>;
 }

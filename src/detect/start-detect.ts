@@ -2,29 +2,20 @@
  * The detect stage: one worker per sample partition, each scoring its batches against the
  * series' states in Redis and writing anomalies to the anomalies queue.
  */
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
-import { createAnomaliesQueue, type QueueSettings, type Queues } from '../queues/queues.js';
+import { createAnomaliesQueue, type QueueSettings } from '../queues/queues.js';
 import { EdgeRecorder } from '../queues/edge-recorder.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import { startDetectWorkers } from './detect-worker.js';
 import { detectorChoiceOrThrow } from './detector-choice.js';
 import { ScoreBoard } from './score-board.js';
 import { scoringFromConfig } from './scoring-options.js';
 import { StateStore } from './state-store.js';
+import type { StageDeps } from '../queues/stage-deps.js';
 
 /** How long a job keeps retrying a transient fault (Redis away) in place before BullMQ retries it. */
 const INLINE_RETRY_MS = 60_000;
 
-export interface DetectStageDeps {
-  readonly config: Readonly<Config>;
-  /** The worker connection (retries for ever). */
-  readonly connection: Redis;
-  readonly queues: Pick<Queues, 'enforcePartitionOrder'>;
+export interface DetectStageDeps extends StageDeps<'enforcePartitionOrder'> {
   readonly queueSettings: QueueSettings;
-  readonly metrics: Metrics;
-  readonly log: Logger;
   readonly workerId: string;
   readonly serviceLabel: (service: string) => string;
 }

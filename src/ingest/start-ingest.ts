@@ -5,11 +5,6 @@
  */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
-import type { Queues } from '../queues/queues.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { registerIngestMetrics } from './ingest-metrics.js';
@@ -20,6 +15,7 @@ import { QueueBacklog } from './queue-backlog.js';
 import { limitsFromConfig } from './records.js';
 import { startRejectionLog } from './rejection-log.js';
 import { SeriesLimiter } from './series-limiter.js';
+import type { StageDeps } from '../queues/stage-deps.js';
 
 /** A flush that Redis has not taken by then fails its requests with 503 (the sender retries). */
 const WRITE_TIMEOUT_MS = 5000;
@@ -28,15 +24,9 @@ const BACKLOG_POLL_MS = 1000;
 /** A pull run that does not stop in its share of the drain is cut; its window is read again. */
 const PULL_FORCE_CLOSE_MS = 2000;
 
-export interface IngestStageDeps {
-  readonly config: Readonly<Config>;
+export interface IngestStageDeps extends StageDeps<'samples' | 'logs' | 'enforcePartitionOrder'> {
   /** The HTTP server the ingest plugin is registered on. */
   readonly app: FastifyInstance;
-  /** The worker connection (retries for ever): pull's schedules, leases and watermarks. */
-  readonly connection: Redis;
-  readonly queues: Pick<Queues, 'samples' | 'logs' | 'enforcePartitionOrder'>;
-  readonly metrics: Metrics;
-  readonly log: Logger;
   /** Bearer tokens (`ingest.auth`), resolved by the caller; none: no auth. */
   readonly auth: BearerAuth | undefined;
 }

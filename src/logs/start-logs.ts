@@ -2,24 +2,15 @@
  * The logs stage: one worker per log partition, mining templates and scoring the log series
  * (line counts per template, error ratio, new templates) with detect's scoring core.
  */
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
 import { ScoreBoard } from '../detect/score-board.js';
-import { createAnomaliesQueue, type QueueSettings, type Queues } from '../queues/queues.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
+import { createAnomaliesQueue, type QueueSettings } from '../queues/queues.js';
 import { LogStateStore } from './log-state-store.js';
 import { logSettingsFromConfig } from './log-settings.js';
 import { startLogWorkers } from './log-worker.js';
+import type { StageDeps } from '../queues/stage-deps.js';
 
-export interface LogsStageDeps {
-  readonly config: Readonly<Config>;
-  /** The worker connection (retries for ever). */
-  readonly connection: Redis;
-  readonly queues: Pick<Queues, 'enforcePartitionOrder'>;
+export interface LogsStageDeps extends StageDeps<'enforcePartitionOrder'> {
   readonly queueSettings: QueueSettings;
-  readonly metrics: Metrics;
-  readonly log: Logger;
   readonly serviceLabel: (service: string) => string;
 }
 

@@ -4,14 +4,9 @@
  * and queues reminders (minutely, when a receiver has a `repeat_interval_ms`).
  */
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import { IncidentStore } from '../correlate/incident-store.js';
 import { JobNames, type EscalationJob } from '../queues/contract.js';
-import type { Queues } from '../queues/queues.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import {
   scheduleAlertmanagerSync,
   scheduleReminders,
@@ -19,15 +14,9 @@ import {
 } from './alertmanager-sync.js';
 import { queueDeliveries, queueReminders, startDeliveryWorker } from './deliver.js';
 import { mutedBy } from './incident-routing.js';
+import type { StageDeps } from '../queues/stage-deps.js';
 
-export interface NotifyStageDeps {
-  readonly config: Readonly<Config>;
-  /** The worker connection (retries for ever). */
-  readonly connection: Redis;
-  readonly queues: Pick<Queues, 'notify'>;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-}
+export type NotifyStageDeps = StageDeps<'notify'>;
 
 export async function startNotify(d: NotifyStageDeps) {
   const { config, connection, metrics } = d;

@@ -5,8 +5,6 @@
  * through `remediateTransitions`, which the service hands the correlator.
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
 import { IncidentStore } from '../correlate/incident-store.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import { signalPatternsOf } from '../correlate/signal-kind.js';
@@ -14,15 +12,13 @@ import { ScoreBoard } from '../detect/score-board.js';
 import { maintenanceCheck } from '../maintenance/maintenance.js';
 import { JobNames, QueueNames, type OpenForJob, type RemediationJob } from '../queues/contract.js';
 import { onJobFailed } from '../queues/job-failures.js';
-import type { Queues } from '../queues/queues.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Metrics } from '../telemetry/metrics.js';
 import { createAction, type ActionHandle } from './actions/create-action.js';
 import { proposeFor, queueRun } from './propose.js';
 import type { RemediationMetrics } from './remediation-metrics.js';
 import { RemediationStore } from './remediation-store.js';
 import { runRemediation } from './run-remediation.js';
 import { verifyRemediation } from './verify-remediation.js';
+import type { StageDeps } from '../queues/stage-deps.js';
 
 /**
  * A run whose process died is taken again after this (BullMQ's stall check), with the same
@@ -52,14 +48,8 @@ export async function sweepStranded(
   return stranded.length;
 }
 
-export interface RemediateStageDeps {
-  readonly config: Readonly<Config>;
-  /** The worker connection (retries for ever). */
-  readonly connection: Redis;
-  readonly queues: Pick<Queues, 'remediate' | 'notify'>;
-  readonly metrics: Metrics;
+export interface RemediateStageDeps extends StageDeps<'remediate' | 'notify'> {
   readonly remediationMetrics: RemediationMetrics;
-  readonly log: Logger;
   /** The worker's environment (a command action sees only the names it lists). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
