@@ -37,7 +37,8 @@ export const ErrorCodes = {
   AIOPS_ERR_INCIDENT_NOT_OPEN: { status: 409, message: 'the incident is not open' },
   AIOPS_ERR_API_UNAUTHORIZED: {
     status: 401,
-    message: 'this write needs the admin token (server.admin_token) as a bearer token',
+    message:
+      'this request needs a token: server.admin_token for writes, server.read_token for reads when set',
   },
   AIOPS_ERR_API_FORBIDDEN: {
     status: 403,
@@ -51,6 +52,15 @@ export const ErrorCodes = {
   AIOPS_ERR_REMEDIATION_HELD: {
     status: 409,
     message: 'the kill switch is on: no hook runs, so nothing is approved',
+  },
+  AIOPS_ERR_SUPPRESSION_NOT_FOUND: { status: 404, message: 'no suppression with this id' },
+  AIOPS_ERR_SUPPRESSION_LIMIT: {
+    status: 409,
+    message: 'the most suppressions are kept already: remove one first',
+  },
+  AIOPS_ERR_SERVICE_NOT_FOUND: {
+    status: 404,
+    message: 'no such service: neither configured nor scored recently',
   },
   AIOPS_ERR_SERVER_INTERNAL: { status: 500, message: 'internal error' },
 } as const;

@@ -1,7 +1,8 @@
 /**
  * The read side every process serves, whatever its roles: `/healthz`, `/readyz`, `/metrics`
  * (with the figures read from Redis at scrape time: scores, queue depths, log templates, open
- * incidents, so every process shows the same), the incidents and the dependency graph.
+ * incidents, so every process shows the same), the incidents and the dependency graph, and
+ * the health of each service with its series' recent history (service-routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -23,6 +24,12 @@ import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerRemediationRoutes } from './remediation-routes.js';
+import { registerServiceRoutes } from './service-routes.js';
+import { statusSource } from './status-loader.js';
+import { FeedbackMetrics } from './feedback-metrics.js';
+import { registerFeedbackRoutes } from './feedback-routes.js';
+import { FeedbackStore } from './feedback-store.js';
+import { SuppressionStore } from '../detect/suppression-store.js';
 import type { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import { RemediationStore } from '../remediate/remediation-store.js';
 
@@ -31,7 +38,7 @@ export interface ApiDeps {
   readonly config: Readonly<Config>;
   /** Reads of the score board (fails fast: a scrape leaves scores out rather than hang). */
   readonly producer: Redis;
-  /** Reads of incidents, templates and edges. */
+  /** Reads of incidents, templates, edges and series history. */
   readonly connection: Redis;
   readonly queues: Pick<Queues, 'all' | 'anomalies' | 'remediate'>;
   readonly metrics: Metrics;
@@ -90,6 +97,14 @@ export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void
     configKillSwitch: config.remediation.kill_switch,
     metrics: d.remediationMetrics,
   });
+  registerFeedbackRoutes(app, {
+    incidents: new IncidentStore(d.connection, prefix),
+    feedback: new FeedbackStore(d.connection, prefix),
+    suppressions: new SuppressionStore(d.connection, prefix),
+    adminToken,
+    metrics: new FeedbackMetrics(d.metrics.registry),
+  });
+  registerServiceRoutes(app, statusSource(config, d.connection));
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, d.metrics.registry);
 }

@@ -30,8 +30,25 @@ export const serverSchema = z
       .min(MIN_TOKEN_CHARS)
       .optional()
       .describe(
-        'Bearer token every write of the API asks for (acknowledging an incident, approving or rejecting a remediation, the kill switch), in the Authorization header only. Unset: every write is refused. Give it as `${VAR}` or `admin_token_file`.',
+        'Bearer token every write of the API asks for (acknowledging an incident, approving or rejecting a remediation, the kill switch, feedback, suppressions), in the Authorization header only. Unset: every write is refused. Give it as `${VAR}` or `admin_token_file`.',
       ),
+    read_token: z
+      .string()
+      .min(MIN_TOKEN_CHARS)
+      .optional()
+      .describe(
+        "Token the read side asks for (the API's GET endpoints, `/status`, `/incidents/ID`): as `Authorization: Bearer <token>`, or as the password of HTTP Basic authentication so a browser prompts for it; the admin token is accepted too. Unset: reads are open to whoever reaches the port. `/metrics`, `/healthz` and `/readyz` stay open. Give it as `${VAR}` or `read_token_file`.",
+      ),
+    public_status: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Serve `/status/public` to anyone, without a token: each service's state and the incidents' summaries only (no series or signal names, no log text, no links to incident pages).",
+      ),
+    status_refresh_ms: durationMs
+      .min(5000)
+      .default(15_000)
+      .describe('How often the status page refreshes itself (a plain reload without JavaScript).'),
   })
   .prefault({})
   .describe('The HTTP server.');

@@ -8,6 +8,13 @@ const service = z.strictObject({
     .default([])
     .describe('Services this one calls: when they fail, this one shows symptoms.'),
   description: z.string().optional().describe('Free text shown in incidents.'),
+  key_signal: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'The signal (metric name; `*` matches any run of characters) whose sparkline the status page shows while none of its signals is anomalous. Unset: an error signal, else the first by name.',
+    ),
 });
 
 export const servicesSchema = z

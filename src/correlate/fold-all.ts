@@ -17,6 +17,7 @@ export function toIncidentAnomaly(a: AnomalyEvent): IncidentAnomaly {
     kind: a.kind === 'log' ? 'log' : 'metric',
     ...(a.level === undefined ? {} : { level: a.level }),
     ...(a.template === undefined ? {} : { template: a.template }),
+    ...(a.examples === undefined ? {} : { examples: a.examples.slice(0, 3) }),
     series: a.series,
     service: a.service,
     signal: a.signal,

@@ -69,6 +69,7 @@ export function incidentJson(inc: Incident): IncidentJson {
       ...(a.kind === 'log' ? { kind: a.kind } : {}),
       ...(a.level === undefined ? {} : { level: a.level }),
       ...(a.template === undefined ? {} : { template: a.template }),
+      ...(a.examples === undefined ? {} : { examples: a.examples }),
     })),
     explanation: inc.explanation && {
       ...inc.explanation,

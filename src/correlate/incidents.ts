@@ -45,6 +45,8 @@ export interface IncidentAnomaly extends RankedAnomaly {
   readonly labels: Readonly<Record<string, string>>;
   /** Log anomalies: the template text. */
   readonly template?: string;
+  /** Log anomalies: a few raw lines of the template (clipped). */
+  readonly examples?: readonly string[];
 }
 
 export interface Explanation {

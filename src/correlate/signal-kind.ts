@@ -4,6 +4,11 @@
  * fails: a symptom, not a cause. The patterns are configurable (`correlate.traffic_signals`,
  * `correlate.error_signals`, `correlate.latency_signals`: globs with `*`).
  */
+import { globRegExp as glob, globMatches } from '../util/glob.js';
+
+/** A `*` glob, case-insensitive, anchored (src/util/glob.ts; kept here for remediate's hooks). */
+export { globMatches };
+
 export type SignalKind = 'traffic' | 'errors' | 'latency' | 'other';
 
 export interface SignalPatterns {
@@ -29,25 +34,6 @@ export function signalPatternsOf(signals: {
     errors: signals.errors ?? defaultSignalPatterns.errors,
     latency: signals.latency ?? defaultSignalPatterns.latency,
   };
-}
-
-const compiled = new Map<string, RegExp>();
-function glob(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) {
-    const body = pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    re = new RegExp(`^${body}$`, 'i');
-    compiled.set(pattern, re);
-  }
-  return re;
-}
-
-/** A `*` glob, case-insensitive, anchored. */
-export function globMatches(pattern: string, name: string): boolean {
-  return glob(pattern).test(name);
 }
 
 /** Errors and latency win over traffic: `http_requests_failed_total` is an error signal. */

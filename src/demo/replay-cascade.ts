@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
 import type { IncidentJson } from '../queues/contract.js';
+import type { Suppression } from '../detect/suppressions.js';
 import { replay } from '../replay/replay.js';
 import { configIssues } from '../service/config-checks.js';
 import { cascade, type CascadeOptions, type CascadeRecord } from './cascade.js';
@@ -20,6 +21,8 @@ export async function replayCascade(
     readonly configuredServices?: CascadeOptions['services'];
     /** Also write the services' logs, a root's errors starting this long before its metrics. */
     readonly logLeadMs?: number;
+    /** Suppressions replay honours as the live stages do (detect/suppressions.ts). */
+    readonly suppressions?: readonly Suppression[];
   },
 ): Promise<{ incidents: IncidentJson[]; records: CascadeRecord[] }> {
   const config = parseConfig(
@@ -38,6 +41,7 @@ export async function replayCascade(
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),
       ...replaySettingsFromConfig(config),
+      ...(o.suppressions ? { suppressions: o.suppressions } : {}),
       report: () => undefined,
     });
     const incidents = JSON.parse(

@@ -25,6 +25,7 @@ import {
   type ScoringOptions,
 } from './score-batch.js';
 import type { ScoreBoard } from './score-board.js';
+import type { SeriesHistory } from './series-history.js';
 import type { StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
@@ -36,6 +37,8 @@ export interface DetectDeps {
   readonly partitions: number;
   readonly store: StateStore;
   readonly board: ScoreBoard;
+  /** The recent points of each series, for the status page (written with the board). */
+  readonly history?: SeriesHistory;
   /** The anomalies queue, on a connection that waits through a Redis restart. */
   readonly anomalies: Queue;
   readonly scoring: ScoringOptions;
@@ -138,6 +141,7 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
       try {
         const pipe = deps.connection.pipeline();
         deps.board.record(pipe, out.latest.values(), Date.now());
+        deps.history?.record(pipe, [...out.stepEnds, ...out.latest.values()]);
         await pipe.exec();
       } catch (err) {
         deps.log.warn(
@@ -153,6 +157,9 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
         m.samplesProcessed.inc({ outcome: 'counter_primed' }, out.counterPrimed);
       if (out.paused) m.samplesProcessed.inc({ outcome: 'paused' }, out.paused);
       for (const a of out.anomalies) m.anomalies.inc({ service: deps.serviceLabel(a.service) });
+      for (const a of out.suppressedAnomalies) {
+        m.anomaliesSuppressed.inc({ service: deps.serviceLabel(a.service) });
+      }
       m.detectorLag.observe(Math.max(0, Date.now() - batch.queuedAt) / 1000);
       m.jobDuration.observe({ stage: 'detect' }, (performance.now() - started) / 1000);
       return {

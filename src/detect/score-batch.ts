@@ -7,7 +7,9 @@ import type { Detector, DetectorResult } from '../../detectors/contract.js';
 import type { AnomalyEvent, SeriesMeta } from '../queues/contract.js';
 import { fnv1a32 } from '../queues/partition.js';
 import { counterToRate } from './counter-rate.js';
+import { HISTORY_STEP_MS } from './history-points.js';
 import type { SeriesState } from './series-state.js';
+import type { SuppressedCheck } from './suppressions.js';
 
 export interface ColumnarSamples {
   readonly series: readonly SeriesMeta[];
@@ -39,12 +41,25 @@ export interface BatchOutcome {
   counterPrimed: number;
   /** Samples of a service in a maintenance window. */
   paused: number;
+  /** Samples that scored as anomalies but match a suppression: learned, shown, not emitted. */
+  suppressed: number;
   readonly anomalies: AnomalyEvent[];
+  /** The anomaly events a suppression held back (the live worker counts them per service). */
+  readonly suppressedAnomalies: AnomalyEvent[];
   /** Keyed by series index within the batch. */
   readonly latest: Map<number, LatestScore>;
+  /**
+   * The last score of each minute of event time that a later sample of the same series closed
+   * within this batch, in event-time order: with `latest`, what the series history keeps (one
+   * point per minute) when a batch spans many minutes (a backfill, a replay).
+   */
+  readonly stepEnds: LatestScore[];
   /** Series indices whose state changed. */
   readonly touched: Set<number>;
 }
+
+/** The series history's step (history-points.ts), the unit `stepEnds` closes. */
+const STEP_MS = HISTORY_STEP_MS;
 
 export function emptyOutcome(): BatchOutcome {
   return {
@@ -53,8 +68,11 @@ export function emptyOutcome(): BatchOutcome {
     invalid: 0,
     counterPrimed: 0,
     paused: 0,
+    suppressed: 0,
     anomalies: [],
+    suppressedAnomalies: [],
     latest: new Map(),
+    stepEnds: [],
     touched: new Set(),
   };
 }
@@ -89,11 +107,17 @@ export interface ScoringOptions {
    * scored (counted as `paused`; a counter still moves on, so its next rate is right).
    */
   readonly paused?: ((service: string, ts: number) => boolean) | undefined;
+  /**
+   * True when an anomaly of this service, signal and series at this event time matches a
+   * suppression (detect/suppressions.ts): the sample is learned from and shown on the board as
+   * usual, but emits no anomaly event (counted as `suppressed`).
+   */
+  readonly suppressed?: SuppressedCheck | undefined;
 }
 
 export function scoreSlice<S>(
   detectorOf: (seriesIndex: number) => Detector<S>,
-  { threshold, holdMs, paused }: ScoringOptions,
+  { threshold, holdMs, paused, suppressed }: ScoringOptions,
   batch: ColumnarSamples,
   order: Uint32Array,
   from: number,
@@ -162,6 +186,10 @@ export function scoreSlice<S>(
       peak.ts = t;
     }
     const held = t - peak.ts <= holdMs ? peak.score : 0;
+    const before = out.latest.get(si);
+    if (before && Math.floor(before.ts / STEP_MS) !== Math.floor(t / STEP_MS)) {
+      out.stepEnds.push(before);
+    }
     out.latest.set(si, {
       series: meta,
       ts: t,
@@ -173,7 +201,9 @@ export function scoreSlice<S>(
       learning: r.learning,
     });
     if (r.score >= threshold && !r.learning) {
-      out.anomalies.push({
+      const isSuppressed = suppressed?.(meta.service, meta.metric, meta.key, t) === true;
+      if (isSuppressed) out.suppressed += 1;
+      (isSuppressed ? out.suppressedAnomalies : out.anomalies).push({
         id: anomalyId(meta.key, t),
         kind: 'metric',
         series: meta.key,

@@ -77,6 +77,45 @@ export class ScoreBoard {
     });
   }
 
+  /**
+   * Every series scored within `staleAfterMs` of `nowMs` (wall clock), the highest scores first,
+   * for the status page's health of each service. Bounded: at most `limit` series (default
+   * 10,000), the highest-scoring ones, so a read costs the same past that many series however
+   * large the board grows; a service none of whose series make the cut shows no signals. It only
+   * reads: `read` removes the stale series.
+   */
+  async all(opts: {
+    staleAfterMs: number;
+    nowMs: number;
+    limit?: number | undefined;
+  }): Promise<BoardEntry[]> {
+    const limit = Math.max(1, Math.min(opts.limit ?? MAX_EXPORT, MAX_EXPORT));
+    const keys = await this.#redis.zrevrange(this.#scores, 0, limit - 1);
+    if (keys.length === 0) return [];
+    const [seenReply, metaReply] =
+      (await this.#redis
+        .pipeline()
+        .zmscore(this.#seen, ...keys)
+        .hmget(this.#meta, ...keys)
+        .exec()) ?? [];
+    if (seenReply?.[0]) throw seenReply[0];
+    if (metaReply?.[0]) throw metaReply[0];
+    const seen = (seenReply?.[1] ?? []) as (string | null)[];
+    const metas = (metaReply?.[1] ?? []) as (string | null)[];
+    const freshFrom = opts.nowMs - opts.staleAfterMs;
+    const entries: BoardEntry[] = [];
+    metas.forEach((m, i) => {
+      const at = seen[i];
+      if (m === null || at === null || at === undefined || Number(at) <= freshFrom) return;
+      try {
+        entries.push(JSON.parse(m) as BoardEntry);
+      } catch {
+        // A corrupt entry is skipped; it is rewritten the next time its series is scored.
+      }
+    });
+    return entries;
+  }
+
   /** The exported view; removes series that went stale. */
   async read(opts: {
     topN: number;

@@ -1,6 +1,7 @@
 /**
  * The detect stage: one worker per sample partition, each scoring its batches against the
- * series' states in Redis and writing anomalies to the anomalies queue.
+ * series' states in Redis and writing anomalies to the anomalies queue. Suppressions are read
+ * in the background (suppression-cache.ts) and honoured by the scoring.
  */
 import { createAnomaliesQueue, type QueueSettings } from '../queues/queues.js';
 import { EdgeRecorder } from '../queues/edge-recorder.js';
@@ -8,7 +9,10 @@ import { startDetectWorkers } from './detect-worker.js';
 import { detectorChoiceOrThrow } from './detector-choice.js';
 import { ScoreBoard } from './score-board.js';
 import { scoringFromConfig } from './scoring-options.js';
+import { SeriesHistory } from './series-history.js';
 import { StateStore } from './state-store.js';
+import { SuppressionCache } from './suppression-cache.js';
+import { SuppressionStore } from './suppression-store.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
 /** How long a job keeps retrying a transient fault (Redis away) in place before BullMQ retries it. */
@@ -26,22 +30,38 @@ export async function startDetect(d: DetectStageDeps) {
   await d.queues.enforcePartitionOrder();
   // Anomalies go out on the worker connection, so a Redis blip delays one instead of failing its batch.
   const anomalies = createAnomaliesQueue(connection, d.queueSettings);
+  const history = new SeriesHistory(connection, prefix);
+  const log = d.log.child({ component: 'detect' });
+  const suppressions = new SuppressionCache(new SuppressionStore(connection, prefix), log);
+  await suppressions.start();
   const workers = startDetectWorkers({
     connection,
     prefix,
     partitions: config.queues.partitions,
     store: new StateStore(connection, prefix, detectorChoiceOrThrow(config.detect).forSeries),
     board: new ScoreBoard(connection, prefix),
+    history,
     anomalies,
-    scoring: scoringFromConfig(config),
+    scoring: { ...scoringFromConfig(config), suppressed: suppressions.check },
     sliceSamples: config.detect.slice_samples,
     inlineRetryMs: INLINE_RETRY_MS,
     maxStalledCount: config.queues.attempts,
     metrics: d.metrics,
-    log: d.log.child({ component: 'detect' }),
+    log,
     workerId: d.workerId,
     serviceLabel: d.serviceLabel,
     edges: new EdgeRecorder(connection, prefix),
   });
-  return { workers, close: () => anomalies.close() };
+  return {
+    workers,
+    close: async () => {
+      suppressions.stop();
+      // The points still waiting for their step to end; a later process may write the same
+      // step again, and readers keep the newer point.
+      await history.flush().catch((err: unknown) => {
+        log.warn({ err }, 'series history flush failed: its last minute is lost');
+      });
+      await anomalies.close();
+    },
+  };
 }

@@ -15,7 +15,9 @@
  *   at once: a new error message is the earliest sign of many outages.
  *
  * Log anomalies are anomaly events with `kind: 'log'`, the template text, its level and a few
- * example lines, so correlation and on-call read them like metric ones.
+ * example lines, so correlation and on-call read them like metric ones. Suppressions
+ * (`settings.scoring.suppressed`) hold back log anomalies as they do metric ones, by the
+ * anomaly's signal (`log_new_template`, `log_template_lines`, `log_error_ratio`) or series key.
  */
 import { seriesKey } from '../queues/series-key.js';
 import { fnv1a32 } from '../queues/partition.js';
@@ -82,9 +84,13 @@ export function analyzeLogs(
 
     const learned = r.ts - s.firstTs >= settings.learningMs;
     if (match.created && learned && settings.newTemplateLevels.has(level)) {
-      if (s.newInBucket < settings.newTemplateLimit) {
+      const a = newTemplateAnomaly(s, id, match.template, level, r);
+      if (settings.scoring.suppressed?.(a.service, a.signal, a.series, a.ts) === true) {
+        out.suppressed += 1;
+        out.suppressedAnomalies.push(a);
+      } else if (s.newInBucket < settings.newTemplateLimit) {
         s.newInBucket += 1;
-        out.anomalies.push(newTemplateAnomaly(s, id, match.template, level, r));
+        out.anomalies.push(a);
       } else out.suppressedNew += 1;
     }
   }

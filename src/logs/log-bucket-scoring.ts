@@ -160,6 +160,8 @@ export function closeBuckets(
     (i, v, r) => idx[i] !== ratioSeries || v <= r.expected || s.errors >= minLines,
   );
   out.scored += scored.taken;
+  out.suppressed += scored.suppressed;
+  for (const a of scored.suppressedAnomalies) out.suppressedAnomalies.push({ ...a, kind: 'log' });
   /** Template samples read in lines: the count, the rate, and the band widened by the detector's. */
   const report = <T extends Band & { readonly series: SeriesMeta }>(x: T): T => {
     const l = inLines.get(`${x.series.key}@${x.ts}`);
@@ -174,6 +176,7 @@ export function closeBuckets(
       upper: l.hi + Math.max(0, x.upper),
     };
   };
+  for (const l of scored.stepEnds) out.stepEnds.push(report(l));
   for (const l of scored.latest.values()) out.latest.set(l.series.key, report(l));
   for (const raw of scored.anomalies) {
     const meta = metas.find((m) => m.key === raw.series) as SeriesMeta;

@@ -16,6 +16,9 @@ export interface LogOutcome {
   future: number;
   /** New-template anomalies over `newTemplateLimit` in a bucket: counted, not emitted. */
   suppressedNew: number;
+  /** Anomalies a suppression (detect/suppressions.ts) held back: counted, not emitted. */
+  suppressed: number;
+  readonly suppressedAnomalies: AnomalyEvent[];
   /** Series samples scored. */
   scored: number;
   /** Services whose state changed. */
@@ -26,6 +29,8 @@ export interface LogOutcome {
   readonly droppedSeries: string[];
   /** The latest score of each log series scored (for the score board and /metrics). */
   readonly latest: Map<string, LatestScore>;
+  /** Each log series' earlier minutes closed within the batch (for the series history). */
+  readonly stepEnds: LatestScore[];
 }
 
 export const emptyLogOutcome = (): LogOutcome => ({
@@ -35,11 +40,14 @@ export const emptyLogOutcome = (): LogOutcome => ({
   late: 0,
   future: 0,
   suppressedNew: 0,
+  suppressed: 0,
+  suppressedAnomalies: [],
   scored: 0,
   touched: new Set(),
   touchedSeries: new Map(),
   droppedSeries: [],
   latest: new Map(),
+  stepEnds: [],
 });
 
 /** Template text in anomaly events is clipped to this many characters. */

@@ -16,6 +16,7 @@ import { emptyLogOutcome } from './log-outcome.js';
 import type { ServiceLogState } from './log-service-state.js';
 import type { LogStateStore } from './log-state-store.js';
 import type { ScoreBoard } from '../detect/score-board.js';
+import type { SeriesHistory } from '../detect/series-history.js';
 import { normaliseLevel } from './levels.js';
 
 export interface LogWorkerDeps {
@@ -26,6 +27,8 @@ export interface LogWorkerDeps {
   readonly anomalies: Queue;
   /** The log series' latest scores go on the same board as metrics' (aiops_anomaly_score). */
   readonly board: ScoreBoard;
+  /** Their recent points, for the status and incident pages (as metrics' are). */
+  readonly history?: SeriesHistory;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly serviceLabel: (service: string) => string;
@@ -90,10 +93,11 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
             );
           }
           await deps.store.commit(p, epoch, states, out, jobId);
-          if (out.latest.size > 0) {
+          if (out.latest.size > 0 || out.stepEnds.length > 0) {
             try {
               const pipe = deps.connection.pipeline();
               deps.board.record(pipe, out.latest.values(), Date.now());
+              deps.history?.record(pipe, [...out.stepEnds, ...out.latest.values()]);
               await pipe.exec();
             } catch (err) {
               deps.log.warn({ err, partition: p }, 'score board update failed for log series');
@@ -101,6 +105,9 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
           }
           for (const a of out.anomalies) {
             deps.metrics.anomalies.inc({ service: deps.serviceLabel(a.service) });
+          }
+          for (const a of out.suppressedAnomalies) {
+            deps.metrics.anomaliesSuppressed.inc({ service: deps.serviceLabel(a.service) });
           }
           const maxTs = Date.now() + MAX_FUTURE_MS;
           for (const r of records) {

@@ -1,8 +1,12 @@
 /**
  * The logs stage: one worker per log partition, mining templates and scoring the log series
- * (line counts per template, error ratio, new templates) with detect's scoring core.
+ * (line counts per template, error ratio, new templates) with detect's scoring core. Log
+ * anomalies honour the suppressions as metric ones do (detect/suppression-cache.ts).
  */
 import { ScoreBoard } from '../detect/score-board.js';
+import { SeriesHistory } from '../detect/series-history.js';
+import { SuppressionCache } from '../detect/suppression-cache.js';
+import { SuppressionStore } from '../detect/suppression-store.js';
 import { createAnomaliesQueue, type QueueSettings } from '../queues/queues.js';
 import { LogStateStore } from './log-state-store.js';
 import { logSettingsFromConfig } from './log-settings.js';
@@ -19,16 +23,34 @@ export async function startLogs(d: LogsStageDeps) {
   const prefix = config.redis.prefix;
   await d.queues.enforcePartitionOrder();
   const anomalies = createAnomaliesQueue(connection, d.queueSettings);
+  const log = d.log.child({ component: 'logs' });
+  const suppressions = new SuppressionCache(new SuppressionStore(connection, prefix), log);
+  await suppressions.start();
+  const settings = logSettingsFromConfig(config);
+  const history = new SeriesHistory(connection, prefix);
   const workers = startLogWorkers({
     connection,
     prefix,
     partitions: config.queues.partitions,
-    store: new LogStateStore(connection, prefix, logSettingsFromConfig(config)),
+    store: new LogStateStore(connection, prefix, {
+      ...settings,
+      scoring: { ...settings.scoring, suppressed: suppressions.check },
+    }),
     anomalies,
     board: new ScoreBoard(connection, prefix),
-    log: d.log.child({ component: 'logs' }),
+    history,
+    log,
     metrics: d.metrics,
     serviceLabel: d.serviceLabel,
   });
-  return { workers, close: () => anomalies.close() };
+  return {
+    workers,
+    close: async () => {
+      suppressions.stop();
+      await history.flush().catch((err: unknown) => {
+        log.warn({ err }, 'log series history flush failed: its last minute is lost');
+      });
+      await anomalies.close();
+    },
+  };
 }

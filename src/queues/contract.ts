@@ -225,6 +225,8 @@ export interface IncidentJsonAnomaly {
   readonly kind?: 'log';
   readonly level?: string;
   readonly template?: string;
+  /** Log anomalies: a few raw lines of the template. */
+  readonly examples?: readonly string[];
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type ScoringOptions,
 } from '../detect/score-batch.js';
 import { createSeriesState, type SeriesState } from '../detect/series-state.js';
+import { suppressionCheck, type Suppression } from '../detect/suppressions.js';
 import type { Correlator } from '../correlate/incidents.js';
 import { edgeFromSeries, edgeKey, type Edge } from '../queues/discovered-edges.js';
 import { foldAll } from '../correlate/fold-all.js';
@@ -46,6 +47,11 @@ export interface ReplayOptions {
   readonly logs: LogAnalysisSettings;
   /** The remediation hooks: what they would have done goes to hooks.ndjson. */
   readonly hooks?: ReplayHooks;
+  /**
+   * Suppressions to honour as the live detect and log stages do (GET /api/v1/suppressions):
+   * matching anomalies are learned from but not emitted, so they open no incident.
+   */
+  readonly suppressions?: readonly Suppression[];
   /** Progress and warnings (stderr in the CLI). */
   readonly report: (line: string) => void;
   /** Wall clock for progress output only; never for results. */
@@ -63,12 +69,15 @@ export interface ReplaySummary {
   readonly anomalies: number;
   readonly incidents: number;
   readonly taken: number;
+  /** Anomalies a suppression held back (metric and log). */
+  readonly suppressed: number;
 }
 
 const SLICE = 50_000;
 const MAX_REPORTED_REJECTIONS = 10;
 
-export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
+export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  const o = withSuppressions(options);
   const now = o.now ?? Date.now;
   const started = now();
   let lastReport = started;
@@ -221,5 +230,17 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     anomalies: out.anomalies.length,
     incidents: incidents.length,
     taken: out.taken,
+    suppressed: out.suppressed + logOut.suppressed,
+  };
+}
+
+/** The options with `suppressions` folded into the metric and log scoring. */
+function withSuppressions(o: ReplayOptions): ReplayOptions {
+  const suppressed = suppressionCheck(o.suppressions ?? []);
+  if (!suppressed) return o;
+  return {
+    ...o,
+    scoring: { ...o.scoring, suppressed },
+    logs: { ...o.logs, scoring: { ...o.logs.scoring, suppressed } },
   };
 }

@@ -14,6 +14,7 @@ export interface Metrics {
   readonly jobDuration: Histogram<'stage'>;
   readonly detectorLag: Histogram;
   readonly anomalies: Counter<'service'>;
+  readonly anomaliesSuppressed: Counter<'service'>;
   readonly logLines: Counter<'service' | 'level'>;
   readonly jobFailures: Counter<'stage' | 'kind'>;
   readonly build: Gauge<'version'>;
@@ -61,6 +62,12 @@ export function createMetrics(version: string): Metrics {
     anomalies: new Counter({
       name: 'aiops_anomalies_total',
       help: 'Anomaly events emitted by the detectors, by service.',
+      labelNames: ['service'] as const,
+      registers: [registry],
+    }),
+    anomaliesSuppressed: new Counter({
+      name: 'aiops_anomalies_suppressed_total',
+      help: 'Anomalies the detectors found but a suppression (GET /api/v1/suppressions) held back, by service.',
       labelNames: ['service'] as const,
       registers: [registry],
     }),

@@ -25,7 +25,13 @@ describe('config', () => {
     );
     expect(Object.keys(c.services)).toEqual(['auth', 'routing', 'storage']);
     expect(c.services.routing?.depends_on).toEqual(['auth', 'storage']);
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 9470, body_limit_bytes: 8 * 1024 * 1024 });
+    expect(c.server).toEqual({
+      host: '127.0.0.1',
+      port: 9470,
+      body_limit_bytes: 8 * 1024 * 1024,
+      public_status: false,
+      status_refresh_ms: 15_000,
+    });
     expect(c.queues.partitions).toBe(16);
     expect(c.ingest.service_labels).toEqual(['service']);
     expect(Object.isFrozen(c.server)).toBe(true);

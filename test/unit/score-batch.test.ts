@@ -172,3 +172,24 @@ describe('scoreBatch core', () => {
     }
   });
 });
+
+describe('step ends (what the series history keeps of a long batch)', () => {
+  it('keeps the last score of each minute a later sample closed, per series, in time order', () => {
+    const samples: [number, number, number][] = [];
+    for (let s = 0; s <= 150; s += 30) {
+      samples.push([0, 60_000_000 + s * 1000, 10 + s]);
+      if (s % 60 === 0) samples.push([1, 60_000_000 + s * 1000, 5]);
+    }
+    const { out } = run([gauge, counter], samples);
+    // gauge: minutes 0 (0 s, 30 s), 1 (60 s, 90 s), 2 (120 s, 150 s): minutes 0 and 1 closed.
+    expect(out.stepEnds.filter((p) => p.series === gauge).map((p) => p.ts - 60_000_000)).toEqual([
+      30_000, 90_000,
+    ]);
+    expect(out.latest.get(0)?.ts).toBe(60_150_000);
+    // counter: first sample only primes it; then one rate per minute (60 s, 120 s).
+    expect(out.stepEnds.filter((p) => p.series === counter).map((p) => p.ts - 60_000_000)).toEqual([
+      60_000,
+    ]);
+    expect(out.latest.get(1)?.ts).toBe(60_120_000);
+  });
+});

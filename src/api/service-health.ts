@@ -1,0 +1,221 @@
+/**
+ * The health of each service (pure): its state, one sentence saying why, the series its
+ * sparkline shows, its signals and its open incident, from the configured services, the score
+ * board, the open incidents and the maintenance windows. The state rules are in
+ * status-model.ts (worst wins: outage, affected, degraded, maintenance, learning, ok). A service
+ * seen on the board or in an open incident but not configured is shown too.
+ */
+import { plainNumber } from '../util/plain-number.js';
+import { globMatches, signalKind, type SignalPatterns } from '../correlate/signal-kind.js';
+import type { BoardEntry } from '../detect/score-board.js';
+import type { IncidentJson } from '../queues/contract.js';
+import {
+  SERVICE_STATES,
+  type ServiceHealth,
+  type ServiceIncident,
+  type ServiceState,
+  type SignalHealth,
+} from './status-model.js';
+
+/** Signals listed per service, the most anomalous first. */
+export const SIGNALS_PER_SERVICE = 20;
+
+/** What the health needs of a configured service (`services.<name>`). */
+export interface ServiceSettings {
+  readonly description?: string | undefined;
+  /** The signal (metric name, `*` glob) shown while none is anomalous. */
+  readonly key_signal?: string | undefined;
+}
+
+export interface ServiceHealthInput {
+  readonly services: Readonly<Record<string, ServiceSettings>>;
+  /** The score board's entries (ScoreBoard.all). */
+  readonly board: readonly BoardEntry[];
+  /** Open incidents (others are ignored), in their public form. */
+  readonly incidents: readonly IncidentJson[];
+  /** True while a maintenance window covers the service. */
+  readonly inMaintenance?: ((service: string, nowMs: number) => boolean) | undefined;
+  /** `detect.anomaly_threshold`. */
+  readonly threshold: number;
+  readonly nowMs: number;
+  /** Which signals are error signals (`correlate.signals`); the built-in list by default. */
+  readonly patterns?: SignalPatterns | undefined;
+  readonly signalsPerService?: number;
+}
+
+export { plainNumber };
+
+/** Six significant digits for the JSON: exact enough to plot, short to send. */
+const sig6 = (n: number): number => (Number.isFinite(n) ? Number(n.toPrecision(6)) : n);
+const r3 = (n: number): number => Math.round(n * 1000) / 1000;
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** A state and the sentence that says why. */
+interface Verdict {
+  readonly state: ServiceState;
+  readonly reason: string;
+  readonly incident?: IncidentJson;
+}
+
+const rank = (s: ServiceState): number => SERVICE_STATES.indexOf(s);
+
+/** The worst verdict; of equals, the first. */
+function worst(verdicts: readonly (Verdict | undefined)[]): Verdict | undefined {
+  let pick: Verdict | undefined;
+  for (const v of verdicts) if (v && (!pick || rank(v.state) < rank(pick.state))) pick = v;
+  return pick;
+}
+
+/** What an open incident makes of a service in it. */
+function incidentVerdict(service: string, inc: IncidentJson): Verdict | undefined {
+  const root = inc.root_cause?.service;
+  if (root !== service && !inc.services.includes(service)) return undefined;
+  if (root === service) {
+    const signal = inc.root_cause?.signal ? ` (${inc.root_cause.signal})` : '';
+    return {
+      state: inc.severity === 'critical' ? 'outage' : 'degraded',
+      reason: `root cause of ${inc.severity} incident ${inc.id}${signal}`,
+      incident: inc,
+    };
+  }
+  return {
+    state: 'affected',
+    reason:
+      root === undefined
+        ? `in incident ${inc.id}, whose root cause is not known yet`
+        : `affected by ${root}'s incident ${inc.id}`,
+    incident: inc,
+  };
+}
+
+/** Newest opened first (RFC 3339 strings sort as times), then by id. */
+const newestFirst = (a: IncidentJson, b: IncidentJson): number =>
+  (b.opened_at ?? '').localeCompare(a.opened_at ?? '') || a.id.localeCompare(b.id);
+
+function signalVerdict(
+  service: string,
+  signals: readonly BoardEntry[],
+  threshold: number,
+): Verdict | undefined {
+  const anomalous = signals.filter((s) => s.score >= threshold);
+  const top = anomalous[0];
+  if (!top) return undefined;
+  const more = anomalous.length - 1;
+  return {
+    state: 'degraded',
+    reason:
+      `${service}: ${top.metric} ${plainNumber(top.value)}, expected ` +
+      `${plainNumber(top.lower)}–${plainNumber(top.upper)} (score ${top.score.toFixed(2)})` +
+      (more > 0 ? `, and ${plural(more, 'more signal', 'more signals')} out of band` : ''),
+  };
+}
+
+function calmVerdict(signals: readonly BoardEntry[]): Verdict {
+  const learning = signals.filter((s) => s.learning).length;
+  const n = signals.length;
+  if (n === 0) return { state: 'learning', reason: 'learning: no signal seen yet' };
+  if (learning === n) {
+    return {
+      state: 'learning',
+      reason: `learning: ${n === 1 ? 'its one signal is' : `all ${n} signals are`} still learning`,
+    };
+  }
+  const settled = n - learning;
+  const within =
+    settled === n
+      ? n === 1
+        ? 'its one signal is within its band'
+        : `all ${n} signals within their bands`
+      : `${plural(settled, 'signal', 'signals')} within ${settled === 1 ? 'its band' : 'their bands'}`;
+  return { state: 'ok', reason: learning > 0 ? `${within}, ${learning} still learning` : within };
+}
+
+/**
+ * The series the sparkline shows: the most anomalous now; when none is anomalous, the
+ * configured key signal, else an error signal, else the first by name.
+ */
+function keySeries(
+  signals: readonly BoardEntry[],
+  threshold: number,
+  keySignal: string | undefined,
+  patterns: SignalPatterns | undefined,
+): string | null {
+  const top = signals[0];
+  if (!top) return null;
+  if (top.score >= threshold) return top.key;
+  const byName = [...signals].sort((a, b) => a.key.localeCompare(b.key));
+  const configured = keySignal ? byName.find((s) => globMatches(keySignal, s.metric)) : undefined;
+  const pick =
+    configured ?? byName.find((s) => signalKind(s.metric, patterns) === 'errors') ?? byName[0];
+  return pick?.key ?? null;
+}
+
+function signalHealth(e: BoardEntry): SignalHealth {
+  return {
+    series: e.key,
+    signal: e.metric,
+    ts: new Date(e.ts).toISOString(),
+    value: sig6(e.value),
+    expected: sig6(e.expected),
+    lower: sig6(e.lower),
+    upper: sig6(e.upper),
+    score: r3(e.score),
+    learning: e.learning,
+  };
+}
+
+function serviceIncident(inc: IncidentJson): ServiceIncident {
+  return {
+    id: inc.id,
+    status: inc.status,
+    severity: inc.severity,
+    root_cause: inc.root_cause?.service ?? null,
+    opened_at: inc.opened_at,
+  };
+}
+
+/** Every service's health, the worst state first, then by name. */
+export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
+  const { threshold, nowMs, patterns } = input;
+  const byService = new Map<string, BoardEntry[]>();
+  for (const e of input.board) {
+    const list = byService.get(e.service);
+    if (list) list.push(e);
+    else byService.set(e.service, [e]);
+  }
+  const open = input.incidents
+    .filter((i) => i.status === 'open' || i.status === 'acknowledged')
+    .sort(newestFirst);
+  const names = new Set([
+    ...Object.keys(input.services),
+    ...byService.keys(),
+    ...open.flatMap((i) => [...i.services, ...(i.root_cause ? [i.root_cause.service] : [])]),
+  ]);
+  const limit = input.signalsPerService ?? SIGNALS_PER_SERVICE;
+
+  const health = [...names].map((service): ServiceHealth => {
+    const settings = Object.hasOwn(input.services, service) ? input.services[service] : undefined;
+    const signals = (byService.get(service) ?? []).sort(
+      (a, b) => b.score - a.score || a.key.localeCompare(b.key),
+    );
+    const fromIncident = worst(open.map((inc) => incidentVerdict(service, inc)));
+    const verdict =
+      worst([
+        fromIncident,
+        signalVerdict(service, signals, threshold),
+        input.inMaintenance?.(service, nowMs)
+          ? { state: 'maintenance', reason: 'in maintenance window' }
+          : undefined,
+      ]) ?? calmVerdict(signals);
+    return {
+      service,
+      state: verdict.state,
+      reason: verdict.reason,
+      key_series: keySeries(signals, threshold, settings?.key_signal, patterns),
+      signals: signals.slice(0, limit).map(signalHealth),
+      incident: fromIncident?.incident ? serviceIncident(fromIncident.incident) : null,
+      ...(settings?.description === undefined ? {} : { description: settings.description }),
+    };
+  });
+  return health.sort((a, b) => rank(a.state) - rank(b.state) || a.service.localeCompare(b.service));
+}

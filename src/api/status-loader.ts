@@ -1,0 +1,176 @@
+/**
+ * What the status side reads, in one place for the API (service-routes.ts) and the pages
+ * (src/web/): the health of every service (score board, open incidents, maintenance windows,
+ * made into states by service-health.ts) and the recent history of series (series-history.ts,
+ * with each series' latest score as its newest point, so the step in progress shows too).
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { incidentJson } from '../correlate/incident-json.js';
+import { IncidentStore } from '../correlate/incident-store.js';
+import { signalPatternsOf } from '../correlate/signal-kind.js';
+import {
+  decodePoint,
+  encodePoint,
+  pointsPerStep,
+  type HistoryPoint,
+} from '../detect/history-points.js';
+import { ScoreBoard, type BoardEntry } from '../detect/score-board.js';
+import { SeriesHistory } from '../detect/series-history.js';
+import { maintenanceCheck } from '../maintenance/maintenance.js';
+import { HistoryCache } from './history-cache.js';
+import { serviceHealth } from './service-health.js';
+import type { SeriesHistoryJson, SeriesPoint, ServiceHealth } from './status-model.js';
+
+/** The stores and settings the status side reads. */
+export interface StatusSource {
+  readonly config: Pick<Config, 'services' | 'detect' | 'correlate' | 'metrics'>;
+  readonly board: Pick<ScoreBoard, 'all' | 'latest'>;
+  readonly incidents: Pick<IncidentStore, 'open'>;
+  readonly history: Pick<SeriesHistory, 'read' | 'readTails' | 'stepMs' | 'keepMs' | 'maxPoints'>;
+  /** True while a maintenance window covers the service (none configured: undefined). */
+  readonly inMaintenance?: ((service: string, nowMs: number) => boolean) | undefined;
+  /** The wall clock (tests pass their own). */
+  readonly now: () => number;
+  /** What this process read of histories before: a refresh then reads only what is new. */
+  readonly cache?: HistoryCache;
+}
+
+/** The stores of `config` on one Redis connection. */
+export function statusSource(config: Readonly<Config>, redis: Redis): StatusSource {
+  const prefix = config.redis.prefix;
+  return {
+    config,
+    board: new ScoreBoard(redis, prefix),
+    incidents: new IncidentStore(redis, prefix),
+    history: new SeriesHistory(redis, prefix),
+    inMaintenance: maintenanceCheck(config.maintenance),
+    now: Date.now,
+    cache: new HistoryCache(),
+  };
+}
+
+/** The answer of `GET /api/v1/services`. */
+export interface ServicesJson {
+  readonly services: readonly ServiceHealth[];
+  /** RFC 3339: when it was computed. */
+  readonly generated_at: string;
+}
+
+/** The series on the board (fresh within `metrics.stale_after_ms`), the highest scores first. */
+function boardEntries(src: StatusSource, nowMs: number): Promise<BoardEntry[]> {
+  return src.board.all({ staleAfterMs: src.config.metrics.stale_after_ms, nowMs });
+}
+
+/** Every service's health, the worst first (configured services and those seen on the board). */
+export async function loadServiceHealth(src: StatusSource): Promise<ServicesJson> {
+  const nowMs = src.now();
+  const [board, open] = await Promise.all([boardEntries(src, nowMs), src.incidents.open()]);
+  const services = serviceHealth({
+    services: src.config.services,
+    board,
+    incidents: open.map(incidentJson),
+    inMaintenance: src.inMaintenance,
+    threshold: src.config.detect.anomaly_threshold,
+    nowMs,
+    patterns: signalPatternsOf(src.config.correlate.signals),
+  });
+  return { services, generated_at: new Date(nowMs).toISOString() };
+}
+
+const pointJson = (p: HistoryPoint): SeriesPoint => ({
+  ts: new Date(p.ts).toISOString(),
+  value: p.value,
+  lower: p.lower,
+  upper: p.upper,
+  score: p.score,
+});
+
+/** The points of these board entries, each ending with its latest score (epoch ms times). */
+async function pointsOf(
+  src: StatusSource,
+  entries: readonly BoardEntry[],
+  sinceMs?: number,
+): Promise<Map<string, HistoryPoint[]>> {
+  const window = { stepMs: src.history.stepMs, windowMs: src.history.keepMs, sinceMs };
+  const stored = src.cache
+    ? await src.cache.read(
+        src.history,
+        entries.map((e) => ({ key: e.key, newestTs: e.ts })),
+        window,
+        src.now(),
+      )
+    : await src.history.read(
+        entries.map((e) => e.key),
+        sinceMs,
+      );
+  const out = new Map<string, HistoryPoint[]>();
+  for (const e of entries) {
+    // Through the stored form, so the newest point is rounded as the others are.
+    const latest = decodePoint(encodePoint(e));
+    const points = stored.get(e.key) ?? [];
+    out.set(e.key, latest ? pointsPerStep([...points, latest], window) : points);
+  }
+  return out;
+}
+
+/** The history of these board entries, each ending with its latest score, in their order. */
+async function historyOf(
+  src: StatusSource,
+  entries: readonly BoardEntry[],
+  sinceMs?: number,
+): Promise<SeriesHistoryJson[]> {
+  const points = await pointsOf(src, entries, sinceMs);
+  return entries.map((e) => ({
+    series: e.key,
+    service: e.service,
+    signal: e.metric,
+    score: Math.round(e.score * 1000) / 1000,
+    points: (points.get(e.key) ?? []).map(pointJson),
+  }));
+}
+
+/**
+ * The recent points of the given series as numbers (epoch ms), by series key: what the pages
+ * draw, without the JSON's time strings. Series no longer on the score board are left out.
+ */
+export async function loadSeriesPoints(
+  src: StatusSource,
+  keys: readonly string[],
+  sinceMs?: number,
+): Promise<Map<string, HistoryPoint[]>> {
+  return pointsOf(src, await src.board.latest(keys), sinceMs);
+}
+
+/**
+ * The recent history of the given series, one point per step (a minute), oldest first, the
+ * last 6 hours before each series' newest point (and none before `sinceMs`, if given). Series
+ * no longer on the score board are left out.
+ */
+export async function loadSeriesHistory(
+  src: StatusSource,
+  keys: readonly string[],
+  sinceMs?: number,
+): Promise<SeriesHistoryJson[]> {
+  return historyOf(src, await src.board.latest(keys), sinceMs);
+}
+
+/**
+ * The `top` most anomalous series (of `service`, when given) with their recent history, the
+ * highest score first; undefined when `service` is neither configured nor on the board.
+ */
+export async function loadTopSeries(
+  src: StatusSource,
+  opts: { readonly service?: string | undefined; readonly top: number },
+): Promise<SeriesHistoryJson[] | undefined> {
+  const board = await boardEntries(src, src.now());
+  const { service } = opts;
+  const of = service === undefined ? board : board.filter((e) => e.service === service);
+  if (service !== undefined && of.length === 0 && !Object.hasOwn(src.config.services, service)) {
+    return undefined;
+  }
+  const top = [...of]
+    .sort((a, b) => b.score - a.score || a.key.localeCompare(b.key))
+    .slice(0, opts.top);
+  return historyOf(src, top);
+}
