@@ -12,7 +12,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * detectors/ (pure). Each zone below says, for the files under `target`, which folders they
  * may not import, and why; import-x/no-cycle keeps file-level circles out.
  */
-const STAGES = ['ingest', 'detect', 'logs', 'correlate', 'notify', 'remediate', 'api'];
+const STAGES = ['ingest', 'detect', 'logs', 'correlate', 'notify', 'remediate', 'api', 'web'];
 const ROOTS = ['service', 'replay', 'cli', 'demo', 'main.ts'];
 const src = (name) => `./src/${name}`;
 /** `target` may import none of `names` (folders or files under src/). */
@@ -52,32 +52,32 @@ export const zones = [
   ),
   ...forbid(
     'ingest',
-    ['detect', 'logs', 'correlate', 'notify', 'remediate', 'api', ...ROOTS],
+    ['detect', 'logs', 'correlate', 'notify', 'remediate', 'api', 'web', ...ROOTS],
     'ingest talks to later stages only through queues/.',
   ),
   ...forbid(
     'detect',
-    ['ingest', 'logs', 'correlate', 'notify', 'remediate', 'api', 'http', ...ROOTS],
+    ['ingest', 'logs', 'correlate', 'notify', 'remediate', 'api', 'web', 'http', ...ROOTS],
     'detect talks to other stages only through queues/.',
   ),
   ...forbid(
     'logs',
-    ['ingest', 'correlate', 'notify', 'remediate', 'api', 'http', ...ROOTS],
+    ['ingest', 'correlate', 'notify', 'remediate', 'api', 'web', 'http', ...ROOTS],
     "logs may use detect's scoring core (log series are scored as metric series are) and queues/, no other stage.",
   ),
   ...forbid(
     'correlate',
-    ['ingest', 'detect', 'logs', 'notify', 'remediate', 'api', 'http', ...ROOTS],
+    ['ingest', 'detect', 'logs', 'notify', 'remediate', 'api', 'web', 'http', ...ROOTS],
     'correlate takes anomalies through queues/ only.',
   ),
   ...forbid(
     'notify',
-    ['ingest', 'detect', 'logs', 'remediate', 'api', ...ROOTS],
+    ['ingest', 'detect', 'logs', 'remediate', 'api', 'web', ...ROOTS],
     "notify takes incidents through queues/ and correlate's public modules only.",
   ),
   ...forbid(
     'remediate',
-    ['ingest', 'logs', 'notify', 'api', ...ROOTS],
+    ['ingest', 'logs', 'notify', 'api', 'web', ...ROOTS],
     "remediate takes incidents through queues/ and correlate's public modules only; it tells receivers through the notify queue.",
   ),
   {
@@ -103,8 +103,13 @@ export const zones = [
   },
   ...forbid(
     'api',
-    ['ingest', 'notify', ...ROOTS],
+    ['ingest', 'notify', 'web', ...ROOTS],
     'api reads the stores; it starts no stage and takes no data.',
+  ),
+  ...forbid(
+    'web',
+    ['ingest', 'logs', 'notify', ...ROOTS],
+    "web renders what api's loaders read from the stores; it starts no stage and takes no data.",
   ),
   ...forbid(
     'replay',

@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   loghub: () => import('./loghub.js'),
   ingest: () => import('./ingest.js'),
   'loki-push': () => import('./loki-push.js'),
+  'status-page': () => import('./status-page.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

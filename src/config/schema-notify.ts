@@ -69,7 +69,9 @@ export const notifySchema = z
     external_url: z
       .url()
       .default('http://127.0.0.1:9470')
-      .describe('How on-call reaches this worker: alerts link to /api/v1/incidents/ID under it.'),
+      .describe(
+        'How on-call reaches this worker: alerts and notifications link to the incident page, /incidents/ID, under it.',
+      ),
     runbook_url: z
       .url()
       .optional()

@@ -11,7 +11,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AiopsError } from '../errors.js';
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+export const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** Constant-time: does `given` equal one of the tokens whose digests are `wanted`? */
+export function tokenIn(given: string, wanted: readonly Buffer[]): boolean {
+  const d = digest(given);
+  let hit = false;
+  for (const w of wanted) hit = timingSafeEqual(d, w) || hit;
+  return hit;
+}
 
 function crossSite(req: FastifyRequest): boolean {
   if (req.headers['sec-fetch-site'] === 'cross-site') return true;

@@ -6,6 +6,7 @@
  * resolved one with `endsAt` at its resolution; resolved incidents are re-sent for
  * `resolved_resend_ms` so an Alertmanager that restarted still learns of the resolve.
  */
+import { incidentLink } from './incident-link.js';
 import { frozenLabels } from '../correlate/incident-json.js';
 import type { Incident } from '../correlate/incidents.js';
 
@@ -69,7 +70,7 @@ export function incidentAlert(inc: Incident, now: number, s: AlertSettings): Ale
     annotations,
     startsAt: iso(inc.opened_at ?? inc.first_ts),
     endsAt: iso(ends),
-    generatorURL: `${s.external_url.replace(/\/$/, '')}/api/v1/incidents/${inc.id}`,
+    generatorURL: incidentLink(s.external_url, inc.id),
   };
 }
 

@@ -9,6 +9,7 @@
  *   incident id, so the PagerDuty alert mirrors the incident;
  * - `slack`: an incoming-webhook message `{text}`.
  */
+import { incidentLink } from './incident-link.js';
 import { signStandardWebhook } from '../http/standard-webhooks.js';
 import type { IncidentJson, Transition } from '../queues/contract.js';
 
@@ -50,7 +51,7 @@ export function receiverRequest(
     readonly note?: string | undefined;
   },
 ): OutgoingRequest {
-  const link = `${o.externalUrl.replace(/\/$/, '')}/api/v1/incidents/${inc.id}`;
+  const link = incidentLink(o.externalUrl, inc.id);
   if (r.type === 'pagerduty') {
     const action =
       transition === 'resolved'

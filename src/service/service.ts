@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { registerApi, registerStoreMetrics } from '../api/register-api.js';
+import { guardReads } from '../http/read-auth.js';
+import { registerWeb } from '../web/register-web.js';
 import type { Config } from '../config/schema.js';
 import { startCorrelate } from '../correlate/start-correlate.js';
 import { startDetect } from '../detect/start-detect.js';
@@ -72,6 +74,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const queues = createQueues(producer, queueSettings);
   const serviceLabel = serviceLabeller(Object.keys(config.services));
   const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
+  guardReads(app, config.server.read_token, config.server.admin_token);
   const shared = { config, log, metrics, producer, connection, queues, queueSettings, app };
   registerStoreMetrics({ ...shared, serviceLabel });
   const remediationMetrics = new RemediationMetrics(metrics.registry);
@@ -111,6 +114,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     if (o.roles.has(role)) running.push(await start());
   }
   registerApi({ ...shared, serviceLabel, remediationMetrics }, readinessChecks(producer, running));
+  registerWeb(app, config, connection);
 
   const address = await app.listen({
     host: o.host ?? config.server.host,

@@ -67,7 +67,7 @@ describe('incidents as Alertmanager alerts', () => {
     });
     expect(alert.startsAt).toBe(new Date(T0 + MIN).toISOString());
     expect(alert.endsAt).toBe(new Date(now + 4 * MIN).toISOString());
-    expect(alert.generatorURL).toBe(`http://worker:9470/api/v1/incidents/${inc.id}`);
+    expect(alert.generatorURL).toBe(`http://worker:9470/incidents/${inc.id}`);
     expect(alert.annotations.summary).toBe(
       'auth is the root cause (90%); routing, storage affected',
     );
