@@ -43,7 +43,10 @@ export function readAuth(
   };
 }
 
-/** Paths the read guard covers: the API's reads and the pages (not probes, /metrics or assets). */
+/**
+ * Routes (as registered: `/incidents/:id`) the read guard covers: the API's reads and the pages,
+ * not probes, /metrics, assets or the public status page.
+ */
 export function isGuardedRead(method: string, path: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (path === '/status/public') return false;
@@ -57,7 +60,10 @@ export function isGuardedRead(method: string, path: string): boolean {
 
 /**
  * Puts the read guard in front of every read of `app` (before any route is registered, so it
- * covers the ones added later too); does nothing without a read token.
+ * covers the ones added later too); does nothing without a read token. It decides on the route
+ * the router matched (`/incidents/:id`), never on the raw URL: `/%73tatus`, an absolute-form
+ * target (`GET http://host/status`) or `/status#x` reach the same route as `/status`, and
+ * are guarded as it is.
  */
 export function guardReads(
   app: FastifyInstance,
@@ -67,6 +73,7 @@ export function guardReads(
   const guard = readAuth(readToken, adminToken);
   if (!guard) return;
   app.addHook('onRequest', async (req, reply) => {
-    if (isGuardedRead(req.method, req.url.split('?')[0] ?? '')) await guard(req, reply);
+    const route = req.routeOptions.url;
+    if (route !== undefined && isGuardedRead(req.method, route)) await guard(req, reply);
   });
 }

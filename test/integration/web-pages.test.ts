@@ -6,6 +6,7 @@
  * the incident, an unknown one 404 as a page; `?part=main` answers the refreshable fragment;
  * without a read token reads are open and `/status/public` does not exist.
  */
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncidentStore } from '../../src/correlate/incident-store.js';
@@ -162,6 +163,38 @@ describe('the read guard (server.read_token)', () => {
       expect(JSON.parse(text)).toMatchObject({
         message: expect.stringMatching(/read_token|admin_token/) as unknown,
       });
+    }
+  });
+
+  it('guards the route, whatever form the request target takes', async () => {
+    const { port, hostname } = new URL(guarded.url);
+    const raw = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(
+            `GET ${target} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`,
+          );
+        });
+        let answer = '';
+        socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+        socket.on('end', () => {
+          resolve(answer.split('\r\n')[0] ?? '');
+        });
+        socket.on('error', reject);
+      });
+    for (const target of [
+      '/%73tatus',
+      '/%61pi/v1/services',
+      '/%69ncidents/inc-web-1',
+      '/status#x',
+      '/api/v1/services#x',
+      `http://${hostname}:${port}/api/v1/services`,
+      `http://${hostname}:${port}/status`,
+      '/api/v1/services/',
+      '/status?part=main',
+    ]) {
+      const status = await raw(target);
+      expect(status, target).toMatch(/^HTTP\/1\.1 (401|404) /);
     }
   });
 
