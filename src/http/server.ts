@@ -47,6 +47,11 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   app.addContentTypeParser(TEXT_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     done(null, body);
   });
+  // No answer is ever to be read as another type than it says (JSON as HTML, say).
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
+  });
   app.setErrorHandler((err: FastifyError | AiopsError, req, reply) => {
     sendErrorAnswer(req, reply, errorAnswer(err, req));
   });

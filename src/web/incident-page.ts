@@ -36,6 +36,8 @@ export interface IncidentView {
 }
 
 const MIN = 60_000;
+/** `/incidents/ID` sits one level below the site root (links are relative: see layout.ts). */
+const ROOT = '../';
 const MAX_CHARTS = 12;
 
 const ms = (t: string | null): number => (t === null ? Number.NaN : Date.parse(t));
@@ -218,7 +220,7 @@ function feedback(v: IncidentView): SafeHtml {
           Suppressed from this incident:
           ${v.suppressions.map((s) => html`<code>${s.pattern}</code> on ${s.service ?? 'any service'}${s.expires_at ? html` until ${dateTime(s.expires_at)}` : ''} `)}
         </p>`;
-  const action = `/api/v1/incidents/${encodeURIComponent(inc.id)}/feedback`;
+  const action = `${ROOT}api/v1/incidents/${encodeURIComponent(inc.id)}/feedback`;
   if (!v.writesEnabled) {
     return html`${given}${active}
       <p class="muted">Feedback needs <code>server.admin_token</code> to be configured.</p>`;
@@ -281,8 +283,9 @@ export function incidentPage(v: IncidentView): SafeHtml {
       <span class="badge s-${inc.status}">${inc.status}</span>`,
     meta: html`${inc.severity} · opened
       ${dateTime(inc.opened_at)}${inc.resolved_at ? html` · resolved ${dateTime(inc.resolved_at)}` : ''}${inc.acknowledged_by ? html` · acknowledged by ${inc.acknowledged_by}` : ''}
-      · <a href="/status">status</a> ·
-      <a href="/api/v1/incidents/${encodeURIComponent(inc.id)}">JSON</a>`,
+      · <a href="${ROOT}status">status</a> ·
+      <a href="${ROOT}api/v1/incidents/${encodeURIComponent(inc.id)}">JSON</a>`,
+    root: ROOT,
     scripts: v.writesEnabled ? ['incident.js'] : [],
     body: html`<main>
       <p class="summary">

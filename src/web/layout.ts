@@ -8,7 +8,13 @@ export interface PageOptions {
   readonly meta?: HtmlValue;
   /** Reload every N seconds when JavaScript is off. */
   readonly noscriptRefreshS?: number;
-  /** Scripts under /static/ to load (deferred). */
+  /**
+   * The way from this page up to the site's root, relative (`''` for `/status`, `'../'` for
+   * `/incidents/ID`): every link is relative, so the pages work behind a proxy's path prefix
+   * (`https://ops.example.com/aiops/status`).
+   */
+  readonly root: string;
+  /** Scripts under static/ to load (deferred). */
   readonly scripts?: readonly string[];
   readonly body: HtmlValue;
 }
@@ -21,10 +27,10 @@ export function page(o: PageOptions): SafeHtml {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>${o.title}</title>
-        <link rel="stylesheet" href="/static/aiops.css" />
+        <link rel="stylesheet" href="${o.root}static/aiops.css" />
         <link rel="icon" href="data:," />
         ${o.noscriptRefreshS ? html`<noscript><meta http-equiv="refresh" content="${o.noscriptRefreshS}" /></noscript>` : ''}
-        ${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
+        ${(o.scripts ?? []).map((s) => html`<script src="${o.root}static/${s}" defer></script>`)}
       </head>
       <body>
         <header class="top">

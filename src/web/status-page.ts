@@ -57,6 +57,9 @@ const PUBLIC_REASON: Readonly<Record<ServiceState, string>> = {
   ok: 'Operational.',
 };
 
+/** The way up to the site root: `/status` sits at it, `/status/public` one level down. */
+const rootOf = (v: StatusView): string => (v.public ? '../' : '');
+
 function summary(services: readonly ServiceHealth[]): string {
   if (services.length === 0) return 'No services seen yet: nothing has been scored.';
   const counts = new Map<ServiceState, number>();
@@ -71,6 +74,7 @@ function summary(services: readonly ServiceHealth[]): string {
 }
 
 function serviceCard(s: ServiceHealth, v: StatusView): SafeHtml {
+  const root = rootOf(v);
   const points = s.key_series === null ? undefined : v.history.get(s.key_series);
   const newest = points?.reduce((m, p) => Math.max(m, p.ts), 0) ?? 0;
   const spark =
@@ -91,8 +95,9 @@ function serviceCard(s: ServiceHealth, v: StatusView): SafeHtml {
       : v.public
         ? html`<div class="reason">Incident since ${clock(s.incident.opened_at)} UTC</div>`
         : html`<div class="reason">
-            <a href="/incidents/${encodeURIComponent(s.incident.id)}">incident ${s.incident.id}</a>,
-            root cause ${s.incident.root_cause ?? 'unknown'}
+            <a href="${root}incidents/${encodeURIComponent(s.incident.id)}"
+              >incident ${s.incident.id}</a
+            >, root cause ${s.incident.root_cause ?? 'unknown'}
           </div>`;
   return html`<article
     class="card s-${s.state}"
@@ -143,27 +148,29 @@ function incidentTimeline(inc: IncidentJson): SafeHtml {
 }
 
 function openIncident(inc: IncidentJson, v: StatusView): SafeHtml {
+  const up = rootOf(v);
   const root = inc.root_cause?.service ?? 'unknown';
   const others = inc.services.filter((s) => s !== root);
   const head = html`<h3>
-      ${v.public ? '' : html`<a href="/incidents/${encodeURIComponent(inc.id)}">${inc.id}</a> · `}root
+      ${v.public ? '' : html`<a href="${up}incidents/${encodeURIComponent(inc.id)}">${inc.id}</a> · `}root
       cause: <strong class="root-cause">${root}</strong>
     </h3>
     <div class="muted">
       ${inc.severity} · opened
-      ${dateTime(inc.opened_at)}${inc.acknowledged_by ? html` · acknowledged by ${inc.acknowledged_by}` : ''}${others.length > 0 ? html` · affecting ${others.join(', ')}` : ''}
+      ${dateTime(inc.opened_at)}${inc.acknowledged_by ? html` · acknowledged${v.public ? '' : html` by ${inc.acknowledged_by}`}` : ''}${others.length > 0 ? html` · affecting ${others.join(', ')}` : ''}
     </div>`;
-  return html`<section class="incident s-${inc.status}" data-incident="${inc.id}">
+  return html`<section class="incident s-${inc.status}" data-incident="${v.public ? '' : inc.id}">
     ${head}${v.public ? '' : incidentTimeline(inc)}
   </section>`;
 }
 
 function resolvedRow(inc: IncidentJson, v: StatusView): SafeHtml {
+  const up = rootOf(v);
   const root = inc.root_cause?.service ?? 'unknown';
   return html`<tr>
     <td>
-      ${v.public ? '' : html`<a href="/incidents/${encodeURIComponent(inc.id)}">${inc.id}</a>`} root
-      cause
+      ${v.public ? '' : html`<a href="${up}incidents/${encodeURIComponent(inc.id)}">${inc.id}</a>`}
+      root cause
       ${root}${inc.services.length > 1 ? html`, with ${inc.services.filter((s) => s !== root).join(', ')}` : ''}
     </td>
     <td>${dateTime(inc.opened_at)}</td>
@@ -172,12 +179,13 @@ function resolvedRow(inc: IncidentJson, v: StatusView): SafeHtml {
 }
 
 function suppressionRow(s: SuppressionView): SafeHtml {
+  const root = ''; // listed on the full page only, which sits at the root
   return html`<tr>
     <td><code>${s.pattern}</code></td>
     <td>${s.service ?? 'any'}</td>
     <td>${s.expires_at === null ? 'never' : dateTime(s.expires_at)}</td>
     <td>
-      ${s.incident === null ? '' : html`<a href="/incidents/${encodeURIComponent(s.incident)}">${s.incident}</a>`}
+      ${s.incident === null ? '' : html`<a href="${root}incidents/${encodeURIComponent(s.incident)}">${s.incident}</a>`}
     </td>
     <td>${s.created_by}${s.note ? html`: ${s.note}` : ''}</td>
   </tr>`;
@@ -246,5 +254,6 @@ export function statusPage(v: StatusView): SafeHtml {
     noscriptRefreshS: v.refreshS,
     scripts: ['status.js'],
     body: html`<main id="status-main" data-refresh-s="${v.refreshS}">${statusMain(v)}</main>`,
+    root: rootOf(v),
   });
 }

@@ -73,10 +73,11 @@ export function registerWebRoutes(app: FastifyInstance, src: WebSources): void {
       const body = page({
         title: 'No such incident · aiops-worker',
         heading: 'No such incident',
+        root: '../',
         body: html`<main>
           <p>
-            There is no incident <code>${id}</code>: it may have been trimmed (the newest 1000 are
-            kept). <a href="/status">Status</a>
+            There is no incident <code>${id}</code>: it may have been trimmed (only the newest
+            incidents are kept). <a href="../status">Status</a>
           </p>
         </main>`,
       });

@@ -178,7 +178,7 @@ describe('status page in Chromium during the login outage', () => {
     expect(await page.locator('img').count()).toBe(0);
     const scripts: (string | null)[] = [];
     for (const el of await page.locator('script').all()) scripts.push(await el.getAttribute('src'));
-    expect(scripts).toEqual(['/static/status.js']);
+    expect(scripts).toEqual(['static/status.js']);
     // The label value, in the key series' name (its quotes escaped as the series key writes them).
     const key = await page.locator('.card', { hasText: 'onerror' }).locator('code').textContent();
     expect(key).toContain('queue_depth{');

@@ -231,7 +231,7 @@ describe('the pages', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(text).toMatch(/data-service="auth"\s+data-state="outage"/);
     expect(text).toMatch(/data-service="routing"\s+data-state="affected"/);
-    expect(text).toContain('href="/incidents/inc-web-1"');
+    expect(text).toContain('href="incidents/inc-web-1"');
   });
 
   it('?part=main answers the refreshable part only', async () => {
@@ -261,6 +261,13 @@ describe('the pages', () => {
     expect((await get(open, '/static/incident.js')).res.status).toBe(200);
     expect((await get(open, '/static/..%2Fpackage.json')).res.status).toBe(404);
     expect((await get(open, '/static/constructor')).res.status).toBe(404);
+  });
+
+  it('every answer, JSON too, says nosniff', async () => {
+    for (const path of ['/api/v1/services', '/healthz', '/nope']) {
+      const { res } = await get(open, path);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
   });
 
   it('without public_status there is no public page; without a read token reads are open', async () => {

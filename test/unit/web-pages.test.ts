@@ -297,13 +297,29 @@ describe('incident page', () => {
     expect(out).toContain('<td>rollback-auth</td>');
     expect(out).toContain('<strong>suggested</strong>');
     expect(out).toContain('id="feedback"');
-    expect(out).toContain('<script src="/static/incident.js" defer></script>');
+    expect(out).toContain('<script src="../static/incident.js" defer></script>');
   });
 
   it('offers no form when writes are off', () => {
     const out = incidentPage({ ...incidentView(), writesEnabled: false }).toString();
     expect(out).not.toContain('id="feedback"');
     expect(out).toContain('server.admin_token');
+  });
+});
+
+describe('links', () => {
+  it('are all relative, so the pages work behind a path prefix', () => {
+    const pages = [
+      statusPage(statusView()),
+      statusPage(statusView({ public: true })),
+      incidentPage(incidentView()),
+    ].map((p) => p.toString());
+    for (const out of pages) {
+      expect(out).not.toMatch(/(?:href|src|data-action)="\//);
+      expect(out).toMatch(/href="(?:\.\.\/)?static\/aiops\.css"/);
+    }
+    expect(pages[2]).toContain('data-action="../api/v1/incidents/inc-auth/feedback"');
+    expect(pages[0]).toContain('href="incidents/inc-auth"');
   });
 });
 
@@ -383,7 +399,7 @@ describe('hostile names render as text on every page', () => {
       for (const out of pages) {
         // Only our own script tags, no element from the data, every <svg> closed by its own end.
         expect(out.match(/<script/g) ?? []).toHaveLength(
-          (out.match(/<script src="\/static\/[a-z]+\.js" defer><\/script>/g) ?? []).length,
+          (out.match(/<script src="(?:\.\.\/)?static\/[a-z]+\.js" defer><\/script>/g) ?? []).length,
         );
         // Quoted attribute values hold escaped text only; outside them no tag carries an onerror.
         const tags = out.replace(/"[^"]*"/g, '""');
