@@ -1,9 +1,11 @@
 /**
  * `aiops_feedback_total{verdict}`: feedback taken through the API, by verdict (`false_positive`,
- * `true_positive`). Counted by the process the request landed on.
+ * `true_positive`). Counted by the process the request landed on. Both verdicts are exported at
+ * 0 from the start, so `rate()` and `increase()` see the first feedback as an increase rather
+ * than as the start of a new series.
  */
 import { Counter, type Registry } from 'prom-client';
-import type { Verdict } from './feedback.js';
+import { VERDICTS, type Verdict } from './feedback.js';
 
 export class FeedbackMetrics {
   readonly #feedback: Counter<'verdict'>;
@@ -15,6 +17,7 @@ export class FeedbackMetrics {
       labelNames: ['verdict'] as const,
       registers: [registry],
     });
+    for (const verdict of VERDICTS) this.#feedback.inc({ verdict }, 0);
   }
 
   count(verdict: Verdict): void {

@@ -1,8 +1,8 @@
 /**
  * Feedback and suppressions over HTTP:
  * - `POST /api/v1/incidents/:id/feedback` `{verdict, note?, by?, suppress?}` (201): a verdict on
- *   an incident; a false positive may create a suppression (by default the root cause's signal
- *   on its service) that the detect and log stages honour;
+ *   an incident; a false positive may create a suppression (by default the root cause's series
+ *   on its service: `defaultSuppressionPattern`) that the detect and log stages honour;
  * - `GET /api/v1/incidents/:id/feedback`: its feedback, oldest first;
  * - `GET /api/v1/feedback?limit=N` (up to 1000): all feedback, newest first, each with its
  *   incident's period and `learn_from` (the labelled set for evaluation and replays);

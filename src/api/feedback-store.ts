@@ -2,7 +2,9 @@
  * Feedback in Redis: every entry on one list, newest first and bounded (the labelled set:
  * `GET /api/v1/feedback`), and each incident's entries on a list of its own, oldest first and
  * bounded (`GET /api/v1/incidents/ID/feedback`, the incident page). Both are written in one
- * MULTI.
+ * MULTI. An incident's list expires `FEEDBACK_INCIDENT_TTL_MS` (90 days) after its latest entry
+ * (each write sets the expiry again), so incidents long trimmed from the incident store leave no
+ * list behind; their entries stay on the global list until it is trimmed.
  */
 import type { Redis } from 'ioredis';
 import type { FeedbackEntry } from './feedback.js';
@@ -11,6 +13,8 @@ import type { FeedbackEntry } from './feedback.js';
 export const MAX_FEEDBACK = 10_000;
 /** Entries kept per incident. */
 export const MAX_FEEDBACK_PER_INCIDENT = 100;
+/** An incident's feedback list expires this long (90 days) after its latest entry. */
+export const FEEDBACK_INCIDENT_TTL_MS = 90 * 86_400_000;
 
 const parse = (raw: string): FeedbackEntry[] => {
   try {
@@ -23,10 +27,12 @@ const parse = (raw: string): FeedbackEntry[] => {
 export class FeedbackStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #incidentTtlMs: number;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, prefix: string, incidentTtlMs = FEEDBACK_INCIDENT_TTL_MS) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#incidentTtlMs = incidentTtlMs;
   }
 
   #allKey(): string {
@@ -45,6 +51,7 @@ export class FeedbackStore {
       .ltrim(this.#allKey(), 0, MAX_FEEDBACK - 1)
       .rpush(this.#incidentKey(e.incident), json)
       .ltrim(this.#incidentKey(e.incident), -MAX_FEEDBACK_PER_INCIDENT, -1)
+      .pexpire(this.#incidentKey(e.incident), this.#incidentTtlMs)
       .exec();
   }
 

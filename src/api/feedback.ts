@@ -9,6 +9,9 @@ import { formatIssue } from '../config/format-path.js';
 import type { Suppression } from '../detect/suppressions.js';
 import { newSuppressionId } from '../detect/suppression-store.js';
 import { AiopsError } from '../errors.js';
+import { LogSignals } from '../logs/log-service-state.js';
+import { seriesKey } from '../queues/series-key.js';
+import { glob } from '../util/glob.js';
 
 export const VERDICTS = ['false_positive', 'true_positive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -108,14 +111,71 @@ export interface SuppressionDraft {
   readonly incident: string | null;
 }
 
-/** A new suppression from a draft, at wall-clock `now`. */
-export function newSuppression(d: SuppressionDraft, now: number): Suppression {
-  if (d.service === null && /^\**$/.test(d.pattern)) {
-    throw new AiopsError(
-      'AIOPS_ERR_API_BAD_REQUEST',
-      'pattern: "*" for every service would hold back every anomaly; name a service or a narrower pattern',
+/**
+ * With no service, a pattern must hold this many characters other than `*` in a row: the
+ * shortest words the built-in signal kinds are told apart by (`*5xx*`, `*p99*`, `*_rps`) are
+ * three long, and anything shorter (`*e*`, `*_*`) names no signal but matches most of them, on
+ * every service.
+ */
+export const MIN_RUN_WITHOUT_SERVICE = 3;
+
+/** The longest run of characters other than `*` in `pattern`. */
+const longestRun = (pattern: string): number =>
+  Math.max(0, ...pattern.split('*').map((part) => part.length));
+
+/**
+ * Whether `pattern` would hold back every log anomaly of `service` (any service when null): it
+ * matches (as the signal name or the series key, as suppressions match) the error ratio and
+ * the new-template and template-rate series of any template. Checked on the error ratio and
+ * on two templates: a pattern that tells templates apart cannot match both.
+ */
+function holdsBackAllLogs(pattern: string, service: string | null): boolean {
+  const g = glob(pattern);
+  const labels = { service: service ?? 'service' };
+  const series: [string, Record<string, string>][] = [
+    [LogSignals.errorRatio, labels],
+    ...[LogSignals.newTemplate, LogSignals.templateLines].flatMap((signal) =>
+      ['1', '2'].map((id): [string, Record<string, string>] => [
+        signal,
+        { ...labels, template_id: id },
+      ]),
+    ),
+  ];
+  return series.every(([signal, l]) => g.test(signal) || g.test(seriesKey(signal, l)));
+}
+
+/**
+ * Why `pattern` on `service` is too broad to be a suppression, or undefined when it is not:
+ * - `*` alone with no service (every anomaly);
+ * - with no service, fewer than `MIN_RUN_WITHOUT_SERVICE` characters other than `*` in a row;
+ * - anything that holds back every log anomaly of a service (`*`, `log_*`, `*"*`): the log
+ *   signals are few, and logs lead outages, so that would hide the earliest sign of most.
+ */
+export function tooBroad(pattern: string, service: string | null): string | undefined {
+  if (service === null && /^\**$/.test(pattern)) {
+    return 'pattern: "*" for every service would hold back every anomaly; name a service or a narrower pattern';
+  }
+  if (service === null && longestRun(pattern) < MIN_RUN_WITHOUT_SERVICE) {
+    return (
+      `pattern: with no service, a pattern needs ${MIN_RUN_WITHOUT_SERVICE} characters other ` +
+      `than "*" in a row (as in *5xx*): ${JSON.stringify(pattern)} would hold back much of ` +
+      'every service; name a service or a longer pattern'
     );
   }
+  if (holdsBackAllLogs(pattern, service)) {
+    return (
+      `pattern: ${JSON.stringify(pattern)} would hold back every log anomaly of ` +
+      `${service ?? 'every service'} (new templates, template rates and the error ratio); ` +
+      'name one signal or series (a maintenance window quiets a whole service)'
+    );
+  }
+  return undefined;
+}
+
+/** A new suppression from a draft, at wall-clock `now`; a pattern `tooBroad` is refused (400). */
+export function newSuppression(d: SuppressionDraft, now: number): Suppression {
+  const broad = tooBroad(d.pattern, d.service);
+  if (broad !== undefined) throw new AiopsError('AIOPS_ERR_API_BAD_REQUEST', broad);
   const expiresAt =
     d.expires_in_ms !== undefined
       ? now + d.expires_in_ms
@@ -137,15 +197,59 @@ export function newSuppression(d: SuppressionDraft, now: number): Suppression {
   };
 }
 
-/** The part of an incident feedback reads: its id and root cause (stored or public form). */
+/** The part of an incident feedback reads: its id, root cause and timeline (stored or public form). */
 export interface IncidentRef {
   readonly id: string;
   readonly root_cause: { readonly service: string; readonly signal: string } | null;
+  /** Its anomalies, in event-time order. */
+  readonly timeline: readonly {
+    readonly service: string;
+    readonly signal: string;
+    readonly series: string;
+  }[];
 }
 
 /**
- * The suppression a false positive on `incident` creates: by default the root cause's signal on
- * the root cause's service, so the same pattern is held back when it repeats, and nothing else.
+ * The pattern a false positive on `incident` suppresses unless told otherwise: the series key of
+ * the root cause's anomaly (the timeline's first anomaly of the root service on the root
+ * signal), such as `http_error_ratio{path="/login",service="auth"}` or, for a new log template,
+ * `log_new_template{service="auth",template_id="17"}`: that series, not every series of the
+ * signal (every new template, every error ratio anomaly of the service). Throws 400 when there is
+ * no root cause, its anomaly is no longer on the timeline, or its key holds a `*` (a glob has no
+ * escape: it would match any text there, not the key alone).
+ */
+export function defaultSuppressionPattern(incident: IncidentRef): string {
+  const root = incident.root_cause;
+  if (!root) {
+    throw new AiopsError(
+      'AIOPS_ERR_API_BAD_REQUEST',
+      `suppress.pattern: incident ${incident.id} has no root cause to take it from; name one`,
+    );
+  }
+  const anomaly = incident.timeline.find(
+    (a) => a.service === root.service && a.signal === root.signal,
+  );
+  if (!anomaly) {
+    throw new AiopsError(
+      'AIOPS_ERR_API_BAD_REQUEST',
+      `suppress.pattern: the timeline of incident ${incident.id} holds no anomaly of its root ` +
+        `cause (${root.signal} on ${root.service}) to take the series from; name one`,
+    );
+  }
+  if (anomaly.series.includes('*')) {
+    throw new AiopsError(
+      'AIOPS_ERR_API_BAD_REQUEST',
+      `suppress.pattern: the root cause's series ${anomaly.series} holds a "*", which a pattern ` +
+        'matches as any text, not as itself; name the pattern to suppress',
+    );
+  }
+  return anomaly.series;
+}
+
+/**
+ * The suppression a false positive on `incident` creates: by default the root cause's series
+ * (`defaultSuppressionPattern`) on the root cause's service, so the same anomaly is held back
+ * when it repeats, and nothing else. An explicit `pattern` is taken as given (if not too broad).
  */
 export function suppressionFromIncident(
   incident: IncidentRef,
@@ -153,13 +257,7 @@ export function suppressionFromIncident(
   who: { readonly by: string; readonly note: string },
   now: number,
 ): Suppression {
-  const pattern = suppress.pattern ?? incident.root_cause?.signal;
-  if (pattern === undefined) {
-    throw new AiopsError(
-      'AIOPS_ERR_API_BAD_REQUEST',
-      `suppress.pattern: incident ${incident.id} has no root cause to take it from; name one`,
-    );
-  }
+  const pattern = suppress.pattern ?? defaultSuppressionPattern(incident);
   return newSuppression(
     {
       pattern,

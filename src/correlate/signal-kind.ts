@@ -4,7 +4,7 @@
  * fails: a symptom, not a cause. The patterns are configurable (`correlate.traffic_signals`,
  * `correlate.error_signals`, `correlate.latency_signals`: globs with `*`).
  */
-import { globRegExp as glob, globMatches } from '../util/glob.js';
+import { glob, globMatches } from '../util/glob.js';
 
 /** A `*` glob, case-insensitive, anchored (src/util/glob.ts; kept here for remediate's hooks). */
 export { globMatches };
@@ -38,9 +38,10 @@ export function signalPatternsOf(signals: {
 
 /** Errors and latency win over traffic: `http_requests_failed_total` is an error signal. */
 export function signalKind(signal: string, p: SignalPatterns = defaultSignalPatterns): SignalKind {
-  if (p.errors.some((g) => glob(g).test(signal))) return 'errors';
-  if (p.latency.some((g) => glob(g).test(signal))) return 'latency';
-  if (p.traffic.some((g) => glob(g).test(signal))) return 'traffic';
+  const s = signal.toLowerCase();
+  if (p.errors.some((g) => glob(g).testLower(s))) return 'errors';
+  if (p.latency.some((g) => glob(g).testLower(s))) return 'latency';
+  if (p.traffic.some((g) => glob(g).testLower(s))) return 'traffic';
   return 'other';
 }
 

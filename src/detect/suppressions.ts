@@ -6,7 +6,7 @@
  * value is unusual); it only emits no anomaly event. Pure: the live workers, the log stage and
  * `replay` all match with `suppressionCheck`.
  */
-import { globRegExp } from '../util/glob.js';
+import { glob } from '../util/glob.js';
 
 export interface Suppression {
   /** Random, URL-safe. */
@@ -45,14 +45,19 @@ export function suppressionCheck(list: readonly Suppression[]): SuppressedCheck 
   if (list.length === 0) return undefined;
   const compiled = list.map((s) => ({
     service: s.service,
-    re: globRegExp(s.pattern),
+    glob: glob(s.pattern),
     expiresAt: s.expires_at ?? Number.POSITIVE_INFINITY,
   }));
-  return (service, signal, seriesKey, ts) =>
-    compiled.some(
+  return (service, signal, seriesKey, ts) => {
+    // Lower-cased once for all the suppressions, and only when one is in force for the service.
+    let sig: string | undefined;
+    let key: string | undefined;
+    return compiled.some(
       (c) =>
         ts < c.expiresAt &&
         (c.service === null || c.service === service) &&
-        (c.re.test(signal) || c.re.test(seriesKey)),
+        (c.glob.testLower((sig ??= signal.toLowerCase())) ||
+          c.glob.testLower((key ??= seriesKey.toLowerCase()))),
     );
+  };
 }

@@ -1,10 +1,10 @@
 /**
  * The HTTP request each direct receiver gets for an incident transition (pure):
  * - `webhook`: a CloudEvents 1.0 structured event (`application/cloudevents+json`, type
- *   `io.aiops-worker.incident.<transition>`, data = the incident as the API shows it), signed per
- *   the Standard Webhooks convention when a `secret` (`whsec_<base64>`) is set: `webhook-id`,
- *   `webhook-timestamp` (unix s), `webhook-signature: v1,<base64 HMAC-SHA256(secret,
- *   "{id}.{timestamp}.{body}")>`;
+ *   `io.aiops-worker.incident.<transition>`, data = the incident as the API shows it plus `link`,
+ *   its page (incident-link.ts), and `note` on an escalation), signed per the Standard Webhooks
+ *   convention when a `secret` (`whsec_<base64>`) is set: `webhook-id`, `webhook-timestamp`
+ *   (unix s), `webhook-signature: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`;
  * - `pagerduty`: Events API v2, `trigger` / `acknowledge` / `resolve` with `dedup_key` = the
  *   incident id, so the PagerDuty alert mirrors the incident;
  * - `slack`: an incoming-webhook message `{text}`.
@@ -94,7 +94,7 @@ export function receiverRequest(
     subject: inc.id,
     time: new Date(o.nowMs).toISOString(),
     datacontenttype: 'application/json',
-    data: o.note === undefined ? inc : { ...inc, note: o.note },
+    data: { ...inc, link, ...(o.note === undefined ? {} : { note: o.note }) },
   });
   const headers: Record<string, string> = { 'content-type': 'application/cloudevents+json' };
   if (r.secret) {

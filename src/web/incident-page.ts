@@ -5,6 +5,7 @@
  * path drawn, the remediation hooks and their state, and the feedback given (with a form that
  * sends more, when the admin token is configured).
  */
+import { defaultSuppressionPattern } from '../api/feedback.js';
 import type { IncidentJson } from '../queues/contract.js';
 import { chart, type ChartPoint } from './chart.js';
 import { dependencyDrawing } from './dependency-drawing.js';
@@ -198,6 +199,15 @@ function remediations(inc: IncidentJson): SafeHtml {
     </p>`;
 }
 
+/** What the form suggests to suppress: the root cause's own series (as the API's default). */
+function suggestedPattern(inc: IncidentJson): string {
+  try {
+    return defaultSuppressionPattern(inc);
+  } catch {
+    return inc.root_cause?.signal ?? '';
+  }
+}
+
 function feedback(v: IncidentView): SafeHtml {
   const inc = v.incident;
   const given =
@@ -242,7 +252,7 @@ function feedback(v: IncidentView): SafeHtml {
       <div class="row">
         <label
           >signal or series pattern (a <code>*</code> glob)
-          <input name="pattern" value="${inc.root_cause?.signal ?? ''}" /></label
+          <input name="pattern" value="${suggestedPattern(inc)}" /></label
         ><label>service <input name="service" value="${inc.root_cause?.service ?? ''}" /></label>
         <label
           >for

@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FEEDBACK_INCIDENT_TTL_MS } from '../../src/api/feedback-store.js';
 import { IncidentStore } from '../../src/correlate/incident-store.js';
 import { emptyCorrelatorState, type Incident } from '../../src/correlate/incidents.js';
 import { SuppressionStore } from '../../src/detect/suppression-store.js';
@@ -137,7 +138,7 @@ describe('feedback API', () => {
     expect(body.feedback.id).toMatch(/^fb-[\w-]+$/);
   });
 
-  it('takes a false positive with a suppression that defaults to the root cause', async () => {
+  it("takes a false positive with a suppression that defaults to the root cause's series", async () => {
     const res = await send(`${url}/api/v1/incidents/inc-2/feedback`, 'POST', {
       verdict: 'false_positive',
       note: 'the health check misfires',
@@ -149,7 +150,7 @@ describe('feedback API', () => {
     );
     expect(suppression).toMatchObject({
       service: 'auth',
-      pattern: 'http_error_ratio',
+      pattern: 'http_error_ratio{service="auth"}',
       created_by: 'api',
       note: 'the health check misfires',
       incident: 'inc-2',
@@ -183,6 +184,13 @@ describe('feedback API', () => {
     ]);
     const one = await json<{ feedback: Entry[] }>(await fetch(`${url}/api/v1/feedback?limit=1`));
     expect(one.feedback.map((f) => f.incident)).toEqual(['inc-2']);
+  });
+
+  it("keeps an incident's feedback list 90 days from its latest entry; the global list stays", async () => {
+    const ttl = await redis.pttl(`${prefix}:feedback:incident:inc-2`);
+    expect(ttl).toBeGreaterThan(FEEDBACK_INCIDENT_TTL_MS - 60_000);
+    expect(ttl).toBeLessThanOrEqual(FEEDBACK_INCIDENT_TTL_MS);
+    expect(await redis.pttl(`${prefix}:feedback`)).toBe(-1);
   });
 
   it('counts feedback in aiops_feedback_total{verdict}', async () => {
@@ -237,6 +245,16 @@ describe('feedback API', () => {
       'a pattern for everything',
       { verdict: 'false_positive', suppress: { pattern: '*', service: null } },
       'would hold back every anomaly',
+    ],
+    [
+      'a pattern of every service too short to name a signal',
+      { verdict: 'false_positive', suppress: { pattern: '*e*', service: null } },
+      'with no service, a pattern needs 3 characters other than "*" in a row',
+    ],
+    [
+      "a pattern of every log anomaly of the root cause's service",
+      { verdict: 'false_positive', suppress: { pattern: 'log_*' } },
+      'would hold back every log anomaly of auth',
     ],
   ])('answers feedback with %s with 400 and the reason', async (_what, body, reason) => {
     const res = await send(`${url}/api/v1/incidents/inc-1/feedback`, 'POST', body);
@@ -314,6 +332,12 @@ describe('feedback API', () => {
     ['a service of the wrong type', { pattern: 'x', service: 3 }, 'service:'],
     ['a bad expiry', { pattern: 'x', expires_at: 'tomorrow' }, 'expires_at:'],
     ['everything everywhere', { pattern: '**' }, 'would hold back every anomaly'],
+    ['a short pattern everywhere', { pattern: '*e*' }, 'needs 3 characters other than "*"'],
+    [
+      'a whole service',
+      { pattern: '*', service: 'auth' },
+      'would hold back every log anomaly of auth',
+    ],
   ])('answers a suppression with %s with 400 and the reason', async (_what, body, reason) => {
     const res = await send(`${url}/api/v1/suppressions`, 'POST', body);
     expect(res.status).toBe(400);
@@ -387,7 +411,9 @@ describe('feedback API', () => {
     expect((await fetch(`${open}/api/v1/suppressions`)).status).toBe(200);
     expect((await fetch(`${open}/api/v1/feedback`)).status).toBe(200);
     expect((await fetch(`${open}/api/v1/incidents/inc-1/feedback`)).status).toBe(200);
+    // Nothing counted, but both verdicts are exported from the start (at 0), for rate().
     const counted = await (await fetch(`${open}/metrics`)).text();
-    expect(counted).not.toMatch(/^aiops_feedback_total\{/m);
+    expect(counted).toMatch(/^aiops_feedback_total\{verdict="false_positive"\} 0$/m);
+    expect(counted).toMatch(/^aiops_feedback_total\{verdict="true_positive"\} 0$/m);
   });
 });

@@ -104,9 +104,12 @@ describe('a false positive suppresses the same pattern when it repeats, and noth
     expect(inc.status).toBe('open');
     expect(inc.root_cause).toMatchObject({ service: 'auth', signal: SIGNALS.errors });
     expect(inc.services).toEqual(['auth']);
+    // The default is the root cause's series (its first anomaly's key), not the whole signal.
+    const root = inc.timeline.find((a) => a.service === 'auth' && a.signal === SIGNALS.errors);
+    expect(root?.series).toBe(`${SIGNALS.errors}{service="auth"}`);
     expect(suppression).toMatchObject({
       service: 'auth',
-      pattern: SIGNALS.errors,
+      pattern: root?.series,
       expires_at: null,
       incident: inc.id,
       created_by: 'alice',
