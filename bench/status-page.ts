@@ -6,7 +6,7 @@
  * size, and the share of the time spent rendering (the rest is reading Redis). The same run with
  * 20 services gives the ratio: how the page scales.
  *
- *   npm run bench -- status-page [--services 200] [--requests 60]
+ *   npm run bench -- status-page [--services 200] [--series 5] [--requests 60]
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -29,13 +29,15 @@ import { registerWeb } from '../src/web/register-web.js';
 import { webSources } from '../src/web/web-sources.js';
 
 const MIN = 60_000;
-const SIGNALS = [
+const BASE_SIGNALS = [
   'http_error_ratio',
   'http_latency_p99_seconds',
   'http_requests_per_second',
   'cpu_usage_ratio',
   'queue_depth',
 ];
+/** `--series N` per service: the five above, then more. */
+let SIGNALS = BASE_SIGNALS;
 
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -195,10 +197,19 @@ async function measure(count: number, requests: number, redisUrl: string) {
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { services: { type: 'string' }, requests: { type: 'string' } },
+    options: {
+      services: { type: 'string' },
+      requests: { type: 'string' },
+      series: { type: 'string' },
+    },
   });
   const count = Number(values.services ?? 200);
   const requests = Number(values.requests ?? 60);
+  const perService = Number(values.series ?? 5);
+  SIGNALS = Array.from(
+    { length: perService },
+    (_, k) => BASE_SIGNALS[k] ?? `other_metric_${k}_total`,
+  );
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   process.stdout.write(
     `status-page: ${count} services × ${SIGNALS.length} series, 6 h of history each, 3 open incidents; ${requests} requests each\n`,

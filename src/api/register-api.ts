@@ -25,7 +25,7 @@ import { registerIncidentRoutes } from './incident-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerRemediationRoutes } from './remediation-routes.js';
 import { registerServiceRoutes } from './service-routes.js';
-import { statusSource } from './status-loader.js';
+import { statusSource, type StatusSource } from './status-loader.js';
 import { FeedbackMetrics } from './feedback-metrics.js';
 import { registerFeedbackRoutes } from './feedback-routes.js';
 import { FeedbackStore } from './feedback-store.js';
@@ -46,6 +46,11 @@ export interface ApiDeps {
   readonly serviceLabel: (service: string) => string;
   /** Approvals and rejections are counted with every other remediation decision. */
   readonly remediationMetrics?: RemediationMetrics;
+  /**
+   * What service health and series history read (status-loader.ts): the process's one source,
+   * shared with the pages so they share its history cache. Built from `connection` when unset.
+   */
+  readonly status?: StatusSource;
 }
 
 /** Registers the scrape-time gauges on the metrics registry (before any stage's own). */
@@ -104,7 +109,7 @@ export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void
     adminToken,
     metrics: new FeedbackMetrics(d.metrics.registry),
   });
-  registerServiceRoutes(app, statusSource(config, d.connection));
+  registerServiceRoutes(app, d.status ?? statusSource(config, d.connection));
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, d.metrics.registry);
 }

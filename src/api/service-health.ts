@@ -1,13 +1,15 @@
 /**
  * The health of each service (pure): its state, one sentence saying why, the series its
  * sparkline shows, its signals and its open incident, from the configured services, the score
- * board, the open incidents and the maintenance windows. The state rules are in
- * status-model.ts (worst wins: outage, affected, degraded, maintenance, learning, ok). A service
- * seen on the board or in an open incident but not configured is shown too.
+ * board, the open incidents, the maintenance windows and the suppressions. The state rules are
+ * in status-model.ts (worst wins: outage, affected, maintenance, degraded, learning, ok). A
+ * service seen on the board or in an open incident but not configured is shown too
+ * (`capUnconfigured` bounds how many).
  */
 import { plainNumber } from '../util/plain-number.js';
 import { globMatches, signalKind, type SignalPatterns } from '../correlate/signal-kind.js';
-import type { BoardEntry } from '../detect/score-board.js';
+import { BOARD_READ_LIMIT, type BoardEntry } from '../detect/score-board.js';
+import type { SuppressedCheck } from '../detect/suppressions.js';
 import type { IncidentJson } from '../queues/contract.js';
 import {
   SERVICE_STATES,
@@ -19,6 +21,8 @@ import {
 
 /** Signals listed per service, the most anomalous first. */
 export const SIGNALS_PER_SERVICE = 20;
+/** Services seen on the board but not configured, listed at most (the worst first). */
+export const UNCONFIGURED_SERVICES_MAX = 100;
 
 /** What the health needs of a configured service (`services.<name>`). */
 export interface ServiceSettings {
@@ -29,8 +33,21 @@ export interface ServiceSettings {
 
 export interface ServiceHealthInput {
   readonly services: Readonly<Record<string, ServiceSettings>>;
-  /** The score board's entries (ScoreBoard.all). */
+  /** The score board's entries (ScoreBoard.all): at most its most anomalous `boardLimit`. */
   readonly board: readonly BoardEntry[];
+  /**
+   * The services scored recently (ScoreBoard.services), whether or not any of their series is
+   * in `board`: one that has none there is `ok`, its series all scoring below those read.
+   */
+  readonly scoredServices?: ReadonlySet<string> | undefined;
+  /** How many of the most anomalous series `board` holds at most (for the reason's wording). */
+  readonly boardLimit?: number;
+  /**
+   * True when a suppression matches an anomalous signal (detect/suppressions.ts, at the
+   * entry's event time): it is listed, marked `suppressed`, and does not make the service
+   * degraded.
+   */
+  readonly suppressed?: SuppressedCheck | undefined;
   /** Open incidents (others are ignored), in their public form. */
   readonly incidents: readonly IncidentJson[];
   /** True while a maintenance window covers the service. */
@@ -92,27 +109,54 @@ function incidentVerdict(service: string, inc: IncidentJson): Verdict | undefine
 const newestFirst = (a: IncidentJson, b: IncidentJson): number =>
   (b.opened_at ?? '').localeCompare(a.opened_at ?? '') || a.id.localeCompare(b.id);
 
+/** "auth: http_error_ratio 0.257, expected 0.0041–0.0062 (score 0.99)". */
+const outOfBand = (service: string, e: BoardEntry): string =>
+  `${service}: ${e.metric} ${plainNumber(e.value)}, expected ` +
+  `${plainNumber(e.lower)}–${plainNumber(e.upper)} (score ${e.score.toFixed(2)})`;
+
+/**
+ * What the anomalous signals make of a service: degraded by those no suppression matches;
+ * when a suppression matches all of them, ok, and the reason says so.
+ */
 function signalVerdict(
   service: string,
-  signals: readonly BoardEntry[],
-  threshold: number,
+  anomalous: readonly BoardEntry[],
+  suppressed: ReadonlySet<BoardEntry>,
 ): Verdict | undefined {
-  const anomalous = signals.filter((s) => s.score >= threshold);
-  const top = anomalous[0];
-  if (!top) return undefined;
-  const more = anomalous.length - 1;
+  const active = anomalous.filter((e) => !suppressed.has(e));
+  const held = anomalous.length - active.length;
+  const top = active[0];
+  if (top) {
+    const more = active.length - 1;
+    return {
+      state: 'degraded',
+      reason:
+        outOfBand(service, top) +
+        (more > 0 ? `, and ${plural(more, 'more signal', 'more signals')} out of band` : '') +
+        (held > 0 ? `; ${plural(held, 'anomalous signal', 'anomalous signals')} suppressed` : ''),
+    };
+  }
+  const first = anomalous[0];
+  if (!first) return undefined;
   return {
-    state: 'degraded',
+    state: 'ok',
     reason:
-      `${service}: ${top.metric} ${plainNumber(top.value)}, expected ` +
-      `${plainNumber(top.lower)}–${plainNumber(top.upper)} (score ${top.score.toFixed(2)})` +
-      (more > 0 ? `, and ${plural(more, 'more signal', 'more signals')} out of band` : ''),
+      `${outOfBand(service, first)} (suppressed)` +
+      (held > 1
+        ? `, and ${plural(held - 1, 'more anomalous signal', 'more anomalous signals')} suppressed`
+        : ''),
   };
 }
 
-function calmVerdict(signals: readonly BoardEntry[]): Verdict {
+function calmVerdict(signals: readonly BoardEntry[], scored: boolean, boardLimit: number): Verdict {
   const learning = signals.filter((s) => s.learning).length;
   const n = signals.length;
+  if (n === 0 && scored) {
+    return {
+      state: 'ok',
+      reason: `scored recently; its series all score below the most anomalous ${boardLimit.toLocaleString('en-US')}`,
+    };
+  }
   if (n === 0) return { state: 'learning', reason: 'learning: no signal seen yet' };
   if (learning === n) {
     return {
@@ -131,18 +175,19 @@ function calmVerdict(signals: readonly BoardEntry[]): Verdict {
 }
 
 /**
- * The series the sparkline shows: the most anomalous now; when none is anomalous, the
- * configured key signal, else an error signal, else the first by name.
+ * The series the sparkline shows: the most anomalous now (one no suppression matches before a
+ * suppressed one); when none is anomalous, the configured key signal, else an error signal,
+ * else the first by name.
  */
 function keySeries(
   signals: readonly BoardEntry[],
-  threshold: number,
+  anomalous: readonly BoardEntry[],
+  suppressed: ReadonlySet<BoardEntry>,
   keySignal: string | undefined,
   patterns: SignalPatterns | undefined,
 ): string | null {
-  const top = signals[0];
-  if (!top) return null;
-  if (top.score >= threshold) return top.key;
+  const top = anomalous.find((e) => !suppressed.has(e)) ?? anomalous[0];
+  if (top) return top.key;
   const byName = [...signals].sort((a, b) => a.key.localeCompare(b.key));
   const configured = keySignal ? byName.find((s) => globMatches(keySignal, s.metric)) : undefined;
   const pick =
@@ -150,7 +195,7 @@ function keySeries(
   return pick?.key ?? null;
 }
 
-function signalHealth(e: BoardEntry): SignalHealth {
+function signalHealth(e: BoardEntry, suppressed: boolean): SignalHealth {
   return {
     series: e.key,
     signal: e.metric,
@@ -161,6 +206,7 @@ function signalHealth(e: BoardEntry): SignalHealth {
     upper: sig6(e.upper),
     score: r3(e.score),
     learning: e.learning,
+    ...(suppressed ? { suppressed: true } : {}),
   };
 }
 
@@ -186,9 +232,12 @@ export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
   const open = input.incidents
     .filter((i) => i.status === 'open' || i.status === 'acknowledged')
     .sort(newestFirst);
+  const scored = input.scoredServices ?? new Set<string>();
+  const boardLimit = input.boardLimit ?? BOARD_READ_LIMIT;
   const names = new Set([
     ...Object.keys(input.services),
     ...byService.keys(),
+    ...scored,
     ...open.flatMap((i) => [...i.services, ...(i.root_cause ? [i.root_cause.service] : [])]),
   ]);
   const limit = input.signalsPerService ?? SIGNALS_PER_SERVICE;
@@ -198,24 +247,53 @@ export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
     const signals = (byService.get(service) ?? []).sort(
       (a, b) => b.score - a.score || a.key.localeCompare(b.key),
     );
+    const anomalous = signals.filter((e) => e.score >= threshold);
+    const suppressed = new Set(
+      input.suppressed
+        ? anomalous.filter((e) => input.suppressed?.(service, e.metric, e.key, e.ts) === true)
+        : [],
+    );
     const fromIncident = worst(open.map((inc) => incidentVerdict(service, inc)));
     const verdict =
       worst([
         fromIncident,
-        signalVerdict(service, signals, threshold),
+        signalVerdict(service, anomalous, suppressed),
         input.inMaintenance?.(service, nowMs)
           ? { state: 'maintenance', reason: 'in maintenance window' }
           : undefined,
-      ]) ?? calmVerdict(signals);
+      ]) ?? calmVerdict(signals, scored.has(service), boardLimit);
     return {
       service,
       state: verdict.state,
       reason: verdict.reason,
-      key_series: keySeries(signals, threshold, settings?.key_signal, patterns),
-      signals: signals.slice(0, limit).map(signalHealth),
+      key_series: keySeries(signals, anomalous, suppressed, settings?.key_signal, patterns),
+      signals: signals.slice(0, limit).map((e) => signalHealth(e, suppressed.has(e))),
       incident: fromIncident?.incident ? serviceIncident(fromIncident.incident) : null,
       ...(settings?.description === undefined ? {} : { description: settings.description }),
     };
   });
   return health.sort((a, b) => rank(a.state) - rank(b.state) || a.service.localeCompare(b.service));
+}
+
+/**
+ * `health` (worst first) with every configured service and at most `max` others (the first
+ * of them: the worst), and how many others were left out. With `max` 0, configured services
+ * only (the public page's list).
+ */
+export function capUnconfigured(
+  health: readonly ServiceHealth[],
+  configured: Readonly<Record<string, unknown>>,
+  max = UNCONFIGURED_SERVICES_MAX,
+): { services: ServiceHealth[]; omitted: number } {
+  const services: ServiceHealth[] = [];
+  let others = 0;
+  let omitted = 0;
+  for (const h of health) {
+    if (Object.hasOwn(configured, h.service)) services.push(h);
+    else if (others < max) {
+      services.push(h);
+      others++;
+    } else omitted++;
+  }
+  return { services, omitted };
 }

@@ -2,9 +2,11 @@
  * Service health and series history over HTTP, as data (the status page renders the same,
  * through status-loader.ts):
  * - `GET /api/v1/services` (`?service=NAME` for one): every service's state, the sentence that
- *   says why, its key series, signals and open incident, the worst first;
+ *   says why, its key series, signals and open incident, the worst first (every configured
+ *   service and at most 100 others; `omitted_services` counts the others left out);
  * - `GET /api/v1/series` (`?service=NAME`, `?top=N` from 1 to 100, default 10): the most
- *   anomalous series with their recent points, one per minute, the last 6 hours of each.
+ *   anomalous series with their recent points, one per minute, the last
+ *   `detect.history_keep_ms` (6 hours) of each.
  * An unknown service is a 404 (AIOPS_ERR_SERVICE_NOT_FOUND).
  */
 import type { FastifyInstance } from 'fastify';
@@ -37,8 +39,9 @@ const notFound = (service: string): AiopsError =>
 export function registerServiceRoutes(app: FastifyInstance, src: StatusSource): void {
   app.get('/api/v1/services', async (req) => {
     const service = serviceOf(req.query as { service?: unknown });
-    const all = await loadServiceHealth(src);
-    if (service === undefined) return all;
+    if (service === undefined) return loadServiceHealth(src);
+    // One service by name: found however many others there are.
+    const all = await loadServiceHealth(src, { maxUnconfigured: Number.POSITIVE_INFINITY });
     const one = all.services.filter((s) => s.service === service);
     if (one.length === 0) throw notFound(service);
     return { ...all, services: one };

@@ -1,8 +1,10 @@
 /**
  * What the status side reads, in one place for the API (service-routes.ts) and the pages
  * (src/web/): the health of every service (score board, open incidents, maintenance windows,
- * made into states by service-health.ts) and the recent history of series (series-history.ts,
- * with each series' latest score as its newest point, so the step in progress shows too).
+ * suppressions, made into states by service-health.ts) and the recent history of series
+ * (series-history.ts, with each series' latest score as its newest point, so the step in
+ * progress shows too). A process builds one source (src/service/service.ts), so the API and the
+ * pages share its history cache.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
@@ -17,17 +19,21 @@ import {
 } from '../detect/history-points.js';
 import { ScoreBoard, type BoardEntry } from '../detect/score-board.js';
 import { SeriesHistory } from '../detect/series-history.js';
+import { SuppressionStore } from '../detect/suppression-store.js';
+import { suppressionCheck } from '../detect/suppressions.js';
 import { maintenanceCheck } from '../maintenance/maintenance.js';
 import { HistoryCache } from './history-cache.js';
-import { serviceHealth } from './service-health.js';
+import { capUnconfigured, serviceHealth, UNCONFIGURED_SERVICES_MAX } from './service-health.js';
 import type { SeriesHistoryJson, SeriesPoint, ServiceHealth } from './status-model.js';
 
 /** The stores and settings the status side reads. */
 export interface StatusSource {
   readonly config: Pick<Config, 'services' | 'detect' | 'correlate' | 'metrics'>;
-  readonly board: Pick<ScoreBoard, 'all' | 'latest'>;
+  readonly board: Pick<ScoreBoard, 'all' | 'latest'> & Partial<Pick<ScoreBoard, 'services'>>;
   readonly incidents: Pick<IncidentStore, 'open'>;
   readonly history: Pick<SeriesHistory, 'read' | 'readTails' | 'stepMs' | 'keepMs' | 'maxPoints'>;
+  /** The suppressions: a suppressed anomalous signal does not make its service degraded. */
+  readonly suppressions?: Pick<SuppressionStore, 'list'> | undefined;
   /** True while a maintenance window covers the service (none configured: undefined). */
   readonly inMaintenance?: ((service: string, nowMs: number) => boolean) | undefined;
   /** The wall clock (tests pass their own). */
@@ -36,14 +42,18 @@ export interface StatusSource {
   readonly cache?: HistoryCache;
 }
 
-/** The stores of `config` on one Redis connection. */
+/**
+ * The stores of `config` on one Redis connection, with a history cache: build it once per
+ * process (src/service/service.ts) and hand it to the API and the pages.
+ */
 export function statusSource(config: Readonly<Config>, redis: Redis): StatusSource {
   const prefix = config.redis.prefix;
   return {
     config,
     board: new ScoreBoard(redis, prefix),
     incidents: new IncidentStore(redis, prefix),
-    history: new SeriesHistory(redis, prefix),
+    history: new SeriesHistory(redis, prefix, { keepMs: config.detect.history_keep_ms }),
+    suppressions: new SuppressionStore(redis, prefix),
     inMaintenance: maintenanceCheck(config.maintenance),
     now: Date.now,
     cache: new HistoryCache(),
@@ -53,6 +63,11 @@ export function statusSource(config: Readonly<Config>, redis: Redis): StatusSour
 /** The answer of `GET /api/v1/services`. */
 export interface ServicesJson {
   readonly services: readonly ServiceHealth[];
+  /**
+   * Services left out of `services`: those seen on the board (or in an incident) but not
+   * configured, past the first 100 (the worst first); with `configuredOnly`, all of them.
+   */
+  readonly omitted_services: number;
   /** RFC 3339: when it was computed. */
   readonly generated_at: string;
 }
@@ -62,20 +77,46 @@ function boardEntries(src: StatusSource, nowMs: number): Promise<BoardEntry[]> {
   return src.board.all({ staleAfterMs: src.config.metrics.stale_after_ms, nowMs });
 }
 
-/** Every service's health, the worst first (configured services and those seen on the board). */
-export async function loadServiceHealth(src: StatusSource): Promise<ServicesJson> {
+export interface ServiceHealthOptions {
+  /**
+   * List configured services only (the public page). Otherwise every configured service and at
+   * most `maxUnconfigured` others, the worst first.
+   */
+  readonly configuredOnly?: boolean | undefined;
+  /** Services seen on the board but not configured, listed at most (default 100). */
+  readonly maxUnconfigured?: number | undefined;
+}
+
+/**
+ * Every service's health, the worst first: the configured services, and those seen on the
+ * board or in an open incident (at most `maxUnconfigured` of them; none with `configuredOnly`).
+ */
+export async function loadServiceHealth(
+  src: StatusSource,
+  opts: ServiceHealthOptions = {},
+): Promise<ServicesJson> {
   const nowMs = src.now();
-  const [board, open] = await Promise.all([boardEntries(src, nowMs), src.incidents.open()]);
-  const services = serviceHealth({
+  const staleAfterMs = src.config.metrics.stale_after_ms;
+  const [board, open, scored, suppressions] = await Promise.all([
+    boardEntries(src, nowMs),
+    src.incidents.open(),
+    src.board.services?.({ staleAfterMs, nowMs }),
+    src.suppressions?.list(nowMs),
+  ]);
+  const all = serviceHealth({
     services: src.config.services,
     board,
+    scoredServices: scored === undefined ? undefined : new Set(scored.keys()),
     incidents: open.map(incidentJson),
     inMaintenance: src.inMaintenance,
+    suppressed: suppressionCheck(suppressions ?? []),
     threshold: src.config.detect.anomaly_threshold,
     nowMs,
     patterns: signalPatternsOf(src.config.correlate.signals),
   });
-  return { services, generated_at: new Date(nowMs).toISOString() };
+  const max = opts.configuredOnly ? 0 : (opts.maxUnconfigured ?? UNCONFIGURED_SERVICES_MAX);
+  const { services, omitted } = capUnconfigured(all, src.config.services, max);
+  return { services, omitted_services: omitted, generated_at: new Date(nowMs).toISOString() };
 }
 
 const pointJson = (p: HistoryPoint): SeriesPoint => ({
@@ -92,6 +133,16 @@ async function pointsOf(
   entries: readonly BoardEntry[],
   sinceMs?: number,
 ): Promise<Map<string, HistoryPoint[]>> {
+  if (src.history.keepMs <= 0) {
+    // The history is off (`detect.history_keep_ms: 0`): the latest point alone.
+    const out = new Map<string, HistoryPoint[]>();
+    for (const e of entries) {
+      const latest = decodePoint(encodePoint(e));
+      const keep = latest !== undefined && (sinceMs === undefined || latest.ts >= sinceMs);
+      out.set(e.key, keep ? [latest] : []);
+    }
+    return out;
+  }
   const window = { stepMs: src.history.stepMs, windowMs: src.history.keepMs, sinceMs };
   const stored = src.cache
     ? await src.cache.read(
@@ -144,7 +195,7 @@ export async function loadSeriesPoints(
 
 /**
  * The recent history of the given series, one point per step (a minute), oldest first, the
- * last 6 hours before each series' newest point (and none before `sinceMs`, if given). Series
+ * last `detect.history_keep_ms` (6 hours) before each series' newest point (and none before `sinceMs`, if given). Series
  * no longer on the score board are left out.
  */
 export async function loadSeriesHistory(

@@ -6,24 +6,25 @@
 import type { IncidentJson } from '../queues/contract.js';
 
 /**
- * A service's state, worst first:
+ * A service's state, worst first (the first that applies wins):
  * - `outage`: root cause of an open critical incident;
  * - `affected`: in an open incident whose root cause is another service;
- * - `degraded`: a signal scores at or above `detect.anomaly_threshold`, or root cause of an
- *   open warning incident;
  * - `maintenance`: a maintenance window covers it now (its samples are neither learned nor
- *   scored);
+ *   scored, so a score still held from before the window says nothing new);
+ * - `degraded`: a signal scores at or above `detect.anomaly_threshold` and no suppression
+ *   matches it, or root cause of an open warning incident;
  * - `learning`: every signal is still learning (or none has been seen yet);
- * - `ok`: otherwise.
+ * - `ok`: otherwise (a suppressed anomalous signal included; also a service scored recently
+ *   none of whose series is among the most anomalous 10,000 the status side reads).
  */
-export type ServiceState = 'outage' | 'affected' | 'degraded' | 'maintenance' | 'learning' | 'ok';
+export type ServiceState = 'outage' | 'affected' | 'maintenance' | 'degraded' | 'learning' | 'ok';
 
 /** Worst first: the order of `ServiceState` above. */
 export const SERVICE_STATES: readonly ServiceState[] = [
   'outage',
   'affected',
-  'degraded',
   'maintenance',
+  'degraded',
   'learning',
   'ok',
 ];
@@ -39,6 +40,11 @@ export interface SignalHealth {
   readonly upper: number;
   readonly score: number;
   readonly learning: boolean;
+  /**
+   * True on an anomalous signal (score at or above `detect.anomaly_threshold`) that a
+   * suppression matches: it does not make its service degraded. Absent otherwise.
+   */
+  readonly suppressed?: boolean;
 }
 
 /**

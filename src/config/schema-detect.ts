@@ -40,6 +40,11 @@ export const detectSchema = z
     hold_ms: durationMs
       .default(5 * 60_000)
       .describe("/metrics holds a series' highest score for this long (event time)."),
+    history_keep_ms: durationMs
+      .default(6 * 3_600_000)
+      .describe(
+        'Recent history each series keeps in Redis for the pages (a point a minute): per series about 17 KB at 6 h and 3 commands a minute; 0 turns it off (pages show the latest point).',
+      ),
     slice_samples: z
       .number()
       .int()

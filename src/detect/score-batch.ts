@@ -51,7 +51,9 @@ export interface BatchOutcome {
   /**
    * The last score of each minute of event time that a later sample of the same series closed
    * within this batch, in event-time order: with `latest`, what the series history keeps (one
-   * point per minute) when a batch spans many minutes (a backfill, a replay).
+   * point per minute) when a batch spans many minutes (a backfill, a replay). Filled only with
+   * `ScoringOptions.keepStepEnds`: one entry per series per minute, it would otherwise grow
+   * without bound over a replay that scores a whole input into one outcome.
    */
   readonly stepEnds: LatestScore[];
   /** Series indices whose state changed. */
@@ -113,11 +115,16 @@ export interface ScoringOptions {
    * usual, but emits no anomaly event (counted as `suppressed`).
    */
   readonly suppressed?: SuppressedCheck | undefined;
+  /**
+   * Collect `BatchOutcome.stepEnds` (default false): only a caller that writes the series
+   * history (detect/series-history.ts) needs them.
+   */
+  readonly keepStepEnds?: boolean | undefined;
 }
 
 export function scoreSlice<S>(
   detectorOf: (seriesIndex: number) => Detector<S>,
-  { threshold, holdMs, paused, suppressed }: ScoringOptions,
+  { threshold, holdMs, paused, suppressed, keepStepEnds = false }: ScoringOptions,
   batch: ColumnarSamples,
   order: Uint32Array,
   from: number,
@@ -186,9 +193,11 @@ export function scoreSlice<S>(
       peak.ts = t;
     }
     const held = t - peak.ts <= holdMs ? peak.score : 0;
-    const before = out.latest.get(si);
-    if (before && Math.floor(before.ts / STEP_MS) !== Math.floor(t / STEP_MS)) {
-      out.stepEnds.push(before);
+    if (keepStepEnds) {
+      const before = out.latest.get(si);
+      if (before && Math.floor(before.ts / STEP_MS) !== Math.floor(t / STEP_MS)) {
+        out.stepEnds.push(before);
+      }
     }
     out.latest.set(si, {
       series: meta,

@@ -1,7 +1,10 @@
 /**
  * The latest score of every series, kept in Redis so that every process's /metrics shows the
  * same bounded view whichever process scored the series: the top N by score plus every series
- * at or above a minimum score, and nothing not scored within `staleAfterMs`.
+ * at or above a minimum score, and nothing not scored within `staleAfterMs`. Beside the
+ * series, when each service was last scored (`<prefix>:scores:services`, service → ms): the
+ * status side reads only the most anomalous series, and this says a service none of whose
+ * series is among them is still scored. Reads need Redis 6.2+ (ZMSCORE).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { LatestScore } from './score-batch.js';
@@ -21,26 +24,35 @@ export interface BoardEntry {
 
 /** Upper bound on series exported by the min-score rule, whatever the config says. */
 const MAX_EXPORT = 10_000;
+/** The most series `all` reads: the most anomalous this many. */
+export const BOARD_READ_LIMIT = MAX_EXPORT;
 
 export class ScoreBoard {
   readonly #redis: Redis;
   readonly #scores: string;
   readonly #seen: string;
   readonly #meta: string;
+  readonly #services: string;
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#scores = `${prefix}:scores`;
     this.#seen = `${prefix}:scores:seen`;
     this.#meta = `${prefix}:scores:meta`;
+    this.#services = `${prefix}:scores:services`;
   }
 
-  /** Adds the latest scores of a batch to a pipeline: three commands, whatever the series count. */
+  /**
+   * Adds the latest scores of a batch to a pipeline: four commands, whatever the series count
+   * (the fourth records when each service of the batch was last scored, `services`).
+   */
   record(pipe: ChainableCommander, latest: Iterable<LatestScore>, nowMs: number): void {
     const scores: (string | number)[] = [];
     const seen: (string | number)[] = [];
     const meta: string[] = [];
+    const services = new Set<string>();
     for (const l of latest) {
+      services.add(l.series.service);
       const entry: BoardEntry = {
         key: l.series.key,
         service: l.series.service,
@@ -61,6 +73,22 @@ export class ScoreBoard {
     pipe.zadd(this.#scores, ...scores);
     pipe.zadd(this.#seen, ...seen);
     pipe.hset(this.#meta, ...meta);
+    pipe.hset(this.#services, ...[...services].flatMap((service) => [service, nowMs]));
+  }
+
+  /**
+   * Each service scored within `staleAfterMs` of `nowMs` (wall clock), and when it last was:
+   * whether or not any of its series is among the most anomalous that `all` reads.
+   */
+  async services(opts: { staleAfterMs: number; nowMs: number }): Promise<Map<string, number>> {
+    const all = await this.#redis.hgetall(this.#services);
+    const freshFrom = opts.nowMs - opts.staleAfterMs;
+    const out = new Map<string, number>();
+    for (const [service, at] of Object.entries(all)) {
+      const ms = Number(at);
+      if (ms > freshFrom) out.set(service, ms);
+    }
+    return out;
   }
 
   /** The latest entries of the given series (those still on the board). */
@@ -81,15 +109,15 @@ export class ScoreBoard {
    * Every series scored within `staleAfterMs` of `nowMs` (wall clock), the highest scores first,
    * for the status page's health of each service. Bounded: at most `limit` series (default
    * 10,000), the highest-scoring ones, so a read costs the same past that many series however
-   * large the board grows; a service none of whose series make the cut shows no signals. It only
-   * reads: `read` removes the stale series.
+   * large the board grows; a service none of whose series make the cut shows no signals
+   * (`services` still says it was scored). It only reads: `read` removes the stale series.
    */
   async all(opts: {
     staleAfterMs: number;
     nowMs: number;
     limit?: number | undefined;
   }): Promise<BoardEntry[]> {
-    const limit = Math.max(1, Math.min(opts.limit ?? MAX_EXPORT, MAX_EXPORT));
+    const limit = Math.max(1, Math.min(opts.limit ?? BOARD_READ_LIMIT, BOARD_READ_LIMIT));
     const keys = await this.#redis.zrevrange(this.#scores, 0, limit - 1);
     if (keys.length === 0) return [];
     const [seenReply, metaReply] =
@@ -116,7 +144,21 @@ export class ScoreBoard {
     return entries;
   }
 
-  /** The exported view; removes series that went stale. */
+  /** Forgets the services not scored since `before` (one HSCAN pass, a page at a time). */
+  async #dropStaleServices(before: number): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#redis.hscan(this.#services, cursor, 'COUNT', 1000);
+      cursor = next;
+      const stale: string[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        if (Number(flat[i + 1]) <= before) stale.push(flat[i] ?? '');
+      }
+      if (stale.length > 0) await this.#redis.hdel(this.#services, ...stale);
+    } while (cursor !== '0');
+  }
+
+  /** The exported view; removes series (and services) that went stale. */
   async read(opts: {
     topN: number;
     minScore: number;
@@ -139,6 +181,7 @@ export class ScoreBoard {
         .hdel(this.#meta, ...stale)
         .exec();
     }
+    await this.#dropStaleServices(opts.nowMs - opts.staleAfterMs);
     const [top, above] = await Promise.all([
       opts.topN > 0 ? this.#redis.zrevrange(this.#scores, 0, opts.topN - 1) : Promise.resolve([]),
       this.#redis.zrevrangebyscore(this.#scores, '+inf', opts.minScore, 'LIMIT', 0, MAX_EXPORT),

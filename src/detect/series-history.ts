@@ -23,7 +23,7 @@ import {
 export { HISTORY_STEP_MS } from './history-points.js';
 import type { LatestScore } from './score-batch.js';
 
-/** Six hours of points per series. */
+/** Six hours of points per series (the default of `detect.history_keep_ms`). */
 export const HISTORY_KEEP_MS = 6 * 3_600_000;
 /** Series whose newest point this process holds in memory (about 100 bytes each). */
 const MAX_PENDING_SERIES = 100_000;
@@ -31,7 +31,10 @@ const MAX_PENDING_SERIES = 100_000;
 export interface SeriesHistoryOptions {
   /** One point per step of this many ms of event time (default a minute). */
   readonly stepMs?: number;
-  /** How much history a series keeps and a read returns, up to its newest point (default 6 h). */
+  /**
+   * How much history a series keeps and a read returns, up to its newest point (default 6 h,
+   * `detect.history_keep_ms`). 0 turns the history off: nothing is written or read.
+   */
   readonly keepMs?: number;
   /** A series' list expires this long (wall clock) after its last write (default `keepMs`). */
   readonly ttlMs?: number;
@@ -65,11 +68,17 @@ export class SeriesHistory {
     return this.#prefix + series;
   }
 
+  /** False when `keepMs` is 0: the history is off (no writes, reads answer no points). */
+  get enabled(): boolean {
+    return this.keepMs > 0;
+  }
+
   /**
    * Adds to a pipeline the points of a batch's latest scores that are due: three commands
    * (RPUSH, LTRIM, PEXPIRE) per series whose step is over, none for the others.
    */
   record(pipe: ChainableCommander, latest: Iterable<LatestScore>): void {
+    if (!this.enabled) return;
     const due: PointToWrite<HistoryPoint>[] = [];
     for (const l of latest) {
       const { ts, value, lower, upper, score } = l;
@@ -94,6 +103,10 @@ export class SeriesHistory {
    */
   async read(keys: readonly string[], sinceMs?: number): Promise<Map<string, HistoryPoint[]>> {
     const out = new Map<string, HistoryPoint[]>();
+    if (!this.enabled) {
+      for (const k of keys) out.set(k, []);
+      return out;
+    }
     if (keys.length === 0) return out;
     const pipe = this.#redis.pipeline();
     for (const k of keys) pipe.lrange(this.keyOf(k), 0, -1);
@@ -121,6 +134,10 @@ export class SeriesHistory {
     requests: readonly { readonly key: string; readonly last?: number | undefined }[],
   ): Promise<Map<string, HistoryPoint[]>> {
     const out = new Map<string, HistoryPoint[]>();
+    if (!this.enabled) {
+      for (const r of requests) out.set(r.key, []);
+      return out;
+    }
     if (requests.length === 0) return out;
     const pipe = this.#redis.pipeline();
     for (const r of requests) {

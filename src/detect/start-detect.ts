@@ -30,7 +30,7 @@ export async function startDetect(d: DetectStageDeps) {
   await d.queues.enforcePartitionOrder();
   // Anomalies go out on the worker connection, so a Redis blip delays one instead of failing its batch.
   const anomalies = createAnomaliesQueue(connection, d.queueSettings);
-  const history = new SeriesHistory(connection, prefix);
+  const history = new SeriesHistory(connection, prefix, { keepMs: config.detect.history_keep_ms });
   const log = d.log.child({ component: 'detect' });
   const suppressions = new SuppressionCache(new SuppressionStore(connection, prefix), log);
   await suppressions.start();
@@ -42,7 +42,12 @@ export async function startDetect(d: DetectStageDeps) {
     board: new ScoreBoard(connection, prefix),
     history,
     anomalies,
-    scoring: { ...scoringFromConfig(config), suppressed: suppressions.check },
+    scoring: {
+      ...scoringFromConfig(config),
+      suppressed: suppressions.check,
+      // The history writes each minute a batch closed, not only its latest scores.
+      keepStepEnds: history.enabled,
+    },
     sliceSamples: config.detect.slice_samples,
     inlineRetryMs: INLINE_RETRY_MS,
     maxStalledCount: config.queues.attempts,

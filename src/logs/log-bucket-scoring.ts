@@ -4,7 +4,8 @@
  * detectors flag becomes log anomaly events.
  */
 import type { Detector } from '../../detectors/contract.js';
-import { emptyOutcome, scoreSlice } from '../detect/score-batch.js';
+import { HISTORY_STEP_MS } from '../detect/history-points.js';
+import { emptyOutcome, scoreSlice, type LatestScore } from '../detect/score-batch.js';
 import type { SeriesState } from '../detect/series-state.js';
 import type { SeriesMeta } from '../queues/contract.js';
 import { isErrorLevel, levelRank } from './levels.js';
@@ -176,6 +177,7 @@ export function closeBuckets(
       upper: l.hi + Math.max(0, x.upper),
     };
   };
+  if (settings.scoring.keepStepEnds === true) keepEarlierSteps(out, scored.stepEnds, scored.latest);
   for (const l of scored.stepEnds) out.stepEnds.push(report(l));
   for (const l of scored.latest.values()) out.latest.set(l.series.key, report(l));
   for (const raw of scored.anomalies) {
@@ -198,6 +200,27 @@ export function closeBuckets(
   s.errors = 0;
   s.newInBucket = 0;
   s.bucketStart = next;
+}
+
+const stepOf = (ts: number): number => Math.floor(ts / HISTORY_STEP_MS);
+
+/**
+ * A job closes its buckets one close at a time, each scored apart: a series' latest point of an
+ * earlier close that this close moves past a step end is that step's last point (scoreSlice's
+ * `stepEnds`, across closes), in time order before this close's own.
+ */
+function keepEarlierSteps(
+  out: LogOutcome,
+  stepEnds: readonly LatestScore[],
+  latest: ReadonlyMap<number, LatestScore>,
+): void {
+  const firstTs = new Map<string, number>();
+  for (const l of stepEnds) if (!firstTs.has(l.series.key)) firstTs.set(l.series.key, l.ts);
+  for (const l of latest.values()) {
+    const before = out.latest.get(l.series.key);
+    const first = firstTs.get(l.series.key) ?? l.ts;
+    if (before !== undefined && stepOf(before.ts) !== stepOf(first)) out.stepEnds.push(before);
+  }
 }
 
 interface Band {

@@ -29,7 +29,10 @@ export interface LogOutcome {
   readonly droppedSeries: string[];
   /** The latest score of each log series scored (for the score board and /metrics). */
   readonly latest: Map<string, LatestScore>;
-  /** Each log series' earlier minutes closed within the batch (for the series history). */
+  /**
+   * Each log series' earlier minutes closed within the batch (for the series history): only
+   * with `scoring.keepStepEnds` (detect/score-batch.ts), else empty.
+   */
   readonly stepEnds: LatestScore[];
 }
 

@@ -27,14 +27,19 @@ export async function startLogs(d: LogsStageDeps) {
   const suppressions = new SuppressionCache(new SuppressionStore(connection, prefix), log);
   await suppressions.start();
   const settings = logSettingsFromConfig(config);
-  const history = new SeriesHistory(connection, prefix);
+  const history = new SeriesHistory(connection, prefix, { keepMs: config.detect.history_keep_ms });
   const workers = startLogWorkers({
     connection,
     prefix,
     partitions: config.queues.partitions,
     store: new LogStateStore(connection, prefix, {
       ...settings,
-      scoring: { ...settings.scoring, suppressed: suppressions.check },
+      scoring: {
+        ...settings.scoring,
+        suppressed: suppressions.check,
+        // The history writes each minute a batch closed, not only its latest scores.
+        keepStepEnds: history.enabled,
+      },
     }),
     anomalies,
     board: new ScoreBoard(connection, prefix),

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { registerApi, registerStoreMetrics } from '../api/register-api.js';
+import { statusSource } from '../api/status-loader.js';
 import { guardReads } from '../http/read-auth.js';
 import { registerWeb } from '../web/register-web.js';
 import type { Config } from '../config/schema.js';
@@ -113,8 +114,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   for (const [role, start] of Object.entries(stages) as [Role, () => Promise<RunningStage>][]) {
     if (o.roles.has(role)) running.push(await start());
   }
-  registerApi({ ...shared, serviceLabel, remediationMetrics }, readinessChecks(producer, running));
-  registerWeb(app, config, connection);
+  // One status source (and so one history cache) for the API and the pages.
+  const status = statusSource(config, connection);
+  registerApi(
+    { ...shared, serviceLabel, remediationMetrics, status },
+    readinessChecks(producer, running),
+  );
+  registerWeb(app, config, connection, status);
 
   const address = await app.listen({
     host: o.host ?? config.server.host,

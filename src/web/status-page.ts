@@ -31,6 +31,8 @@ export interface StatusView {
   /** How much of each key series the sparkline shows, back from its newest point. */
   readonly windowMs: number;
   readonly services: readonly ServiceHealth[];
+  /** Services seen but not configured that the list leaves out (the most troubled are shown). */
+  readonly omittedServices?: number;
   /** Points of the services' key series, by series key. */
   readonly history: ReadonlyMap<string, readonly ChartPoint[]>;
   readonly open: readonly IncidentJson[];
@@ -196,6 +198,14 @@ export function statusMain(v: StatusView): SafeHtml {
   return html`<p class="summary" id="summary">${summary(v.services)}</p>
     <h2>Services</h2>
     <div class="grid" id="services">${v.services.map((s) => serviceCard(s, v))}</div>
+    ${
+      v.omittedServices
+        ? html`<p class="muted" id="omitted">
+            ${v.omittedServices} more services seen but not configured are left out (the most
+            troubled are shown; <code>GET /api/v1/services?service=NAME</code> answers any).
+          </p>`
+        : ''
+    }
     <h2>Open incidents</h2>
     <div id="open-incidents">
       ${v.open.length === 0 ? html`<p class="muted">None.</p>` : v.open.map((i) => openIncident(i, v))}

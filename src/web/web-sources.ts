@@ -8,7 +8,12 @@ import { incidentJson } from '../correlate/incident-json.js';
 import { IncidentStore } from '../correlate/incident-store.js';
 import { FeedbackStore } from '../api/feedback-store.js';
 import { readFeedbackView } from '../api/feedback-view.js';
-import { loadServiceHealth, loadSeriesPoints, statusSource } from '../api/status-loader.js';
+import {
+  loadServiceHealth,
+  loadSeriesPoints,
+  statusSource,
+  type StatusSource,
+} from '../api/status-loader.js';
 import { SuppressionStore } from '../detect/suppression-store.js';
 import type { Suppression } from '../detect/suppressions.js';
 import { asIncidentRemediation } from '../remediate/propose.js';
@@ -20,7 +25,8 @@ import type { WebSources } from './web-routes.js';
 /** Resolved incidents the status page lists: those resolved within this long. */
 const RESOLVED_WITHIN_MS = 24 * 3_600_000;
 const RESOLVED_MAX = 10;
-const SPARKLINE_MS = 6 * 3_600_000;
+/** The sparklines' span when no history is kept (`detect.history_keep_ms: 0`): the latest point only. */
+const NO_HISTORY_SPAN_MS = 3_600_000;
 
 const suppressionView = (s: Suppression): SuppressionView => ({
   id: s.id,
@@ -32,9 +38,14 @@ const suppressionView = (s: Suppression): SuppressionView => ({
   incident: s.incident,
 });
 
-export function webSources(config: Readonly<Config>, redis: Redis): WebSources {
+export function webSources(
+  config: Readonly<Config>,
+  redis: Redis,
+  /** The process's one status source (shared with the API, and its history cache). */
+  shared?: StatusSource,
+): WebSources {
   const prefix = config.redis.prefix;
-  const status = statusSource(config, redis);
+  const status = shared ?? statusSource(config, redis);
   const incidents = new IncidentStore(redis, prefix);
   const stores = {
     feedback: new FeedbackStore(redis, prefix),
@@ -48,7 +59,7 @@ export function webSources(config: Readonly<Config>, redis: Redis): WebSources {
     async status(variant): Promise<StatusView> {
       const now = Date.now();
       const [health, open, recent, suppressions] = await Promise.all([
-        loadServiceHealth(status),
+        loadServiceHealth(status, { configuredOnly: variant === 'public' }),
         incidents.open(),
         incidents.list(50),
         variant === 'public' ? Promise.resolve([]) : stores.suppressions.list(),
@@ -60,7 +71,8 @@ export function webSources(config: Readonly<Config>, redis: Redis): WebSources {
         public: variant === 'public',
         refreshS: Math.round(config.server.status_refresh_ms / 1000),
         threshold,
-        windowMs: SPARKLINE_MS,
+        windowMs: status.history.keepMs > 0 ? status.history.keepMs : NO_HISTORY_SPAN_MS,
+        omittedServices: variant === 'public' ? 0 : health.omitted_services,
         services: health.services,
         history,
         open: open.map(incidentJson),

@@ -140,6 +140,7 @@ describe('GET /api/v1/services', () => {
     expect(Date.parse(body.generated_at as string)).toBeGreaterThan(Date.now() - 60_000);
     const services = body.services as ServiceHealth[];
     expect(services.map((s) => s.service).sort()).toEqual(['auth', 'cache', 'storage']);
+    expect(body.omitted_services).toBe(0);
     const storage = services.find((s) => s.service === 'storage');
     expect(storage).toMatchObject({
       state: 'learning',
@@ -193,6 +194,66 @@ describe('ScoreBoard.all', () => {
     expect(await keys(3)).toEqual(['high', 'mid']); // the cap counts the stale one it drops
     // It only reads: the stale entry is still there for read() to remove.
     expect(await redis.hexists(`${boardPrefix}:scores:meta`, 'stale')).toBe(1);
+  });
+});
+
+describe('ScoreBoard.services', () => {
+  it('records when each service of a batch was last scored, and forgets the stale ones', async () => {
+    const boardPrefix = `${prefix}:services-test`;
+    const board = new ScoreBoard(redis, boardPrefix);
+    const latest = (service: string): LatestScore => ({
+      series: { key: `m{service="${service}"}`, metric: 'm', service, labels: {}, counter: false },
+      ts: T0,
+      value: 1,
+      score: 0.1,
+      expected: 1,
+      lower: 0,
+      upper: 2,
+      learning: false,
+    });
+    const now = Date.now();
+    const pipe = redis.pipeline();
+    board.record(pipe, [latest('old')], now - 10 * MIN);
+    board.record(pipe, [latest('a'), latest('b'), latest('a')], now);
+    await pipe.exec();
+    expect(await redis.hgetall(`${boardPrefix}:scores:services`)).toEqual({
+      old: String(now - 10 * MIN),
+      a: String(now),
+      b: String(now),
+    });
+    const fresh = await board.services({ staleAfterMs: 5 * MIN, nowMs: now });
+    expect([...fresh].sort()).toEqual([
+      ['a', now],
+      ['b', now],
+    ]);
+    // The scrape's read removes stale services with the stale series.
+    await board.read({ topN: 10, minScore: 0.5, staleAfterMs: 5 * MIN, nowMs: now });
+    expect(await redis.hkeys(`${boardPrefix}:scores:services`)).toEqual(
+      expect.arrayContaining(['a', 'b']),
+    );
+    expect(await redis.hexists(`${boardPrefix}:scores:services`, 'old')).toBe(0);
+  });
+});
+
+describe('one status source per process', () => {
+  it('the status page reads from the history cache the API filled (no whole reread)', async () => {
+    expect((await get('/api/v1/series?service=auth')).status).toBe(200);
+    const historyKey = `${prefix}:history:${AUTH_KEY}`;
+    const monitor = await new Redis(TEST_REDIS_URL).monitor();
+    const ranges: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'lrange' && args[1] === historyKey) ranges.push(args.slice(2));
+    });
+    try {
+      const res = await fetch(`${service.url}/status`);
+      expect(res.status).toBe(200);
+      await res.text();
+      await waitFor('the page read the history', () => Promise.resolve(ranges.length > 0));
+    } finally {
+      monitor.disconnect();
+    }
+    // A tail of the list (from a negative index), never the whole of it again.
+    expect(ranges.every(([from]) => Number(from) < 0)).toBe(true);
   });
 });
 

@@ -54,31 +54,75 @@ describe('history cache', () => {
     expect(got[299]?.value).toBe(99);
   });
 
-  it('reads whole again when stale, when the series went back in time, or past its bound', async () => {
+  it('reads whole again when stale, or when the series went back in time', async () => {
+    const h = fakeHistory(new Map([['a', [point(1), point(2)]]]));
+    const cache = new HistoryCache({ maxAgeMs: 10_000, random: () => 0.5 });
+    await cache.read(h, [{ key: 'a', newestTs: point(2).ts }], window, 0);
+    await cache.read(h, [{ key: 'a', newestTs: point(2).ts }], window, 9_000);
+    expect(h.asked[1]).toEqual([{ key: 'a', last: 2 }]);
+    await cache.read(h, [{ key: 'a', newestTs: point(2).ts }], window, 10_001);
+    expect(h.asked[2]).toEqual([{ key: 'a', last: undefined }]);
+    await cache.read(h, [{ key: 'a', newestTs: point(0).ts }], window, 10_002);
+    expect(h.asked[3]).toEqual([{ key: 'a', last: undefined }]);
+  });
+
+  it('holds at most maxPoints points, the least recently read series going first', async () => {
+    const lists = new Map([
+      ['a', Array.from({ length: 4 }, (_, m) => point(m))],
+      ['b', Array.from({ length: 3 }, (_, m) => point(m))],
+      ['c', Array.from({ length: 3 }, (_, m) => point(m))],
+    ]);
+    const h = fakeHistory(lists);
+    const cache = new HistoryCache({ maxPoints: 7 });
+    const of = (key: string) => ({ key, newestTs: point((lists.get(key)?.length ?? 1) - 1).ts });
+    await cache.read(h, [of('a'), of('b')], window, 0);
+    expect([cache.size, cache.points]).toEqual([2, 7]);
+    // b read again (now the most recently read), then c: a (4 points) goes, not b.
+    await cache.read(h, [of('b')], window, 1);
+    await cache.read(h, [of('c')], window, 2);
+    expect([cache.size, cache.points]).toEqual([2, 6]);
+    await cache.read(h, [of('b'), of('a')], window, 3);
+    expect(h.asked.at(-1)).toEqual([
+      { key: 'b', last: 2 },
+      { key: 'a', last: undefined },
+    ]);
+    // A series never counts its points twice when read again.
+    expect(cache.points).toBeLessThanOrEqual(7);
+  });
+
+  it('drops the series not read within maxAgeMs', async () => {
     const h = fakeHistory(
       new Map([
-        ['a', [point(1), point(2)]],
+        ['a', [point(1)]],
         ['b', [point(1)]],
-        ['c', [point(5)]],
       ]),
     );
-    const cache = new HistoryCache({ maxAgeMs: 10_000, maxSeries: 2 });
-    await cache.read(h, [{ key: 'a', newestTs: point(2).ts }], window, 0);
-    await cache.read(h, [{ key: 'a', newestTs: point(2).ts }], window, 20_000);
-    expect(h.asked[1]).toEqual([{ key: 'a', last: undefined }]);
-    await cache.read(h, [{ key: 'a', newestTs: point(0).ts }], window, 21_000);
-    expect(h.asked[2]).toEqual([{ key: 'a', last: undefined }]);
-    // b and c push a out (two series at most): a is read whole again.
-    await cache.read(
-      h,
-      [
-        { key: 'b', newestTs: point(1).ts },
-        { key: 'c', newestTs: point(5).ts },
-      ],
-      window,
-      22_000,
-    );
-    await cache.read(h, [{ key: 'a', newestTs: point(2).ts }], window, 23_000);
-    expect(h.asked[4]).toEqual([{ key: 'a', last: undefined }]);
+    const cache = new HistoryCache({ maxAgeMs: 10_000, random: () => 0.99 });
+    await cache.read(h, [{ key: 'a', newestTs: point(1).ts }], window, 0);
+    await cache.read(h, [{ key: 'b', newestTs: point(1).ts }], window, 5_000);
+    expect(cache.size).toBe(2);
+    // At 12 s, a was last read 12 s ago: dropped, even though nothing asked for it again.
+    await cache.read(h, [{ key: 'b', newestTs: point(1).ts }], window, 12_000);
+    expect([cache.size, cache.points]).toEqual([1, 1]);
+  });
+
+  it('spreads the whole rereads: each entry draws its own age, within ±20% of maxAgeMs', async () => {
+    const keys = Array.from({ length: 50 }, (_, i) => `s${i}`);
+    const h = fakeHistory(new Map(keys.map((k) => [k, [point(1)]])));
+    let draw = 0;
+    // Entries drawn 0, 0.02, 0.04, ... of the way through the jitter range.
+    const cache = new HistoryCache({ maxAgeMs: 100_000, random: () => (draw++ % 50) / 50 });
+    const all = keys.map((key) => ({ key, newestTs: point(1).ts }));
+    await cache.read(h, all, window, 0);
+    const wholeAt = async (t: number) => {
+      await cache.read(h, all, window, t);
+      return (h.asked.at(-1) ?? []).filter((r) => r.last === undefined).length;
+    };
+    // Each read keeps every entry in use. At 79 s none is due (the shortest age is 80 s); at
+    // 100 s some are, not all: they do not all expire in the same request.
+    expect(await wholeAt(79_000)).toBe(0);
+    const mid = await wholeAt(100_000);
+    expect(mid).toBeGreaterThan(0);
+    expect(mid).toBeLessThan(50);
   });
 });

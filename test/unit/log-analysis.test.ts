@@ -243,6 +243,26 @@ describe('log analysis', () => {
     expect(parseServiceLogState(Buffer.from('{"v":9}'))).toBeUndefined();
   });
 
+  it('keeps the last point of each minute a job closed only when asked (the series history)', () => {
+    const records = authLogs({ t0: T0, minutes: 10, seed: 5 });
+    const ratio = 'log_error_ratio{service="auth"}';
+    const minutesOf = (out: LogOutcome): number[] =>
+      [...out.stepEnds, ...out.latest.values()]
+        .filter((l) => l.series.key === ratio)
+        .map((l) => (l.ts - T0) / 60_000);
+    // One job, closing buckets 0-8 one close at a time: each closed minute once, in order.
+    const kept = run(
+      { ...settings(), scoring: { ...settings().scoring, keepStepEnds: true } },
+      records,
+      undefined,
+      records.length,
+    );
+    expect(minutesOf(kept.out)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const plain = run(settings(), records, undefined, records.length);
+    expect(plain.out.stepEnds).toEqual([]);
+    expect(minutesOf(plain.out)).toEqual([9]);
+  });
+
   it('keeps services apart', () => {
     const a = authLogs({ t0: T0, minutes: 30, seed: 6, service: 'auth' });
     const b = authLogs({ t0: T0, minutes: 30, seed: 7, service: 'storage' });

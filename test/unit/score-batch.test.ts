@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createEwmaDetector, type EwmaState } from '../../detectors/ewma.js';
-import { emptyOutcome, eventTimeOrder, scoreSlice } from '../../src/detect/score-batch.js';
+import {
+  emptyOutcome,
+  eventTimeOrder,
+  scoreSlice,
+  type ScoringOptions,
+} from '../../src/detect/score-batch.js';
 import {
   createSeriesState,
   decodeSeriesState,
@@ -37,6 +42,7 @@ function run(
   series: SeriesMeta[],
   samples: [number, number, number][],
   states = series.map(() => createSeriesState(det)),
+  scoring: Partial<ScoringOptions> = {},
 ) {
   const batch = {
     series,
@@ -48,7 +54,7 @@ function run(
   const order = eventTimeOrder(batch.ts);
   scoreSlice(
     () => det,
-    { threshold: 0.9, holdMs: 0 },
+    { threshold: 0.9, holdMs: 0, ...scoring },
     batch,
     order,
     0,
@@ -180,7 +186,7 @@ describe('step ends (what the series history keeps of a long batch)', () => {
       samples.push([0, 60_000_000 + s * 1000, 10 + s]);
       if (s % 60 === 0) samples.push([1, 60_000_000 + s * 1000, 5]);
     }
-    const { out } = run([gauge, counter], samples);
+    const { out } = run([gauge, counter], samples, undefined, { keepStepEnds: true });
     // gauge: minutes 0 (0 s, 30 s), 1 (60 s, 90 s), 2 (120 s, 150 s): minutes 0 and 1 closed.
     expect(out.stepEnds.filter((p) => p.series === gauge).map((p) => p.ts - 60_000_000)).toEqual([
       30_000, 90_000,
@@ -191,5 +197,16 @@ describe('step ends (what the series history keeps of a long batch)', () => {
       60_000,
     ]);
     expect(out.latest.get(1)?.ts).toBe(60_120_000);
+  });
+
+  it('keeps none unless asked (a replay scores its whole input into one outcome)', () => {
+    const samples: [number, number, number][] = [];
+    for (let m = 0; m < 120; m++) samples.push([0, 60_000_000 + m * 60_000, 10 + (m % 3)]);
+    const { out } = run([gauge], samples);
+    expect(out.taken).toBe(120);
+    expect(out.stepEnds).toEqual([]);
+    expect(out.latest.get(0)?.ts).toBe(60_000_000 + 119 * 60_000);
+    const kept = run([gauge], samples, undefined, { keepStepEnds: true }).out;
+    expect(kept.stepEnds).toHaveLength(119);
   });
 });

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  capUnconfigured,
   plainNumber,
   serviceHealth,
   type ServiceHealthInput,
 } from '../../src/api/service-health.js';
+import { suppressionCheck } from '../../src/detect/suppressions.js';
 import type { BoardEntry } from '../../src/detect/score-board.js';
 import { incidentJsonOf } from '../helpers/incident-json.js';
 
@@ -206,7 +208,7 @@ describe('serviceHealth: states', () => {
 describe('serviceHealth: precedence (worst wins)', () => {
   const anomalous = entry({ service: 'auth', metric: 'http_error_ratio', score: 0.95 });
 
-  it('outage beats affected, degraded and maintenance', () => {
+  it('outage beats affected, maintenance and degraded', () => {
     const h = one(
       {
         board: [anomalous],
@@ -228,7 +230,7 @@ describe('serviceHealth: precedence (worst wins)', () => {
     expect(h.incident?.id).toBe('inc-old');
   });
 
-  it('affected beats degraded and maintenance', () => {
+  it('affected beats maintenance and degraded', () => {
     const h = one(
       { board: [anomalous], incidents: [incidentJsonOf()], inMaintenance: () => true },
       'routing',
@@ -249,8 +251,19 @@ describe('serviceHealth: precedence (worst wins)', () => {
     expect(auth.state).toBe('affected');
   });
 
-  it('degraded beats maintenance, maintenance beats learning and ok', () => {
-    expect(one({ board: [anomalous], inMaintenance: () => true }, 'auth').state).toBe('degraded');
+  it('maintenance beats degraded (a score held from before the window), learning and ok', () => {
+    const held = one({ board: [anomalous], inMaintenance: () => true }, 'auth');
+    expect([held.state, held.reason]).toEqual(['maintenance', 'in maintenance window']);
+    // The anomalous signal is still listed, and still the key series.
+    expect(held.key_series).toBe(anomalous.key);
+    const warning = one(
+      {
+        incidents: [incidentJsonOf({ severity: 'warning', services: ['auth'] })],
+        inMaintenance: () => true,
+      },
+      'auth',
+    );
+    expect(warning.state).toBe('maintenance');
     const learning = entry({ service: 'auth', metric: 'a', learning: true });
     expect(one({ board: [learning], inMaintenance: () => true }, 'auth').state).toBe('maintenance');
     expect(
@@ -378,6 +391,138 @@ describe('serviceHealth: signals, services and order', () => {
       'ok:alpha',
       'ok:zeta',
     ]);
+  });
+});
+
+describe('serviceHealth: suppressed signals', () => {
+  const ratio = entry({
+    service: 'auth',
+    metric: 'http_error_ratio',
+    score: 0.987,
+    value: 0.25712,
+    expected: 0.005,
+    lower: 0.0041,
+    upper: 0.0062,
+  });
+  const latency = entry({ service: 'auth', metric: 'latency_p99', score: 0.95 });
+  const calm = entry({ service: 'auth', metric: 'http_requests' });
+  const suppression = (pattern: string, service: string | null = 'auth') => ({
+    id: `sup-${pattern}`,
+    service,
+    pattern,
+    created_at: NOW - 3_600_000,
+    expires_at: null,
+    created_by: 'alice',
+    note: 'false positive',
+    incident: 'inc-1',
+  });
+
+  it('a suppressed anomalous signal does not make its service degraded, and the reason says so', () => {
+    const asked: [string, string, string, number][] = [];
+    const h = one(
+      {
+        board: [ratio, calm],
+        suppressed: (...args) => {
+          asked.push(args);
+          return args[1] === 'http_error_ratio';
+        },
+      },
+      'auth',
+    );
+    expect(h.state).toBe('ok');
+    expect(h.reason).toBe(
+      'auth: http_error_ratio 0.257, expected 0.0041–0.0062 (score 0.99) (suppressed)',
+    );
+    // Asked with the signal, its series and its own event time; calm signals are not asked.
+    expect(asked).toEqual([['auth', 'http_error_ratio', ratio.key, ratio.ts]]);
+    expect(h.signals.map((x) => [x.signal, x.suppressed])).toEqual([
+      ['http_error_ratio', true],
+      ['http_requests', undefined],
+    ]);
+    expect(h.key_series).toBe(ratio.key);
+  });
+
+  it('is degraded by the signals no suppression matches, and counts the suppressed ones', () => {
+    const h = one(
+      { board: [ratio, latency, calm], suppressed: suppressionCheck([suppression('http_*')]) },
+      'auth',
+    );
+    expect(h.state).toBe('degraded');
+    expect(h.reason).toBe(
+      'auth: latency_p99 10, expected 8–12 (score 0.95); 1 anomalous signal suppressed',
+    );
+    // The key series is the anomalous signal that counts, not the higher suppressed one.
+    expect(h.key_series).toBe(latency.key);
+  });
+
+  it('says how many more are suppressed when all are', () => {
+    const h = one(
+      { board: [ratio, latency], suppressed: suppressionCheck([suppression('*', null)]) },
+      'auth',
+    );
+    expect(h.state).toBe('ok');
+    expect(h.reason).toBe(
+      'auth: http_error_ratio 0.257, expected 0.0041–0.0062 (score 0.99) (suppressed), and 1 more anomalous signal suppressed',
+    );
+  });
+
+  it('follows the suppression: another service, or expired at the signal’s time, does not count', () => {
+    const other = one(
+      { board: [ratio], suppressed: suppressionCheck([suppression('*', 'db')]) },
+      'auth',
+    );
+    expect(other.state).toBe('degraded');
+    const expired = one(
+      {
+        board: [ratio],
+        suppressed: suppressionCheck([{ ...suppression('*'), expires_at: ratio.ts }]),
+      },
+      'auth',
+    );
+    expect(expired.state).toBe('degraded');
+  });
+});
+
+describe('serviceHealth: services beyond the series read', () => {
+  it('is ok when scored recently though none of its series is among those read', () => {
+    const h = one({ services: { billing: {} }, scoredServices: new Set(['billing']) }, 'billing');
+    expect(h).toMatchObject({
+      state: 'ok',
+      reason: 'scored recently; its series all score below the most anomalous 10,000',
+      key_series: null,
+      signals: [],
+    });
+    // Not scored: still learning, as before.
+    expect(one({ services: { billing: {} }, scoredServices: new Set() }, 'billing').state).toBe(
+      'learning',
+    );
+  });
+
+  it('lists an unconfigured service scored recently, though none of its series was read', () => {
+    const all = serviceHealth(input({ scoredServices: new Set(['cache']) }));
+    expect(all.map((s) => [s.service, s.state])).toEqual([['cache', 'ok']]);
+  });
+});
+
+describe('capUnconfigured', () => {
+  it('keeps every configured service and the first (worst) N others, counting those left out', () => {
+    const board = Array.from({ length: 6 }, (_, i) =>
+      entry({ service: `x${i}`, metric: 'm', score: i < 2 ? 0.95 : 0.1 }),
+    );
+    const all = serviceHealth(input({ services: { zeta: {}, auth: {} }, board }));
+    const { services, omitted } = capUnconfigured(all, { zeta: {}, auth: {} }, 3);
+    // degraded x0, x1; learning auth, zeta (nothing seen yet); ok x2 (x3-x5 left out).
+    expect(services.map((s) => s.service)).toEqual(['x0', 'x1', 'auth', 'zeta', 'x2']);
+    expect(omitted).toBe(3);
+    const configured = capUnconfigured(all, { zeta: {}, auth: {} }, 0);
+    expect(configured.services.map((s) => s.service)).toEqual(['auth', 'zeta']);
+    expect(configured.omitted).toBe(6);
+  });
+
+  it('lists at most 100 others by default', () => {
+    const board = Array.from({ length: 150 }, (_, i) => entry({ service: `s${i}`, metric: 'm' }));
+    const { services, omitted } = capUnconfigured(serviceHealth(input({ board })), {});
+    expect([services.length, omitted]).toEqual([100, 50]);
   });
 });
 

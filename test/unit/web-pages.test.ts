@@ -263,6 +263,13 @@ describe('status page', () => {
     expect(out).not.toContain('<svg');
   });
 
+  it('says how many unconfigured services it left out, never on the public page', () => {
+    expect(flat(statusMain(statusView({ omittedServices: 3 })))).toContain(
+      '3 more services seen but not configured are left out',
+    );
+    expect(flat(statusMain(statusView({ omittedServices: 0 })))).not.toContain('id="omitted"');
+  });
+
   it('says all is well when it is, and that nothing was seen on a fresh worker', () => {
     const ok = flat(statusMain(statusView({ services: [service({})], open: [] })));
     expect(ok).toContain('All 1 service operational.');
