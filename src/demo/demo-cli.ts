@@ -141,7 +141,8 @@ async function main(): Promise<void> {
   const lines = metrics.split('\n').filter((l) => l.startsWith('aiops_incident_'));
   process.stdout.write(`\n${base}/metrics now shows:\n${lines.join('\n')}\n`);
   process.stdout.write(
-    `\nThe full record, with its frozen explanation: ${base}/api/v1/incidents/${found.id}\n`,
+    `\nRead it in a browser: ${base}/incidents/${found.id} (the status page: ${base}/status)\n` +
+      `The full record, with its frozen explanation: ${base}/api/v1/incidents/${found.id}\n`,
   );
 }
 
