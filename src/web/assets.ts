@@ -56,7 +56,8 @@ ol.explain li:first-child { font-weight: 600; font-size: 1.05rem; }
 form.feedback { display: grid; gap: .5rem; max-width: 560px; }
 form.feedback label { display: grid; gap: .2rem; font-size: .9rem; }
 form.feedback input, form.feedback textarea, form.feedback select, form.feedback button { font: inherit; padding: .35rem .5rem; }
-form.feedback .row { display: flex; flex-wrap: wrap; gap: .8rem; } form.feedback .row > label { flex: 1 1 180px; }
+form.feedback .row { display: flex; flex-wrap: wrap; gap: .8rem; }
+form.feedback input:not([type=radio]):not([type=checkbox]), form.feedback select, form.feedback textarea { width: 100%; box-sizing: border-box; } form.feedback .row > label { flex: 1 1 180px; }
 form.feedback label.check { display: flex; gap: .4rem; align-items: center; }
 .notice { padding: .5rem .7rem; border-radius: 6px; border: 1px solid var(--line); background: var(--card); }
 .notice.error { border-color: var(--outage); } .notice.ok { border-color: var(--ok); }
