@@ -2,8 +2,8 @@
  * End to end with a real Prometheus (Debian's `prometheus`, installed by .ci/run): it scrapes
  * a worker (OpenMetrics, as Prometheus asks for it first) and evaluates the shipped
  * config/prometheus/rules.yml. During a simulated auth outage, ALERTS shows the root-cause
- * alert firing. Also: `promtool check rules` and `promtool check config` pass on the shipped
- * files.
+ * alert firing, and nothing else (the per-series rules are opt-in). Also: `promtool check
+ * rules` and `promtool check config` pass on the shipped files.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -120,7 +120,7 @@ describe('Prometheus scrapes the worker and evaluates the shipped rules', () => 
     expect(firing[0]?.metric).toMatchObject({
       root_cause: 'auth',
       severity: 'critical',
-      team: 'platform',
+      service: 'auth',
     });
     // The rendered description lists the affected services.
     const rules = (await (await fetch(`${prom}/api/v1/alerts`)).json()) as {
@@ -130,5 +130,19 @@ describe('Prometheus scrapes the worker and evaluates the shipped rules', () => 
     expect(page?.annotations.summary).toMatch(/root cause auth/);
     expect(page?.annotations.description).toMatch(/routing/);
     expect(page?.annotations.description).toMatch(/storage/);
+
+    // One incident, one alert: the default rule set has no per-series rule (they are opt-in,
+    // config/prometheus/rules-per-series.yml) and nothing else is firing or pending.
+    const loaded = (await (await fetch(`${prom}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string }[] }[] };
+    };
+    const names = loaded.data.groups.flatMap((g) => g.rules.map((r) => r.name));
+    expect(names).toContain('AiopsNotificationsFailing');
+    expect(names).not.toContain('AiopsAnomalyHigh');
+    expect(names).not.toContain('AiopsServiceAnomalous');
+    const all = (await (
+      await fetch(`${prom}/api/v1/query?query=${encodeURIComponent('ALERTS')}`)
+    ).json()) as { data: { result: Alert[] } };
+    expect(all.data.result.map((a) => a.metric.alertname)).toEqual(['AiopsIncident']);
   }, 90_000);
 });
