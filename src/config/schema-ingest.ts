@@ -81,7 +81,21 @@ export const ingestSchema = z
       .array(z.string().min(1))
       .min(1)
       .default(['service'])
-      .describe("Labels that name a series' service, first present wins."),
+      .describe(
+        "Labels that name a series' service, first present wins. A metric series with none of them is not scored: counted as `missing_service` (remote_write and OTLP still answer 2xx).",
+      ),
+    drop_meta_series: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Leave out what the monitoring stack says about itself: Prometheus' `ALERTS`, `ALERTS_FOR_STATE`, `up`, `scrape_*` and `prometheus_*`, Alertmanager's `alertmanager_*`, the worker's own `aiops_*`, and every series of the scrape jobs `aiops-worker`, `prometheus` and `alertmanager`. They are counted as `meta_series`, never refused. `false` scores them like any series.",
+      ),
+    keep_meta_series: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Metric names (`*` globs, case-insensitive) scored even though `drop_meta_series` leaves them out, e.g. `[up, "prometheus_tsdb_head_series"]`.',
+      ),
     max_labels_per_series: z
       .number()
       .int()

@@ -8,12 +8,25 @@
  */
 import type { LogRecord, SeriesMeta } from '../queues/contract.js';
 import { isCounterName, seriesKey } from '../queues/series-key.js';
+import {
+  metaSeriesFilter,
+  metaSeriesMessage,
+  type MetaSeriesFilter,
+  type MetaSeriesSettings,
+} from './meta-series.js';
+import { MAX_TS, MIN_TS, timeProblem, type TimeWindow } from './timestamps.js';
+
+export { MAX_TS, MIN_TS };
 
 export interface RecordLimits {
   readonly serviceLabels: readonly string[];
   readonly maxLabels: number;
   readonly maxLabelNameLength: number;
   readonly maxLabelValueLength: number;
+  /** Meta-series that are dropped (meta-series.ts); none dropped when unset. */
+  readonly metaSeries?: MetaSeriesFilter | undefined;
+  /** Live ingest's clock: times too far ahead of it are refused. Unset offline (replay). */
+  readonly times?: TimeWindow | undefined;
 }
 
 export interface MetricSample {
@@ -39,10 +52,16 @@ export const RejectReason = {
   MissingService: 'missing_service',
   TooManyLabels: 'too_many_labels',
   LabelTooLong: 'label_too_long',
+  /** Prometheus' or the worker's own series (meta-series.ts): dropped by design, not an error. */
+  MetaSeries: 'meta_series',
 } as const;
 
+/** Records dropped by design rather than refused: counted, never answered as an error. */
+export const isDropReason = (reason: string): boolean => reason === RejectReason.MetaSeries;
+
 /** Rejections that are normal data rather than a sender's mistake: counted, not warned about. */
-export const isRoutineRejection = (reason: string): boolean => reason === RejectReason.NanValue;
+export const isRoutineRejection = (reason: string): boolean =>
+  reason === RejectReason.NanValue || isDropReason(reason);
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
 export interface Rejection {
@@ -57,9 +76,6 @@ export type ParseResult =
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Prometheus label names, plus dots for OpenTelemetry attribute names such as `service.name`. */
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
-/** Timestamps from 1970 to 2200 in ms: rejects seconds-for-ms and nanosecond mix-ups. */
-const MIN_TS = 0;
-export const MAX_TS = 7_258_118_400_000;
 const MAX_MESSAGE = 64 * 1024;
 
 const reject = (reason: RejectReason, message: string): ParseResult => ({
@@ -77,19 +93,53 @@ export function show(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** Parses `ts`: epoch milliseconds (number or digit string) or an RFC 3339 string. */
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** `ts` as written: epoch milliseconds (number or digit string) or an RFC 3339 string. */
+function readTimestamp(raw: unknown): { ms: number; count?: number } | undefined {
+  if (typeof raw === 'number') return { ms: raw, count: raw };
+  if (typeof raw === 'string' && /^\d+$/.test(raw)) return { ms: Number(raw), count: Number(raw) };
+  if (typeof raw === 'string' && RFC_3339.test(raw))
+    return { ms: Date.parse(raw.replace(' ', 'T')) };
+  return undefined;
+}
+
+/**
+ * Parses `ts` (epoch ms, a digit string, or an RFC 3339 string) leniently: any time from 1970 to
+ * 2200. For offline readers (CSV files); records go through `parseRecord`, which says why.
+ */
 export function parseTimestamp(raw: unknown): number | undefined {
-  let ms: number;
-  if (typeof raw === 'number') ms = raw;
-  else if (typeof raw === 'string' && /^\d+$/.test(raw)) ms = Number(raw);
-  else if (
-    typeof raw === 'string' &&
-    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(raw)
-  ) {
-    ms = Date.parse(raw.replace(' ', 'T'));
-  } else return undefined;
-  if (!Number.isFinite(ms) || ms < MIN_TS || ms > MAX_TS) return undefined;
+  const ms = readTimestamp(raw)?.ms;
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > MAX_TS) return undefined;
   return ms;
+}
+
+type TimeResult =
+  { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly message: string };
+
+/**
+ * A record's `ts`, or why it is refused: not a time, in another unit than milliseconds, before
+ * 2001-09-09, or (live) too far ahead of the clock (timestamps.ts).
+ */
+export function recordTime(raw: unknown, window?: TimeWindow): TimeResult {
+  const read = readTimestamp(raw);
+  if (read === undefined || !Number.isFinite(read.ms)) {
+    return {
+      ok: false,
+      message: `ts must be epoch milliseconds or an RFC 3339 time, got ${show(raw)}`,
+    };
+  }
+  const problem = timeProblem(
+    {
+      field: 'ts',
+      raw: raw as number | string,
+      count: read.count,
+      unit: 'milliseconds',
+      ms: read.ms,
+    },
+    window,
+  );
+  return problem === undefined ? { ok: true, ms: read.ms } : { ok: false, message: problem };
 }
 
 type LabelsResult =
@@ -152,13 +202,9 @@ export function parseRecord(raw: unknown, limits: RecordLimits): ParseResult {
     return reject('invalid_record', `a record must be a JSON object, got ${show(raw)}`);
   }
   const r = raw as Record<string, unknown>;
-  const ts = parseTimestamp(r.ts);
-  if (ts === undefined) {
-    return reject(
-      'invalid_timestamp',
-      `ts must be epoch milliseconds or an RFC 3339 time, got ${show(r.ts)}`,
-    );
-  }
+  const time = recordTime(r.ts, limits.times);
+  if (!time.ok) return reject('invalid_timestamp', time.message);
+  const ts = time.ms;
   const parsed = parseLabels(r.labels, limits);
   if (!parsed.ok) return parsed;
   const labelMap = parsed.labels;
@@ -181,6 +227,9 @@ function parseMetric(
       `metric must match [a-zA-Z_:][a-zA-Z0-9_:]*, got ${show(metric)}`,
     );
   }
+  // Before the service check: most meta-series (ALERTS, ...) have no service label.
+  const meta = limits.metaSeries?.why(metric, labels.job);
+  if (meta !== undefined) return reject('meta_series', metaSeriesMessage(metric, meta));
   const value = r.value;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return reject(
@@ -241,17 +290,26 @@ function parseLog(
   };
 }
 
-/** The record limits of the `ingest` config section. */
-export function limitsFromConfig(ingest: {
-  readonly service_labels: readonly string[];
-  readonly max_labels_per_series: number;
-  readonly max_label_name_length: number;
-  readonly max_label_value_length: number;
-}): RecordLimits {
+/**
+ * The record limits of the `ingest` config section, meta-series included (replay drops them as
+ * live ingest does). Without a time window: live ingest adds its own (start-ingest.ts).
+ */
+export function limitsFromConfig(
+  ingest: {
+    readonly service_labels: readonly string[];
+    readonly max_labels_per_series: number;
+    readonly max_label_name_length: number;
+    readonly max_label_value_length: number;
+  } & Partial<MetaSeriesSettings>,
+): RecordLimits {
   return {
     serviceLabels: ingest.service_labels,
     maxLabels: ingest.max_labels_per_series,
     maxLabelNameLength: ingest.max_label_name_length,
     maxLabelValueLength: ingest.max_label_value_length,
+    metaSeries: metaSeriesFilter({
+      drop_meta_series: ingest.drop_meta_series ?? true,
+      keep_meta_series: ingest.keep_meta_series ?? [],
+    }),
   };
 }

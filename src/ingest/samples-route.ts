@@ -1,8 +1,10 @@
 /**
  * `POST /api/v1/samples`: JSON (one record or an array) or NDJSON (one record per line) in the
  * replay record format. Valid records of a mixed batch are kept; the answer says how many were
- * rejected and why. 202 when all were queued, 400 when some were rejected (the valid ones are
- * still queued, as Prometheus remote_write does), 503 + Retry-After when nothing could be queued.
+ * rejected and why. 202 when all were queued (meta-series dropped by design are counted in
+ * `dropped`, not rejected), 400 when some records were malformed or refused (the valid ones are
+ * still queued: a person or script typed them, and the answer says which line to fix),
+ * 503 + Retry-After when nothing could be queued.
  */
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +13,8 @@ import { withSpan } from '../telemetry/tracing.js';
 import { bodyFormatOf, bodyItems, type BodyItem } from './body.js';
 import { ingestRoute } from './ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from './queue-records.js';
-import { parseRecord, type LogSample, type MetricSample } from './records.js';
+import { envelopeHint, looksLikeExposition } from './misdirected.js';
+import { isDropReason, parseRecord, type LogSample, type MetricSample } from './records.js';
 
 /** Rejections listed in a response at most (the counts cover all). */
 const MAX_LISTED = 20;
@@ -45,6 +48,11 @@ export function registerSamplesRoute(
         );
       }
       const text = req.body;
+      if (looksLikeExposition(text)) {
+        // Every line would be refused on its own; say once what the body is (ingest-errors.ts
+        // adds where it belongs).
+        throw new AiopsError('AIOPS_ERR_INGEST_INVALID_JSON', 'the body is not JSON records');
+      }
       return withSpan('ingest.samples', { format, bytes: text.length }, async (span) => {
         let items: Iterable<BodyItem>;
         try {
@@ -60,13 +68,19 @@ export function registerSamplesRoute(
         const logs: LogSample[] = [];
         const rejected: RejectedItem[] = [];
         let rejectedCount = 0;
+        let dropped = 0;
         let seen = 0;
         const rejectedBy = new Map<string, { n: number; example: string }>();
         const note = (at: number, reason: string, message: string): void => {
-          rejectedCount += 1;
           const by = rejectedBy.get(reason);
           if (by) by.n += 1;
           else rejectedBy.set(reason, { n: 1, example: message });
+          // Meta-series are dropped by design: counted, not an error to answer.
+          if (isDropReason(reason)) {
+            dropped += 1;
+            return;
+          }
+          rejectedCount += 1;
           if (rejected.length < MAX_LISTED) rejected.push({ at, reason, message });
         };
         for (const item of items) {
@@ -82,6 +96,12 @@ export function registerSamplesRoute(
           if (seen % YIELD_EVERY === 0) await yieldLoop();
           if (!item.ok) {
             note(item.at, 'invalid_json', item.message);
+            continue;
+          }
+          // Another protocol's body (OTLP JSON, a Loki push) sent here: say where it goes.
+          const envelope = envelopeHint(item.value);
+          if (envelope !== undefined) {
+            note(item.at, 'invalid_record', `not a record (no "metric" or "message"); ${envelope}`);
             continue;
           }
           const r = parseRecord(item.value, deps.limits);
@@ -104,19 +124,28 @@ export function registerSamplesRoute(
           if (rejected.length < MAX_LISTED && r)
             rejected.push({ reason: r.reason, message: r.message });
         }
-        span.setAttributes({ accepted, rejected: rejectedCount });
-        if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0 });
-        const first = rejected[0];
+        span.setAttributes({ accepted, rejected: rejectedCount, dropped });
+        const drops = dropped > 0 ? { dropped } : {};
+        if (rejectedCount === 0) return reply.code(202).send({ accepted, rejected: 0, ...drops });
         const unit = format === 'ndjson' ? 'line' : 'record';
         return reply.code(400).send({
           code: 'AIOPS_ERR_INGEST_INVALID_RECORD',
-          message: `${rejectedCount} of ${seen} records rejected${first ? ` (${unit} ${first.at}: ${first.message})` : ''}; ${accepted} accepted`,
+          message: `${rejectedCount} of ${seen} records rejected${firstError(rejected[0], unit)}; ${accepted} accepted${dropped > 0 ? `; ${dropped} meta-series dropped` : ''}`,
           docs: errorDocsPath('AIOPS_ERR_INGEST_INVALID_RECORD'),
           accepted,
           rejected: rejectedCount,
+          ...drops,
           errors: rejected,
         });
       });
     },
   );
+}
+
+/** ` (line 3: ...)` for a record's error; ` (...)` for a series limit's, which has no line. */
+function firstError(first: RejectedItem | undefined, unit: string): string {
+  if (first === undefined) return '';
+  return first.at === undefined
+    ? ` (${first.message})`
+    : ` (${unit} ${first.at}: ${first.message})`;
 }

@@ -15,6 +15,7 @@ import { QueueBacklog } from './queue-backlog.js';
 import { limitsFromConfig } from './records.js';
 import { startRejectionLog } from './rejection-log.js';
 import { SeriesLimiter } from './series-limiter.js';
+import { liveTimeWindow } from './timestamps.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
 /** A flush that Redis has not taken by then fails its requests with 503 (the sender retries). */
@@ -88,7 +89,8 @@ export async function startIngest(d: IngestStageDeps) {
     queuedJobs: (stream) => backlogs[stream].waiting,
     overloaded: (stream) => backlogs[stream].overloaded,
   });
-  const limits = limitsFromConfig(ingest);
+  // Live ingest refuses times too far ahead of the clock; replay reads the same limits without.
+  const limits = { ...limitsFromConfig(ingest), times: liveTimeWindow() };
   await d.app.register(ingestPlugin, {
     writer,
     limits,

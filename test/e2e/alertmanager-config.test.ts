@@ -57,7 +57,7 @@ function shippedConfig(url: string): string {
     receivers: { name: string; webhook_configs?: { url: string }[] }[];
   };
   for (const r of cfg.receivers) {
-    r.webhook_configs = r.webhook_configs?.map((w) => ({ ...w, url }));
+    if (r.webhook_configs) r.webhook_configs = r.webhook_configs.map((w) => ({ ...w, url }));
   }
   return stringify(cfg);
 }

@@ -7,8 +7,8 @@
  * worker's /metrics shows all three sets scored; Prometheus reports no failed or dropped
  * samples and no refused query.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/
 import { freePort } from '../helpers/story.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
+const ROOT = join(import.meta.dirname, '../..');
 const prefix = randomPrefix();
 const dir = mkdtempSync(join(tmpdir(), 'aiops-prom-ingest-'));
 let worker: WorkerProcess | undefined;
@@ -116,7 +117,11 @@ describe('a real Prometheus remote-writes to the worker, and the worker pulls fr
     expect(metrics).toMatch(/aiops_pull_up\{source="prometheus\/local\/fixture"\} 1/);
     expect(metrics).toMatch(/aiops_pull_up\{source="scrape\/direct"\} 1/);
     expect(metrics).not.toMatch(/aiops_pull_failures_total\{/);
-    expect(metrics).not.toMatch(/aiops_ingest_rejected_total\{/);
+    // Prometheus writes (and the query reads back) `up` and `scrape_*` of the fixture job:
+    // meta-series, counted and not scored. Nothing else is refused.
+    const reasons = [...metrics.matchAll(/^aiops_ingest_rejected_total\{reason="(\w+)"\}/gm)];
+    expect(reasons.map((m) => m[1])).toEqual(['meta_series']);
+    expect(showsScore(metrics, 'fixture', 'up')).toBe(false);
 
     const prom = await (await fetch(`${daemon.url}/metrics`)).text();
     // remote_write: every sample Prometheus sent was taken.
@@ -130,5 +135,16 @@ describe('a real Prometheus remote-writes to the worker, and the worker pulls fr
     );
     expect(calls).toBeGreaterThanOrEqual(7);
     expect(sumOf(prom, 'prometheus_http_requests_total{code="4')).toBe(0);
+  });
+
+  it('promtool accepts the prometheus.yml snippet of docs/ingest/remote-write.md', () => {
+    requireBinary('promtool', 'prometheus');
+    const page = readFileSync(join(ROOT, 'docs/ingest/remote-write.md'), 'utf8');
+    const snippet = /```yaml\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
+    expect(snippet).toContain('write_relabel_configs');
+    const file = join(dir, 'snippet.yml');
+    writeFileSync(file, `global: { scrape_interval: 15s }\n${snippet}`);
+    const out = execFileSync('promtool', ['check', 'config', file], { encoding: 'utf8' });
+    expect(out).toContain('SUCCESS');
   });
 });

@@ -104,7 +104,7 @@ describe('graceful shutdown', () => {
     const res = await fetch(`${w.url}/api/v1/samples`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ ts: 1, metric: 'm', labels: { service: 'a' }, value: 1 }]),
+      body: JSON.stringify([{ ts: Date.now(), metric: 'm', labels: { service: 'a' }, value: 1 }]),
     });
     expect(res.status).toBe(202);
     const t0 = Date.now();

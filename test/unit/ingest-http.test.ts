@@ -10,6 +10,8 @@ import { createMetrics } from '../../src/telemetry/metrics.js';
 import { resolveTokens, type TokenConfig } from '../../src/ingest/bearer-auth.js';
 import { registerIngestGuard } from '../../src/ingest/ingest-guard.js';
 import { SeriesLimiter, type SeriesLimits } from '../../src/ingest/series-limiter.js';
+import { metaSeriesFilter } from '../../src/ingest/meta-series.js';
+import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 
 /** A stand-in for BullMQ queues that records what would be queued (or fails like a down Redis). */
 function fakeQueues(n: number, state: { down: boolean; jobs: unknown[] }): Queue[] {
@@ -28,6 +30,8 @@ function fakeQueues(n: number, state: { down: boolean; jobs: unknown[] }): Queue
 
 interface BuildOptions {
   bodyLimit?: number;
+  /** Live ingest's meta-series filter and clock, as start-ingest.ts sets them. */
+  live?: { now: number };
   series?: Partial<SeriesLimits>;
   tokens?: TokenConfig[];
   backlog?: { overloaded: boolean; waiting: number; retryAfterSeconds: number };
@@ -68,6 +72,10 @@ function build(opts: BuildOptions = {}) {
       maxLabels: 30,
       maxLabelNameLength: 128,
       maxLabelValueLength: 1024,
+      ...(opts.live && {
+        metaSeries: metaSeriesFilter({ drop_meta_series: true, keep_meta_series: [] }),
+        times: liveTimeWindow(() => opts.live?.now ?? 0),
+      }),
     },
     maxRecords: 1000,
     metrics,
@@ -109,7 +117,7 @@ describe('POST /api/v1/samples', () => {
 
   it('takes NDJSON and log records', async () => {
     current = build();
-    const body = `${JSON.stringify(rec(1))}\n${JSON.stringify({ ts: 1, service: 'auth', level: 'error', message: 'boom' })}\n`;
+    const body = `${JSON.stringify(rec(1))}\n${JSON.stringify({ ts: rec(1).ts, service: 'auth', level: 'error', message: 'boom' })}\n`;
     const res = await current.app.inject({
       method: 'POST',
       url: '/api/v1/samples',
@@ -260,6 +268,62 @@ describe('POST /api/v1/samples', () => {
     expect(res.json<{ code: string }>().code).toBe('AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE');
   });
 
+  it('drops meta-series with 202: counted as meta_series, not rejected, no error listed', async () => {
+    current = build({ live: { now: 1_700_000_100_000 } });
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      payload: [
+        rec(1),
+        { ...rec(2), metric: 'ALERTS', labels: { alertname: 'AiopsIngestRejecting' } },
+        { ...rec(3), metric: 'up', labels: { job: 'auth' } },
+        { ...rec(4), metric: 'aiops_series_learning', labels: { service: 'prometheus' } },
+      ],
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: 1, rejected: 0, dropped: 3 });
+    expect(samplesOf(current.state.jobs)).toBe(1);
+    const pending = current.metrics.samplesRejected.takePending();
+    expect(pending.byReason).toEqual({ meta_series: 3 });
+    expect(pending.examples.meta_series).toBe(
+      "ALERTS is not scored: Prometheus' alert state (ingest.drop_meta_series, ingest.keep_meta_series)",
+    );
+  });
+
+  it('refuses a ts in seconds, and one far ahead of the clock, saying which unit it takes', async () => {
+    const now = 1_733_550_000_000;
+    current = build({ live: { now } });
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: [
+        JSON.stringify({ ...rec(1), ts: 1_733_550_000 }),
+        JSON.stringify({ ...rec(2), ts: now + 3_600_000 }),
+        JSON.stringify({ ...rec(3), ts: now - 86_400_000 }),
+      ].join('\n'),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      message:
+        '2 of 3 records rejected (line 1: ts 1733550000 looks like seconds; ts is milliseconds since the epoch (send 1733550000000)); 1 accepted',
+      errors: [
+        {
+          at: 1,
+          reason: 'invalid_timestamp',
+          message:
+            'ts 1733550000 looks like seconds; ts is milliseconds since the epoch (send 1733550000000)',
+        },
+        {
+          at: 2,
+          reason: 'invalid_timestamp',
+          message:
+            "ts 1733553600000 (2024-12-07T06:40:00.000Z) is 60 min ahead of the worker's clock; times more than 10 min ahead are refused",
+        },
+      ],
+    });
+  });
+
   it('answers unknown endpoints with 404 in the error format', async () => {
     current = build();
     const res = await current.app.inject({ method: 'GET', url: '/nope?x=1' });
@@ -286,10 +350,19 @@ describe('ingest limits, backpressure and auth', () => {
     const body = [0, 1, 2, 3, 4].map((i) => seriesRec(i)).concat([seriesRec(9, 'routing')]);
     const res = await current.app.inject({ method: 'POST', url: '/api/v1/samples', payload: body });
     expect(res.statusCode).toBe(400);
-    const json = res.json<{ accepted: number; rejected: number; errors: { reason: string }[] }>();
+    const json = res.json<{
+      message: string;
+      accepted: number;
+      rejected: number;
+      errors: { reason: string }[];
+    }>();
     expect(json.accepted).toBe(4); // 3 of auth, 1 of routing
     expect(json.rejected).toBe(2);
     expect(json.errors.map((e) => e.reason)).toEqual(['service_series_limit']);
+    // A series refusal has no line: the message says so, not "(line undefined: ...)".
+    expect(json.message).toBe(
+      '2 of 6 records rejected (series requests{path="/p3",service="auth"} refused: service "auth" has 3 active series (ingest.max_active_series_per_service)); 4 accepted',
+    );
     expect(samplesOf(current.state.jobs)).toBe(4);
     // Series already active keep flowing.
     const again = await current.app.inject({
@@ -329,7 +402,8 @@ describe('ingest limits, backpressure and auth', () => {
       // The answer links the page that says how to fix it.
       docs: 'docs/errors.md#aiops_err_ingest_unsupported_media_type',
       message:
-        'Content-Type "text/plain" is not taken here: send application/json or application/x-ndjson',
+        'Content-Type "text/plain" is not taken here: send application/json or application/x-ndjson; ' +
+        'Prometheus text exposition is scraped, not pushed: list the target under pull.scrape (docs/ingest/pull.md), or let Prometheus scrape it and remote_write to POST /api/v1/write',
     });
     expect((await post('application/json', '{"ts":'))?.statusCode).toBe(400);
     // An empty JSON body holds no records, as an empty NDJSON body does.

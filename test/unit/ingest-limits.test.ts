@@ -204,4 +204,45 @@ describe('startRejectionLog', () => {
       vi.useRealTimers();
     }
   });
+
+  it('says once, at info, that meta-series are dropped, and leaves them out of every summary', () => {
+    vi.useFakeTimers();
+    try {
+      const lines: {
+        level: number;
+        msg: string;
+        by_reason?: Record<string, number>;
+        example?: string;
+      }[] = [];
+      const log = pino(
+        { level: 'info' },
+        { write: (l: string) => lines.push(JSON.parse(l) as never) },
+      );
+      const counter = new RejectionCounter(new Registry());
+      const rl = startRejectionLog(counter, log, 60_000);
+      const example =
+        "ALERTS is not scored: Prometheus' alert state (ingest.drop_meta_series, ingest.keep_meta_series)";
+      counter.inc({ reason: 'meta_series' }, 84, example);
+      vi.advanceTimersByTime(60_000);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.level).toBe(30); // info, never a warning
+      expect(lines[0]?.msg).toMatch(/^ingest drops the monitoring stack's own series/);
+      expect(lines[0]?.example).toBe(example);
+      // Every later minute: counted, not logged.
+      for (let i = 0; i < 40; i++) {
+        counter.inc({ reason: 'meta_series' }, 84, example);
+        vi.advanceTimersByTime(60_000);
+      }
+      expect(lines).toHaveLength(1);
+      // Beside a real problem, the summary counts the problem only.
+      counter.inc({ reason: 'meta_series' }, 84, example);
+      counter.inc({ reason: 'missing_service' }, 2, 'job:up:sum has none of the service labels');
+      rl.stop();
+      expect(lines).toHaveLength(2);
+      expect(lines[1]?.level).toBe(40);
+      expect(lines[1]?.by_reason).toEqual({ missing_service: 2 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

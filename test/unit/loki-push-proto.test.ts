@@ -22,6 +22,7 @@ const limits = {
   maxLabelValueLength: 1024,
 };
 const MAX = 1 << 20;
+const T = 1_795_000_000_000;
 const proto = (streams: readonly TestStream[]) =>
   toLokiPush(decodePushRequest(pushRequestBytes(streams)), limits);
 const body = (b: Buffer, contentEncoding?: string, contentType = 'application/x-protobuf') =>
@@ -64,16 +65,17 @@ describe('Loki push protobuf', () => {
 
   it('rejects a bad selector, stream or line on its own and keeps the rest', () => {
     const out = proto([
-      { labels: '{job="auth"', entries: [{ ms: 1, line: 'unparsable selector' }] },
-      { labels: '{nosvc="x"}', entries: [{ ms: 1, line: 'no service' }] },
+      { labels: '{job="auth"', entries: [{ ms: T, line: 'unparsable selector' }] },
+      { labels: '{nosvc="x"}', entries: [{ ms: T, line: 'no service' }] },
       {
         labels: '{app="a", path="C:\\\\x"}',
         entries: [
           { line: 'no timestamp' },
           { ms: 8_000_000_000_000, line: 'year 2223' },
-          { ms: 12, line: 'ok' },
-          { ms: 13, line: 'bad metadata', metadata: { 'not-a-name': 'x' } },
-          { ms: 14, line: 'x'.repeat(64 * 1024 + 1) },
+          { ms: T + 12, line: 'ok' },
+          { ms: T + 13, line: 'bad metadata', metadata: { 'not-a-name': 'x' } },
+          { ms: T + 14, line: 'x'.repeat(64 * 1024 + 1) },
+          { ms: 1_733_550_000, line: 'a clock that was never set' },
         ],
       },
     ]);
@@ -84,21 +86,31 @@ describe('Loki push protobuf', () => {
       ['streams[2].entries[1]', 'invalid_timestamp'],
       ['streams[2].entries[3]', 'invalid_name'],
       ['streams[2].entries[4]', 'label_too_long'],
+      ['streams[2].entries[5]', 'invalid_timestamp'],
     ]);
+    expect(out.rejections.at(-1)?.message).toBe(
+      'streams[2].entries[5]: the timestamp 1733550 is 1970-01-21T01:32:30.000Z, before 2001-09-09T01:46:40.000Z: the timestamp is seconds since the epoch',
+    );
     expect(out.rejections[0]?.message).toMatch(
       /streams\[0\]: bad stream selector "\{job=\\"auth\\""/,
     );
     expect(out.samples.map((s) => s.record)).toEqual([
-      { ts: 12, service: 'a', level: 'info', message: 'ok', labels: { app: 'a', path: 'C:\\x' } },
+      {
+        ts: T + 12,
+        service: 'a',
+        level: 'info',
+        message: 'ok',
+        labels: { app: 'a', path: 'C:\\x' },
+      },
     ]);
-    expect(out.lines).toBe(7);
+    expect(out.lines).toBe(8);
   });
 
   it('keeps a label named __proto__ as a label, never as a prototype', () => {
     const out = proto([
       {
         labels: '{__proto__="x", job="auth"}',
-        entries: [{ ms: 1, line: 'l', metadata: { ['__proto__']: 'y', constructor: 'z' } }],
+        entries: [{ ms: T, line: 'l', metadata: { ['__proto__']: 'y', constructor: 'z' } }],
       },
     ]);
     const labels = out.samples[0]?.record.labels ?? {};
@@ -148,7 +160,7 @@ describe('Loki push protobuf', () => {
   }, 30_000);
 
   it('refuses malformed protobuf with a LokiProtoError', () => {
-    const bytes = pushRequestBytes([{ labels: '{job="a"}', entries: [{ ms: 1, line: 'x' }] }]);
+    const bytes = pushRequestBytes([{ labels: '{job="a"}', entries: [{ ms: T, line: 'x' }] }]);
     expect(() => decodePushRequest(bytes.subarray(0, bytes.length - 2))).toThrow(LokiProtoError);
     expect(() => decodePushRequest(Uint8Array.from([0x0f]))).toThrow(LokiProtoError);
     expect(decodePushRequest(new Uint8Array(0)).streams).toEqual([]);
@@ -156,7 +168,7 @@ describe('Loki push protobuf', () => {
 });
 
 describe('Loki push bodies by Content-Type and Content-Encoding', () => {
-  const streams = [{ labels: '{job="auth"}', entries: [{ ms: 5000, line: 'hello' }] }];
+  const streams = [{ labels: '{job="auth"}', entries: [{ ms: T, line: 'hello' }] }];
   const status = (f: () => unknown): number | string => {
     try {
       f();

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LokiFormatError, parseLokiPush } from '../../src/ingest/loki/push.js';
 
+const T = 1_795_000_000_000;
 const limits = {
   serviceLabels: ['service'],
   maxLabels: 30,
@@ -48,14 +49,16 @@ describe('Loki push JSON', () => {
     const out = parseLokiPush(
       {
         streams: [
-          { stream: { nosvc: 'x' }, values: [['1', 'x']] },
+          { stream: { nosvc: 'x' }, values: [[`${T}000000`, 'x']] },
           {
             stream: { app: 'a' },
             values: [
               [1, 'numeric ts'],
-              ['1', 5],
-              ['12', 'ok'],
-              ['1', 'x', { k: 1 }],
+              [`${T}000000`, 5],
+              [`${T + 12}000000`, 'ok'],
+              [`${T}000000`, 'x', { k: 1 }],
+              ['1733550000', 'seconds'],
+              [`${T}`, 'milliseconds'],
             ],
           },
           { values: 'nope' },
@@ -68,8 +71,16 @@ describe('Loki push JSON', () => {
       'invalid_timestamp',
       'invalid_record',
       'invalid_record',
+      'invalid_timestamp',
+      'invalid_timestamp',
       'invalid_record',
     ]);
+    expect(out.rejections[4]?.message).toBe(
+      'streams[1].values[4]: the timestamp "1733550000" looks like seconds; the timestamp is nanoseconds since the epoch (send "1733550000000000000")',
+    );
+    expect(out.rejections[5]?.message).toBe(
+      `streams[1].values[5]: the timestamp "${T}" looks like milliseconds; the timestamp is nanoseconds since the epoch (send "${T}000000")`,
+    );
     expect(out.samples).toHaveLength(1);
     expect(() => parseLokiPush({ stream: [] }, limits)).toThrow(LokiFormatError);
   });

@@ -3,6 +3,7 @@ import { levelOf, otlpLogsToSamples } from '../../src/ingest/otlp/logs-to-sample
 import { decodeOtlpBody, type OtlpEncoding } from '../../src/ingest/otlp/otlp-body.js';
 import { OtlpFormatError } from '../../src/ingest/otlp/otlp-errors.js';
 import { OtlpTypes } from '../../src/ingest/otlp/proto.js';
+import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 import { SeverityNumber, sdkLogger } from '../helpers/otlp-sdk.js';
 
 const limits = {
@@ -120,6 +121,23 @@ describe('OTLP logs mapping (hand-written OTLP JSON)', () => {
       trace_id: '5b8efff798038103d269b633813fc60c',
       span_id: 'eee19b7ec3c1b174',
     });
+  });
+
+  it('refuses a time in another unit or far ahead, saying which unit it takes', () => {
+    const out = otlpLogsToSamples(
+      body([
+        { timeUnixNano: '1795000000000', body: { stringValue: 'milliseconds' } },
+        { timeUnixNano: `${NOW + 3_600_000}000000`, body: { stringValue: 'an hour ahead' } },
+        { timeUnixNano: `${NOW}000000`, body: { stringValue: 'fine' } },
+      ]),
+      { ...limits, times: liveTimeWindow(() => NOW) },
+      NOW,
+    );
+    expect(out.samples.map((s) => s.record.message)).toEqual(['fine']);
+    expect(out.rejections.first).toBe(
+      'a log record of auth: timeUnixNano "1795000000000" looks like milliseconds; timeUnixNano is nanoseconds since the epoch (send "1795000000000000000")',
+    );
+    expect(out.rejections.byReason.get('invalid_timestamp')).toBe(2);
   });
 
   it('rejects records without a body, a service or within the limits; keeps the rest', () => {

@@ -12,6 +12,8 @@ import {
   prometheusMetricName,
 } from '../../src/ingest/otlp/prometheus-names.js';
 import type { MetricSample } from '../../src/ingest/records.js';
+import { metaSeriesFilter } from '../../src/ingest/meta-series.js';
+import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 import { sdkMeter } from '../helpers/otlp-sdk.js';
 
 const limits = {
@@ -263,6 +265,75 @@ describe('OTLP metrics mapping (hand-written OTLP JSON)', () => {
     });
     expect(out.rejections.total).toBe(5);
     expect(out.rejections.first).toMatch(/mixed/);
+  });
+
+  it('refuses a timeUnixNano in another unit or far ahead, saying which unit it takes', () => {
+    const live = { ...limits, times: liveTimeWindow(() => T0) };
+    const out = otlpMetricsToSamples(
+      request({
+        name: 'clock',
+        gauge: {
+          dataPoints: [
+            point({ asDouble: 1, timeUnixNano: String(T0) }),
+            point({ asDouble: 2, timeUnixNano: String(T0 / 1000) }),
+            point({ asDouble: 3, timeUnixNano: ns(T0 + 3_600_000) }),
+            point({ asDouble: 4, timeUnixNano: ns(T0 + 60_000) }),
+          ],
+        },
+      }),
+      live,
+      new HistogramWindow(),
+    );
+    expect(out.samples.map((s) => s.value)).toEqual([4]);
+    expect(out.rejections.examples.get('invalid_timestamp')).toBe(
+      `clock: timeUnixNano "${T0}" looks like milliseconds; timeUnixNano is nanoseconds since the epoch (send "${T0}000000")`,
+    );
+    expect(out.rejections.byReason.get('invalid_timestamp')).toBe(3);
+  });
+
+  it('drops meta-series by the job Prometheus would give them, not as rejected points', () => {
+    const meta = {
+      ...limits,
+      metaSeries: metaSeriesFilter({ drop_meta_series: true, keep_meta_series: [] }),
+    };
+    const out = otlpMetricsToSamples(
+      {
+        resourceMetrics: [
+          {
+            // The Collector's prometheus receiver: the scrape job becomes service.name.
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'auth' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  { name: 'up', gauge: { dataPoints: [point({ asDouble: 1 })] } },
+                  { name: 'logins', gauge: { dataPoints: [point({ asDouble: 7 })] } },
+                ],
+              },
+            ],
+          },
+          {
+            resource: {
+              attributes: [{ key: 'service.name', value: { stringValue: 'prometheus' } }],
+            },
+            scopeMetrics: [
+              {
+                metrics: [
+                  { name: 'go_goroutines', gauge: { dataPoints: [point({ asDouble: 40 })] } },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      meta,
+      new HistogramWindow(),
+    );
+    expect(out.samples.map((s) => s.series.metric)).toEqual(['logins']);
+    expect(out.rejections.total).toBe(0);
+    expect(out.dropped).toBe(2);
+    expect(out.droppedExample).toBe(
+      "up is not scored: Prometheus' scrape health of a target (ingest.drop_meta_series, ingest.keep_meta_series)",
+    );
   });
 
   it('rejects nameless metrics and bad buckets, with their point counts', () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/ingest/pull/exposition.js';
 import { exposedToSamples, matrixToSamples } from '../../src/ingest/pull/pulled-samples.js';
 import type { RecordLimits } from '../../src/ingest/records.js';
+import { metaSeriesFilter } from '../../src/ingest/meta-series.js';
+import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 
 const limits: RecordLimits = {
   serviceLabels: ['service', 'job'],
@@ -207,5 +209,37 @@ describe('matrixToSamples', () => {
     );
     expect(out.samples).toHaveLength(0);
     expect(out.rejected).toEqual(new Map([['missing_service', 2]]));
+  });
+});
+
+describe('pull: meta-series and times', () => {
+  const live: RecordLimits = {
+    ...limits,
+    metaSeries: metaSeriesFilter({ drop_meta_series: true, keep_meta_series: [] }),
+    times: liveTimeWindow(() => 1_700_000_123_000),
+  };
+
+  it("drops a scraped target's meta-series and samples stamped far ahead, counting both", () => {
+    const text = [
+      'up 1',
+      'scrape_duration_seconds 0.01',
+      'aiops_anomaly_score{service="auth"} 0.4',
+      'logins_total 12',
+      'temp 21.5 1700003723000',
+      '',
+    ].join('\n');
+    const got = exposedToSamples(
+      parseExposition(text, 'prometheus'),
+      1_700_000_123_000,
+      { service: 'auth' },
+      live,
+    );
+    expect(got.samples.map((s) => s.series.metric)).toEqual(['logins_total']);
+    expect(got.rejected).toEqual(
+      new Map([
+        ['meta_series', 3],
+        ['invalid_timestamp', 1],
+      ]),
+    );
   });
 });

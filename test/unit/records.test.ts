@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecord, parseTimestamp, type RecordLimits } from '../../src/ingest/records.js';
+import { metaSeriesFilter } from '../../src/ingest/meta-series.js';
+import {
+  parseRecord,
+  parseTimestamp,
+  recordTime,
+  type RecordLimits,
+} from '../../src/ingest/records.js';
+import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 
 const limits: RecordLimits = {
   serviceLabels: ['service', 'job'],
@@ -79,7 +86,12 @@ describe('record validation', () => {
     ['not an object', 42, 'invalid_record', /JSON object/],
     ['an array', [ok], 'invalid_record', /JSON object/],
     ['missing ts', { ...ok, ts: undefined }, 'invalid_timestamp', /ts must be/],
-    ['ts in seconds mistaken as ns', { ...ok, ts: 1.7e18 }, 'invalid_timestamp', /ts must be/],
+    [
+      'ts in nanoseconds',
+      { ...ok, ts: 1.7e18 },
+      'invalid_timestamp',
+      /^ts 1700000000000000000 looks like nanoseconds; ts is milliseconds since the epoch \(send 1700000000000\)$/,
+    ],
     ['ts garbage string', { ...ok, ts: 'yesterday' }, 'invalid_timestamp', /"yesterday"/],
     ['string value', { ...ok, value: '3' }, 'invalid_value', /finite number, got "3"/],
     ['null value (NaN in JSON)', { ...ok, value: null }, 'invalid_value', /got null/],
@@ -116,8 +128,8 @@ describe('record validation', () => {
       /__name__/,
     ],
     ['unknown type', { ...ok, type: 'histogram' }, 'invalid_record', /type must be/],
-    ['neither metric nor log', { ts: 1, value: 1 }, 'invalid_record', /needs "metric"/],
-    ['log without service', { ts: 1, message: 'x' }, 'missing_service', /needs "service"/],
+    ['neither metric nor log', { ts: ok.ts, value: 1 }, 'invalid_record', /needs "metric"/],
+    ['log without service', { ts: ok.ts, message: 'x' }, 'missing_service', /needs "service"/],
   ])('rejects %s with its reason and a message naming it', (_name, raw, reason, message) => {
     const r = parseRecord(raw, limits);
     expect(r.ok).toBe(false);
@@ -137,5 +149,119 @@ describe('record validation', () => {
     [Number.NaN, undefined],
   ])('timestamp %j -> %j', (raw, ms) => {
     expect(parseTimestamp(raw)).toBe(ms);
+  });
+
+  describe('ts: the unit and the bounds, with the message the sender reads', () => {
+    const NOW = Date.UTC(2026, 11, 7, 3, 40);
+    const live = liveTimeWindow(() => NOW);
+    it.each([
+      [
+        'seconds',
+        1733550000,
+        'ts 1733550000 looks like seconds; ts is milliseconds since the epoch (send 1733550000000)',
+      ],
+      [
+        'seconds with a fraction',
+        1733550000.25,
+        'ts 1733550000.25 looks like seconds; ts is milliseconds since the epoch (send 1733550000250)',
+      ],
+      [
+        'seconds as a digit string',
+        '1733550000',
+        'ts "1733550000" looks like seconds; ts is milliseconds since the epoch (send "1733550000000")',
+      ],
+      [
+        'microseconds',
+        1733550000000000,
+        'ts 1733550000000000 looks like microseconds; ts is milliseconds since the epoch (send 1733550000000)',
+      ],
+      [
+        'nanoseconds',
+        1733550000000000000,
+        'ts 1733550000000000000 looks like nanoseconds; ts is milliseconds since the epoch (send 1733550000000)',
+      ],
+      [
+        'a clock never set',
+        0,
+        'ts 0 is 1970-01-01T00:00:00.000Z, before 2001-09-09T01:46:40.000Z: ts is milliseconds since the epoch',
+      ],
+      [
+        'an RFC 3339 time before 2001',
+        '1999-12-31T23:59:59Z',
+        'ts "1999-12-31T23:59:59Z" is 1999-12-31T23:59:59.000Z, before 2001-09-09T01:46:40.000Z: ts is milliseconds since the epoch',
+      ],
+      [
+        'more than 10 minutes ahead',
+        NOW + 3 * 3_600_000,
+        "ts 1796625600000 (2026-12-07T06:40:00.000Z) is 3 h ahead of the worker's clock; times more than 10 min ahead are refused",
+      ],
+      [
+        'an RFC 3339 time 11 minutes ahead',
+        '2026-12-07T03:51:00Z',
+        'ts "2026-12-07T03:51:00Z" (2026-12-07T03:51:00.000Z) is 11 min ahead of the worker\'s clock; times more than 10 min ahead are refused',
+      ],
+    ])('refuses %s', (_name, raw, message) => {
+      expect(recordTime(raw, live)).toEqual({ ok: false, message });
+      const r = parseRecord({ ...ok, ts: raw }, { ...limits, times: live });
+      expect(r).toEqual({ ok: false, rejection: { reason: 'invalid_timestamp', message } });
+    });
+
+    it.each([
+      ['10 minutes ahead (clock skew)', NOW + 10 * 60_000],
+      ['a year ago (a backfill)', NOW - 365 * 86_400_000],
+      ['2001-09-09, the first 13-digit millisecond', 1e12],
+      ['an RFC 3339 time with an offset', '2026-12-07T04:40:00+01:00'],
+    ])('takes %s', (_name, raw) => {
+      expect(recordTime(raw, live).ok).toBe(true);
+    });
+
+    it('takes any time up to 2200 offline (replay has no clock)', () => {
+      expect(recordTime(NOW + 50 * 365 * 86_400_000)).toEqual({
+        ok: true,
+        ms: NOW + 50 * 365 * 86_400_000,
+      });
+      expect(recordTime(7_258_118_400_001).ok).toBe(false);
+    });
+  });
+
+  describe('meta-series', () => {
+    const drop = {
+      ...limits,
+      metaSeries: metaSeriesFilter({ drop_meta_series: true, keep_meta_series: [] }),
+    };
+    it('drops ALERTS, which has no service label, as meta_series rather than missing_service', () => {
+      const r = parseRecord(
+        {
+          ...ok,
+          metric: 'ALERTS',
+          labels: { alertname: 'AiopsIngestRejecting', alertstate: 'firing' },
+        },
+        drop,
+      );
+      expect(r).toEqual({
+        ok: false,
+        rejection: {
+          reason: 'meta_series',
+          message:
+            "ALERTS is not scored: Prometheus' alert state (ingest.drop_meta_series, ingest.keep_meta_series)",
+        },
+      });
+    });
+
+    it("drops the worker's own metrics whatever service label they carry", () => {
+      const r = parseRecord(
+        { ...ok, metric: 'aiops_series_learning', labels: { service: 'prometheus' } },
+        drop,
+      );
+      expect(!r.ok && r.rejection.reason).toBe('meta_series');
+    });
+
+    it('scores them all with drop_meta_series: false', () => {
+      const keep = {
+        ...limits,
+        metaSeries: metaSeriesFilter({ drop_meta_series: false, keep_meta_series: [] }),
+      };
+      expect(parseRecord({ ...ok, metric: 'up', labels: { job: 'auth' } }, keep).ok).toBe(true);
+    });
   });
 });

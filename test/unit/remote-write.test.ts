@@ -6,7 +6,9 @@ import {
   SnappyError,
   uncompressBlock,
 } from '../../src/ingest/remote-write/snappy-block.js';
-import { toSamples } from '../../src/ingest/remote-write/to-samples.js';
+import { metaSeriesFilter } from '../../src/ingest/meta-series.js';
+import { breaksSpec, toSamples } from '../../src/ingest/remote-write/to-samples.js';
+import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 import {
   MetricType,
   ProtoError,
@@ -71,16 +73,20 @@ describe('remote_write WriteRequest decoding', () => {
           { value: 1, timestamp: T },
           { value: STALE_NAN, timestamp: T + 1 },
           { value: Number.NaN, timestamp: T + 2 },
-          // A NaN at a time out of range is invalid for its time.
+          // A NaN at a time out of range is refused for its time.
           { value: Number.NaN, timestamp: -5 },
+          { value: Number.POSITIVE_INFINITY, timestamp: T + 3 },
         ],
       },
     ]);
     const req = decodeWriteRequest(bytes);
     expect(req.series[0]?.stale).toEqual([1]);
     const out = toSamples(req, limits);
-    expect(out).toMatchObject({ stale: 1, nan: 1, invalid: 1 });
-    expect(out.invalidExample).toBe('x{job="a"}: the timestamp -5 is out of range');
+    expect(out).toMatchObject({ stale: 1, nan: 1, invalid: 1, badTime: 1 });
+    expect(out.badTimeExample).toBe(
+      'x{job="a"}: timestamp -5 is 1969-12-31T23:59:59.995Z, before 2001-09-09T01:46:40.000Z: timestamp is milliseconds since the epoch',
+    );
+    expect(out.invalidExample).toBe('x{job="a"}: the value Infinity is not finite');
     expect(out.samples.map((s) => s.value)).toEqual([1]);
     // The rejection log's example names the series.
     expect(out.nanExample).toBe('x{job="a"}: the value is NaN');
@@ -184,6 +190,48 @@ describe('remote_write series to samples', () => {
       'missing_service',
       'too_many_labels',
     ]);
+    // Only the first two break the spec (a 400); the others are the worker's own limits.
+    expect(out.rejections.map((r) => breaksSpec(r.reason))).toEqual([true, true, false, false]);
+  });
+
+  it('drops meta-series before asking for a service, and refuses times too far ahead', () => {
+    const now = T;
+    const req = decodeWriteRequest(
+      writeRequestBytes([
+        { labels: { __name__: 'ALERTS', alertname: 'X' }, samples: [{ value: 1, timestamp: T }] },
+        { labels: { __name__: 'up', job: 'auth' }, samples: [{ value: 1, timestamp: T }] },
+        {
+          labels: { __name__: 'ok', job: 'auth' },
+          samples: [
+            { value: 1, timestamp: T + 600_000 },
+            { value: 2, timestamp: T + 3_600_000 },
+          ],
+        },
+      ]),
+    );
+    const out = toSamples(req, {
+      ...limits,
+      metaSeries: metaSeriesFilter({ drop_meta_series: true, keep_meta_series: [] }),
+      times: liveTimeWindow(() => now),
+    });
+    expect(out.rejections).toEqual([
+      {
+        reason: 'meta_series',
+        samples: 1,
+        message:
+          "ALERTS is not scored: Prometheus' alert state (ingest.drop_meta_series, ingest.keep_meta_series)",
+      },
+      {
+        reason: 'meta_series',
+        samples: 1,
+        message:
+          "up is not scored: Prometheus' scrape health of a target (ingest.drop_meta_series, ingest.keep_meta_series)",
+      },
+    ]);
+    expect(out.samples.map((s) => s.ts)).toEqual([T + 600_000]);
+    expect(out.badTimeExample).toBe(
+      `ok{job="auth"}: timestamp ${T + 3_600_000} (2026-11-18T12:06:40.000Z) is 60 min ahead of the worker's clock; times more than 10 min ahead are refused`,
+    );
   });
 });
 

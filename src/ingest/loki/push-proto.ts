@@ -6,6 +6,7 @@
  * kept. Pure.
  */
 import { MAX_TS, type RecordLimits } from '../records.js';
+import { timeProblem } from '../timestamps.js';
 import { int64ToNumber, type DecodedPushRequest } from './push-request.js';
 import { LokiSelectorError, parseLokiSelector } from './selector.js';
 import { emptyLokiPush, isRejection, lineSample, streamService, type LokiPush } from './streams.js';
@@ -45,11 +46,19 @@ export function toLokiPush(req: DecodedPushRequest, limits: RecordLimits): LokiP
     s.entries.forEach((e, li) => {
       const here = `${at}.entries[${li}]`;
       const ts = timestampMs(e.timestamp);
-      if (ts === undefined) {
+      const problem =
+        ts === undefined
+          ? 'the timestamp is missing or not between 1970 and 2200'
+          : timeProblem(
+              // A protobuf Timestamp: seconds (and nanos) since the epoch.
+              { field: 'the timestamp', raw: ts / 1000, unit: 'seconds', ms: ts },
+              limits.times,
+            );
+      if (ts === undefined || problem !== undefined) {
         out.rejections.push({
           at: here,
           reason: 'invalid_timestamp',
-          message: `${here}: the timestamp is missing or not between 1970 and 2200`,
+          message: `${here}: ${problem}`,
         });
         return;
       }

@@ -10,6 +10,7 @@
  * rest are kept. Pure.
  */
 import { MAX_TS, type RecordLimits } from '../records.js';
+import { timeProblem } from '../timestamps.js';
 import { emptyLokiPush, isRejection, lineSample, streamService, type LokiPush } from './streams.js';
 
 export type { LokiPush, LokiRejection } from './streams.js';
@@ -37,6 +38,26 @@ function nanosToMs(v: unknown): number | undefined {
   if (typeof v !== 'string' || !/^\d{1,21}$/.test(v)) return undefined;
   const ms = v.length > 6 ? Number(v.slice(0, -6)) : 0;
   return ms <= MAX_TS ? ms : undefined;
+}
+
+/** Why a line's timestamp is refused: not a digit string, another unit, out of bounds. */
+function timestampProblem(
+  raw: unknown,
+  ms: number | undefined,
+  limits: RecordLimits,
+): string | undefined {
+  if (typeof raw !== 'string' || !/^\d{1,21}$/.test(raw)) {
+    return 'the timestamp must be unix nanoseconds as a string';
+  }
+  const count = Number(raw);
+  const t = {
+    field: 'the timestamp',
+    raw,
+    count,
+    unit: 'nanoseconds',
+    ms: ms ?? count / 1e6,
+  } as const;
+  return timeProblem(t, limits.times);
 }
 
 export function parseLokiPush(body: unknown, limits: RecordLimits): LokiPush {
@@ -81,11 +102,12 @@ export function parseLokiPush(body: unknown, limits: RecordLimits): LokiPush {
         return;
       }
       const ts = nanosToMs(v[0]);
-      if (ts === undefined) {
+      const problem = timestampProblem(v[0], ts, limits);
+      if (ts === undefined || problem !== undefined) {
         out.rejections.push({
           at: here,
           reason: 'invalid_timestamp',
-          message: `${here}: the timestamp must be unix nanoseconds as a string`,
+          message: `${here}: ${problem ?? 'the timestamp must be unix nanoseconds as a string'}`,
         });
         return;
       }

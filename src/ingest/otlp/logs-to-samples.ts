@@ -13,6 +13,7 @@
  * a body whose shape is not an export request throws OtlpFormatError.
  */
 import type { LogSample, RecordLimits } from '../records.js';
+import { timeProblem } from '../timestamps.js';
 import { messages } from './metrics-to-samples.js';
 import {
   OtlpFormatError,
@@ -167,8 +168,28 @@ function toLogSample(
     }
   }
   const labels = Object.fromEntries(attrs);
-  const ts =
-    nanosToMs(field(lr, 'timeUnixNano')) ?? nanosToMs(field(lr, 'observedTimeUnixNano')) ?? now;
+  const time = field(lr, 'timeUnixNano');
+  const observed = field(lr, 'observedTimeUnixNano');
+  const ts = nanosToMs(time) ?? nanosToMs(observed) ?? now;
+  // A time that is set but out of bounds (another unit, far ahead) is refused, not replaced.
+  if (ts !== now) {
+    const named = nanosToMs(time) !== undefined;
+    const raw = named ? time : observed;
+    const problem = timeProblem(
+      {
+        field: named ? 'timeUnixNano' : 'observedTimeUnixNano',
+        raw: typeof raw === 'string' ? raw : ts * 1e6,
+        count: typeof raw === 'string' ? Number(raw) : undefined,
+        unit: 'nanoseconds',
+        ms: ts,
+      },
+      limits.times,
+    );
+    if (problem !== undefined) {
+      addRejection(r, 'invalid_timestamp', `a log record of ${service.slice(0, 64)}: ${problem}`);
+      return undefined;
+    }
+  }
   const level = levelOf(stringField(lr, 'severityText'), enumOf(field(lr, 'severityNumber')));
   return { kind: 'log', record: { ts, service, level, message, labels } };
 }

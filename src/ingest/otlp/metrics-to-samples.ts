@@ -54,10 +54,16 @@ import {
 } from './otlp-values.js';
 import { counterName, prometheusMetricName } from './prometheus-names.js';
 import { pointLabels, resourceIdentity, type ResourceIdentity } from './series-labels.js';
+import { metaSeriesMessage } from '../meta-series.js';
+import { timeProblem, type SentTime } from '../timestamps.js';
 
 export interface OtlpMetricsResult {
   readonly samples: MetricSample[];
   readonly rejections: OtlpRejections;
+  /** Data points of meta-series (meta-series.ts): dropped by design, not rejections. */
+  dropped: number;
+  /** Why the first of them was, for the rejection log. */
+  droppedExample?: string;
   /** Data points over the whole request. */
   points: number;
   /** Per sample (same order as `samples`), the index of the data point it came from. */
@@ -98,6 +104,7 @@ export function otlpMetricsToSamples(
   const out: OtlpMetricsResult = {
     samples: [],
     rejections: newRejections(),
+    dropped: 0,
     points: 0,
     pointOf: [],
   };
@@ -149,6 +156,13 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
     );
     return;
   }
+  // The job as Prometheus' OTLP translation makes it: namespace/service, else the service.
+  const meta = ctx.limits.metaSeries?.why(name, resource.job ?? resource.service);
+  if (meta !== undefined) {
+    ctx.out.dropped += points.length;
+    ctx.out.droppedExample ??= metaSeriesMessage(name, meta);
+    return;
+  }
   const temporality = enumOf(field(data, 'aggregationTemporality')) ?? 0;
   const monotonic = field(data, 'isMonotonic') === true;
   for (const [i, p] of points.entries()) {
@@ -157,9 +171,11 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
       addRejection(r, 'invalid_attributes', `${name}: attributes must be a list of KeyValue`);
       continue;
     }
-    const ts = nanosToMs(field(p, 'timeUnixNano'));
-    if (ts === undefined) {
-      addRejection(r, 'invalid_timestamp', `${name}: timeUnixNano is missing or out of range`);
+    const time = field(p, 'timeUnixNano');
+    const ts = nanosToMs(time);
+    const badTime = pointTimeProblem(time, ts, ctx.limits);
+    if (ts === undefined || badTime !== undefined) {
+      addRejection(r, 'invalid_timestamp', `${name}: ${badTime ?? 'timeUnixNano is out of range'}`);
       continue;
     }
     const labelled = pointLabels(resource, attrs, ctx.limits);
@@ -187,6 +203,26 @@ function mapMetric(m: Loose, resource: ResourceIdentity, ctx: Context): void {
       histogramPoint(point, temporality, ctx, exponentialBuckets(p));
     } else summaryPoint(point, ctx);
   }
+}
+
+/** Why a data point's `timeUnixNano` is refused (missing, another unit, out of bounds). */
+function pointTimeProblem(
+  raw: unknown,
+  ms: number | undefined,
+  limits: RecordLimits,
+): string | undefined {
+  const count = typeof raw === 'string' && /^\d{1,20}$/.test(raw) ? Number(raw) : raw;
+  if (typeof count !== 'number' || !Number.isFinite(count) || count === 0) {
+    return 'timeUnixNano is missing';
+  }
+  const t: SentTime = {
+    field: 'timeUnixNano',
+    raw: typeof raw === 'string' ? raw : count,
+    count,
+    unit: 'nanoseconds',
+    ms: ms ?? count / 1e6,
+  };
+  return timeProblem(t, limits.times);
 }
 
 interface Point {

@@ -67,6 +67,12 @@ export function registerOtlpRoutes(app: FastifyInstance, deps: OtlpRouteDeps): v
         );
         const queued = await queueRecords(deps, reply, out.samples, []);
         stage.commit();
+        // Meta-series are dropped by design: counted, and not rejected data points to the sender.
+        deps.metrics.samplesRejected.inc(
+          { reason: 'meta_series' },
+          out.dropped,
+          out.droppedExample,
+        );
         // Points with a sample the series limits refused are rejected data points too (a
         // histogram point gives two samples: its points are counted, not its samples).
         const refusal = queued.refusal;

@@ -8,12 +8,13 @@
 import { isCounterName } from '../../queues/series-key.js';
 import type { SeriesMeta } from '../../queues/contract.js';
 import {
+  MIN_TS,
   RejectReason,
   parseRecord,
-  parseTimestamp,
   type MetricSample,
   type RecordLimits,
 } from '../records.js';
+import { latestTaken } from '../timestamps.js';
 import { parseFloatValue, type ExposedSample } from './exposition.js';
 
 /** Where samples were pulled from: what the configuration adds to them. */
@@ -30,6 +31,8 @@ export interface PulledSamples {
   readonly rejected: Map<string, number>;
   /** `_created` samples skipped: they are start times, not values to score. */
   created: number;
+  /** The latest time taken (timestamps.ts: live ingest refuses times too far ahead). */
+  readonly latest: number;
 }
 
 /** One series' matrix of a query_range answer: `values` are `[unix seconds, "value"]`. */
@@ -38,8 +41,8 @@ export interface MatrixSeries {
   readonly values: readonly (readonly [number, string])[];
 }
 
-function emptyResult(): PulledSamples {
-  return { samples: [], rejected: new Map(), created: 0 };
+function emptyResult(limits: RecordLimits): PulledSamples {
+  return { samples: [], rejected: new Map(), created: 0, latest: latestTaken(limits.times) };
 }
 
 type SeriesCheck =
@@ -64,7 +67,8 @@ function checkSeries(
     labels[serviceLabel] = origin.service;
   }
   const r = parseRecord(
-    { ts: 0, metric, labels, value: 0, type: counter ? 'counter' : 'gauge' },
+    // Only the series is checked here: any time it takes will do.
+    { ts: MIN_TS, metric, labels, value: 0, type: counter ? 'counter' : 'gauge' },
     limits,
   );
   if (!r.ok) return { ok: false, reason: r.rejection.reason };
@@ -81,7 +85,7 @@ function reject(out: PulledSamples, reason: string, n = 1): void {
  * counted as routine; `undefined`, a value that did not parse, as invalid).
  */
 function add(out: PulledSamples, series: SeriesMeta, ts: number, value: number | undefined): void {
-  if (parseTimestamp(ts) === undefined) reject(out, RejectReason.InvalidTimestamp);
+  if (!(ts >= MIN_TS && ts <= out.latest)) reject(out, RejectReason.InvalidTimestamp);
   else if (value === undefined) reject(out, RejectReason.InvalidValue);
   else if (Number.isNaN(value)) reject(out, RejectReason.NanValue);
   else if (!Number.isFinite(value)) reject(out, RejectReason.InvalidValue);
@@ -110,7 +114,7 @@ export function exposedToSamples(
   origin: PullOrigin,
   limits: RecordLimits,
 ): PulledSamples {
-  const out = emptyResult();
+  const out = emptyResult(limits);
   // The text format has no _created: client libraries expose it as a gauge family of its own
   // (foo_created beside counter foo_total). A start time is not a signal either way.
   const startTimeOf = new Set<string>();
@@ -141,7 +145,7 @@ export function matrixToSamples(
   origin: PullOrigin,
   limits: RecordLimits,
 ): PulledSamples {
-  const out = emptyResult();
+  const out = emptyResult(limits);
   for (const s of series) {
     const { __name__: name, ...labels } = s.metric;
     const metric = name ?? queryName;

@@ -1,21 +1,39 @@
 /**
  * Turns decoded remote_write series into metric samples, validating each series as the spec
  * asks (a `__name__`, valid label names, no empty or duplicate names) and by the record limits.
- * A bad series is rejected on its own; the rest are kept. Staleness markers (the special NaN)
- * end a series: they are counted, not scored. Counters are typed by the request's metadata
- * when present (a COUNTER family, a HISTOGRAM or SUMMARY's `_bucket`/`_count`/`_sum`), else by
- * the name's suffix as for every other record.
+ * A bad series is rejected on its own; the rest are kept. Meta-series (meta-series.ts) are
+ * dropped before the service is looked for. Staleness markers (the special NaN) end a series:
+ * they are counted, not scored. Counters are typed by the request's metadata when present (a
+ * COUNTER family, a HISTOGRAM or SUMMARY's `_bucket`/`_count`/`_sum`), else by the name's
+ * suffix as for every other record.
  */
 import {
   LABEL_NAME,
-  MAX_TS,
   METRIC_NAME,
+  MIN_TS,
+  RejectReason,
   type MetricSample,
   type RecordLimits,
 } from '../records.js';
 import type { SeriesMeta } from '../../queues/contract.js';
 import { isCounterName, seriesKey } from '../../queues/series-key.js';
+import { metaSeriesMessage } from '../meta-series.js';
+import { latestTaken, timeProblem } from '../timestamps.js';
 import { MetricType, type DecodedWriteRequest } from './write-request.js';
+
+/**
+ * Reasons that mean the request breaks the remote_write spec (label and metric names, repeated
+ * labels): the spec asks for a 400 ("invalid samples"). Every other reason is the worker's own
+ * policy or limit about a valid sample (no service, a meta-series, too many labels, a series
+ * limit): counted, and the request is still a success.
+ */
+const SPEC_INVALID: ReadonlySet<string> = new Set([
+  RejectReason.InvalidName,
+  RejectReason.InvalidRecord,
+]);
+
+/** Whether a series rejected for `reason` makes the request invalid under the spec. */
+export const breaksSpec = (reason: string): boolean => SPEC_INVALID.has(reason);
 
 export interface SeriesRejection {
   readonly reason: string;
@@ -33,10 +51,14 @@ export interface ConvertedRequest {
   nan: number;
   /** The first of them (names its series), for the rejection log. */
   nanExample?: string;
-  /** Infinite or out-of-range samples dropped. */
+  /** Infinite samples dropped. */
   invalid: number;
   /** What was wrong with the first of them (names its series), for the rejection log. */
   invalidExample?: string;
+  /** Samples with a time out of bounds (timestamps.ts), dropped. */
+  badTime: number;
+  /** Why the first of them was (names its series), for the rejection log. */
+  badTimeExample?: string;
   /** Native histogram samples (not scored). */
   histograms: number;
 }
@@ -62,8 +84,10 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
     stale: 0,
     nan: 0,
     invalid: 0,
+    badTime: 0,
     histograms: 0,
   };
+  const latest = latestTaken(limits.times);
   for (const s of req.series) {
     out.histograms += s.histograms;
     const problem = validated(s.labels, limits);
@@ -86,15 +110,23 @@ export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): Conve
         out.stale += 1;
         continue;
       }
-      if (!Number.isFinite(value) || !(ts >= 0 && ts <= MAX_TS)) {
-        if (Number.isNaN(value) && ts >= 0 && ts <= MAX_TS) {
+      if (!(ts >= MIN_TS && ts <= latest)) {
+        out.badTime += 1;
+        out.badTimeExample ??= `${meta.key}: ${
+          timeProblem(
+            { field: 'timestamp', raw: ts, count: ts, unit: 'milliseconds', ms: ts },
+            limits.times,
+          ) ?? `the timestamp ${ts} is out of range`
+        }`;
+        continue;
+      }
+      if (!Number.isFinite(value)) {
+        if (Number.isNaN(value)) {
           out.nan += 1;
           out.nanExample ??= `${meta.key}: the value is NaN`;
         } else {
           out.invalid += 1;
-          out.invalidExample ??= !(ts >= 0 && ts <= MAX_TS)
-            ? `${meta.key}: the timestamp ${ts} is out of range`
-            : `${meta.key}: the value ${value} is not finite`;
+          out.invalidExample ??= `${meta.key}: the value ${value} is not finite`;
         }
         continue;
       }
@@ -175,6 +207,11 @@ function seriesProblem(pairs: readonly string[], limits: RecordLimits): Checked 
           ? 'a series has no __name__ label'
           : `metric name ${JSON.stringify(metric.slice(0, 64))} is not valid`,
     };
+  }
+  // Before the service check: most meta-series (ALERTS, ...) have no service label.
+  const meta = limits.metaSeries?.why(metric, labels.job);
+  if (meta !== undefined) {
+    return { reason: RejectReason.MetaSeries, message: metaSeriesMessage(metric, meta) };
   }
   if (count > limits.maxLabels) {
     return {
