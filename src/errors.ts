@@ -6,6 +6,10 @@
 export const ErrorCodes = {
   AIOPS_ERR_CONFIG_INVALID: { status: 500, message: 'the configuration is invalid' },
   AIOPS_ERR_REDIS_UNAVAILABLE: { status: 503, message: 'Redis cannot be reached' },
+  AIOPS_ERR_SERVER_PORT_UNAVAILABLE: {
+    status: 500,
+    message: 'the HTTP port cannot be bound (in use, not allowed, or no such address)',
+  },
   AIOPS_ERR_INGEST_INVALID_JSON: { status: 400, message: 'the body is not valid JSON' },
   AIOPS_ERR_INGEST_INVALID_RECORD: { status: 400, message: 'a record does not match the format' },
   AIOPS_ERR_INGEST_NO_RECORDS: { status: 400, message: 'the body holds no records' },

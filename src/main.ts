@@ -7,7 +7,8 @@ import { replaySettingsFromConfig } from './replay/replay-from-config.js';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfigPath, packageVersion } from './cli/package-info.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, configNotes, loadConfig } from './config/load.js';
+import { redisUrlProblem } from './config/redis-url.js';
 import { errorDocsPath, type ErrorCode } from './errors.js';
 import type { Config } from './config/schema.js';
 import { configJsonSchema, configReference } from './cli/config-doc.js';
@@ -17,6 +18,8 @@ import { mineTemplates, TEMPLATE_FORMATS, type TemplateFormat } from './cli/mine
 import { templateOptionsFromConfig } from './logs/log-settings.js';
 import { resolveRedis, RedisUnavailableError } from './redis/embedded.js';
 import { redactUrl } from './redis/probe.js';
+import { waitForRedis } from './redis/wait-for-redis.js';
+import { PortUnavailableError, reservePort } from './service/listen.js';
 import { replay } from './replay/replay.js';
 import { parseRoles, Roles } from './service/roles.js';
 import { configIssues } from './service/config-checks.js';
@@ -44,14 +47,40 @@ function fail(message: string, code?: ErrorCode): never {
   process.exit(1);
 }
 
-function configOrExit(file: string | undefined): Readonly<Config> {
-  const path = file ?? env.AIOPS_CONFIG ?? defaultConfigPath();
+const configPath = (file: string | undefined): string =>
+  file ?? env.AIOPS_CONFIG ?? defaultConfigPath();
+
+/** REDIS_URL, when set, is checked as `redis.url` is: it wins over it at start. */
+function envRedisUrlProblem(): string | undefined {
+  const problem = env.REDIS_URL ? redisUrlProblem(env.REDIS_URL) : undefined;
+  return problem === undefined ? undefined : `REDIS_URL (environment variable): ${problem}`;
+}
+
+const noteLines = (notes: readonly string[]): string => notes.map((n) => `\n  note: ${n}`).join('');
+
+/**
+ * The config of `file`, or exit 1 with every problem. `withRedisUrl`: the commands that use
+ * Redis (start, check-config) also check REDIS_URL, so it is reported with the file's problems.
+ */
+function configOrExit(file: string | undefined, withRedisUrl = false): Readonly<Config> {
+  const path = configPath(file);
+  const envProblem = withRedisUrl ? envRedisUrlProblem() : undefined;
+  let config: Readonly<Config>;
   try {
-    return loadConfig(path, env, configIssues);
+    config = loadConfig(path, env, configIssues);
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message, 'AIOPS_ERR_CONFIG_INVALID');
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    const all =
+      envProblem === undefined
+        ? err
+        : new ConfigError(path, [...err.problems, envProblem], err.notes);
+    fail(`${all.message}${noteLines(all.notes)}`, 'AIOPS_ERR_CONFIG_INVALID');
   }
+  if (envProblem !== undefined) {
+    const err = new ConfigError(path, [envProblem], configNotes(config));
+    fail(`${err.message}${noteLines(err.notes)}`, 'AIOPS_ERR_CONFIG_INVALID');
+  }
+  return config;
 }
 
 const port = (text: string): number => {
@@ -81,7 +110,8 @@ program
       role: string;
       logPretty?: boolean;
     }) => {
-      const config = configOrExit(opts.config);
+      const configFile = configPath(opts.config);
+      const config = configOrExit(opts.config, true);
       let roles;
       try {
         roles = parseRoles(opts.role);
@@ -89,6 +119,11 @@ program
         fail((err as Error).message);
       }
       const log = createLogger({ level: config.log.level, pretty: opts.logPretty === true });
+      /** A start-up error: the log lines so far are written first, then the one-line reason. */
+      const failStart = (message: string, code: ErrorCode): never => {
+        log.flush();
+        fail(message, code);
+      };
       process.on('uncaughtException', (err) => {
         log.fatal({ err }, 'uncaught exception; exiting');
         process.exit(1);
@@ -97,6 +132,17 @@ program
         log.fatal({ err }, 'unhandled rejection; exiting');
         process.exit(1);
       });
+      for (const note of configNotes(config)) log.warn({ config: configFile }, `config: ${note}`);
+      // The port first: one in use is an exit before anything touches Redis.
+      const host = opts.host ?? config.server.host;
+      let reserved;
+      try {
+        reserved = await reservePort(host, opts.port ?? config.server.port);
+      } catch (err) {
+        if (err instanceof PortUnavailableError)
+          failStart(err.message, 'AIOPS_ERR_SERVER_PORT_UNAVAILABLE');
+        throw err;
+      }
       const tracing = config.tracing.otlp_endpoint
         ? await startTracing(config.tracing.otlp_endpoint, config.tracing.service_name)
         : undefined;
@@ -107,20 +153,49 @@ program
           dataDir: config.redis.data_dir,
         });
       } catch (err) {
-        if (err instanceof RedisUnavailableError) fail(err.message, 'AIOPS_ERR_REDIS_UNAVAILABLE');
+        if (err instanceof RedisUnavailableError)
+          failStart(err.message, 'AIOPS_ERR_REDIS_UNAVAILABLE');
         throw err;
       }
-      log.info({ redis: redactUrl(redis.url), source: redis.source }, 'using Redis');
-      const service = await startService({
-        config,
-        log,
-        redisUrl: redis.url,
-        roles,
-        version: packageVersion(),
-        env,
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        ...(opts.host !== undefined ? { host: opts.host } : {}),
-      });
+      log.info(
+        {
+          version: packageVersion(),
+          config: configFile,
+          redis: redactUrl(redis.url),
+          redisFrom: env.REDIS_URL
+            ? 'REDIS_URL'
+            : redis.source === 'configured'
+              ? 'redis.url'
+              : redis.source,
+          prefix: config.redis.prefix,
+          roles: [...roles],
+          listen: `${host.includes(':') ? `[${host}]` : host}:${reserved.port}`,
+        },
+        `aiops-worker ${packageVersion()} starting: Redis ${redactUrl(redis.url)}, prefix "${config.redis.prefix}", roles ${[...roles].join(',')}, config ${configFile}`,
+      );
+      try {
+        await waitForRedis({ url: redis.url, timeoutMs: config.redis.connect_timeout_ms, log });
+      } catch (err) {
+        if (!(err instanceof RedisUnavailableError)) throw err;
+        await redis.stop();
+        failStart(err.message, 'AIOPS_ERR_REDIS_UNAVAILABLE');
+      }
+      let service: Awaited<ReturnType<typeof startService>>;
+      try {
+        service = await startService({
+          config,
+          log,
+          redisUrl: redis.url,
+          roles,
+          version: packageVersion(),
+          env,
+          reservedPort: reserved,
+        });
+      } catch (err) {
+        if (!(err instanceof PortUnavailableError)) throw err;
+        await redis.stop();
+        failStart(err.message, 'AIOPS_ERR_SERVER_PORT_UNAVAILABLE');
+      }
       let stoppingSince: number | undefined;
       const stop = (signal: string): void => {
         if (stoppingSince !== undefined) {
@@ -251,11 +326,12 @@ program
   .description('validate a config file and print every problem with its path')
   .argument('<file>', 'YAML config file')
   .action((file: string) => {
-    // Placeholders, *_file secrets and the stages' checks included: valid here is valid at start.
-    const config = configOrExit(file);
+    // Placeholders, *_file secrets, REDIS_URL and the stages' checks included: valid here is
+    // valid at start.
+    const config = configOrExit(file, true);
     const services = Object.keys(config.services);
     process.stdout.write(
-      `${file}: valid (${services.length} services: ${services.join(', ') || 'none'})\n`,
+      `${file}: valid (${services.length} services: ${services.join(', ') || 'none'})${noteLines(configNotes(config))}\n`,
     );
   });
 

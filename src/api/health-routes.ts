@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify';
 export interface ReadinessCheck {
   readonly name: string;
   check(): Promise<boolean>;
+  /**
+   * Problems that do not make the process unready (a notify target that does not answer:
+   * deliveries retry, and ingest must not stop for it). Listed under `warnings`; the check
+   * shows `warning` while there are any.
+   */
+  warnings?(): readonly string[];
 }
 
 /** `/healthz`: the process is up. `/readyz`: every dependency check passes. */
@@ -13,12 +19,19 @@ export function registerHealthRoutes(
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const results = await Promise.all(
-      checks.map(async (c) => [c.name, await c.check().catch(() => false)] as const),
+      checks.map(async (c) => {
+        const ok = await c.check().catch(() => false);
+        return [c.name, ok, ok ? (c.warnings?.() ?? []) : []] as const;
+      }),
     );
     const ready = results.every(([, ok]) => ok);
+    const warnings = results.flatMap(([, , w]) => w);
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not ready',
-      checks: Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'failing'])),
+      checks: Object.fromEntries(
+        results.map(([name, ok, w]) => [name, ok ? (w.length > 0 ? 'warning' : 'ok') : 'failing']),
+      ),
+      ...(warnings.length > 0 ? { warnings } : {}),
     });
   });
 }

@@ -8,18 +8,33 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, parse as parseYamlScalar } from 'yaml';
+import { z } from 'zod';
 import { configSchema, graphIssues, type Config } from './schema.js';
 import { formatIssue, formatPath, type ConfigIssue } from './format-path.js';
+import { normalised } from './normalise.js';
 import { withoutRemoved } from './removed.js';
 import { schemaIssues } from './schema-issues.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
-  constructor(source: string, problems: readonly string[]) {
+  /** What was fixed without complaint (configNotes), printed after the problems. */
+  readonly notes: readonly string[];
+  constructor(source: string, problems: readonly string[], notes: readonly string[] = []) {
     super(`invalid configuration ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = problems;
+    this.notes = notes;
   }
+}
+
+const NOTES = new WeakMap<object, readonly string[]>();
+
+/**
+ * What the loader fixed without complaint, as `path: note` lines (an Alertmanager URL with its
+ * API path on it, say): `check-config` prints them, `start` logs them.
+ */
+export function configNotes(config: Readonly<Config>): readonly string[] {
+  return NOTES.get(config) ?? [];
 }
 
 /**
@@ -115,14 +130,61 @@ function applyEnvOverrides(root: Json, env: Env, set: Map<string, string>): Json
   return tree;
 }
 
-/** The top-level sections of `input` that are valid on their own. */
+/** Nothing of a value is valid: `salvage`'s answer. */
+const NOTHING = Symbol('nothing valid');
+
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * `value` with what `schema` refuses left out where that leaves something valid: a key of an
+ * object (which then takes its default), never an item of a list or an entry of a map (their
+ * positions and names are what the checks report, so they are kept whole or not at all).
+ */
+function salvage(schema: z.ZodType, value: unknown): unknown {
+  if (schema.safeParse(value).success) return value;
+  let inner: unknown = schema;
+  while (
+    inner instanceof z.ZodDefault ||
+    inner instanceof z.ZodPrefault ||
+    inner instanceof z.ZodOptional
+  ) {
+    inner = inner.unwrap();
+  }
+  let kept: unknown = NOTHING;
+  if (inner instanceof z.ZodObject && isMap(value)) {
+    const shape = inner.shape as Record<string, z.ZodType>;
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(shape)) {
+      if (!Object.hasOwn(value, key)) continue;
+      const v = salvage(field, value[key]);
+      if (v !== NOTHING) out[key] = v;
+    }
+    kept = out;
+  } else if (inner instanceof z.ZodArray && Array.isArray(value)) {
+    const element = inner.element as z.ZodType;
+    const items = value.map((v: unknown) => salvage(element, v));
+    if (!items.includes(NOTHING)) kept = items;
+  } else if (inner instanceof z.ZodRecord && isMap(value)) {
+    const valueType = inner.valueType as z.ZodType;
+    const entries = Object.entries(value).map(([k, v]) => [k, salvage(valueType, v)] as const);
+    if (!entries.some(([, v]) => v === NOTHING)) kept = Object.fromEntries(entries);
+  }
+  return kept !== NOTHING && schema.safeParse(kept).success ? kept : NOTHING;
+}
+
+/**
+ * Every top-level section of `input`, less what the schema refuses where that leaves it valid,
+ * so the checks beyond the schema (detector names, graph) run in the same pass as the schema's
+ * and `check-config` says everything at once: `detect.detectors.default: unknown detector
+ * "ensamble"` beside `detect.anomaly_threshold: Too big`, not after it is fixed.
+ */
 function validSections(input: unknown): Partial<Config> {
-  const tree: Partial<Record<string, unknown>> =
-    input !== null && typeof input === 'object' ? input : {};
+  const tree = isMap(input) ? input : {};
   const sections: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(configSchema.shape)) {
-    const section = schema.safeParse(tree[key]);
-    if (section.success) sections[key] = section.data;
+  for (const [key, schema] of Object.entries(configSchema.shape) as [string, z.ZodType][]) {
+    const kept = salvage(schema, tree[key]);
+    if (kept !== NOTHING) sections[key] = schema.parse(kept);
   }
   return sections;
 }
@@ -137,16 +199,23 @@ export interface ParseOptions {
 /** Validates an already-parsed config object. Throws ConfigError with every problem. */
 export function parseConfig(raw: unknown, options: ParseOptions = {}): Readonly<Config> {
   const issues: ConfigIssue[] = [];
-  const input = withoutRemoved(raw ?? {}, issues);
+  const notes: ConfigIssue[] = [];
+  const input = normalised(withoutRemoved(raw ?? {}, issues), notes);
   const result = configSchema.safeParse(input);
   const sections = result.success ? result.data : validSections(input);
   if (!result.success) issues.push(...schemaIssues(configSchema, result.error));
   if (sections.services) issues.push(...graphIssues(sections.services));
   if (options.check) issues.push(...options.check(sections));
   if (issues.length > 0 || !result.success) {
-    throw new ConfigError(options.source ?? '(inline)', issues.map(formatIssue));
+    throw new ConfigError(
+      options.source ?? '(inline)',
+      issues.map(formatIssue),
+      notes.map(formatIssue),
+    );
   }
-  return deepFreeze(result.data);
+  const config = deepFreeze(result.data);
+  NOTES.set(config, notes.map(formatIssue));
+  return config;
 }
 
 /** Reads, expands and validates a YAML config file. Throws ConfigError with every problem. */
@@ -199,11 +268,11 @@ export function parseConfigText(
   };
   try {
     const config = parseConfig(overridden, { source, check });
-    if (problems.length > 0) throw new ConfigError(source, problems);
+    if (problems.length > 0) throw new ConfigError(source, problems, configNotes(config));
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new ConfigError(source, [...problems, ...err.problems.map(named)]);
+      throw new ConfigError(source, [...problems, ...err.problems.map(named)], err.notes);
     }
     throw err;
   }

@@ -11,6 +11,7 @@ import { detectSchema, logsSchema } from './schema-detect.js';
 import { ingestSchema, serverSchema } from './schema-ingest.js';
 import { notifySchema } from './schema-notify.js';
 import { pullSchema } from './schema-pull.js';
+import { redisUrlProblem } from './redis-url.js';
 import { remediationSchema } from './schema-remediation.js';
 import { servicesSchema } from './schema-services.js';
 
@@ -20,10 +21,18 @@ const redisSchema = z
   .strictObject({
     url: z
       .string()
-      .min(1)
+      .superRefine((url, ctx) => {
+        const problem = redisUrlProblem(url);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional()
       .describe(
-        'Redis URL (`redis://user:pass@host:port/db`). Unset: 127.0.0.1:6379 if it answers, else a private redis-server. The REDIS_URL environment variable wins over it.',
+        'Redis URL: `redis://user:pass@host:port/db`, `rediss://` for TLS, or the path of a Unix socket. Unset: 127.0.0.1:6379 if it answers, else a private redis-server. The REDIS_URL environment variable wins over it (and is checked the same way).',
+      ),
+    connect_timeout_ms: durationMs
+      .default(30_000)
+      .describe(
+        'How long `start` waits for Redis to answer before it exits 1 (AIOPS_ERR_REDIS_UNAVAILABLE), logging each retry; 0 tries once.',
       ),
     prefix: z
       .string()

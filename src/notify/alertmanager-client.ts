@@ -3,6 +3,7 @@
  * API wants every replica told directly, never through a load balancer. A failure of one does
  * not stop the others; each outcome is returned (the caller counts and logs).
  */
+import { alertmanagerBaseUrl } from '../config/alertmanager-url.js';
 import type { AlertmanagerAlert } from './alertmanager-alerts.js';
 
 export type DeliveryOutcome = 'sent' | 'retryable' | 'rejected';
@@ -21,7 +22,8 @@ export async function postAlerts(
   const body = JSON.stringify(alerts);
   return Promise.all(
     urls.map(async (url): Promise<DeliveryResult> => {
-      const target = `${url.replace(/\/$/, '')}/api/v2/alerts`;
+      // The config gives base URLs (it cuts an `/api/v2/alerts` a user left on, with a note).
+      const target = `${alertmanagerBaseUrl(url)}/api/v2/alerts`;
       try {
         const res = await fetch(target, {
           method: 'POST',

@@ -14,9 +14,28 @@ import {
 } from './alertmanager-sync.js';
 import { queueDeliveries, queueReminders, startDeliveryWorker } from './deliver.js';
 import { mutedBy } from './incident-routing.js';
+import { notifyTargets, probeTargets } from './target-probe.js';
 import type { StageDeps } from '../queues/stage-deps.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../telemetry/metrics.js';
 
 export type NotifyStageDeps = StageDeps<'notify'>;
+
+const OUTCOMES = ['sent', 'retryable', 'rejected'] as const;
+
+/**
+ * Exports `aiops_notifications_total` at 0 for every receiver type this process delivers to
+ * (and `alertmanager` when Alertmanagers are configured) and every outcome, so `increase()` in
+ * the AiopsNotificationsFailing rule (config/prometheus/rules.yml) sees the first failure: a
+ * series born at 1 shows no increase.
+ */
+export function primeNotificationMetrics(metrics: Metrics, notify: Config['notify']): void {
+  const receivers = new Set<string>(notify.receivers.map((r) => r.type));
+  if (notify.alertmanagers.length > 0) receivers.add('alertmanager');
+  for (const receiver of receivers) {
+    for (const outcome of OUTCOMES) metrics.notifications.inc({ receiver, outcome }, 0);
+  }
+}
 
 export async function startNotify(d: NotifyStageDeps) {
   const { config, connection, metrics } = d;
@@ -25,6 +44,10 @@ export async function startNotify(d: NotifyStageDeps) {
   const store = new IncidentStore(connection, prefix);
   const muted = mutedBy(config.maintenance);
   const notify = d.queues.notify;
+  primeNotificationMetrics(metrics, config.notify);
+  // In the background: a target that is down is a warning, never a reason to wait or stop.
+  const targets = notifyTargets(config.notify);
+  const probes = targets.length > 0 ? probeTargets(targets, log) : undefined;
   await scheduleAlertmanagerSync(notify, config.notify.resend_ms);
   if (config.notify.receivers.some((r) => r.repeat_interval_ms !== undefined)) {
     await scheduleReminders(notify);
@@ -68,5 +91,16 @@ export async function startNotify(d: NotifyStageDeps) {
     metrics,
     other,
   });
-  return { workers: [worker] };
+  return {
+    workers: [worker],
+    ...(probes
+      ? {
+          warnings: () => probes.warnings(),
+          close: () => {
+            probes.stop();
+            return Promise.resolve();
+          },
+        }
+      : {}),
+  };
 }

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
+import { redactUrlText } from '../config/redact-url.js';
 
-/** True when a Redis at `url` answers PING within `timeoutMs`. Never throws. */
-export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+/** Why a Redis at `url` did not answer PING within `timeoutMs`, or undefined when it did. Never throws. */
+export async function redisProblem(url: string, timeoutMs = 1000): Promise<Error | undefined> {
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -9,7 +10,10 @@ export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boole
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined);
+  let lastError: Error | undefined;
+  client.on('error', (err: Error) => {
+    lastError = err;
+  });
   try {
     await client.connect();
     const pong = await Promise.race([
@@ -20,12 +24,20 @@ export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boole
         }, timeoutMs).unref(),
       ),
     ]);
-    return pong === 'PONG';
-  } catch {
-    return false;
+    if (pong === 'PONG') return undefined;
+    return new Error(`no answer to PING within ${timeoutMs} ms`);
+  } catch (err) {
+    // connect() rejects with "Connection is closed." when the socket failed: the socket's own
+    // error (ECONNREFUSED, ENOTFOUND, WRONGPASS) says more.
+    return lastError ?? (err as Error);
   } finally {
     client.disconnect();
   }
+}
+
+/** True when a Redis at `url` answers PING within `timeoutMs`. Never throws. */
+export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  return (await redisProblem(url, timeoutMs)) === undefined;
 }
 
 /** The URL with any password replaced, for logs. */
@@ -35,6 +47,6 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return '(unparseable URL)';
+    return redactUrlText(url);
   }
 }

@@ -24,9 +24,11 @@ import { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import { RemediationStore } from '../remediate/remediation-store.js';
 import { startRemediate } from '../remediate/start-remediate.js';
 import { createQueues, type Queues } from '../queues/queues.js';
-import { producerConnection, workerConnection } from '../redis/connections.js';
+import { producerConnection, RedisHealth, workerConnection } from '../redis/connections.js';
+import { redactUrl } from '../redis/probe.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createMetrics, serviceLabeller, type Metrics } from '../telemetry/metrics.js';
+import { listenProblem, PortUnavailableError, type ReservedPort } from './listen.js';
 import type { Role } from './roles.js';
 import { readinessChecks, stopAll } from './shutdown.js';
 import type { RunningStage } from './stage.js';
@@ -40,6 +42,13 @@ export interface ServiceOptions {
   /** Overrides config.server.port (0 = any free port). */
   readonly port?: number;
   readonly host?: string;
+  /**
+   * The port main took before it reached Redis (listen.ts): the server listens there, on its
+   * host, once the reservation is let go. Overrides `port` and `host`.
+   */
+  readonly reservedPort?: ReservedPort;
+  /** Follows the connections and logs outages (made here when unset). */
+  readonly redisHealth?: RedisHealth;
   readonly workerId?: string;
   /** Ingest's bearer tokens, resolved by the caller (main reports a missing one as a config error); resolved here when unset. */
   readonly ingestAuth?: BearerAuth | undefined;
@@ -64,8 +73,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const { config, log } = o;
   const workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
   const metrics = createMetrics(o.version);
-  const producer = producerConnection(o.redisUrl, log, 'producer');
-  const connection = workerConnection(o.redisUrl, log, 'worker');
+  const health = o.redisHealth ?? new RedisHealth(log, o.redisUrl);
+  const producer = producerConnection(o.redisUrl, health, 'producer');
+  const connection = workerConnection(o.redisUrl, health, 'worker');
   const queueSettings = {
     prefix: config.redis.prefix,
     partitions: config.queues.partitions,
@@ -73,6 +83,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     backoffMs: config.queues.backoff_ms,
   };
   const queues = createQueues(producer, queueSettings);
+  // A queue with no listener prints an `error` event's stack on stderr. Connection errors go to
+  // `health` (connections.ts); anything else is logged here.
+  for (const q of queues.all()) {
+    q.on('error', (err) => {
+      if (!health.down) log.warn({ err, queue: q.name }, 'queue error');
+    });
+  }
   const serviceLabel = serviceLabeller(Object.keys(config.services));
   const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
   guardReads(app, config.server.read_token, config.server.admin_token);
@@ -111,29 +128,55 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       }),
   };
   const running: RunningStage[] = [];
+  const byRole: Partial<Record<Role, RunningStage>> = {};
   for (const [role, start] of Object.entries(stages) as [Role, () => Promise<RunningStage>][]) {
-    if (o.roles.has(role)) running.push(await start());
+    if (!o.roles.has(role)) continue;
+    const stage = await start();
+    running.push(stage);
+    byRole[role] = stage;
   }
   // One status source (and so one history cache) for the API and the pages.
   const status = statusSource(config, connection);
   registerApi(
     { ...shared, serviceLabel, remediationMetrics, status },
-    readinessChecks(producer, running),
+    readinessChecks(producer, running, byRole),
   );
   registerWeb(app, config, connection, status);
 
-  const address = await app.listen({
-    host: o.host ?? config.server.host,
-    port: o.port ?? config.server.port,
-  });
-  log.info({ address, roles: [...o.roles], workerId }, 'aiops-worker listening');
+  const host = o.reservedPort?.host ?? o.host ?? config.server.host;
+  const port = o.reservedPort?.port ?? o.port ?? config.server.port;
+  await o.reservedPort?.release();
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (err) {
+    // Taken between the reservation and now (or not reserved): the same line as at start.
+    const problem = listenProblem(err, host, port);
+    if (problem === undefined) throw err;
+    await stopAll({ app, stages: running, queues, connections: [producer, connection], log }, 0);
+    health.stop();
+    throw new PortUnavailableError(problem, { cause: err });
+  }
+  log.info(
+    {
+      address,
+      roles: [...o.roles],
+      workerId,
+      version: o.version,
+      redis: redactUrl(o.redisUrl),
+      prefix: config.redis.prefix,
+    },
+    'aiops-worker listening',
+  );
 
   let closing: Promise<boolean> | undefined;
   const close = (deadlineMs = config.shutdown.drain_timeout_ms): Promise<boolean> => {
     closing ??= stopAll(
       { app, stages: running, queues, connections: [producer, connection], log },
       deadlineMs,
-    );
+    ).finally(() => {
+      health.stop();
+    });
     return closing;
   };
   return { url: address, metrics, queues, workerId, close };

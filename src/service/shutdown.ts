@@ -23,6 +23,8 @@ const REAP_IDLE_MS = 100;
 export function readinessChecks(
   producer: Redis,
   stages: readonly RunningStage[],
+  /** The stages by role, for the checks of those with warnings (`notify`). */
+  named: Readonly<Record<string, RunningStage>> = {},
 ): ReadinessCheck[] {
   const workers = stages.flatMap((s) => s.workers);
   const checks: ReadinessCheck[] = [
@@ -39,6 +41,12 @@ export function readinessChecks(
       name: 'workers',
       check: () => Promise.resolve(workers.every((w) => w.isRunning())),
     });
+  }
+  // A stage's warnings never make the process unready: a notify target that is down must not
+  // take ingest out of a load balancer. They show as the stage's check, `warning`.
+  for (const [name, stage] of Object.entries(named)) {
+    const warnings = stage.warnings?.bind(stage);
+    if (warnings) checks.push({ name, check: () => Promise.resolve(true), warnings });
   }
   return checks;
 }

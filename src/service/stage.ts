@@ -15,4 +15,9 @@ export interface RunningStage {
   drain?(deadline: number): Promise<void>;
   /** Releases the stage's own handles (queues, timers) once every worker is closed. */
   close?(): Promise<void>;
+  /**
+   * What the stage found wrong that does not stop it (notify: a target that did not answer its
+   * start-up probe): `/readyz` lists them under `warnings` and stays ready.
+   */
+  warnings?(): readonly string[];
 }

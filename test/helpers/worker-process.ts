@@ -61,3 +61,33 @@ export async function startWorkerProcess(opts: {
   });
   return { child, url, logs, exited };
 }
+
+/** Runs the real CLI (`src/main.ts ARGS`) to its exit, as a user would: exit code and output. */
+export async function runWorkerCommand(opts: {
+  args: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...opts.args], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('close', (c) => {
+      resolve(c);
+    }),
+  );
+  clearTimeout(timer);
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
