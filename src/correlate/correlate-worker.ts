@@ -9,6 +9,15 @@
  * wall clock less `correlate.lateness_ms` while the data is live (see liveNow), so an incident
  * resolves when its anomalies stop even if nothing else arrives. Backfilled data moves by its
  * own time.
+ *
+ * Alignment: a job first applies its own change deciding no candidate (`through` -Infinity),
+ * then, when a candidate's decision is due, works out how far every pipeline has delivered
+ * (`through`): the state's time, the wall clock less the lateness while live (anomalies still
+ * in flight from ingest), and the earliest event time the detect and log queues and the
+ * anomalies queue still hold (pipeline-watermark.ts). A log stage running behind the metrics
+ * (a backlog, a slower partition) thus holds the page until its anomalies stamped before the
+ * deadline are in. A pipeline that stays behind holds it at most HOLD_MAX_MS of wall-clock
+ * time (a stopped log stage must not stop the pages); what arrives later updates the incident.
  */
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -22,8 +31,19 @@ import { IncidentStore, StateConflictError } from './incident-store.js';
 import { edgeKey, type Edge } from '../queues/discovered-edges.js';
 import { EdgeRecorder } from '../queues/edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
+import type { Behind } from './pipeline-watermark.js';
 
 const LIVE_WITHIN_MS = 3_600_000;
+/** How long (wall clock) a pipeline that stays behind may hold a due incident. */
+export const HOLD_MAX_MS = 60_000;
+/** A look at the queues is reused this long (wall clock) by the jobs that follow. */
+const PENDING_REUSE_MS = 1000;
+
+/** Live data: its latest anomaly is within an hour of the wall clock. */
+export function isLive(state: CorrelatorState, wallMs: number): boolean {
+  const w = state.watermark;
+  return Number.isFinite(w) && wallMs - w < LIVE_WITHIN_MS;
+}
 
 /**
  * The time a tick moves the state to. While the data is live (its latest anomaly within an
@@ -32,10 +52,25 @@ const LIVE_WITHIN_MS = 3_600_000;
  * anomalies move it. Ticks never move the watermark, so live stays a property of the data.
  */
 export function liveNow(state: CorrelatorState, wallMs: number, latenessMs: number): number {
-  const w = state.watermark;
-  return Number.isFinite(w) && wallMs - w < LIVE_WITHIN_MS
-    ? Math.max(state.now, wallMs - latenessMs)
-    : state.now;
+  return isLive(state, wallMs) ? Math.max(state.now, wallMs - latenessMs) : state.now;
+}
+
+/**
+ * The event time up to which every pipeline has delivered its anomalies, for deciding the
+ * candidates (see the head of this file): never past the state's time, nor, while the data is
+ * live, past the wall clock less the lateness; never past what the queues still hold, unless
+ * they have held it for longer than HOLD_MAX_MS (`holdExpired`).
+ */
+export function throughOf(
+  state: CorrelatorState,
+  wallMs: number,
+  latenessMs: number,
+  behind: Behind | undefined,
+  holdExpired: boolean,
+): number {
+  const inFlight = isLive(state, wallMs) ? wallMs - latenessMs : Infinity;
+  const queued = behind && !holdExpired ? behind.ts : Infinity;
+  return Math.min(state.now, inFlight, queued);
 }
 
 /** A write refused because another process changed the state is retried this often in place. */
@@ -58,6 +93,8 @@ export function describeIncidentEvent(e: IncidentEvent): string {
   const cause = root ? `root cause ${root.service} (${root.signal}, ${pct(root.confidence)})` : '';
   if (e.type === 'acknowledged')
     return `incident ${inc.id} acknowledged by ${inc.acknowledged_by ?? '?'}: ${cause}`;
+  if (e.type === 'raised')
+    return `incident ${inc.id} raised to ${inc.severity ?? 'critical'}: ${inc.explanation?.severity_reason ?? cause}`;
   const affected = others.length > 0 ? `; ${others.join(', ')} affected` : '';
   return `incident ${inc.id} ${e.type}: ${cause}${affected}`;
 }
@@ -79,8 +116,15 @@ export function startCorrelateWorker(deps: {
   graphFor: (discovered: readonly Edge[]) => ServiceGraph;
   /** How late an anomaly may arrive and still join before a settle window closes. */
   latenessMs: number;
-  /** Told of every transition once it is saved (opened, acknowledged, reopened, resolved). */
+  /** Told of every transition once it is saved (opened, acknowledged, reopened, resolved, raised). */
   onTransition?: ((events: readonly IncidentEvent[]) => Promise<void>) | undefined;
+  /**
+   * What the detect and log queues still hold (pipeline-watermark.ts). Without it, only the
+   * state's time and the lateness bound the decisions.
+   */
+  pipelines?: { pending(horizon: number): Promise<Behind | undefined> } | undefined;
+  /** How long a pipeline that stays behind may hold due incidents (default HOLD_MAX_MS). */
+  holdMaxMs?: number | undefined;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -90,6 +134,49 @@ export function startCorrelateWorker(deps: {
   const store = new IncidentStore(storeConn, deps.prefix);
   const now = deps.now ?? Date.now;
   const edges = new EdgeRecorder(storeConn, deps.prefix);
+  const cfg = deps.correlator.settings;
+  const holdMaxMs = deps.holdMaxMs ?? HOLD_MAX_MS;
+  let lastLook: { at: number; horizon: number; behind: Behind | undefined } | undefined;
+  /** Since when (wall clock) the queues have held due incidents back; undefined: they do not. */
+  let heldSince: number | undefined;
+  /** What the queues still hold from `horizon` on (a look is reused for PENDING_REUSE_MS). */
+  const stillQueued = async (horizon: number): Promise<Behind | undefined> => {
+    if (!deps.pipelines) return undefined;
+    const at = now();
+    if (lastLook && at - lastLook.at < PENDING_REUSE_MS && lastLook.horizon <= horizon) {
+      return lastLook.behind;
+    }
+    const behind = await deps.pipelines.pending(horizon);
+    lastLook = { at, horizon, behind };
+    return behind;
+  };
+  /** Decides the candidates that wait for the pipelines (phase two of every job). */
+  const decide = async (state: CorrelatorState): Promise<IncidentEvent[]> => {
+    const earliest = deps.correlator.awaiting(state);
+    if (earliest === null) return [];
+    const wall = now();
+    // Anomalies older than this could join none of the waiting candidates.
+    const horizon = earliest - cfg.window_ms - (cfg.log_bucket_ms ?? 0);
+    const behind = await stillQueued(horizon);
+    const holding = behind !== undefined && behind.ts < state.now;
+    if (!holding) heldSince = undefined;
+    else if (heldSince === undefined) {
+      heldSince = wall;
+      deps.log.info(
+        { queue: behind.queue, behindTs: behind.ts },
+        `holding incident decisions: ${behind.queue} still holds data from ${new Date(behind.ts).toISOString()}`,
+      );
+    }
+    const expired = heldSince !== undefined && wall - heldSince > holdMaxMs;
+    if (expired && behind) {
+      deps.log.warn(
+        { queue: behind.queue, behindTs: behind.ts, heldMs: wall - (heldSince ?? wall) },
+        `deciding incidents without ${behind.queue}: it has held data from ${new Date(behind.ts).toISOString()} for over ${holdMaxMs / 1000} s`,
+      );
+    }
+    const through = throughOf(state, wall, deps.latenessMs, behind, expired);
+    return deps.correlator.advance(state, state.now, through);
+  };
   let edgesSeen = '';
   const refreshGraph = async (): Promise<void> => {
     const found = await edges.load();
@@ -155,14 +242,18 @@ export function startCorrelateWorker(deps: {
               'correlator state did not parse: moved aside, starting afresh',
             );
           });
+          // The job's own change first, deciding no candidate; then what waits for the pipelines.
           if (job.name === JobNames.Anomaly) {
-            events = deps.correlator.fold(state, toIncidentAnomaly(job.data as AnomalyEvent));
+            const a = toIncidentAnomaly(job.data as AnomalyEvent);
+            events = deps.correlator.fold(state, a, -Infinity);
           } else if (job.name === JobNames.IncidentAck) {
             const ack = job.data as AckJob;
             events = deps.correlator.acknowledge(state, ack.id, ack.by, ack.at);
           } else {
-            events = deps.correlator.advance(state, liveNow(state, now(), deps.latenessMs));
+            const to = liveNow(state, now(), deps.latenessMs);
+            events = deps.correlator.advance(state, to, -Infinity);
           }
+          events.push(...(await decide(state)));
           // A tick or an acknowledgement that changed nothing writes nothing.
           if (events.length === 0 && job.name !== JobNames.Anomaly) {
             pending = state.outbox.length;

@@ -1,6 +1,8 @@
 /**
  * Folds a finished list of anomalies into incidents, in event-time order (replay, tests):
- * every incident that opened, in its final form, ordered by opening time.
+ * every incident that opened, in its final form, ordered by opening time. In event-time order
+ * every anomaly stamped before a deadline is folded before time passes it, logs and metrics
+ * alike: replay is aligned by construction (the live correlator has to measure it).
  */
 import type { AnomalyEvent } from '../queues/contract.js';
 import {

@@ -12,15 +12,31 @@
  *   anomaly, so the upstream cause can arrive before the page, if it holds `min_anomalies`
  *   anomalies or one scoring `severe_score` or more. A candidate that never qualifies is
  *   dropped once `window_ms` passes without a new anomaly.
+ * - Alignment: those decisions wait, in event time, for every pipeline to have delivered the
+ *   anomalies stamped up to the deadline (`through`, given by the caller: replay folds in
+ *   event-time order, so its own time is enough; the live correlator measures what the detect
+ *   and log queues still hold, correlate-worker.ts). A log bucket's surge or error-ratio rise
+ *   is stamped at the bucket's end, and leaves the log stage when the service's first line of a
+ *   later bucket does: up to one bucket after its first lines. With settle_ms ≥ logs.bucket_ms
+ *   (the defaults: a minute each), every bucket that began by the incident's first anomaly has
+ *   ended by the deadline, so its anomaly is in the page; the bucket holding the deadline is
+ *   stamped after it and comes as an update (docs/incidents.md, "Opening").
  * - Life: open → (acknowledged) → resolved after `quiet_ms` without a new anomaly; an anomaly that would have
  *   joined it within `flap_hold_ms` of resolving reopens the same incident; past
  *   `max_incident_ms` an incident is resolved and new anomalies start a new one.
- * - The explanation is frozen when the incident opens: per anomaly the detector, value vs band
- *   and score; the root cause's dependency paths; and why it ranked first.
+ * - Explanations: per anomaly the detector, value vs band and score; the root cause's dependency
+ *   paths; why it ranked first; the log line that led its metrics (leading-log.ts); the
+ *   severity and why. `explanation_at_open` is frozen when the incident opens (what the page
+ *   said); `explanation` is the current one, made again whenever the incident changes, so it
+ *   always agrees with `root_cause` and `candidates`.
+ * - Severity (severity.ts) only rises while the incident lives: a warning that becomes critical
+ *   emits `raised` (which pages the receivers that route critical incidents).
  */
 import { fnv1a32 } from '../queues/partition.js';
 import type { GraphEdge, ServiceGraph } from './graph.js';
+import { leadingLog, type LeadingLog } from './leading-log.js';
 import { rankRootCauses, type RankedAnomaly, type RootCauseCandidate } from './rank.js';
+import { assessSeverity, higher, storedSeverity, type Severity } from './severity.js';
 import { polarity, type SignalPatterns } from './signal-kind.js';
 
 export interface CorrelateSettings {
@@ -34,6 +50,11 @@ export interface CorrelateSettings {
   readonly grouping_labels: readonly string[];
   /** Timeline entries kept per incident (the count of all is kept too). */
   readonly max_timeline: number;
+  /**
+   * The log stage's bucket width (`logs.bucket_ms`): a log line can yield an anomaly stamped up
+   * to a bucket after it, so the live correlator looks that much further back in the queues.
+   */
+  readonly log_bucket_ms?: number;
 }
 
 export interface IncidentAnomaly extends RankedAnomaly {
@@ -50,9 +71,15 @@ export interface IncidentAnomaly extends RankedAnomaly {
 }
 
 export interface Explanation {
+  /** The event time it was made: the opening (explanation_at_open), the latest change. */
   readonly frozen_at: number;
   readonly root_cause: string;
   readonly why: readonly string[];
+  /** What the incident's evidence makes it, and why (absent on incidents stored before). */
+  readonly severity?: Severity;
+  readonly severity_reason?: string;
+  /** The root cause's log anomaly that led its metrics, when one did. */
+  readonly leading_log?: LeadingLog | null;
   readonly dependency_paths: readonly (readonly string[])[];
   /** The edges on those paths, each `configured` or `discovered` (service-graph metrics). */
   readonly dependency_edges: readonly GraphEdge[];
@@ -91,7 +118,14 @@ export interface Incident {
   timeline: IncidentAnomaly[];
   root_cause: { service: string; signal: string; confidence: number } | null;
   candidates: RootCauseCandidate[];
+  /** The current explanation (agrees with root_cause and candidates); null until it opens. */
   explanation: Explanation | null;
+  /** The explanation as it was when the incident opened: what the page said. */
+  explanation_at_open?: Explanation | null;
+  /** Its severity: as it opened, raised to critical once the evidence says so, never lowered. */
+  severity?: Severity;
+  /** Event time at which a warning became critical (null: it opened critical, or is a warning). */
+  raised_at?: number | null;
 }
 
 export interface CorrelatorState {
@@ -114,9 +148,13 @@ export interface CorrelatorState {
 const SEEN_RETENTION_MS = 3_600_000;
 const SEEN_MAX = 50_000;
 
+/**
+ * `updated`: new evidence joined an open incident (no page); `raised`: an open warning became
+ * critical (pages the receivers that route critical incidents and had not been paged).
+ */
 export type IncidentEvent =
   | {
-      readonly type: 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'updated';
+      readonly type: 'opened' | 'acknowledged' | 'reopened' | 'resolved' | 'updated' | 'raised';
       readonly incident: Incident;
     }
   | { readonly type: 'dropped'; readonly incident: Incident };
@@ -184,11 +222,13 @@ export class Correlator {
   /**
    * Folds one anomaly in: first moves time to the anomaly's (so what resolved or split before it
    * is settled), then groups it, then opens what now qualifies. Returns the events.
+   * `through`: the event time up to which every pipeline has delivered its anomalies (see
+   * advance); by default, all of them (replay folds in event-time order).
    */
-  fold(state: CorrelatorState, a: IncidentAnomaly): IncidentEvent[] {
+  fold(state: CorrelatorState, a: IncidentAnomaly, through = Infinity): IncidentEvent[] {
     if (Object.hasOwn(state.seen, a.id)) return [];
     state.watermark = Math.max(state.watermark, a.ts);
-    const events = this.advance(state, a.ts);
+    const events = this.advance(state, a.ts, through);
     // Errors or latency below normal: an anomaly, but nothing is failing.
     if (polarity(a, this.patterns) === 'benign') return events;
     remember(state, a);
@@ -207,6 +247,7 @@ export class Correlator {
         (x.opened_at ?? x.first_ts) - (y.opened_at ?? y.first_ts),
     );
     const target = matches[0];
+    let reopenedNow = false;
     if (!target) {
       state.incidents.push({
         id: incidentId(a),
@@ -226,6 +267,7 @@ export class Correlator {
         root_cause: null,
         candidates: [],
         explanation: null,
+        explanation_at_open: null,
       });
       this.rerank(state.incidents.at(-1) as Incident);
     } else {
@@ -236,6 +278,7 @@ export class Correlator {
         target.reopened += 1;
         target.acknowledged_at = null;
         target.acknowledged_by = null;
+        reopenedNow = true;
         events.push({ type: 'reopened', incident: target });
       }
       this.add(target, a);
@@ -248,9 +291,69 @@ export class Correlator {
         state.incidents.splice(state.incidents.indexOf(other), 1);
       }
       this.rerank(target);
-      if (target.status === 'open') events.push({ type: 'updated', incident: target });
+      if (target.status === 'open') {
+        events.push({ type: 'updated', incident: target });
+        // A reopening pages with the severity it has now: no separate raise.
+        if (this.refresh(target, state.now) && !reopenedNow) {
+          events.push({ type: 'raised', incident: target });
+        }
+      }
     }
-    return [...events, ...this.advance(state, state.now)];
+    return [...events, ...this.advance(state, state.now, through)];
+  }
+
+  /**
+   * The event time after which a candidate may open, its settle deadline: from its first
+   * anomaly's time, or from when it appeared if later (live data minutes old: anomalies of
+   * other partitions are still on their way).
+   */
+  opensAfter(inc: Incident): number {
+    return Math.max(inc.first_ts, inc.seen_at) + this.cfg.settle_ms;
+  }
+
+  /**
+   * The candidates whose decision (open or drop) is due at the state's time but waits for the
+   * pipelines: the earliest first anomaly among them (anomalies older than it by more than
+   * `window_ms` cannot join them), or null when none waits.
+   */
+  awaiting(state: CorrelatorState): number | null {
+    let earliest: number | null = null;
+    for (const inc of state.incidents) {
+      if (inc.status !== 'candidate') continue;
+      const due = this.qualifies(inc)
+        ? state.now > this.opensAfter(inc)
+        : state.now > inc.last_ts + this.cfg.window_ms;
+      if (due) earliest = Math.min(earliest ?? Infinity, inc.first_ts);
+    }
+    return earliest;
+  }
+
+  private qualifies(inc: Incident): boolean {
+    return (
+      inc.anomaly_count >= this.cfg.min_anomalies ||
+      inc.timeline.some((x) => isSevere(x, this.cfg.severe_score))
+    );
+  }
+
+  /**
+   * Makes the current explanation and severity again (an open incident changed). Returns true
+   * when the severity rose from warning to critical.
+   */
+  private refresh(inc: Incident, at: number): boolean {
+    // An incident stored before severities were kept: the severity its labels were given.
+    const stored =
+      inc.explanation === null
+        ? undefined
+        : storedSeverity((inc.explanation_at_open ?? inc.explanation).anomalies);
+    const before = inc.severity ?? stored;
+    inc.explanation = this.explain(inc, at);
+    const now = inc.explanation.severity ?? 'warning';
+    inc.severity = before === undefined ? now : higher(before, now);
+    if (before === 'warning' && inc.severity === 'critical') {
+      inc.raised_at = at;
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -265,29 +368,32 @@ export class Correlator {
     return [{ type: 'acknowledged', incident: inc }];
   }
 
-  /** Moves event time to `now`: opens settled candidates, resolves quiet incidents. */
-  advance(state: CorrelatorState, to: number): IncidentEvent[] {
+  /**
+   * Moves event time to `now`: opens settled candidates, resolves quiet incidents. A candidate
+   * is decided (opened, or dropped) only once `through`, the event time up to which every
+   * pipeline has delivered its anomalies, has passed its deadline too: so the anomalies stamped
+   * before it (a log stage running behind the metrics, another partition) are in the page.
+   */
+  advance(state: CorrelatorState, to: number, through = Infinity): IncidentEvent[] {
     // Time never goes back: an anomaly older than the state's time is grouped at that time.
     const now = Math.max(state.now, to);
     state.now = now;
+    const clock = Math.min(now, through);
     const events: IncidentEvent[] = [];
     const cfg = this.cfg;
     for (const inc of [...state.incidents]) {
       if (inc.status === 'candidate') {
-        const qualifies =
-          inc.anomaly_count >= cfg.min_anomalies ||
-          inc.timeline.some((x) => isSevere(x, cfg.severe_score));
-        // From the first anomaly's time, or from when the incident appeared if later (live data
-        // minutes old: anomalies of other partitions are still on their way).
-        const settledAt = Math.max(inc.first_ts, inc.seen_at) + cfg.settle_ms;
+        const qualifies = this.qualifies(inc);
+        const opensAfter = this.opensAfter(inc);
         // Strictly after: an anomaly at the very end of the settle window still joins first.
-        if (qualifies && now > settledAt) {
+        if (qualifies && clock > opensAfter) {
           inc.status = 'open';
-          inc.opened_at = Math.max(settledAt, qualifyingTs(inc, cfg));
+          inc.opened_at = Math.max(opensAfter, qualifyingTs(inc, cfg));
           this.rerank(inc);
-          inc.explanation = this.explain(inc);
+          this.refresh(inc, inc.opened_at);
+          inc.explanation_at_open = inc.explanation;
           events.push({ type: 'opened', incident: inc });
-        } else if (!qualifies && now > inc.last_ts + cfg.window_ms) {
+        } else if (!qualifies && clock > inc.last_ts + cfg.window_ms) {
           state.incidents.splice(state.incidents.indexOf(inc), 1);
           events.push({ type: 'dropped', incident: inc });
         }
@@ -314,18 +420,22 @@ export class Correlator {
     return events;
   }
 
-  private explain(inc: Incident): Explanation {
+  private explain(inc: Incident, at: number): Explanation {
     const top = inc.candidates[0];
     const root = top?.service ?? '';
+    const severity = assessSeverity(inc.services, inc.timeline, this.patterns);
     const paths = inc.services
       .filter((s) => s !== root)
       // Callers down to the root cause, or the root cause down to what it calls.
       .map((s) => this.graph.pathDown(s, root) ?? this.graph.pathDown(root, s))
       .filter((p): p is readonly string[] => p !== undefined);
     return {
-      frozen_at: inc.opened_at ?? inc.last_ts,
+      frozen_at: at,
       root_cause: root,
       why: top?.reasons ?? [],
+      severity: severity.severity,
+      severity_reason: severity.reason,
+      leading_log: root === '' ? null : leadingLog(root, inc.timeline, this.patterns),
       dependency_paths: paths,
       dependency_edges: this.graph.edges.filter((e) =>
         paths.some((p) => p.some((x, i) => x === e.from && p[i + 1] === e.to)),

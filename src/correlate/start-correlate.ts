@@ -1,11 +1,14 @@
 /**
  * The correlate stage: one correlator job at a time across every process (the incidents are one
- * shared state), driven by anomalies and by a tick every `correlate.tick_ms`.
+ * shared state), driven by anomalies and by a tick every `correlate.tick_ms`. It looks at the
+ * detect and log queues (pipeline-watermark.ts) so an incident opens once their anomalies
+ * stamped before its deadline are in.
  */
 import { scheduleTicks, startCorrelateWorker } from './correlate-worker.js';
 import { correlatorFromConfig } from './from-config.js';
 import { serviceGraph } from './graph.js';
 import type { IncidentEvent } from './incidents.js';
+import { PipelineWatermark } from './pipeline-watermark.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
 export interface CorrelateStageDeps extends StageDeps<'anomalies'> {
@@ -17,6 +20,11 @@ export async function startCorrelate(d: CorrelateStageDeps) {
   const { config } = d;
   await d.queues.anomalies.setGlobalConcurrency(1);
   await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
+  const pipelines = new PipelineWatermark(
+    d.connection,
+    config.redis.prefix,
+    config.queues.partitions,
+  );
   const worker = startCorrelateWorker({
     connection: d.connection,
     prefix: config.redis.prefix,
@@ -24,8 +32,12 @@ export async function startCorrelate(d: CorrelateStageDeps) {
     graphFor: (discovered) => serviceGraph(config.services, discovered),
     latenessMs: config.correlate.lateness_ms,
     onTransition: d.onTransition,
+    pipelines,
     log: d.log.child({ component: 'correlate' }),
     metrics: d.metrics,
+  });
+  worker.on('closed', () => {
+    void pipelines.close();
   });
   return { workers: [worker] };
 }

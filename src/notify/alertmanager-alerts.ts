@@ -5,9 +5,15 @@
  * open incident is sent with `endsAt` four resend intervals ahead (as Prometheus does), a
  * resolved one with `endsAt` at its resolution; resolved incidents are re-sent for
  * `resolved_resend_ms` so an Alertmanager that restarted still learns of the resolve.
+ *
+ * The labels are frozen at opening (frozenLabels); the annotations carry the current
+ * explanation (root cause, why, the leading log line, severity), so later evidence updates the
+ * alert without a second page. The one label that may change is `severity`, once, from warning
+ * to critical: the critical alert is new to Alertmanager and pages through its critical route,
+ * and the warning alert is sent ended at the moment of the raise (for `resolved_resend_ms`).
  */
 import { incidentLink } from './incident-link.js';
-import { frozenLabels } from '../correlate/incident-json.js';
+import { frozenLabels, incidentSummary } from '../correlate/incident-json.js';
 import type { Incident } from '../correlate/incidents.js';
 
 export interface AlertmanagerAlert {
@@ -33,6 +39,7 @@ export function incidentAlert(inc: Incident, now: number, s: AlertSettings): Ale
   const root = inc.root_cause;
   const affected = inc.services.filter((x) => x !== root?.service);
   const top = inc.candidates[0];
+  const e = inc.explanation;
   const timeline = inc.timeline
     .slice(0, 10)
     .map((a) =>
@@ -41,13 +48,13 @@ export function incidentAlert(inc: Incident, now: number, s: AlertSettings): Ale
         : `${clock(a.ts)} ${a.service} ${a.signal} ${a.level ?? ''} "${a.template}" ${fmt(a.value)} (expected ${fmt(a.lower)}–${fmt(a.upper)})`,
     );
   const annotations: Record<string, string> = {
-    summary:
-      `${root?.service ?? '?'} is the root cause (${Math.round((root?.confidence ?? 0) * 100)}%)` +
-      (affected.length > 0 ? `; ${affected.join(', ')} affected` : ''),
+    summary: incidentSummary(inc),
     description: [
       `Incident ${inc.id}: root cause ${root?.service ?? '?'} (${root?.signal ?? '?'}).`,
+      e?.leading_log ? `${e.leading_log.text}.` : '',
       top ? `Why: ${top.reasons.join('; ')}.` : '',
       affected.length > 0 ? `Affected: ${affected.join(', ')}.` : '',
+      e?.severity_reason ? `Severity ${e.severity_reason}.` : '',
       'Timeline:',
       ...timeline,
     ]
@@ -74,6 +81,25 @@ export function incidentAlert(inc: Incident, now: number, s: AlertSettings): Ale
   };
 }
 
+/**
+ * The warning alert an incident raised to critical leaves behind, ended at the raise: sent for
+ * `resolved_resend_ms` after it, so no Alertmanager keeps it firing beside the critical one.
+ */
+export function raisedFromAlert(
+  inc: Incident,
+  now: number,
+  s: AlertSettings,
+): AlertmanagerAlert | undefined {
+  const at = inc.raised_at;
+  if (at === undefined || at === null || now - at > s.resolved_resend_ms) return undefined;
+  const alert = incidentAlert(inc, now, s);
+  return {
+    ...alert,
+    labels: { ...alert.labels, severity: 'warning' },
+    endsAt: iso(Math.max(at, inc.opened_at ?? at)),
+  };
+}
+
 /** The incidents Alertmanager must hear about now: every open one, and those resolved lately. */
 export function alertsDue(
   incidents: readonly Incident[],
@@ -87,7 +113,10 @@ export function alertsDue(
         (i.status === 'open' ||
           (i.status === 'resolved' && now - (i.resolved_at ?? 0) <= s.resolved_resend_ms)),
     )
-    .map((i) => incidentAlert(i, now, s));
+    .flatMap((i) => {
+      const ended = raisedFromAlert(i, now, s);
+      return ended ? [ended, incidentAlert(i, now, s)] : [incidentAlert(i, now, s)];
+    });
 }
 
 const fmt = (n: number): string => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));

@@ -8,7 +8,11 @@
  * - `pagerduty`: Events API v2, `trigger` / `acknowledge` / `resolve` with `dedup_key` = the
  *   incident id, so the PagerDuty alert mirrors the incident;
  * - `slack`: an incoming-webhook message `{text}`.
+ * Each says the same summary line (incident-json.ts `incidentSummary`): the severity, the root
+ * cause, what else is affected, and the root cause's log line that led its metrics when there
+ * was one, from the incident's current explanation.
  */
+import { incidentSummary } from '../correlate/incident-json.js';
 import { incidentLink } from './incident-link.js';
 import { signStandardWebhook } from '../http/standard-webhooks.js';
 import type { IncidentJson, Transition } from '../queues/contract.js';
@@ -27,14 +31,13 @@ export interface OutgoingRequest {
   readonly body: string;
 }
 
-const pct = (x: number | undefined): string => `${Math.round((x ?? 0) * 100)}%`;
-
+/**
+ * `[opened] incident inc-1 (critical): auth is the root cause (92%); routing, storage affected.
+ * auth logged a new error 2 min before failing: "..."`, then the note (an escalation's).
+ */
 export function summaryOf(inc: IncidentJson, transition: Transition, note?: string): string {
-  const root = inc.root_cause;
-  const affected = inc.services.filter((s) => s !== root?.service);
   return (
-    `[${transition}] incident ${inc.id}: ${root?.service ?? '?'} is the root cause (${pct(root?.confidence)})` +
-    (affected.length > 0 ? `; ${affected.join(', ')} affected` : '') +
+    `[${transition}] incident ${inc.id} (${inc.severity}): ${incidentSummary(inc)}` +
     (note ? `. ${note}` : '')
   );
 }
@@ -71,7 +74,12 @@ export function receiverRequest(
               severity: inc.severity === 'critical' ? 'critical' : 'warning',
               timestamp: inc.opened_at ?? new Date(o.nowMs).toISOString(),
               component: inc.root_cause?.service ?? 'unknown',
-              custom_details: { services: inc.services, why: inc.candidates[0]?.reasons ?? [] },
+              custom_details: {
+                services: inc.services,
+                why: inc.candidates[0]?.reasons ?? [],
+                leading_log: inc.explanation?.leading_log?.text ?? null,
+                severity_reason: inc.explanation?.severity_reason ?? null,
+              },
             },
             links: [{ href: link, text: 'Incident explanation' }],
           }
@@ -94,7 +102,12 @@ export function receiverRequest(
     subject: inc.id,
     time: new Date(o.nowMs).toISOString(),
     datacontenttype: 'application/json',
-    data: { ...inc, link, ...(o.note === undefined ? {} : { note: o.note }) },
+    data: {
+      ...inc,
+      link,
+      summary: incidentSummary(inc),
+      ...(o.note === undefined ? {} : { note: o.note }),
+    },
   });
   const headers: Record<string, string> = { 'content-type': 'application/cloudevents+json' };
   if (r.secret) {

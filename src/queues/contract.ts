@@ -230,13 +230,64 @@ export interface IncidentJsonAnomaly {
 }
 
 /**
+ * The log anomaly of the root cause that led its metrics, or its first one while no metric of it
+ * has failed (`leading_log` of an explanation): `text` says it for people, e.g. `auth logged a
+ * new error 2 min before failing: "dependency check failed for tenant <*>: timeout after <*>"`.
+ */
+export interface IncidentJsonLeadingLog {
+  readonly service: string;
+  /** `log_new_template`, `log_template_lines` or `log_error_ratio`. */
+  readonly signal: string;
+  /** RFC 3339: the line's time (a new template), or its log bucket's end (a surge, a ratio). */
+  readonly ts: string | null;
+  readonly level?: string;
+  readonly template?: string;
+  /** A raw line (clipped). */
+  readonly example?: string;
+  readonly value: number;
+  readonly upper: number;
+  /**
+   * The root cause's first failing metric, which the log led, its time (RFC 3339) and the lead
+   * in ms: null while none of its metrics has failed (an incident opened on logs alone).
+   */
+  readonly metric_signal: string | null;
+  readonly metric_ts: string | null;
+  readonly lead_ms: number | null;
+  readonly text: string;
+}
+
+/** Why an incident is what it is: its root cause, the paths to it, its evidence, its severity. */
+export interface IncidentJsonExplanation {
+  /** RFC 3339: when it was made (the opening for `explanation_at_open`, the latest change). */
+  readonly frozen_at: string | null;
+  readonly root_cause: string;
+  readonly why: readonly string[];
+  /** The severity the evidence gave then, and why in one sentence. */
+  readonly severity: 'critical' | 'warning';
+  readonly severity_reason: string;
+  /** The root cause's log anomaly that led its metrics, or null. */
+  readonly leading_log: IncidentJsonLeadingLog | null;
+  readonly dependency_paths: readonly (readonly string[])[];
+  readonly dependency_edges: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly source: 'configured' | 'discovered';
+  }[];
+  /** The incident's anomalies then, as the timeline shows them. */
+  readonly anomalies: readonly Omit<IncidentJsonAnomaly, 'series' | 'kind'>[];
+}
+
+/**
  * The public form of an incident: `GET /api/v1/incidents/:id`, replay's incidents.json, every
  * receiver's payload. Times are RFC 3339 (null until they happen).
  */
 export interface IncidentJson {
   readonly id: string;
   readonly status: 'candidate' | 'open' | 'acknowledged' | 'resolved';
+  /** Now: a warning the evidence makes critical is raised (never lowered while it lives). */
   readonly severity: 'critical' | 'warning';
+  /** When a warning was raised to critical (null: it opened critical, or is a warning). */
+  readonly severity_raised_at: string | null;
   readonly opened_at: string | null;
   readonly resolved_at: string | null;
   readonly resolved_by: 'quiet' | 'max_length' | null;
@@ -259,18 +310,11 @@ export interface IncidentJson {
   readonly timeline: readonly IncidentJsonAnomaly[];
   /** Its remediation hooks and their state, when any matched. */
   readonly remediations?: readonly IncidentRemediation[];
-  /** Frozen when the incident opened. */
-  readonly explanation: {
-    readonly frozen_at: string | null;
-    readonly root_cause: string;
-    readonly why: readonly string[];
-    readonly dependency_paths: readonly (readonly string[])[];
-    readonly dependency_edges: readonly {
-      readonly from: string;
-      readonly to: string;
-      readonly source: 'configured' | 'discovered';
-    }[];
-    /** The incident's anomalies when it opened, as the timeline shows them. */
-    readonly anomalies: readonly Omit<IncidentJsonAnomaly, 'series' | 'kind'>[];
-  } | null;
+  /**
+   * The current explanation, made again whenever the incident changes: it agrees with
+   * `root_cause` and `candidates`. Null until the incident opens.
+   */
+  readonly explanation: IncidentJsonExplanation | null;
+  /** The explanation as the incident opened: what its page said. Null until it opens. */
+  readonly explanation_at_open: IncidentJsonExplanation | null;
 }

@@ -6,6 +6,7 @@ export function incidentJsonOf(over: Partial<IncidentJson> = {}): IncidentJson {
     id: 'inc-1',
     status: 'open',
     severity: 'critical',
+    severity_raised_at: null,
     opened_at: '2026-01-06T06:59:00.000Z',
     resolved_at: null,
     resolved_by: null,
@@ -18,6 +19,7 @@ export function incidentJsonOf(over: Partial<IncidentJson> = {}): IncidentJson {
     anomaly_count: 1,
     timeline: [],
     explanation: null,
+    explanation_at_open: null,
     ...over,
   };
 }

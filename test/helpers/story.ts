@@ -32,6 +32,63 @@ export function anomalyEvent(
   };
 }
 
+/** A log anomaly (a new template, a template surge, the error ratio) of `service`. */
+export function logAnomalyEvent(
+  service: string,
+  signal: 'log_new_template' | 'log_template_lines' | 'log_error_ratio',
+  ts: number,
+  o: { template?: string; example?: string; value?: number; level?: string } = {},
+): AnomalyEvent {
+  return {
+    id: `${service}-${signal}-${ts}`,
+    kind: 'log',
+    series: `${signal}{service="${service}"}`,
+    service,
+    signal,
+    labels: { service },
+    ts,
+    value: o.value ?? 1,
+    expected: 0,
+    lower: 0,
+    upper: signal === 'log_template_lines' ? 4 : 0,
+    score: signal === 'log_new_template' ? 0.98 : 1,
+    detector: signal === 'log_new_template' ? 'new_template' : 'ensemble',
+    level: o.level ?? 'error',
+    ...(o.template === undefined ? {} : { template: o.template }),
+    ...(o.example === undefined ? {} : { examples: [o.example] }),
+  };
+}
+
+/** The new error auth logs in the demo story (src/demo/cascade-logs.ts), as the miner has it. */
+export const DEMO_AUTH_TEMPLATE = 'dependency check failed for tenant <*>: timeout after <*>';
+
+/**
+ * The demo story's anomalies (src/demo/demo-story.ts) as the live worker makes them, `t` being
+ * auth's first failing metric sample: auth logs its new error 115 s before (the story's two
+ * minutes, less the minute samples' rounding) and its error ratio rises a minute before; a
+ * minute after, routing fails (and logs "call to auth failed") and storage loses traffic.
+ */
+export const demoStoryAnomalies = (t: number): AnomalyEvent[] => [
+  logAnomalyEvent('auth', 'log_new_template', t - 115_000, {
+    template: DEMO_AUTH_TEMPLATE,
+    example: 'dependency check failed for tenant t-568: timeout after 4131ms',
+  }),
+  logAnomalyEvent('auth', 'log_error_ratio', t - 60_000, {
+    value: 0.6,
+    example: 'dependency check failed for tenant t-957: timeout after 2002ms',
+  }),
+  anomalyEvent('auth', 'http_latency_p99_seconds', t, 0.52, 0.18, 1),
+  anomalyEvent('auth', 'http_error_ratio', t, 0.256, 0.005, 1),
+  anomalyEvent('storage', 'http_requests_per_second', t + 60_000, 351, 880, 1),
+  anomalyEvent('routing', 'http_error_ratio', t + 60_000, 0.128, 0.005, 1),
+  anomalyEvent('routing', 'http_latency_p99_seconds', t + 60_000, 0.206, 0.1, 1),
+  logAnomalyEvent('routing', 'log_new_template', t + 70_000, {
+    template: 'call to auth failed: status=<*> after <*>',
+    example: 'call to auth failed: status=503 after 76ms',
+  }),
+  logAnomalyEvent('routing', 'log_error_ratio', t + 120_000, { value: 0.444 }),
+];
+
 /** The story's anomalies, from `t` on, within about a second. */
 export const storyAnomalies = (t: number): AnomalyEvent[] => [
   anomalyEvent('auth', 'http_error_ratio', t, 0.25, 0.005),

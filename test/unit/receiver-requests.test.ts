@@ -61,7 +61,11 @@ describe('receiver requests', () => {
     const req = receiverRequest(receiver('webhook'), inc, 'opened', options);
     const event = JSON.parse(req.body) as { source: string; data: Record<string, unknown> };
     expect(event.source).toBe(EXTERNAL);
-    expect(event.data).toEqual({ ...inc, link: page });
+    expect(event.data).toEqual({
+      ...inc,
+      link: page,
+      summary: 'auth is the root cause (95%); routing affected',
+    });
   });
 
   it('an escalation CloudEvent carries the link and the note', () => {

@@ -17,6 +17,7 @@ function incident(
     id: o.id ?? 'inc-1',
     status: 'open',
     severity: o.severity ?? 'critical',
+    severity_raised_at: null,
     opened_at: o.opened_at ?? '2026-12-01T06:59:00.000Z',
     resolved_at: o.resolved_at ?? null,
     resolved_by: null,
@@ -33,6 +34,7 @@ function incident(
     anomaly_count: 3,
     timeline: [],
     explanation: null,
+    explanation_at_open: null,
   };
 }
 

@@ -9,6 +9,7 @@ const inc = (id: string, status: IncidentJson['status'], services = ['auth']): I
   id,
   status,
   severity: 'critical',
+  severity_raised_at: null,
   opened_at: new Date(OPENED).toISOString(),
   resolved_at: null,
   resolved_by: null,
@@ -21,6 +22,7 @@ const inc = (id: string, status: IncidentJson['status'], services = ['auth']): I
   anomaly_count: 2,
   timeline: [],
   explanation: null,
+  explanation_at_open: null,
 });
 
 const receivers: RoutedReceiver[] = [
