@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${base}/metrics now shows:\n${lines.join('\n')}\n`);
   process.stdout.write(
     `\nRead it in a browser: ${base}/incidents/${found.id} (the status page: ${base}/status)\n` +
-      `The full record, with its frozen explanation: ${base}/api/v1/incidents/${found.id}\n`,
+      `The full record (its explanation at opening and now): ${base}/api/v1/incidents/${found.id}\n`,
   );
 }
 
