@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   ingest: () => import('./ingest.js'),
   'loki-push': () => import('./loki-push.js'),
   'status-page': () => import('./status-page.js'),
+  soak: () => import('./soak.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
