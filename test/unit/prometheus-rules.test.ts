@@ -71,6 +71,7 @@ describe('the shipped Prometheus rules (promtool)', () => {
   const files = readdirSync(TESTS).filter((f) => f.endsWith('.yml'));
   it('has the promtool unit tests', () => {
     expect(files.sort()).toEqual([
+      'ingest-rejecting.yml',
       'notification-failures.yml',
       'one-incident.yml',
       'per-series-opt-in.yml',
