@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { demoTraffic, startStack, type SoakCounts } from '../test/helpers/soak-stack.js';
 
 const MIN = 60_000;
@@ -38,9 +39,10 @@ export async function main(args: string[]): Promise<void> {
   const scrapeS = Number(values['scrape-s'] ?? 5);
   const dir = mkdtempSync(join(tmpdir(), 'aiops-soak-'));
   const prefix = `soak-${process.pid}`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const stack = await startStack({
     dir,
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl,
     prefix,
     scrapeS,
   });
@@ -100,5 +102,14 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     await stack.close();
     rmSync(dir, { recursive: true, force: true });
+    // The run's keys go with it: nothing is left in the Redis it borrowed.
+    const redis = new Redis(redisUrl);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
   }
 }
