@@ -27,10 +27,19 @@ const dir = mkdtempSync(join(tmpdir(), 'aiops-amcfg-'));
 let am: ChildProcess | undefined;
 let hook: Server | undefined;
 
-afterAll(() => {
-  am?.kill('SIGTERM');
+afterAll(async () => {
+  // Alertmanager writes its data folder until it has exited: wait for that before removing it.
+  const child = am;
+  if (child && child.exitCode === null) {
+    await new Promise<void>((done) => {
+      child.once('exit', () => {
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+  }
   hook?.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 });
 
 interface Notification {
