@@ -16,6 +16,11 @@ export interface LogTemplateOptions {
    * Below this, messages that differ in one word are separate templates.
    */
   readonly wordValues: number;
+  /**
+   * Keys whose values are part of the template (`key=value` in a line, or a logfmt/JSON field);
+   * every other key's value is a variable.
+   */
+  readonly templateKeys: readonly string[];
 }
 
 export const DEFAULT_LOG_TEMPLATE_OPTIONS: LogTemplateOptions = {
@@ -24,6 +29,7 @@ export const DEFAULT_LOG_TEMPLATE_OPTIONS: LogTemplateOptions = {
   maxChildren: 100,
   maxTemplates: 2000,
   wordValues: 5,
+  templateKeys: [],
 };
 
 /** The options over the defaults; throws a RangeError on one out of range. */

@@ -17,6 +17,10 @@ export interface EncodedTemplateState {
     clusters: [template: string, count: number, seq: number, path: string[]][],
   ][];
   aliases: [from: number, to: number][];
+  /** Learned variable contexts, oldest first (absent in states written before them). */
+  contexts?: string[];
+  /** Known values, least recent first (absent in states written before them). */
+  values?: string[];
 }
 
 /** A miner's state to encode: all of it but the parse tree (the clusters' paths rebuild it). */
@@ -28,6 +32,10 @@ export interface TemplateState {
   readonly templates: Iterable<Template>;
   /** Merged-away id → surviving id. */
   readonly aliases: Iterable<[from: number, to: number]>;
+  /** Tokens after which a word is a variable, learned from the stream (oldest first). */
+  readonly contexts: Iterable<string>;
+  /** Words seen as the value of a key (least recent first). */
+  readonly values: Iterable<string>;
 }
 
 export function encodeTemplateState(s: TemplateState): Uint8Array {
@@ -44,9 +52,14 @@ export function encodeTemplateState(s: TemplateState): Uint8Array {
         t.clusters.map((c) => [c.tokens.join(' '), c.count, c.seq, [...c.path]]),
       ]),
     aliases: [...s.aliases],
+    contexts: [...s.contexts],
+    values: [...s.values],
   };
   return new TextEncoder().encode(JSON.stringify(state));
 }
+
+const optionalStrings = (x: unknown): boolean =>
+  x === undefined || (Array.isArray(x) && x.every((c) => typeof c === 'string'));
 
 /** Parses a state written by `encodeTemplateState`; throws a RangeError on anything else. */
 export function parseTemplateState(bytes: Uint8Array): EncodedTemplateState {
@@ -62,7 +75,9 @@ export function parseTemplateState(bytes: Uint8Array): EncodedTemplateState {
     !Array.isArray(raw.aliases) ||
     !Number.isInteger(raw.nextId) ||
     !Number.isInteger(raw.nextSeq) ||
-    !Number.isInteger(raw.tick)
+    !Number.isInteger(raw.tick) ||
+    !optionalStrings(raw.contexts) ||
+    !optionalStrings(raw.values)
   ) {
     throw new RangeError('not a log template state (version 2)');
   }

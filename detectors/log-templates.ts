@@ -16,6 +16,13 @@
  * that differ in one word ("VM Started", "VM Paused") are separate templates until that place
  * has shown `wordValues` distinct words (user names); then they merge, the place a variable.
  *
+ * Variable contexts: when word siblings merge, the place became a variable after the token
+ * before it (`user <*>`, `for <*>`). That token is learned as a variable context for the stream:
+ * a message that joins no template has the plain words after a context masked before it starts
+ * one, so the next event that names a user starts as `user <*>` at its first line instead of
+ * as one template per user name until `wordValues` of them were seen. Evidence comes from this
+ * stream's own merges, not from a list of words.
+ *
  * A template is one or more clusters, one per token count, that share a canonical key: their
  * tokens with runs of wildcards collapsed. A variable that spans several tokens (a list of
  * files) thus keeps one template. When a refinement makes two templates' keys equal, the older
@@ -31,10 +38,10 @@
 
 import { logTemplateOptions, type LogTemplateOptions } from './log-template-options.js';
 import { decodeTemplates, encodeTemplateState, parseTemplateState } from './log-template-state.js';
-import { canonicalKey, generalize } from './log-template-tokens.js';
+import { canonicalKey, generalize, hasWildcard } from './log-template-tokens.js';
 import { TemplateTree, type Cluster, type Template, type TreeNode } from './log-template-tree.js';
-import { tokenize } from './log-tokenizer.js';
-import { wordSiblings } from './log-word-siblings.js';
+import { tokenize, WILDCARD } from './log-tokenizer.js';
+import { coveredSiblings, wordSiblings, type WordSiblingMerge } from './log-word-siblings.js';
 
 /** One mined template. */
 export interface LogTemplate {
@@ -62,6 +69,27 @@ export interface TemplateMatch {
 export const MAX_CLUSTERS_PER_TEMPLATE = 16;
 /** Clusters per tree leaf at most; a full leaf folds new messages into its closest cluster. */
 export const MAX_LEAF_CLUSTERS = 100;
+/** Variable contexts kept per stream at most; the oldest learned goes first. */
+export const MAX_CONTEXTS = 256;
+/** Known values (words seen as the value of a key) kept per stream at most; the first seen go first. */
+export const MAX_VALUES = 1024;
+
+/** A word a context may mask: letters, digits, `_`, `-` and `.` only (no key, bracket or quote). */
+function isPlainWord(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    const lower = c | 32;
+    if (!(
+      (lower >= 97 && lower <= 122) ||
+      (c >= 48 && c <= 57) ||
+      c === 95 ||
+      c === 45 ||
+      c === 46
+    ))
+      return false;
+  }
+  return t.length > 0;
+}
 
 const templateText = (t: Template): string => (t.clusters[0] as Cluster).key;
 const templateCount = (t: Template): number => t.clusters.reduce((n, c) => n + c.count, 0);
@@ -79,6 +107,12 @@ export class LogTemplateMiner {
   private readonly byKey = new Map<string, Template>();
   /** Merged-away id → surviving id. */
   private readonly aliases = new Map<number, number>();
+  /** Tokens after which a plain word is a variable (insertion order: oldest first). */
+  private readonly contexts = new Set<string>();
+  /** Words seen as the value of a `key=value` token (insertion order: first seen first). */
+  private readonly values = new Set<string>();
+  private readonly seenValues: string[] = [];
+  private readonly keepKeys: ReadonlySet<string> | undefined;
   private nextId = 1;
   private nextSeq = 1;
   private tick = 0;
@@ -86,6 +120,8 @@ export class LogTemplateMiner {
   constructor(options: Partial<LogTemplateOptions> = {}) {
     this.options = logTemplateOptions(options);
     this.tree = new TemplateTree(this.options);
+    this.keepKeys =
+      this.options.templateKeys.length > 0 ? new Set(this.options.templateKeys) : undefined;
   }
 
   /** Templates kept now. */
@@ -98,10 +134,22 @@ export class LogTemplateMiner {
    * the canonical form (runs of variables collapsed to one `<*>`).
    */
   add(message: string): TemplateMatch {
-    const tokens = tokenize(message);
+    const seen = this.seenValues;
+    if (seen.length > 0) seen.length = 0;
+    let tokens = tokenize(message, seen, this.keepKeys);
+    for (const v of seen) this.learnValue(v);
     this.tick++;
     const firstNewId = this.nextId;
     let found = this.tree.lookup(tokens);
+    let unmasked: string[] | undefined;
+    if (found === undefined && (this.contexts.size > 0 || this.values.size > 0)) {
+      const masked = this.maskContexts(tokens);
+      if (masked !== tokens) {
+        unmasked = tokens;
+        tokens = masked;
+        found = this.tree.lookup(tokens);
+      }
+    }
     let leaf: TreeNode | undefined;
     if (found === undefined) {
       const path = this.tree.pathOf(tokens);
@@ -111,7 +159,7 @@ export class LogTemplateMiner {
       if (found === undefined) {
         const existing = this.byKey.get(canonicalKey(tokens));
         const fresh = this.create(tokens, path, leaf, existing);
-        const [survivor, previous] = this.mergeWordSiblings(fresh);
+        const [survivor, previous] = this.mergeWordSiblings(fresh, unmasked);
         const template = survivor.template;
         template.lastSeen = this.tick;
         const text = templateText(template);
@@ -135,7 +183,13 @@ export class LogTemplateMiner {
         refined = true;
       }
     }
-    const template = refined ? this.rekey(found) : found.template;
+    let template = refined ? this.rekey(found) : found.template;
+    if (refined && unmasked !== undefined) {
+      // The context's variable may cover clusters started before it was learned.
+      const top = this.tree.lengthNode(found.tokens.length);
+      const covered = top && coveredSiblings(top, found, unmasked);
+      if (covered !== undefined) template = this.applyMerge(covered).template;
+    }
     template.lastSeen = this.tick;
     const text = templateText(template);
     if (template.id >= firstNewId) {
@@ -148,9 +202,50 @@ export class LogTemplateMiner {
 
   /** The template a message would join, without learning; undefined when none. */
   match(message: string): LogTemplate | undefined {
-    const tokens = tokenize(message);
-    const found = this.tree.lookup(tokens);
+    let tokens = tokenize(message, undefined, this.keepKeys);
+    let found = this.tree.lookup(tokens);
+    if (found === undefined && (this.contexts.size > 0 || this.values.size > 0)) {
+      tokens = this.maskContexts(tokens);
+      found = this.tree.lookup(tokens);
+    }
     return found ? view(found.template) : this.byKeyView(canonicalKey(tokens));
+  }
+
+  /** A word seen as a key's value: kept, up to MAX_VALUES (the first seen go first). */
+  private learnValue(v: string): void {
+    if (v.length < 2 || this.values.has(v) || !isPlainWord(v)) return;
+    this.values.add(v);
+    if (this.values.size > MAX_VALUES)
+      this.values.delete(this.values.values().next().value as string);
+  }
+
+  /**
+   * The tokens with each plain word that is a known value, or follows a learned variable
+   * context, masked.
+   */
+  private maskContexts(tokens: string[]): string[] {
+    let out = tokens;
+    for (let i = 1; i < tokens.length; i++) {
+      const t = tokens[i] as string;
+      if (t === WILDCARD || !isPlainWord(t)) continue;
+      if (!this.values.has(t) && !this.contexts.has(tokens[i - 1] as string)) continue;
+      if (out === tokens) out = [...tokens];
+      out[i] = WILDCARD;
+    }
+    return out;
+  }
+
+  /** After a merge made `tokens[i]` variables: the constant tokens before them are contexts. */
+  private learnContexts(before: readonly string[], after: readonly string[]): void {
+    for (let i = 1; i < after.length; i++) {
+      const prev = after[i - 1] as string;
+      if (after[i] !== WILDCARD || before[i] === WILDCARD || hasWildcard(prev)) continue;
+      this.contexts.delete(prev);
+      this.contexts.add(prev);
+      if (this.contexts.size > MAX_CONTEXTS) {
+        this.contexts.delete(this.contexts.values().next().value as string);
+      }
+    }
   }
 
   /** The current template of an id (following merges); undefined when evicted or unknown. */
@@ -182,6 +277,8 @@ export class LogTemplateMiner {
       nextSeq: this.nextSeq,
       templates: this.byId.values(),
       aliases: this.aliases.entries(),
+      contexts: this.contexts,
+      values: this.values,
     });
   }
 
@@ -203,6 +300,8 @@ export class LogTemplateMiner {
     // Each leaf holds its clusters in creation order, as the miner that was encoded.
     for (const c of all.sort((a, b) => a.seq - b.seq)) miner.tree.nodeAt(c.path).clusters.push(c);
     for (const [from, to] of raw.aliases) miner.aliases.set(from, to);
+    for (const c of raw.contexts ?? []) miner.contexts.add(c);
+    for (const v of raw.values ?? []) miner.values.add(v);
     return miner;
   }
 
@@ -301,13 +400,24 @@ export class LogTemplateMiner {
    * once they show `wordValues` distinct words. They merge into the oldest, which moves to the
    * leaf its generalised tokens route to. Returns the survivor and its text before the merge.
    */
-  private mergeWordSiblings(fresh: Cluster): [Cluster, string | undefined] {
+  private mergeWordSiblings(
+    fresh: Cluster,
+    unmasked: readonly string[] | undefined,
+  ): [Cluster, string | undefined] {
     const top = this.tree.lengthNode(fresh.tokens.length);
     if (top === undefined) return [fresh, undefined];
-    const merge = wordSiblings(top, fresh, this.options.wordValues);
+    const merge =
+      wordSiblings(top, fresh, this.options.wordValues) ??
+      (unmasked && coveredSiblings(top, fresh, unmasked));
     if (merge === undefined) return [fresh, undefined];
+    const previous = templateText(merge.keep.template);
+    return [this.applyMerge(merge), previous];
+  }
+
+  /** Merges a group of clusters into its `keep`, which moves where its new tokens route. */
+  private applyMerge(merge: WordSiblingMerge): Cluster {
     const { group, keep, tokens } = merge;
-    const previous = templateText(keep.template);
+    this.learnContexts(keep.tokens, tokens);
     for (const c of group) {
       if (c === keep) continue;
       keep.count += c.count;
@@ -323,7 +433,7 @@ export class LogTemplateMiner {
     // Leaf order follows creation order (decode rebuilds it so).
     this.tree.nodeAt(path).clusters.sort((a, b) => a.seq - b.seq);
     this.rekey(moved);
-    return [moved, previous];
+    return moved;
   }
 
   /**

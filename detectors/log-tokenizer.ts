@@ -42,13 +42,30 @@ const isCloser = (c: number): boolean =>
  * digit, is a path (`/a/b`), a URL (`x://`), or an e-mail-like `a@b.c`. In `key=value` and
  * `key:value` cores whose key has no digit, only the value is masked.
  */
-export function maskToken(token: string): string {
+export function maskToken(
+  token: string,
+  values?: string[],
+  keepKeys?: ReadonlySet<string>,
+): string {
   const n = token.length;
+  // Already masked (a structured record's `key=<*>`): as it is.
+  if (token.includes(WILDCARD)) return token;
+  // A bound before a number ("<1", ">=5", "~3") is part of the value.
+  const bound = boundLength(token);
+  if (bound > 0 && bound < n) {
+    const c = token.charCodeAt(bound);
+    if (c >= CH_0 && c <= CH_9) {
+      let e = n;
+      while (e > bound && isCloser(token.charCodeAt(e - 1)) && token.charCodeAt(e - 1) !== 62) e--;
+      return WILDCARD + token.slice(e);
+    }
+  }
   let start = 0;
   let end = n;
   while (start < end && isOpener(token.charCodeAt(start))) start++;
   while (end > start && isCloser(token.charCodeAt(end - 1))) end--;
-  if (start === end) return token;
+  if (start === end)
+    return isEmptyValue(token) ? token.charAt(0) + WILDCARD + token.slice(1) : token;
   const len = end - start;
   if (len >= 3 && len <= 9 && CALENDAR_INITIALS.has(token.charCodeAt(start))) {
     const core = start === 0 && end === n ? token : token.slice(start, end);
@@ -67,17 +84,73 @@ export function maskToken(token: string): string {
     } else if (c === 47 /* / */) slashes++;
     else if (c === 64 /* @ */) at = true;
   }
+  // key=value: the value is a variable whatever its shape (`method=GET`, `user=root`), unless
+  // the key is configured as part of the template.
+  if (sep > start && sep < end - 1 && token.charCodeAt(sep) === 61 /* = */) {
+    if (keepKeys !== undefined && keepKeys.has(token.slice(start, sep))) return token;
+    if (values !== undefined && digit < 0 && slashes === 0 && !at)
+      values.push(token.slice(sep + 1, end));
+    return token.slice(0, sep + 1) + WILDCARD + token.slice(end);
+  }
   // A URL: mask it whole, not as `scheme:` + value.
   if (sep > start && token.startsWith('://', sep)) sep = -1;
   const pathLike =
     slashes >= 2 || (slashes === 1 && token.charCodeAt(start) === 47 && end - start > 1);
-  if (digit < 0 && !pathLike && !at) return token;
+  if (digit < 0 && !pathLike && !at) {
+    return isHostName(token, start, end)
+      ? token.slice(0, start) + WILDCARD + token.slice(end)
+      : token;
+  }
   if (digit === end - 1 && digit - start >= 2 && isLetters(token, start, digit)) return token;
   // key=value / key:value: keep the key when the value holds the variable.
   if (sep > start && sep < end - 1 && (digit < 0 || digit > sep)) {
     return token.slice(0, sep + 1) + WILDCARD + token.slice(end);
   }
   return token.slice(0, start) + WILDCARD + token.slice(end);
+}
+
+/** `()`, `[]`, `{}`, `""`, `''`: an empty value, a variable like a full one. */
+function isEmptyValue(token: string): boolean {
+  if (token.length !== 2) return false;
+  const a = token.charCodeAt(0);
+  const b = token.charCodeAt(1);
+  return (
+    (a === 40 && b === 41) ||
+    (a === 91 && b === 93) ||
+    (a === 123 && b === 125) ||
+    (a === 34 && b === 34) ||
+    (a === 39 && b === 39)
+  );
+}
+
+/** Length of a leading bound: `<`, `>`, `~`, `<=`, `>=`; 0 if none. */
+function boundLength(token: string): number {
+  const c = token.charCodeAt(0);
+  if (c !== 60 && c !== 62 && c !== 126) return 0;
+  return token.charCodeAt(1) === 61 ? 2 : 1;
+}
+
+/**
+ * Top-level domains that end a host name: a dotted name ending in one (`ns.example.com`) is a
+ * host, a variable, even with no digit. Java class names (`org.apache.Foo`) start with one.
+ */
+const TLDS = new Set(
+  'com net org edu gov mil int io co uk de fr jp cn ru nl br au in it es ca ch se eu us info biz local localdomain internal lan arpa'.split(
+    ' ',
+  ),
+);
+
+/** `a.b.tld`: two or more dot-separated labels of letters, digits and `-`, ending in a TLD. */
+function isHostName(token: string, start: number, end: number): boolean {
+  const dot = token.lastIndexOf('.', end - 1);
+  if (dot <= start || dot === end - 1) return false;
+  if (!TLDS.has(token.slice(dot + 1, end).toLowerCase())) return false;
+  for (let i = start; i < end; i++) {
+    const c = token.charCodeAt(i) | 32;
+    const ok = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 /* - */ || c === 46;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** Month and weekday names: parts of a timestamp, masked like its digits. */
@@ -94,7 +167,19 @@ const CALENDAR_WORDS = new Set(
 );
 
 /** Units of a quantity: after a masked number they are part of the variable ("12.5 KB"). */
-const UNITS = new Set('B KB MB GB TB PB KiB MiB GiB TiB kB ns us µs ms s sec secs min'.split(' '));
+const UNITS = new Set(
+  [
+    'B KB MB GB TB PB KiB MiB GiB TiB kB b kb mb gb byte bytes Bytes',
+    'ns us µs ms s sec secs second seconds min mins minute minutes h hr hrs hour hours d day days',
+    'B/s KB/s MB/s GB/s % percent',
+  ]
+    .join(' ')
+    .split(' '),
+);
+/** Longest unit in UNITS. */
+const MAX_UNIT = 7;
+/** First characters of the units: most tokens are ruled out without a slice. */
+const UNIT_INITIALS = new Set([...UNITS].map((u) => u.charCodeAt(0)));
 
 function isLetters(t: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -107,8 +192,24 @@ function isLetters(t: string, from: number, to: number): boolean {
 /** First letters of the calendar words: most tokens are ruled out without a slice. */
 const CALENDAR_INITIALS = new Set([...CALENDAR_WORDS].map((w) => w.charCodeAt(0)));
 
-/** Splits a message on whitespace and masks each token; past MAX_TOKENS, the rest is `<*>`. */
-export function tokenize(message: string): string[] {
+const BLANK = 1;
+const MAYBE_VARIABLE = 2;
+/** Per ASCII character: BLANK (space, tab, CR, LF), MAYBE_VARIABLE (digit, `/ @ = .`) or 0. */
+const CHAR_KIND = new Uint8Array(128);
+for (const c of [32, 9, 10, 13]) CHAR_KIND[c] = BLANK;
+for (let c = CH_0; c <= CH_9; c++) CHAR_KIND[c] = MAYBE_VARIABLE;
+for (const c of [47, 64, 61, 46]) CHAR_KIND[c] = MAYBE_VARIABLE;
+
+/**
+ * Splits a message on whitespace and masks each token; past MAX_TOKENS, the rest is `<*>`.
+ * `values`, if given, receives the plain-word values of `key=value` tokens (`root` of
+ * `user=root`): words the stream shows to be values. Values of `keepKeys` stay in the template.
+ */
+export function tokenize(
+  message: string,
+  values?: string[],
+  keepKeys?: ReadonlySet<string>,
+): string[] {
   const out: string[] = [];
   const n = message.length;
   let i = 0;
@@ -121,15 +222,26 @@ export function tokenize(message: string): string[] {
     while (i < n && (c === 32 || c === 9 || c === 10 || c === 13)) c = message.charCodeAt(++i);
     if (i >= n) break;
     const s = i;
+    // A parenthesised restatement of the quantity before it ("1536 bytes (1.50 KB)") is part of
+    // that variable, so a template does not depend on whether the value was restated.
+    if (c === 40 /* ( */ && out.length > 0 && out[out.length - 1] === WILDCARD) {
+      const close = restatementEnd(message, i);
+      if (close > 0) {
+        i = close;
+        continue;
+      }
+    }
     // Most tokens are plain words: no digit, '/' or '@', and no capital that could start a
     // month or weekday. Those skip masking.
     let plain = !CALENDAR_INITIALS.has(c) && !isOpener(c);
-    while (i < n && c !== 32 && c !== 9 && c !== 10 && c !== 13) {
-      if ((c >= CH_0 && c <= CH_9) || c === 47 || c === 64) plain = false;
+    // One table lookup per character: ends the token, or may make it a variable.
+    let kind = 0;
+    while (i < n && (kind = c < 128 ? (CHAR_KIND[c] as number) : 0) !== BLANK) {
+      if (kind === MAYBE_VARIABLE) plain = false;
       c = message.charCodeAt(++i);
     }
     const token = message.slice(s, i);
-    const masked = plain ? token : maskToken(token);
+    const masked = plain ? token : maskToken(token, values, keepKeys);
     const last = out.length - 1;
     const unit = last >= 0 && out[last] === WILDCARD ? unitEnd(masked) : -1;
     if (unit > 0) out[last] = WILDCARD + masked.slice(unit);
@@ -138,9 +250,43 @@ export function tokenize(message: string): string[] {
   return out;
 }
 
+/**
+ * The end of a parenthesised group at `open` that holds only numbers and units, at most
+ * MAX_RESTATEMENT characters, followed by whitespace or the end; -1 if it is anything else.
+ */
+const MAX_RESTATEMENT = 40;
+function restatementEnd(message: string, open: number): number {
+  const close = message.indexOf(')', open + 1);
+  if (close < 0 || close - open > MAX_RESTATEMENT) return -1;
+  const after = message.charCodeAt(close + 1);
+  if (close + 1 < message.length && after !== 32 && after !== 9) return -1;
+  // Numbers and units only, and a unit among them: "(1.50 KB)", "(1.5KB)", not "(host-1)".
+  let sawUnit = false;
+  for (const word of message.slice(open + 1, close).split(' ')) {
+    if (word.length === 0) continue;
+    if (UNITS.has(word)) {
+      sawUnit = true;
+      continue;
+    }
+    let digits = 0;
+    while (digits < word.length && isNumberChar(word.charCodeAt(digits))) digits++;
+    if (digits === 0) return -1;
+    if (digits < word.length) {
+      if (!UNITS.has(word.slice(digits))) return -1;
+      sawUnit = true;
+    }
+  }
+  return sawUnit ? close + 1 : -1;
+}
+
+/** A digit, or `.`, `,`, `-`, `+` within a number. */
+const isNumberChar = (c: number): boolean =>
+  (c >= CH_0 && c <= CH_9) || c === 46 || c === 44 || c === 45 || c === 43;
+
 /** A unit, possibly followed by trailing punctuation ("KB,"). */
 function unitEnd(token: string): number {
+  if (!UNIT_INITIALS.has(token.charCodeAt(0))) return -1;
   let end = token.length;
   while (end > 0 && isCloser(token.charCodeAt(end - 1))) end--;
-  return end > 0 && end <= 4 && UNITS.has(token.slice(0, end)) ? end : -1;
+  return end > 0 && end <= MAX_UNIT && UNITS.has(token.slice(0, end)) ? end : -1;
 }

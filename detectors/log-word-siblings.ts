@@ -82,3 +82,40 @@ export function wordSiblings(
   }
   return undefined;
 }
+
+/**
+ * The clusters under `top` that `fresh` covers: equal to it wherever it has a constant, with
+ * plain words where it has a variable. A message whose word was masked after a learned variable
+ * context (`user <*>`; `unmasked` is the message before) starts a cluster that covers the ones started before the context was
+ * learned (`user chen`, `user test9`); they merge into the oldest. Undefined when none.
+ */
+export function coveredSiblings(
+  top: TreeNode,
+  fresh: Cluster,
+  unmasked: readonly string[],
+): WordSiblingMerge | undefined {
+  const n = fresh.tokens.length;
+  const covered: Cluster[] = [];
+  const collect = (node: TreeNode): void => {
+    for (const c of node.clusters) {
+      if (c === fresh) continue;
+      let all = true;
+      let differs = false;
+      for (let i = 0; i < n && all; i++) {
+        const a = c.tokens[i] as string;
+        const b = fresh.tokens[i] as string;
+        if (a === b) continue;
+        // Only where the context masked a word: the rest is Drain's business.
+        if (b === WILDCARD && unmasked[i] !== WILDCARD && !hasWildcard(a)) differs = true;
+        else all = false;
+      }
+      if (all && differs) covered.push(c);
+    }
+    for (const child of node.children.values()) collect(child);
+  };
+  collect(top);
+  if (covered.length === 0) return undefined;
+  const group = [fresh, ...covered];
+  const keep = group.reduce((a, b) => (b.template.id < a.template.id ? b : a));
+  return { group, keep, tokens: [...fresh.tokens] };
+}

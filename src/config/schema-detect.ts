@@ -154,6 +154,13 @@ export const logsSchema = z
           .min(2)
           .default(DEFAULT_LOG_TEMPLATE_OPTIONS.wordValues)
           .describe('Distinct words at one place before it becomes a variable.'),
+        template_keys: z
+          .array(z.string().min(1).max(200))
+          .max(100)
+          .default([])
+          .describe(
+            'Keys of logfmt and JSON records whose values are part of the template (all other values are variables).',
+          ),
       })
       .prefault({})
       .describe('The template miner (detectors/log-templates.ts).'),

@@ -15,6 +15,7 @@ export function templateOptionsFromConfig(
     maxChildren: t.max_children,
     maxTemplates: t.max_templates,
     wordValues: t.word_values,
+    templateKeys: t.template_keys,
   };
 }
 
