@@ -291,35 +291,55 @@ program
 program
   .command('templates')
   .description(
-    'mine log templates from a file in one pass: lines (default) prints id,count,template; loghub-csv writes LineId,EventTemplate',
+    'mine log templates from a file in one pass: prints id,count,template, or with --assignments (always for loghub-csv) LineId,EventTemplate per line',
   )
   .requiredOption(
     '-i, --input <file>',
-    'log file: one message per line, or a loghub *_structured.csv',
+    'log file: one message per line (lines), one raw log line per line, header and all (raw), or a loghub *_structured.csv',
   )
   .addOption(
     new Option('-f, --format <format>', 'input format').choices(TEMPLATE_FORMATS).default('lines'),
   )
+  .option(
+    '--assignments',
+    "write LineId,EventTemplate: each line's template, LineId its 1-based number",
+  )
+  .option(
+    '--arrival',
+    'with --assignments: the template each line got when it arrived, not its final one',
+  )
   .option('-c, --config <file>', 'YAML config file (logs.templates settings)')
-  .action(async (opts: { input: string; format: TemplateFormat; config?: string }) => {
-    const config = configOrExit(opts.config);
-    try {
-      const summary = await mineTemplates(
-        opts.input,
-        opts.format,
-        templateOptionsFromConfig(config.logs.templates),
-        (chunk) => process.stdout.write(chunk),
-        (lines, templates) => {
-          process.stderr.write(`templates: ${lines} lines, ${templates} templates\n`);
-        },
-      );
-      process.stderr.write(
-        `templates: ${plural(summary.lines, 'line')} mined into ${plural(summary.templates, 'template')}\n`,
-      );
-    } catch (err) {
-      fail(err instanceof CsvError ? err.message : `templates failed: ${(err as Error).message}`);
-    }
-  });
+  .action(
+    async (opts: {
+      input: string;
+      format: TemplateFormat;
+      config?: string;
+      assignments?: boolean;
+      arrival?: boolean;
+    }) => {
+      const config = configOrExit(opts.config);
+      try {
+        const summary = await mineTemplates(
+          opts.input,
+          opts.format,
+          templateOptionsFromConfig(config.logs.templates),
+          (chunk) => process.stdout.write(chunk),
+          (lines, templates) => {
+            process.stderr.write(`templates: ${lines} lines, ${templates} templates\n`);
+          },
+          {
+            assignments: opts.assignments === true,
+            arrival: opts.arrival === true,
+          },
+        );
+        process.stderr.write(
+          `templates: ${plural(summary.lines, 'line')} mined into ${plural(summary.templates, 'template')}\n`,
+        );
+      } catch (err) {
+        fail(err instanceof CsvError ? err.message : `templates failed: ${(err as Error).message}`);
+      }
+    },
+  );
 
 program
   .command('check-config')

@@ -3,7 +3,9 @@
  * `replay` both call it. No Redis, queue or clock: event time comes from the records.
  *
  * Per service:
- * - every message is mined into a template (detectors/log-templates.ts);
+ * - every line is read (detectors/log-line-reader.ts: the stream's header learned and stripped,
+ *   logfmt and JSON records read by their keys and message field) and its message mined into a
+ *   template (detectors/log-templates.ts); a record without a level takes the line's own;
  * - lines are counted per template per `bucketMs` bucket of event time. When a bucket closes
  *   (the first record of a later bucket arrives), each template's count becomes one sample of
  *   the series `log_template_lines{service, template_id}` and the share of error/fatal lines one
@@ -67,8 +69,13 @@ export function analyzeLogs(
     } else if (bucket < s.bucketStart) {
       out.late += 1;
     }
-    const level = normaliseLevel(r.level);
-    const match = s.miner.add(r.message);
+    const line = s.reader.read(r.message);
+    // The record's level, or the line's own (its header or record field) when the record
+    // carries none (ingest writes `info` then).
+    const level = normaliseLevel(
+      line.level !== undefined && (r.level === '' || r.level === 'info') ? line.level : r.level,
+    );
+    const match = s.miner.add(line.message);
     if (match.created) out.created += 1;
     if (match.changed) out.changed += 1;
     const id = match.id;

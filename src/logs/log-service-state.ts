@@ -5,6 +5,7 @@
  */
 import type { Detector } from '../../detectors/contract.js';
 import type { LogTemplateOptions } from '../../detectors/log-template-options.js';
+import { LogLineReader, type LogLineReaderOptions } from '../../detectors/log-line-reader.js';
 import { LogTemplateMiner } from '../../detectors/log-templates.js';
 import type { ScoringOptions } from '../detect/score-batch.js';
 import { createSeriesState, type SeriesState } from '../detect/series-state.js';
@@ -59,6 +60,8 @@ export interface LogSeries {
 export interface ServiceLogState {
   readonly service: string;
   readonly miner: LogTemplateMiner;
+  /** Reads each line as the miner should see it: header learned and stripped, records by key. */
+  readonly reader: LogLineReader;
   /** Event time of the service's first line: the learning period starts there. */
   firstTs: number;
   /** Start of the open bucket; -Infinity before the first line. */
@@ -83,6 +86,7 @@ export function createServiceLogState(
   return {
     service,
     miner: new LogTemplateMiner(settings.templates),
+    reader: lineReaderFor(settings.templates),
     firstTs: Number.NaN,
     bucketStart: Number.NEGATIVE_INFINITY,
     counts: new Map(),
@@ -94,6 +98,15 @@ export function createServiceLogState(
     series: new Map(),
   };
 }
+
+/** The line reader's options from the miner's (the configured template keys). */
+export const readerOptions = (templates: Partial<LogTemplateOptions>): LogLineReaderOptions => ({
+  templateKeys: new Set(templates.templateKeys ?? []),
+});
+
+/** A fresh line reader for a service. */
+export const lineReaderFor = (templates: Partial<LogTemplateOptions>): LogLineReader =>
+  new LogLineReader(readerOptions(templates));
 
 export function seriesMeta(service: string, templateId: number): SeriesMeta {
   const labels: Record<string, string> =

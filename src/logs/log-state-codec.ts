@@ -2,9 +2,16 @@
  * A service's log state (log-service-state.ts) as stored: JSON for the miner and the open
  * bucket, and the detector series' states apart, by series key.
  */
+import { LogLineReader } from '../../detectors/log-line-reader.js';
 import { LogTemplateMiner } from '../../detectors/log-templates.js';
 import { createSeriesState, decodeSeriesState, encodeSeriesState } from '../detect/series-state.js';
-import { seriesMeta, type LogAnalysisSettings, type ServiceLogState } from './log-service-state.js';
+import {
+  lineReaderFor,
+  readerOptions,
+  seriesMeta,
+  type LogAnalysisSettings,
+  type ServiceLogState,
+} from './log-service-state.js';
 
 /** A service's log state as stored: JSON; the detector series are stored apart, by key. */
 export interface StoredServiceLogState {
@@ -20,6 +27,8 @@ export interface StoredServiceLogState {
   examples: [number, string[]][];
   /** The miner's state, base64. */
   miner: string;
+  /** The line reader's learned header layout (absent in states written before it). */
+  reader?: unknown;
   /** Per detector series: template id (-1: the error ratio), rate, last active bucket end. */
   series: [id: number, rate: number | null, lastActive: number | null][];
 }
@@ -38,6 +47,7 @@ export function encodeServiceLogState(s: ServiceLogState): Buffer {
     levels: [...s.levels],
     examples: [...s.examples],
     miner: Buffer.from(s.miner.encode()).toString('base64'),
+    reader: s.reader.encode(),
     series: [...s.series].map(([id, x]) => [
       id,
       Number.isFinite(x.rate) ? x.rate : null,
@@ -94,9 +104,20 @@ export function restoreServiceLogState(
   } catch {
     return undefined;
   }
+  // A reader whose state is missing (an older state) or foreign learns the header afresh.
+  let reader: LogLineReader;
+  try {
+    reader =
+      raw.reader === undefined
+        ? lineReaderFor(settings.templates)
+        : LogLineReader.decode(raw.reader, readerOptions(settings.templates));
+  } catch {
+    reader = lineReaderFor(settings.templates);
+  }
   const s: ServiceLogState = {
     service: raw.service,
     miner,
+    reader,
     firstTs: raw.firstTs ?? Number.NaN,
     bucketStart: raw.bucketStart ?? Number.NEGATIVE_INFINITY,
     counts: new Map(raw.counts),

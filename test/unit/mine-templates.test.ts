@@ -13,11 +13,19 @@ const file = (name: string, text: string): string => {
   return path;
 };
 
-async function mine(path: string, format: 'lines' | 'loghub-csv'): Promise<string[][]> {
+async function mine(
+  path: string,
+  format: 'lines' | 'raw' | 'loghub-csv',
+  output: { assignments?: boolean; arrival?: boolean } = {},
+): Promise<string[][]> {
   let out = '';
-  await mineTemplates(path, format, {}, (chunk) => (out += chunk));
+  await mineTemplates(path, format, {}, (chunk) => (out += chunk), undefined, output);
   return parse(out, {});
 }
+
+/** Syslog-style raw lines: timestamp, host, program[pid], message. */
+const syslog = (i: number, message: string): string =>
+  `Dec 10 06:${String(10 + (i % 50)).padStart(2, '0')}:0${i % 10} web-${i % 3} sshd[${2400 + i}]: ${message}`;
 
 describe('aiops-worker templates', () => {
   it('lines: prints id, count and template, most frequent first', async () => {
@@ -81,6 +89,90 @@ describe('aiops-worker templates', () => {
       await expect(mine(join(dir, 'nope.csv'), format)).rejects.toThrow(/cannot read .*ENOENT/);
       await expect(mine(dir, format)).rejects.toThrow(/not a file/);
     }
+  });
+
+  it('raw --assignments: the header is learned and stripped; one row per line, LineId its number', async () => {
+    const lines = [
+      ...Array.from({ length: 60 }, (_, i) =>
+        syslog(
+          i,
+          i % 2 === 0
+            ? `Accepted publickey for deploy from 10.0.0.${i} port 22`
+            : `Connection closed by 10.0.1.${i} port 2200`,
+        ),
+      ),
+      '',
+      syslog(61, 'Server listening on 0.0.0.0 port 22.'),
+    ];
+    const rows = await mine(file('raw.log', lines.join('\n')), 'raw', { assignments: true });
+    expect(rows[0]).toEqual(['LineId', 'EventTemplate']);
+    expect(rows).toHaveLength(lines.length + 1);
+    expect(rows.slice(1).map((r) => r[0])).toEqual(lines.map((_, i) => String(i + 1)));
+    // The header (time, host, program and pid) is not part of any template.
+    expect(rows[1]?.[1]).toBe('Accepted publickey for deploy from <*> port <*>');
+    expect(rows[2]?.[1]).toBe('Connection closed by <*> port <*>');
+    expect(new Set(rows.slice(1, 61).map((r) => r[1])).size).toBe(2);
+    // An empty line keeps its row, with no template.
+    expect(rows[61]).toEqual(['61', '']);
+    expect(rows[62]?.[1]).toBe('Server listening on <*> port <*>.');
+    // Without --assignments: the templates, most frequent first.
+    const summary = await mine(file('raw2.log', lines.join('\n')), 'raw');
+    expect(summary[0]).toEqual(['id', 'count', 'template']);
+    expect(summary.slice(1).map((r) => r[1])).toEqual(['30', '30', '1']);
+  });
+
+  it('raw: logfmt and JSON records are mined by their keys and message', async () => {
+    const lines = [
+      'level=info msg="order placed" method=GET region=eu-west order_id=81',
+      'level=info msg="order placed" method=POST region=us-east order_id=82',
+      '{"level":"error","msg":"payment failed","carrier":"dhl","amount":12.5}',
+      '{"level":"error","msg":"payment failed","carrier":"ups","amount":3}',
+    ];
+    const rows = await mine(file('structured.log', lines.join('\n')), 'raw', {
+      assignments: true,
+    });
+    expect(rows.slice(1).map((r) => r[1])).toEqual([
+      'order placed method=<*> region=<*> order_id=<*>',
+      'order placed method=<*> region=<*> order_id=<*>',
+      'payment failed carrier=<*> amount=<*>',
+      'payment failed carrier=<*> amount=<*>',
+    ]);
+  });
+
+  it('--arrival: the template each line was counted under when it arrived, not its final one', async () => {
+    // Lines that differ in one word stay apart until the place shows 5 words (word_values).
+    const lines = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map(
+      (u) => `Invalid login for ${u} on console`,
+    );
+    const path = file('merge.log', lines.join('\n'));
+    const final = await mine(path, 'lines', { assignments: true });
+    const arrival = await mine(path, 'lines', { assignments: true, arrival: true });
+    expect(new Set(final.slice(1).map((r) => r[1]))).toEqual(
+      new Set(['Invalid login for <*> on console']),
+    );
+    // alice's template survived the merge (its id, now general); bob's, carol's and dave's
+    // were merged into it after their lines arrived: the live path counted those apart.
+    expect(arrival.slice(1).map((r) => r[1])).toEqual([
+      'Invalid login for <*> on console',
+      'Invalid login for bob on console',
+      'Invalid login for carol on console',
+      'Invalid login for dave on console',
+      'Invalid login for <*> on console',
+      'Invalid login for <*> on console',
+    ]);
+    // loghub-csv takes --arrival too.
+    const csv = file(
+      'arrival_structured.csv',
+      'LineId,Content\n' + lines.map((l, i) => `${i + 1},${l}`).join('\n'),
+    );
+    expect(await mine(csv, 'loghub-csv', { arrival: true })).toEqual(arrival);
+  });
+
+  it('--arrival without --assignments is a clear error', async () => {
+    const path = file('a.log', 'hello world\n');
+    await expect(mine(path, 'raw', { arrival: true })).rejects.toThrow(
+      /--arrival needs --assignments/,
+    );
   });
 
   it('a malformed CSV is a clear error, not a crash', async () => {

@@ -1,0 +1,374 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_LEARN_LINES,
+  LogHeaderLearner,
+  type HeaderSplit,
+} from '../../detectors/log-header.js';
+
+/** One generated line and what the learner should make of it. */
+interface Case {
+  readonly line: string;
+  readonly message: string;
+  readonly level?: string;
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length] as T;
+
+/**
+ * Messages, some of which start like header fields: a level-looking word, a number, a word
+ * with a colon, a bracket. A header layout must not eat them.
+ */
+function message(i: number): string {
+  return pick(
+    [
+      `Started worker ${i} in ${(i * 37) % 900} ms`,
+      `Connection from 10.0.${i % 250}.${i % 7} closed`,
+      `Error while flushing segment ${i * 13}`,
+      `${i % 9} tasks pending in queue q${i % 5}`,
+      `cache: hit ratio ${i % 100} percent`,
+      `[shard-${i % 4}] rebalanced after ${i} moves`,
+      `warning threshold reached for queue q${i % 5}`,
+      `user=u${i} action=login result=ok`,
+    ],
+    i,
+  );
+}
+
+const expected = (msg: string, level?: string): Pick<Case, 'message' | 'level'> =>
+  level === undefined ? { message: msg } : { message: msg, level };
+
+/** Feeds `cases` to one learner and returns what it said for each. */
+function run(cases: readonly Case[], learner = new LogHeaderLearner()): HeaderSplit[] {
+  return cases.map((c) => learner.split(c.line));
+}
+
+/** Asserts the exact message and level of every line, learning phase included. */
+function expectSplits(cases: readonly Case[], learner = new LogHeaderLearner()): void {
+  const got = run(cases, learner);
+  got.forEach((g, i) => {
+    const c = cases[i] as Case;
+    expect({ line: c.line, ...g }).toEqual({ line: c.line, ...expected(c.message, c.level) });
+  });
+}
+
+const N = 80;
+const levels = ['INFO', 'WARN', 'ERROR', 'DEBUG'] as const;
+const level = (i: number): string => pick(levels, i);
+const clock = (i: number): string => `${pad(10 + (i % 12))}:${pad(i % 60)}:${pad((i * 7) % 60)}`;
+const millis = (i: number): string => pad((i * 37) % 1000, 3);
+
+const log4j = (i: number): Case => {
+  const thread = pick(
+    ['main', 'pool-2-thread-1', 'IPC Server handler 5 on 8020', 'Timer-0'],
+    i * 3,
+  );
+  const logger = pick(['com.example.app.Server', 'org.acme.db.Pool$Evictor', 'io.x.Y'], i);
+  const msg = message(i);
+  return {
+    line: `2024-03-${pad(1 + (i % 28))} ${clock(i)},${millis(i)} ${level(i).padEnd(5)} [${thread}] ${logger}: ${msg}`,
+    message: msg,
+    level: level(i).toLowerCase(),
+  };
+};
+
+const logback = (i: number): Case => {
+  const msg = message(i);
+  return {
+    line: `${clock(i)}.${millis(i)} [worker-${i % 6}] ${level(i)} c.e.app.Job${i % 3} - ${msg}`,
+    message: msg,
+    level: level(i).toLowerCase(),
+  };
+};
+
+const python = (i: number): Case => {
+  const msg = message(i);
+  const name = pick(['root', 'app.db', 'urllib3.connectionpool'], i);
+  return {
+    line: `2024-01-0${1 + (i % 9)} ${clock(i)},${millis(i)} - ${name} - ${level(i)} - ${msg}`,
+    message: msg,
+    level: level(i).toLowerCase(),
+  };
+};
+
+const syslog = (i: number): Case => {
+  const msg = message(i);
+  const day = 1 + (i % 28);
+  const prog = pick(['sshd[4242]', 'cron[81]', 'kernel', 'su(pam_unix)[977]', 'systemd'], i);
+  return {
+    line: `Mar ${day < 10 ? ` ${day}` : day} ${clock(i)} web${i % 3} ${prog}: ${msg}`,
+    message: msg,
+  };
+};
+
+const rfc3339 = (i: number): Case => {
+  const msg = message(i);
+  return {
+    line: `2024-05-${pad(1 + (i % 28))}T${clock(i)}.${millis(i)}Z api-${i % 4} app[${100 + i}]: ${msg}`,
+    message: msg,
+  };
+};
+
+const apache = (i: number): Case => {
+  const lv = pick(['notice', 'error', 'warn'], i);
+  const msg =
+    i % 5 === 0 ? `[client 10.1.1.${i % 200}] File does not exist: /var/www/x${i}` : message(i);
+  return {
+    line: `[${pick(['Mon', 'Tue', 'Wed'], i)} Mar ${pad(1 + (i % 28))} ${clock(i)} 2024] [${lv}] ${msg}`,
+    message: msg,
+    level: lv,
+  };
+};
+
+const klog = (i: number): Case => {
+  const msg = message(i);
+  const l = pick(['I', 'W', 'E'], i);
+  return {
+    line: `${l}0${1 + (i % 9)}${pad(10 + (i % 18))} ${clock(i)}.${pad(i * 91, 6)}    ${1000 + i} controller.go:${100 + i}] ${msg}`,
+    message: msg,
+    level: l === 'I' ? 'info' : l === 'W' ? 'warning' : 'error',
+  };
+};
+
+const golog = (i: number): Case => {
+  const msg = message(i);
+  return { line: `2024/01/${pad(1 + (i % 28))} ${clock(i)} ${msg}`, message: msg };
+};
+
+const pipes = (i: number): Case => {
+  const msg = message(i);
+  return {
+    line: `20240102-${clock(i)}:${i % 1000}|${pick(['AuthService', 'Step_Counter', 'db-pool'], i)}|${30000 + (i % 3)}|${msg}`,
+    message: msg,
+  };
+};
+
+const nginx = (i: number): Case => {
+  const lv = pick(['error', 'notice', 'warn'], i);
+  const msg = `*${i} open() "/usr/share/nginx/html/f${i}.png" failed (2: No such file or directory)`;
+  return {
+    line: `2024/02/${pad(1 + (i % 28))} ${clock(i)} [${lv}] ${500 + (i % 4)}#${i % 2}: ${msg}`,
+    message: msg,
+    level: lv,
+  };
+};
+
+const epoch = (i: number): Case => {
+  const msg = message(i);
+  const stamp = i % 2 ? `${1704067200 + i * 17}` : `${1704067200 + i}.${millis(i)}`;
+  return { line: `${stamp} ${level(i)} ${msg}`, message: msg, level: level(i).toLowerCase() };
+};
+
+const logcat = (i: number): Case => {
+  const msg = message(i);
+  return {
+    line: `0${1 + (i % 9)}-${pad(10 + (i % 18))} ${clock(i)}.${millis(i)}  ${1700 + (i % 5)}  ${2300 + i} ${pick(['D', 'I', 'W'], i)} ${pick(['WindowManager', 'ActivityManager', 'Vold'], i)}: ${msg}`,
+    message: msg,
+  };
+};
+
+const elastic = (i: number): Case => {
+  const msg = message(i);
+  return {
+    line: `[2024-06-${pad(1 + (i % 28))}T${clock(i)},${millis(i)}][${level(i).padEnd(5)}][o.e.n.Node${i % 3}   ] [node-${i % 2}] ${msg}`,
+    message: msg,
+    level: level(i).toLowerCase(),
+  };
+};
+
+const gen = (f: (i: number) => Case, n = N): Case[] => Array.from({ length: n }, (_, i) => f(i));
+
+describe('LogHeaderLearner: one format per stream, exact message and level', () => {
+  it.each([
+    ['log4j', log4j],
+    ['logback', logback],
+    ['Python logging', python],
+    ['syslog RFC 3164, with and without pid', syslog],
+    ['RFC 3339 with Z and a syslog program', rfc3339],
+    ['Apache error log', apache],
+    ['klog', klog],
+    ["Go's log", golog],
+    ['pipe-separated', pipes],
+    ['nginx error log', nginx],
+    ['epoch-prefixed', epoch],
+  ])('%s', (_name, f) => {
+    expectSplits(gen(f));
+  });
+
+  it.each([
+    ['Android logcat', logcat],
+    ['adjacent brackets', elastic],
+  ])('%s: by its own shape while learning (keeping more), by the layout after', (_name, f) => {
+    const cases = gen(f);
+    const got = run(cases);
+    got.forEach((g, i) => {
+      const c = cases[i] as Case;
+      if (i < DEFAULT_LEARN_LINES) {
+        expect(g.message.endsWith(c.message)).toBe(true);
+        expect(g.message.length).toBeGreaterThan(c.message.length);
+      } else expect(g).toEqual(expected(c.message, c.level));
+    });
+  });
+
+  it('takes the level as written, lower-cased, from every form a header carries it in', () => {
+    const l = new LogHeaderLearner({ learnLines: 1 });
+    expect(l.split('2024-01-01 00:00:00 WARNING disk at 91%')).toEqual({
+      message: 'disk at 91%',
+      level: 'warning',
+    });
+    const forms: [string, string][] = [
+      ['[Fatal]', 'fatal'],
+      ['NOTICE:', 'notice'],
+      ['<CRIT>', 'crit'],
+      ['severe', 'severe'],
+      ['[TRACE]', 'trace'],
+      ['Emerg', 'emerg'],
+    ];
+    for (const [form, lv] of forms)
+      expect(l.split(`2024-01-01 00:00:01 ${form} disk at 91%`)).toEqual({
+        message: 'disk at 91%',
+        level: lv,
+      });
+  });
+
+  it('strips multi-word and nested bracketed threads whole', () => {
+    const threads = [
+      '[IPC Server handler 5 on 62270]',
+      '[RMCommunicator Allocator]',
+      '[QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:Election@774]',
+      '[Timer for "jobs" (every 5s)]',
+      '[main]',
+    ];
+    const cases = gen((i) => ({
+      line: `2024-04-02 ${clock(i)},${millis(i)} - ${level(i)}  ${pick(threads, i)} - ${message(i)}`,
+      message: message(i),
+      level: level(i).toLowerCase(),
+    }));
+    expectSplits(cases);
+  });
+});
+
+describe('LogHeaderLearner: no header, odd lines', () => {
+  it('strips nothing from a message-only stream, even from messages that start with a level word or a number', () => {
+    const msgs = gen((i) => ({ line: message(i), message: message(i) }));
+    const extra = [
+      'Error: disk quota exceeded on /home',
+      'ERROR failed to open socket',
+      '404 not found: /index.php',
+      '2 of 3 replicas ready',
+      'WARN: slow query 1200 ms',
+      '[INFO] plugin loaded',
+    ].map((line) => ({ line, message: line }));
+    const learner = new LogHeaderLearner();
+    expectSplits([...extra, ...msgs, ...extra], learner);
+  });
+
+  it('splits a line that does not fit the learned layout by its own shape, and never loses it', () => {
+    const learner = new LogHeaderLearner();
+    run(gen(log4j), learner);
+    const odd: Case[] = [
+      {
+        line: '\tat com.example.app.Server.start(Server.java:42)',
+        message: '\tat com.example.app.Server.start(Server.java:42)',
+      },
+      {
+        line: 'java.lang.IllegalStateException: pool closed',
+        message: 'java.lang.IllegalStateException: pool closed',
+      },
+      { line: '2024-03-09 10:00:00,001 ERROR pool closed', message: 'pool closed', level: 'error' },
+      { line: '2024-03-09 10:00:00 done', message: 'done' },
+      { line: '2024-03-09', message: '2024-03-09' },
+      {
+        line: '2024-03-09 10:00:00,001 INFO [main] x.Y:',
+        message: '2024-03-09 10:00:00,001 INFO [main] x.Y:',
+        level: 'info',
+      },
+      { line: '', message: '' },
+      { line: '   ', message: '   ' },
+      { line: 'INFO', message: 'INFO' },
+      { line: '[unclosed bracket INFO x', message: '[unclosed bracket INFO x' },
+    ];
+    for (const c of odd) expect(learner.split(c.line)).toEqual(expected(c.message, c.level));
+  });
+
+  it('does not take a level-looking word as a level where the layout has no level', () => {
+    const learner = new LogHeaderLearner();
+    run(gen(golog), learner);
+    expect(learner.split('2024/01/30 10:00:00 ERROR connecting to db')).toEqual({
+      message: 'ERROR connecting to db',
+    });
+    expect(learner.split('2024/01/30 10:00:00 404 for /x')).toEqual({ message: '404 for /x' });
+  });
+
+  it('strips a stream of the same layout after a few odd lines at its start', () => {
+    const banner = ['=== service starting ===', 'version 1.2.3', 'config: /etc/app.yaml'].map(
+      (line) => ({ line, message: line }),
+    );
+    expectSplits([...banner, ...gen(log4j)]);
+  });
+
+  it('learns from learnLines lines, then applies the layout (a word the layout does not know stays)', () => {
+    // Learned from Go-style lines: a date and then the message.
+    const learner = new LogHeaderLearner({ learnLines: 3 });
+    run(gen(golog, 3), learner);
+    expect(learner.split('2024/01/31 10:00:00 INFO [main] x.Y: hello')).toEqual({
+      message: 'INFO [main] x.Y: hello',
+    });
+    // The same line in a stream that learned the log4j layout.
+    const other = new LogHeaderLearner({ learnLines: 3 });
+    run(gen(log4j, 3), other);
+    expect(other.split('2024/01/31 10:00:00 INFO [main] x.Y: hello')).toEqual({
+      message: 'hello',
+      level: 'info',
+    });
+  });
+
+  it('rejects a learnLines that is not a positive integer', () => {
+    expect(() => new LogHeaderLearner({ learnLines: 0 })).toThrow(RangeError);
+    expect(() => new LogHeaderLearner({ learnLines: 2.5 })).toThrow(RangeError);
+    expect(DEFAULT_LEARN_LINES).toBeGreaterThan(0);
+  });
+});
+
+describe('LogHeaderLearner: state', () => {
+  const mixed = [...gen(syslog, 30), ...gen(log4j, 40), ...gen(syslog, 40)];
+
+  it.each([0, 10, 49, 50, 51, 110])(
+    'decode(encode()) after %i lines behaves exactly as the original',
+    (at) => {
+      const a = new LogHeaderLearner();
+      run(mixed.slice(0, at), a);
+      const state = a.encode();
+      const b = LogHeaderLearner.decode(JSON.parse(JSON.stringify(state)));
+      expect(b.encode()).toEqual(state);
+      const rest = mixed.slice(at);
+      expect(run(rest, b)).toEqual(run(rest, a));
+      expect(b.encode()).toEqual(a.encode());
+    },
+  );
+
+  it('keeps the learned state small', () => {
+    const a = new LogHeaderLearner();
+    run(gen(log4j, 200), a);
+    expect(JSON.stringify(a.encode()).length).toBeLessThan(100);
+  });
+
+  it.each([
+    null,
+    42,
+    'x',
+    [],
+    {},
+    { v: 2, learnLines: 50, samples: [], layout: 'DL' },
+    { v: 1, learnLines: 0, samples: [], layout: 'DL' },
+    { v: 1, learnLines: 50, samples: [], layout: 'DLX' },
+    { v: 1, learnLines: 50, samples: [], layout: 7 },
+    { v: 1, learnLines: 50, samples: ['DL'], layout: 'DL' },
+    { v: 1, learnLines: 50, samples: ['D', 3], layout: null },
+    { v: 1, learnLines: 50, samples: [''], layout: null },
+    { v: 1, learnLines: 2, samples: ['D', 'D'], layout: null },
+    { v: 1, learnLines: 50, samples: ['DDDDDDDDDDDDDDDDDDDD'], layout: null },
+  ])('decode throws a RangeError on %j', (state) => {
+    expect(() => LogHeaderLearner.decode(state)).toThrow(RangeError);
+  });
+});
