@@ -34,6 +34,27 @@ export interface TreeNode {
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] });
 
 /** The parse tree of one miner: its clusters by route. */
+/**
+ * Whether message token `m` (not `<*>`) may join template token `t` (not `<*>`, not equal):
+ * a partial variable (`(uid=<*>)`, `rhost=<*>`) takes a token of its shape with a non-empty
+ * value there; two constant words, or a constant and a partial variable, are different events
+ * (`by (uid=0)` is not `by LOGIN(uid=0)`, `rhost=` with no value is not `rhost=<*>`).
+ */
+function fits(t: string, m: string): boolean {
+  const at = t.indexOf(WILDCARD);
+  if (at < 0) return false;
+  const after = at + WILDCARD.length;
+  if (t.indexOf(WILDCARD, after) >= 0) return hasWildcard(m);
+  const suffix = t.length - after;
+  return (
+    m.length > at + suffix &&
+    m.startsWith(t.slice(0, at)) &&
+    m.endsWith(t.slice(after)) &&
+    !hasWildcard(m.slice(0, at)) &&
+    !hasWildcard(m.slice(m.length - suffix))
+  );
+}
+
 export class TemplateTree {
   private readonly root = newNode();
   private readonly options: Pick<LogTemplateOptions, 'depth' | 'similarity' | 'maxChildren'>;
@@ -127,7 +148,7 @@ export class TemplateTree {
         const m = tokens[i] as string;
         if (t === m) same++;
         else if (t === WILDCARD) wild++;
-        else if (!hasWildcard(t) && !hasWildcard(m)) words++;
+        else if (m !== WILDCARD && !fits(t, m)) words++;
       }
       if (words > 0) continue;
       const sim = n === wild ? 0 : same / (n - wild);

@@ -105,9 +105,15 @@ export function coveredSiblings(
         const a = c.tokens[i] as string;
         const b = fresh.tokens[i] as string;
         if (a === b) continue;
-        // Only where the context masked a word: the rest is Drain's business.
-        if (b === WILDCARD && unmasked[i] !== WILDCARD && !hasWildcard(a)) differs = true;
-        else all = false;
+        if (b !== WILDCARD) all = false;
+        // It must differ where the context masked a word: the rest is Drain's business.
+        else if (
+          unmasked[i] !== WILDCARD &&
+          !hasWildcard(unmasked[i] as string) &&
+          !hasWildcard(a)
+        ) {
+          differs = true;
+        }
       }
       if (all && differs) covered.push(c);
     }

@@ -219,6 +219,17 @@ describe('LogTemplateMiner', () => {
     expect(back.add('Closed session for user xavier').template).toBe('Closed session for user <*>');
   });
 
+  it('a partial variable takes only tokens of its shape with a value there', () => {
+    const m = new LogTemplateMiner();
+    const withHost = m.add('authentication failure; tty=ssh ruser= rhost=10.0.0.1');
+    // No value after rhost= is another event, not one more host.
+    const without = m.add('authentication failure; tty=ssh ruser= rhost=');
+    expect(without.id).not.toBe(withHost.id);
+    const uid = m.add('session opened for user alice by (uid=0)');
+    expect(m.add('session opened for user alice by LOGIN(uid=0)').id).not.toBe(uid.id);
+    expect(m.add('session opened for user alice by (uid=1000)').id).toBe(uid.id);
+  });
+
   it('gives a variable-length parameter one template', () => {
     const m = new LogTemplateMiner();
     const one = m.add('Active base files: /var/lib/nova/a');
