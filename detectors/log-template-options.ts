@@ -28,7 +28,7 @@ export const DEFAULT_LOG_TEMPLATE_OPTIONS: LogTemplateOptions = {
   similarity: 0.5,
   maxChildren: 100,
   maxTemplates: 2000,
-  wordValues: 5,
+  wordValues: 6,
   templateKeys: [],
 };
 

@@ -138,8 +138,8 @@ describe('log analysis', () => {
     expect(hit?.upper).toBeLessThan(12);
   });
 
-  it('a merge of templates (a fifth user name) is no surge: the rates merge too', () => {
-    const users = ['alice', 'bob', 'carol', 'dave'];
+  it('a merge of templates (a sixth user name, word_values) is no surge: the rates merge too', () => {
+    const users = ['alice', 'bob', 'carol', 'dave', 'frank'];
     const records: LogRecord[] = [];
     let n = 0;
     for (let m = 0; m < 8 * 60 + 10; m++) {

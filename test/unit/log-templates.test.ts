@@ -199,7 +199,7 @@ describe('LogTemplateMiner', () => {
 
   it('after a merge, the word before the variable is a context: the next event starts general', () => {
     const m = new LogTemplateMiner();
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin'])
+    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'fay'])
       m.add(`Invalid user ${u} from 10.0.0.1`);
     expect(m.templates().map((t) => t.template)).toEqual(['Invalid user <*> from <*>']);
     // Another event naming a user: its first line is already `user <*>`.
@@ -209,7 +209,7 @@ describe('LogTemplateMiner', () => {
     // A template started before the context was learned is absorbed by the general one.
     const m2 = new LogTemplateMiner();
     const early = m2.add('Accepted key for user zed');
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin'])
+    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'fay'])
       m2.add(`Invalid user ${u} from 10.0.0.1`);
     const later = m2.add('Accepted key for user yan');
     expect(later.template).toBe('Accepted key for user <*>');

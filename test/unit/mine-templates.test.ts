@@ -140,8 +140,8 @@ describe('aiops-worker templates', () => {
   });
 
   it('--arrival: the template each line was counted under when it arrived, not its final one', async () => {
-    // Lines that differ in one word stay apart until the place shows 5 words (word_values).
-    const lines = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map(
+    // Lines that differ in one word stay apart until the place shows 6 words (word_values).
+    const lines = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'].map(
       (u) => `Invalid login for ${u} on console`,
     );
     const path = file('merge.log', lines.join('\n'));
@@ -150,13 +150,14 @@ describe('aiops-worker templates', () => {
     expect(new Set(final.slice(1).map((r) => r[1]))).toEqual(
       new Set(['Invalid login for <*> on console']),
     );
-    // alice's template survived the merge (its id, now general); bob's, carol's and dave's
+    // alice's template survived the merge (its id, now general); bob's to erin's
     // were merged into it after their lines arrived: the live path counted those apart.
     expect(arrival.slice(1).map((r) => r[1])).toEqual([
       'Invalid login for <*> on console',
       'Invalid login for bob on console',
       'Invalid login for carol on console',
       'Invalid login for dave on console',
+      'Invalid login for erin on console',
       'Invalid login for <*> on console',
       'Invalid login for <*> on console',
     ]);
