@@ -46,6 +46,13 @@
  * Nothing here throws on input; a line with no recognised header, or nothing after its header,
  * is all message.
  *
+ * Speed: after learning every line goes through the layout fit, the hot path of the raw-line
+ * pipeline, where each character read costs. There, and in the date reader, the common shapes
+ * (an ISO, syslog, ctime or compact date, a dotted logger or `prog[pid]:`, the rest of a long
+ * word, an epoch) are matched by sticky regexes, natively, and the rest is read one character at
+ * a time, each once where possible. Each fast path accepts only what the scan would read the
+ * same way and leaves anything else to it, so it changes no result.
+ *
  * Pure: no I/O, no clock. The state (the learned layout, or the kinds seen so far) encodes to a
  * small JSON object that decodes to a learner that behaves exactly as the one encoded.
  */
@@ -138,6 +145,15 @@ const LEVELS_BY_LENGTH: readonly (readonly string[])[] = (() => {
   for (const w of LEVELS) (by[w.length] ??= []).push(w);
   return by;
 })();
+
+/** Level words by their letters packed 5 bits each (a = 1; exact for up to 10 letters). */
+const LEVEL_BY_KEY: ReadonlyMap<number, string> = new Map(
+  [...LEVELS].map((w) => {
+    let key = 0;
+    for (let k = 0; k < w.length; k++) key = key * 32 + w.charCodeAt(k) - 96;
+    return [key, w];
+  }),
+);
 
 /** The level word s[i..j) is (any case), as its lower-case constant, or undefined. */
 function levelWordAt(s: string, i: number, j: number): string | undefined {
@@ -353,14 +369,21 @@ function skipSpaces(s: string, i: number, lim: number): number {
   return i;
 }
 
+/** The rest of a word, for wordEnd. */
+const WORD_REST = /[^ \t|]*/y;
+
 /** The end of the word at i (a space, a `|` or lim). */
 function wordEnd(s: string, i: number, lim: number): number {
-  while (i < lim) {
+  // A short word is read here; the end of a longer one is found natively.
+  const stop = Math.min(lim, i + 12);
+  for (; i < stop; i++) {
     const c = s.charCodeAt(i);
-    if (isSpace(c) || c === 124) break;
-    i++;
+    if (isSpace(c) || c === 124) return i;
   }
-  return i;
+  if (i >= lim) return i;
+  WORD_REST.lastIndex = i;
+  WORD_REST.test(s);
+  return Math.min(WORD_REST.lastIndex, lim);
 }
 
 /** A month and day (`03-17`, `10.30`, `1/5`) followed by a clock: the end of the day, or -1. */
@@ -377,13 +400,11 @@ function monthDayAt(s: string, i: number, lim: number): number {
   return t >= 0 && atBoundary(s, t, lim) ? e : -1;
 }
 
-/** A compact date `081109` / `20081109` followed by a compact time `203615` or a clock. */
-function compactAt(s: string, i: number, lim: number): number {
-  return compactRunAt(s, i, digitsAt(s, i, lim), lim);
-}
-
-/** compactAt with `a`, the count of digits at i, known. */
-function compactRunAt(s: string, i: number, a: number, lim: number): number {
+/**
+ * A compact date `081109` / `20081109` at i (`a` digits) followed by a compact time `203615` or
+ * a clock: its end, or -1.
+ */
+function compactAt(s: string, i: number, a: number, lim: number): number {
   if (a !== 6 && a !== 8) return -1;
   const m = i + a - 4;
   const month = twoAt(s, m); // inside the run of digits
@@ -404,6 +425,59 @@ function compactRunAt(s: string, i: number, a: number, lim: number): number {
 }
 
 /**
+ * Common date/time shapes for timeFieldAt's fast path, as sticky regexes (matched natively, far
+ * quicker than reading character by character). Each matches exactly what timeFieldAt's loop
+ * reads as its first pieces: a clock is `HH:MM:SS` as clockAt reads it (hour 0-24, minute
+ * 0-59, second 0-60, a fraction of 1-9 digits after `.`, `,` or `:`), then a zone as zoneAt
+ * reads it (`Z`, `+0100`, `-07:00`); a month or weekday is written `Jan` or `JAN` as wordKey3
+ * reads it, with an optional `,`; words are separated by spaces and tabs. A match counts only
+ * when it ends at a boundary no further than lim (timeFieldAt checks); whatever the regex
+ * looks at past its end only makes it stricter, and on no match the loop reads the line.
+ */
+const CLOCK_SRC =
+  String.raw`(?:[01]\d|2[0-4]):[0-5]\d:(?:[0-5]\d|60)(?!\d)(?:[.,:]\d{1,9}(?!\d))?` +
+  String.raw`(?:Z|[+-](?:\d{4}|\d\d:\d\d)(?!\d))?`;
+const calendarSrc = (words: readonly string[]): string =>
+  `(?:${words.flatMap((w) => [w, w.toUpperCase()]).join('|')}),?`;
+/**
+ * `2015-10-18 18:01:47,978`, `17/06/09 20:10:40`, `2005.06.03 `: a date word (4 or 2 digits
+ * first) and a space, then a clock or not (the match then ends at the date).
+ */
+const SHAPE_DATE_CLOCK = new RegExp(
+  String.raw`(?:\d{4}|\d\d)([-/.])\d\d\1\d\d(?= )(?:[ \t]+` + CLOCK_SRC + ')?',
+  'y',
+);
+/**
+ * `2017-05-16T00:00:00.008Z`, `2005-06-03-15.42.50.675872`: a date word joined to a clock by
+ * `T`, `_`, `:` or `-`, or by `-` to a dotted clock `HH.MM.SS[.frac]` as dottedClockAt reads it.
+ */
+const SHAPE_DATE_JOINED = new RegExp(
+  String.raw`(?:\d{4}|\d\d)([-/.])\d\d\1\d\d(?:[T_:-]` +
+    CLOCK_SRC +
+    String.raw`|-(?:[01]\d|2[0-3])\.[0-5]\d\.(?:[0-5]\d|60)(?:\.\d+)?` +
+    String.raw`(?:Z|[+-](?:\d{4}|\d\d:\d\d)(?!\d))?)`,
+  'y',
+);
+/** `081109 203615`, `20081109 203615`: a compact date and time, as compactAt reads them. */
+const SHAPE_COMPACT = new RegExp(
+  String.raw`\d\d(?:\d\d)?(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ \t]+` +
+    String.raw`(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d|60)`,
+  'y',
+);
+/** `20171223-22:15:29:606`: eight digits joined to a clock by `-`. */
+const SHAPE_DIGITS_CLOCK = new RegExp(String.raw`\d{8}-` + CLOCK_SRC, 'y');
+/** `Jun 14 15:16:01`, `Jul  3 04:08:03`: a month, a day, a clock. */
+const SHAPE_SYSLOG = new RegExp(
+  calendarSrc(MONTHS) + String.raw`[ \t]+\d\d?[ \t]+` + CLOCK_SRC,
+  'y',
+);
+/** `Sun Dec 04 04:47:44` (then the year, read by the loop): a weekday, a month, a day, a clock. */
+const SHAPE_CTIME = new RegExp(
+  calendarSrc(WEEKDAYS) + String.raw`[ \t]+` + SHAPE_SYSLOG.source,
+  'y',
+);
+
+/**
  * A date/time field at i, however many words it spans (`Sun Dec 04 04:47:44 2005`, `Jun 14
  * 15:16:01`, `2015-10-18 18:01:47,978 +0000`, `081109 203615`): its end, or -1.
  */
@@ -415,53 +489,53 @@ function timeFieldAt(s: string, i: number, lim: number): number {
   let hadClock = false;
   let hadStamp = false;
   let pieces = 0;
+  // Fast paths for the common shapes (see SHAPE_*), each matched whole by one regex, natively:
+  // what the loop below makes of their words, leaving it the state it would have after them.
+  let shape: RegExp | undefined;
   if (isDigit(c0)) {
+    const c2 = s.charCodeAt(i + 2);
+    const c4 = s.charCodeAt(i + 4);
+    if (c4 === 45 || c4 === 47 || c4 === 46 || c2 === 45 || c2 === 47 || c2 === 46) {
+      const after = s.charCodeAt(c4 === 45 || c4 === 47 || c4 === 46 ? i + 10 : i + 8);
+      if (after === 32) shape = SHAPE_DATE_CLOCK;
+      else if (after === 84 || after === 95 || after === 58 || after === 45)
+        shape = SHAPE_DATE_JOINED;
+    } else if (isSpace(s.charCodeAt(i + 6)) || isSpace(s.charCodeAt(i + 8))) shape = SHAPE_COMPACT;
+    else if (s.charCodeAt(i + 8) === 45) shape = SHAPE_DIGITS_CLOCK;
+  } else if (isUpper(c0)) shape = isUpper(s.charCodeAt(i + 4)) ? SHAPE_CTIME : SHAPE_SYSLOG;
+  else return -1;
+  if (shape !== undefined) {
+    shape.lastIndex = i;
+    const e = shape.test(s) ? shape.lastIndex : -1;
+    if (e >= 0 && e <= lim && atBoundary(s, e, lim)) {
+      if (shape === SHAPE_COMPACT) return e;
+      end = e;
+      pieces =
+        shape === SHAPE_DIGITS_CLOCK || shape === SHAPE_DATE_JOINED
+          ? 1
+          : shape === SHAPE_DATE_CLOCK
+            ? e - i <= 10 // the date alone
+              ? 1
+              : 2
+            : shape === SHAPE_SYSLOG
+              ? 3
+              : 4;
+      hadMonth = pieces >= 3;
+      hadClock = shape !== SHAPE_DATE_CLOCK || pieces === 2;
+      hadStamp = true;
+      const k = skipSpaces(s, e, lim);
+      if (k === e) return e; // a `|` or the end
+      j = k;
+    }
+  }
+  if (isDigit(c0) && pieces === 0) {
     const n = digitsAt(s, i, lim);
     if (n === 6 || n === 8) {
-      const compact = compactRunAt(s, i, n, lim);
+      const compact = compactAt(s, i, n, lim);
       if (compact >= 0) return compact;
     }
     if (n !== 1 && n !== 2 && n !== 4 && n !== 8) return -1;
-    // Fast paths for the common first words, each character read once: what the loop below
-    // makes of them, leaving it the state it would have after them.
-    let t = -1;
-    if (n === 4 || n === 2) {
-      // `2015-10-18 ` / `17/06/09 `: a date word, then a space (no clock joined to it).
-      const d = i + n + 6;
-      const sep = s.charCodeAt(i + n);
-      if (
-        d < lim &&
-        (sep === 45 || sep === 47 || sep === 46) &&
-        s.charCodeAt(i + n + 3) === sep &&
-        s.charCodeAt(d) === 32 &&
-        twoAt(s, i + n + 1) >= 0 &&
-        twoAt(s, i + n + 4) >= 0
-      ) {
-        end = d;
-        pieces = 1;
-        hadStamp = true;
-        j = skipSpaces(s, d, lim);
-        // `18:01:47,978`: a clock word after it.
-        if (j + 2 < lim && s.charCodeAt(j + 2) === 58 && twoAt(s, j) >= 0) {
-          t = clockAt(s, j, lim);
-          if (t >= 0) t = zoneAt(s, t, lim);
-        }
-      }
-    } else if (n === 8 && i + 8 < lim && s.charCodeAt(i + 8) === 45) {
-      // `20171223-22:15:29:606`: eight digits joined to a clock.
-      t = clockAt(s, i + 9, lim);
-      if (t >= 0) t = zoneAt(s, t, lim);
-    }
-    if (t >= 0 && atBoundary(s, t, lim)) {
-      end = t;
-      pieces++;
-      hadClock = true;
-      hadStamp = true;
-      const k = skipSpaces(s, t, lim);
-      if (k === t) return t; // a `|` or the end
-      j = k;
-    }
-  } else if (!isUpper(c0)) return -1;
+  }
   let prevMonth = false;
   for (;;) {
     if (j >= lim) break;
@@ -471,6 +545,8 @@ function timeFieldAt(s: string, i: number, lim: number): number {
     let clock = false;
     let stamp = false;
     if (isUpper(c)) {
+      // After a stamp only a zone may follow; only U(TC), G(MT), Z, A(M), P(M) may start one.
+      if (hadStamp && c !== 85 && c !== 71 && c !== 90 && c !== 65 && c !== 80) break;
       const cal = calendarAt(s, j, lim);
       if (hadStamp ? !(hadClock && cal === ZONE) : cal !== MONTH && cal !== WEEKDAY) break;
       month = cal === MONTH;
@@ -540,6 +616,9 @@ function epochAt(s: string, i: number, lim: number): number {
   }
   return atBoundary(s, e, lim) ? e : -1;
 }
+
+/** Epoch seconds or millis as epochAt reads them, before its boundary check (a sticky regex). */
+const EPOCH = /(?:\d{13}|\d{10})(?!\d)(?:\.\d+)?/y;
 
 /** Whether s[i..w) is a separator (`-`, `--`, `|`, `:`, `::`, `>`, `->`, `=>`, `-->`); sets fKind. */
 function isSepWord(s: string, i: number, w: number): boolean {
@@ -674,43 +753,60 @@ function nameAt(s: string, i: number, lim: number): string {
   return 'W';
 }
 
+/**
+ * Reads a bracketed field at i (a `[`): its kind (n, L, D or B), end and level range, and true;
+ * false when it is no bracketed field (unclosed within MAX_BRACKET, or not ending its word).
+ * Reads nothing past the field's end but the character after it.
+ */
+function bracketAt(s: string, i: number, lim: number): boolean {
+  fLevelStart = -1;
+  // The `]` closing it (brackets nest), found with indexOf rather than a loop over the text.
+  const stop = Math.min(lim, i + MAX_BRACKET);
+  let open = s.indexOf('[', i + 1);
+  let k = s.indexOf(']', i + 1);
+  let depth = 1;
+  for (;;) {
+    if (k < 0 || k >= stop) return false;
+    if (open >= 0 && open < k) {
+      depth++;
+      open = s.indexOf('[', open + 1);
+    } else if (--depth === 0) break;
+    else k = s.indexOf(']', k + 1);
+  }
+  let e = k + 1;
+  if (e < lim && s.charCodeAt(e) === 58) e++;
+  // `[2024-01-01T12:00:00,123][INFO ]`: a bracket may follow a bracket with no space.
+  if (!atBoundary(s, e, lim) && s.charCodeAt(e) !== 91) return false;
+  fEnd = e;
+  const a = skipSpaces(s, i + 1, k);
+  let b = k;
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+  if (a < b) {
+    if (digitsAt(s, a, b) === b - a) {
+      fKind = 'n';
+      return true;
+    }
+    if (isLevelWord(s, a, b)) {
+      fKind = 'L';
+      fLevelStart = a;
+      fLevelEnd = b;
+      return true;
+    }
+    if (timeFieldAt(s, a, b) === b) {
+      fKind = 'D';
+      return true;
+    }
+  }
+  fKind = 'B';
+  return true;
+}
+
 /** Reads the field at i (not a space): sets fKind, fEnd and the level range. */
 function readField(s: string, i: number, lim: number, first: boolean): void {
   fLevelStart = -1;
   const c = s.charCodeAt(i);
   if (c === 91 /* [ */) {
-    let depth = 1;
-    let k = i + 1;
-    const stop = Math.min(lim, i + MAX_BRACKET);
-    for (; k < stop; k++) {
-      const ch = s.charCodeAt(k);
-      if (ch === 91) depth++;
-      else if (ch === 93 && --depth === 0) break;
-    }
-    if (depth === 0) {
-      let e = k + 1;
-      if (e < lim && s.charCodeAt(e) === 58) e++;
-      // `[2024-01-01T12:00:00,123][INFO ]`: a bracket may follow a bracket with no space.
-      if (atBoundary(s, e, lim) || s.charCodeAt(e) === 91) {
-        fEnd = e;
-        const a = skipSpaces(s, i + 1, k);
-        let b = k;
-        while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
-        if (a < b) {
-          if (digitsAt(s, a, b) === b - a) return void (fKind = 'n');
-          if (isLevelWord(s, a, b)) {
-            fKind = 'L';
-            fLevelStart = a;
-            fLevelEnd = b;
-            return;
-          }
-          if (timeFieldAt(s, a, b) === b) return void (fKind = 'D');
-        }
-        fKind = 'B';
-        return;
-      }
-    }
-    readWord(s, i, wordEnd(s, i, lim), first);
+    if (!bracketAt(s, i, lim)) readWord(s, i, wordEnd(s, i, lim), first);
     return;
   }
   if (c === 60 /* < */) {
@@ -1084,9 +1180,17 @@ function fastField(s: string, i: number, lim: number, want: string, first: boole
     }
     case 'D': {
       if (klogLevel(c) !== undefined && isDigit(s.charCodeAt(i + 1))) return false;
-      if (first && isDigit(c)) {
-        const e = epochAt(s, i, lim);
-        if (e >= 0) {
+      // epochAt(s, i, lim), natively; not tried when a separator shows it has under 10 digits.
+      if (
+        first &&
+        isDigit(c) &&
+        isDigit(s.charCodeAt(i + 4)) &&
+        isDigit(s.charCodeAt(i + 6)) &&
+        isDigit(s.charCodeAt(i + 8))
+      ) {
+        EPOCH.lastIndex = i;
+        const e = EPOCH.test(s) && EPOCH.lastIndex <= lim ? EPOCH.lastIndex : -1;
+        if (e >= 0 && atBoundary(s, e, lim)) {
           fKind = 'D';
           fEnd = e;
           return true;
@@ -1104,13 +1208,23 @@ function fastField(s: string, i: number, lim: number, want: string, first: boole
 }
 
 /**
+ * A program or logger field of the common shapes, as fastField reads them (so kind C): a dotted
+ * name (`dfs.DataNode$PacketResponder:`, each segment after a dot starting with no digit), or a
+ * name with `(sub)` and/or `[pid]` (`sshd[24200]:`, `sshd(pam_unix)[19939]:`), then `:` and a
+ * boundary. A sticky regex, matched natively; any other shape goes to fastField.
+ */
+const NAME_C =
+  /[A-Za-z_$][\w$\-/@]*(?:(?:\.[A-Za-z_$\-/@][\w$\-/@]*)+|\([^) \t|]*\)(?:\[\d+\])?|\[\d+\]):(?=[ \t|]|$)/y;
+
+/**
  * Splits `s` by `layout` when its fields fit it, else undefined.
  *
  * Hand-written on purpose: this runs once per line after learning, the hot path of the raw-line
- * pipeline, where a character read costs about as much as anything else here. The common
- * places (a word, a level, a number, a `|`) are read inline, each character once, with no
- * allocation but the message and its object; any other place, or any doubt, goes to fastField /
- * readField, which decide exactly as the scan does, so a line splits as it would field by field.
+ * pipeline, where each character read costs. The common places (a word, a level, a number, a
+ * `|`, a program or logger of a common shape) are read inline, each character once or by one
+ * native regex or indexOf; any other place, or any doubt, goes to fastField / readField, which
+ * decide exactly as the scan does. So a line splits exactly as it would field by field, and
+ * nothing is allocated but the message and its object.
  */
 function fitLayout(s: string, layout: string): HeaderSplit | undefined {
   const lim = s.length;
@@ -1137,13 +1251,18 @@ function fitLayout(s: string, layout: string): HeaderSplit | undefined {
           if (end === i) end = i + 1; // a `|`
           break;
         case 76 /* L */: {
-          // A level word, bare or before a `:` (as fastField reads it).
+          // A level word, bare or before a `:` (as fastField reads it), its letters read once.
           let k = i;
-          while (k < lim && k - i < 10 && isAlpha(s.charCodeAt(k))) k++;
-          const word = levelWordAt(s, i, k);
-          if (word === undefined) break;
-          const e = k < lim && s.charCodeAt(k) === 58 ? k + 1 : k;
-          if (!atBoundary(s, e, lim)) break;
+          let key = 0;
+          let ch = c;
+          while (k - i < 10 && isAlpha(ch)) {
+            key = key * 32 + (ch | 32) - 96;
+            ch = ++k < lim ? s.charCodeAt(k) : -1;
+          }
+          const word = LEVEL_BY_KEY.get(key);
+          if (word === undefined || word.length !== k - i) break;
+          const e = ch === 58 ? k + 1 : k;
+          if (e === k ? !(ch === -1 || isSpace(ch) || ch === 124) : !atBoundary(s, e, lim)) break;
           end = e;
           level = word;
           first = false;
@@ -1153,11 +1272,19 @@ function fitLayout(s: string, layout: string): HeaderSplit | undefined {
           // A number; 6 or 8 digits may start a compact date, 10 or 13 first an epoch.
           const n = digitsAt(s, i, lim);
           if (n === 0 || (first && (n === 10 || n === 13)) || !atBoundary(s, i + n, lim)) break;
-          if ((n === 6 || n === 8) && compactAt(s, i, lim) >= 0) break;
+          if ((n === 6 || n === 8) && compactAt(s, i, n, lim) >= 0) break;
           end = i + n;
           first = false;
           break;
         }
+        case 67 /* C */:
+        case 99 /* c */:
+          NAME_C.lastIndex = i;
+          if (NAME_C.test(s)) {
+            end = NAME_C.lastIndex;
+            first = false;
+          }
+          break;
         case 124 /* | */:
           if (c === 124) end = i + 1;
           break;
