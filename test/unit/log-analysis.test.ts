@@ -46,7 +46,77 @@ function run(
   return { out, states };
 }
 
+/** A billing service's raw log4j-style lines (4 a minute), and from `errorsFrom` a timeout surge. */
+function billingLines(minutes: number, errorsFrom: number): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (let m = 0; m < minutes; m++) {
+    const ts = T0 + m * 60_000;
+    const stamp = new Date(ts).toISOString().replace('T', ' ').replace('Z', '');
+    for (let i = 0; i < 4; i++) {
+      records.push({
+        ts: ts + i * 1000,
+        service: 'billing',
+        // Ingest writes `info` for a record that carries no level.
+        level: 'info',
+        message: `${stamp} INFO  [worker-${i}] c.e.billing.Invoices: invoice ${m * 10 + i} sent to customer-${i}@example.org`,
+        labels: {},
+      });
+    }
+    if (m >= errorsFrom) {
+      for (let i = 0; i < 12; i++) {
+        records.push({
+          ts: ts + 5000 + i * 100,
+          service: 'billing',
+          level: 'info',
+          message: `${stamp} ERROR [worker-${i % 3}] c.e.billing.Gateway: payment gateway timeout after ${1000 + i} ms`,
+          labels: {},
+        });
+      }
+    }
+  }
+  return records;
+}
+
 describe('log analysis', () => {
+  it('raw lines: the header is learned and stripped, and a record without a level takes its own', () => {
+    const records = billingLines(180, 170);
+    const { out, states } = run(settings(), records);
+    const billing = states.get('billing');
+    const texts = billing?.miner.templates().map((t) => t.template) ?? [];
+    // No timestamp, level, thread or logger in the templates.
+    expect(texts.sort()).toEqual(['invoice <*> sent to <*>', 'payment gateway timeout after <*>']);
+    // The header's ERROR is the line's level: a new error template, and errors in the ratio.
+    const fresh = out.anomalies.filter((a) => a.signal === 'log_new_template');
+    expect(fresh.map((a) => [a.template, a.level])).toEqual([
+      ['payment gateway timeout after <*>', 'error'],
+    ]);
+    const levels = [...(billing?.levels.values() ?? [])].sort();
+    expect(levels).toEqual(['error', 'info']);
+  });
+
+  it('logfmt records: an unseen value of an enumeration is no new template', () => {
+    const methods = ['GET', 'POST', 'PUT'];
+    const records: LogRecord[] = [];
+    for (let m = 0; m < 200; m++) {
+      const method = m < 190 ? methods[m % 3] : 'PATCH';
+      records.push({
+        ts: T0 + m * 60_000,
+        service: 'api',
+        level: 'info',
+        message: `level=warn msg="slow request" method=${method} path=/v1/orders duration=${200 + m}ms`,
+        labels: {},
+      });
+    }
+    const { out, states } = run(settings(), records);
+    expect(
+      states
+        .get('api')
+        ?.miner.templates()
+        .map((t) => t.template),
+    ).toEqual(['slow request method=<*> path=<*> duration=<*>']);
+    expect(out.anomalies.filter((a) => a.signal === 'log_new_template')).toEqual([]);
+  });
+
   it('a steady stream of known templates yields no anomaly', () => {
     const { out, states } = run(settings(), authLogs({ t0: T0, minutes: 6 * 60, seed: 1 }));
     expect(out.anomalies).toEqual([]);
@@ -236,6 +306,53 @@ describe('log analysis', () => {
     expect(encodeServiceLogState(restored.get('auth') as ServiceLogState)).toEqual(
       encodeServiceLogState(straight.states.get('auth') as ServiceLogState),
     );
+  });
+
+  it('continues exactly after a restore in the middle of learning a header', () => {
+    const s = settings();
+    const records = billingLines(180, 170);
+    const straight = run(s, records);
+    for (const cut of [7, 30, 200]) {
+      const first = run(s, records.slice(0, cut));
+      const st = first.states.get('billing') as ServiceLogState;
+      const raw = parseServiceLogState(encodeServiceLogState(st));
+      if (!raw) throw new Error('state did not parse');
+      const stored = new Map(encodeLogSeries(st));
+      const back = restoreServiceLogState(
+        raw,
+        seriesKeys(raw).map((k) => stored.get(k)),
+        s,
+      );
+      if (!back) throw new Error('state did not restore');
+      const second = run(s, records.slice(cut), new Map([['billing', back]]));
+      expect([...first.out.anomalies, ...second.out.anomalies]).toEqual(straight.out.anomalies);
+      expect(encodeServiceLogState(back)).toEqual(
+        encodeServiceLogState(straight.states.get('billing') as ServiceLogState),
+      );
+    }
+  });
+
+  it('restores a state stored before line readers (no reader field): the header is learned afresh', () => {
+    const s = settings();
+    const first = run(s, billingLines(20, 100));
+    const raw = parseServiceLogState(
+      encodeServiceLogState(first.states.get('billing') as ServiceLogState),
+    );
+    if (!raw) throw new Error('state did not parse');
+    delete raw.reader;
+    const back = restoreServiceLogState(raw, [], s);
+    expect(back?.miner.size).toBe(1);
+    const second = run(
+      s,
+      billingLines(30, 100).slice(80),
+      new Map([['billing', back as ServiceLogState]]),
+    );
+    expect(
+      second.states
+        .get('billing')
+        ?.miner.templates()
+        .map((t) => t.template),
+    ).toEqual(['invoice <*> sent to <*>']);
   });
 
   it('treats a state it cannot read as none', () => {
