@@ -46,6 +46,20 @@ function run(
   return { out, states };
 }
 
+/** A service's state through its stored form and back, as the log state store does it. */
+function storeAndRestore(st: ServiceLogState, s: LogAnalysisSettings): ServiceLogState {
+  const raw = parseServiceLogState(encodeServiceLogState(st));
+  if (!raw) throw new Error('state did not parse');
+  const stored = new Map(encodeLogSeries(st));
+  const back = restoreServiceLogState(
+    raw,
+    seriesKeys(raw).map((k) => stored.get(k)),
+    s,
+  );
+  if (!back) throw new Error('state did not restore');
+  return back;
+}
+
 /** A billing service's raw log4j-style lines (4 a minute), and from `errorsFrom` a timeout surge. */
 function billingLines(minutes: number, errorsFrom: number): LogRecord[] {
   const records: LogRecord[] = [];
@@ -289,18 +303,7 @@ describe('log analysis', () => {
 
     const first = run(s, records.slice(0, cut));
     const restored = new Map<string, ServiceLogState>();
-    for (const [service, st] of first.states) {
-      const raw = parseServiceLogState(encodeServiceLogState(st));
-      if (!raw) throw new Error('state did not parse');
-      const stored = new Map(encodeLogSeries(st));
-      const back = restoreServiceLogState(
-        raw,
-        seriesKeys(raw).map((k) => stored.get(k)),
-        s,
-      );
-      if (!back) throw new Error('state did not restore');
-      restored.set(service, back);
-    }
+    for (const [service, st] of first.states) restored.set(service, storeAndRestore(st, s));
     const second = run(s, records.slice(cut), restored);
     expect([...first.out.anomalies, ...second.out.anomalies]).toEqual(straight.out.anomalies);
     expect(encodeServiceLogState(restored.get('auth') as ServiceLogState)).toEqual(
@@ -314,16 +317,7 @@ describe('log analysis', () => {
     const straight = run(s, records);
     for (const cut of [7, 30, 200]) {
       const first = run(s, records.slice(0, cut));
-      const st = first.states.get('billing') as ServiceLogState;
-      const raw = parseServiceLogState(encodeServiceLogState(st));
-      if (!raw) throw new Error('state did not parse');
-      const stored = new Map(encodeLogSeries(st));
-      const back = restoreServiceLogState(
-        raw,
-        seriesKeys(raw).map((k) => stored.get(k)),
-        s,
-      );
-      if (!back) throw new Error('state did not restore');
+      const back = storeAndRestore(first.states.get('billing') as ServiceLogState, s);
       const second = run(s, records.slice(cut), new Map([['billing', back]]));
       expect([...first.out.anomalies, ...second.out.anomalies]).toEqual(straight.out.anomalies);
       expect(encodeServiceLogState(back)).toEqual(

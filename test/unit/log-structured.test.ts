@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_DEPTH, readStructured } from '../../detectors/log-structured.js';
 import { LogTemplateMiner } from '../../detectors/log-templates.js';
+import { prng } from '../helpers/series.js';
 
 describe('readStructured: logfmt', () => {
   it('mines the message text, then each other key as key=<*> in line order', () => {
@@ -176,18 +177,6 @@ describe('readStructured: hostile input', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: one web service writing logfmt, the same service writing JSON.
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Value = string | number | boolean | Value[] | { [key: string]: Value };
 /** One log record, keys in writing order. The message is under `msg`. */
