@@ -102,8 +102,14 @@ export function maskToken(
       : token;
   }
   if (digit === end - 1 && digit - start >= 2 && isLetters(token, start, digit)) return token;
-  // key=value / key:value: keep the key when the value holds the variable.
-  if (sep > start && sep < end - 1 && (digit < 0 || digit > sep)) {
+  // key=value / key:value: keep the key when the value holds the variable; a host before the
+  // colon is a host and port, one variable.
+  if (
+    sep > start &&
+    sep < end - 1 &&
+    (digit < 0 || digit > sep) &&
+    !(token.charCodeAt(sep) === 58 && isHostName(token, start, sep))
+  ) {
     return token.slice(0, sep + 1) + WILDCARD + token.slice(end);
   }
   return token.slice(0, start) + WILDCARD + token.slice(end);
@@ -131,23 +137,34 @@ function boundLength(token: string): number {
 }
 
 /**
- * Top-level domains that end a host name: a dotted name ending in one (`ns.example.com`) is a
- * host, a variable, even with no digit. Java class names (`org.apache.Foo`) start with one.
+ * The last labels that make a dotted name a value: top-level domains (a host, `ns.example.com`)
+ * and common file extensions (a file, `chrome.exe`, `app.yaml`). Java class names
+ * (`org.apache.Foo`) start with a domain and end in a class name, and stay.
  */
-const TLDS = new Set(
-  'com net org edu gov mil int io co uk de fr jp cn ru nl br au in it es ca ch se eu us info biz local localdomain internal lan arpa'.split(
-    ' ',
-  ),
+const VALUE_SUFFIXES = new Set(
+  [
+    'com net org edu gov mil int io co uk de fr jp cn ru nl br au in it es ca ch se eu us info biz',
+    'local localdomain internal lan arpa',
+    'exe dll so jar war class log txt conf cfg ini xml json yaml yml properties toml sh py js',
+    'rb go java html htm css csv tsv gz tgz zip tar bz2 xz pid lock tmp bak db sqlite pem crt',
+  ]
+    .join(' ')
+    .split(' '),
 );
 
-/** `a.b.tld`: two or more dot-separated labels of letters, digits and `-`, ending in a TLD. */
+/**
+ * `a.b`, `a.b.tld`: two or more dot-separated labels of letters, digits, `-` and `_`, the last
+ * one a top-level domain or a file extension: a host or a file name.
+ */
 function isHostName(token: string, start: number, end: number): boolean {
   const dot = token.lastIndexOf('.', end - 1);
   if (dot <= start || dot === end - 1) return false;
-  if (!TLDS.has(token.slice(dot + 1, end).toLowerCase())) return false;
+  if (!VALUE_SUFFIXES.has(token.slice(dot + 1, end).toLowerCase())) return false;
   for (let i = start; i < end; i++) {
-    const c = token.charCodeAt(i) | 32;
-    const ok = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 /* - */ || c === 46;
+    const raw = token.charCodeAt(i);
+    const c = raw | 32;
+    const ok =
+      (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || raw === 45 || raw === 46 || raw === 95;
     if (!ok) return false;
   }
   return true;

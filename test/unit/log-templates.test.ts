@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { generalize } from '../../detectors/log-template-tokens.js';
 import { LogTemplateMiner, MAX_CLUSTERS_PER_TEMPLATE } from '../../detectors/log-templates.js';
 import { MAX_TOKENS, WILDCARD, maskToken, tokenize } from '../../detectors/log-tokenizer.js';
+import { LogLineReader } from '../../detectors/log-line-reader.js';
+import { prng } from '../helpers/series.js';
 
 /** Whether a template covers a message's tokens: `<*>` takes one or more tokens. */
 function covers(template: string, message: string): boolean {
@@ -69,6 +71,10 @@ describe('maskToken', () => {
     ['>=250', '<*>'],
     ['ns.example.com', '<*>'],
     ['(mail.example.org)', '(<*>)'],
+    // A file name and a host with its port are one variable each.
+    ['config.json', '<*>'],
+    ['chrome.exe', '<*>'],
+    ['proxy.example.edu:5070', '<*>'],
   ])('masks %s as %s', (token, masked) => {
     expect(maskToken(token)).toBe(masked);
   });
@@ -82,7 +88,7 @@ describe('maskToken', () => {
     'ruser=',
     'org.apache.hadoop.Client',
     'nova.compute.manager',
-    'config.json',
+    'workerEnv.init()',
     'Bye',
     '(Lifecycle',
     '/',
@@ -440,5 +446,46 @@ describe('LogTemplateMiner', () => {
     expect(r).toMatchObject({ template: 'u <*> x <*>', created: true, changed: false });
     expect(r.id).not.toBe(first.id);
     expect(m.get(first.id)?.template).toBe('u alice x <*>');
+  });
+});
+
+describe('a proxy log (program names, host:port, restated sizes, durations)', () => {
+  // The shape of a desktop proxy's log: the class of system where one message became eight
+  // templates (sizes and durations of varying token counts) and a program name split the rest.
+  it('gives one template per kind of message, within one', () => {
+    const r = prng(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const programs = ['chrome.exe', 'firefox.exe', 'svchost.exe', 'Skype.exe', 'outlook.exe'];
+    const hosts = [
+      'www.google.com:443',
+      'clients4.google.com:443',
+      '183.62.156.108:22',
+      'qq.com:80',
+    ];
+    const size = (b: number): string =>
+      b < 1024 ? `${b} bytes` : `${b} bytes (${(b / 1024).toFixed(2)} KB)`;
+    const lifetime = (): string => pick(['00:01', '<1 sec', '00:12', '01:02:03']);
+    const kinds = [
+      (p: string, h: string) => `${p} - ${h} open through proxy proxy.example.edu:5070 HTTPS`,
+      (p: string, h: string) =>
+        `${p} - ${h} close, ${size(Math.floor(r() * 5000))} sent, ${size(Math.floor(r() * 90000))} received, lifetime ${lifetime()}`,
+      (p: string, h: string) =>
+        `${p} - ${h} error : Could not connect through proxy proxy.example.edu:5070 - Proxy server cannot establish a connection with the target, status code 403`,
+      (p: string, h: string) =>
+        `${p} - ${h} error : A connection request was canceled before the completion.`,
+      (p: string, h: string) => `${p} - ${h} open directly`,
+      (p: string, h: string) => `${p} - ${h} matching rule Default`,
+    ];
+    const reader = new LogLineReader();
+    const miner = new LogTemplateMiner();
+    for (let i = 0; i < 4000; i++) {
+      const stamp = `[10.${10 + (i % 20)} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:0${i % 10}]`;
+      // One program writes most lines: a constant-looking word that is a variable.
+      const program = r() < 0.6 ? 'chrome.exe' : pick(programs);
+      const line = `${stamp} ${pick(kinds)(program, pick(hosts))}`;
+      miner.add(reader.read(line).message);
+    }
+    expect(miner.size).toBeGreaterThanOrEqual(kinds.length);
+    expect(miner.size).toBeLessThanOrEqual(kinds.length + 1);
   });
 });
