@@ -75,6 +75,7 @@ export function maskToken(
   let sep = -1;
   let slashes = 0;
   let at = false;
+  let dot = false;
   for (let i = start; i < end; i++) {
     const c = token.charCodeAt(i);
     if (c >= CH_0 && c <= CH_9) {
@@ -83,6 +84,7 @@ export function maskToken(
       if (sep < 0 && digit < 0) sep = i;
     } else if (c === 47 /* / */) slashes++;
     else if (c === 64 /* @ */) at = true;
+    else if (c === 46 /* . */) dot = true;
   }
   // key=value: the value is a variable whatever its shape (`method=GET`, `user=root`), unless
   // the key is configured as part of the template.
@@ -94,8 +96,10 @@ export function maskToken(
   }
   // A URL: mask it whole, not as `scheme:` + value.
   if (sep > start && token.startsWith('://', sep)) sep = -1;
+  // A path: two slashes, a leading one, or one beside a dotted name (`com.example/.Main`,
+  // `conf.d/app`); `TCP/IP` and `text/html` stay words.
   const pathLike =
-    slashes >= 2 || (slashes === 1 && token.charCodeAt(start) === 47 && end - start > 1);
+    slashes >= 2 || (slashes === 1 && ((token.charCodeAt(start) === 47 && end - start > 1) || dot));
   if (digit < 0 && !pathLike && !at) {
     return isHostName(token, start, end)
       ? token.slice(0, start) + WILDCARD + token.slice(end)

@@ -75,6 +75,7 @@ describe('maskToken', () => {
     ['config.json', '<*>'],
     ['chrome.exe', '<*>'],
     ['proxy.example.edu:5070', '<*>'],
+    ['com.android.mms/.Service', '<*>'],
   ])('masks %s as %s', (token, masked) => {
     expect(maskToken(token)).toBe(masked);
   });
@@ -89,6 +90,8 @@ describe('maskToken', () => {
     'org.apache.hadoop.Client',
     'nova.compute.manager',
     'workerEnv.init()',
+    'TCP/IP',
+    'text/html',
     'Bye',
     '(Lifecycle',
     '/',
