@@ -7,7 +7,7 @@
  *   (unix s), `webhook-signature: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`;
  * - `pagerduty`: Events API v2, `trigger` / `acknowledge` / `resolve` with `dedup_key` = the
  *   incident id, so the PagerDuty alert mirrors the incident;
- * - `slack`: an incoming-webhook message `{text}`.
+ * - `slack`: an incoming-webhook message `{text}`, its wire data escaped (receiver-text.ts).
  * Each says the same summary line (incident-json.ts `incidentSummary`): the severity, the root
  * cause, what else is affected, and the root cause's log line that led its metrics when there
  * was one, from the incident's current explanation.
@@ -16,6 +16,17 @@ import { incidentSummary } from '../correlate/incident-json.js';
 import { incidentLink } from './incident-link.js';
 import { signStandardWebhook } from '../http/standard-webhooks.js';
 import type { IncidentJson, Transition } from '../queues/contract.js';
+import {
+  clipText,
+  PAGERDUTY_DETAIL_CHARS,
+  PAGERDUTY_SUMMARY_CHARS,
+  SLACK_TEXT_CHARS,
+  slackText,
+} from './receiver-text.js';
+
+const detail = (text: string): string => clipText(text, PAGERDUTY_DETAIL_CHARS);
+const nullableDetail = (text: string | null | undefined): string | null =>
+  text == null ? null : detail(text);
 
 export interface ReceiverConfig {
   readonly name: string;
@@ -69,16 +80,16 @@ export function receiverRequest(
       ...(action === 'trigger'
         ? {
             payload: {
-              summary: summaryOf(inc, transition, o.note).slice(0, 1024),
+              summary: clipText(summaryOf(inc, transition, o.note), PAGERDUTY_SUMMARY_CHARS),
               source: 'aiops-worker',
               severity: inc.severity === 'critical' ? 'critical' : 'warning',
               timestamp: inc.opened_at ?? new Date(o.nowMs).toISOString(),
               component: inc.root_cause?.service ?? 'unknown',
               custom_details: {
                 services: inc.services,
-                why: inc.candidates[0]?.reasons ?? [],
-                leading_log: inc.explanation?.leading_log?.text ?? null,
-                severity_reason: inc.explanation?.severity_reason ?? null,
+                why: (inc.candidates[0]?.reasons ?? []).map(detail),
+                leading_log: nullableDetail(inc.explanation?.leading_log?.text),
+                severity_reason: nullableDetail(inc.explanation?.severity_reason),
               },
             },
             links: [{ href: link, text: 'Incident explanation' }],
@@ -89,8 +100,9 @@ export function receiverRequest(
   }
   if (r.type === 'slack') {
     const why = inc.candidates[0]?.reasons.join('; ') ?? '';
+    const said = clipText(`${summaryOf(inc, transition, o.note)}\n${why}`, SLACK_TEXT_CHARS);
     const body = JSON.stringify({
-      text: `${summaryOf(inc, transition, o.note)}\n${why}\n<${link}|Explanation>`,
+      text: `${slackText(said)}\n<${slackText(link)}|Explanation>`,
     });
     return { url: r.url, headers: { 'content-type': 'application/json' }, body };
   }

@@ -92,3 +92,79 @@ describe('receiver requests', () => {
     expect(slack.text).toContain(`<${page}|Explanation>`);
   });
 });
+
+describe('wire data in receiver text (hostile service names and log lines)', () => {
+  const hostile = (service: string, lead: string): IncidentJson => {
+    const inc = opened();
+    return {
+      ...inc,
+      root_cause: inc.root_cause && { ...inc.root_cause, service },
+      services: [service, 'routing'],
+      candidates: inc.candidates.map((c, i) =>
+        i === 0 ? { ...c, service, reasons: [`first to turn anomalous on ${service}`] } : c,
+      ),
+      explanation: inc.explanation && {
+        ...inc.explanation,
+        leading_log: {
+          service,
+          signal: 'log_new_template',
+          ts: inc.opened_at,
+          value: 1,
+          upper: 0,
+          metric_signal: null,
+          metric_ts: null,
+          lead_ms: null,
+          text: lead,
+        },
+      },
+    };
+  };
+  const slack = (inc: IncidentJson): string =>
+    (
+      JSON.parse(receiverRequest(receiver('slack'), inc, 'opened', options).body) as {
+        text: string;
+      }
+    ).text;
+
+  it('Slack: no mention, no disguised link, no control sequence from the data', () => {
+    const text = slack(
+      hostile(
+        '<!channel> <https://evil.example|Reset your SSO password>',
+        'auth logged: <@U024BE7LH> @here & @channel <!everyone> <!subteam^S1|oncall>',
+      ),
+    );
+    // The only markup left is our own link to the incident page.
+    expect(text.match(/</g)).toHaveLength(1);
+    expect(text).toMatch(/<https:\/\/aiops\.example\.com\/incidents\/[^|>]+\|Explanation>$/);
+    expect(text).toContain('&lt;!channel&gt; &lt;https://evil.example|Reset your SSO password&gt;');
+    expect(text).toContain('&lt;@U024BE7LH&gt;');
+    expect(text).toContain('&amp;');
+    expect(text).not.toMatch(/@(here|channel|everyone)\b/);
+    expect(text).toContain('@\u2060here');
+  });
+
+  it('Slack and PagerDuty: overlong data is clipped, whole characters only', () => {
+    const long = `${'x'.repeat(5000)}😀${'y'.repeat(5000)}`;
+    const text = slack(hostile('auth', long));
+    expect(text.length).toBeLessThan(3200);
+    const pd = JSON.parse(
+      receiverRequest(receiver('pagerduty'), hostile('auth', long), 'opened', options).body,
+    ) as {
+      payload: { summary: string; custom_details: { leading_log: string } };
+    };
+    expect(pd.payload.summary.length).toBeLessThanOrEqual(1024);
+    expect(pd.payload.summary.endsWith('…')).toBe(true);
+    expect(pd.payload.custom_details.leading_log.length).toBeLessThanOrEqual(1024);
+    // A cut inside a surrogate pair would leave a lone half: JSON of it is not valid UTF-8 text.
+    const edge = `${'x'.repeat(1022)}😀tail`;
+    const pd2 = JSON.parse(
+      receiverRequest(receiver('pagerduty'), hostile('auth', edge), 'opened', options).body,
+    ) as {
+      payload: { custom_details: { leading_log: string } };
+    };
+    expect(pd2.payload.custom_details.leading_log).toBe(`${'x'.repeat(1022)}…`);
+    expect(/[\ud800-\udbff]$/u.test(pd2.payload.custom_details.leading_log.slice(0, -1))).toBe(
+      false,
+    );
+  });
+});
