@@ -33,18 +33,24 @@
  *
  * Learning, per stream: the kinds of the first `learnLines` non-blank lines are kept; every
  * plausible prefix of them is a candidate, and the layout is the longest candidate that at least
- * LAYOUT_SHARE of those lines fit (a `W` place fits any word, `-` fits any field, `B` fits `n`,
- * `C` fits `c`); no candidate, no layout. Once learned, a line that fits the layout loses exactly
- * those fields, nothing more: a word that looks like a level is not stripped where the layout
- * has no level. Before the layout is learned, and for a line that does not fit it, the line is
- * split by its own shape, strictly (keep more of the line when in doubt): the header must start
- * with a date/time (or a syslog priority, or one non-alphabetic word before a date); a bare
- * level must be in capitals (`Error while …` is a message); it may not end in a number or a
- * bracket (`[shard-1] moved` is a message) unless the bracket follows a logger; a plain word
- * must be followed by a strong field, except syslog's host before `prog:`, a logger before its
- * `[context]` or a `-`, and a word between `|`s; a plain `word:` is a program only after a host.
- * Nothing here throws on input; a line with no recognised header, or nothing after its header,
- * is all message.
+ * LAYOUT_SHARE of those lines fit (a `W` place fits any word, `-` fits any field, `B` fits `n`, `C`
+ * fits `c`); no candidate, no layout. Once learned, a line that fits the layout loses exactly those
+ * fields, nothing more: a word that looks like a level is not stripped where the layout has no
+ * level. While learning, a line is split by the layout learned the same way from the lines so far
+ * (itself included), so that it splits as the same kind of line will once the layout is learned:
+ * wholly when at least CONFIDENT_SUPPORT of them fit it, else (few lines may share the start of
+ * their messages too) by its longest prefix that the line's own fields make a header of by the
+ * strict rules below, relaxed for common header shapes (logcat's `pid tid D Tag:`, several
+ * brackets, a logger after a `[thread]`, a padded `Info`), when that strips more than its own
+ * shape; never when the layout does not start as the strict rules ask. A line that does not fit, or
+ * any line when there is no layout, is split by its own shape, strictly (keep more of the line when
+ * in doubt): the header must start with a date/time (or a syslog priority, or one non-alphabetic
+ * word before a date); a bare level must be in capitals (`Error while …` is a message); it may not
+ * end in a number or a bracket (`[shard-1] moved` is a message) unless the bracket follows a
+ * logger; a plain word must be followed by a strong field, except syslog's host before `prog:`, a
+ * logger before its `[context]` or a `-`, and a word between `|`s; a plain `word:` is a program
+ * only after a host. Nothing here throws on input; a line with no recognised header, or nothing
+ * after its header, is all message.
  *
  * Speed: after learning every line goes through the layout fit, the hot path of the raw-line
  * pipeline, where each character read costs. There, and in the date reader, the common shapes
@@ -69,6 +75,11 @@ export interface HeaderSplit {
 export const DEFAULT_LEARN_LINES = 50;
 /** Share of the learning lines that must fit the learned layout. */
 export const LAYOUT_SHARE = 0.6;
+/**
+ * Learning lines that must fit a provisional layout (learned from the lines so far) before it
+ * splits a learning line.
+ */
+export const CONFIDENT_SUPPORT = 3;
 /** Header fields at most. */
 export const MAX_FIELDS = 12;
 /** Learning lines at most (bounds the encoded state). */
@@ -884,6 +895,9 @@ function fits(want: string, got: string): boolean {
  * non-alphabetic word before a date; `alphaAt(i)` says whether field i is all letters), that no
  * number follow the level, and that a plain word be followed by a strong field, except a
  * logger before its `[context]` or `-`, a word between `|`s and syslog's host before `prog:`.
+ * `relaxed` (with strict: a provisional layout on a learning line) also lets a plain `word:`
+ * and the word before it follow a number, up to two brackets (the last after a bracket), and a
+ * dotted logger end the header after a bracket.
  */
 function plausible(
   k: string,
@@ -891,8 +905,13 @@ function plausible(
   strict: boolean,
   alphaAt: (i: number) => boolean,
   lowerAt: (i: number) => boolean,
+  relaxed = false,
 ): boolean {
   if (m < 1 || m > k.length) return false;
+  const afterField = (i: number): boolean => {
+    const p = k.charAt(i - 1);
+    return p === 'D' || p === 'K' || (relaxed && (p === 'N' || p === 'n'));
+  };
   let levels = 0;
   let brackets = 0;
   let strong = false;
@@ -904,18 +923,18 @@ function plausible(
       if (strict && c === 'L' && lowerAt(i)) return false;
     }
     if (c === 'D' || c === 'K' || c === 'L' || c === 'P' || c === 'Q' || c === 'C') strong = true;
-    if (c === 'B' && strict && ++brackets > 1) return false;
-    if (
-      c === 'c' &&
-      strict &&
-      !(i >= 2 && k.charAt(i - 1) === 'W' && (k.charAt(i - 2) === 'D' || k.charAt(i - 2) === 'K'))
-    )
+    if (c === 'B' && strict && ++brackets > (relaxed ? 2 : 1)) return false;
+    if (c === 'c' && strict && !(i >= 2 && k.charAt(i - 1) === 'W' && afterField(i - 1)))
       return false;
     if (!isWordKind(c)) continue;
     let r = i;
     while (r < m && isWordKind(k.charAt(r))) r++;
     const run = r - i;
-    if (r === m) return !strict && run === 1 && c === 'M' && strong && levels <= 1;
+    if (r === m) {
+      // A dotted logger may end a header (after a `[thread]` only, when strict and relaxed).
+      if (run !== 1 || c !== 'M' || (strict && !(relaxed && k.charAt(i - 1) === 'B'))) return false;
+      break;
+    }
     let nx = r;
     while (nx < m && isSep(k.charAt(nx))) nx++;
     const next = nx < m ? k.charAt(nx) : undefined;
@@ -927,7 +946,7 @@ function plausible(
         strict &&
         !(c === 'M' && (next === 'B' || (next === undefined && nx > r))) &&
         k.charAt(r) !== '|' &&
-        !(next === 'c' && nx === r && i > 0 && (k.charAt(i - 1) === 'D' || k.charAt(i - 1) === 'K'))
+        !(next === 'c' && nx === r && i > 0 && afterField(i))
       )
         return false;
     }
@@ -936,7 +955,9 @@ function plausible(
   if (!strong) return false;
   if (strict) {
     const last = k.charAt(m - 1);
-    if (last === 'N' || last === 'n' || (last === 'B' && k.charAt(m - 2) !== 'M')) return false;
+    const before = k.charAt(m - 2);
+    if (last === 'N' || last === 'n') return false;
+    if (last === 'B' && before !== 'M' && !(relaxed && before === 'B')) return false;
     let f = 0;
     while (f < m && isSep(k.charAt(f))) f++;
     const c = k.charAt(f);
@@ -1000,17 +1021,29 @@ function splitAt(s: string, end: number, level: string | undefined): HeaderSplit
   return level === undefined ? { message } : { message, level };
 }
 
+/** Whether the scan's field f of `s` is all letters. */
+function fieldAlpha(s: string, f: number): boolean {
+  for (let k = starts[f]!; k < ends[f]!; k++) if (!isAlpha(s.charCodeAt(k))) return false;
+  return true;
+}
+
+/**
+ * Whether the scan's field f of `s` is a level written with a lower-case letter (`Error while
+ * …` is a message), not in brackets (`[notice]`); `padded`: nor followed by two spaces, the
+ * padding of a column (`Info                  CBS`).
+ */
+function fieldLower(s: string, f: number, padded: boolean): boolean {
+  if (s.charCodeAt(starts[f]!) === 91) return false; // `[notice]`
+  const e = levelEnds[f]!;
+  if (padded && isSpace(s.charCodeAt(e)) && isSpace(s.charCodeAt(e + 1))) return false;
+  for (let k = levelStarts[f]!; k < e; k++) if (isLower(s.charCodeAt(k))) return true;
+  return false;
+}
+
 /** Splits a line by its own shape (strictly): the longest plausible prefix of its fields. */
 function splitOwn(s: string, kinds: string): HeaderSplit {
-  const alphaAt = (f: number): boolean => {
-    for (let k = starts[f]!; k < ends[f]!; k++) if (!isAlpha(s.charCodeAt(k))) return false;
-    return true;
-  };
-  const lowerAt = (f: number): boolean => {
-    if (s.charCodeAt(starts[f]!) === 91) return false; // `[notice]`
-    for (let k = levelStarts[f]!; k < levelEnds[f]!; k++) if (isLower(s.charCodeAt(k))) return true;
-    return false;
-  };
+  const alphaAt = (f: number): boolean => fieldAlpha(s, f);
+  const lowerAt = (f: number): boolean => fieldLower(s, f, false);
   for (let m = kinds.length; m > 0; m--) {
     if (!plausible(kinds, m, true, alphaAt, lowerAt)) continue;
     let level: string | undefined;
@@ -1022,12 +1055,48 @@ function splitOwn(s: string, kinds: string): HeaderSplit {
   return { message: s };
 }
 
-/** The longest plausible prefix of the samples' kinds that LAYOUT_SHARE of them fit, or ''. */
+/**
+ * Whether the line's own fields (`kinds`, read by the scan) fit `layout` place by place and make
+ * a header by the strict rules relaxed for the shapes of common headers that a single line does
+ * not prove: a plain `tag:` after a word after a number (logcat's `1702  2395 D Tag:`), several
+ * brackets (`[time][LEVEL][logger] [node]`), a dotted logger after a `[thread]`, a level in
+ * capitals and small letters padded as a column (`Info      CBS`).
+ */
+function fitsRelaxed(s: string, kinds: string, layout: string): boolean {
+  const m = layout.length;
+  if (kinds.length < m) return false;
+  let k = '';
+  for (let i = 0; i < m; i++) {
+    const want = layout.charAt(i);
+    const got = kinds.charAt(i);
+    if (!fits(want, got)) return false;
+    // A plain `word:` where other lines had a program or logger is one.
+    k += want === 'C' ? want : got;
+  }
+  return plausible(
+    k,
+    m,
+    true,
+    (f) => fieldAlpha(s, f),
+    (f) => fieldLower(s, f, true),
+    true,
+  );
+}
+
+/**
+ * The longest plausible prefix of the samples' kinds that LAYOUT_SHARE of them fit, or ''; with
+ * `support`, how many samples fit it. Each distinct kinds string is weighed once by its count
+ * (the learning lines of one stream mostly share a few), in the order first seen, so candidates
+ * are tried in the order of their first sample and ties break the same way however often a
+ * kinds string repeats.
+ */
 function learnLayout(samples: readonly string[]): string {
+  const distinct = new Map<string, number>();
+  for (const k of samples) distinct.set(k, (distinct.get(k) ?? 0) + 1);
   const need = Math.max(1, Math.ceil(LAYOUT_SHARE * samples.length));
   const candidates = new Set<string>();
   const never = (): boolean => false;
-  for (const k of samples)
+  for (const k of distinct.keys())
     for (let m = 1; m <= k.length; m++)
       if (plausible(k, m, false, never, never)) candidates.add(k.slice(0, m));
   let best = '';
@@ -1035,11 +1104,11 @@ function learnLayout(samples: readonly string[]): string {
   for (const cand of candidates) {
     if (cand.length < best.length) continue;
     let count = 0;
-    for (const k of samples) {
+    for (const [k, n] of distinct) {
       if (k.length < cand.length) continue;
       let ok = true;
       for (let i = 0; ok && i < cand.length; i++) ok = fits(cand.charAt(i), k.charAt(i));
-      if (ok) count++;
+      if (ok) count += n;
     }
     if (count < need) continue;
     if (cand.length > best.length || count > bestCount) {
@@ -1047,7 +1116,30 @@ function learnLayout(samples: readonly string[]): string {
       bestCount = count;
     }
   }
+  learnedSupport = bestCount;
   return best;
+}
+/** How many samples fit the layout learnLayout last returned. */
+let learnedSupport = 0;
+
+/**
+ * Whether a layout starts as a header split by its own shape must (a date, a klog stamp or a
+ * syslog priority, after any separators; or one word, not all letters, before a date): a
+ * provisional layout that does not is not applied while learning (`ERROR …` in a stream of
+ * messages is a message until the stream shows otherwise).
+ */
+function startsStrictly(layout: string, s: string): boolean {
+  let f = 0;
+  while (f < layout.length && isSep(layout.charAt(f))) f++;
+  const c = layout.charAt(f);
+  if (c === 'D' || c === 'K' || c === 'P') return true;
+  if (c !== 'W' || (layout.charAt(f + 1) !== 'D' && layout.charAt(f + 1) !== 'K')) return false;
+  // The line's first word (fitLayout read it as that W) must not be all letters.
+  const lim = s.length;
+  const i = skipSpaces(s, 0, lim);
+  const e = wordEnd(s, i, lim);
+  for (let k = i; k < e; k++) if (!isAlpha(s.charCodeAt(k))) return true;
+  return false;
 }
 
 /** The encoded state. */
@@ -1079,16 +1171,33 @@ export class LogHeaderLearner {
   split(line: string): HeaderSplit {
     const layout = this.layout;
     if (layout === null) {
+      // Learning. The line is split by the layout learned from the lines so far, this one
+      // included (the rule that gives the final layout), when it fits it, so that it splits as
+      // the same kind of line will once the layout is learned; else by its own shape.
       const kinds = scanKinds(line);
-      const split = splitOwn(line, kinds);
-      if (kinds.length > 0) {
-        this.samples.push(kinds);
-        if (this.samples.length >= this.learnLines) {
-          this.layout = learnLayout(this.samples);
-          this.samples = [];
-        }
+      if (kinds.length === 0) return splitOwn(line, kinds);
+      this.samples.push(kinds);
+      const provisional = learnLayout(this.samples);
+      if (this.samples.length >= this.learnLines) {
+        this.layout = provisional;
+        this.samples = [];
       }
-      return split;
+      if (provisional.length === 0 || !startsStrictly(provisional, line))
+        return splitOwn(line, kinds);
+      // fitLayout leaves the scan's fields as they are for splitOwn and fitsRelaxed.
+      if (learnedSupport >= CONFIDENT_SUPPORT || this.layout !== null)
+        return fitLayout(line, provisional) ?? splitOwn(line, kinds);
+      // Few lines do not prove a layout (they may share the start of their messages too): its
+      // longest prefix that this line's own fields make a header of by the strict rules,
+      // relaxed, when that strips more than the line's own shape.
+      const own = splitOwn(line, kinds);
+      for (let m = provisional.length; m > 0; m--) {
+        const prefix = provisional.slice(0, m);
+        if (!fitsRelaxed(line, kinds, prefix)) continue;
+        const fit = fitLayout(line, prefix);
+        if (fit !== undefined) return fit.message.length < own.message.length ? fit : own;
+      }
+      return own;
     }
     if (layout.length > 0) {
       const fit = fitLayout(line, layout);

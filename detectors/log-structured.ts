@@ -264,12 +264,24 @@ function readLogfmt(
         ? key
         : templateKeys?.has(key) === true
           ? key + '=' + valueAt(line, j)
-          : key + '=' + WILDCARD;
+          : keyPiece(key);
     message = message.length === 0 ? piece : message + ' ' + piece;
   }
   if (levelAt < 0) return { message };
   const level = valueAt(line, levelAt).toLowerCase();
   return level.length === 0 ? { message } : { message, level };
+}
+
+/**
+ * A key and its variable value: `key=<*>`; a key with a digit (a map keyed by ids: `host-7`,
+ * `shard_1_hits`, `x-req-5`) is itself a variable, `<*>`, as the tokenizer masks it in free text.
+ */
+function keyPiece(key: string): string {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 48 && c <= 57) return WILDCARD;
+  }
+  return key + '=' + WILDCARD;
 }
 
 /** Whether the line has tabs, CRs or LFs. */
@@ -446,7 +458,7 @@ function assemble(f: Fields, templateKeys: ReadonlySet<string> | undefined): Str
     if (j === msgAt || (roles[j] as number) > LEVEL_BASE) continue;
     const key = keys[j] as string;
     const v = values[j];
-    const piece = templateKeys?.has(key) === true ? key + '=' + verbatim(v) : key + '=' + WILDCARD;
+    const piece = templateKeys?.has(key) === true ? key + '=' + verbatim(v) : keyPiece(key);
     message = message.length === 0 ? piece : message + ' ' + piece;
   }
   const level = levelAt >= 0 ? levelText(values[levelAt]) : undefined;

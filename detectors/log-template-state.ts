@@ -14,7 +14,7 @@ export interface EncodedTemplateState {
   templates: [
     id: number,
     lastSeen: number,
-    clusters: [template: string, count: number, seq: number, path: string[]][],
+    clusters: [template: string, count: number, seq: number, path: string[], soft?: number[]][],
   ][];
   aliases: [from: number, to: number][];
   /** Learned variable contexts, oldest first (absent in states written before them). */
@@ -49,7 +49,11 @@ export function encodeTemplateState(s: TemplateState): Uint8Array {
       .map((t) => [
         t.id,
         t.lastSeen,
-        t.clusters.map((c) => [c.tokens.join(' '), c.count, c.seq, [...c.path]]),
+        t.clusters.map((c) =>
+          c.soft === undefined
+            ? [c.tokens.join(' '), c.count, c.seq, [...c.path]]
+            : [c.tokens.join(' '), c.count, c.seq, [...c.path], [...c.soft]],
+        ),
       ]),
     aliases: [...s.aliases],
     contexts: [...s.contexts],
@@ -89,9 +93,17 @@ export function decodeTemplates(raw: EncodedTemplateState): Template[] {
   const templates: Template[] = [];
   for (const [id, lastSeen, clusters] of raw.templates) {
     const template: Template = { id, lastSeen, clusters: [] };
-    for (const [text, count, seq, path] of clusters) {
+    for (const [text, count, seq, path, soft] of clusters) {
       const tokens = text.length === 0 ? [] : text.split(' ');
-      const cluster: Cluster = { tokens, count, key: canonicalKey(tokens), template, path, seq };
+      const cluster: Cluster = {
+        tokens,
+        count,
+        key: canonicalKey(tokens),
+        template,
+        path,
+        seq,
+        ...(Array.isArray(soft) && soft.every((i) => Number.isInteger(i)) ? { soft } : {}),
+      };
       template.clusters.push(cluster);
     }
     if (template.clusters.length === 0) throw new RangeError(`template ${id} has no clusters`);

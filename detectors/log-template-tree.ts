@@ -17,6 +17,11 @@ export interface Cluster {
   readonly path: readonly string[];
   /** Creation order: restores each leaf's order on decode. */
   readonly seq: number;
+  /**
+   * Places whose variable came only from a known value when the cluster started: they take a
+   * variable or another known value, not any word (log-templates.ts). Absent when none.
+   */
+  readonly soft?: readonly number[];
 }
 
 /** A template: clusters (one per token count) that share one canonical key, under one id. */

@@ -16,12 +16,17 @@
  * that differ in one word ("VM Started", "VM Paused") are separate templates until that place
  * has shown `wordValues` distinct words (user names); then they merge, the place a variable.
  *
- * Variable contexts: when word siblings merge, the place became a variable after the token
- * before it (`user <*>`, `for <*>`). That token is learned as a variable context for the stream:
- * a message that joins no template has the plain words after a context masked before it starts
- * one, so the next event that names a user starts as `user <*>` at its first line instead of
- * as one template per user name until `wordValues` of them were seen. Evidence comes from this
- * stream's own merges, not from a list of words.
+ * Variables learned from the stream, at first sight. When word siblings merge, the place became
+ * a variable after the two tokens before it (`invalid user <*>`): they are learned as a variable
+ * context. A word seen as the value of a `key=value` token (`root` of `user=root`) is learned as
+ * a value. A message that joins no template has the plain words after a context, and the known
+ * values, masked before it starts one, so the next event that names a user starts as
+ * `invalid user <*>` at its first line instead of as one template per user name until
+ * `wordValues` of them were seen; a template started so absorbs those it covers. A word masked
+ * only as a known value never turns another template's constant into a variable (`Backup
+ * failed` after `Backup completed`, `failed` a status value elsewhere, stays its own template).
+ * Evidence comes from the stream, not from a list of words; both lists are bounded in count and
+ * in length.
  *
  * A template is one or more clusters, one per token count, that share a canonical key: their
  * tokens with runs of wildcards collapsed. A variable that spans several tokens (a list of
@@ -91,6 +96,19 @@ function isPlainWord(t: string): boolean {
   return t.length > 0;
 }
 
+/** Learned values and context tokens longer than this are not kept (bounds the state). */
+export const MAX_LEARNED_CHARS = 64;
+
+const NONE: readonly number[] = [];
+
+/** The context of place `i`: the two tokens before it, lower-case. */
+const contextKey = (tokens: readonly string[], i: number): string =>
+  `${(tokens[i - 2] as string).toLowerCase()} ${(tokens[i - 1] as string).toLowerCase()}`;
+
+/** Whether `tokens` has a variable at each of `places`. */
+const keepsWildcards = (tokens: readonly string[], places: readonly number[]): boolean =>
+  places.every((i) => hasWildcard(tokens[i] as string));
+
 const templateText = (t: Template): string => (t.clusters[0] as Cluster).key;
 const templateCount = (t: Template): number => t.clusters.reduce((n, c) => n + c.count, 0);
 const view = (t: Template): LogTemplate => ({
@@ -140,14 +158,19 @@ export class LogTemplateMiner {
     for (const v of seen) this.learnValue(v);
     this.tick++;
     const firstNewId = this.nextId;
-    let found = this.tree.lookup(tokens);
+    let found = this.takes(this.tree.lookup(tokens), tokens);
     let unmasked: string[] | undefined;
+    let byValue: readonly number[] = NONE;
     if (found === undefined && (this.contexts.size > 0 || this.values.size > 0)) {
-      const masked = this.maskContexts(tokens);
-      if (masked !== tokens) {
+      const masked = this.maskLearned(tokens);
+      if (masked.tokens !== tokens) {
         unmasked = tokens;
-        tokens = masked;
-        found = this.tree.lookup(tokens);
+        tokens = masked.tokens;
+        byValue = masked.byValue;
+        found = this.takes(this.tree.lookup(tokens), tokens);
+        // A word masked only because it was a value elsewhere never turns another template's
+        // constant into a variable: `Backup failed` after `Backup completed` stays its own.
+        if (found !== undefined && !keepsWildcards(found.tokens, byValue)) found = undefined;
       }
     }
     let leaf: TreeNode | undefined;
@@ -158,8 +181,8 @@ export class LogTemplateMiner {
         found = this.tree.closest(leaf.clusters, tokens);
       if (found === undefined) {
         const existing = this.byKey.get(canonicalKey(tokens));
-        const fresh = this.create(tokens, path, leaf, existing);
-        const [survivor, previous] = this.mergeWordSiblings(fresh, unmasked);
+        const fresh = this.create(tokens, path, leaf, existing, byValue);
+        const [survivor, previous] = this.mergeWordSiblings(fresh, unmasked, byValue);
         const template = survivor.template;
         template.lastSeen = this.tick;
         const text = templateText(template);
@@ -187,7 +210,7 @@ export class LogTemplateMiner {
     if (refined && unmasked !== undefined) {
       // The context's variable may cover clusters started before it was learned.
       const top = this.tree.lengthNode(found.tokens.length);
-      const covered = top && coveredSiblings(top, found, unmasked);
+      const covered = top && coveredSiblings(top, found, unmasked, byValue);
       if (covered !== undefined) template = this.applyMerge(covered).template;
     }
     template.lastSeen = this.tick;
@@ -203,45 +226,74 @@ export class LogTemplateMiner {
   /** The template a message would join, without learning; undefined when none. */
   match(message: string): LogTemplate | undefined {
     let tokens = tokenize(message, undefined, this.keepKeys);
-    let found = this.tree.lookup(tokens);
+    let found = this.takes(this.tree.lookup(tokens), tokens);
     if (found === undefined && (this.contexts.size > 0 || this.values.size > 0)) {
-      tokens = this.maskContexts(tokens);
-      found = this.tree.lookup(tokens);
+      const masked = this.maskLearned(tokens);
+      tokens = masked.tokens;
+      found = this.takes(this.tree.lookup(tokens), tokens);
+      if (found !== undefined && !keepsWildcards(found.tokens, masked.byValue)) found = undefined;
     }
     return found ? view(found.template) : this.byKeyView(canonicalKey(tokens));
   }
 
+  /**
+   * The cluster, unless a place it holds only because a known value started it (`soft`) meets
+   * a word that is no known value: `Backup <*> on node`, started by `failed`, does not take
+   * `completed`.
+   */
+  private takes(found: Cluster | undefined, tokens: readonly string[]): Cluster | undefined {
+    if (found?.soft === undefined) return found;
+    for (const i of found.soft) {
+      const t = tokens[i] as string;
+      if (!hasWildcard(t) && !this.values.has(t)) return undefined;
+    }
+    return found;
+  }
+
   /** A word seen as a key's value: kept, up to MAX_VALUES (the first seen go first). */
   private learnValue(v: string): void {
-    if (v.length < 2 || this.values.has(v) || !isPlainWord(v)) return;
+    if (v.length < 2 || v.length > MAX_LEARNED_CHARS || this.values.has(v) || !isPlainWord(v)) {
+      return;
+    }
     this.values.add(v);
-    if (this.values.size > MAX_VALUES)
+    if (this.values.size > MAX_VALUES) {
       this.values.delete(this.values.values().next().value as string);
+    }
   }
 
   /**
-   * The tokens with each plain word that is a known value, or follows a learned variable
-   * context, masked.
+   * The tokens with each plain word after a learned variable context, or that is a known
+   * value, masked; `byValue` lists the places masked only as known values.
    */
-  private maskContexts(tokens: string[]): string[] {
+  private maskLearned(tokens: string[]): { tokens: string[]; byValue: number[] } {
     let out = tokens;
+    const byValue: number[] = [];
     for (let i = 1; i < tokens.length; i++) {
       const t = tokens[i] as string;
       if (t === WILDCARD || !isPlainWord(t)) continue;
-      if (!this.values.has(t) && !this.contexts.has(tokens[i - 1] as string)) continue;
+      const context = i >= 2 && this.contexts.has(contextKey(tokens, i));
+      if (!context && !this.values.has(t)) continue;
+      if (!context) byValue.push(i);
       if (out === tokens) out = [...tokens];
       out[i] = WILDCARD;
     }
-    return out;
+    return { tokens: out, byValue };
   }
 
-  /** After a merge made `tokens[i]` variables: the constant tokens before them are contexts. */
+  /**
+   * After a merge made places variables: the two constant tokens before each (`invalid user`
+   * of `invalid user <*>`) are a context, case aside.
+   */
   private learnContexts(before: readonly string[], after: readonly string[]): void {
-    for (let i = 1; i < after.length; i++) {
-      const prev = after[i - 1] as string;
-      if (after[i] !== WILDCARD || before[i] === WILDCARD || hasWildcard(prev)) continue;
-      this.contexts.delete(prev);
-      this.contexts.add(prev);
+    for (let i = 2; i < after.length; i++) {
+      if (after[i] !== WILDCARD || before[i] === WILDCARD) continue;
+      const a = after[i - 2] as string;
+      const b = after[i - 1] as string;
+      if (hasWildcard(a) || hasWildcard(b)) continue;
+      if (a.length > MAX_LEARNED_CHARS || b.length > MAX_LEARNED_CHARS) continue;
+      const key = contextKey(after, i);
+      this.contexts.delete(key);
+      this.contexts.add(key);
       if (this.contexts.size > MAX_CONTEXTS) {
         this.contexts.delete(this.contexts.values().next().value as string);
       }
@@ -316,6 +368,7 @@ export class LogTemplateMiner {
     path: readonly string[],
     leaf: TreeNode,
     existing: Template | undefined,
+    soft: readonly number[],
   ): Cluster {
     const template = existing ?? { id: this.nextId++, clusters: [], lastSeen: this.tick };
     const cluster: Cluster = {
@@ -325,6 +378,7 @@ export class LogTemplateMiner {
       template,
       path,
       seq: this.nextSeq++,
+      ...(soft.length > 0 ? { soft: [...soft] } : {}),
     };
     leaf.clusters.push(cluster);
     this.join(template, cluster, existing === undefined);
@@ -403,12 +457,13 @@ export class LogTemplateMiner {
   private mergeWordSiblings(
     fresh: Cluster,
     unmasked: readonly string[] | undefined,
+    byValue: readonly number[],
   ): [Cluster, string | undefined] {
     const top = this.tree.lengthNode(fresh.tokens.length);
     if (top === undefined) return [fresh, undefined];
     const merge =
       wordSiblings(top, fresh, this.options.wordValues) ??
-      (unmasked && coveredSiblings(top, fresh, unmasked));
+      (unmasked && coveredSiblings(top, fresh, unmasked, byValue));
     if (merge === undefined) return [fresh, undefined];
     const previous = templateText(merge.keep.template);
     return [this.applyMerge(merge), previous];

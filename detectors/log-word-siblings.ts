@@ -86,13 +86,15 @@ export function wordSiblings(
 /**
  * The clusters under `top` that `fresh` covers: equal to it wherever it has a constant, with
  * plain words where it has a variable. A message whose word was masked after a learned variable
- * context (`user <*>`; `unmasked` is the message before) starts a cluster that covers the ones started before the context was
+ * context (`invalid user <*>`; `unmasked` is the message before; `byValue` the places masked
+ * only as known values, which cover no constant) starts a cluster that covers the ones started before the context was
  * learned (`user chen`, `user test9`); they merge into the oldest. Undefined when none.
  */
 export function coveredSiblings(
   top: TreeNode,
   fresh: Cluster,
   unmasked: readonly string[],
+  byValue: readonly number[] = [],
 ): WordSiblingMerge | undefined {
   const n = fresh.tokens.length;
   const covered: Cluster[] = [];
@@ -106,6 +108,8 @@ export function coveredSiblings(
         const b = fresh.tokens[i] as string;
         if (a === b) continue;
         if (b !== WILDCARD) all = false;
+        // A word masked only as a known value absorbs no constant there.
+        else if (byValue.includes(i) && !hasWildcard(a)) all = false;
         // It must differ where the context masked a word: the rest is Drain's business.
         else if (
           unmasked[i] !== WILDCARD &&

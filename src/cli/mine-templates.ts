@@ -19,7 +19,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { LogLineReader } from '../../detectors/log-line-reader.js';
@@ -123,10 +122,9 @@ async function mineLines(
   write: (chunk: string) => void,
   progress?: Progress,
 ): Promise<MineSummary> {
-  const rl = createInterface({ input: openInput(input), crlfDelay: Infinity });
   let lines = 0;
   let mined = 0;
-  for await (const line of rl) {
+  for await (const line of linesOf(openInput(input))) {
     lines++;
     const message = reader === undefined ? line : reader.read(line).message;
     if (line.trim().length === 0 || message.length === 0) {
@@ -203,3 +201,28 @@ async function mineLoghubCsv(
 }
 
 const openInput = (input: string): NodeJS.ReadableStream => createReadStream(input, 'utf8');
+
+/**
+ * The lines of a text stream as `wc -l` counts them: split on LF only (a CR before it is
+ * dropped; a lone CR is part of its line), a leading byte-order mark dropped, a last line
+ * without LF kept.
+ */
+async function* linesOf(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
+  let rest = '';
+  let first = true;
+  for await (const chunk of stream as AsyncIterable<string>) {
+    let text = rest + chunk;
+    if (first) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      yield text.slice(start, end);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+}

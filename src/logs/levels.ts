@@ -8,6 +8,7 @@ const ALIASES: Record<string, string> = {
   critical: 'fatal',
   crit: 'fatal',
   emerg: 'fatal',
+  emergency: 'fatal',
   alert: 'fatal',
   panic: 'fatal',
   severe: 'error',
@@ -16,6 +17,18 @@ const ALIASES: Record<string, string> = {
   information: 'info',
   informational: 'info',
   dbg: 'debug',
+  // java.util.logging and Android's verbose.
+  fine: 'debug',
+  finer: 'trace',
+  finest: 'trace',
+  verbose: 'trace',
+  // One letter, as glog, klog and Android's logcat write them.
+  v: 'trace',
+  d: 'debug',
+  i: 'info',
+  w: 'warn',
+  e: 'error',
+  f: 'fatal',
 };
 
 /** One of trace, debug, info, warn, error, fatal, or `other`. */

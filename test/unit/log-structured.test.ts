@@ -127,6 +127,23 @@ describe('readStructured: JSON', () => {
     expect(readStructured('{"level":35,"msg":"custom"}')?.level).toBe('35');
   });
 
+  it('a key with a digit (a map keyed by ids) is itself a variable', () => {
+    const miner = new LogTemplateMiner();
+    for (let i = 0; i < 200; i++) {
+      const counts = { [`host-${i % 17}`]: i, [`host-${(i * 7) % 23}`]: 1 };
+      const json = JSON.stringify({ level: 'info', msg: 'stats flushed', counts });
+      miner.add(readStructured(json)?.message ?? json);
+      const logfmt = `msg="cache stats" shard_${i % 9}_hits=${i} total=${i * 2}`;
+      miner.add(readStructured(logfmt)?.message ?? logfmt);
+    }
+    expect(
+      miner
+        .templates()
+        .map((t) => t.template)
+        .sort(),
+    ).toEqual(['cache stats <*> total=<*>', 'stats flushed <*>']);
+  });
+
   it('takes a message field only when it is a string', () => {
     expect(readStructured('{"msg": 42, "message": "text", "a": 1}')?.message).toBe(
       'text msg=<*> a=<*>',

@@ -206,26 +206,63 @@ describe('LogTemplateMiner', () => {
     expect(m.add('VM Started').template).toBe('VM Started');
   });
 
-  it('after a merge, the word before the variable is a context: the next event starts general', () => {
+  it('after a merge, the two words before the variable are a context: the next event starts general', () => {
     const m = new LogTemplateMiner();
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'fay'])
+    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'fay']) {
       m.add(`Invalid user ${u} from 10.0.0.1`);
+    }
     expect(m.templates().map((t) => t.template)).toEqual(['Invalid user <*> from <*>']);
-    // Another event naming a user: its first line is already `user <*>`.
+    // Another event naming an invalid user: its first line is already `invalid user <*>`.
     const first = m.add('input_userauth_request: invalid user frank [preauth]');
     expect(first.template).toBe('input_userauth_request: invalid user <*> [preauth]');
     expect(m.add('input_userauth_request: invalid user grace [preauth]').id).toBe(first.id);
+    // One word is not a context: `Service is <word>` after `Leader is <name>` merged stays apart.
+    for (const n of ['ann', 'ben', 'cat', 'dan', 'eve', 'fox']) m.add(`Leader is ${n}`);
+    const running = m.add('Service is running');
+    const stopped = m.add('Service is stopped');
+    expect(running.template).toBe('Service is running');
+    expect(stopped.id).not.toBe(running.id);
     // A template started before the context was learned is absorbed by the general one.
     const m2 = new LogTemplateMiner();
-    const early = m2.add('Accepted key for user zed');
-    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'fay'])
+    const early = m2.add('Failed password for invalid user zed from 10.0.0.9 port 22 ssh2');
+    for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'fay']) {
       m2.add(`Invalid user ${u} from 10.0.0.1`);
-    const later = m2.add('Accepted key for user yan');
-    expect(later.template).toBe('Accepted key for user <*>');
+    }
+    const later = m2.add('Failed password for invalid user yan from 10.0.0.8 port 22 ssh2');
+    expect(later.template).toBe('Failed password for invalid user <*> from <*> port <*> ssh2');
     expect(m2.resolve(early.id)).toBe(later.id);
-    // Both survive encode/decode.
+    // Contexts survive encode/decode.
     const back = LogTemplateMiner.decode(m2.encode());
-    expect(back.add('Closed session for user xavier').template).toBe('Closed session for user <*>');
+    expect(back.add('Closed session for invalid user xavier').template).toBe(
+      'Closed session for invalid user <*>',
+    );
+  });
+
+  it("a word known as a value never turns another template's constant into a variable", () => {
+    const m = new LogTemplateMiner();
+    m.add('upload finished job=backup status=failed');
+    const completed = m.add('Backup completed on node');
+    // `failed` is a value elsewhere: this line starts a template of its own, it does not make
+    // `completed` a variable (a failure after its success twin is a new template).
+    const failed = m.add('Backup failed on node');
+    expect(failed.created).toBe(true);
+    expect(failed.id).not.toBe(completed.id);
+    expect(m.add('Backup completed on node').id).toBe(completed.id);
+    // And in the other order.
+    const m2 = new LogTemplateMiner();
+    m2.add('upload finished job=backup status=failed');
+    const f = m2.add('Backup failed on node');
+    const c = m2.add('Backup completed on node');
+    expect(c.created).toBe(true);
+    expect(c.id).not.toBe(f.id);
+  });
+
+  it('keeps learned values and contexts short: a long value is not kept', () => {
+    const m = new LogTemplateMiner();
+    const long = 'x'.repeat(20_000);
+    for (let i = 0; i < 50; i++)
+      m.add(`request done user=${long}${String.fromCharCode(97 + (i % 26))}`);
+    expect(m.encode().byteLength).toBeLessThan(2000);
   });
 
   it('a partial variable takes only tokens of its shape with a value there', () => {

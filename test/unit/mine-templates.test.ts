@@ -169,6 +169,13 @@ describe('aiops-worker templates', () => {
     expect(await mine(csv, 'loghub-csv', { arrival: true })).toEqual(arrival);
   });
 
+  it('counts lines as wc -l does: LF ends a line, CRLF too, a lone CR does not; a BOM is dropped', async () => {
+    const path = file('crlf.log', '\ufeffalpha one 1\r\nbeta\rgamma 2\ndelta three 3');
+    const rows = await mine(path, 'lines', { assignments: true });
+    expect(rows.map((r) => r[0])).toEqual(['LineId', '1', '2', '3']);
+    expect(rows[1]?.[1]).toBe('alpha one <*>');
+  });
+
   it('--arrival without --assignments is a clear error', async () => {
     const path = file('a.log', 'hello world\n');
     await expect(mine(path, 'raw', { arrival: true })).rejects.toThrow(
