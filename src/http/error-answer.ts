@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AiopsError, ErrorCodes, errorDocsPath, type ErrorCode } from '../errors.js';
+import { closesMidBody, drainBody } from './drain-body.js';
 
 /**
  * How a route answers an error, when not as `{code, message}` (OTLP answers a google.rpc.Status
@@ -65,12 +66,20 @@ export function errorAnswer(err: FastifyError | AiopsError, req: FastifyRequest)
 
 /**
  * Sends the answer: `{code, message, docs}` with the code's status (`docs` names the section of
- * docs/errors.md that says how to fix it), or as the route's `sendError`.
+ * docs/errors.md that says how to fix it), or as the route's `sendError`. An answer that closes
+ * the connection before the body has all arrived (past the body limit) is sent once the rest is
+ * read (drain-body.ts), so the sender gets the status rather than a reset.
  */
 export function sendErrorAnswer(req: FastifyRequest, reply: FastifyReply, a: ErrorAnswer): void {
   const status = ErrorCodes[a.code].status;
-  const send = req.routeOptions.config.sendError;
-  if (send) void send(req, reply, status, a.code, a.message);
-  else
-    void reply.code(status).send({ code: a.code, message: a.message, docs: errorDocsPath(a.code) });
+  const answer = (): void => {
+    const send = req.routeOptions.config.sendError;
+    if (send) void send(req, reply, status, a.code, a.message);
+    else
+      void reply
+        .code(status)
+        .send({ code: a.code, message: a.message, docs: errorDocsPath(a.code) });
+  };
+  if (closesMidBody(req, reply)) void drainBody(req.raw).then(answer);
+  else answer();
 }

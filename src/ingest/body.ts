@@ -54,7 +54,8 @@ export function* bodyItems(text: string, format: BodyFormat): Generator<BodyItem
       try {
         yield { at: line, ok: true, value: JSON.parse(chunk) as unknown };
       } catch (err) {
-        yield { at: line, ok: false, message: `line ${line}: ${(err as Error).message}` };
+        // The line is in `at`: the answer puts it before the message, once.
+        yield { at: line, ok: false, message: (err as Error).message };
       }
     }
     start = end + 1;

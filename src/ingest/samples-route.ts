@@ -21,7 +21,7 @@ const MAX_LISTED = 20;
 const YIELD_EVERY = 2000;
 
 export interface RejectedItem {
-  /** Line (NDJSON) or array index (JSON); absent for a series-limit refusal. */
+  /** Line (NDJSON) or array index (JSON); for a series-limit refusal, its first refused record. */
   readonly at?: number;
   readonly reason: string;
   readonly message: string;
@@ -47,6 +47,8 @@ export function registerSamplesRoute(
           `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not supported; use application/json or application/x-ndjson`,
         );
       }
+      // After the type: a snappy protobuf body is told where it belongs by its type.
+      refuseEncoding(req.headers['content-encoding']);
       const text = req.body;
       if (looksLikeExposition(text)) {
         // Every line would be refused on its own; say once what the body is (ingest-errors.ts
@@ -65,6 +67,8 @@ export function registerSamplesRoute(
           );
         }
         const metrics: MetricSample[] = [];
+        /** The line (or index) of each metric sample, to place a series refusal. */
+        const metricAt: number[] = [];
         const logs: LogSample[] = [];
         const rejected: RejectedItem[] = [];
         let rejectedCount = 0;
@@ -106,8 +110,10 @@ export function registerSamplesRoute(
           }
           const r = parseRecord(item.value, deps.limits);
           if (!r.ok) note(item.at, r.rejection.reason, r.rejection.message);
-          else if (r.sample.kind === 'metric') metrics.push(r.sample);
-          else logs.push(r.sample);
+          else if (r.sample.kind === 'metric') {
+            metrics.push(r.sample);
+            metricAt.push(item.at);
+          } else logs.push(r.sample);
         }
         for (const [reason, by] of rejectedBy) {
           deps.metrics.samplesRejected.inc({ reason }, by.n, by.example);
@@ -117,12 +123,13 @@ export function registerSamplesRoute(
         }
         const queued = await queueRecords(deps, reply, metrics, logs);
         const accepted = queued.metrics + queued.logs;
-        if (queued.refused > 0) {
-          rejectedCount += queued.refused;
-          const r = queued.refusal;
-          // A series refusal is not tied to one record: it has no position.
-          if (rejected.length < MAX_LISTED && r)
-            rejected.push({ reason: r.reason, message: r.message });
+        rejectedCount += queued.refused;
+        // A series refusal is placed at the first record it refused (the others of its series
+        // and limit are in the count).
+        for (const r of queued.refusals) {
+          if (rejected.length >= MAX_LISTED) break;
+          const at = metricAt[r.index];
+          rejected.push({ ...(at !== undefined && { at }), reason: r.reason, message: r.message });
         }
         span.setAttributes({ accepted, rejected: rejectedCount, dropped });
         const drops = dropped > 0 ? { dropped } : {};
@@ -142,7 +149,20 @@ export function registerSamplesRoute(
   );
 }
 
-/** ` (line 3: ...)` for a record's error; ` (...)` for a series limit's, which has no line. */
+/**
+ * This endpoint takes no compression (gzip is for the Loki and OTLP endpoints, whose senders
+ * compress): a compressed body would otherwise be read as text and refused line by line.
+ */
+function refuseEncoding(header: string | undefined): void {
+  const encoding = (header ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return;
+  throw new AiopsError(
+    'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+    `Content-Encoding ${JSON.stringify(encoding)} is not taken by /api/v1/samples: send the body uncompressed (no Content-Encoding)`,
+  );
+}
+
+/** ` (line 3: ...)` for the first error; ` (...)` when it has no position. */
 function firstError(first: RejectedItem | undefined, unit: string): string {
   if (first === undefined) return '';
   return first.at === undefined

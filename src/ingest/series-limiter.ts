@@ -52,6 +52,8 @@ export interface SeriesRejection {
   readonly samples: number;
   /** The first refused series of this reason, for the answer and the log. */
   readonly message: string;
+  /** Where that first refused sample is in the samples given to `admit` (a route maps it to its line). */
+  readonly index: number;
 }
 
 export interface Admitted {
@@ -95,7 +97,8 @@ export class SeriesLimiter {
     const now = this.#now();
     this.#refill(now);
     let out: MetricSample[] | undefined;
-    let rejections: Map<SeriesLimitReason, { samples: number; message: string }> | undefined;
+    let rejections:
+      Map<SeriesLimitReason, { samples: number; message: string; index: number }> | undefined;
     // Series refused in this call: the rest of their samples are refused without a second look.
     let refusedNow: Map<string, SeriesLimitReason> | undefined;
     for (let i = 0; i < samples.length; i++) {
@@ -119,7 +122,7 @@ export class SeriesLimiter {
       rejections ??= new Map();
       const r = rejections.get(reason);
       if (r) r.samples += 1;
-      else rejections.set(reason, { samples: 1, message: this.#message(reason, s) });
+      else rejections.set(reason, { samples: 1, message: this.#message(reason, s), index: i });
     }
     if (out === undefined) return { samples, rejections: [] };
     return {

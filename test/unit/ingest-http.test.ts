@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
@@ -255,6 +256,49 @@ describe('POST /api/v1/samples', () => {
     });
   });
 
+  // Issue 21, item 6: a gzip body was read as text (400 "not valid JSON"), br and deflate were
+  // taken as if plain; the errors table promises 415 for an encoding the endpoint does not take.
+  it.each([
+    ['gzip', 'application/json', gzipSync(JSON.stringify([rec(1)]))],
+    ['gzip', 'application/x-ndjson', gzipSync(`${JSON.stringify(rec(1))}\n`)],
+    ['br', 'application/json', JSON.stringify([rec(1)])],
+    ['deflate', 'application/x-ndjson', JSON.stringify(rec(1))],
+    ['snappy', 'application/json', JSON.stringify([rec(1)])],
+  ])(
+    'answers Content-Encoding %s (%s) with 415 saying to send it uncompressed',
+    async (encoding, type, payload) => {
+      current = build();
+      const res = await current.app.inject({
+        method: 'POST',
+        url: '/api/v1/samples',
+        headers: { 'content-type': type, 'content-encoding': encoding },
+        payload,
+      });
+      expect(res.statusCode).toBe(415);
+      expect(res.json()).toEqual({
+        code: 'AIOPS_ERR_INGEST_UNSUPPORTED_MEDIA_TYPE',
+        message: expect.stringContaining(
+          `Content-Encoding "${encoding}" is not taken by /api/v1/samples: send the body uncompressed`,
+        ) as unknown,
+        docs: 'docs/errors.md#aiops_err_ingest_unsupported_media_type',
+      });
+      expect(current.state.jobs).toEqual([]);
+      const pending = current.metrics.samplesRejected.takePending();
+      expect(pending.byReason).toEqual({ unsupported_media_type: 1 });
+    },
+  );
+
+  it('takes Content-Encoding identity (and none) as a plain body', async () => {
+    current = build();
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+      payload: JSON.stringify([rec(1)]),
+    });
+    expect(res.statusCode).toBe(202);
+  });
+
   it('answers 503 with Retry-After when the queue cannot be written, never 2xx', async () => {
     current = build();
     current.state.down = true;
@@ -359,9 +403,9 @@ describe('ingest limits, backpressure and auth', () => {
     expect(json.accepted).toBe(4); // 3 of auth, 1 of routing
     expect(json.rejected).toBe(2);
     expect(json.errors.map((e) => e.reason)).toEqual(['service_series_limit']);
-    // A series refusal has no line: the message says so, not "(line undefined: ...)".
+    // A series refusal names the first refused record (its array index), never "undefined".
     expect(json.message).toBe(
-      '2 of 6 records rejected (series requests{path="/p3",service="auth"} refused: service "auth" has 3 active series (ingest.max_active_series_per_service)); 4 accepted',
+      '2 of 6 records rejected (record 3: series requests{path="/p3",service="auth"} refused: service "auth" has 3 active series (ingest.max_active_series_per_service)); 4 accepted',
     );
     expect(samplesOf(current.state.jobs)).toBe(4);
     // Series already active keep flowing.
@@ -379,6 +423,48 @@ describe('ingest limits, backpressure and auth', () => {
     const pending = current.metrics.samplesRejected.takePending();
     expect(pending.byReason).toEqual({ service_series_limit: 2 });
     expect(pending.examples.service_series_limit).toMatch(/max_active_series_per_service/);
+  });
+
+  // Issue 21, item 6: series-limit refusals read "(line undefined: ...)"; they now name the line
+  // of the first refused record, and a line's own error does not repeat "line N:".
+  it('names the NDJSON line of the first record a series limit refused, and each line once', async () => {
+    current = build({ series: { maxActive: 2 } });
+    const lines = [
+      JSON.stringify(seriesRec(0)),
+      JSON.stringify(seriesRec(1)),
+      '',
+      JSON.stringify(seriesRec(2)),
+      JSON.stringify(seriesRec(3)),
+    ].join('\n');
+    const res = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: lines,
+    });
+    expect(res.statusCode).toBe(400);
+    const json = res.json<{ message: string; errors: { at?: number; reason: string }[] }>();
+    expect(json.message).toBe(
+      '2 of 4 records rejected (line 4: series requests{path="/p2",service="auth"} refused: 2 series are active (ingest.max_active_series)); 2 accepted',
+    );
+    expect(json.message).not.toContain('undefined');
+    expect(json.errors).toEqual([
+      {
+        at: 4,
+        reason: 'series_limit',
+        message:
+          'series requests{path="/p2",service="auth"} refused: 2 series are active (ingest.max_active_series)',
+      },
+    ]);
+    const bad = await current.app.inject({
+      method: 'POST',
+      url: '/api/v1/samples',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: `${JSON.stringify(seriesRec(0))}\n{"ts":\n`,
+    });
+    const badJson = bad.json<{ message: string; errors: { at: number; message: string }[] }>();
+    expect(badJson.message).toMatch(/^1 of 2 records rejected \(line 2: [^l]/);
+    expect(badJson.errors[0]?.message).not.toMatch(/^line 2/);
   });
 
   it('counts every refused request once, whichever layer refused it (fastify body limit, content type, JSON)', async () => {

@@ -46,6 +46,8 @@ describe('SeriesLimiter', () => {
         reason: 'series_limit',
         samples: 2,
         message: expect.stringMatching(/max_active_series\)/) as unknown,
+        // The first refused sample, so a route can name its line.
+        index: 2,
       },
     ]);
   });
