@@ -2,7 +2,8 @@
  * The read side every process serves, whatever its roles: `/healthz`, `/readyz`, `/metrics`
  * (with the figures read from Redis at scrape time: scores, queue depths, log templates, open
  * incidents, so every process shows the same), the incidents and the dependency graph, and
- * the health of each service with its series' recent history (service-routes.ts).
+ * the health of each service with its series' recent history (service-routes.ts), and the
+ * notifications given up (notification-routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -23,6 +24,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
+import { registerNotificationRoutes } from './notification-routes.js';
+import { DeadLetterStore } from '../queues/dead-letters.js';
 import { registerRemediationRoutes } from './remediation-routes.js';
 import { registerServiceRoutes } from './service-routes.js';
 import { statusSource, type StatusSource } from './status-loader.js';
@@ -109,6 +112,7 @@ export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void
     adminToken,
     metrics: new FeedbackMetrics(d.metrics.registry),
   });
+  registerNotificationRoutes(app, { deadLetters: new DeadLetterStore(d.connection, prefix) });
   registerServiceRoutes(app, d.status ?? statusSource(config, d.connection));
   registerHealthRoutes(app, checks);
   registerMetricsRoute(app, d.metrics.registry);

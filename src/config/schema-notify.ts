@@ -85,6 +85,20 @@ export const notifySchema = z
       .describe(
         'Resolved incidents are re-sent this long, so a restarted Alertmanager learns of them.',
       ),
+    retry_for_ms: durationMs
+      .min(1000)
+      .default(86_400_000)
+      .describe(
+        'A delivery to a direct receiver is retried this long after it was queued (a page must outlive a receiver outage), then dead-lettered.',
+      ),
+    retry_backoff_ms: durationMs
+      .min(100)
+      .default(1000)
+      .describe("A delivery's first retry delay; it doubles on each attempt."),
+    retry_max_backoff_ms: durationMs
+      .min(100)
+      .default(300_000)
+      .describe('The longest delay between two attempts of a delivery.'),
     receivers: z
       .array(receiver)
       .superRefine(receiverIssues)

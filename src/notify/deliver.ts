@@ -2,8 +2,17 @@
  * Direct receivers through the `notify` queue: each incident transition becomes one job per
  * matching receiver, with the idempotency key (incident, transition, reopen count, receiver) as
  * its job id, so a retried correlator job never queues a second delivery and a retried
- * delivery never sends twice after a success. Network errors, 5xx and 429 are retried with
- * exponential backoff (429 waits its `Retry-After`); any other 4xx is not retried.
+ * delivery never sends twice after a success.
+ *
+ * - Network errors, 5xx and 429 are retried with capped exponential backoff (429 waits its
+ *   `Retry-After`) for `notify.retry_for_ms` (24 h) after the delivery was queued
+ *   (delivery-policy.ts); any other 4xx is not retried. A delivery given up is dead-lettered
+ *   (src/queues/dead-letters.ts): listed by the API, counted, alerted on.
+ * - Order per (incident, receiver): a receiver gets `acknowledged`, `resolved`, a reminder or an
+ *   escalation only after it got the incident's opening (delivery-ledger.ts). Until then such a
+ *   delivery waits; if the opening was given up, it is dead-lettered too; if the receiver never
+ *   had the opening queued (the page was muted, or the receiver was added later), it is
+ *   skipped.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -15,10 +24,13 @@ import {
   type IncidentJson,
   type Transition,
 } from '../queues/contract.js';
-import { onJobFailed } from '../queues/job-failures.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { receiverRequest, type ReceiverConfig } from './receiver-requests.js';
+import { onDeliveryFailed } from './delivery-failure-log.js';
+import type { DeadLetterStore } from '../queues/dead-letters.js';
+import type { DeliveryLedger } from './delivery-ledger.js';
+import { gaveUp, retryDelayMs, type DeliveryPolicy } from './delivery-policy.js';
 
 /**
  * Finished deliveries are kept a day: their job ids are the idempotency keys, so a transition
@@ -52,6 +64,10 @@ export function receiversFor(
 
 export const deliveryId = (j: DeliveryJob, round = 0): string =>
   `${j.incident.id}.${j.transition}.${j.incident.reopened}${round > 0 ? `.${round}` : ''}.${j.receiver}`;
+
+/** The transition that opened an incident (as it stands) for its receivers. */
+const openingOf = (inc: IncidentJson): Transition => (inc.reopened > 0 ? 'reopened' : 'opened');
+const isOpening = (t: Transition): boolean => t === 'opened' || t === 'reopened';
 
 export interface Reminder {
   readonly receiver: RoutedReceiver;
@@ -152,7 +168,11 @@ export function startDeliveryWorker(deps: {
   prefix: string;
   receivers: readonly RoutedReceiver[];
   externalUrl: string;
-  backoffMs: number;
+  policy: DeliveryPolicy;
+  /** The notify queue: where a follow-up looks up its incident's opening delivery. */
+  queue: Queue;
+  ledger: DeliveryLedger;
+  deadLetters: DeadLetterStore;
   log: Logger;
   metrics: Metrics;
   /** Other job names on the notify queue are handed here (the Alertmanager sync). */
@@ -178,7 +198,54 @@ export function startDeliveryWorker(deps: {
       const d = job.data as DeliveryJob;
       const r = byName.get(d.receiver);
       if (!r) throw new UnrecoverableError(`receiver ${d.receiver} is no longer configured`);
-      const req = receiverRequest(r, d.incident, d.transition, {
+      const inc = d.incident;
+      /** Gives the delivery up for good: dead-lettered, counted, then failed without retry. */
+      const giveUp = async (
+        reason: 'rejected' | 'expired' | 'never_opened',
+        why: string,
+      ): Promise<never> => {
+        await deps.deadLetters.add({
+          at: new Date().toISOString(),
+          receiver: r.name,
+          incident: inc.id,
+          transition: d.transition,
+          queued_at: new Date(job.timestamp).toISOString(),
+          attempts: job.attemptsMade + 1,
+          reason: why,
+        });
+        deps.metrics.deadLettered.inc({ receiver: r.type, reason });
+        throw new UnrecoverableError(`${r.name}: ${why} (dead-lettered)`);
+      };
+      if (gaveUp(deps.policy, job.timestamp, Date.now())) {
+        // BullMQ leaves it unset before the first failure, whatever its type says.
+        const last = (job as { readonly failedReason?: string }).failedReason;
+        await giveUp(
+          'expired',
+          `not delivered within notify.retry_for_ms (${deps.policy.retryForMs} ms); last: ${last ?? 'none'}`,
+        );
+      }
+      if (!isOpening(d.transition) && !(await deps.ledger.opened(inc.id, inc.reopened, r.name))) {
+        const opening = await deps.queue.getJob(
+          deliveryId({ receiver: r.name, transition: openingOf(inc), incident: inc }),
+        );
+        const state = opening ? await opening.getState() : 'unknown';
+        if (state === 'failed') {
+          await giveUp('never_opened', `the incident's ${openingOf(inc)} page to it was given up`);
+        }
+        if (state === 'unknown') {
+          // It never had the opening queued: the page was muted, or the receiver came later.
+          deps.metrics.notifications.inc({ receiver: r.type, outcome: 'skipped' });
+          deps.log.info(
+            { receiver: r.name, incident: inc.id, transition: d.transition },
+            'notification skipped: the receiver never had the incident opened',
+          );
+          return;
+        }
+        if (state !== 'completed') {
+          throw new RetryLater(`${r.name}: waiting for the incident's ${openingOf(inc)} page`);
+        }
+      }
+      const req = receiverRequest(r, inc, d.transition, {
         note: d.note,
         // The job id: unique per transition, reminder round and receiver, and the same on
         // every retry (webhook-id, CloudEvents id).
@@ -201,6 +268,7 @@ export function startDeliveryWorker(deps: {
       }
       if (res.ok) {
         deps.metrics.notifications.inc({ receiver: r.type, outcome: 'sent' });
+        if (isOpening(d.transition)) await deps.ledger.markOpened(inc.id, inc.reopened, r.name);
         return;
       }
       const text = (await res.text()).slice(0, 200);
@@ -213,22 +281,25 @@ export function startDeliveryWorker(deps: {
         );
       }
       deps.metrics.notifications.inc({ receiver: r.type, outcome: 'rejected' });
-      throw new UnrecoverableError(`${r.name}: ${res.status} ${text} (not retried)`);
+      return giveUp('rejected', `${res.status} ${text} (not retried)`);
     },
     {
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: 4,
       settings: {
-        // Exponential from notify's backoff, or the receiver's Retry-After when it gave one.
+        // Capped exponential (delivery-policy.ts), or the receiver's Retry-After when it gave one.
         backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-          err instanceof RetryLater && err.retryAfterMs !== undefined
-            ? err.retryAfterMs
-            : deps.backoffMs * 2 ** Math.max(0, attemptsMade - 1),
+          retryDelayMs(
+            deps.policy,
+            attemptsMade,
+            err instanceof RetryLater ? err.retryAfterMs : undefined,
+          ),
       },
     },
   );
-  worker.on('failed', onJobFailed('notify', deps.metrics, deps.log));
+  // A retry at warn with its attempt; a dropped notification at error (delivery-failure-log.ts).
+  worker.on('failed', onDeliveryFailed(deps.metrics, deps.log));
   worker.on('error', (err) => {
     deps.log.error({ err }, 'notify worker error');
   });

@@ -17,6 +17,7 @@ import type { Incident, IncidentEvent } from '../correlate/incidents.js';
 import { maintenanceCheck } from '../maintenance/maintenance.js';
 import type { IncidentRemediation, Transition } from '../queues/contract.js';
 import { requestAlertmanagerSync } from './alertmanager-sync.js';
+import { DELIVERY_ATTEMPTS } from './delivery-policy.js';
 import { queueDeliveries } from './deliver.js';
 
 /** True for an incident that pages nobody now: its root cause is in a maintenance window. */
@@ -56,7 +57,7 @@ export function notifyTransitions(
         config.notify.receivers,
         hooks && hooks.length > 0 ? { ...inc, remediations: hooks } : inc,
         transition,
-        config.queues.attempts,
+        DELIVERY_ATTEMPTS,
       );
     }
   };

@@ -15,25 +15,33 @@ import {
 import { queueDeliveries, queueReminders, startDeliveryWorker } from './deliver.js';
 import { mutedBy } from './incident-routing.js';
 import { notifyTargets, probeTargets } from './target-probe.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { DELIVERY_ATTEMPTS, deliveryPolicy } from './delivery-policy.js';
+import { DeadLetterStore } from '../queues/dead-letters.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 export type NotifyStageDeps = StageDeps<'notify'>;
 
-const OUTCOMES = ['sent', 'retryable', 'rejected'] as const;
+const OUTCOMES = ['sent', 'retryable', 'rejected', 'skipped'] as const;
+const DEAD_LETTER_REASONS = ['rejected', 'expired', 'never_opened'] as const;
 
 /**
  * Exports `aiops_notifications_total` at 0 for every receiver type this process delivers to
- * (and `alertmanager` when Alertmanagers are configured) and every outcome, so `increase()` in
- * the AiopsNotificationsFailing rule (config/prometheus/rules.yml) sees the first failure: a
- * series born at 1 shows no increase.
+ * (and `alertmanager` when Alertmanagers are configured) and every outcome, and
+ * `aiops_notifications_dead_lettered_total` for every receiver type and reason, so `increase()`
+ * in the AiopsNotificationsFailing and AiopsNotificationsDeadLettered rules
+ * (config/prometheus/rules.yml) sees the first failure: a series born at 1 shows no increase.
  */
 export function primeNotificationMetrics(metrics: Metrics, notify: Config['notify']): void {
   const receivers = new Set<string>(notify.receivers.map((r) => r.type));
   if (notify.alertmanagers.length > 0) receivers.add('alertmanager');
   for (const receiver of receivers) {
     for (const outcome of OUTCOMES) metrics.notifications.inc({ receiver, outcome }, 0);
+  }
+  for (const receiver of new Set(notify.receivers.map((r) => r.type))) {
+    for (const reason of DEAD_LETTER_REASONS) metrics.deadLettered.inc({ receiver, reason }, 0);
   }
 }
 
@@ -56,13 +64,7 @@ export async function startNotify(d: NotifyStageDeps) {
   const other = async (job: Job): Promise<void> => {
     if (job.name === JobNames.Reminders) {
       const open = (await store.open()).filter((i) => !muted(i)).map(incidentJson);
-      await queueReminders(
-        notify,
-        config.notify.receivers,
-        open,
-        Date.now(),
-        config.queues.attempts,
-      );
+      await queueReminders(notify, config.notify.receivers, open, Date.now(), DELIVERY_ATTEMPTS);
     }
     if (job.name === JobNames.Escalation) {
       const e = job.data as EscalationJob;
@@ -73,7 +75,7 @@ export async function startNotify(d: NotifyStageDeps) {
         config.notify.receivers,
         incidentJson(inc),
         'escalated',
-        config.queues.attempts,
+        DELIVERY_ATTEMPTS,
         { note: e.note, key: e.remediation },
       );
     }
@@ -86,7 +88,10 @@ export async function startNotify(d: NotifyStageDeps) {
     prefix,
     receivers: config.notify.receivers,
     externalUrl: config.notify.external_url,
-    backoffMs: config.queues.backoff_ms,
+    policy: deliveryPolicy(config.notify),
+    queue: notify,
+    ledger: new DeliveryLedger(connection, prefix),
+    deadLetters: new DeadLetterStore(connection, prefix),
     log,
     metrics,
     other,

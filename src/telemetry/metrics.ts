@@ -11,6 +11,7 @@ export interface Metrics {
   readonly samplesRejected: RejectionCounter;
   readonly samplesProcessed: Counter<'outcome'>;
   readonly notifications: Counter<'receiver' | 'outcome'>;
+  readonly deadLettered: Counter<'receiver' | 'reason'>;
   readonly jobDuration: Histogram<'stage'>;
   readonly detectorLag: Histogram;
   readonly anomalies: Counter<'service'>;
@@ -81,6 +82,12 @@ export function createMetrics(version: string): Metrics {
       name: 'aiops_notifications_total',
       help: 'Notification deliveries, by receiver and outcome (sent, retryable, rejected).',
       labelNames: ['receiver', 'outcome'] as const,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'aiops_notifications_dead_lettered_total',
+      help: "Deliveries given up for good (GET /api/v1/notifications/dead-letters), by receiver and reason (rejected: a 4xx; expired: notify.retry_for_ms passed; never_opened: its incident's opening page was given up).",
+      labelNames: ['receiver', 'reason'] as const,
       registers: [registry],
     }),
     jobFailures: new Counter({

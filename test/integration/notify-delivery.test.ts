@@ -1,7 +1,11 @@
 /**
  * Direct receivers through the notify queue (real Redis, random prefix): a receiver that fails
- * the first 3 attempts with 503 gets the notification exactly once; a 400 is not retried; the
- * same transition queued twice is delivered once; a signed webhook verifies with its secret.
+ * the first 3 attempts with 503 gets the notification exactly once; a 400 is not retried and is
+ * dead-lettered; the same transition queued twice is delivered once; a signed webhook verifies
+ * with its secret. Time-compressed outages: a receiver down for a while (2 min in life, 1.5 s
+ * here, within notify.retry_for_ms) gets the page once when it is back, and its acknowledged and
+ * resolved only after it; a receiver down past retry_for_ms (an hour in life, for good here)
+ * gets nothing, and every delivery to it is dead-lettered, listed and counted.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -16,6 +20,9 @@ import {
   type RoutedReceiver,
 } from '../../src/notify/deliver.js';
 import { QueueNames } from '../../src/queues/contract.js';
+import { DeadLetterStore } from '../../src/queues/dead-letters.js';
+import { DeliveryLedger } from '../../src/notify/delivery-ledger.js';
+import { DELIVERY_ATTEMPTS, type DeliveryPolicy } from '../../src/notify/delivery-policy.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { incidentJsonOf } from '../helpers/incident-json.js';
@@ -25,11 +32,17 @@ const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 let server: Server | undefined;
 let worker: Worker | undefined;
 let queue: Queue | undefined;
+const workers: Worker[] = [];
+const queues: Queue[] = [];
+const servers: Server[] = [];
 
 afterAll(async () => {
   await worker?.close();
   await queue?.close();
+  for (const w of workers) await w.close();
+  for (const q of queues) await q.close();
   server?.close();
+  for (const s of servers) s.close();
   redis.disconnect();
   await deletePrefix(prefix);
 });
@@ -102,16 +115,20 @@ describe('direct receivers', () => {
         services: ['storage'],
       },
     ];
+    queue = new Queue(QueueNames.notify, { connection: redis, prefix });
+    const deadLetters = new DeadLetterStore(redis, prefix);
     worker = startDeliveryWorker({
       connection: redis,
       prefix,
       receivers,
       externalUrl: 'http://worker:9470',
-      backoffMs: 20,
+      policy: { backoffMs: 20, maxBackoffMs: 200, retryForMs: 60_000 },
+      queue,
+      ledger: new DeliveryLedger(redis, prefix),
+      deadLetters,
       log: pino({ level: 'silent' }),
       metrics: createMetrics('test'),
     });
-    queue = new Queue(QueueNames.notify, { connection: redis, prefix });
     const inc = incident('inc-0123456789abcdef');
     await queueDeliveries(queue, receivers, inc, 'opened', 8);
     await queueDeliveries(queue, receivers, inc, 'opened', 8); // a retried correlator job
@@ -126,6 +143,11 @@ describe('direct receivers', () => {
     const flaky = hits.get('/flaky') ?? [];
     expect(flaky.map((h) => h.status)).toEqual([503, 503, 503, 200]);
     expect(hits.get('/bad')?.map((h) => h.status)).toEqual([400]);
+    // The 400 is given up at once, and listed.
+    await waitFor('the 400 dead-lettered', async () => (await deadLetters.list()).length === 1);
+    expect(await deadLetters.list()).toMatchObject([
+      { receiver: 'bad', incident: inc.id, transition: 'opened', attempts: 1 },
+    ]);
     expect(hits.get('/slack')).toBeUndefined(); // routed to storage incidents only
 
     // The webhook is a CloudEvent, signed per Standard Webhooks; the same id on every attempt.
@@ -155,4 +177,149 @@ describe('direct receivers', () => {
       routing_key: 'k'.repeat(32),
     });
   }, 60_000);
+
+  it('outages: pages outlive a receiver down for a while, in order; past retry_for_ms they are dead-lettered', async () => {
+    const prefix2 = `${prefix}-outage`;
+    const started = Date.now();
+    const DOWN_MS = 1500;
+    const got: { path: string; type: string; at: number }[] = [];
+    const srv = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const path = req.url ?? '';
+        const up = path === '/comes-back' && Date.now() - started >= DOWN_MS;
+        if (up) {
+          const type = (JSON.parse(body) as { type: string }).type.split('.').pop() ?? '';
+          got.push({ path, type, at: Date.now() - started });
+        }
+        res.writeHead(up ? 200 : 503).end(up ? 'ok' : 'down');
+      });
+    });
+    servers.push(srv);
+    const port = await new Promise<number>((done) =>
+      srv.listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        done(typeof a === 'object' && a ? a.port : 0);
+      }),
+    );
+    const receivers: RoutedReceiver[] = [
+      {
+        name: 'comes-back',
+        type: 'webhook',
+        url: `http://127.0.0.1:${port}/comes-back`,
+        severities: [],
+        services: [],
+      },
+      {
+        name: 'gone',
+        type: 'webhook',
+        url: `http://127.0.0.1:${port}/gone`,
+        severities: [],
+        services: [],
+      },
+    ];
+    const q = new Queue(QueueNames.notify, { connection: redis, prefix: prefix2 });
+    queues.push(q);
+    const deadLetters = new DeadLetterStore(redis, prefix2);
+    const metrics = createMetrics('test');
+    const policy: DeliveryPolicy = { backoffMs: 50, maxBackoffMs: 250, retryForMs: 4000 };
+    workers.push(
+      startDeliveryWorker({
+        connection: redis,
+        prefix: prefix2,
+        receivers,
+        externalUrl: 'http://worker:9470',
+        policy,
+        queue: q,
+        ledger: new DeliveryLedger(redis, prefix2),
+        deadLetters,
+        log: pino({ level: 'silent' }),
+        metrics,
+      }),
+    );
+    const inc = incident('inc-00000000feedbeef');
+    // Opened, then at once acknowledged and resolved: all three queued while both are down.
+    await queueDeliveries(q, receivers, inc, 'opened', DELIVERY_ATTEMPTS);
+    await queueDeliveries(q, receivers, inc, 'acknowledged', DELIVERY_ATTEMPTS);
+    await queueDeliveries(q, receivers, inc, 'resolved', DELIVERY_ATTEMPTS);
+    await waitFor('all three delivered once it is back', () => got.length >= 3, 20_000);
+    await waitFor(
+      'the three deliveries to the gone receiver dead-lettered',
+      async () => (await deadLetters.list()).length === 3,
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 500)); // nothing else may come
+    // Each once, the opening first, all after it came back.
+    expect(got.map((g) => g.type).sort()).toEqual(['acknowledged', 'opened', 'resolved']);
+    expect(got[0]?.type).toBe('opened');
+    expect(got.every((g) => g.at >= DOWN_MS)).toBe(true);
+    const dead = await deadLetters.list();
+    expect(dead.every((d) => d.receiver === 'gone' && d.incident === inc.id)).toBe(true);
+    expect(dead.map((d) => d.transition).sort()).toEqual(['acknowledged', 'opened', 'resolved']);
+    expect(dead.find((d) => d.transition === 'opened')?.reason).toMatch(/not delivered within/);
+    const counted =
+      (await metrics.registry.getSingleMetric('aiops_notifications_dead_lettered_total')?.get())
+        ?.values ?? [];
+    expect(counted.reduce((n, v) => n + v.value, 0)).toBe(3);
+    await deletePrefix(prefix2);
+  }, 60_000);
+
+  it('a follow-up to a receiver that never had the incident opened is skipped, not sent', async () => {
+    const prefix3 = `${prefix}-skip`;
+    const got: string[] = [];
+    const srv = createServer((req, res) => {
+      got.push(req.url ?? '');
+      req.resume();
+      res.writeHead(200).end('ok');
+    });
+    servers.push(srv);
+    const port = await new Promise<number>((done) =>
+      srv.listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        done(typeof a === 'object' && a ? a.port : 0);
+      }),
+    );
+    const receivers: RoutedReceiver[] = [
+      {
+        name: 'late',
+        type: 'webhook',
+        url: `http://127.0.0.1:${port}/late`,
+        severities: [],
+        services: [],
+      },
+    ];
+    const q = new Queue(QueueNames.notify, { connection: redis, prefix: prefix3 });
+    queues.push(q);
+    const metrics = createMetrics('test');
+    workers.push(
+      startDeliveryWorker({
+        connection: redis,
+        prefix: prefix3,
+        receivers,
+        externalUrl: 'http://worker:9470',
+        policy: { backoffMs: 50, maxBackoffMs: 250, retryForMs: 4000 },
+        queue: q,
+        ledger: new DeliveryLedger(redis, prefix3),
+        deadLetters: new DeadLetterStore(redis, prefix3),
+        log: pino({ level: 'silent' }),
+        metrics,
+      }),
+    );
+    // Its opening was never queued (muted, or the receiver was added after it opened).
+    await queueDeliveries(
+      q,
+      receivers,
+      incident('inc-00000000deadbeef'),
+      'resolved',
+      DELIVERY_ATTEMPTS,
+    );
+    await waitFor('the skip counted', async () => {
+      const v =
+        (await metrics.registry.getSingleMetric('aiops_notifications_total')?.get())?.values ?? [];
+      return v.some((x) => x.labels.outcome === 'skipped' && x.value === 1);
+    });
+    expect(got).toEqual([]);
+    await deletePrefix(prefix3);
+  }, 30_000);
 });

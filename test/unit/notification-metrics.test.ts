@@ -1,6 +1,7 @@
 /**
  * aiops_notifications_total is exported at 0 for every receiver type the notify role delivers
- * to and every outcome, from the start: the AiopsNotificationsFailing rule
+ * to and every outcome (and aiops_notifications_dead_lettered_total for every direct receiver
+ * type and reason), from the start: the AiopsNotificationsFailing rule
  * (config/prometheus/rules.yml) uses increase(), which shows no increase for a series born at
  * 1, so without this the first rejected notification would go unseen
  * (test/unit/prometheus-rules/notification-failures.yml).
@@ -10,13 +11,13 @@ import { parseConfig } from '../../src/config/load.js';
 import { primeNotificationMetrics } from '../../src/notify/start-notify.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 
-async function series(notify: unknown): Promise<string[]> {
+async function series(notify: unknown, name = 'aiops_notifications_total'): Promise<string[]> {
   const metrics = createMetrics('test');
   primeNotificationMetrics(metrics, parseConfig({ notify }).notify);
-  const text = await metrics.registry.getSingleMetricAsString('aiops_notifications_total');
+  const text = await metrics.registry.getSingleMetricAsString(name);
   return text
     .split('\n')
-    .filter((l) => l.startsWith('aiops_notifications_total{'))
+    .filter((l) => l.startsWith(`${name}{`))
     .sort();
 }
 
@@ -33,7 +34,7 @@ describe('aiops_notifications_total starts at 0', () => {
     expect(lines).toEqual(
       ['alertmanager', 'slack', 'webhook']
         .flatMap((r) =>
-          ['sent', 'retryable', 'rejected'].map(
+          ['sent', 'retryable', 'rejected', 'skipped'].map(
             (o) => `aiops_notifications_total{receiver="${r}",outcome="${o}"} 0`,
           ),
         )
@@ -43,5 +44,23 @@ describe('aiops_notifications_total starts at 0', () => {
 
   it('exports nothing for receivers that are not configured', async () => {
     expect(await series({})).toEqual([]);
+    expect(await series({}, 'aiops_notifications_dead_lettered_total')).toEqual([]);
+  });
+
+  it('aiops_notifications_dead_lettered_total: each direct receiver type and reason', async () => {
+    const lines = await series(
+      {
+        alertmanagers: ['http://alertmanager:9093'],
+        receivers: [
+          { name: 'pd', type: 'pagerduty', url: 'https://events.example', routing_key: 'k' },
+        ],
+      },
+      'aiops_notifications_dead_lettered_total',
+    );
+    expect(lines).toEqual(
+      ['expired', 'never_opened', 'rejected'].map(
+        (r) => `aiops_notifications_dead_lettered_total{receiver="pagerduty",reason="${r}"} 0`,
+      ),
+    );
   });
 });

@@ -37,7 +37,7 @@ describe('the shipped Prometheus rules (promtool)', () => {
 
   it('check rules and check config accept them', () => {
     expect(promtool('check', 'rules', join(ROOT, 'config/prometheus/rules.yml'))).toContain(
-      'SUCCESS: 7 rules found',
+      'SUCCESS: 8 rules found',
     );
     expect(
       promtool('check', 'rules', join(ROOT, 'config/prometheus/rules-per-series.yml')),
@@ -51,6 +51,7 @@ describe('the shipped Prometheus rules (promtool)', () => {
     expect(alerts('config/prometheus/rules.yml')).toEqual([
       'AiopsIncident',
       'AiopsNotificationsFailing',
+      'AiopsNotificationsDeadLettered',
       'AlertmanagerNotificationsFailing',
       'AiopsIngestRejecting',
       'AiopsIngestBackpressure',
