@@ -47,6 +47,15 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
+/** Listens on a free loopback port; its number. */
+const listen = (srv: Server): Promise<number> =>
+  new Promise((done) =>
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      done(typeof a === 'object' && a ? a.port : 0);
+    }),
+  );
+
 const SECRET = `whsec_${Buffer.from('a test signing secret').toString('base64')}`;
 
 const incident = (id: string): IncidentJson =>
@@ -82,12 +91,7 @@ describe('direct receivers', () => {
         res.writeHead(status).end(status === 200 ? 'ok' : 'no');
       });
     });
-    const port = await new Promise<number>((done) =>
-      server?.listen(0, '127.0.0.1', () => {
-        const a = server?.address();
-        done(typeof a === 'object' && a ? a.port : 0);
-      }),
-    );
+    const port = await listen(server);
     const base = `http://127.0.0.1:${port}`;
     const receivers: RoutedReceiver[] = [
       {
@@ -197,12 +201,7 @@ describe('direct receivers', () => {
       });
     });
     servers.push(srv);
-    const port = await new Promise<number>((done) =>
-      srv.listen(0, '127.0.0.1', () => {
-        const a = srv.address();
-        done(typeof a === 'object' && a ? a.port : 0);
-      }),
-    );
+    const port = await listen(srv);
     const receivers: RoutedReceiver[] = [
       {
         name: 'comes-back',
@@ -274,12 +273,7 @@ describe('direct receivers', () => {
       res.writeHead(200).end('ok');
     });
     servers.push(srv);
-    const port = await new Promise<number>((done) =>
-      srv.listen(0, '127.0.0.1', () => {
-        const a = srv.address();
-        done(typeof a === 'object' && a ? a.port : 0);
-      }),
-    );
+    const port = await listen(srv);
     const receivers: RoutedReceiver[] = [
       {
         name: 'late',

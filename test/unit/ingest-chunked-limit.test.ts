@@ -5,53 +5,16 @@
  * writes (issue 21, item 6). Real listens: `inject()` has no socket to reset.
  */
 import { connect } from 'node:net';
-import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/http/server.js';
-import { ingestPlugin } from '../../src/ingest/ingest-plugin.js';
-import { IngestWriter } from '../../src/ingest/ingest-writer.js';
-import { SeriesLimiter } from '../../src/ingest/series-limiter.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
+import { ingestApp } from '../helpers/ingest-app.js';
 
 const MIB = 1024 * 1024;
 let app: FastifyInstance;
 let port = 0;
 
 beforeAll(async () => {
-  const log = pino({ level: 'silent' });
-  const metrics = createMetrics('test');
-  const queue = { add: () => Promise.resolve({}) } as unknown as Queue;
-  app = createHttpServer({ bodyLimit: 8 * MIB, log });
-  await app.register(ingestPlugin, {
-    writer: new IngestWriter({
-      samplesQueues: [queue],
-      logsQueues: [queue],
-      maxItems: 1000,
-      lingerMs: 1,
-      writeTimeoutMs: 1000,
-    }),
-    limits: {
-      serviceLabels: ['service'],
-      maxLabels: 30,
-      maxLabelNameLength: 128,
-      maxLabelValueLength: 1024,
-    },
-    metrics,
-    log,
-    series: new SeriesLimiter({
-      maxActive: 100,
-      maxActivePerService: 100,
-      maxNewPerMinute: 100,
-      idleMs: 60_000,
-    }),
-    auth: undefined,
-    backlogs: {},
-    maxRecords: 1000,
-    maxDecompressedBytes: 64 * MIB,
-    rejections: metrics.samplesRejected,
-  });
+  ({ app } = await ingestApp({ bodyLimit: 8 * MIB, maxDecompressedBytes: 64 * MIB }));
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   port = Number(new URL(address).port);
 });

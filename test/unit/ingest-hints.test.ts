@@ -3,54 +3,16 @@
  * belongs (src/ingest/misdirected.ts), on every ingest route of the plugin: the exact messages
  * a sender reads.
  */
-import type { Queue } from 'bullmq';
-import { pino } from 'pino';
 import { compress } from 'snappyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { createHttpServer } from '../../src/http/server.js';
-import { resolveTokens } from '../../src/ingest/bearer-auth.js';
-import { ingestPlugin } from '../../src/ingest/ingest-plugin.js';
-import { IngestWriter } from '../../src/ingest/ingest-writer.js';
 import { looksLikeExposition, looksLikeNdjson } from '../../src/ingest/misdirected.js';
-import { SeriesLimiter } from '../../src/ingest/series-limiter.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
+import { ingestApp } from '../helpers/ingest-app.js';
 
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  const log = pino({ level: 'silent' });
-  const metrics = createMetrics('test');
-  const queue = { add: () => Promise.resolve({}) } as unknown as Queue;
-  app = createHttpServer({ bodyLimit: 64 * 1024, log });
-  await app.register(ingestPlugin, {
-    writer: new IngestWriter({
-      samplesQueues: [queue],
-      logsQueues: [queue],
-      maxItems: 1000,
-      lingerMs: 1,
-      writeTimeoutMs: 1000,
-    }),
-    limits: {
-      serviceLabels: ['service'],
-      maxLabels: 30,
-      maxLabelNameLength: 128,
-      maxLabelValueLength: 1024,
-    },
-    metrics,
-    log,
-    series: new SeriesLimiter({
-      maxActive: 100,
-      maxActivePerService: 100,
-      maxNewPerMinute: 100,
-      idleMs: 60_000,
-    }),
-    auth: resolveTokens([]),
-    backlogs: {},
-    maxRecords: 1000,
-    maxDecompressedBytes: 64 * 1024,
-    rejections: metrics.samplesRejected,
-  });
+  ({ app } = await ingestApp({ bodyLimit: 64 * 1024 }));
 });
 
 afterAll(async () => {

@@ -3,65 +3,19 @@
  * only. The API's routes on the same server are neither asked for an ingest token nor counted
  * as ingest refusals, and every route answers errors in the one format.
  */
-import type { Queue } from 'bullmq';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/http/server.js';
-import { resolveTokens } from '../../src/ingest/bearer-auth.js';
-import { ingestPlugin } from '../../src/ingest/ingest-plugin.js';
-import { IngestWriter } from '../../src/ingest/ingest-writer.js';
-import { SeriesLimiter } from '../../src/ingest/series-limiter.js';
-import { createMetrics } from '../../src/telemetry/metrics.js';
+import { ingestApp } from '../helpers/ingest-app.js';
 
 const TOKEN = 'a-token-of-sixteen-chars';
 
 async function build() {
-  const log = pino({ level: 'silent' });
-  const metrics = createMetrics('test');
-  const jobs: unknown[] = [];
-  const queue = {
-    add: (_name: string, data: unknown) => {
-      jobs.push(data);
-      return Promise.resolve({});
-    },
-  } as unknown as Queue;
-  const app = createHttpServer({ bodyLimit: 64 * 1024, log });
-  await app.register(ingestPlugin, {
-    writer: new IngestWriter({
-      samplesQueues: [queue],
-      logsQueues: [queue],
-      maxItems: 1000,
-      lingerMs: 1,
-      writeTimeoutMs: 1000,
-    }),
-    limits: {
-      serviceLabels: ['service'],
-      maxLabels: 30,
-      maxLabelNameLength: 128,
-      maxLabelValueLength: 1024,
-    },
-    metrics,
-    log,
-    series: new SeriesLimiter({
-      maxActive: 100,
-      maxActivePerService: 100,
-      maxNewPerMinute: 100,
-      idleMs: 60_000,
-    }),
-    auth: resolveTokens([{ name: 'sender', token: TOKEN }]),
-    backlogs: {},
-    maxRecords: 1000,
-    maxDecompressedBytes: 64 * 1024,
-    rejections: metrics.samplesRejected,
+  const { app, jobs, refusals } = await ingestApp({
+    bodyLimit: 64 * 1024,
+    tokens: [{ name: 'sender', token: TOKEN }],
   });
   // A route of another stage, registered beside the plugin.
   app.post('/api/v1/other', () => ({ ok: true }));
   app.get('/api/v1/other', () => ({ ok: true }));
-  const refusals = async (): Promise<number> => {
-    const counter = metrics.registry.getSingleMetric('aiops_ingest_rejected_total');
-    const values = counter ? (await counter.get()).values : [];
-    return values.reduce((n, v) => n + v.value, 0);
-  };
   return { app, jobs, refusals };
 }
 
