@@ -35,22 +35,26 @@
  * plausible prefix of them is a candidate, and the layout is the longest candidate that at least
  * LAYOUT_SHARE of those lines fit (a `W` place fits any word, `-` fits any field, `B` fits `n`, `C`
  * fits `c`); no candidate, no layout. Once learned, a line that fits the layout loses exactly those
- * fields, nothing more: a word that looks like a level is not stripped where the layout has no
- * level. While learning, a line is split by the layout learned the same way from the lines so far
- * (itself included), so that it splits as the same kind of line will once the layout is learned:
- * wholly when at least CONFIDENT_SUPPORT of them fit it, else (few lines may share the start of
- * their messages too) by its longest prefix that the line's own fields make a header of by the
- * strict rules below, relaxed for common header shapes (logcat's `pid tid D Tag:`, several
- * brackets, a logger after a `[thread]`, a padded `Info`), when that strips more than its own
- * shape; never when the layout does not start as the strict rules ask. A line that does not fit, or
- * any line when there is no layout, is split by its own shape, strictly (keep more of the line when
- * in doubt): the header must start with a date/time (or a syslog priority, or one non-alphabetic
- * word before a date); a bare level must be in capitals (`Error while …` is a message); it may not
- * end in a number or a bracket (`[shard-1] moved` is a message) unless the bracket follows a
- * logger; a plain word must be followed by a strong field, except syslog's host before `prog:`, a
- * logger before its `[context]` or a `-`, and a word between `|`s; a plain `word:` is a program
- * only after a host. Nothing here throws on input; a line with no recognised header, or nothing
- * after its header, is all message.
+ * fields, and, when the layout is narrow (it has no level and nothing marks its end: a date-only
+ * layout learned from lines that carried no more), the fields after them that continue it into a
+ * longer header by the strict rules below, more strictly still (they must hold a level, a date, a
+ * program or a logger; a plain word only as syslog's host before its program), taking their level:
+ * a later `ERROR [main-1] org.foo.Db - …` loses its header and keeps its level, `Error while …` or
+ * `[shard-1] moved` stay whole. While learning, a line is split by the layout learned the same way
+ * from the lines so far (itself included), so that it splits as the same kind of line will once the
+ * layout is learned: wholly when at least CONFIDENT_SUPPORT of them fit it, else (few lines may
+ * share the start of their messages too) by its longest prefix that the line's own fields make a
+ * header of by the strict rules below, relaxed for common header shapes (logcat's `pid tid D Tag:`,
+ * several brackets, a logger after a `[thread]`, a padded `Info`), when that strips more than its
+ * own shape; never when the layout does not start as the strict rules ask. A line that does not
+ * fit, or any line when there is no layout, is split by its own shape, strictly (keep more of the
+ * line when in doubt): the header must start with a date/time (or a syslog priority, or one
+ * non-alphabetic word before a date); a bare level must be in capitals (`Error while …` is a
+ * message); it may not end in a number or a bracket (`[shard-1] moved` is a message) unless the
+ * bracket follows a logger; a plain word must be followed by a strong field, except syslog's host
+ * before `prog:`, a logger before its `[context]` or a `-`, and a word between `|`s; a plain
+ * `word:` is a program only after a host. Nothing here throws on input; a line with no recognised
+ * header, or nothing after its header, is all message.
  *
  * Speed: after learning every line goes through the layout fit, the hot path of the raw-line
  * pipeline, where each character read costs. There, and in the date reader, the common shapes
@@ -1157,6 +1161,10 @@ export class LogHeaderLearner {
   private readonly learnLines: number;
   private samples: string[] = [];
   private layout: string | null = null;
+  /** Whether the learned layout's header may go on past its fields (extensible). */
+  private extend = false;
+  /** Whether that asks each line's first word to be checked (the layout starts with a word). */
+  private extendChecksWord = false;
 
   constructor(options: { learnLines?: number } = {}) {
     const n = options.learnLines ?? DEFAULT_LEARN_LINES;
@@ -1179,14 +1187,14 @@ export class LogHeaderLearner {
       this.samples.push(kinds);
       const provisional = learnLayout(this.samples);
       if (this.samples.length >= this.learnLines) {
-        this.layout = provisional;
+        this.setLayout(provisional);
         this.samples = [];
       }
       if (provisional.length === 0 || !startsStrictly(provisional, line))
         return splitOwn(line, kinds);
       // fitLayout leaves the scan's fields as they are for splitOwn and fitsRelaxed.
       if (learnedSupport >= CONFIDENT_SUPPORT || this.layout !== null)
-        return fitLayout(line, provisional) ?? splitOwn(line, kinds);
+        return fitLayout(line, provisional, extensible(provisional)) ?? splitOwn(line, kinds);
       // Few lines do not prove a layout (they may share the start of their messages too): its
       // longest prefix that this line's own fields make a header of by the strict rules,
       // relaxed, when that strips more than the line's own shape.
@@ -1194,16 +1202,26 @@ export class LogHeaderLearner {
       for (let m = provisional.length; m > 0; m--) {
         const prefix = provisional.slice(0, m);
         if (!fitsRelaxed(line, kinds, prefix)) continue;
-        const fit = fitLayout(line, prefix);
+        const fit = fitLayout(line, prefix, extensible(prefix));
         if (fit !== undefined) return fit.message.length < own.message.length ? fit : own;
       }
       return own;
     }
     if (layout.length > 0) {
-      const fit = fitLayout(line, layout);
+      const fit = fitLayout(
+        line,
+        layout,
+        this.extend && (!this.extendChecksWord || startsStrictly(layout, line)),
+      );
       if (fit !== undefined) return fit;
     }
     return splitOwn(line, scanKinds(line));
+  }
+
+  private setLayout(layout: string | null): void {
+    this.layout = layout;
+    this.extend = layout !== null && extensible(layout);
+    this.extendChecksWord = this.extend && !startsStrictly(layout ?? '', 'a');
   }
 
   /** Small JSON-able state: the learned layout, or the kinds of the lines learned from so far. */
@@ -1240,7 +1258,7 @@ export class LogHeaderLearner {
     } else if (!validKinds(layout) || list.length > 0) bad('layout is not field kinds');
     const learner = new LogHeaderLearner({ learnLines: n as number });
     learner.samples = [...list];
-    learner.layout = layout as string | null;
+    learner.setLayout(layout as string | null);
     return learner;
   }
 }
@@ -1335,7 +1353,7 @@ const NAME_C =
  * decide exactly as the scan does. So a line splits exactly as it would field by field, and
  * nothing is allocated but the message and its object.
  */
-function fitLayout(s: string, layout: string): HeaderSplit | undefined {
+function fitLayout(s: string, layout: string, extend: boolean): HeaderSplit | undefined {
   const lim = s.length;
   const last = layout.length - 1;
   let i = skipSpaces(s, 0, lim);
@@ -1413,5 +1431,190 @@ function fitLayout(s: string, layout: string): HeaderSplit | undefined {
     }
     i = f === last ? end : skipSpaces(s, end, lim);
   }
+  if (extend && extendAt(s, i, layout) >= 0) return splitAt(s, extEnd, extLevel ?? level);
   return splitAt(s, i, level);
+}
+
+/** The end of the header extendAt found, and the level it took (if any). */
+let extEnd = 0;
+let extLevel: string | undefined;
+const never = (): boolean => false;
+
+/**
+ * Whether a layout's header may go on in a line past the layout's fields (see extendAt): it
+ * has no level (a layout with one is the stream's whole header: its lines were seen to carry
+ * their level there), its end is not marked (by a program or logger, past which no header goes
+ * on, or by a separator: `date | component | pid | message`), and it starts as a header split
+ * by its own shape must (startsStrictly; for a word before a date, the line's first word is
+ * checked too).
+ */
+function extensible(layout: string): boolean {
+  const m = layout.length;
+  const tail = layout.charAt(m - 1);
+  if (m === 0 || m >= MAX_FIELDS || isTerminal(tail) || isSep(tail)) return false;
+  for (let f = 0; f < m; f++) {
+    const c = layout.charAt(f);
+    if (c === 'L' || c === 'K' || c === 'Q') return false;
+  }
+  let f = 0;
+  while (f < m && isSep(layout.charAt(f))) f++;
+  const c = layout.charAt(f);
+  return c === 'D' || c === 'P' || (c === 'W' && layout.charAt(f + 1) === 'D');
+}
+
+/** plainWordEnd's answer for a word that no header goes on with (see extendAt). */
+const NO_HEADER = -2;
+
+/** Whether s[i..j) has a small letter. */
+function hasLower(s: string, i: number, j: number): boolean {
+  for (let k = i; k < j; k++) if (isLower(s.charCodeAt(k))) return true;
+  return false;
+}
+
+/**
+ * The end of the number at i when the scan reads it as a number (N) and a space follows: digits
+ * only, not a compact date (`081109 203615`) nor a day before a month; else -1.
+ */
+function plainNumberEnd(s: string, i: number, lim: number): number {
+  const n = digitsAt(s, i, lim);
+  const e = i + n;
+  if (n === 0 || e >= lim || !isSpace(s.charCodeAt(e))) return -1;
+  if ((n === 6 || n === 8) && compactAt(s, i, n, lim) >= 0) return -1;
+  if (n <= 2 && calendarAt(s, skipSpaces(s, e, lim), lim) === MONTH) return -1;
+  return e;
+}
+
+/** The rest of a word with no `.` (a word that has one stops before it). */
+const WORD_REST_NO_DOT = /[^ \t|.]*/y;
+
+/**
+ * The end of the word at i when the scan reads it as a plain word (W): it starts with a letter,
+ * has no `.` (a dotted logger or program), does not end in `:` or `]` (a program, a logger,
+ * `ERROR:`), is not a level before a `:` (`INFO:root:`), nor a level, month, weekday or klog
+ * word. NO_HEADER for a level with a small letter (`Error`, `warn:`) or a plain `word:` (c),
+ * with which no header goes on past a layout; else (or in doubt) -1. The rest of a long word is
+ * read natively.
+ */
+function plainWordEnd(s: string, i: number, lim: number): number {
+  const c0 = s.charCodeAt(i);
+  if (!isAlpha(c0)) return -1;
+  let k = i + 1;
+  let other = -1; // the first character that is not a letter
+  const stop = Math.min(lim, i + 12);
+  for (; k < stop; k++) {
+    const c = s.charCodeAt(k);
+    if (isAlpha(c)) continue;
+    if (isSpace(c) || c === 124 || c === 46) break;
+    if (other < 0) other = k;
+  }
+  if (k === stop && k < lim) {
+    WORD_REST_NO_DOT.lastIndex = k;
+    WORD_REST_NO_DOT.test(s);
+    k = Math.min(WORD_REST_NO_DOT.lastIndex, lim);
+  }
+  if (k < lim && s.charCodeAt(k) === 46) return -1;
+  const last = s.charCodeAt(k - 1);
+  if (last === 93) return -1;
+  if (last === 58) {
+    // `Error:` (a level in small letters) or a plain `kernel:` (c, a program only after a
+    // host): no header goes on with either. Any other `…:` may be a program or `INFO:root:`.
+    const w = k - 1;
+    if (w - i >= 3 && isLevelWord(s, i, w)) return hasLower(s, i, w) ? NO_HEADER : -1;
+    for (let m = i; m < w; m++) {
+      const c = s.charCodeAt(m);
+      if (!isNameChar(c) && c !== 47 && c !== 64) return -1;
+    }
+    return w > i && s.charCodeAt(w - 1) !== 36 ? NO_HEADER : -1;
+  }
+  if (other >= 0 && s.charCodeAt(other) === 58 && isLevelWord(s, i, other)) return -1;
+  const n = k - i;
+  if (n > 9) return k;
+  if (n >= 3 && isLevelWord(s, i, k)) return hasLower(s, i, k) ? NO_HEADER : -1;
+  if ((n === 3 || n === 4) && isUpper(c0) && calendarAt(s, i, k) !== 0) return -1;
+  if (n === 5 && klogLevel(c0) !== undefined && digitsAt(s, i + 1, k) === 4) return -1;
+  return k;
+}
+
+/**
+ * The header past a narrow layout's fields (see extensible): the fields after position i
+ * (where the layout's last field ended), read as the scan reads them, that make the layout's
+ * kinds and theirs a longer header by the strict rules (plausible, strict; the layout's own
+ * fields are taken as they are), and more strictly still (keep the words when in doubt):
+ *   - they hold a field that only a header has: a level (in capitals or brackets), a date, a
+ *     program or logger (`sshd[42]:`, `org.foo.Db:`), a dotted logger, a syslog priority;
+ *   - a plain word is syslog's host, right before a program (`host1 sshd[42]:`; not a plain
+ *     `word:`, which `Animating brightness: …` also is), and a dotted logger is followed by a
+ *     strong field, a `[context]` or separators only;
+ *   - at most one level and one bracket in all, no level in small letters (`info:root:` too).
+ * A layout learned from lines with a date only thus still strips `ERROR [main-1] org.foo.Db -`
+ * or `host1 sshd[42]:` from a richer line and takes its level, while `Error while …`, `[shard-1]
+ * moved`, `cache: hit`, `3 tasks`, `the ERROR count` stay in the message. The longest such
+ * header's end goes to extEnd and its level to extLevel, and the end is returned; -1 when none.
+ *
+ * Reading stops where no longer header can follow (a program, a second level or bracket, a
+ * level in small letters, a word not followed as above). A message that starts with a plain
+ * word not followed by a program (the common case) is told by reading those two words once.
+ */
+function extendAt(s: string, i: number, layout: string): number {
+  const lim = s.length;
+  let j = skipSpaces(s, i, lim);
+  if (j >= lim) return -1;
+  // Numbers (a pid), then a plain word: the header goes on only if a program follows the word.
+  let p = j;
+  for (let q = 0; q < 2; q++) {
+    const e = plainNumberEnd(s, p, lim);
+    if (e < 0) break;
+    p = skipSpaces(s, e, lim);
+  }
+  const e1 = p < lim ? plainWordEnd(s, p, lim) : NO_HEADER;
+  if (e1 === NO_HEADER) return -1;
+  if (e1 >= 0) {
+    // A plain word is a header's only as syslog's host, right before the program (`prog[pid]:`,
+    // `a.b:`, `file.go:12]`); the common case, a message that starts with words, is told here.
+    if (e1 >= lim || !isSpace(s.charCodeAt(e1))) return -1;
+    const j2 = skipSpaces(s, e1, lim);
+    if (j2 >= lim) return -1;
+    const last = s.charCodeAt(wordEnd(s, j2, lim) - 1);
+    if (last !== 58 && last !== 93) return -1;
+  }
+  const m0 = layout.length;
+  let brackets = 0;
+  for (let f = 0; f < m0; f++) if (layout.charCodeAt(f) === 66 /* B */) brackets++;
+  let kinds = layout;
+  let best = -1;
+  let levels = 0;
+  let clear = false;
+  /** Whether the last field but separators was a plain word (W) or a logger (M). */
+  let afterWord = false;
+  let afterM = false;
+  for (let f = m0; f < MAX_FIELDS && j < lim; f++) {
+    readField(s, j, lim, false);
+    const k = fKind;
+    if (afterWord && (afterM ? !isSep(k) && !isStrongNext(k) && k !== 'B' : k !== 'C')) break;
+    starts[f] = j;
+    ends[f] = fEnd;
+    levelStarts[f] = fLevelStart;
+    levelEnds[f] = fLevelEnd;
+    if (k === 'L' || k === 'K' || k === 'Q') {
+      if (++levels > 1) break;
+      if (k === 'L' ? fieldLower(s, f, false) : isLower(s.charCodeAt(fLevelStart))) break;
+    }
+    if (k === 'B' && ++brackets > 1) break;
+    kinds += k;
+    clear ||= isStrongNext(k) || k === 'P' || k === 'M';
+    if (clear && plausible(kinds, f + 1, true, never, never)) best = f;
+    if (isTerminal(k)) break;
+    if (isWordKind(k)) {
+      afterWord = true;
+      afterM = k === 'M';
+    } else if (!isSep(k) || k === '|') afterWord = false;
+    j = skipSpaces(s, fEnd, lim);
+  }
+  if (best < 0) return -1;
+  extLevel = undefined;
+  for (let f = m0; f <= best; f++)
+    if (levelStarts[f]! >= 0)
+      extLevel = levelText(s, levelStarts[f]!, levelEnds[f]!, kinds.charAt(f));
+  extEnd = ends[best]!;
+  return extEnd;
 }

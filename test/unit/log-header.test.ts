@@ -4,6 +4,8 @@ import {
   LogHeaderLearner,
   type HeaderSplit,
 } from '../../detectors/log-header.js';
+import { LogLineReader } from '../../detectors/log-line-reader.js';
+import { LogTemplateMiner } from '../../detectors/log-templates.js';
 
 /** One generated line and what the learner should make of it. */
 interface Case {
@@ -329,13 +331,20 @@ describe('LogHeaderLearner: no header, odd lines', () => {
     for (const c of odd) expect(learner.split(c.line)).toEqual(expected(c.message, c.level));
   });
 
-  it('does not take a level-looking word as a level where the layout has no level', () => {
+  it('takes a level in capitals after a level-less layout, but no other level-looking word', () => {
     const learner = new LogHeaderLearner();
     run(gen(golog), learner);
     expect(learner.split('2024/01/30 10:00:00 ERROR connecting to db')).toEqual({
-      message: 'ERROR connecting to db',
+      message: 'connecting to db',
+      level: 'error',
     });
-    expect(learner.split('2024/01/30 10:00:00 404 for /x')).toEqual({ message: '404 for /x' });
+    for (const msg of [
+      'Error while connecting to db',
+      'error: connecting to db',
+      'the ERROR count rose',
+      '404 for /x',
+    ])
+      expect(learner.split(`2024/01/30 10:00:00 ${msg}`)).toEqual({ message: msg });
   });
 
   it('strips a stream of the same layout after a few odd lines at its start', () => {
@@ -345,12 +354,17 @@ describe('LogHeaderLearner: no header, odd lines', () => {
     expectSplits([...banner, ...gen(log4j)]);
   });
 
-  it('learns from learnLines lines, then applies the layout (a word the layout does not know stays)', () => {
+  it('learns from learnLines lines, then applies the layout (and the header a richer line goes on with)', () => {
     // Learned from Go-style lines: a date and then the message.
     const learner = new LogHeaderLearner({ learnLines: 3 });
     run(gen(golog, 3), learner);
     expect(learner.split('2024/01/31 10:00:00 INFO [main] x.Y: hello')).toEqual({
-      message: 'INFO [main] x.Y: hello',
+      message: 'hello',
+      level: 'info',
+    });
+    expect(learner.split('2024/01/31 10:00:00 INFO: [main] x.Y hello')).toEqual({
+      message: '[main] x.Y hello',
+      level: 'info',
     });
     // The same line in a stream that learned the log4j layout.
     const other = new LogHeaderLearner({ learnLines: 3 });
@@ -365,6 +379,150 @@ describe('LogHeaderLearner: no header, odd lines', () => {
     expect(() => new LogHeaderLearner({ learnLines: 0 })).toThrow(RangeError);
     expect(() => new LogHeaderLearner({ learnLines: 2.5 })).toThrow(RangeError);
     expect(DEFAULT_LEARN_LINES).toBeGreaterThan(0);
+  });
+});
+
+describe('LogHeaderLearner: a richer header than the learned layout', () => {
+  /** A learner that learned a date-only layout from lines such as `… boot step 7 ok`. */
+  const dateOnly = (learnLines = DEFAULT_LEARN_LINES): LogHeaderLearner => {
+    const learner = new LogHeaderLearner({ learnLines });
+    for (let i = 0; i < learnLines; i++)
+      learner.split(`2024-03-01 12:00:${pad(i % 60)},000 boot step ${i} ok`);
+    expect((learner.encode() as { layout: string }).layout).toBe('D');
+    return learner;
+  };
+
+  it('strips the fields a later line carries past the layout and takes its level', () => {
+    const learner = dateOnly();
+    expect(
+      learner.split('2024-03-01 12:01:00,000 ERROR [main-1] org.foo.Db - Connection to db lost'),
+    ).toEqual({ message: 'Connection to db lost', level: 'error' });
+    // What a fresh reader makes of the line.
+    expect(
+      new LogHeaderLearner().split(
+        '2024-03-01 12:01:00,000 ERROR [main-1] org.foo.Db - Connection to db lost',
+      ),
+    ).toEqual({ message: 'Connection to db lost', level: 'error' });
+    const more: [string, HeaderSplit][] = [
+      ['WARN  [pool-2] io.x.Y: slow query', { message: 'slow query', level: 'warn' }],
+      ['[ERROR] disk full', { message: 'disk full', level: 'error' }],
+      [
+        '[main] INFO org.foo.Db - Connection restored',
+        { message: 'Connection restored', level: 'info' },
+      ],
+      ['web1 sshd[4242]: Accepted password for u1', { message: 'Accepted password for u1' }],
+      ['org.foo.Db - pool resized', { message: 'pool resized' }],
+      ['boot step 51 ok', { message: 'boot step 51 ok' }],
+    ];
+    for (const [rest, want] of more)
+      expect(learner.split(`2024-03-01 12:01:00,000 ${rest}`)).toEqual(want);
+  });
+
+  it('keeps message words that the strict rules do not make a header of', () => {
+    const learner = dateOnly();
+    const kept = [
+      'Error while flushing segment 7',
+      'error: disk quota exceeded',
+      'warn: disk at 91%',
+      '[shard-1] rebalanced after 3 moves',
+      'cache: hit ratio 40 percent',
+      '3 tasks pending in queue q1',
+      '- item one',
+      'the ERROR count rose',
+      'Disk sda FATAL error corrected',
+      'user ERROR: bad input',
+      'java.lang.IllegalStateException pool closed',
+      'Started worker 3 in 40 ms',
+      'Animating brightness: target=120',
+      // A word and a plain `word:` may be syslog's host and program, or a message: kept.
+      'web1 kernel: Out of memory',
+    ];
+    for (const msg of kept)
+      expect(learner.split(`2024-03-01 12:01:00,000 ${msg}`)).toEqual({ message: msg });
+    // A level in capitals is a header field by the strict rules (as a fresh reader has it).
+    expect(learner.split('2024-03-01 12:01:00,000 WARN: disk at 91%')).toEqual({
+      message: 'disk at 91%',
+      level: 'warn',
+    });
+  });
+
+  it('splits a richer line while learning as it does once the layout is learned', () => {
+    const rich = [
+      '2024-03-01 12:00:30,000 ERROR [main-1] org.foo.Db - Connection to db lost',
+      '2024-03-01 12:00:31,000 web1 sshd[42]: Accepted password for u1',
+      '2024-03-01 12:00:32,000 [shard-1] rebalanced after 3 moves',
+      '2024-03-01 12:00:33,000 Error while flushing segment 7',
+    ];
+    const learner = new LogHeaderLearner();
+    const during: HeaderSplit[] = [];
+    for (let i = 0; i < 2 * DEFAULT_LEARN_LINES; i++) {
+      const r = rich[i - 10];
+      if (r !== undefined) during.push(learner.split(r));
+      else learner.split(`2024-03-01 12:00:${pad(i % 60)},000 boot step ${i} ok`);
+    }
+    expect((learner.encode() as { layout: string }).layout).toBe('D');
+    expect(rich.map((l) => learner.split(l))).toEqual(during);
+    expect(during[0]).toEqual({ message: 'Connection to db lost', level: 'error' });
+    const decoded = LogHeaderLearner.decode(JSON.parse(JSON.stringify(learner.encode())));
+    expect(rich.map((l) => decoded.split(l))).toEqual(during);
+  });
+
+  it('leaves a layout with a level, or one whose end is marked, as it is', () => {
+    const learner = new LogHeaderLearner();
+    run(gen(epoch), learner);
+    expect(learner.split('1704067999 INFO [main] x.Y - hello')).toEqual({
+      message: '[main] x.Y - hello',
+      level: 'info',
+    });
+    const piped = new LogHeaderLearner();
+    run(gen(pipes), piped);
+    expect(piped.split('20240102-10:00:00:1|db-pool|30001|ERROR lost')).toEqual({
+      message: 'ERROR lost',
+    });
+  });
+
+  it('mines a stream of mixed formats (syslog, log4j, JSON, logfmt) into one template per message kind', () => {
+    const kinds: ((i: number) => string)[] = [
+      (i) =>
+        `Mar  ${1 + (i % 9)} 12:00:${pad(i % 60)} host1 sshd[${4000 + i}]: Accepted password for u${i} from 10.0.0.${i % 250} port ${5000 + i} ssh2`,
+      (i) =>
+        `Mar  ${1 + (i % 9)} 12:00:${pad(i % 60)} host1 sshd[${4000 + i}]: Connection closed by 10.0.1.${i % 250}`,
+      (i) =>
+        `Mar  ${1 + (i % 9)} 12:00:${pad(i % 60)} host2 systemd[1]: Started session ${900 + i} of user root`,
+      (i) =>
+        `2024-03-0${1 + (i % 9)} 12:00:${pad(i % 60)},${millis(i)} ERROR [main-${i % 4}] org.foo.Db - Connection to db lost after ${i * 7} ms`,
+      (i) =>
+        `2024-03-0${1 + (i % 9)} 12:00:${pad(i % 60)},${millis(i)} INFO  [pool-${i % 3}-thread-1] org.foo.Worker - Started worker ${i} in ${i * 3} ms`,
+      (i) =>
+        `2024-03-0${1 + (i % 9)} 12:00:${pad(i % 60)},${millis(i)} WARN  [main-${i % 4}] com.acme.Cache: hit ratio ${i % 100} percent`,
+      (i) =>
+        `{"ts":"2024-03-01T12:00:${pad(i % 60)}Z","level":"info","msg":"order placed","order_id":${8000 + i}}`,
+      (i) =>
+        `{"ts":"2024-03-01T12:00:${pad(i % 60)}Z","level":"error","msg":"payment failed","code":${400 + (i % 5)}}`,
+      (i) =>
+        `ts=2024-03-01T12:00:${pad(i % 60)}Z level=info msg="request served" path=/api/v${i % 3} status=200`,
+      (i) =>
+        `ts=2024-03-01T12:00:${pad(i % 60)}Z level=warn msg="slow request" path=/api/v${i % 3} ms=${i * 11}`,
+    ];
+    const levels = ['', '', '', 'error', 'info', 'warn', 'info', 'error', 'info', 'warn'];
+    const reader = new LogLineReader();
+    const miner = new LogTemplateMiner();
+    const idsOf = kinds.map(() => new Set<number>());
+    for (let i = 0; i < 200; i++) {
+      const k = (i * 7) % kinds.length;
+      const line = reader.read(pick(kinds, k)(i));
+      expect(line.level ?? '').toBe(levels[k]);
+      pick(idsOf, k).add(miner.add(line.message).id);
+    }
+    expect((reader.encode() as { layout: string }).layout).toBe('D');
+    expect(miner.size).toBe(kinds.length);
+    for (const ids of idsOf) expect(ids.size).toBe(1);
+    const templates = [
+      ...new Set(idsOf.flatMap((ids) => [...ids].map((id) => miner.get(id)?.template))),
+    ];
+    expect(templates).toHaveLength(kinds.length);
+    for (const t of templates)
+      expect(t).not.toMatch(/host|sshd|systemd|\[|org\.|com\.|INFO|ERROR|WARN/);
   });
 });
 
