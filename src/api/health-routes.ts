@@ -9,6 +9,8 @@ export interface ReadinessCheck {
    * shows `warning` while there are any.
    */
   warnings?(): readonly string[];
+  /** Why the check fails, when it knows (listed under `reasons` while it does). */
+  reason?(): string | undefined;
 }
 
 /** `/healthz`: the process is up. `/readyz`: every dependency check passes. */
@@ -21,16 +23,19 @@ export function registerHealthRoutes(
     const results = await Promise.all(
       checks.map(async (c) => {
         const ok = await c.check().catch(() => false);
-        return [c.name, ok, ok ? (c.warnings?.() ?? []) : []] as const;
+        const reason = ok ? undefined : c.reason?.();
+        return [c.name, ok, ok ? (c.warnings?.() ?? []) : [], reason] as const;
       }),
     );
     const ready = results.every(([, ok]) => ok);
     const warnings = results.flatMap(([, , w]) => w);
+    const reasons = results.flatMap(([, , , r]) => (r === undefined ? [] : [r]));
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'not ready',
       checks: Object.fromEntries(
         results.map(([name, ok, w]) => [name, ok ? (w.length > 0 ? 'warning' : 'ok') : 'failing']),
       ),
+      ...(reasons.length > 0 ? { reasons } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     });
   });

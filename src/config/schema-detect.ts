@@ -45,6 +45,11 @@ export const detectSchema = z
       .describe(
         'Recent history each series keeps in Redis for the pages (a point a minute): per series about 17 KB at 6 h and 3 commands a minute; 0 turns it off (pages show the latest point).',
       ),
+    state_ttl_ms: durationMs
+      .default(7 * 24 * 3_600_000)
+      .describe(
+        "A series not scored for this long is forgotten: its detector state expires in Redis (a TTL refreshed on each write), and with it its score-board entry, history list and the workers' cached copy; it learns afresh if it comes back. 0 keeps state for ever.",
+      ),
     slice_samples: z
       .number()
       .int()

@@ -18,8 +18,13 @@ export interface CorrelateStageDeps extends StageDeps<'anomalies'> {
 
 export async function startCorrelate(d: CorrelateStageDeps) {
   const { config } = d;
-  await d.queues.anomalies.setGlobalConcurrency(1);
-  await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
+  // One correlator job at a time across all processes, and the tick: written at start and
+  // again whenever Redis lost them (reassert).
+  const reassert = async (): Promise<void> => {
+    await d.queues.anomalies.setGlobalConcurrency(1);
+    await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
+  };
+  await reassert();
   const pipelines = new PipelineWatermark(
     d.connection,
     config.redis.prefix,
@@ -39,5 +44,5 @@ export async function startCorrelate(d: CorrelateStageDeps) {
   worker.on('closed', () => {
     void pipelines.close();
   });
-  return { workers: [worker] };
+  return { workers: [worker], reassert };
 }

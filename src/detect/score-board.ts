@@ -22,6 +22,21 @@ export interface BoardEntry {
   readonly ts: number;
 }
 
+/**
+ * KEYS[1] seen, KEYS[2] scores, KEYS[3] meta; ARGV[1] before (ms), ARGV[2] limit.
+ * Removes at most `limit` series last seen at or before `before`; returns how many. In one
+ * script, so a series scored meanwhile is not removed with its fresh entry.
+ */
+const PRUNE_LUA = `
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, s in ipairs(stale) do
+  redis.call('ZREM', KEYS[1], s)
+  redis.call('ZREM', KEYS[2], s)
+  redis.call('HDEL', KEYS[3], s)
+end
+return #stale
+`;
+
 /** Upper bound on series exported by the min-score rule, whatever the config says. */
 const MAX_EXPORT = 10_000;
 /** The most series `all` reads: the most anomalous this many. */
@@ -158,6 +173,40 @@ export class ScoreBoard {
     } while (cursor !== '0');
   }
 
+  /**
+   * Removes the series not scored since `before` (wall clock ms), at most `limit` of them, and
+   * the services not scored since then: the periodic cleanup of `detect.state_ttl_ms`
+   * (series-lifecycle.ts), for a board nobody reads. Returns the series removed.
+   */
+  async prune(before: number, limit: number): Promise<number> {
+    let removed = 0;
+    while (removed < limit) {
+      const page = Math.min(1000, limit - removed);
+      const n = (await this.#redis.eval(
+        PRUNE_LUA,
+        3,
+        this.#seen,
+        this.#scores,
+        this.#meta,
+        before,
+        page,
+      )) as number;
+      removed += n;
+      if (n < page) break;
+    }
+    await this.#dropStaleServices(before);
+    return removed;
+  }
+
+  async #remove(series: readonly string[]): Promise<void> {
+    await this.#redis
+      .multi()
+      .zrem(this.#scores, ...series)
+      .zrem(this.#seen, ...series)
+      .hdel(this.#meta, ...series)
+      .exec();
+  }
+
   /** The exported view; removes series (and services) that went stale. */
   async read(opts: {
     topN: number;
@@ -173,14 +222,7 @@ export class ScoreBoard {
       0,
       10_000,
     );
-    if (stale.length > 0) {
-      await this.#redis
-        .multi()
-        .zrem(this.#scores, ...stale)
-        .zrem(this.#seen, ...stale)
-        .hdel(this.#meta, ...stale)
-        .exec();
-    }
+    if (stale.length > 0) await this.#remove(stale);
     await this.#dropStaleServices(opts.nowMs - opts.staleAfterMs);
     const [top, above] = await Promise.all([
       opts.topN > 0 ? this.#redis.zrevrange(this.#scores, 0, opts.topN - 1) : Promise.resolve([]),

@@ -10,6 +10,7 @@ import { detectorChoiceOrThrow } from './detector-choice.js';
 import { ScoreBoard } from './score-board.js';
 import { scoringFromConfig } from './scoring-options.js';
 import { SeriesHistory } from './series-history.js';
+import { SeriesLifecycle, seriesLifecycleMetrics } from './series-lifecycle.js';
 import { StateStore } from './state-store.js';
 import { SuppressionCache } from './suppression-cache.js';
 import { SuppressionStore } from './suppression-store.js';
@@ -30,16 +31,31 @@ export async function startDetect(d: DetectStageDeps) {
   await d.queues.enforcePartitionOrder();
   // Anomalies go out on the worker connection, so a Redis blip delays one instead of failing its batch.
   const anomalies = createAnomaliesQueue(connection, d.queueSettings);
-  const history = new SeriesHistory(connection, prefix, { keepMs: config.detect.history_keep_ms });
+  const ttlMs = config.detect.state_ttl_ms;
+  const keepMs = config.detect.history_keep_ms;
+  // A series' history goes with its state, if that expires first.
+  const history = new SeriesHistory(connection, prefix, {
+    keepMs,
+    ttlMs: ttlMs > 0 ? Math.min(keepMs, ttlMs) : keepMs,
+  });
   const log = d.log.child({ component: 'detect' });
+  const store = new StateStore(connection, prefix, detectorChoiceOrThrow(config.detect).forSeries, {
+    ttlMs,
+  });
+  const board = new ScoreBoard(connection, prefix);
+  const lifecycle = new SeriesLifecycle(
+    { store, board, metrics: seriesLifecycleMetrics(d.metrics.registry, store), log },
+    { ttlMs },
+  );
   const suppressions = new SuppressionCache(new SuppressionStore(connection, prefix), log);
   await suppressions.start();
+  const edges = new EdgeRecorder(connection, prefix);
   const workers = startDetectWorkers({
     connection,
     prefix,
     partitions: config.queues.partitions,
-    store: new StateStore(connection, prefix, detectorChoiceOrThrow(config.detect).forSeries),
-    board: new ScoreBoard(connection, prefix),
+    store,
+    board,
     history,
     anomalies,
     scoring: {
@@ -55,12 +71,19 @@ export async function startDetect(d: DetectStageDeps) {
     log,
     workerId: d.workerId,
     serviceLabel: d.serviceLabel,
-    edges: new EdgeRecorder(connection, prefix),
+    edges,
   });
+  lifecycle.start();
   return {
     workers,
+    async reassert(): Promise<void> {
+      await d.queues.enforcePartitionOrder();
+      // Edges this process recorded before Redis lost them are recorded again when next seen.
+      edges.forget();
+    },
     close: async () => {
       suppressions.stop();
+      await lifecycle.stop();
       // The points still waiting for their step to end; a later process may write the same
       // step again, and readers keep the newer point.
       await history.flush().catch((err: unknown) => {

@@ -118,6 +118,10 @@ export async function startIngest(d: IngestStageDeps) {
     // Pull's worker is not among the readiness workers: a process whose sources all belong to
     // other configurations has none, and scrapes are not what readiness promises.
     workers: [],
+    async reassert(): Promise<void> {
+      await d.queues.enforcePartitionOrder();
+      await pull.reassert();
+    },
     async drain(deadline: number): Promise<void> {
       // Pull runs stop before the buffers drain, so their last samples are flushed too; a run
       // cut short keeps its watermark, and the next start reads its window again.

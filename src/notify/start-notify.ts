@@ -56,10 +56,14 @@ export async function startNotify(d: NotifyStageDeps) {
   // In the background: a target that is down is a warning, never a reason to wait or stop.
   const targets = notifyTargets(config.notify);
   const probes = targets.length > 0 ? probeTargets(targets, log) : undefined;
-  await scheduleAlertmanagerSync(notify, config.notify.resend_ms);
-  if (config.notify.receivers.some((r) => r.repeat_interval_ms !== undefined)) {
-    await scheduleReminders(notify);
-  }
+  // The schedulers, written at start and again whenever Redis lost them.
+  const reassert = async (): Promise<void> => {
+    await scheduleAlertmanagerSync(notify, config.notify.resend_ms);
+    if (config.notify.receivers.some((r) => r.repeat_interval_ms !== undefined)) {
+      await scheduleReminders(notify);
+    }
+  };
+  await reassert();
   /** The notify queue's jobs other than deliveries. */
   const other = async (job: Job): Promise<void> => {
     if (job.name === JobNames.Reminders) {
@@ -98,6 +102,7 @@ export async function startNotify(d: NotifyStageDeps) {
   });
   return {
     workers: [worker],
+    reassert,
     ...(probes
       ? {
           warnings: () => probes.warnings(),

@@ -37,6 +37,11 @@ export class EdgeRecorder {
     if (fresh.length > 0) await this.redis.sadd(this.key, ...fresh);
   }
 
+  /** Forgets what was recorded (Redis lost it), so each edge is written again when next seen. */
+  forget(): void {
+    this.known.clear();
+  }
+
   async load(): Promise<Edge[]> {
     const keys = (await this.redis.smembers(this.key)).sort();
     return keys.flatMap((k) => {

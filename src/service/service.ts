@@ -26,6 +26,7 @@ import { startRemediate } from '../remediate/start-remediate.js';
 import { createQueues, type Queues } from '../queues/queues.js';
 import { producerConnection, RedisHealth, workerConnection } from '../redis/connections.js';
 import { redactUrl } from '../redis/probe.js';
+import { RedisRunWatch } from '../redis/redis-run-watch.js';
 import type { Logger } from '../telemetry/logger.js';
 import { createMetrics, serviceLabeller, type Metrics } from '../telemetry/metrics.js';
 import { listenProblem, PortUnavailableError, type ReservedPort } from './listen.js';
@@ -112,7 +113,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   /** Each role's stage, in the order they start. */
   const stages: Record<Role, () => Promise<RunningStage>> = {
     detect: () => startDetect({ ...shared, workerId, serviceLabel }),
-    logs: () => startLogs({ ...shared, serviceLabel }),
+    // The logs stage's one write at start is the partition queues' order, re-asserted here.
+    logs: async () => ({
+      ...(await startLogs({ ...shared, serviceLabel })),
+      reassert: () => queues.enforcePartitionOrder(),
+    }),
     correlate: () =>
       startCorrelate({
         ...shared,
@@ -135,11 +140,21 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     running.push(stage);
     byRole[role] = stage;
   }
+  // Writes the stages' start-time invariants again when Redis lost them (and every few minutes).
+  const runWatch = new RedisRunWatch({
+    redis: producer,
+    sentinelKey: `${config.redis.prefix}:run:${workerId}`,
+    reassert: async () => {
+      for (const stage of running) await stage.reassert?.();
+    },
+    log: log.child({ component: 'redis' }),
+  });
+  await runWatch.start();
   // One status source (and so one history cache) for the API and the pages.
   const status = statusSource(config, connection);
   registerApi(
     { ...shared, serviceLabel, remediationMetrics, status },
-    readinessChecks(producer, running, byRole),
+    readinessChecks(producer, running, byRole, runWatch),
   );
   registerWeb(app, config, connection, status);
 
@@ -153,6 +168,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     // Taken between the reservation and now (or not reserved): the same line as at start.
     const problem = listenProblem(err, host, port);
     if (problem === undefined) throw err;
+    await runWatch.stop();
     await stopAll({ app, stages: running, queues, connections: [producer, connection], log }, 0);
     health.stop();
     throw new PortUnavailableError(problem, { cause: err });
@@ -171,12 +187,17 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
 
   let closing: Promise<boolean> | undefined;
   const close = (deadlineMs = config.shutdown.drain_timeout_ms): Promise<boolean> => {
-    closing ??= stopAll(
-      { app, stages: running, queues, connections: [producer, connection], log },
-      deadlineMs,
-    ).finally(() => {
-      health.stop();
-    });
+    closing ??= runWatch
+      .stop()
+      .then(() =>
+        stopAll(
+          { app, stages: running, queues, connections: [producer, connection], log },
+          deadlineMs,
+        ),
+      )
+      .finally(() => {
+        health.stop();
+      });
     return closing;
   };
   return { url: address, metrics, queues, workerId, close };

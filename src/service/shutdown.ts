@@ -25,6 +25,8 @@ export function readinessChecks(
   stages: readonly RunningStage[],
   /** The stages by role, for the checks of those with warnings (`notify`). */
   named: Readonly<Record<string, RunningStage>> = {},
+  /** Why Redis is not ready though it answers: its data was lost and is being re-asserted. */
+  run?: { pending(): string | undefined },
 ): ReadinessCheck[] {
   const workers = stages.flatMap((s) => s.workers);
   const checks: ReadinessCheck[] = [
@@ -32,8 +34,9 @@ export function readinessChecks(
       name: 'redis',
       check: async () => {
         await withTimeout(producer.ping(), PING_TIMEOUT_MS, 'Redis PING');
-        return true;
+        return run?.pending() === undefined;
       },
+      reason: () => run?.pending(),
     },
   ];
   if (workers.length > 0) {

@@ -1,6 +1,6 @@
 /** A throwaway redis-server on a free loopback port, stopped by PID. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,14 @@ export class TestRedisServer {
       { stdio: 'ignore' },
     );
     await waitFor('redis-server up', () => redisAnswers(this.url, 200), 10_000);
+  }
+
+  /** Stops the server, deletes its AOF, and starts it again: same port, no data (a new run). */
+  async restartEmpty(): Promise<void> {
+    await this.down();
+    for (const f of readdirSync(this.dir))
+      rmSync(join(this.dir, f), { recursive: true, force: true });
+    await this.up();
   }
 
   async down(): Promise<void> {

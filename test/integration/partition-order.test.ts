@@ -75,7 +75,7 @@ describe('partition order across processes', () => {
     expect(Number(stats.not_newer ?? 0)).toBe(0);
     expect(Number(stats.invalid ?? 0)).toBe(0);
 
-    const stored = await redis.hgetBuffer(`${prefix}:detect:state:${p}`, series.key);
+    const stored = await redis.getBuffer(`${prefix}:detect:s:${p}:${series.key}`);
     const detector = detectorRegistry[DEFAULT_DETECTOR]?.create({});
     const state = stored && detector ? decodeSeriesState(detector, stored) : undefined;
     expect(state && detector?.lastTimestamp(state.det)).toBe(t);

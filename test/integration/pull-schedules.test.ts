@@ -76,6 +76,7 @@ async function start(
   });
   const stopped = {
     worker: pull.worker,
+    reassert: () => pull.reassert(),
     async close(force?: boolean) {
       await pull.close(force);
       connection.disconnect();

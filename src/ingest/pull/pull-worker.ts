@@ -54,6 +54,8 @@ export interface RunningPull {
   readonly worker: Worker | undefined;
   /** Stops taking runs; waits for the one in progress (its samples are queued or retried). */
   close(force?: boolean): Promise<void>;
+  /** Renews this process's leases and schedules its sources again (Redis lost them). */
+  reassert(): Promise<void>;
 }
 
 interface Schedule {
@@ -160,8 +162,11 @@ export async function startPull(o: PullOptions): Promise<RunningPull> {
   const leases = new ScheduleLeases(o.connection, o.prefix, leaseMs);
   // Leases first: a sweep of another process between our upsert and our first renewal would
   // otherwise see a schedule it may take for expired.
-  await leases.renew(own);
-  await schedule(queue, schedules, own);
+  const reassert = async (): Promise<void> => {
+    await leases.renew(own);
+    await schedule(queue, schedules, own);
+  };
+  await reassert();
   await prune(o, queue, leases, schedules);
   // Renew three times per lease, so one missed renewal does not lose a schedule.
   let renewing: Promise<void> | undefined;
@@ -180,6 +185,7 @@ export async function startPull(o: PullOptions): Promise<RunningPull> {
   if (schedules.size === 0) {
     return {
       worker: undefined,
+      reassert,
       async close() {
         await stopRenewing();
         await queue.close();
@@ -238,6 +244,7 @@ export async function startPull(o: PullOptions): Promise<RunningPull> {
   o.log.info({ schedules: own }, 'pull ingest scheduled');
   return {
     worker,
+    reassert,
     async close(force = false) {
       await stopRenewing();
       await worker.close(force);

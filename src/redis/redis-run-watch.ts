@@ -1,0 +1,185 @@
+/**
+ * Notices when Redis lost what the stages wrote at start (global concurrency of the partition
+ * and anomalies queues, the job schedulers, pull leases) and has every stage write it again.
+ * A Redis that restarted empty (a failover to a replica that lagged, a recycled managed Redis,
+ * `FLUSHALL`) otherwise keeps the process running without those invariants until it restarts.
+ *
+ * Every `checkMs`, one command (a script) renews this process's sentinel key and reads the
+ * server's `run_id`: a missing sentinel means the data is gone, a new `run_id` a new server
+ * process (a restart that kept its AOF changes it too; re-asserting then is harmless). Every
+ * `reassertMs` the stages re-assert anyway, for what neither signal catches (a replica that
+ * lagged behind the start of this process but not behind its sentinel). While a re-assertion is
+ * due and unfinished, `pending()` says why, and `/readyz` is not ready with that reason.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../telemetry/logger.js';
+
+/**
+ * KEYS[1] this process's sentinel; ARGV[1] its time to live (ms).
+ * Returns { 1 when the sentinel was there (its TTL renewed) else 0, the server's run_id }.
+ */
+const PROBE_LUA = `
+local present = redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local info = redis.call('INFO', 'server')
+return { present, string.match(info, 'run_id:(%x+)') or '' }
+`;
+
+/** What one probe saw. */
+export interface RunProbe {
+  /** The sentinel this process wrote is still there. */
+  readonly sentinel: boolean;
+  /** The server's `run_id`; undefined when INFO is not available (some managed Redis). */
+  readonly runId: string | undefined;
+}
+
+/** A Redis run the stages have not re-asserted on yet. */
+export interface NewRun {
+  /** The sentinel is gone: whatever was written before is gone too. */
+  readonly lostData: boolean;
+  /** The warning line, and `/readyz`'s reason until the re-assertion finished. */
+  readonly reason: string;
+}
+
+const short = (runId: string | undefined): string => runId?.slice(0, 8) ?? '?';
+
+/** Pure: whether `probe` shows another Redis run than the one of `lastRunId`. */
+export function newRunOf(lastRunId: string | undefined, probe: RunProbe): NewRun | undefined {
+  const restarted =
+    lastRunId !== undefined && probe.runId !== undefined && probe.runId !== lastRunId;
+  const change = `run_id ${short(lastRunId)} → ${short(probe.runId)}`;
+  if (!probe.sentinel && restarted) {
+    return { lostData: true, reason: `Redis restarted empty (${change})` };
+  }
+  if (!probe.sentinel) {
+    return { lostData: true, reason: `Redis lost its data (run_id ${short(probe.runId)})` };
+  }
+  if (restarted) return { lostData: false, reason: `Redis restarted (${change})` };
+  return undefined;
+}
+
+export interface RedisRunWatchOptions {
+  /** A fail-fast connection: a probe while Redis is away should fail, not wait. */
+  readonly redis: Redis;
+  /** This process's sentinel key (one per process, so each process notices on its own). */
+  readonly sentinelKey: string;
+  /** Writes every stage's start-time invariants again; idempotent. */
+  readonly reassert: () => Promise<void>;
+  readonly log: Logger;
+  /** How often to probe (default 2 s). */
+  readonly checkMs?: number;
+  /** How often to re-assert regardless (default 5 min). */
+  readonly reassertMs?: number;
+}
+
+export const RUN_CHECK_MS = 2000;
+export const REASSERT_MS = 5 * 60_000;
+
+export class RedisRunWatch {
+  readonly #o: RedisRunWatchOptions;
+  readonly #checkMs: number;
+  readonly #reassertMs: number;
+  /** The sentinel outlives a stalled check many times over, and a dead process by an hour. */
+  readonly #ttlMs: number;
+  #runId: string | undefined;
+  #pending: string | undefined;
+  #lastReassert = Date.now();
+  #busy: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #infoWorks = true;
+  #failLogged = false;
+
+  constructor(o: RedisRunWatchOptions) {
+    this.#o = o;
+    this.#checkMs = o.checkMs ?? RUN_CHECK_MS;
+    this.#reassertMs = o.reassertMs ?? REASSERT_MS;
+    this.#ttlMs = Math.max(3_600_000, 100 * this.#checkMs);
+  }
+
+  /** Why the process is not ready yet (a re-assertion due and unfinished), else undefined. */
+  pending(): string | undefined {
+    return this.#pending;
+  }
+
+  /** Writes the sentinel, notes the run, then checks every `checkMs`; call after the stages started. */
+  async start(): Promise<void> {
+    try {
+      await this.#writeSentinel();
+      this.#runId = (await this.#probe()).runId;
+    } catch (err) {
+      // Redis went away just now: the first check that reaches it re-asserts.
+      this.#o.log.warn({ err }, 'Redis run not noted at start; checking again shortly');
+    }
+    this.#timer = setInterval(() => {
+      this.#busy ??= this.check().finally(() => (this.#busy = undefined));
+    }, this.#checkMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#busy;
+  }
+
+  /** One check (the timer's; exported for tests): probe, and re-assert when due. */
+  async check(): Promise<void> {
+    let probe: RunProbe;
+    try {
+      probe = await this.#probe();
+    } catch {
+      return; // Redis away: the connections' health logs it; the next check looks again.
+    }
+    const run = newRunOf(this.#runId, probe);
+    if (probe.runId !== undefined) this.#runId = probe.runId;
+    if (run && this.#pending === undefined) {
+      this.#pending = `${run.reason}: re-asserting queues and schedulers`;
+      if (run.lostData) this.#o.log.warn({ lostData: true }, this.#pending);
+      else this.#o.log.info({ lostData: false }, this.#pending);
+    }
+    if (this.#pending === undefined && Date.now() - this.#lastReassert < this.#reassertMs) return;
+    const started = Date.now();
+    try {
+      await this.#o.reassert();
+      await this.#writeSentinel();
+    } catch (err) {
+      // Pending: the next check tries again (one line per episode). Periodic: the next period.
+      if (!this.#failLogged) {
+        this.#o.log.warn({ err }, 're-asserting queues and schedulers failed; retrying');
+      }
+      this.#failLogged = this.#pending !== undefined;
+      if (this.#pending === undefined) this.#lastReassert = Date.now();
+      return;
+    }
+    this.#lastReassert = Date.now();
+    this.#failLogged = false;
+    if (this.#pending !== undefined) {
+      this.#o.log.info(
+        { tookMs: Date.now() - started },
+        'queues and schedulers re-asserted after the Redis restart',
+      );
+      this.#pending = undefined;
+    }
+  }
+
+  async #probe(): Promise<RunProbe> {
+    const { redis, sentinelKey } = this.#o;
+    if (this.#infoWorks) {
+      try {
+        const [present, runId] = (await redis.eval(PROBE_LUA, 1, sentinelKey, this.#ttlMs)) as [
+          number,
+          string,
+        ];
+        return { sentinel: present === 1, runId: runId === '' ? undefined : runId };
+      } catch (err) {
+        // A Redis that refuses INFO in scripts (some managed ones): the sentinel alone.
+        if (!(err instanceof Error && err.name === 'ReplyError')) throw err;
+        this.#infoWorks = false;
+        this.#o.log.info({ err }, 'Redis refuses INFO in scripts; watching the sentinel key only');
+      }
+    }
+    return { sentinel: (await redis.pexpire(sentinelKey, this.#ttlMs)) === 1, runId: undefined };
+  }
+
+  async #writeSentinel(): Promise<void> {
+    await this.#o.redis.set(this.#o.sentinelKey, String(Date.now()), 'PX', this.#ttlMs);
+  }
+}

@@ -1,0 +1,209 @@
+import { Writable } from 'node:stream';
+import Fastify from 'fastify';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { registerHealthRoutes } from '../../src/api/health-routes.js';
+import { readinessChecks } from '../../src/service/shutdown.js';
+import { newRunOf, RedisRunWatch, type RunProbe } from '../../src/redis/redis-run-watch.js';
+
+const A = 'aaaaaaaa11111111';
+const B = 'bbbbbbbb22222222';
+
+describe('newRunOf', () => {
+  const cases: [string, string | undefined, RunProbe, ReturnType<typeof newRunOf>][] = [
+    ['same run, sentinel there', A, { sentinel: true, runId: A }, undefined],
+    ['no INFO, sentinel there', undefined, { sentinel: true, runId: undefined }, undefined],
+    ['first run id seen', undefined, { sentinel: true, runId: A }, undefined],
+    [
+      'restarted empty',
+      A,
+      { sentinel: false, runId: B },
+      { lostData: true, reason: 'Redis restarted empty (run_id aaaaaaaa → bbbbbbbb)' },
+    ],
+    [
+      'FLUSHALL: same run, sentinel gone',
+      A,
+      { sentinel: false, runId: A },
+      { lostData: true, reason: 'Redis lost its data (run_id aaaaaaaa)' },
+    ],
+    [
+      'sentinel gone, no INFO',
+      undefined,
+      { sentinel: false, runId: undefined },
+      { lostData: true, reason: 'Redis lost its data (run_id ?)' },
+    ],
+    [
+      'restarted with its data (AOF)',
+      A,
+      { sentinel: true, runId: B },
+      { lostData: false, reason: 'Redis restarted (run_id aaaaaaaa → bbbbbbbb)' },
+    ],
+  ];
+  it.each(cases)('%s', (_name, last, probe, want) => {
+    expect(newRunOf(last, probe)).toEqual(want);
+  });
+});
+
+/** A Redis of one key and a run id, answering the watch's three commands. */
+class FakeRedis {
+  runId = A;
+  keys = new Set<string>();
+  down = false;
+  calls = 0;
+  eval(_script: string, _n: number, key: string): Promise<[number, string]> {
+    this.calls++;
+    if (this.down) return Promise.reject(new Error('Connection is closed.'));
+    return Promise.resolve([this.keys.has(key) ? 1 : 0, this.runId]);
+  }
+  set(key: string): Promise<'OK'> {
+    if (this.down) return Promise.reject(new Error('Connection is closed.'));
+    this.keys.add(key);
+    return Promise.resolve('OK');
+  }
+  pexpire(key: string): Promise<number> {
+    return Promise.resolve(this.keys.has(key) ? 1 : 0);
+  }
+}
+
+function setup(o: { reassertMs?: number; failReassert?: () => boolean } = {}) {
+  const redis = new FakeRedis();
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    }),
+  );
+  const seen: (string | undefined)[] = [];
+  let reasserts = 0;
+  const watch: RedisRunWatch = new RedisRunWatch({
+    redis: redis as unknown as Redis,
+    sentinelKey: 'p:run:w1',
+    reassert: () => {
+      seen.push(watch.pending());
+      if (o.failReassert?.()) return Promise.reject(new Error('READONLY'));
+      reasserts++;
+      return Promise.resolve();
+    },
+    log,
+    checkMs: 60_000,
+    ...(o.reassertMs === undefined ? {} : { reassertMs: o.reassertMs }),
+  });
+  return { redis, lines, watch, seen, reasserts: () => reasserts };
+}
+
+const msgs = (lines: { level: number; msg: string }[]) => lines.map((l) => [l.level, l.msg]);
+
+describe('RedisRunWatch', () => {
+  it('does nothing while the run and the sentinel stay', async () => {
+    const { watch, reasserts, lines } = setup();
+    await watch.start();
+    await watch.check();
+    await watch.check();
+    expect(reasserts()).toBe(0);
+    expect(watch.pending()).toBeUndefined();
+    expect(lines).toEqual([]);
+    await watch.stop();
+  });
+
+  it('re-asserts once on a FLUSHALL: not ready meanwhile, one warn line, one info line', async () => {
+    const { redis, watch, reasserts, lines, seen } = setup();
+    await watch.start();
+    redis.keys.clear();
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    expect(seen).toEqual([
+      'Redis lost its data (run_id aaaaaaaa): re-asserting queues and schedulers',
+    ]);
+    expect(watch.pending()).toBeUndefined();
+    // The sentinel is back: the next checks are quiet.
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    expect(msgs(lines)).toEqual([
+      [40, 'Redis lost its data (run_id aaaaaaaa): re-asserting queues and schedulers'],
+      [30, 'queues and schedulers re-asserted after the Redis restart'],
+    ]);
+    await watch.stop();
+  });
+
+  it('re-asserts after a restart empty, and stays pending while Redis refuses', async () => {
+    let fail = true;
+    const { redis, watch, reasserts, lines } = setup({ failReassert: () => fail });
+    await watch.start();
+    redis.down = true;
+    await watch.check(); // Redis away: nothing known, nothing logged.
+    expect(watch.pending()).toBeUndefined();
+    redis.down = false;
+    redis.runId = B;
+    redis.keys.clear();
+    await watch.check();
+    await watch.check();
+    const reason =
+      'Redis restarted empty (run_id aaaaaaaa → bbbbbbbb): re-asserting queues and schedulers';
+    expect(watch.pending()).toBe(reason);
+    fail = false;
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    expect(watch.pending()).toBeUndefined();
+    expect(msgs(lines)).toEqual([
+      [40, reason],
+      [40, 're-asserting queues and schedulers failed; retrying'],
+      [30, 'queues and schedulers re-asserted after the Redis restart'],
+    ]);
+    await watch.stop();
+  });
+
+  it('re-asserts at info after a restart that kept the data', async () => {
+    const { redis, watch, reasserts, lines } = setup();
+    await watch.start();
+    redis.runId = B;
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    expect(msgs(lines)[0]).toEqual([
+      30,
+      'Redis restarted (run_id aaaaaaaa → bbbbbbbb): re-asserting queues and schedulers',
+    ]);
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    await watch.stop();
+  });
+
+  it('re-asserts every reassertMs regardless, quietly', async () => {
+    const { watch, reasserts, lines } = setup({ reassertMs: 30 });
+    await watch.start();
+    await watch.check();
+    expect(reasserts()).toBe(0);
+    await new Promise((r) => setTimeout(r, 40));
+    await watch.check();
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    expect(lines).toEqual([]);
+    await watch.stop();
+  });
+});
+
+describe('/readyz while a re-assertion is pending', () => {
+  it('is 503 with the reason under the redis check, 200 once done', async () => {
+    const app = Fastify();
+    let pending: string | undefined =
+      'Redis restarted empty (run_id a → b): re-asserting queues and schedulers';
+    const producer = { ping: () => Promise.resolve('PONG') } as unknown as Redis;
+    registerHealthRoutes(app, readinessChecks(producer, [], {}, { pending: () => pending }));
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      status: 'not ready',
+      checks: { redis: 'failing' },
+      reasons: [pending],
+    });
+    pending = undefined;
+    const again = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ status: 'ready', checks: { redis: 'ok' } });
+    await app.close();
+  });
+});
