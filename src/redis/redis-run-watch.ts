@@ -63,7 +63,8 @@ export interface RedisRunWatchOptions {
   /** This process's sentinel key (one per process, so each process notices on its own). */
   readonly sentinelKey: string;
   /** Writes every stage's start-time invariants again; idempotent. */
-  readonly reassert: () => Promise<void>;
+  /** `lostData`: the re-assertion follows a loss of Redis's data (the sentinel was gone). */
+  readonly reassert: (o: { readonly lostData: boolean }) => Promise<void>;
   readonly log: Logger;
   /** How often to probe (default 2 s). */
   readonly checkMs?: number;
@@ -82,6 +83,7 @@ export class RedisRunWatch {
   readonly #ttlMs: number;
   #runId: string | undefined;
   #pending: string | undefined;
+  #lostData = false;
   #lastReassert = Date.now();
   #busy: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -132,13 +134,14 @@ export class RedisRunWatch {
     if (probe.runId !== undefined) this.#runId = probe.runId;
     if (run && this.#pending === undefined) {
       this.#pending = `${run.reason}: re-asserting queues and schedulers`;
+      this.#lostData = run.lostData;
       if (run.lostData) this.#o.log.warn({ lostData: true }, this.#pending);
       else this.#o.log.info({ lostData: false }, this.#pending);
     }
     if (this.#pending === undefined && Date.now() - this.#lastReassert < this.#reassertMs) return;
     const started = Date.now();
     try {
-      await this.#o.reassert();
+      await this.#o.reassert({ lostData: this.#pending !== undefined && this.#lostData });
       await this.#writeSentinel();
     } catch (err) {
       // Pending: the next check tries again (one line per episode). Periodic: the next period.
@@ -157,6 +160,7 @@ export class RedisRunWatch {
         'queues and schedulers re-asserted after the Redis restart',
       );
       this.#pending = undefined;
+      this.#lostData = false;
     }
   }
 

@@ -138,6 +138,18 @@ export function startRemediate(d: RemediateStageDeps) {
   sweep.unref();
   return {
     workers: [worker],
+    /**
+     * Fails closed when Redis lost its data: the guardrails' memory (what ran, what is blocked,
+     * approvals, an engaged kill switch) went with it, so no hook runs until an operator has
+     * looked and turns the kill switch off (POST /api/v1/remediations/kill-switch).
+     */
+    async reassert({ lostData }: { readonly lostData: boolean }): Promise<void> {
+      if (!lostData || (await store.killSwitch())) return;
+      await store.setKillSwitch(true);
+      log.warn(
+        'remediation paused: Redis lost its data, and with it what the hooks did, approvals and blocks; the kill switch is on until an operator turns it off',
+      );
+    },
     async close(): Promise<void> {
       clearInterval(sweep);
       await Promise.all([

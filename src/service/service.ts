@@ -144,8 +144,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const runWatch = new RedisRunWatch({
     redis: producer,
     sentinelKey: `${config.redis.prefix}:run:${workerId}`,
-    reassert: async () => {
-      for (const stage of running) await stage.reassert?.();
+    reassert: async (how) => {
+      for (const stage of running) await stage.reassert?.(how);
     },
     log: log.child({ component: 'redis' }),
   });

@@ -15,10 +15,11 @@ export interface RunningStage {
   drain?(deadline: number): Promise<void>;
   /**
    * Writes again, idempotently, what the stage wrote to Redis at start (global concurrency, job
-   * schedulers, leases): called when Redis lost its data, and every few minutes regardless
-   * (redis/redis-run-watch.ts). Throws when Redis does not take it; it is called again.
+   * schedulers, leases): called when Redis lost its data (`lostData`), after a restart that
+   * kept it, and every few minutes regardless (redis/redis-run-watch.ts). Throws when Redis
+   * does not take it; it is called again.
    */
-  reassert?(): Promise<void>;
+  reassert?(o: { readonly lostData: boolean }): Promise<void>;
   /** Releases the stage's own handles (queues, timers) once every worker is closed. */
   close?(): Promise<void>;
   /**

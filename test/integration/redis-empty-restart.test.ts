@@ -279,6 +279,9 @@ describe('Redis loses its data under load; the worker is not restarted', () => {
     await wipeUnderLoad(async () => {
       await admin.flushall();
     }, /^Redis lost its data \(run_id \w+\): re-asserting queues and schedulers$/);
+    // Remediation fails closed: what the hooks did went with the data.
+    const res = await fetch(`${service.url}/api/v1/remediations/kill-switch`);
+    expect(((await res.json()) as { kill_switch: boolean }).kill_switch).toBe(true);
   });
 
   it('redis-server restarted empty (a new run): the same', async () => {

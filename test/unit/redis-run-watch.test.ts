@@ -79,12 +79,14 @@ function setup(o: { reassertMs?: number; failReassert?: () => boolean } = {}) {
     }),
   );
   const seen: (string | undefined)[] = [];
+  const lost: boolean[] = [];
   let reasserts = 0;
   const watch: RedisRunWatch = new RedisRunWatch({
     redis: redis as unknown as Redis,
     sentinelKey: 'p:run:w1',
-    reassert: () => {
+    reassert: ({ lostData }) => {
       seen.push(watch.pending());
+      lost.push(lostData);
       if (o.failReassert?.()) return Promise.reject(new Error('READONLY'));
       reasserts++;
       return Promise.resolve();
@@ -93,7 +95,7 @@ function setup(o: { reassertMs?: number; failReassert?: () => boolean } = {}) {
     checkMs: 60_000,
     ...(o.reassertMs === undefined ? {} : { reassertMs: o.reassertMs }),
   });
-  return { redis, lines, watch, seen, reasserts: () => reasserts };
+  return { redis, lines, watch, seen, lost, reasserts: () => reasserts };
 }
 
 const msgs = (lines: { level: number; msg: string }[]) => lines.map((l) => [l.level, l.msg]);
@@ -111,11 +113,13 @@ describe('RedisRunWatch', () => {
   });
 
   it('re-asserts once on a FLUSHALL: not ready meanwhile, one warn line, one info line', async () => {
-    const { redis, watch, reasserts, lines, seen } = setup();
+    const { redis, watch, reasserts, lines, seen, lost } = setup();
     await watch.start();
     redis.keys.clear();
     await watch.check();
     expect(reasserts()).toBe(1);
+    // The stages hear that data was lost (remediation fails closed on it).
+    expect(lost).toEqual([true]);
     expect(seen).toEqual([
       'Redis lost its data (run_id aaaaaaaa): re-asserting queues and schedulers',
     ]);
