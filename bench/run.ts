@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   'loki-push': () => import('./loki-push.js'),
   'status-page': () => import('./status-page.js'),
   soak: () => import('./soak.js'),
+  idle: () => import('./idle.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -32,6 +32,7 @@ import { edgeKey, type Edge } from '../queues/discovered-edges.js';
 import { EdgeRecorder } from '../queues/edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
 import type { Behind } from './pipeline-watermark.js';
+import { IDLE_WORKER } from '../queues/worker-options.js';
 
 const LIVE_WITHIN_MS = 3_600_000;
 /** How long (wall clock) a pipeline that stays behind may hold a due incident. */
@@ -293,7 +294,7 @@ export function startCorrelateWorker(deps: {
         (performance.now() - started) / 1000,
       );
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
+    { ...IDLE_WORKER, connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
   );
   worker.on('closed', () => {
     storeConn.disconnect();

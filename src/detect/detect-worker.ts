@@ -29,6 +29,7 @@ import type { SeriesHistory } from './series-history.js';
 import type { StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
+import { IDLE_WORKER } from '../queues/worker-options.js';
 
 export interface DetectDeps {
   /** Worker connection (retries for ever), shared by the workers, the store and the board. */
@@ -177,6 +178,7 @@ export function startDetectWorkers(deps: DetectDeps): Worker[] {
   const workers: Worker[] = [];
   for (let p = 0; p < deps.partitions; p++) {
     const worker = new Worker(QueueNames.samples(p), processSampleBatch(deps, p), {
+      ...IDLE_WORKER,
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: 1,

@@ -1,9 +1,13 @@
 /**
  * Watches how many jobs wait in the ingest queues (samples and logs, every partition) and says
  * when they pass the high-water mark, so ingest can answer "retry later" instead of queuing
- * without bound while the detectors fall behind. It polls (ingest must not ask Redis on every
- * request) and has hysteresis: once over the mark it stays over until the backlog falls under
- * `resumeRatio` of it, so senders are not switched on and off at every poll.
+ * without bound while the detectors fall behind. It reads the queues on demand, at most once
+ * per `pollMs`: when a request or a scrape asks (`overloaded`), a read older than that starts
+ * a new one in the background and the answer is the last read's. Ingest thus never asks Redis
+ * on every request, and an idle worker does not ask at all (three commands per partition
+ * queue a second, polled on a timer, were most of an idle worker's Redis traffic). It has
+ * hysteresis: once over the mark it stays over until the backlog falls under `resumeRatio` of
+ * it, so senders are not switched on and off at every read.
  */
 import type { Queue } from 'bullmq';
 import type { Logger } from '../telemetry/logger.js';
@@ -23,7 +27,8 @@ export class QueueBacklog {
   readonly #o: BacklogOptions;
   #waiting = 0;
   #over = false;
-  #timer: NodeJS.Timeout | undefined;
+  #started = false;
+  #lastPoll = Number.NEGATIVE_INFINITY;
   #polling: Promise<void> | undefined;
   #failing = false;
 
@@ -31,8 +36,9 @@ export class QueueBacklog {
     this.#o = o;
   }
 
-  /** True while the backlog is past the high-water mark. */
+  /** True while the backlog is past the high-water mark (as last read; a stale read is renewed). */
   get overloaded(): boolean {
+    if (this.#started && Date.now() - this.#lastPoll >= this.#o.pollMs) void this.poll();
     return this.#over;
   }
 
@@ -45,21 +51,21 @@ export class QueueBacklog {
     return Math.min(60, Math.max(1, Math.round((5 * this.#waiting) / this.#o.highWater)));
   }
 
+  /** Reads once now; later reads come on demand (`overloaded`). */
   start(): void {
-    if (this.#timer) return;
+    if (this.#started) return;
+    this.#started = true;
     void this.poll();
-    this.#timer = setInterval(() => void this.poll(), this.#o.pollMs);
-    this.#timer.unref();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#started = false;
     await this.#polling;
   }
 
   /** One poll (tests call it directly). A poll that fails keeps the last state. */
   poll(): Promise<void> {
+    this.#lastPoll = Date.now();
     this.#polling ??= this.#poll().finally(() => {
       this.#polling = undefined;
     });

@@ -18,6 +18,7 @@ import type { LogStateStore } from './log-state-store.js';
 import type { ScoreBoard } from '../detect/score-board.js';
 import type { SeriesHistory } from '../detect/series-history.js';
 import { normaliseLevel } from './levels.js';
+import { IDLE_WORKER } from '../queues/worker-options.js';
 
 export interface LogWorkerDeps {
   readonly connection: Redis;
@@ -141,7 +142,7 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
           throw err;
         }
       },
-      { connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
+      { ...IDLE_WORKER, connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
     );
     worker.on('failed', onJobFailed('logs', deps.metrics, deps.log));
     worker.on('error', (err) => {

@@ -31,6 +31,7 @@ import { onDeliveryFailed } from './delivery-failure-log.js';
 import type { DeadLetterStore } from '../queues/dead-letters.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { gaveUp, retryDelayMs, type DeliveryPolicy } from './delivery-policy.js';
+import { IDLE_WORKER } from '../queues/worker-options.js';
 
 /**
  * Finished deliveries are kept a day: their job ids are the idempotency keys, so a transition
@@ -284,6 +285,7 @@ export function startDeliveryWorker(deps: {
       return giveUp('rejected', `${res.status} ${text} (not retried)`);
     },
     {
+      ...IDLE_WORKER,
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: 4,

@@ -19,6 +19,7 @@ import { RemediationStore } from './remediation-store.js';
 import { runRemediation } from './run-remediation.js';
 import { verifyRemediation } from './verify-remediation.js';
 import type { StageDeps } from '../queues/stage-deps.js';
+import { IDLE_WORKER } from '../queues/worker-options.js';
 
 /**
  * A run whose process died is taken again after this (BullMQ's stall check), with the same
@@ -116,6 +117,7 @@ export function startRemediate(d: RemediateStageDeps) {
       else if (job.name === JobNames.RemediationOpenFor) await openFor(job as Job<OpenForJob>);
     },
     {
+      ...IDLE_WORKER,
       connection,
       prefix,
       // A slow action does not hold verifications back; the guardrails hold across jobs as they

@@ -159,6 +159,45 @@ describe('QueueBacklog', () => {
     await b.poll();
     expect(b.overloaded).toBe(false);
   });
+
+  it('reads the queues only on demand, at most once per pollMs: an idle worker asks Redis nothing', async () => {
+    vi.useFakeTimers();
+    try {
+      let reads = 0;
+      const counted = {
+        getJobCounts: () => {
+          reads++;
+          return Promise.resolve({ wait: 150 });
+        },
+      } as unknown as Queue;
+      const b = new QueueBacklog({
+        queues: [counted],
+        highWater: 100,
+        pollMs: 1000,
+        log: pino({ level: 'silent' }),
+      });
+      b.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toBe(1);
+      // A minute with no request and no scrape: no read.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(reads).toBe(1);
+      // A burst of requests: one read, in the background; they see the last state.
+      for (let i = 0; i < 50; i++) expect(b.overloaded).toBe(true);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toBe(2);
+      await vi.advanceTimersByTimeAsync(500);
+      void b.overloaded;
+      expect(reads).toBe(2);
+      await vi.advanceTimersByTimeAsync(600);
+      void b.overloaded;
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toBe(3);
+      await b.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('startRejectionLog', () => {
