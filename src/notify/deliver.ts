@@ -8,11 +8,12 @@
  *   `Retry-After`) for `notify.retry_for_ms` (24 h) after the delivery was queued
  *   (delivery-policy.ts); any other 4xx is not retried. A delivery given up is dead-lettered
  *   (src/queues/dead-letters.ts): listed by the API, counted, alerted on.
- * - Order per (incident, receiver): a receiver gets `acknowledged`, `resolved`, a reminder or an
- *   escalation only after it got the incident's opening (delivery-ledger.ts). Until then such a
- *   delivery waits; if the opening was given up, it is dead-lettered too; if the receiver never
- *   had the opening queued (the page was muted, or the receiver was added later), it is
- *   skipped.
+ * - Order per (incident, receiver; delivery-ledger.ts): a receiver gets `acknowledged`,
+ *   `resolved`, a reminder or an escalation only after it got the incident's opening. Until then
+ *   such a delivery waits; if the opening was given up, it is dead-lettered too. A receiver that
+ *   never had the opening queued (muted by maintenance, or added later) skips `acknowledged`
+ *   and `resolved`, while a reminder or an escalation is its opening. After `resolved`, nothing
+ *   more is sent for that opening (a reminder would page again).
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -32,6 +33,7 @@ import type { DeadLetterStore } from '../queues/dead-letters.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { gaveUp, retryDelayMs, type DeliveryPolicy } from './delivery-policy.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
+import { logWorkerErrors } from '../queues/worker-errors.js';
 
 /**
  * Finished deliveries are kept a day: their job ids are the idempotency keys, so a transition
@@ -41,6 +43,7 @@ const KEEP = {
   removeOnComplete: { age: 24 * 3600, count: 100_000 },
   removeOnFail: { age: 24 * 3600, count: 100_000 },
 } as const;
+const KEEP_MS = KEEP.removeOnComplete.age * 1000;
 const SLACK_PACE_MS = 1000;
 
 export interface RoutedReceiver extends ReceiverConfig {
@@ -197,9 +200,23 @@ export function startDeliveryWorker(deps: {
         return;
       }
       const d = job.data as DeliveryJob;
-      const r = byName.get(d.receiver);
-      if (!r) throw new UnrecoverableError(`receiver ${d.receiver} is no longer configured`);
       const inc = d.incident;
+      const r = byName.get(d.receiver);
+      if (!r) {
+        await deps.deadLetters.add({
+          at: new Date().toISOString(),
+          receiver: d.receiver,
+          incident: inc.id,
+          transition: d.transition,
+          queued_at: new Date(job.timestamp).toISOString(),
+          attempts: job.attemptsMade + 1,
+          reason: 'the receiver is no longer configured',
+        });
+        deps.metrics.deadLettered.inc({ receiver: 'unknown', reason: 'unconfigured' });
+        throw new UnrecoverableError(
+          `receiver ${d.receiver} is no longer configured (dead-lettered)`,
+        );
+      }
       /** Gives the delivery up for good: dead-lettered, counted, then failed without retry. */
       const giveUp = async (
         reason: 'rejected' | 'expired' | 'never_opened',
@@ -217,6 +234,26 @@ export function startDeliveryWorker(deps: {
         deps.metrics.deadLettered.inc({ receiver: r.type, reason });
         throw new UnrecoverableError(`${r.name}: ${why} (dead-lettered)`);
       };
+      const skip = (why: string): void => {
+        deps.metrics.notifications.inc({ receiver: r.type, outcome: 'skipped' });
+        deps.log.info(
+          { receiver: r.name, incident: inc.id, transition: d.transition },
+          `notification skipped: ${why}`,
+        );
+      };
+      // Nothing after the resolve: a reminder or an escalation would page again (a PagerDuty
+      // trigger on a resolved key opens a new alert that nothing resolves). Checked before the
+      // expiry, so a follow-up the resolve made moot is skipped rather than dead-lettered.
+      const resolvedId = deliveryId({ receiver: r.name, transition: 'resolved', incident: inc });
+      if (
+        d.transition !== 'resolved' &&
+        !isOpening(d.transition) &&
+        ((await deps.ledger.resolved(inc.id, inc.reopened, r.name)) ||
+          (await deps.queue.getJob(resolvedId)) !== undefined)
+      ) {
+        skip('the incident is resolved for the receiver');
+        return;
+      }
       if (gaveUp(deps.policy, job.timestamp, Date.now())) {
         // BullMQ leaves it unset before the first failure, whatever its type says.
         const last = (job as { readonly failedReason?: string }).failedReason;
@@ -225,6 +262,24 @@ export function startDeliveryWorker(deps: {
           `not delivered within notify.retry_for_ms (${deps.policy.retryForMs} ms); last: ${last ?? 'none'}`,
         );
       }
+      // The resolve waits for another delivery of the same opening that is under way, so it
+      // arrives last.
+      if (d.transition === 'resolved') {
+        const busy = (await deps.queue.getActive()).some((j) => {
+          const o = j.data as Partial<DeliveryJob>;
+          return (
+            j.id !== job.id &&
+            j.name === JobNames.Deliver &&
+            o.receiver === r.name &&
+            o.incident?.id === inc.id &&
+            o.incident.reopened === inc.reopened
+          );
+        });
+        if (busy) throw new RetryLater(`${r.name}: another delivery of the incident is under way`);
+      }
+      // A reminder or an escalation pages: for a receiver that never had the opening (it was
+      // muted by maintenance, or came later), it is the opening.
+      const pages = d.transition === 'reminder' || d.transition === 'escalated';
       if (!isOpening(d.transition) && !(await deps.ledger.opened(inc.id, inc.reopened, r.name))) {
         const opening = await deps.queue.getJob(
           deliveryId({ receiver: r.name, transition: openingOf(inc), incident: inc }),
@@ -233,16 +288,15 @@ export function startDeliveryWorker(deps: {
         if (state === 'failed') {
           await giveUp('never_opened', `the incident's ${openingOf(inc)} page to it was given up`);
         }
-        if (state === 'unknown') {
-          // It never had the opening queued: the page was muted, or the receiver came later.
-          deps.metrics.notifications.inc({ receiver: r.type, outcome: 'skipped' });
-          deps.log.info(
-            { receiver: r.name, incident: inc.id, transition: d.transition },
-            'notification skipped: the receiver never had the incident opened',
-          );
+        const openedAt = inc.opened_at === null ? Number.NaN : Date.parse(inc.opened_at);
+        // A finished opening's job is kept a day: one older may have gone (or predate the
+        // ledger), so its later transitions are sent rather than lost.
+        const unknowable = state === 'unknown' && !(Date.now() - openedAt < KEEP_MS);
+        if (state === 'unknown' && !pages && !unknowable) {
+          skip('the receiver never had the incident opened');
           return;
         }
-        if (state !== 'completed') {
+        if (state !== 'completed' && state !== 'unknown') {
           throw new RetryLater(`${r.name}: waiting for the incident's ${openingOf(inc)} page`);
         }
       }
@@ -269,7 +323,12 @@ export function startDeliveryWorker(deps: {
       }
       if (res.ok) {
         deps.metrics.notifications.inc({ receiver: r.type, outcome: 'sent' });
-        if (isOpening(d.transition)) await deps.ledger.markOpened(inc.id, inc.reopened, r.name);
+        if (isOpening(d.transition) || pages) {
+          await deps.ledger.markOpened(inc.id, inc.reopened, r.name);
+        }
+        if (d.transition === 'resolved') {
+          await deps.ledger.markResolved(inc.id, inc.reopened, r.name);
+        }
         return;
       }
       const text = (await res.text()).slice(0, 200);
@@ -302,8 +361,6 @@ export function startDeliveryWorker(deps: {
   );
   // A retry at warn with its attempt; a dropped notification at error (delivery-failure-log.ts).
   worker.on('failed', onDeliveryFailed(deps.metrics, deps.log));
-  worker.on('error', (err) => {
-    deps.log.error({ err }, 'notify worker error');
-  });
+  logWorkerErrors([worker], deps.log, 'notify');
   return worker;
 }

@@ -43,6 +43,10 @@ export function primeNotificationMetrics(metrics: Metrics, notify: Config['notif
   for (const receiver of new Set(notify.receivers.map((r) => r.type))) {
     for (const reason of DEAD_LETTER_REASONS) metrics.deadLettered.inc({ receiver, reason }, 0);
   }
+  // A delivery whose receiver left the config meanwhile (its type is gone with it).
+  if (notify.receivers.length > 0) {
+    metrics.deadLettered.inc({ receiver: 'unknown', reason: 'unconfigured' }, 0);
+  }
 }
 
 export async function startNotify(d: NotifyStageDeps) {

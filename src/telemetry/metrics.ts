@@ -86,7 +86,7 @@ export function createMetrics(version: string): Metrics {
     }),
     deadLettered: new Counter({
       name: 'aiops_notifications_dead_lettered_total',
-      help: "Deliveries given up for good (GET /api/v1/notifications/dead-letters), by receiver and reason (rejected: a 4xx; expired: notify.retry_for_ms passed; never_opened: its incident's opening page was given up).",
+      help: 'Deliveries given up for good (GET /api/v1/notifications/dead-letters), by receiver and reason (rejected: a 4xx; expired: notify.retry_for_ms passed; never_opened: its incident\'s opening page was given up; unconfigured: its receiver left the config, receiver="unknown").',
       labelNames: ['receiver', 'reason'] as const,
       registers: [registry],
     }),

@@ -57,10 +57,11 @@ describe('aiops_notifications_total starts at 0', () => {
       },
       'aiops_notifications_dead_lettered_total',
     );
-    expect(lines).toEqual(
-      ['expired', 'never_opened', 'rejected'].map(
+    expect(lines).toEqual([
+      ...['expired', 'never_opened', 'rejected'].map(
         (r) => `aiops_notifications_dead_lettered_total{receiver="pagerduty",reason="${r}"} 0`,
       ),
-    );
+      'aiops_notifications_dead_lettered_total{receiver="unknown",reason="unconfigured"} 0',
+    ]);
   });
 });
