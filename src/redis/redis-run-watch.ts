@@ -73,13 +73,28 @@ export interface RedisRunWatchOptions {
 }
 
 export const RUN_CHECK_MS = 2000;
+export const SENTINEL_TTL_MS = 24 * 3_600_000;
+
+/** A reply that says this Redis will not run INFO (in a script), as opposed to a passing state. */
+export function refusesInfo(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    err.name === 'ReplyError' &&
+    /\binfo\b|not allowed|unknown command|NOPERM|no permission/i.test(err.message) &&
+    !/^(LOADING|READONLY|BUSY|MASTERDOWN|TRYAGAIN)\b/.test(err.message)
+  );
+}
 export const REASSERT_MS = 5 * 60_000;
 
 export class RedisRunWatch {
   readonly #o: RedisRunWatchOptions;
   readonly #checkMs: number;
   readonly #reassertMs: number;
-  /** The sentinel outlives a stalled check many times over, and a dead process by an hour. */
+  /**
+   * The sentinel outlives a stalled check many times over: a day, so that only a partition
+   * between this process and Redis longer than that reads as lost data; a dead process's
+   * sentinel (a few bytes) goes a day later.
+   */
   readonly #ttlMs: number;
   #runId: string | undefined;
   #pending: string | undefined;
@@ -88,13 +103,15 @@ export class RedisRunWatch {
   #busy: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #infoWorks = true;
+  /** The sentinel was written once: until then its absence says nothing about the data. */
+  #noted = false;
   #failLogged = false;
 
   constructor(o: RedisRunWatchOptions) {
     this.#o = o;
     this.#checkMs = o.checkMs ?? RUN_CHECK_MS;
     this.#reassertMs = o.reassertMs ?? REASSERT_MS;
-    this.#ttlMs = Math.max(3_600_000, 100 * this.#checkMs);
+    this.#ttlMs = Math.max(SENTINEL_TTL_MS, 100 * this.#checkMs);
   }
 
   /** Why the process is not ready yet (a re-assertion due and unfinished), else undefined. */
@@ -107,6 +124,7 @@ export class RedisRunWatch {
     try {
       await this.#writeSentinel();
       this.#runId = (await this.#probe()).runId;
+      this.#noted = true;
     } catch (err) {
       // Redis went away just now: the first check that reaches it re-asserts.
       this.#o.log.warn({ err }, 'Redis run not noted at start; checking again shortly');
@@ -130,19 +148,27 @@ export class RedisRunWatch {
     } catch {
       return; // Redis away: the connections' health logs it; the next check looks again.
     }
-    const run = newRunOf(this.#runId, probe);
+    // Not noted at start (Redis was away): nothing to compare with, so no loss is claimed; the
+    // stages re-assert once, which is harmless.
+    const run = this.#noted
+      ? newRunOf(this.#runId, probe)
+      : { lostData: false, reason: 'Redis reachable after the start' };
     if (probe.runId !== undefined) this.#runId = probe.runId;
     if (run && this.#pending === undefined) {
       this.#pending = `${run.reason}: re-asserting queues and schedulers`;
       this.#lostData = run.lostData;
       if (run.lostData) this.#o.log.warn({ lostData: true }, this.#pending);
       else this.#o.log.info({ lostData: false }, this.#pending);
+    } else if (run) {
+      // Another run while one re-assertion is unfinished: a loss in either counts.
+      this.#lostData ||= run.lostData;
     }
     if (this.#pending === undefined && Date.now() - this.#lastReassert < this.#reassertMs) return;
     const started = Date.now();
     try {
       await this.#o.reassert({ lostData: this.#pending !== undefined && this.#lostData });
       await this.#writeSentinel();
+      this.#noted = true;
     } catch (err) {
       // Pending: the next check tries again (one line per episode). Periodic: the next period.
       if (!this.#failLogged) {
@@ -174,8 +200,9 @@ export class RedisRunWatch {
         ];
         return { sentinel: present === 1, runId: runId === '' ? undefined : runId };
       } catch (err) {
-        // A Redis that refuses INFO in scripts (some managed ones): the sentinel alone.
-        if (!(err instanceof Error && err.name === 'ReplyError')) throw err;
+        // A Redis that refuses INFO in scripts (some managed ones): the sentinel alone. Other
+        // replies (LOADING, READONLY, BUSY) are passing states: the next check tries again.
+        if (!refusesInfo(err)) throw err;
         this.#infoWorks = false;
         this.#o.log.info({ err }, 'Redis refuses INFO in scripts; watching the sentinel key only');
       }

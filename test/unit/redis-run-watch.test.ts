@@ -5,7 +5,12 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { registerHealthRoutes } from '../../src/api/health-routes.js';
 import { readinessChecks } from '../../src/service/shutdown.js';
-import { newRunOf, RedisRunWatch, type RunProbe } from '../../src/redis/redis-run-watch.js';
+import {
+  newRunOf,
+  RedisRunWatch,
+  refusesInfo,
+  type RunProbe,
+} from '../../src/redis/redis-run-watch.js';
 
 const A = 'aaaaaaaa11111111';
 const B = 'bbbbbbbb22222222';
@@ -174,6 +179,51 @@ describe('RedisRunWatch', () => {
     await watch.check();
     expect(reasserts()).toBe(1);
     await watch.stop();
+  });
+
+  it('claims no loss when Redis was away at start: re-asserts once, with lostData false', async () => {
+    const { redis, watch, reasserts, lost, lines } = setup();
+    redis.down = true;
+    await watch.start(); // the sentinel could not be written
+    redis.down = false;
+    await watch.check();
+    expect(reasserts()).toBe(1);
+    expect(lost).toEqual([false]);
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([
+      'Redis run not noted at start; checking again shortly',
+    ]);
+    // Noted now: a FLUSHALL afterwards is a loss.
+    redis.keys.clear();
+    await watch.check();
+    expect(lost).toEqual([false, true]);
+    await watch.stop();
+  });
+
+  it('keeps a loss seen while a re-assertion of a mere restart is unfinished', async () => {
+    let fail = true;
+    const { redis, watch, lost } = setup({ failReassert: () => fail });
+    await watch.start();
+    redis.runId = B; // restarted, data kept
+    await watch.check();
+    redis.keys.clear(); // then lost
+    await watch.check();
+    fail = false;
+    await watch.check();
+    expect(lost).toEqual([false, true, true]);
+    await watch.stop();
+  });
+
+  it('gives up INFO only when Redis refuses it, not on a passing state', () => {
+    const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+    expect(refusesInfo(reply("ERR unknown command 'INFO'"))).toBe(true);
+    expect(refusesInfo(reply('NOPERM this user has no permissions to run the info command'))).toBe(
+      true,
+    );
+    expect(refusesInfo(reply('ERR This Redis command is not allowed from script'))).toBe(true);
+    expect(refusesInfo(reply('LOADING Redis is loading the dataset in memory'))).toBe(false);
+    expect(refusesInfo(reply("READONLY You can't write against a read only replica."))).toBe(false);
+    expect(refusesInfo(reply('BUSY Redis is busy running a script.'))).toBe(false);
+    expect(refusesInfo(new Error('Connection is closed.'))).toBe(false);
   });
 
   it('re-asserts every reassertMs regardless, quietly', async () => {
