@@ -23,12 +23,17 @@ export interface BacklogOptions {
   readonly onPoll?: (waiting: number) => void;
 }
 
+/** A read this many `pollMs` old is stale (see `overloaded`). */
+export const STALE_POLLS = 10;
+
 export class QueueBacklog {
   readonly #o: BacklogOptions;
   #waiting = 0;
   #over = false;
   #started = false;
   #lastPoll = Number.NEGATIVE_INFINITY;
+  /** When the last read that succeeded began. */
+  #readAt = Number.NEGATIVE_INFINITY;
   #polling: Promise<void> | undefined;
   #failing = false;
 
@@ -36,10 +41,16 @@ export class QueueBacklog {
     this.#o = o;
   }
 
-  /** True while the backlog is past the high-water mark (as last read; a stale read is renewed). */
+  /**
+   * True while the backlog is past the high-water mark, as last read; a read older than
+   * `pollMs` is renewed in the background. A read older than STALE_POLLS × `pollMs` (the
+   * worker was idle: the detectors had all that time to drain the queues) no longer says
+   * "over": the first request after a quiet spell is taken, and the fresh read decides the next.
+   */
   get overloaded(): boolean {
-    if (this.#started && Date.now() - this.#lastPoll >= this.#o.pollMs) void this.poll();
-    return this.#over;
+    const now = Date.now();
+    if (this.#started && now - this.#lastPoll >= this.#o.pollMs) void this.poll();
+    return this.#over && now - this.#readAt < STALE_POLLS * this.#o.pollMs;
   }
 
   get waiting(): number {
@@ -73,6 +84,7 @@ export class QueueBacklog {
   }
 
   async #poll(): Promise<void> {
+    const began = Date.now();
     try {
       const counts = await Promise.all(
         this.#o.queues.map((q) => q.getJobCounts('wait', 'prioritized', 'delayed')),
@@ -80,6 +92,7 @@ export class QueueBacklog {
       let waiting = 0;
       for (const c of counts) for (const n of Object.values(c)) waiting += n;
       this.#failing = false;
+      this.#readAt = began;
       this.#set(waiting);
     } catch (err) {
       if (!this.#failing) this.#o.log.warn({ err }, 'cannot read the ingest queue backlog');
