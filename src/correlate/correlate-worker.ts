@@ -33,6 +33,7 @@ import { EdgeRecorder } from '../queues/edge-recorder.js';
 import type { ServiceGraph } from './graph.js';
 import type { Behind } from './pipeline-watermark.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
+import { logWorkerErrors } from '../queues/worker-errors.js';
 
 const LIVE_WITHIN_MS = 3_600_000;
 /** How long (wall clock) a pipeline that stays behind may hold a due incident. */
@@ -300,8 +301,6 @@ export function startCorrelateWorker(deps: {
     storeConn.disconnect();
   });
   worker.on('failed', onJobFailed('correlate', deps.metrics, deps.log));
-  worker.on('error', (err) => {
-    deps.log.error({ err }, 'correlate worker error');
-  });
+  logWorkerErrors([worker], deps.log, 'correlate');
   return worker;
 }

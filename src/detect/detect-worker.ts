@@ -30,6 +30,7 @@ import type { StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
+import { logWorkerErrors } from '../queues/worker-errors.js';
 
 export interface DetectDeps {
   /** Worker connection (retries for ever), shared by the workers, the store and the board. */
@@ -188,10 +189,8 @@ export function startDetectWorkers(deps: DetectDeps): Worker[] {
       maxStalledCount: deps.maxStalledCount,
     });
     worker.on('failed', onJobFailed('detect', deps.metrics, deps.log));
-    worker.on('error', (err) => {
-      deps.log.error({ err, partition: p }, 'detect worker error');
-    });
     workers.push(worker);
   }
+  logWorkerErrors(workers, deps.log, 'detect', (p) => ({ partition: p }));
   return workers;
 }

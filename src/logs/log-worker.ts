@@ -19,6 +19,7 @@ import type { ScoreBoard } from '../detect/score-board.js';
 import type { SeriesHistory } from '../detect/series-history.js';
 import { normaliseLevel } from './levels.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
+import { logWorkerErrors } from '../queues/worker-errors.js';
 
 export interface LogWorkerDeps {
   readonly connection: Redis;
@@ -145,10 +146,8 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
       { ...IDLE_WORKER, connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
     );
     worker.on('failed', onJobFailed('logs', deps.metrics, deps.log));
-    worker.on('error', (err) => {
-      deps.log.error({ err, partition: p }, 'log worker error');
-    });
     workers.push(worker);
   }
+  logWorkerErrors(workers, deps.log, 'logs', (p) => ({ partition: p }));
   return workers;
 }

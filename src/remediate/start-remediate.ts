@@ -20,6 +20,7 @@ import { runRemediation } from './run-remediation.js';
 import { verifyRemediation } from './verify-remediation.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
+import { logWorkerErrors } from '../queues/worker-errors.js';
 
 /**
  * A run whose process died is taken again after this (BullMQ's stall check), with the same
@@ -129,6 +130,7 @@ export function startRemediate(d: RemediateStageDeps) {
     },
   );
   worker.on('failed', onJobFailed('remediate', d.metrics, log));
+  logWorkerErrors([worker], log, 'remediate');
   // The safety net: a remediation left approved, running or unverified by a process that died
   // between two of its steps is queued once more (the run's own checks make that a no-op when
   // nothing is left to do).

@@ -27,6 +27,7 @@ import {
 } from './pull-runs.js';
 import { PullStore } from './pull-store.js';
 import { ScheduleLeases } from './schedule-leases.js';
+import { logWorkerErrors } from '../../queues/worker-errors.js';
 
 export interface PullOptions {
   /** A worker connection (`maxRetriesPerRequest: null`). */
@@ -235,9 +236,7 @@ export async function startPull(o: PullOptions): Promise<RunningPull> {
     // lock keeps each source to one run at a time, across ticks and processes.
     concurrency: Math.min(MAX_CONCURRENT_RUNS, schedules.size),
   });
-  worker.on('error', (err) => {
-    o.log.error({ err }, 'pull worker error');
-  });
+  logWorkerErrors([worker], o.log, 'pull');
   worker.on('failed', (job, err) => {
     o.log.warn({ err, job: job?.name }, 'pull run failed');
   });

@@ -1,0 +1,78 @@
+/**
+ * What a BullMQ worker's `error` events are logged as.
+ *
+ * A worker emits `error` when its own loop fails (fetching the next job, renewing a lock,
+ * moving a job on), not when a job throws (that is `failed`, job-failures.ts). During and just
+ * after a Redis outage every worker of the process does so, once per retry: the 16 partition
+ * workers of one stage wrote 12-18 ERROR lines for one 10 s restart, after RedisHealth had
+ * already logged the outage once (connections.ts). So:
+ * - an error that only says the connection is down or just came back (ECONNREFUSED, "Connection
+ *   is closed", a LOADING Redis, ...) is the outage's, logged at debug;
+ * - a job whose lock was lost ("could not renew lock", "Missing lock": the worker stalled, or
+ *   Redis lost the lock in an outage) is logged at warn: BullMQ runs the job again, and every
+ *   job of the project is safe to run twice (epoch fences, idempotent job ids);
+ * - any other is logged at error.
+ * Both at most once per `everyMs` per stage; the next line says how many were left out
+ * meanwhile.
+ */
+import type { Logger } from '../telemetry/logger.js';
+
+/** At most one `worker error` line per stage this often. */
+export const WORKER_ERROR_EVERY_MS = 30_000;
+
+const CONNECTION_ERROR =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|Stream isn't writeable|Socket closed|connection lost|LOADING|MASTERDOWN|TRYAGAIN|Command timed out/i;
+
+/** A BullMQ Worker, as far as its `error` events go. */
+export interface ErrorSource {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+const LOCK_LOST = /could not renew lock|Missing lock for job|Lock mismatch/i;
+
+/** True when `err` says only that Redis cannot be reached (or is still loading). */
+export function isConnectionError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    CONNECTION_ERROR.test(message) || (typeof code === 'string' && CONNECTION_ERROR.test(code))
+  );
+}
+
+/**
+ * Logs the `error` events of a stage's workers as described above, with one limit for all of
+ * them; `fieldsOf(i)` adds fields to the lines of `workers[i]` (its partition).
+ */
+export function logWorkerErrors(
+  workers: readonly ErrorSource[],
+  log: Logger,
+  stage: string,
+  fieldsOf: (i: number) => Record<string, unknown> = () => ({}),
+  everyMs = WORKER_ERROR_EVERY_MS,
+): void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let leftOut = 0;
+  workers.forEach((worker, i) => {
+    worker.on('error', (err: Error) => {
+      if (isConnectionError(err)) {
+        log.debug({ err, ...fieldsOf(i) }, `${stage} worker lost its Redis connection`);
+        return;
+      }
+      const now = Date.now();
+      if (now - lastAt < everyMs) {
+        leftOut++;
+        return;
+      }
+      const lockLost = LOCK_LOST.test(err.message);
+      const what = lockLost
+        ? `${stage} worker lost a job's lock; the job runs again`
+        : `${stage} worker error`;
+      const line = { err, ...fieldsOf(i), ...(leftOut > 0 ? { leftOut } : {}) };
+      const msg = leftOut > 0 ? `${what} (${leftOut} more errors since the last line)` : what;
+      if (lockLost) log.warn(line, msg);
+      else log.error(line, msg);
+      lastAt = now;
+      leftOut = 0;
+    });
+  });
+}

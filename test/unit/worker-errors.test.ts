@@ -1,0 +1,92 @@
+/**
+ * A stage's workers' `error` events (issue 21, item 6): an outage's connection errors are not
+ * ERROR lines (RedisHealth logs the outage once), and other errors are at most one line per
+ * stage per period, however many partition workers raise them, with the count left out.
+ */
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { isConnectionError, logWorkerErrors } from '../../src/queues/worker-errors.js';
+
+interface Line {
+  readonly level: number;
+  readonly msg: string;
+  readonly [key: string]: unknown;
+}
+
+function capture() {
+  const lines: Line[] = [];
+  const log = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Line);
+        done();
+      },
+    }),
+  );
+  return { lines, log };
+}
+
+const connectionRefused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
+  code: 'ECONNREFUSED',
+});
+
+describe('worker errors', () => {
+  it('tells an outage from a fault', () => {
+    expect(isConnectionError(connectionRefused)).toBe(true);
+    expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
+    expect(
+      isConnectionError(
+        new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      ),
+    ).toBe(true);
+    expect(isConnectionError(new Error('LOADING Redis is loading the dataset in memory'))).toBe(
+      true,
+    );
+    expect(isConnectionError(new Error('Missing lock for job 12. moveToFinished'))).toBe(false);
+    expect(isConnectionError(new Error('NOSCRIPT No matching script'))).toBe(false);
+  });
+
+  it('logs connection errors at debug and other errors once per period for all the workers', () => {
+    const { lines, log } = capture();
+    const workers = Array.from({ length: 16 }, () => new EventEmitter());
+    logWorkerErrors(workers, log, 'detect', (p) => ({ partition: p }), 60_000);
+    for (const w of workers) w.emit('error', connectionRefused);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(lines).toHaveLength(16);
+    expect(lines[3]).toMatchObject({ level: 20, partition: 3 });
+
+    lines.length = 0;
+    for (const w of workers) w.emit('error', new Error('ERR Error running script'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, msg: 'detect worker error', partition: 0 });
+  });
+
+  it('logs a lost lock at warn: the job runs again', () => {
+    const { lines, log } = capture();
+    const w = new EventEmitter();
+    logWorkerErrors([w], log, 'detect', () => ({ partition: 7 }));
+    w.emit('error', new Error('could not renew lock for job 42'));
+    expect(lines).toMatchObject([
+      { level: 40, msg: "detect worker lost a job's lock; the job runs again", partition: 7 },
+    ]);
+  });
+
+  it('says how many it left out when the period is over', async () => {
+    const { lines, log } = capture();
+    const workers = [new EventEmitter(), new EventEmitter()];
+    logWorkerErrors(workers, log, 'logs', (p) => ({ partition: p }), 20);
+    workers[0]?.emit('error', new Error('boom'));
+    workers[1]?.emit('error', new Error('boom'));
+    workers[1]?.emit('error', new Error('boom'));
+    await new Promise((r) => setTimeout(r, 30));
+    workers[1]?.emit('error', new Error('boom'));
+    expect(lines.map((l) => l.msg)).toEqual([
+      'logs worker error',
+      'logs worker error (2 more errors since the last line)',
+    ]);
+    expect(lines[1]).toMatchObject({ level: 50, leftOut: 2, partition: 1 });
+  });
+});
