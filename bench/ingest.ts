@@ -37,19 +37,21 @@ import { remoteWriteBody } from '../test/helpers/remote-write.js';
 const SERIES = 500;
 const LABELS = 10;
 
+/** The labels of series `s` of the bench payloads: 10 labels, a job of 20, unique per `s`. */
+export function benchLabels(s: number): Record<string, string> {
+  return Object.fromEntries([
+    ['__name__', `http_requests_total`],
+    ['job', `svc-${s % 20}`],
+    ['instance', `10.0.${s % 7}.${s}:9100`],
+    ...Array.from({ length: LABELS - 3 }, (_, l) => [`label_${l}`, `value-${(s * 31 + l) % 97}`]),
+  ]) as Record<string, string>;
+}
+
 function payload(round: number): Buffer {
   const t = Date.UTC(2026, 10, 25) + round * 15_000;
   return remoteWriteBody(
     Array.from({ length: SERIES }, (_, s) => ({
-      labels: Object.fromEntries([
-        ['__name__', `http_requests_total`],
-        ['job', `svc-${s % 20}`],
-        ['instance', `10.0.${s % 7}.${s}:9100`],
-        ...Array.from({ length: LABELS - 3 }, (_, l) => [
-          `label_${l}`,
-          `value-${(s * 31 + l) % 97}`,
-        ]),
-      ]) as Record<string, string>,
+      labels: benchLabels(s),
       samples: [{ value: round * 10 + s, timestamp: t }],
     })),
   );
@@ -131,7 +133,7 @@ function decodeRates(bodies: Buffer[]): { ours: number; library: number; oursWal
 }
 
 /** A port free on loopback now (the OS picks it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -139,11 +141,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const exited = (child: ChildProcess): boolean =>
+export const exited = (child: ChildProcess): boolean =>
   child.exitCode !== null || child.signalCode !== null;
 
 /** Polls `url` until it answers 200 (at most ~20 s); fails at once if `child` exits. */
-async function waitReady(url: string, what: string, child: ChildProcess): Promise<void> {
+export async function waitReady(url: string, what: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (exited(child)) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode})`);
     if ((await fetch(url).catch(() => undefined))?.ok) return;
@@ -153,7 +155,7 @@ async function waitReady(url: string, what: string, child: ChildProcess): Promis
 }
 
 /** Stops a child process and waits for it to exit (killed if it takes over 10 s). */
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (exited(child)) return;
   const done = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -162,10 +164,87 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(kill);
 }
 
+/** A worker or VictoriaMetrics run by a bench: its URL on loopback, and how to stop it. */
+export interface BenchProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Stops it, waits for it to exit and removes its temp folder. */
+  stop(): Promise<void>;
+}
+
 /**
- * Runs an ingest-only worker as its own process (the built `dist/`, as `npm start` runs it),
- * as VictoriaMetrics runs in its own, so the bench's HTTP client does not share its event loop;
- * posts the bodies to it and returns the samples/s it accepted.
+ * Starts a worker as its own process (the built `dist/`, as `npm start` runs it) with `config`
+ * (YAML) on `redisUrl`, and waits until it is ready. `onOutput` sees its log (stdout, stderr).
+ */
+export async function startWorker(opts: {
+  config: string;
+  redisUrl: string;
+  roles?: string;
+  onOutput?: (chunk: string) => void;
+}): Promise<BenchProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'aiops-bench-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, opts.config);
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+  const worker = spawn(
+    process.execPath,
+    [main, 'start', '-c', config, '-p', String(port), '-r', opts.roles ?? 'all'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: opts.redisUrl } },
+  );
+  // Its log, shown only when it does not come up.
+  let log = '';
+  for (const stream of [worker.stdout, worker.stderr])
+    stream.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      log = (log + text).slice(-4000);
+      opts.onOutput?.(text);
+    });
+  const url = `http://127.0.0.1:${port}`;
+  const stopWorker = async (): Promise<void> => {
+    await stop(worker);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(`${url}/readyz`, 'the worker', worker);
+  } catch (err) {
+    process.stdout.write(log);
+    await stopWorker();
+    throw err;
+  }
+  return { url, child: worker, stop: stopWorker };
+}
+
+/** Starts VictoriaMetrics (Debian package victoria-metrics) on loopback, on a temp folder. */
+export async function startVictoriaMetrics(): Promise<BenchProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aiops-vm-'));
+  const port = await freePort();
+  const vm = spawn(
+    'victoria-metrics',
+    [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-loggerLevel=ERROR'],
+    { stdio: 'ignore' },
+  );
+  // Not installed: waitReady reports it exited (ENOENT), rather than an unhandled 'error'.
+  vm.on('error', () => undefined);
+  const url = `http://127.0.0.1:${port}`;
+  const stopVm = async (): Promise<void> => {
+    // Wait for it to exit: it still writes its data folder on the way out (ENOTEMPTY).
+    await stop(vm);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(`${url}/health`, 'VictoriaMetrics', vm);
+  } catch (err) {
+    await stopVm();
+    throw err;
+  }
+  return { url, child: vm, stop: stopVm };
+}
+
+/**
+ * Runs an ingest-only worker as its own process, as VictoriaMetrics runs in its own, so the
+ * bench's HTTP client does not share its event loop; posts the bodies to it and returns the
+ * samples/s it accepted.
  */
 async function postToWorker(
   prefix: string,
@@ -174,35 +253,17 @@ async function postToWorker(
   seconds: number,
   concurrency: number,
 ): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'aiops-bench-'));
-  const config = join(dir, 'config.yaml');
   // Nothing consumes the queues here: a high-water mark past what the run can fill, so the
   // figure is what ingest accepts, not when backpressure starts.
-  writeFileSync(
-    config,
-    `redis:\n  prefix: ${prefix}\ningest:\n  service_labels: [job]\n  queue_high_water_jobs: 10000000\n`,
-  );
-  const port = await freePort();
-  const main = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
-  const worker = spawn(
-    process.execPath,
-    [main, 'start', '-c', config, '-p', String(port), '-r', 'ingest'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: redisUrl } },
-  );
-  // Its log, shown only when it does not come up.
-  let log = '';
-  for (const stream of [worker.stdout, worker.stderr])
-    stream.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  const worker = await startWorker({
+    config: `redis:\n  prefix: ${prefix}\ningest:\n  service_labels: [job]\n  queue_high_water_jobs: 10000000\n`,
+    redisUrl,
+    roles: 'ingest',
+  });
   try {
-    const url = `http://127.0.0.1:${port}`;
-    await waitReady(`${url}/readyz`, 'the worker', worker).catch((err: unknown) => {
-      process.stdout.write(log);
-      throw err;
-    });
-    return await post(`${url}/api/v1/write`, bodies, seconds, concurrency);
+    return await post(`${worker.url}/api/v1/write`, bodies, seconds, concurrency);
   } finally {
-    await stop(worker);
-    rmSync(dir, { recursive: true, force: true });
+    await worker.stop();
   }
 }
 
@@ -278,26 +339,18 @@ export async function main(argv: string[]): Promise<void> {
     await deletePrefix(prefix, values.redis);
   }
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'aiops-vm-'));
-  const vmPort = await freePort();
-  const vm = spawn(
-    'victoria-metrics',
-    [`-httpListenAddr=127.0.0.1:${vmPort}`, `-storageDataPath=${dataDir}`, '-loggerLevel=ERROR'],
-    { stdio: 'ignore' },
-  );
   let vmRate = Number.NaN;
   try {
-    const vmUrl = `http://127.0.0.1:${vmPort}`;
-    await waitReady(`${vmUrl}/health`, 'VictoriaMetrics', vm);
-    vmRate = await post(`${vmUrl}/api/v1/write`, bodies, seconds, concurrency);
+    const vm = await startVictoriaMetrics();
+    try {
+      vmRate = await post(`${vm.url}/api/v1/write`, bodies, seconds, concurrency);
+    } finally {
+      await vm.stop();
+    }
   } catch (err) {
     process.stdout.write(
       `  VictoriaMetrics did not run (${(err as Error).message}); apt-get install victoria-metrics\n`,
     );
-  } finally {
-    // Wait for it to exit: it still writes its data folder on the way out (ENOTEMPTY).
-    await stop(vm);
-    rmSync(dataDir, { recursive: true, force: true });
   }
   process.stdout.write(
     `end to end over HTTP (${concurrency} in flight, ${seconds} s each, same machine):\n` +

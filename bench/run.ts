@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   'early-warning': () => import('./early-warning.js'),
   loghub: () => import('./loghub.js'),
   ingest: () => import('./ingest.js'),
+  e2e: () => import('./e2e.js'),
   'loki-push': () => import('./loki-push.js'),
   'status-page': () => import('./status-page.js'),
   soak: () => import('./soak.js'),
