@@ -189,7 +189,19 @@ export async function startWorker(opts: {
   const main = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
   const worker = spawn(
     process.execPath,
-    [main, 'start', '-c', config, '-p', String(port), '-r', opts.roles ?? 'all'],
+    [
+      // For profiles: AIOPS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (the worker
+      // writes its profile when the bench stops it).
+      ...(process.env.AIOPS_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []),
+      main,
+      'start',
+      '-c',
+      config,
+      '-p',
+      String(port),
+      '-r',
+      opts.roles ?? 'all',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: opts.redisUrl } },
   );
   // Its log, shown only when it does not come up.
