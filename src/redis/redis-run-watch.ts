@@ -75,13 +75,16 @@ export interface RedisRunWatchOptions {
 export const RUN_CHECK_MS = 2000;
 export const SENTINEL_TTL_MS = 24 * 3_600_000;
 
-/** A reply that says this Redis will not run INFO (in a script), as opposed to a passing state. */
+/**
+ * A reply that says this Redis will not run the probe script's INFO (renamed, refused by an ACL,
+ * not allowed in scripts: the wording varies by version and vendor), as opposed to a passing
+ * state that the next check outlives.
+ */
 export function refusesInfo(err: unknown): boolean {
   return (
     err instanceof Error &&
     err.name === 'ReplyError' &&
-    /\binfo\b|not allowed|unknown command|NOPERM|no permission/i.test(err.message) &&
-    !/^(LOADING|READONLY|BUSY|MASTERDOWN|TRYAGAIN)\b/.test(err.message)
+    !/^(LOADING|READONLY|BUSY|MASTERDOWN|TRYAGAIN|OOM|CLUSTERDOWN)\b/.test(err.message)
   );
 }
 export const REASSERT_MS = 5 * 60_000;
@@ -123,8 +126,8 @@ export class RedisRunWatch {
   async start(): Promise<void> {
     try {
       await this.#writeSentinel();
+      this.#noted = true; // the sentinel's absence is evidence from now on
       this.#runId = (await this.#probe()).runId;
-      this.#noted = true;
     } catch (err) {
       // Redis went away just now: the first check that reaches it re-asserts.
       this.#o.log.warn({ err }, 'Redis run not noted at start; checking again shortly');

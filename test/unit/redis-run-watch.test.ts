@@ -215,6 +215,19 @@ describe('RedisRunWatch', () => {
 
   it('gives up INFO only when Redis refuses it, not on a passing state', () => {
     const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+    // As Redis 7.0 answers a script whose INFO was renamed, or refused by the user's ACL.
+    expect(
+      refusesInfo(
+        reply('ERR Unknown Redis command called from script script: 1a2b, on @user_script:3.'),
+      ),
+    ).toBe(true);
+    expect(
+      refusesInfo(
+        reply(
+          "ERR The user executing the script can't run this command or subcommand script: 1a2b, on @user_script:3.",
+        ),
+      ),
+    ).toBe(true);
     expect(refusesInfo(reply("ERR unknown command 'INFO'"))).toBe(true);
     expect(refusesInfo(reply('NOPERM this user has no permissions to run the info command'))).toBe(
       true,
