@@ -11,7 +11,8 @@ import type { BearerAuth } from './bearer-auth.js';
 import type { IngestStream } from './ingest-route.js';
 import type { QueueBacklog } from './queue-backlog.js';
 
-type Backlog = Pick<QueueBacklog, 'overloaded' | 'retryAfterSeconds' | 'waiting'>;
+type Backlog = Pick<QueueBacklog, 'overloaded' | 'retryAfterSeconds' | 'waiting'> &
+  Partial<Pick<QueueBacklog, 'refreshIfStale'>>;
 
 export interface IngestGuardDeps {
   readonly auth: BearerAuth | undefined;
@@ -42,6 +43,11 @@ export function registerIngestGuard(app: FastifyInstance, deps: IngestGuardDeps)
         throw err;
       }
     }
+    const { metrics, logs } = deps.backlogs;
+    await Promise.all([
+      tag.stream !== 'logs' ? metrics?.refreshIfStale?.() : undefined,
+      tag.stream !== 'metrics' ? logs?.refreshIfStale?.() : undefined,
+    ]);
     const backlog = overloadedBacklog(deps, tag.stream);
     if (backlog) {
       void reply.header('retry-after', String(backlog.retryAfterSeconds));

@@ -23,8 +23,10 @@ export interface BacklogOptions {
   readonly onPoll?: (waiting: number) => void;
 }
 
-/** A read this many `pollMs` old is stale (see `overloaded`). */
+/** Nobody asked for this many `pollMs`: the last read is stale (see `refreshIfStale`). */
 export const STALE_POLLS = 10;
+/** How long a request waits for a fresh read after a stale one. */
+export const STALE_WAIT_MS = 250;
 
 export class QueueBacklog {
   readonly #o: BacklogOptions;
@@ -32,8 +34,6 @@ export class QueueBacklog {
   #over = false;
   #started = false;
   #lastPoll = Number.NEGATIVE_INFINITY;
-  /** When the last read that succeeded began. */
-  #readAt = Number.NEGATIVE_INFINITY;
   #polling: Promise<void> | undefined;
   #failing = false;
 
@@ -41,16 +41,29 @@ export class QueueBacklog {
     this.#o = o;
   }
 
-  /**
-   * True while the backlog is past the high-water mark, as last read; a read older than
-   * `pollMs` is renewed in the background. A read older than STALE_POLLS × `pollMs` (the
-   * worker was idle: the detectors had all that time to drain the queues) no longer says
-   * "over": the first request after a quiet spell is taken, and the fresh read decides the next.
-   */
+  /** True while the backlog is past the high-water mark, as last read; a read older than `pollMs` is renewed in the background. */
   get overloaded(): boolean {
-    const now = Date.now();
-    if (this.#started && now - this.#lastPoll >= this.#o.pollMs) void this.poll();
-    return this.#over && now - this.#readAt < STALE_POLLS * this.#o.pollMs;
+    if (this.#started && Date.now() - this.#lastPoll >= this.#o.pollMs) void this.poll();
+    return this.#over;
+  }
+
+  /**
+   * Reads the queues afresh, waiting at most `maxWaitMs`, when nobody asked for STALE_POLLS ×
+   * `pollMs` (an idle spell, or a sender that posts every 15 s): the last read may be far from
+   * the truth either way, so the request waits for a new one rather than being refused, or let
+   * through, on an old figure. Under steady traffic the reads are recent and this returns at
+   * once; a read that fails keeps the last state.
+   */
+  async refreshIfStale(maxWaitMs = STALE_WAIT_MS): Promise<void> {
+    if (!this.#started || Date.now() - this.#lastPoll < STALE_POLLS * this.#o.pollMs) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.poll(),
+      new Promise<void>((done) => {
+        timer = setTimeout(done, maxWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   get waiting(): number {
@@ -84,7 +97,6 @@ export class QueueBacklog {
   }
 
   async #poll(): Promise<void> {
-    const began = Date.now();
     try {
       const counts = await Promise.all(
         this.#o.queues.map((q) => q.getJobCounts('wait', 'prioritized', 'delayed')),
@@ -92,7 +104,6 @@ export class QueueBacklog {
       let waiting = 0;
       for (const c of counts) for (const n of Object.values(c)) waiting += n;
       this.#failing = false;
-      this.#readAt = began;
       this.#set(waiting);
     } catch (err) {
       if (!this.#failing) this.#o.log.warn({ err }, 'cannot read the ingest queue backlog');

@@ -160,6 +160,50 @@ describe('QueueBacklog', () => {
     expect(b.overloaded).toBe(false);
   });
 
+  it('after an idle spell (or between sparse senders), a request waits for a fresh read', async () => {
+    const w = { n: 150, fail: false };
+    let reads = 0;
+    const counted = {
+      getJobCounts: () => {
+        reads++;
+        return w.fail ? Promise.reject(new Error('down')) : Promise.resolve({ wait: w.n });
+      },
+    } as unknown as Queue;
+    const b = new QueueBacklog({
+      queues: [counted],
+      highWater: 100,
+      pollMs: 10,
+      log: pino({ level: 'silent' }),
+    });
+    const quiet = (): Promise<void> => new Promise((r) => setTimeout(r, 120));
+    b.start();
+    await b.poll();
+    expect(b.overloaded).toBe(true);
+    // The detectors drained the queues while nobody asked: the next request is not refused.
+    w.n = 0;
+    await quiet();
+    await b.refreshIfStale();
+    expect(b.overloaded).toBe(false);
+    // The other way: a backlog built up while nobody asked is seen by the next request.
+    w.n = 150;
+    await quiet();
+    await b.refreshIfStale();
+    expect(b.overloaded).toBe(true);
+    // A read that fails keeps the last state, however old.
+    w.fail = true;
+    w.n = 0;
+    await quiet();
+    await b.refreshIfStale();
+    expect(b.overloaded).toBe(true);
+    // Recent reads: no wait, no extra read.
+    w.fail = false;
+    await b.poll();
+    const before = reads;
+    await b.refreshIfStale();
+    expect(reads).toBe(before);
+    await b.stop();
+  });
+
   it('reads the queues only on demand, at most once per pollMs: an idle worker asks Redis nothing', async () => {
     vi.useFakeTimers();
     try {
@@ -182,12 +226,10 @@ describe('QueueBacklog', () => {
       // A minute with no request and no scrape: no read.
       await vi.advanceTimersByTimeAsync(60_000);
       expect(reads).toBe(1);
-      // A burst of requests: one read, in the background. The last state is a minute old, so
-      // stale: it does not turn them away; the fresh read does.
-      for (let i = 0; i < 50; i++) expect(b.overloaded).toBe(false);
+      // A burst of requests: one read, in the background; they see the last state.
+      for (let i = 0; i < 50; i++) expect(b.overloaded).toBe(true);
       await vi.advanceTimersByTimeAsync(0);
       expect(reads).toBe(2);
-      expect(b.overloaded).toBe(true);
       await vi.advanceTimersByTimeAsync(500);
       expect(b.overloaded).toBe(true);
       expect(reads).toBe(2);
