@@ -12,8 +12,9 @@
  *   Redis lost the lock in an outage) is logged at warn: BullMQ runs the job again, and every
  *   job of the project is safe to run twice (epoch fences, idempotent job ids);
  * - any other is logged at error.
- * Both at most once per `everyMs` per stage; the next line says how many were left out
- * meanwhile.
+ * Each kind at most one line per `everyMs` per stage, whichever of the stage's workers raised
+ * it. The errors left out meanwhile are not lost: when the period ends, the first of them is
+ * logged with the count of the others.
  */
 import type { Logger } from '../telemetry/logger.js';
 
@@ -50,29 +51,69 @@ export function logWorkerErrors(
   fieldsOf: (i: number) => Record<string, unknown> = () => ({}),
   everyMs = WORKER_ERROR_EVERY_MS,
 ): void {
-  let lastAt = Number.NEGATIVE_INFINITY;
-  let leftOut = 0;
+  const slots = { lock: new Slot(), other: new Slot() };
+  const write = (
+    kind: 'lock' | 'other',
+    err: Error,
+    fields: Record<string, unknown>,
+    more: number,
+  ): void => {
+    const what =
+      kind === 'lock'
+        ? `${stage} worker lost a job's lock; the job runs again`
+        : `${stage} worker error`;
+    const line = { err, ...fields, ...(more > 0 ? { more } : {}) };
+    const msg = more > 0 ? `${what} (and ${more} more in the last ${everyMs / 1000} s)` : what;
+    if (kind === 'lock') log.warn(line, msg);
+    else log.error(line, msg);
+  };
   workers.forEach((worker, i) => {
     worker.on('error', (err: Error) => {
       if (isConnectionError(err)) {
         log.debug({ err, ...fieldsOf(i) }, `${stage} worker lost its Redis connection`);
         return;
       }
-      const now = Date.now();
-      if (now - lastAt < everyMs) {
-        leftOut++;
-        return;
-      }
-      const lockLost = LOCK_LOST.test(err.message);
-      const what = lockLost
-        ? `${stage} worker lost a job's lock; the job runs again`
-        : `${stage} worker error`;
-      const line = { err, ...fieldsOf(i), ...(leftOut > 0 ? { leftOut } : {}) };
-      const msg = leftOut > 0 ? `${what} (${leftOut} more errors since the last line)` : what;
-      if (lockLost) log.warn(line, msg);
-      else log.error(line, msg);
-      lastAt = now;
-      leftOut = 0;
+      const kind = LOCK_LOST.test(err.message) ? 'lock' : 'other';
+      slots[kind].offer(err, fieldsOf(i), everyMs, (e, fields, more) => {
+        write(kind, e, fields, more);
+      });
     });
   });
+}
+
+/** One kind of error of one stage: a line now, or the first of those held back at the period's end. */
+class Slot {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #held: { err: Error; fields: Record<string, unknown> } | undefined;
+  #more = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  offer(
+    err: Error,
+    fields: Record<string, unknown>,
+    everyMs: number,
+    write: (err: Error, fields: Record<string, unknown>, more: number) => void,
+  ): void {
+    const now = Date.now();
+    if (now - this.#lastAt >= everyMs && this.#timer === undefined) {
+      this.#lastAt = now;
+      write(err, fields, 0);
+      return;
+    }
+    if (this.#held === undefined) this.#held = { err, fields };
+    else this.#more++;
+    this.#timer ??= setTimeout(
+      () => {
+        this.#timer = undefined;
+        const held = this.#held;
+        if (!held) return;
+        this.#lastAt = Date.now();
+        write(held.err, held.fields, this.#more);
+        this.#held = undefined;
+        this.#more = 0;
+      },
+      Math.max(0, this.#lastAt + everyMs - now),
+    );
+    this.#timer.unref();
+  }
 }

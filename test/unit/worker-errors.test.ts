@@ -74,19 +74,21 @@ describe('worker errors', () => {
     ]);
   });
 
-  it('says how many it left out when the period is over', async () => {
+  it('logs the first error it held back, with the count of the others, when the period ends', async () => {
     const { lines, log } = capture();
     const workers = [new EventEmitter(), new EventEmitter()];
     logWorkerErrors(workers, log, 'logs', (p) => ({ partition: p }), 20);
-    workers[0]?.emit('error', new Error('boom'));
-    workers[1]?.emit('error', new Error('boom'));
-    workers[1]?.emit('error', new Error('boom'));
-    await new Promise((r) => setTimeout(r, 30));
-    workers[1]?.emit('error', new Error('boom'));
-    expect(lines.map((l) => l.msg)).toEqual([
-      'logs worker error',
-      'logs worker error (2 more errors since the last line)',
+    workers[0]?.emit('error', new Error('first'));
+    workers[1]?.emit('error', new Error('OOM command not allowed'));
+    workers[1]?.emit('error', new Error('third'));
+    workers[0]?.emit('error', new Error('could not renew lock for job 7'));
+    // No later error is needed for the held ones to be told.
+    await new Promise((r) => setTimeout(r, 40));
+    expect(lines.map((l) => [l.level, l.msg, (l.err as { message: string }).message])).toEqual([
+      [50, 'logs worker error', 'first'],
+      [40, "logs worker lost a job's lock; the job runs again", 'could not renew lock for job 7'],
+      [50, 'logs worker error (and 1 more in the last 0.02 s)', 'OOM command not allowed'],
     ]);
-    expect(lines[1]).toMatchObject({ level: 50, leftOut: 2, partition: 1 });
+    expect(lines[2]).toMatchObject({ partition: 1, more: 1 });
   });
 });
