@@ -13,7 +13,7 @@
  *   such a delivery waits; if the opening was given up, it is dead-lettered too. A receiver that
  *   never had the opening queued (muted by maintenance, or added later) skips `acknowledged`
  *   and `resolved`, while a reminder or an escalation is its opening. After `resolved`, nothing
- *   more is sent for that opening (a reminder would page again).
+ *   more is sent for that opening (a reminder would page again), nor after a later reopening.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -203,6 +203,11 @@ export function startDeliveryWorker(deps: {
       const inc = d.incident;
       const r = byName.get(d.receiver);
       if (!r) {
+        // Config skew in a rolling deploy: a process that has the receiver may take it. Given
+        // up (dead-lettered) only once retry_for_ms has passed.
+        if (!gaveUp(deps.policy, job.timestamp, Date.now())) {
+          throw new RetryLater(`receiver ${d.receiver} is not configured in this process`);
+        }
         await deps.deadLetters.add({
           at: new Date().toISOString(),
           receiver: d.receiver,
@@ -254,6 +259,21 @@ export function startDeliveryWorker(deps: {
         skip('the incident is resolved for the receiver');
         return;
       }
+      // A later reopening supersedes what is left of this opening: an old `resolved` sent after
+      // it would resolve the live page (PagerDuty's dedup key is the incident id, whatever the
+      // reopen count).
+      if (!isOpening(d.transition)) {
+        const next = { ...inc, reopened: inc.reopened + 1 };
+        if (
+          (await deps.ledger.opened(inc.id, next.reopened, r.name)) ||
+          (await deps.queue.getJob(
+            deliveryId({ receiver: r.name, transition: 'reopened', incident: next }),
+          )) !== undefined
+        ) {
+          skip('the incident reopened since');
+          return;
+        }
+      }
       if (gaveUp(deps.policy, job.timestamp, Date.now())) {
         // BullMQ leaves it unset before the first failure, whatever its type says.
         const last = (job as { readonly failedReason?: string }).failedReason;
@@ -294,6 +314,9 @@ export function startDeliveryWorker(deps: {
         const unknowable = state === 'unknown' && !(Date.now() - openedAt < KEEP_MS);
         if (state === 'unknown' && !pages && !unknowable) {
           skip('the receiver never had the incident opened');
+          // Nothing after the resolve, for this receiver too (an escalation that comes late).
+          if (d.transition === 'resolved')
+            await deps.ledger.markResolved(inc.id, inc.reopened, r.name);
           return;
         }
         if (state !== 'completed' && state !== 'unknown') {

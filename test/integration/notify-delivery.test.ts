@@ -355,7 +355,17 @@ describe('direct receivers', () => {
     const old = incident('inc-000000000000a004');
     await queueDeliveries(q, receivers, old, 'resolved', DELIVERY_ATTEMPTS);
     await waitFor('the old resolve sent', () => sentFor(old.id).length === 1);
-    // 4. A delivery whose receiver left the config before it ran is dead-lettered, not lost.
+    // 4. A reopening supersedes the old opening's resolve: sent after it, the resolve would
+    //    close the live page (PagerDuty's dedup key is the incident id).
+    const flap = recent('inc-000000000000a006');
+    await queueDeliveries(q, receivers, flap, 'opened', DELIVERY_ATTEMPTS);
+    await waitFor('the flap opened', () => sentFor(flap.id).length === 1);
+    await queueDeliveries(q, receivers, { ...flap, reopened: 1 }, 'reopened', DELIVERY_ATTEMPTS);
+    await waitFor('the flap reopened', () => sentFor(flap.id).length === 2);
+    const skippedBefore = await skipped();
+    await queueDeliveries(q, receivers, flap, 'resolved', DELIVERY_ATTEMPTS);
+    await waitFor('the old resolve skipped', async () => (await skipped()) === skippedBefore + 1);
+    // 5. A delivery whose receiver left the config before it ran is dead-lettered, not lost.
     const orphan = recent('inc-000000000000a005');
     const deadLetters = new DeadLetterStore(redis, prefix3);
     await queueDeliveries(
@@ -365,7 +375,12 @@ describe('direct receivers', () => {
       'opened',
       DELIVERY_ATTEMPTS,
     );
-    await waitFor('the orphan dead-lettered', async () => (await deadLetters.list()).length === 1);
+    // Retried until retry_for_ms (4 s here) in case another process has the receiver.
+    await waitFor(
+      'the orphan dead-lettered',
+      async () => (await deadLetters.list()).length === 1,
+      15_000,
+    );
     expect(await deadLetters.list()).toMatchObject([
       {
         receiver: 'removed',
@@ -386,6 +401,7 @@ describe('direct receivers', () => {
     expect(sentFor(done.id)).toEqual(['opened', 'resolved']);
     expect(sentFor(old.id)).toEqual(['resolved']);
     expect(sentFor(orphan.id)).toEqual([]);
+    expect(sentFor(flap.id)).toEqual(['opened', 'reopened']);
     await deletePrefix(prefix3);
   }, 30_000);
 });
