@@ -70,6 +70,13 @@ describe('beside a real Prometheus and Alertmanager', () => {
     const pagesJson = JSON.stringify(c.pages, null, 1);
     expect(new Set(c.pages.map((p) => p.groupKey)).size, pagesJson).toBe(1);
     expect(c.pages.length, pagesJson).toBeLessThanOrEqual(2);
+    if (c.pages.length === 2) {
+      const first = c.pages[0]?.alerts.filter((a) => a.status === 'firing') ?? [];
+      expect(
+        first.map((a) => a.labels.severity),
+        pagesJson,
+      ).toEqual(['warning']);
+    }
     for (const update of c.pages.slice(1)) {
       const firing = update.alerts.filter((a) => a.status === 'firing');
       expect(
