@@ -202,12 +202,11 @@ export function startDeliveryWorker(deps: {
       const d = job.data as DeliveryJob;
       const inc = d.incident;
       const r = byName.get(d.receiver);
-      if (!r) {
-        // Config skew in a rolling deploy: a process that has the receiver may take it. Given
-        // up (dead-lettered) only once retry_for_ms has passed.
-        if (!gaveUp(deps.policy, job.timestamp, Date.now())) {
-          throw new RetryLater(`receiver ${d.receiver} is not configured in this process`);
-        }
+      /** Gives the delivery up for good: dead-lettered, counted, then failed without retry. */
+      const giveUp = async (
+        reason: 'rejected' | 'expired' | 'never_opened' | 'unconfigured',
+        why: string,
+      ): Promise<never> => {
         await deps.deadLetters.add({
           at: new Date().toISOString(),
           receiver: d.receiver,
@@ -215,30 +214,19 @@ export function startDeliveryWorker(deps: {
           transition: d.transition,
           queued_at: new Date(job.timestamp).toISOString(),
           attempts: job.attemptsMade + 1,
-          reason: 'the receiver is no longer configured',
-        });
-        deps.metrics.deadLettered.inc({ receiver: 'unknown', reason: 'unconfigured' });
-        throw new UnrecoverableError(
-          `receiver ${d.receiver} is no longer configured (dead-lettered)`,
-        );
-      }
-      /** Gives the delivery up for good: dead-lettered, counted, then failed without retry. */
-      const giveUp = async (
-        reason: 'rejected' | 'expired' | 'never_opened',
-        why: string,
-      ): Promise<never> => {
-        await deps.deadLetters.add({
-          at: new Date().toISOString(),
-          receiver: r.name,
-          incident: inc.id,
-          transition: d.transition,
-          queued_at: new Date(job.timestamp).toISOString(),
-          attempts: job.attemptsMade + 1,
           reason: why,
         });
-        deps.metrics.deadLettered.inc({ receiver: r.type, reason });
-        throw new UnrecoverableError(`${r.name}: ${why} (dead-lettered)`);
+        deps.metrics.deadLettered.inc({ receiver: r?.type ?? 'unknown', reason });
+        throw new UnrecoverableError(`${d.receiver}: ${why} (dead-lettered)`);
       };
+      if (!r) {
+        // Config skew in a rolling deploy: a process that has the receiver may take it. Given
+        // up (dead-lettered) only once retry_for_ms has passed.
+        if (!gaveUp(deps.policy, job.timestamp, Date.now())) {
+          throw new RetryLater(`receiver ${d.receiver} is not configured in this process`);
+        }
+        return giveUp('unconfigured', 'the receiver is no longer configured');
+      }
       const skip = (why: string): void => {
         deps.metrics.notifications.inc({ receiver: r.type, outcome: 'skipped' });
         deps.log.info(

@@ -8,10 +8,8 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { configIssues } from '../../src/service/config-checks.js';
@@ -19,6 +17,7 @@ import { JobNames, QueueNames } from '../../src/queues/contract.js';
 import { parseRoles } from '../../src/service/roles.js';
 import { startService, type RunningService } from '../../src/service/service.js';
 import { randomPrefix, waitFor } from '../helpers/redis.js';
+import { logLines } from '../helpers/log-lines.js';
 import { TestRedisServer } from '../helpers/redis-server.js';
 
 const prefix = randomPrefix();
@@ -29,7 +28,7 @@ let service: RunningService;
 let hook: Server;
 let admin: Redis;
 const pages: string[] = [];
-const lines: { level: number; msg: string; time: number }[] = [];
+const { log, lines } = logLines();
 
 beforeAll(async () => {
   server = await TestRedisServer.start();
@@ -64,15 +63,6 @@ beforeAll(async () => {
       },
     },
     { check: configIssues },
-  );
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
-        done();
-      },
-    }),
   );
   service = await startService({
     config,

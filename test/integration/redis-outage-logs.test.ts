@@ -4,30 +4,15 @@
  * info, and ingest's 503s as one warn line when they start and one info line with the count when
  * they stop. A worker in the test process, on a Redis of its own that the test stops.
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { parseRoles } from '../../src/service/roles.js';
 import { startService, type RunningService } from '../../src/service/service.js';
 import { randomPrefix, waitFor } from '../helpers/redis.js';
+import { LEVEL, logLines } from '../helpers/log-lines.js';
 import { TestRedisServer } from '../helpers/redis-server.js';
 
-interface Line {
-  readonly level: number;
-  readonly msg: string;
-  readonly [key: string]: unknown;
-}
-const WARN = 40;
-const ERROR = 50;
-
-const lines: Line[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as Line);
-    done();
-  },
-});
+const { log, lines } = logLines();
 
 let server: TestRedisServer;
 let service: RunningService;
@@ -36,7 +21,7 @@ beforeAll(async () => {
   server = await TestRedisServer.start();
   service = await startService({
     config: parseConfig({ services: { auth: {} }, redis: { prefix: randomPrefix() } }),
-    log: pino({ level: 'info' }, sink),
+    log,
     redisUrl: server.url,
     roles: parseRoles('all'),
     version: 'test',
@@ -95,18 +80,18 @@ describe('a 10 s Redis outage under load', () => {
     await Promise.all(senders);
 
     const during = lines.slice(from);
-    const loud = during.filter((l) => l.level >= WARN);
+    const loud = during.filter((l) => l.level >= LEVEL.warn);
     // Hundreds of requests were refused, each with a 503 ...
     expect(refused).toBeGreaterThan(100);
     // ... and the log says so in a few lines.
     expect(loud.length, loud.map((l) => l.msg).join('\n')).toBeLessThanOrEqual(8);
-    const errors = during.filter((l) => l.level >= ERROR);
+    const errors = during.filter((l) => l.level >= LEVEL.error);
     expect(errors.map((l) => l.msg)).toEqual([
       expect.stringMatching(/^Redis unreachable .*Ingest answers 503 and jobs wait/) as unknown,
     ]);
     expect(during.filter((l) => l.msg.startsWith('Redis reachable again'))).toHaveLength(1);
     const ingest = during.filter((l) => l.msg.startsWith('ingest'));
-    expect(ingest.filter((l) => l.level === WARN)).toHaveLength(1);
+    expect(ingest.filter((l) => l.level === LEVEL.warn)).toHaveLength(1);
     const end = ingest.find((l) => l.msg.startsWith('ingest queues records again'));
     expect(end?.level).toBe(30);
     expect(end?.failures).toBeGreaterThanOrEqual(refused);

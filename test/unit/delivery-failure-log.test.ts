@@ -3,32 +3,16 @@
  * receiver, the incident and the transition; a retry is a warn line with its attempt number
  * (issue 21, item 6: both were the same warn line, "notify job failed").
  */
-import { Writable } from 'node:stream';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { onDeliveryFailed } from '../../src/notify/delivery-failure-log.js';
 import { JobNames, type DeliveryJob } from '../../src/queues/contract.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { incidentJsonOf } from '../helpers/incident-json.js';
-
-interface Line {
-  readonly level: number;
-  readonly msg: string;
-  readonly [key: string]: unknown;
-}
+import { logLines } from '../helpers/log-lines.js';
 
 function capture() {
-  const lines: Line[] = [];
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Line);
-        done();
-      },
-    }),
-  );
+  const { log, lines } = logLines();
   const metrics = createMetrics('test');
   return { lines, metrics, onFailed: onDeliveryFailed(metrics, log) };
 }

@@ -1,19 +1,9 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FailureEpisodeLog } from '../../src/redis/failure-episode-log.js';
+import { logLines } from '../helpers/log-lines.js';
 
 function capture() {
-  const lines: { level: number; msg: string; failures?: number; total?: number }[] = [];
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
-        done();
-      },
-    }),
-  );
+  const { log, lines } = logLines();
   const episode = new FailureEpisodeLog(
     log,
     {

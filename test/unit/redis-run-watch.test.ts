@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { registerHealthRoutes } from '../../src/api/health-routes.js';
 import { readinessChecks } from '../../src/service/shutdown.js';
@@ -11,6 +9,7 @@ import {
   refusesInfo,
   type RunProbe,
 } from '../../src/redis/redis-run-watch.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const A = 'aaaaaaaa11111111';
 const B = 'bbbbbbbb22222222';
@@ -73,16 +72,7 @@ class FakeRedis {
 
 function setup(o: { reassertMs?: number; failReassert?: () => boolean } = {}) {
   const redis = new FakeRedis();
-  const lines: { level: number; msg: string }[] = [];
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
-        done();
-      },
-    }),
-  );
+  const { log, lines } = logLines();
   const seen: (string | undefined)[] = [];
   const lost: boolean[] = [];
   let reasserts = 0;

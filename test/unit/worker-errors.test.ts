@@ -4,30 +4,11 @@
  * stage per period, however many partition workers raise them, with the count left out.
  */
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { isConnectionError, logWorkerErrors } from '../../src/queues/worker-errors.js';
+import { logLines } from '../helpers/log-lines.js';
 
-interface Line {
-  readonly level: number;
-  readonly msg: string;
-  readonly [key: string]: unknown;
-}
-
-function capture() {
-  const lines: Line[] = [];
-  const log = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Line);
-        done();
-      },
-    }),
-  );
-  return { lines, log };
-}
+const capture = () => logLines('debug');
 
 const connectionRefused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
   code: 'ECONNREFUSED',
