@@ -53,7 +53,16 @@ export async function main(argv: string[]): Promise<void> {
   const admin = new Redis(redisServer.url);
   const child = spawn(
     process.execPath,
-    ['dist/src/main.js', 'start', '--config', values.config, '--port', '0'],
+    [
+      // For profiles, as in bench/ingest.ts: AIOPS_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR".
+      ...(process.env.AIOPS_BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []),
+      'dist/src/main.js',
+      'start',
+      '--config',
+      values.config,
+      '--port',
+      '0',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: redisServer.url },

@@ -4,30 +4,43 @@
  * A Redis that restarted empty (a failover to a replica that lagged, a recycled managed Redis,
  * `FLUSHALL`) otherwise keeps the process running without those invariants until it restarts.
  *
- * Every `checkMs`, one command (a script) renews this process's sentinel key and reads the
- * server's `run_id`: a missing sentinel means the data is gone, a new `run_id` a new server
- * process (a restart that kept its AOF changes it too; re-asserting then is harmless). Every
- * `reassertMs` the stages re-assert anyway, for what neither signal catches (a replica that
- * lagged behind the start of this process but not behind its sentinel). While a re-assertion is
- * due and unfinished, `pending()` says why, and `/readyz` is not ready with that reason.
+ * Every `checkMs`, one command (a script) swaps this process's sentinel for the next value of a
+ * counter and reads the server's `run_id`. A missing sentinel means the data is gone; an older
+ * value than the last one written means Redis went back in time (a failover to a replica that
+ * lagged, a restored snapshot), and what was written since is gone; a new `run_id` alone is a
+ * new server process that kept its data (a restart with its AOF; re-asserting is harmless). Every
+ * `reassertMs` the stages re-assert anyway, for what none of these catches. While a
+ * re-assertion is due and unfinished, `pending()` says why, and `/readyz` is not ready with that
+ * reason.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/logger.js';
 
 /**
- * KEYS[1] this process's sentinel; ARGV[1] its time to live (ms).
- * Returns { 1 when the sentinel was there (its TTL renewed) else 0, the server's run_id }.
+ * KEYS[1] this process's sentinel; ARGV[1] its time to live (ms); ARGV[2] its next value.
+ * Returns { the value it held ('' when none), the server's run_id }. The write comes before
+ * INFO, so the script is valid under either script replication mode.
  */
 const PROBE_LUA = `
-local present = redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local held = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 local info = redis.call('INFO', 'server')
-return { present, string.match(info, 'run_id:(%x+)') or '' }
+return { held or '', string.match(info, 'run_id:(%x+)') or '' }
+`;
+
+/** The same without INFO, for a Redis that refuses it in scripts. */
+const SWAP_LUA = `
+local held = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+return { held or '', '' }
 `;
 
 /** What one probe saw. */
 export interface RunProbe {
-  /** The sentinel this process wrote is still there. */
+  /** The sentinel holds the value this process wrote last. */
   readonly sentinel: boolean;
+  /** The sentinel holds an older value: Redis went back in time. */
+  readonly behind?: boolean;
   /** The server's `run_id`; undefined when INFO is not available (some managed Redis). */
   readonly runId: string | undefined;
 }
@@ -47,6 +60,12 @@ export function newRunOf(lastRunId: string | undefined, probe: RunProbe): NewRun
   const restarted =
     lastRunId !== undefined && probe.runId !== undefined && probe.runId !== lastRunId;
   const change = `run_id ${short(lastRunId)} → ${short(probe.runId)}`;
+  if (!probe.sentinel && probe.behind) {
+    return {
+      lostData: true,
+      reason: `Redis went back to older data (a replica that lagged, or a restored snapshot; ${change})`,
+    };
+  }
   if (!probe.sentinel && restarted) {
     return { lostData: true, reason: `Redis restarted empty (${change})` };
   }
@@ -108,6 +127,9 @@ export class RedisRunWatch {
   #infoWorks = true;
   /** The sentinel was written once: until then its absence says nothing about the data. */
   #noted = false;
+  /** The sentinel's counter: the value last confirmed written, and the one last sent. */
+  #written = 0;
+  #sent = 0;
   #failLogged = false;
 
   constructor(o: RedisRunWatchOptions) {
@@ -195,13 +217,26 @@ export class RedisRunWatch {
 
   async #probe(): Promise<RunProbe> {
     const { redis, sentinelKey } = this.#o;
+    const next = ++this.#sent;
+    const swap = async (script: string): Promise<RunProbe> => {
+      const [held, runId] = (await redis.eval(script, 1, sentinelKey, this.#ttlMs, next)) as [
+        string,
+        string,
+      ];
+      // Swaps whose answers were lost (the connection dropped) may have landed: any value sent
+      // since the last confirmed one is this process's latest.
+      const h = Number(held);
+      const latest = held !== '' && h >= this.#written && h < next;
+      this.#written = next;
+      return {
+        sentinel: latest,
+        behind: held !== '' && !latest,
+        runId: runId === '' ? undefined : runId,
+      };
+    };
     if (this.#infoWorks) {
       try {
-        const [present, runId] = (await redis.eval(PROBE_LUA, 1, sentinelKey, this.#ttlMs)) as [
-          number,
-          string,
-        ];
-        return { sentinel: present === 1, runId: runId === '' ? undefined : runId };
+        return await swap(PROBE_LUA);
       } catch (err) {
         // A Redis that refuses INFO in scripts (some managed ones): the sentinel alone. Other
         // replies (LOADING, READONLY, BUSY) are passing states: the next check tries again.
@@ -210,10 +245,12 @@ export class RedisRunWatch {
         this.#o.log.info({ err }, 'Redis refuses INFO in scripts; watching the sentinel key only');
       }
     }
-    return { sentinel: (await redis.pexpire(sentinelKey, this.#ttlMs)) === 1, runId: undefined };
+    return swap(SWAP_LUA);
   }
 
   async #writeSentinel(): Promise<void> {
-    await this.#o.redis.set(this.#o.sentinelKey, String(Date.now()), 'PX', this.#ttlMs);
+    const next = ++this.#sent;
+    await this.#o.redis.set(this.#o.sentinelKey, String(next), 'PX', this.#ttlMs);
+    this.#written = next;
   }
 }

@@ -49,24 +49,29 @@ describe('newRunOf', () => {
   });
 });
 
-/** A Redis of one key and a run id, answering the watch's three commands. */
+/** A Redis of one key and a run id, answering the watch's two commands (the swap script, SET). */
 class FakeRedis {
   runId = A;
-  keys = new Set<string>();
+  keys = new Map<string, string>();
   down = false;
   calls = 0;
-  eval(_script: string, _n: number, key: string): Promise<[number, string]> {
+  eval(
+    _script: string,
+    _n: number,
+    key: string,
+    _ttl: number,
+    value: number,
+  ): Promise<[string, string]> {
     this.calls++;
     if (this.down) return Promise.reject(new Error('Connection is closed.'));
-    return Promise.resolve([this.keys.has(key) ? 1 : 0, this.runId]);
+    const held = this.keys.get(key) ?? '';
+    this.keys.set(key, String(value));
+    return Promise.resolve([held, this.runId]);
   }
-  set(key: string): Promise<'OK'> {
+  set(key: string, value: string): Promise<'OK'> {
     if (this.down) return Promise.reject(new Error('Connection is closed.'));
-    this.keys.add(key);
+    this.keys.set(key, value);
     return Promise.resolve('OK');
-  }
-  pexpire(key: string): Promise<number> {
-    return Promise.resolve(this.keys.has(key) ? 1 : 0);
   }
 }
 
@@ -227,6 +232,45 @@ describe('RedisRunWatch', () => {
     expect(refusesInfo(reply("READONLY You can't write against a read only replica."))).toBe(false);
     expect(refusesInfo(reply('BUSY Redis is busy running a script.'))).toBe(false);
     expect(refusesInfo(new Error('Connection is closed.'))).toBe(false);
+  });
+
+  it('tells a Redis that went back in time (a replica that lagged, a restored snapshot) as lost data', async () => {
+    const { redis, watch, lost, lines } = setup();
+    await watch.start();
+    await watch.check();
+    const snapshot = new Map(redis.keys);
+    await watch.check();
+    await watch.check();
+    // Failover to a replica that has the sentinel as it was two checks ago.
+    redis.keys = snapshot;
+    redis.runId = B;
+    await watch.check();
+    expect(lost).toEqual([true]);
+    expect(msgs(lines)[0]).toEqual([
+      40,
+      'Redis went back to older data (a replica that lagged, or a restored snapshot; run_id aaaaaaaa → bbbbbbbb): re-asserting queues and schedulers',
+    ]);
+    // Its own value again from then on: quiet.
+    await watch.check();
+    await watch.check();
+    expect(lost).toEqual([true]);
+    await watch.stop();
+  });
+
+  it('takes a swap whose answer was lost as landed, not as going back in time', async () => {
+    const { redis, watch, lost } = setup();
+    await watch.start();
+    await watch.check();
+    // The next swap lands, but its answer never arrives.
+    const evalOnce = redis.eval.bind(redis);
+    redis.eval = (...args: Parameters<FakeRedis['eval']>) =>
+      evalOnce(...args).then(() => Promise.reject(new Error('Connection is closed.')));
+    await watch.check();
+    redis.eval = evalOnce;
+    await watch.check();
+    await watch.check();
+    expect(lost).toEqual([]);
+    await watch.stop();
   });
 
   it('re-asserts every reassertMs regardless, quietly', async () => {
