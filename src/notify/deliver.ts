@@ -286,14 +286,17 @@ export function startDeliveryWorker(deps: {
         if (busy) throw new RetryLater(`${r.name}: another delivery of the incident is under way`);
       }
       // A reminder or an escalation pages: for a receiver that never had the opening (it was
-      // muted by maintenance, or came later), it is the opening.
+      // muted by maintenance, came later, or was down past retry_for_ms), it is the opening.
       const pages = d.transition === 'reminder' || d.transition === 'escalated';
       if (!isOpening(d.transition) && !(await deps.ledger.opened(inc.id, inc.reopened, r.name))) {
         const opening = await deps.queue.getJob(
           deliveryId({ receiver: r.name, transition: openingOf(inc), incident: inc }),
         );
         const state = opening ? await opening.getState() : 'unknown';
-        if (state === 'failed') {
+        // Its opening page was given up (the receiver was down past retry_for_ms): a reminder
+        // or an escalation of the incident, still open, is the page it never had; the rest is
+        // given up too.
+        if (state === 'failed' && !pages) {
           await giveUp('never_opened', `the incident's ${openingOf(inc)} page to it was given up`);
         }
         const openedAt = inc.opened_at === null ? Number.NaN : Date.parse(inc.opened_at);
@@ -307,7 +310,7 @@ export function startDeliveryWorker(deps: {
             await deps.ledger.markResolved(inc.id, inc.reopened, r.name);
           return;
         }
-        if (state !== 'completed' && state !== 'unknown') {
+        if (state !== 'completed' && state !== 'unknown' && state !== 'failed') {
           throw new RetryLater(`${r.name}: waiting for the incident's ${openingOf(inc)} page`);
         }
       }

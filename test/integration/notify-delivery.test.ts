@@ -275,13 +275,18 @@ describe('direct receivers', () => {
     await deletePrefix(prefix2);
   }, 60_000);
 
-  it('order at the edges: muted openings, nothing after the resolve, incidents older than the job records, removed receivers', async () => {
+  it('order at the edges: muted openings, nothing after the resolve, incidents older than the job records, removed receivers, a missed opening', async () => {
     const prefix3 = `${prefix}-edges`;
     const got: { id: string; type: string }[] = [];
+    let down = false;
     const srv = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        if (down) {
+          res.writeHead(503).end('down');
+          return;
+        }
         const e = JSON.parse(body) as { type: string; subject: string };
         got.push({ id: e.subject, type: e.type.split('.').pop() ?? '' });
         res.writeHead(200).end('ok');
@@ -395,6 +400,28 @@ describe('direct receivers', () => {
     expect(dead).toMatchObject([
       { labels: { receiver: 'unknown', reason: 'unconfigured' }, value: 1 },
     ]);
+    // 6. The receiver was down past retry_for_ms when the incident opened: the opening is
+    //    dead-lettered, and once it is back the incident's reminder is its page; what follows
+    //    goes out in order.
+    const missed = recent('inc-000000000000a007');
+    down = true;
+    await queueDeliveries(q, receivers, missed, 'opened', DELIVERY_ATTEMPTS);
+    await waitFor(
+      'the opening dead-lettered',
+      async () => (await deadLetters.list()).some((l) => l.incident === missed.id),
+      15_000,
+    );
+    down = false;
+    await queueReminders(
+      q,
+      [{ ...receivers[0], repeat_interval_ms: 60_000 } as RoutedReceiver],
+      [{ ...missed, status: 'open' }],
+      Date.now(),
+      DELIVERY_ATTEMPTS,
+    );
+    await waitFor('the reminder sent', () => sentFor(missed.id).length === 1);
+    await queueDeliveries(q, receivers, missed, 'acknowledged', DELIVERY_ATTEMPTS);
+    await waitFor('the ack sent', () => sentFor(missed.id).length === 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(sentFor(muted.id)).toEqual([]);
     expect(sentFor(escalated.id)).toEqual(['escalated']);
@@ -402,6 +429,7 @@ describe('direct receivers', () => {
     expect(sentFor(old.id)).toEqual(['resolved']);
     expect(sentFor(orphan.id)).toEqual([]);
     expect(sentFor(flap.id)).toEqual(['opened', 'reopened']);
+    expect(sentFor(missed.id)).toEqual(['reminder', 'acknowledged']);
     await deletePrefix(prefix3);
   }, 30_000);
 });
