@@ -125,9 +125,10 @@ export class RedisRunWatch {
   #busy: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #infoWorks = true;
-  /** The sentinel was written once: until then its absence says nothing about the data. */
-  #noted = false;
-  /** The sentinel's counter: the value last confirmed written, and the one last sent. */
+  /**
+   * The sentinel's counter: the value last confirmed written (0: none yet, and until then the
+   * sentinel's absence says nothing about the data), and the one last sent.
+   */
   #written = 0;
   #sent = 0;
   #failLogged = false;
@@ -147,8 +148,6 @@ export class RedisRunWatch {
   /** Writes the sentinel, notes the run, then checks every `checkMs`; call after the stages started. */
   async start(): Promise<void> {
     try {
-      await this.#writeSentinel();
-      this.#noted = true; // the sentinel's absence is evidence from now on
       this.#runId = (await this.#probe()).runId;
     } catch (err) {
       // Redis went away just now: the first check that reaches it re-asserts.
@@ -167,6 +166,7 @@ export class RedisRunWatch {
 
   /** One check (the timer's; exported for tests): probe, and re-assert when due. */
   async check(): Promise<void> {
+    const noted = this.#written > 0;
     let probe: RunProbe;
     try {
       probe = await this.#probe();
@@ -175,7 +175,7 @@ export class RedisRunWatch {
     }
     // Not noted at start (Redis was away): nothing to compare with, so no loss is claimed; the
     // stages re-assert once, which is harmless.
-    const run = this.#noted
+    const run = noted
       ? newRunOf(this.#runId, probe)
       : { lostData: false, reason: 'Redis reachable after the start' };
     if (probe.runId !== undefined) this.#runId = probe.runId;
@@ -192,8 +192,6 @@ export class RedisRunWatch {
     const started = Date.now();
     try {
       await this.#o.reassert({ lostData: this.#pending !== undefined && this.#lostData });
-      await this.#writeSentinel();
-      this.#noted = true;
     } catch (err) {
       // Pending: the next check tries again (one line per episode). Periodic: the next period.
       if (!this.#failLogged) {
@@ -246,11 +244,5 @@ export class RedisRunWatch {
       }
     }
     return swap(SWAP_LUA);
-  }
-
-  async #writeSentinel(): Promise<void> {
-    const next = ++this.#sent;
-    await this.#o.redis.set(this.#o.sentinelKey, String(next), 'PX', this.#ttlMs);
-    this.#written = next;
   }
 }

@@ -49,7 +49,7 @@ describe('newRunOf', () => {
   });
 });
 
-/** A Redis of one key and a run id, answering the watch's two commands (the swap script, SET). */
+/** A Redis of one key and a run id, answering the watch's one command (the swap script). */
 class FakeRedis {
   runId = A;
   keys = new Map<string, string>();
@@ -67,11 +67,6 @@ class FakeRedis {
     const held = this.keys.get(key) ?? '';
     this.keys.set(key, String(value));
     return Promise.resolve([held, this.runId]);
-  }
-  set(key: string, value: string): Promise<'OK'> {
-    if (this.down) return Promise.reject(new Error('Connection is closed.'));
-    this.keys.set(key, value);
-    return Promise.resolve('OK');
   }
 }
 
