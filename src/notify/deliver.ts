@@ -10,10 +10,11 @@
  *   (src/queues/dead-letters.ts): listed by the API, counted, alerted on.
  * - Order per (incident, receiver; delivery-ledger.ts): a receiver gets `acknowledged`,
  *   `resolved`, a reminder or an escalation only after it got the incident's opening. Until then
- *   such a delivery waits; if the opening was given up, it is dead-lettered too. A receiver that
- *   never had the opening queued (muted by maintenance, or added later) skips `acknowledged`
- *   and `resolved`, while a reminder or an escalation is its opening. After `resolved`, nothing
- *   more is sent for that opening (a reminder would page again), nor after a later reopening.
+ *   such a delivery waits. A receiver whose opening was given up has its `acknowledged` and
+ *   `resolved` dead-lettered too; one that never had the opening queued (muted by maintenance,
+ *   or added later) skips them. For both, a reminder or an escalation is the opening. After
+ *   `resolved`, nothing more is sent for that opening (a reminder would page again), nor after a
+ *   later reopening.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -237,12 +238,14 @@ export function startDeliveryWorker(deps: {
       // Nothing after the resolve: a reminder or an escalation would page again (a PagerDuty
       // trigger on a resolved key opens a new alert that nothing resolves). Checked before the
       // expiry, so a follow-up the resolve made moot is skipped rather than dead-lettered.
-      const resolvedId = deliveryId({ receiver: r.name, transition: 'resolved', incident: inc });
+      /** This receiver's delivery of `transition` for `incident` (kept a day once finished). */
+      const jobOf = (transition: Transition, incident: IncidentJson) =>
+        deps.queue.getJob(deliveryId({ receiver: r.name, transition, incident }));
       if (
         d.transition !== 'resolved' &&
         !isOpening(d.transition) &&
         ((await deps.ledger.resolved(inc.id, inc.reopened, r.name)) ||
-          (await deps.queue.getJob(resolvedId)) !== undefined)
+          (await jobOf('resolved', inc)) !== undefined)
       ) {
         skip('the incident is resolved for the receiver');
         return;
@@ -254,9 +257,7 @@ export function startDeliveryWorker(deps: {
         const next = { ...inc, reopened: inc.reopened + 1 };
         if (
           (await deps.ledger.opened(inc.id, next.reopened, r.name)) ||
-          (await deps.queue.getJob(
-            deliveryId({ receiver: r.name, transition: 'reopened', incident: next }),
-          )) !== undefined
+          (await jobOf('reopened', next)) !== undefined
         ) {
           skip('the incident reopened since');
           return;
@@ -289,9 +290,7 @@ export function startDeliveryWorker(deps: {
       // muted by maintenance, came later, or was down past retry_for_ms), it is the opening.
       const pages = d.transition === 'reminder' || d.transition === 'escalated';
       if (!isOpening(d.transition) && !(await deps.ledger.opened(inc.id, inc.reopened, r.name))) {
-        const opening = await deps.queue.getJob(
-          deliveryId({ receiver: r.name, transition: openingOf(inc), incident: inc }),
-        );
+        const opening = await jobOf(openingOf(inc), inc);
         const state = opening ? await opening.getState() : 'unknown';
         // Its opening page was given up (the receiver was down past retry_for_ms): a reminder
         // or an escalation of the incident, still open, is the page it never had; the rest is
