@@ -41,7 +41,10 @@ export class QueueBacklog {
     this.#o = o;
   }
 
-  /** True while the backlog is past the high-water mark, as last read; a read older than `pollMs` is renewed in the background. */
+  /**
+   * True while the backlog is past the high-water mark, as last read; a read older than
+   * `pollMs` is renewed in the background.
+   */
   get overloaded(): boolean {
     if (this.#started && Date.now() - this.#lastPoll >= this.#o.pollMs) void this.poll();
     return this.#over;

@@ -81,7 +81,10 @@ export function logWorkerErrors(
   });
 }
 
-/** One kind of error of one stage: a line now, or the first of those held back at the period's end. */
+/**
+ * One kind of error of one stage: a line now, or the first of those held back, at the end of
+ * the period.
+ */
 class Slot {
   #lastAt = Number.NEGATIVE_INFINITY;
   #held: { err: Error; fields: Record<string, unknown> } | undefined;
