@@ -147,6 +147,11 @@ program
         ? await startTracing(config.tracing.otlp_endpoint, config.tracing.service_name)
         : undefined;
       let redis;
+      if (config.redis.cluster && !(env.REDIS_URL || config.redis.url))
+        failStart(
+          'redis.cluster is true but no Redis is named: set redis.url (or REDIS_URL) to a node of the cluster',
+          'AIOPS_ERR_REDIS_UNAVAILABLE',
+        );
       try {
         redis = await resolveRedis({
           configuredUrl: env.REDIS_URL || config.redis.url,
@@ -174,7 +179,12 @@ program
         `aiops-worker ${packageVersion()} starting: Redis ${redactUrl(redis.url)}, prefix "${config.redis.prefix}", roles ${[...roles].join(',')}, config ${configFile}`,
       );
       try {
-        await waitForRedis({ url: redis.url, timeoutMs: config.redis.connect_timeout_ms, log });
+        await waitForRedis({
+          url: redis.url,
+          timeoutMs: config.redis.connect_timeout_ms,
+          log,
+          cluster: config.redis.cluster,
+        });
       } catch (err) {
         if (!(err instanceof RedisUnavailableError)) throw err;
         await redis.stop();

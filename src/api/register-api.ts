@@ -35,6 +35,7 @@ import { FeedbackStore } from './feedback-store.js';
 import { SuppressionStore } from '../detect/suppression-store.js';
 import type { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import { RemediationStore } from '../remediate/remediation-store.js';
+import { keyLayoutOf } from '../queues/key-layout.js';
 
 export interface ApiDeps {
   readonly app: FastifyInstance;
@@ -59,7 +60,8 @@ export interface ApiDeps {
 /** Registers the scrape-time gauges on the metrics registry (before any stage's own). */
 export function registerStoreMetrics(d: Omit<ApiDeps, 'app'>): void {
   const { config, metrics, log } = d;
-  const prefix = config.redis.prefix;
+  const layout = keyLayoutOf(config);
+  const prefix = layout.main;
   registerScoreMetrics(
     metrics.registry,
     new ScoreBoard(d.producer, prefix),
@@ -72,7 +74,7 @@ export function registerStoreMetrics(d: Omit<ApiDeps, 'app'>): void {
     log,
   );
   registerQueueMetrics(metrics.registry, () => d.queues.all(), log);
-  const templates = new LogStateStore(d.connection, prefix, logSettingsFromConfig(config));
+  const templates = new LogStateStore(d.connection, layout, logSettingsFromConfig(config));
   registerLogMetrics(metrics.registry, () => templates.activeTemplates(), log, d.serviceLabel);
   const incidents = new IncidentStore(d.connection, prefix);
   registerIncidentMetrics(metrics.registry, incidents, log, d.serviceLabel);
@@ -81,7 +83,7 @@ export function registerStoreMetrics(d: Omit<ApiDeps, 'app'>): void {
 /** Registers the routes; `checks` decide `/readyz`. */
 export function registerApi(d: ApiDeps, checks: readonly ReadinessCheck[]): void {
   const { app, config } = d;
-  const prefix = config.redis.prefix;
+  const prefix = keyLayoutOf(config).main;
   const remediations = new RemediationStore(
     d.connection,
     prefix,

@@ -25,6 +25,7 @@ import { maintenanceCheck } from '../maintenance/maintenance.js';
 import { HistoryCache } from './history-cache.js';
 import { capUnconfigured, serviceHealth, UNCONFIGURED_SERVICES_MAX } from './service-health.js';
 import type { SeriesHistoryJson, SeriesPoint, ServiceHealth } from './status-model.js';
+import { keyLayoutOf } from '../queues/key-layout.js';
 
 /** The stores and settings the status side reads. */
 export interface StatusSource {
@@ -47,7 +48,7 @@ export interface StatusSource {
  * process (src/service/service.ts) and hand it to the API and the pages.
  */
 export function statusSource(config: Readonly<Config>, redis: Redis): StatusSource {
-  const prefix = config.redis.prefix;
+  const prefix = keyLayoutOf(config).main;
   return {
     config,
     board: new ScoreBoard(redis, prefix),

@@ -70,7 +70,9 @@ const queueAction = z.strictObject({
     .string()
     .regex(/^[a-zA-Z0-9_.-]{1,128}$/)
     .refine((q) => !OWN_QUEUE.test(q), "one of the worker's own queues: name your team's queue")
-    .describe("BullMQ queue (under `redis.prefix`) that a team's own worker consumes."),
+    .describe(
+      "BullMQ queue (under `redis.prefix`; on a Redis Cluster under `<prefix>:{main}`) that a team's own worker consumes.",
+    ),
 });
 
 /** One name or glob, or a list of them (always a list once parsed). */

@@ -39,11 +39,25 @@ const redisSchema = z
       .regex(/^[a-zA-Z0-9_.-]+$/)
       .default('aiops')
       .describe('Key prefix of every key and queue, so several deployments can share one Redis.'),
+    cluster: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Redis Cluster: `url` names one node (any), the others are found from it. Keys and queues carry hash tags, so each partition lives in its own slot and the partitions spread over the shards (docs/operations.md). Keys differ from a single Redis: switching starts afresh.',
+      ),
     data_dir: z
       .string()
       .min(1)
       .default('.aiops/redis')
       .describe('Folder of the private redis-server started when no Redis answers.'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.cluster && r.url !== undefined && !/^rediss?:\/\//.test(r.url))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'with redis.cluster, a redis:// or rediss:// URL of one node (not a socket path)',
+      });
   })
   .prefault({})
   .describe('Where state, queues and schedules live.');

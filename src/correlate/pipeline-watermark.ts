@@ -19,6 +19,7 @@ import {
   type LogBatch,
   type SampleBatch,
 } from '../queues/contract.js';
+import type { KeyLayout } from '../queues/key-layout.js';
 
 /** The earliest event time still in flight, and the queue that holds it. */
 export interface Behind {
@@ -53,14 +54,14 @@ export class PipelineWatermark {
   readonly #inputs: Queue[];
   readonly #anomalies: Queue;
 
-  constructor(connection: Redis, prefix: string, partitions: number) {
-    const queue = (name: string): Queue => new Queue(name, { connection, prefix });
-    const range = Array.from({ length: partitions }, (_, p) => p);
+  constructor(connection: Redis, layout: KeyLayout) {
+    const queue = (name: string, prefix: string): Queue => new Queue(name, { connection, prefix });
+    const range = Array.from({ length: layout.partitions }, (_, p) => p);
     this.#inputs = [
-      ...range.map((p) => queue(QueueNames.samples(p))),
-      ...range.map((p) => queue(QueueNames.logs(p))),
+      ...range.map((p) => queue(QueueNames.samples(p), layout.samples(p))),
+      ...range.map((p) => queue(QueueNames.logs(p), layout.logs(p))),
     ];
-    this.#anomalies = queue(QueueNames.anomalies);
+    this.#anomalies = queue(QueueNames.anomalies, layout.main);
   }
 
   /** The earliest event time at or after `horizon` still on its way, or undefined. */

@@ -25,14 +25,10 @@ export async function startCorrelate(d: CorrelateStageDeps) {
     await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
   };
   await reassert();
-  const pipelines = new PipelineWatermark(
-    d.connection,
-    config.redis.prefix,
-    config.queues.partitions,
-  );
+  const pipelines = new PipelineWatermark(d.connection, d.layout);
   const worker = startCorrelateWorker({
     connection: d.connection,
-    prefix: config.redis.prefix,
+    prefix: d.layout.main,
     correlator: correlatorFromConfig(config),
     graphFor: (discovered) => serviceGraph(config.services, discovered),
     latenessMs: config.correlate.lateness_ms,

@@ -29,14 +29,15 @@ import type { SeriesHistory } from './series-history.js';
 import type { StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
+import type { KeyLayout } from '../queues/key-layout.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
 import { logWorkerErrors } from '../queues/worker-errors.js';
 
 export interface DetectDeps {
   /** Worker connection (retries for ever), shared by the workers, the store and the board. */
   readonly connection: Redis;
-  readonly prefix: string;
-  readonly partitions: number;
+  /** Where the partition queues live (`layout.partitions` of them). */
+  readonly layout: KeyLayout;
   readonly store: StateStore;
   readonly board: ScoreBoard;
   /** The recent points of each series, for the status page (written with the board). */
@@ -177,11 +178,11 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
 
 export function startDetectWorkers(deps: DetectDeps): Worker[] {
   const workers: Worker[] = [];
-  for (let p = 0; p < deps.partitions; p++) {
+  for (let p = 0; p < deps.layout.partitions; p++) {
     const worker = new Worker(QueueNames.samples(p), processSampleBatch(deps, p), {
       ...IDLE_WORKER,
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: deps.layout.samples(p),
       concurrency: 1,
       name: deps.workerId,
       // Re-running a stalled batch is harmless (epoch fence, not-newer samples), so a batch

@@ -26,8 +26,8 @@ export interface DetectStageDeps extends StageDeps<'enforcePartitionOrder'> {
 }
 
 export async function startDetect(d: DetectStageDeps) {
-  const { config, connection } = d;
-  const prefix = config.redis.prefix;
+  const { config, connection, layout } = d;
+  const prefix = layout.main;
   await d.queues.enforcePartitionOrder();
   // Anomalies go out on the worker connection, so a Redis blip delays one instead of failing its batch.
   const anomalies = createAnomaliesQueue(connection, d.queueSettings);
@@ -39,7 +39,7 @@ export async function startDetect(d: DetectStageDeps) {
     ttlMs: ttlMs > 0 ? Math.min(keepMs, ttlMs) : keepMs,
   });
   const log = d.log.child({ component: 'detect' });
-  const store = new StateStore(connection, prefix, detectorChoiceOrThrow(config.detect).forSeries, {
+  const store = new StateStore(connection, layout, detectorChoiceOrThrow(config.detect).forSeries, {
     ttlMs,
   });
   const board = new ScoreBoard(connection, prefix);
@@ -52,8 +52,7 @@ export async function startDetect(d: DetectStageDeps) {
   const edges = new EdgeRecorder(connection, prefix);
   const workers = startDetectWorkers({
     connection,
-    prefix,
-    partitions: config.queues.partitions,
+    layout,
     store,
     board,
     history,

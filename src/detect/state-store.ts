@@ -1,6 +1,7 @@
 /**
  * Detector state in Redis, one string key of compact binary state per series
- * (`<prefix>:detect:s:<partition>:<series>`), cached in the worker. A partition epoch, a new
+ * (`<prefix>:detect:s:<partition>:<series>`, the prefix of the partition's slot on a Redis
+ * Cluster, key-layout.ts), cached in the worker. A partition epoch, a new
  * random token at every commit, tells a worker whether its cache is still current; the commit
  * itself is fenced on the epoch the worker loaded, so a worker holding a stale view (a stalled
  * job taken over by another process) fails its commit and retries instead of overwriting newer
@@ -20,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Detector } from '../../detectors/contract.js';
 import type { SeriesMeta } from '../queues/contract.js';
+import type { KeyLayout } from '../queues/key-layout.js';
 import {
   createSeriesState,
   decodeSeriesState,
@@ -60,6 +62,8 @@ end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
+
+const statsKeyUnder = (prefix: string): string => `${prefix}:detect:stats`;
 
 export class StaleEpochError extends Error {
   override name = 'StaleEpochError';
@@ -106,7 +110,7 @@ interface PartitionCache {
 
 export class StateStore {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #layout: KeyLayout;
   readonly #detectorOf: (meta: SeriesMeta) => Detector<unknown>;
   readonly #ttlMs: number;
   readonly #maxCached: number;
@@ -119,12 +123,12 @@ export class StateStore {
 
   constructor(
     redis: Redis,
-    prefix: string,
+    layout: KeyLayout,
     detectorOf: (meta: SeriesMeta) => Detector<unknown>,
     opts: StateStoreOptions = {},
   ) {
     this.#redis = redis;
-    this.#prefix = prefix;
+    this.#layout = layout;
     this.#detectorOf = detectorOf;
     this.#ttlMs = opts.ttlMs ?? 0;
     this.#maxCached = opts.maxCachedPerPartition ?? MAX_CACHED_PER_PARTITION;
@@ -132,13 +136,16 @@ export class StateStore {
   }
 
   /** The Redis key of a series' state. */
-  stateKey = (p: number, series: string): string => `${this.#prefix}:detect:s:${p}:${series}`;
-  epochKey = (p: number): string => `${this.#prefix}:detect:epoch:${p}`;
+  stateKey = (p: number, series: string): string =>
+    `${this.#layout.samples(p)}:detect:s:${p}:${series}`;
+  epochKey = (p: number): string => `${this.#layout.samples(p)}:detect:epoch:${p}`;
   /** The partition's state hash of the earlier layout (read, never written). */
-  legacyStateKey = (p: number): string => `${this.#prefix}:detect:state:${p}`;
-  get statsKey(): string {
-    return `${this.#prefix}:detect:stats`;
-  }
+  legacyStateKey = (p: number): string => `${this.#layout.samples(p)}:detect:state:${p}`;
+  /**
+   * The counters partition `p` adds to: one hash for all partitions on a single Redis, one per
+   * partition on a cluster (the commit script touches it with the partition's keys).
+   */
+  statsKey = (p: number): string => statsKeyUnder(this.#layout.samples(p));
 
   /** Series states held in this process's cache. */
   get cached(): number {
@@ -254,7 +261,7 @@ export class StateStore {
     stats: Readonly<Record<string, number>>,
   ): Promise<void> {
     const next = newEpoch();
-    const keys = [this.epochKey(p), this.statsKey, this.legacyStateKey(p)];
+    const keys = [this.epochKey(p), this.statsKey(p), this.legacyStateKey(p)];
     const values: Buffer[] = [];
     const legacyFields: string[] = [];
     const written: CacheEntry[] = [];
@@ -288,9 +295,13 @@ export class StateStore {
     this.#cache.delete(p);
   }
 
-  /** Totals of the stats hash (taken, not_newer, invalid, counter_primed). */
+  /** Totals of the stats hashes (taken, not_newer, invalid, counter_primed). */
   async stats(): Promise<Record<string, number>> {
-    const raw = await this.#redis.hgetall(this.statsKey);
-    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+    const totals: Record<string, number> = {};
+    for (const prefix of this.#layout.allOf('samples')) {
+      const raw = await this.#redis.hgetall(statsKeyUnder(prefix));
+      for (const [k, v] of Object.entries(raw)) totals[k] = (totals[k] ?? 0) + Number(v);
+    }
+    return totals;
   }
 }

@@ -105,7 +105,7 @@ export async function startIngest(d: IngestStageDeps) {
   });
   const pull = await startPull({
     connection: d.connection,
-    prefix: config.redis.prefix,
+    prefix: d.layout.main,
     settings: config.pull,
     writer,
     limits,

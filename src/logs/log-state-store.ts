@@ -20,6 +20,7 @@ import {
   seriesKeys,
 } from './log-state-codec.js';
 import { newEpoch, StaleEpochError } from '../detect/state-store.js';
+import type { KeyLayout } from '../queues/key-layout.js';
 
 /**
  * KEYS: epoch, service hash, series hash, active-templates hash, done marker
@@ -57,6 +58,8 @@ return 1
  * A job marked done is skipped when it runs again (a redelivery after its commit: a stalled
  * job, a retry). Those come within minutes; an hour bounds the markers kept.
  */
+const activeKeyUnder = (prefix: string): string => `${prefix}:logs:templates_active`;
+
 const DONE_TTL_MS = 3_600_000;
 const MAX_CACHED_SERVICES = 10_000;
 
@@ -67,24 +70,26 @@ interface PartitionCache {
 
 export class LogStateStore {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #layout: KeyLayout;
   readonly settings: LogAnalysisSettings;
   readonly #cache = new Map<number, PartitionCache>();
 
-  constructor(redis: Redis, prefix: string, settings: LogAnalysisSettings) {
+  constructor(redis: Redis, layout: KeyLayout, settings: LogAnalysisSettings) {
     this.#redis = redis;
-    this.#prefix = prefix;
+    this.#layout = layout;
     this.settings = settings;
   }
 
-  epochKey = (p: number): string => `${this.#prefix}:logs:epoch:${p}`;
-  stateKey = (p: number): string => `${this.#prefix}:logs:state:${p}`;
-  seriesKey = (p: number): string => `${this.#prefix}:logs:series:${p}`;
+  epochKey = (p: number): string => `${this.#layout.logs(p)}:logs:epoch:${p}`;
+  stateKey = (p: number): string => `${this.#layout.logs(p)}:logs:state:${p}`;
+  seriesKey = (p: number): string => `${this.#layout.logs(p)}:logs:series:${p}`;
   /** Job ids are unique per queue only: the marker names the partition too. */
-  doneKey = (p: number, jobId: string): string => `${this.#prefix}:logs:done:${p}:${jobId}`;
-  get activeKey(): string {
-    return `${this.#prefix}:logs:templates_active`;
-  }
+  doneKey = (p: number, jobId: string): string => `${this.#layout.logs(p)}:logs:done:${p}:${jobId}`;
+  /**
+   * Active templates per service, written by partition `p`'s commits: one hash for all
+   * partitions on a single Redis, one per partition on a cluster (a service has one partition).
+   */
+  activeKey = (p: number): string => activeKeyUnder(this.#layout.logs(p));
 
   /** True when the job with this id on partition `p`'s queue already committed. */
   async done(p: number, jobId: string): Promise<boolean> {
@@ -161,7 +166,7 @@ export class LogStateStore {
       this.epochKey(p),
       this.stateKey(p),
       this.seriesKey(p),
-      this.activeKey,
+      this.activeKey(p),
       this.doneKey(p, jobId),
       ...args,
     )) as number;
@@ -180,7 +185,11 @@ export class LogStateStore {
 
   /** Active templates per service (for /metrics). */
   async activeTemplates(): Promise<Map<string, number>> {
-    const raw = await this.#redis.hgetall(this.activeKey);
-    return new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+    const active = new Map<string, number>();
+    for (const prefix of this.#layout.allOf('logs')) {
+      const raw = await this.#redis.hgetall(activeKeyUnder(prefix));
+      for (const [k, v] of Object.entries(raw)) active.set(k, Number(v));
+    }
+    return active;
   }
 }

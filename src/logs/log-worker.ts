@@ -18,13 +18,14 @@ import type { LogStateStore } from './log-state-store.js';
 import type { ScoreBoard } from '../detect/score-board.js';
 import type { SeriesHistory } from '../detect/series-history.js';
 import { normaliseLevel } from './levels.js';
+import type { KeyLayout } from '../queues/key-layout.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
 import { logWorkerErrors } from '../queues/worker-errors.js';
 
 export interface LogWorkerDeps {
   readonly connection: Redis;
-  readonly prefix: string;
-  readonly partitions: number;
+  /** Where the partition queues live (`layout.partitions` of them). */
+  readonly layout: KeyLayout;
   readonly store: LogStateStore;
   readonly anomalies: Queue;
   /** The log series' latest scores go on the same board as metrics' (aiops_anomaly_score). */
@@ -62,7 +63,7 @@ const MAX_FUTURE_MS = 10 * 60_000;
 export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
   const workers: Worker[] = [];
   let lastFutureWarning = 0;
-  for (let p = 0; p < deps.partitions; p++) {
+  for (let p = 0; p < deps.layout.partitions; p++) {
     const worker = new Worker(
       QueueNames.logs(p),
       async (job: Job<LogBatch>): Promise<LogJobResult> => {
@@ -143,7 +144,12 @@ export function startLogWorkers(deps: LogWorkerDeps): Worker[] {
           throw err;
         }
       },
-      { ...IDLE_WORKER, connection: deps.connection, prefix: deps.prefix, concurrency: 1 },
+      {
+        ...IDLE_WORKER,
+        connection: deps.connection,
+        prefix: deps.layout.logs(p),
+        concurrency: 1,
+      },
     );
     worker.on('failed', onJobFailed('logs', deps.metrics, deps.log));
     workers.push(worker);

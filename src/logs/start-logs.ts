@@ -19,8 +19,8 @@ export interface LogsStageDeps extends StageDeps<'enforcePartitionOrder'> {
 }
 
 export async function startLogs(d: LogsStageDeps) {
-  const { config, connection } = d;
-  const prefix = config.redis.prefix;
+  const { config, connection, layout } = d;
+  const prefix = layout.main;
   await d.queues.enforcePartitionOrder();
   const anomalies = createAnomaliesQueue(connection, d.queueSettings);
   const log = d.log.child({ component: 'logs' });
@@ -30,9 +30,8 @@ export async function startLogs(d: LogsStageDeps) {
   const history = new SeriesHistory(connection, prefix, { keepMs: config.detect.history_keep_ms });
   const workers = startLogWorkers({
     connection,
-    prefix,
-    partitions: config.queues.partitions,
-    store: new LogStateStore(connection, prefix, {
+    layout,
+    store: new LogStateStore(connection, layout, {
       ...settings,
       scoring: {
         ...settings.scoring,

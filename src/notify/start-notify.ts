@@ -51,7 +51,7 @@ export function primeNotificationMetrics(metrics: Metrics, notify: Config['notif
 
 export async function startNotify(d: NotifyStageDeps) {
   const { config, connection, metrics } = d;
-  const prefix = config.redis.prefix;
+  const prefix = d.layout.main;
   const log = d.log.child({ component: 'notify' });
   const store = new IncidentStore(connection, prefix);
   const muted = mutedBy(config.maintenance);

@@ -5,9 +5,11 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueNames } from './contract.js';
+import type { KeyLayout } from './key-layout.js';
 
 export interface QueueSettings {
-  readonly prefix: string;
+  /** Where each queue lives (the partition queues in their own slots on a Redis Cluster). */
+  readonly layout: KeyLayout;
   readonly partitions: number;
   readonly attempts: number;
   readonly backoffMs: number;
@@ -42,7 +44,7 @@ export function batchJobOptions(s: QueueSettings): JobsOptions {
 export function createAnomaliesQueue(connection: Redis, s: QueueSettings): Queue {
   return new Queue(QueueNames.anomalies, {
     connection,
-    prefix: s.prefix,
+    prefix: s.layout.main,
     defaultJobOptions: {
       attempts: s.attempts,
       backoff: { type: 'exponential', delay: s.backoffMs },
@@ -54,16 +56,16 @@ export function createAnomaliesQueue(connection: Redis, s: QueueSettings): Queue
 
 /** `connection` should fail fast (producer): ingest answers 503 rather than hang. */
 export function createQueues(connection: Redis, s: QueueSettings): Queues {
-  const make = (name: string, defaultJobOptions: JobsOptions): Queue =>
-    new Queue(name, { connection, prefix: s.prefix, defaultJobOptions });
+  const make = (name: string, prefix: string, defaultJobOptions: JobsOptions): Queue =>
+    new Queue(name, { connection, prefix, defaultJobOptions });
   const batchOpts = batchJobOptions(s);
   const range = Array.from({ length: s.partitions }, (_, p) => p);
-  const samples = range.map((p) => make(QueueNames.samples(p), batchOpts));
-  const logs = range.map((p) => make(QueueNames.logs(p), batchOpts));
+  const samples = range.map((p) => make(QueueNames.samples(p), s.layout.samples(p), batchOpts));
+  const logs = range.map((p) => make(QueueNames.logs(p), s.layout.logs(p), batchOpts));
   const anomalies = createAnomaliesQueue(connection, s);
-  const notify = make(QueueNames.notify, batchOpts);
+  const notify = make(QueueNames.notify, s.layout.main, batchOpts);
   // Remediation jobs set their own attempts and retention (run-remediation.ts, propose.ts).
-  const remediate = make(QueueNames.remediate, {});
+  const remediate = make(QueueNames.remediate, s.layout.main, {});
   const all = (): Queue[] => [...samples, ...logs, anomalies, notify, remediate];
   return {
     samples,

@@ -9,7 +9,7 @@
  * with no listener). The health logs the outage instead: once when it starts, a reminder while
  * it lasts, once when it ends.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../telemetry/logger.js';
 import { redactUrl } from './probe.js';
 
@@ -28,7 +28,7 @@ export class RedisHealth {
   readonly #log: Logger;
   readonly #redis: string;
   readonly #reminderMs: number;
-  readonly #down = new Set<Redis>();
+  readonly #down = new Set<Client>();
   #since: number | undefined;
   #errors = 0;
   #lastError = '';
@@ -46,7 +46,7 @@ export class RedisHealth {
   }
 
   /** Follows `client`: its errors count here, its recovery ends the outage. */
-  watch(client: Redis, name: string): void {
+  watch(client: Client, name: string): void {
     WATCHED.set(client, { health: this, name });
     client.on('ready', () => {
       this.#recovered(client);
@@ -57,7 +57,7 @@ export class RedisHealth {
   }
 
   /** A connection's error event. */
-  failed(client: Redis, name: string, err: unknown): void {
+  failed(client: Client, name: string, err: unknown): void {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
     this.#errors++;
     this.#lastError = message;
@@ -79,7 +79,7 @@ export class RedisHealth {
     this.#reminder.unref();
   }
 
-  #recovered(client: Redis): void {
+  #recovered(client: Client): void {
     if (!this.#down.delete(client) || this.#down.size > 0 || this.#since === undefined) return;
     const forMs = Date.now() - this.#since;
     this.#log.info(
@@ -98,7 +98,10 @@ export class RedisHealth {
   }
 }
 
-const WATCHED = new WeakMap<Redis, { health: RedisHealth; name: string }>();
+/** A single-node client or a cluster client: both emit `error`, `ready` and `end`. */
+type Client = Redis | Cluster;
+
+const WATCHED = new WeakMap<Client, { health: RedisHealth; name: string }>();
 
 /** A client whose `error` events go to its RedisHealth, and whose copies do the same. */
 class WatchedRedis extends Redis {
@@ -120,30 +123,105 @@ class WatchedRedis extends Redis {
   }
 }
 
-function watchedBy(client: WatchedRedis, health: RedisHealth, name: string): Redis {
+type StartupNodes = ConstructorParameters<typeof Cluster>[0];
+
+/** The same for a Redis Cluster client (BullMQ duplicates it for its blocking reads). */
+class WatchedCluster extends Cluster {
+  readonly #nodes: StartupNodes;
+
+  constructor(nodes: StartupNodes, options: ClusterOptions) {
+    super(nodes, options);
+    this.#nodes = nodes;
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const watched = event === 'error' ? WATCHED.get(this) : undefined;
+    if (!watched) return super.emit(event, ...args);
+    watched.health.failed(this, watched.name, args[0]);
+    return true;
+  }
+
+  override duplicate(
+    overrideStartupNodes: StartupNodes = [],
+    overrideOptions: ClusterOptions = {},
+  ): Cluster {
+    const watched = WATCHED.get(this);
+    if (!watched) return super.duplicate(overrideStartupNodes, overrideOptions);
+    const nodes = overrideStartupNodes.length > 0 ? overrideStartupNodes : this.#nodes;
+    return watchedBy(
+      new WatchedCluster(nodes, { ...this.options, ...overrideOptions }),
+      watched.health,
+      watched.name,
+    );
+  }
+}
+
+function watchedBy<C extends Client>(client: C, health: RedisHealth, name: string): C {
   health.watch(client, name);
   // ioredis emits `error` only when some listener is there; with none it prints the stack.
   client.on('error', () => undefined);
   return client;
 }
 
-export function workerConnection(url: string, health: RedisHealth, name: string): Redis {
-  return watchedBy(
-    new WatchedRedis(url, { maxRetriesPerRequest: null, retryStrategy, connectionName: name }),
-    health,
-    name,
-  );
+/** Where to connect: one Redis, or a Redis Cluster found from one of its nodes. */
+export interface RedisTarget {
+  readonly url: string;
+  /** `redis.cluster`: `url` names one node of a Redis Cluster. */
+  readonly cluster?: boolean;
 }
 
-export function producerConnection(url: string, health: RedisHealth, name: string): Redis {
+/**
+ * A cluster client from one node's URL: its address is the startup node, its user, password,
+ * TLS and database-less options apply to every node the cluster names.
+ */
+function clusterClient(url: string, cluster: ClusterOptions, node: RedisOptions): Cluster {
+  const u = new URL(url);
+  const redisOptions: RedisOptions = {
+    ...node,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  return new WatchedCluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    ...cluster,
+    redisOptions,
+  });
+}
+
+/**
+ * The connection a worker uses: every command waits for Redis for ever. A cluster client is
+ * returned as `Redis`: ioredis' Cluster answers the same commands, and BullMQ takes either.
+ */
+export function workerConnection(target: RedisTarget, health: RedisHealth, name: string): Redis {
+  const node: RedisOptions = { maxRetriesPerRequest: null, connectionName: name };
+  if (target.cluster)
+    return watchedBy(
+      clusterClient(target.url, { clusterRetryStrategy: retryStrategy }, node),
+      health,
+      name,
+    ) as unknown as Redis;
+  return watchedBy(new WatchedRedis(target.url, { ...node, retryStrategy }), health, name);
+}
+
+/** The connection producers use: a command fails at once while Redis is away (ingest's 503). */
+export function producerConnection(target: RedisTarget, health: RedisHealth, name: string): Redis {
+  const node: RedisOptions = {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    connectionName: name,
+  };
+  if (target.cluster)
+    return watchedBy(
+      clusterClient(
+        target.url,
+        { clusterRetryStrategy: retryStrategy, enableOfflineQueue: false },
+        node,
+      ),
+      health,
+      name,
+    ) as unknown as Redis;
   return watchedBy(
-    new WatchedRedis(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 3000,
-      retryStrategy,
-      connectionName: name,
-    }),
+    new WatchedRedis(target.url, { ...node, enableOfflineQueue: false, retryStrategy }),
     health,
     name,
   );

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../telemetry/logger.js';
 import { RedisUnavailableError } from './embedded.js';
-import { redactUrl, redisProblem } from './probe.js';
+import { ClusterModeError, redactUrl, redisProblem } from './probe.js';
 
 /** The first retry comes after this; each doubles, up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 500;
@@ -26,6 +26,8 @@ export async function waitForRedis(opts: {
   readonly url: string;
   readonly timeoutMs: number;
   readonly log: Logger;
+  /** `redis.cluster`: the node must be (or must not be) a Redis Cluster node, in state ok. */
+  readonly cluster?: boolean;
   /** For tests; defaults to the wall clock. */
   readonly now?: () => number;
 }): Promise<void> {
@@ -36,10 +38,13 @@ export async function waitForRedis(opts: {
   let retryMs = FIRST_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     const attemptMs = Math.max(200, Math.min(ATTEMPT_TIMEOUT_MS, deadline - now()));
-    const problem = await redisProblem(opts.url, attemptMs);
+    const problem = await redisProblem(opts.url, attemptMs, opts.cluster);
     if (problem === undefined) {
       if (attempt > 1) opts.log.info({ redis, attempt }, 'Redis answers');
       return;
+    }
+    if (problem instanceof ClusterModeError) {
+      throw new RedisUnavailableError(`Redis at ${redis}: ${problem.message}`);
     }
     if (/NOAUTH/.test(problem.message)) {
       throw new RedisUnavailableError(

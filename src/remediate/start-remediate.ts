@@ -58,7 +58,7 @@ export interface RemediateStageDeps extends StageDeps<'remediate' | 'notify'> {
 
 export function startRemediate(d: RemediateStageDeps) {
   const { config, connection } = d;
-  const prefix = config.redis.prefix;
+  const prefix = d.layout.main;
   const settings = config.remediation;
   const log = d.log.child({ component: 'remediate' });
   const store = new RemediationStore(connection, prefix, settings.audit_max_entries);

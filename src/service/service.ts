@@ -24,6 +24,7 @@ import { RemediationMetrics } from '../remediate/remediation-metrics.js';
 import { RemediationStore } from '../remediate/remediation-store.js';
 import { startRemediate } from '../remediate/start-remediate.js';
 import { createQueues, type Queues } from '../queues/queues.js';
+import { keyLayoutOf } from '../queues/key-layout.js';
 import { producerConnection, RedisHealth, workerConnection } from '../redis/connections.js';
 import { redactUrl } from '../redis/probe.js';
 import { RedisRunWatch } from '../redis/redis-run-watch.js';
@@ -75,10 +76,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
   const metrics = createMetrics(o.version);
   const health = o.redisHealth ?? new RedisHealth(log, o.redisUrl);
-  const producer = producerConnection(o.redisUrl, health, 'producer');
-  const connection = workerConnection(o.redisUrl, health, 'worker');
+  const target = { url: o.redisUrl, cluster: config.redis.cluster };
+  const producer = producerConnection(target, health, 'producer');
+  const connection = workerConnection(target, health, 'worker');
+  const layout = keyLayoutOf(config);
   const queueSettings = {
-    prefix: config.redis.prefix,
+    layout,
     partitions: config.queues.partitions,
     attempts: config.queues.attempts,
     backoffMs: config.queues.backoff_ms,
@@ -94,17 +97,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const serviceLabel = serviceLabeller(Object.keys(config.services));
   const app = createHttpServer({ bodyLimit: config.server.body_limit_bytes, log });
   guardReads(app, config.server.read_token, config.server.admin_token);
-  const shared = { config, log, metrics, producer, connection, queues, queueSettings, app };
+  const shared = { config, log, metrics, producer, connection, queues, queueSettings, layout, app };
   registerStoreMetrics({ ...shared, serviceLabel });
   const remediationMetrics = new RemediationMetrics(metrics.registry);
   const proposeRemediations = remediateTransitions({
     settings: config.remediation,
     patterns: signalPatternsOf(config.correlate.signals),
-    store: new RemediationStore(
-      connection,
-      config.redis.prefix,
-      config.remediation.audit_max_entries,
-    ),
+    store: new RemediationStore(connection, layout.main, config.remediation.audit_max_entries),
     queue: queues.remediate,
     metrics: remediationMetrics,
   });
@@ -143,7 +142,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   // Writes the stages' start-time invariants again when Redis lost them (and every few minutes).
   const runWatch = new RedisRunWatch({
     redis: producer,
-    sentinelKey: `${config.redis.prefix}:run:${workerId}`,
+    sentinelKey: `${layout.main}:run:${workerId}`,
     reassert: async (how) => {
       for (const stage of running) await stage.reassert?.(how);
     },

@@ -21,6 +21,7 @@ import { RemediationStore } from '../remediate/remediation-store.js';
 import type { IncidentView } from './incident-page.js';
 import type { StatusView, SuppressionView } from './status-page.js';
 import type { WebSources } from './web-routes.js';
+import { keyLayoutOf } from '../queues/key-layout.js';
 
 /** Resolved incidents the status page lists: those resolved within this long. */
 const RESOLVED_WITHIN_MS = 24 * 3_600_000;
@@ -44,7 +45,7 @@ export function webSources(
   /** The process's one status source (shared with the API, and its history cache). */
   shared?: StatusSource,
 ): WebSources {
-  const prefix = config.redis.prefix;
+  const prefix = keyLayoutOf(config).main;
   const status = shared ?? statusSource(config, redis);
   const incidents = new IncidentStore(redis, prefix);
   const stores = {

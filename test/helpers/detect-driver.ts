@@ -2,6 +2,7 @@
  * Drives the detect stage's job handler directly (no BullMQ worker): what the lifecycle and
  * churn tests need to score batches against a real Redis and read back what they left there.
  */
+import { singleLayout } from './redis.js';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -32,7 +33,8 @@ export function detectDriver(o: {
   partitions?: number;
 }): DetectDriver {
   const detector = o.detector();
-  const store = new StateStore(o.redis, o.prefix, () => detector, { ttlMs: o.ttlMs });
+  const layout = singleLayout(o.prefix, o.partitions ?? 4);
+  const store = new StateStore(o.redis, layout, () => detector, { ttlMs: o.ttlMs });
   const board = new ScoreBoard(o.redis, o.prefix);
   const keepMs = o.historyKeepMs ?? 6 * 3_600_000;
   const history = new SeriesHistory(o.redis, o.prefix, {
@@ -42,8 +44,7 @@ export function detectDriver(o: {
   const metrics = createMetrics('test');
   const deps = {
     connection: o.redis,
-    prefix: o.prefix,
-    partitions: o.partitions ?? 4,
+    layout,
     store,
     board,
     history,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { KeyLayout } from '../../src/queues/key-layout.js';
 
 /** The Redis the integration tests use (CI makes sure it answers). */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -8,6 +9,10 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 export function randomPrefix(): string {
   return `aiops-test-${randomBytes(5).toString('hex')}`;
 }
+
+/** The single-Redis key layout of a test's prefix (every key and queue under `prefix`). */
+export const singleLayout = (prefix: string, partitions = 16): KeyLayout =>
+  new KeyLayout({ prefix, cluster: false, partitions });
 
 /** Deletes every key under `prefix` (SCAN, not KEYS). */
 export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {

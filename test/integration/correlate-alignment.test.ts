@@ -18,7 +18,13 @@ import { PipelineWatermark } from '../../src/correlate/pipeline-watermark.js';
 import { DEMO_SERVICES } from '../../src/demo/demo-story.js';
 import { JobNames, QueueNames, type LogBatch } from '../../src/queues/contract.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
-import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import {
+  deletePrefix,
+  randomPrefix,
+  singleLayout,
+  TEST_REDIS_URL,
+  waitFor,
+} from '../helpers/redis.js';
 import {
   anomalyEvent,
   DEMO_AUTH_TEMPLATE,
@@ -56,7 +62,7 @@ afterEach(async () => {
 async function start(holdMaxMs?: number): Promise<Run> {
   const prefix = randomPrefix();
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const pipelines = new PipelineWatermark(redis, prefix, 1);
+  const pipelines = new PipelineWatermark(redis, singleLayout(prefix, 1));
   const handed: IncidentEvent['type'][] = [];
   const worker = startCorrelateWorker({
     connection: redis,

@@ -30,7 +30,13 @@ import {
   startFakePrometheus,
   type FakePrometheus,
 } from '../helpers/fake-prometheus.js';
-import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import {
+  deletePrefix,
+  randomPrefix,
+  singleLayout,
+  TEST_REDIS_URL,
+  waitFor,
+} from '../helpers/redis.js';
 import { startTestService } from '../helpers/service.js';
 
 const STEP = 1000;
@@ -68,7 +74,12 @@ interface Harness {
 function harness(now: () => number): Harness {
   const prefix = randomPrefix();
   const config = parseConfig({ redis: { prefix }, ingest: { service_labels: ['service'] } });
-  const queues = createQueues(redis, { prefix, partitions: 2, attempts: 1, backoffMs: 100 });
+  const queues = createQueues(redis, {
+    layout: singleLayout(prefix, 2),
+    partitions: 2,
+    attempts: 1,
+    backoffMs: 100,
+  });
   const writer = new IngestWriter({
     samplesQueues: queues.samples,
     logsQueues: queues.logs,

@@ -30,8 +30,8 @@ describe('RedisHealth', () => {
     );
     const stderr = vi.spyOn(console, 'error');
     const health = new RedisHealth(log, server.url, 500);
-    const worker = workerConnection(server.url, health, 'worker');
-    const producer = producerConnection(server.url, health, 'producer');
+    const worker = workerConnection({ url: server.url }, health, 'worker');
+    const producer = producerConnection({ url: server.url }, health, 'producer');
     const copies = [worker.duplicate(), worker.duplicate({ connectionName: 'blocking' })];
     const all = [worker, producer, ...copies];
     try {

@@ -20,7 +20,13 @@ import {
 import { createAnomaliesQueue } from '../../src/queues/queues.js';
 import { partitionOf } from '../../src/queues/partition.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
-import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import {
+  deletePrefix,
+  randomPrefix,
+  singleLayout,
+  TEST_REDIS_URL,
+  waitFor,
+} from '../helpers/redis.js';
 
 const prefix = randomPrefix();
 const conn = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
@@ -47,7 +53,9 @@ class FlakyStore extends StateStore {
 describe('transient failure of a detect batch', () => {
   it('is retried in place, so the next batches wait and no sample is skipped', async () => {
     const detector = createEwmaDetector();
-    const store = new FlakyStore(conn, prefix, () => detector);
+    const partitions = 4;
+    const layout = singleLayout(prefix, partitions);
+    const store = new FlakyStore(conn, layout, () => detector);
     const series: SeriesMeta = {
       key: 'q{service="auth"}',
       metric: 'q',
@@ -55,15 +63,13 @@ describe('transient failure of a detect batch', () => {
       labels: { service: 'auth' },
       counter: false,
     };
-    const partitions = 4;
     const p = partitionOf(series.key, partitions);
     const queue = new Queue(QueueNames.samples(p), { connection: conn, prefix });
     await queue.setGlobalConcurrency(1);
-    const settings = { prefix, partitions, attempts: 3, backoffMs: 10 };
+    const settings = { layout, partitions, attempts: 3, backoffMs: 10 };
     workers = startDetectWorkers({
       connection: conn,
-      prefix,
-      partitions,
+      layout,
       store,
       board: new ScoreBoard(conn, prefix),
       anomalies: createAnomaliesQueue(conn, settings),

@@ -15,7 +15,13 @@ import { partitionOf } from '../../src/queues/partition.js';
 import { createAnomaliesQueue } from '../../src/queues/queues.js';
 import type { SeriesMeta } from '../../src/queues/contract.js';
 import { batchOf, detectDriver, prefixMemory, seriesMeta } from '../helpers/detect-driver.js';
-import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
+import {
+  deletePrefix,
+  randomPrefix,
+  singleLayout,
+  TEST_REDIS_URL,
+  waitFor,
+} from '../helpers/redis.js';
 
 const WAVES = 3;
 const SERIES = 5000;
@@ -28,7 +34,7 @@ const TTL_MS = 2000;
 const prefix = randomPrefix();
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 const anomalies = createAnomaliesQueue(redis, {
-  prefix,
+  layout: singleLayout(prefix, PARTITIONS),
   partitions: PARTITIONS,
   attempts: 1,
   backoffMs: 10,

@@ -14,7 +14,7 @@ import { encodeSeriesState, createSeriesState } from '../../src/detect/series-st
 import { StaleEpochError, StateStore } from '../../src/detect/state-store.js';
 import { createAnomaliesQueue } from '../../src/queues/queues.js';
 import { batchOf, detectDriver, seriesMeta } from '../helpers/detect-driver.js';
-import { deletePrefix, randomPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
+import { deletePrefix, randomPrefix, singleLayout, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 const prefixes: string[] = [];
@@ -32,7 +32,7 @@ function fresh(ttlMs: number) {
   const prefix = randomPrefix();
   prefixes.push(prefix);
   const anomalies = createAnomaliesQueue(redis, {
-    prefix,
+    layout: singleLayout(prefix, 1),
     partitions: 1,
     attempts: 1,
     backoffMs: 10,
@@ -70,7 +70,7 @@ describe('detector state TTL', () => {
 
     // Cold cache: another process, after the state expired again.
     await sleep(ttlMs + 300);
-    const other = new StateStore(redis, prefix, () => detector, { ttlMs });
+    const other = new StateStore(redis, singleLayout(prefix, 4), () => detector, { ttlMs });
     const { epoch, states } = await other.load(0, [s]);
     const st = states.get(s.key);
     expect(st && detector.lastTimestamp(st.state.det as never)).toBe(Number.NEGATIVE_INFINITY);
@@ -83,8 +83,8 @@ describe('detector state TTL', () => {
     const s = seriesMeta('q');
     await driver.run(0, batchOf([s], T0, 5, 15_000));
     await sleep(ttlMs + 300);
-    const a = new StateStore(redis, prefix, () => detector, { ttlMs });
-    const b = new StateStore(redis, prefix, () => detector, { ttlMs });
+    const a = new StateStore(redis, singleLayout(prefix, 4), () => detector, { ttlMs });
+    const b = new StateStore(redis, singleLayout(prefix, 4), () => detector, { ttlMs });
     const la = await a.load(0, [s]);
     const lb = await b.load(0, [s]);
     expect(la.epoch).toBe(lb.epoch);
@@ -109,7 +109,9 @@ describe('detector state TTL', () => {
     const prefix = randomPrefix();
     prefixes.push(prefix);
     const detector = createEwmaDetector();
-    const store = new StateStore(redis, prefix, () => detector, { maxCachedPerPartition: 10 });
+    const store = new StateStore(redis, singleLayout(prefix, 4), () => detector, {
+      maxCachedPerPartition: 10,
+    });
     for (let g = 0; g < 5; g++) {
       const series = Array.from({ length: 6 }, (_, i) => seriesMeta(`m${g}_${i}`));
       const { epoch, states } = await store.load(0, series);
@@ -132,7 +134,7 @@ describe('detector state TTL', () => {
     const s = seriesMeta('legacy');
     const old = createSeriesState(detector);
     for (let i = 0; i < 30; i++) detector.update(old.det, T0 + i * 15_000, 50);
-    const store = new StateStore(redis, prefix, () => detector, { ttlMs });
+    const store = new StateStore(redis, singleLayout(prefix, 4), () => detector, { ttlMs });
     await redis.hset(
       store.legacyStateKey(0),
       s.key,
