@@ -176,6 +176,11 @@ export const ingestSchema = z
       .describe(
         'Jobs waiting in the ingest queues (all partitions) at which ingest answers "retry later" (429, or 503 for remote_write) with Retry-After, until they drain to 80%.',
       ),
+    queue_high_water_lag_ms: durationMs
+      .default(30_000)
+      .describe(
+        'Age of the oldest batch waiting in the ingest queues (how far scoring is behind) at which ingest answers "retry later" as for `queue_high_water_jobs`, until it is under 80%; 0 watches the job count only.',
+      ),
     rejection_log_interval_ms: durationMs
       .min(1000)
       .default(60_000)

@@ -11,7 +11,7 @@ import type { BearerAuth } from './bearer-auth.js';
 import type { IngestStream } from './ingest-route.js';
 import type { QueueBacklog } from './queue-backlog.js';
 
-type Backlog = Pick<QueueBacklog, 'overloaded' | 'retryAfterSeconds' | 'waiting'> &
+type Backlog = Pick<QueueBacklog, 'overloaded' | 'retryAfterSeconds' | 'reason'> &
   Partial<Pick<QueueBacklog, 'refreshIfStale'>>;
 
 export interface IngestGuardDeps {
@@ -56,7 +56,7 @@ export function registerIngestGuard(app: FastifyInstance, deps: IngestGuardDeps)
         tag.source === 'remote_write'
           ? 'AIOPS_ERR_INGEST_QUEUE_UNAVAILABLE'
           : 'AIOPS_ERR_INGEST_OVERLOADED',
-        `the ingest queues hold ${backlog.waiting} waiting jobs, past ingest.queue_high_water_jobs; retry later`,
+        `${backlog.reason}; retry later`,
         { reason: 'backlog' },
       );
     }

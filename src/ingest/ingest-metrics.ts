@@ -1,7 +1,7 @@
 /**
  * Gauges of ingest's own limits, read at scrape time: active series (what the series limits
- * count; per ingest process) and jobs waiting in the ingest queues (what backpressure compares
- * to `ingest.queue_high_water_jobs`).
+ * count; per ingest process), and the jobs waiting in the ingest queues and the age of the
+ * oldest (what backpressure compares to `ingest.queue_high_water_jobs` and `_lag_ms`).
  */
 import { Gauge, type Registry } from 'prom-client';
 
@@ -12,6 +12,8 @@ export function registerIngestMetrics(
   sources: {
     readonly activeSeries: () => number;
     readonly queuedJobs: (stream: 'metrics' | 'logs') => number;
+    /** Age of the oldest waiting job (ms) at the last poll. */
+    readonly queueLagMs: (stream: 'metrics' | 'logs') => number;
     readonly overloaded: (stream: 'metrics' | 'logs') => boolean;
   },
 ): void {
@@ -30,6 +32,15 @@ export function registerIngestMetrics(
     registers: [registry],
     collect() {
       for (const stream of STREAMS) this.set({ stream }, sources.queuedJobs(stream));
+    },
+  });
+  new Gauge({
+    name: 'aiops_ingest_queue_lag_seconds',
+    help: 'Age of the oldest job waiting in the ingest queues at the last poll (how far scoring is behind), by stream; what ingest.queue_high_water_lag_ms is compared to.',
+    labelNames: ['stream'] as const,
+    registers: [registry],
+    collect() {
+      for (const stream of STREAMS) this.set({ stream }, sources.queueLagMs(stream) / 1000);
     },
   });
   new Gauge({

@@ -1,7 +1,10 @@
 /**
- * Watches how many jobs wait in the ingest queues (samples and logs, every partition) and says
- * when they pass the high-water mark, so ingest can answer "retry later" instead of queuing
- * without bound while the detectors fall behind. It reads the queues on demand, at most once
+ * Watches how many jobs wait in the ingest queues (samples and logs, every partition), and how
+ * long ago the oldest of them was queued, and says when either passes its high-water mark, so
+ * ingest can answer "retry later" instead of queuing without bound while the detectors fall
+ * behind. The job count alone missed it: jobs hold from one sample to thousands, and 2,000 jobs
+ * of large remote_write requests were a million samples and a minute of scoring. The age of
+ * the oldest job is what the senders and the correlator feel: how far behind scoring is. It reads the queues on demand, at most once
  * per `pollMs`: when a request or a scrape asks (`overloaded`), a read older than that starts
  * a new one in the background and the answer is the last read's. Ingest thus never asks Redis
  * on every request, and an idle worker does not ask at all (three commands per partition
@@ -16,6 +19,8 @@ export interface BacklogOptions {
   readonly queues: readonly Queue[];
   /** Waiting jobs across all the queues at which ingest pushes back. */
   readonly highWater: number;
+  /** The age (ms) of the oldest waiting job at which ingest pushes back; 0: not watched. */
+  readonly highWaterLagMs?: number;
   readonly resumeRatio?: number;
   readonly pollMs: number;
   readonly log: Logger;
@@ -31,6 +36,7 @@ export const STALE_WAIT_MS = 250;
 export class QueueBacklog {
   readonly #o: BacklogOptions;
   #waiting = 0;
+  #lagMs = 0;
   #over = false;
   #started = false;
   #lastPoll = Number.NEGATIVE_INFINITY;
@@ -73,9 +79,29 @@ export class QueueBacklog {
     return this.#waiting;
   }
 
+  /** How long ago the oldest waiting job was queued (ms), at the last poll; 0 when none. */
+  get lagMs(): number {
+    return this.#lagMs;
+  }
+
+  /** How far past its mark the backlog is: 1 at the mark (the larger of jobs and age). */
+  get #fill(): number {
+    const lagMark = this.#o.highWaterLagMs ?? 0;
+    const jobs = this.#waiting / this.#o.highWater;
+    return lagMark > 0 ? Math.max(jobs, this.#lagMs / lagMark) : jobs;
+  }
+
   /** Seconds a sender should wait: longer the further past the mark. */
   get retryAfterSeconds(): number {
-    return Math.min(60, Math.max(1, Math.round((5 * this.#waiting) / this.#o.highWater)));
+    return Math.min(60, Math.max(1, Math.round(5 * this.#fill)));
+  }
+
+  /** Why ingest pushes back, for the error a sender gets. */
+  get reason(): string {
+    const lagMark = this.#o.highWaterLagMs ?? 0;
+    if (lagMark > 0 && this.#lagMs >= lagMark)
+      return `the oldest waiting batch was queued ${seconds(this.#lagMs)} ago, past ingest.queue_high_water_lag_ms (${seconds(lagMark)})`;
+    return `the ingest queues hold ${this.#waiting} waiting jobs, past ingest.queue_high_water_jobs (${this.#o.highWater})`;
   }
 
   /** Reads once now; later reads come on demand (`overloaded`). */
@@ -101,36 +127,56 @@ export class QueueBacklog {
 
   async #poll(): Promise<void> {
     try {
-      const counts = await Promise.all(
-        this.#o.queues.map((q) => q.getJobCounts('wait', 'prioritized', 'delayed')),
-      );
+      const watchLag = (this.#o.highWaterLagMs ?? 0) > 0;
+      const [counts, oldest] = await Promise.all([
+        Promise.all(this.#o.queues.map((q) => q.getJobCounts('wait', 'prioritized', 'delayed'))),
+        watchLag ? Promise.all(this.#o.queues.map(oldestWaitingAt)) : Promise.resolve([]),
+      ]);
       let waiting = 0;
       for (const c of counts) for (const n of Object.values(c)) waiting += n;
+      const times: number[] = [];
+      for (const t of oldest) if (t !== undefined) times.push(t);
+      const first = Math.min(...times);
       this.#failing = false;
-      this.#set(waiting);
+      this.#set(waiting, Number.isFinite(first) ? Math.max(0, Date.now() - first) : 0);
     } catch (err) {
       if (!this.#failing) this.#o.log.warn({ err }, 'cannot read the ingest queue backlog');
       this.#failing = true;
     }
   }
 
-  #set(waiting: number): void {
+  #set(waiting: number, lagMs: number): void {
     this.#waiting = waiting;
+    this.#lagMs = lagMs;
     this.#o.onPoll?.(waiting);
     const { highWater } = this.#o;
-    const resumeAt = highWater * (this.#o.resumeRatio ?? 0.8);
-    if (!this.#over && waiting >= highWater) {
+    const fill = this.#fill;
+    if (!this.#over && fill >= 1) {
       this.#over = true;
       this.#o.log.warn(
-        { waiting, high_water: highWater },
-        'ingest queues past their high-water mark: answering retry-later until they drain',
+        { waiting, lagMs, high_water: highWater, high_water_lag_ms: this.#o.highWaterLagMs },
+        `ingest pushes back: ${this.reason}; answering retry-later until the queues drain`,
       );
-    } else if (this.#over && waiting < resumeAt) {
+    } else if (this.#over && fill < (this.#o.resumeRatio ?? 0.8)) {
       this.#over = false;
       this.#o.log.info(
-        { waiting, high_water: highWater },
+        { waiting, lagMs, high_water: highWater, high_water_lag_ms: this.#o.highWaterLagMs },
         'ingest queues drained: accepting again',
       );
     }
   }
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * When the oldest job waiting in `q` was queued (ms), or undefined when none waits: its id
+ * from the tail of the wait list, then its `timestamp` field (two commands, not its payload).
+ */
+async function oldestWaitingAt(q: Queue): Promise<number | undefined> {
+  const [id] = await q.getRanges(['wait'], 0, 0, true);
+  if (id === undefined) return undefined;
+  const backend = q.getBackend();
+  const at = await (await backend.client).hget(backend.toKey(id), 'timestamp');
+  return at === null ? undefined : Number(at);
 }

@@ -67,6 +67,7 @@ export async function startIngest(d: IngestStageDeps) {
     const backlog = new QueueBacklog({
       queues,
       highWater: ingest.queue_high_water_jobs,
+      highWaterLagMs: ingest.queue_high_water_lag_ms,
       pollMs: BACKLOG_POLL_MS,
       log,
     });
@@ -87,6 +88,7 @@ export async function startIngest(d: IngestStageDeps) {
   registerIngestMetrics(metrics.registry, {
     activeSeries: () => series.active,
     queuedJobs: (stream) => backlogs[stream].waiting,
+    queueLagMs: (stream) => backlogs[stream].lagMs,
     overloaded: (stream) => backlogs[stream].overloaded,
   });
   // Live ingest refuses times too far ahead of the clock; replay reads the same limits without.

@@ -1,7 +1,8 @@
 /**
  * Real Redis, real HTTP: with no detector taking jobs, the ingest queues fill; past
  * `ingest.queue_high_water_jobs` ingest answers retry-later (429, remote_write 503) with
- * Retry-After instead of queuing without bound, and counts each refusal.
+ * Retry-After instead of queuing without bound, and counts each refusal. The same when the
+ * oldest waiting job is older than `ingest.queue_high_water_lag_ms`, however few jobs wait.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/service/service.js';
@@ -9,26 +10,39 @@ import { startTestService } from '../helpers/service.js';
 import { deletePrefix, randomPrefix, waitFor } from '../helpers/redis.js';
 
 const prefix = randomPrefix();
+const lagPrefix = randomPrefix();
 let service: RunningService;
+let lagging: RunningService;
 
 beforeAll(async () => {
-  service = await startTestService(
-    {
-      services: { auth: {} },
-      redis: { prefix },
-      ingest: { queue_high_water_jobs: 5, batch_linger_ms: 0 },
-    },
-    'ingest', // no detect role: nothing drains the queues
-  );
+  // No detect role: nothing drains the queues.
+  [service, lagging] = await Promise.all([
+    startTestService(
+      {
+        services: { auth: {} },
+        redis: { prefix },
+        ingest: { queue_high_water_jobs: 5, batch_linger_ms: 0 },
+      },
+      'ingest',
+    ),
+    startTestService(
+      {
+        services: { auth: {} },
+        redis: { prefix: lagPrefix },
+        ingest: { queue_high_water_jobs: 1000, queue_high_water_lag_ms: 1500, batch_linger_ms: 0 },
+      },
+      'ingest',
+    ),
+  ]);
 });
 
 afterAll(async () => {
-  await service.close(5000);
-  await deletePrefix(prefix);
+  await Promise.all([service.close(5000), lagging.close(5000)]);
+  await Promise.all([deletePrefix(prefix), deletePrefix(lagPrefix)]);
 });
 
-const post = (i: number): Promise<Response> =>
-  fetch(`${service.url}/api/v1/samples`, {
+const post = (i: number, to = service): Promise<Response> =>
+  fetch(`${to.url}/api/v1/samples`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify([
@@ -65,5 +79,32 @@ describe('ingest backpressure', () => {
     expect(text).toMatch(/^aiops_ingest_backpressure\{stream="logs"\} 0$/m);
     // Nothing more was queued while refusing.
     expect(text).toMatch(/aiops_samples_received_total\{kind="metric"\} 5/);
+  });
+
+  it('answers 429 once the oldest waiting batch is older than queue_high_water_lag_ms, far under the job mark', async () => {
+    expect((await post(1, lagging)).status).toBe(202);
+    expect((await post(2, lagging)).status).toBe(202);
+    const lagText = async (): Promise<string> => (await fetch(`${lagging.url}/metrics`)).text();
+    await waitFor(
+      'backpressure on',
+      async () => {
+        // Each request renews a read older than a second: ask, then look at the gauge.
+        await post(3, lagging);
+        return /^aiops_ingest_backpressure\{stream="metrics"\} 1$/m.test(await lagText());
+      },
+      10_000,
+    );
+    const refused = await post(99, lagging);
+    expect(refused.status).toBe(429);
+    const body = (await refused.json()) as { code: string; message: string };
+    expect(body.code).toBe('AIOPS_ERR_INGEST_OVERLOADED');
+    expect(body.message).toContain('past ingest.queue_high_water_lag_ms (1.5 s)');
+    const text = await lagText();
+    const lag = /^aiops_ingest_queue_lag_seconds\{stream="metrics"\} (\S+)$/m.exec(text)?.[1];
+    expect(Number(lag)).toBeGreaterThanOrEqual(1.5);
+    const queued = Number(/^aiops_ingest_queued_jobs\{stream="metrics"\} (\d+)$/m.exec(text)?.[1]);
+    expect(queued).toBeGreaterThanOrEqual(2);
+    // Far under the job mark (1000): the age alone pushed back.
+    expect(queued).toBeLessThan(1000);
   });
 });

@@ -35,7 +35,7 @@ interface BuildOptions {
   live?: { now: number };
   series?: Partial<SeriesLimits>;
   tokens?: TokenConfig[];
-  backlog?: { overloaded: boolean; waiting: number; retryAfterSeconds: number };
+  backlog?: { overloaded: boolean; reason: string; retryAfterSeconds: number };
 }
 
 function build(opts: BuildOptions = {}) {
@@ -509,7 +509,8 @@ describe('ingest limits, backpressure and auth', () => {
   });
 
   it('answers 429 with Retry-After while the queues are past the high-water mark, before reading the body', async () => {
-    current = build({ backlog: { overloaded: true, waiting: 5000, retryAfterSeconds: 12 } });
+    const reason = 'the ingest queues hold 5000 waiting jobs, past ingest.queue_high_water_jobs';
+    current = build({ backlog: { overloaded: true, reason, retryAfterSeconds: 12 } });
     const res = await current.app.inject({
       method: 'POST',
       url: '/api/v1/samples',
@@ -519,6 +520,7 @@ describe('ingest limits, backpressure and auth', () => {
     expect(res.statusCode).toBe(429);
     expect(res.headers['retry-after']).toBe('12');
     expect(res.json<{ code: string }>().code).toBe('AIOPS_ERR_INGEST_OVERLOADED');
+    expect(res.json<{ message: string }>().message).toContain(reason);
     expect(current.state.jobs).toHaveLength(0);
   });
 

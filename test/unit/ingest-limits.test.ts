@@ -160,6 +160,44 @@ describe('QueueBacklog', () => {
     expect(b.overloaded).toBe(false);
   });
 
+  it('goes over when the oldest waiting job is older than the lag mark, however few jobs wait', async () => {
+    const w = { n: 3, oldest: (Date.now() - 1000) as number | undefined };
+    const lagging = {
+      getJobCounts: () => Promise.resolve({ wait: w.n }),
+      getRanges: () => Promise.resolve(w.oldest === undefined ? [] : ['7']),
+      getBackend: () => ({
+        client: Promise.resolve({ hget: () => Promise.resolve(String(w.oldest)) }),
+        toKey: (id: string) => `q:${id}`,
+      }),
+    } as unknown as Queue;
+    const b = new QueueBacklog({
+      queues: [lagging],
+      highWater: 1000,
+      highWaterLagMs: 30_000,
+      pollMs: 1000,
+      log: pino({ level: 'silent' }),
+    });
+    await b.poll();
+    expect(b.overloaded).toBe(false);
+    expect(b.lagMs).toBeGreaterThanOrEqual(1000);
+    w.oldest = Date.now() - 31_000;
+    await b.poll();
+    expect(b.overloaded).toBe(true);
+    expect(b.reason).toMatch(
+      /queued 31(\.\d)? s ago, past ingest.queue_high_water_lag_ms \(30 s\)/,
+    );
+    // Retry-After grows with the lag as with the job count: 5 s at the mark.
+    expect(b.retryAfterSeconds).toBe(5);
+    // Hysteresis: back only under 80% of the mark (24 s).
+    w.oldest = Date.now() - 25_000;
+    await b.poll();
+    expect(b.overloaded).toBe(true);
+    w.oldest = undefined;
+    await b.poll();
+    expect(b.lagMs).toBe(0);
+    expect(b.overloaded).toBe(false);
+  });
+
   it('after an idle spell (or between sparse senders), a request waits for a fresh read', async () => {
     const w = { n: 150, fail: false };
     let reads = 0;

@@ -48,7 +48,7 @@ function build(
   registerIngestGuard(app, {
     auth: resolveTokens(opts.tokens ?? []),
     backlogs: opts.overloaded
-      ? { metrics: { overloaded: true, waiting: 9, retryAfterSeconds: 7 } }
+      ? { metrics: { overloaded: true, reason: 'queues past their mark', retryAfterSeconds: 7 } }
       : {},
   });
   const writer = new IngestWriter({
