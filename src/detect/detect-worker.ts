@@ -26,12 +26,12 @@ import {
 } from './score-batch.js';
 import type { ScoreBoard } from './score-board.js';
 import type { SeriesHistory } from './series-history.js';
-import type { StateStore } from './state-store.js';
+import { StaleEpochError, type StateStore } from './state-store.js';
 import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import type { KeyLayout } from '../queues/key-layout.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
-import { logWorkerErrors } from '../queues/worker-errors.js';
+import { isConnectionError, logWorkerErrors } from '../queues/worker-errors.js';
 
 export interface DetectDeps {
   /** Worker connection (retries for ever), shared by the workers, the store and the board. */
@@ -134,7 +134,14 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
           const elapsed = performance.now() - started;
           if (elapsed > deps.inlineRetryMs) throw err;
           deps.metrics.jobFailures.inc({ stage: 'detect', kind: 'inline_retry' });
-          deps.log.warn(
+          // Redis away is the connections' to log (once per outage); a moved epoch (another
+          // process committed, or a commit whose answer was lost) is routine; the rest warns.
+          const level = isConnectionError(err)
+            ? 'debug'
+            : err instanceof StaleEpochError
+              ? 'info'
+              : 'warn';
+          deps.log[level](
             { err, partition, jobId: job.id, attempt },
             'detect batch failed; retrying in place',
           );
