@@ -1,0 +1,129 @@
+/**
+ * kill -9 of a worker under load (issue 21's fault tests): one ingest process and two detect
+ * processes on a Redis of their own. Sequence-numbered samples are posted throughout; one
+ * detect process is SIGKILLed mid-stream. Every sample ingest acknowledged (202) is scored
+ * exactly once, and each series' state ends at its last acknowledged sample: the batches the
+ * dead process held are taken over once their locks expire, and nothing runs twice or out of
+ * order.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectorRegistry } from '../../detectors/registry.js';
+import { decodeSeriesState } from '../../src/detect/series-state.js';
+import { StateStore } from '../../src/detect/state-store.js';
+import { partitionOf } from '../../src/queues/partition.js';
+import { seriesKey } from '../../src/queues/series-key.js';
+import { randomPrefix, singleLayout, waitFor } from '../helpers/redis.js';
+import { TestRedisServer } from '../helpers/redis-server.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+
+const PARTITIONS = 4;
+const SERIES = 24;
+const prefix = randomPrefix();
+let server: TestRedisServer;
+let redis: Redis;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  server = await TestRedisServer.start();
+  redis = new Redis(server.url);
+  const env = {
+    REDIS_URL: server.url,
+    AIOPS_REDIS__PREFIX: prefix,
+    AIOPS_QUEUES__PARTITIONS: String(PARTITIONS),
+    AIOPS_DETECT__DETECTORS__DEFAULT: 'ewma',
+  };
+  workers.push(
+    ...(await Promise.all([
+      startWorkerProcess({ args: ['--role', 'ingest'], env }),
+      startWorkerProcess({ args: ['--role', 'detect'], env }),
+      startWorkerProcess({ args: ['--role', 'detect'], env }),
+    ])),
+  );
+}, 90_000);
+
+afterAll(async () => {
+  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
+  redis.disconnect();
+  await server.down();
+}, 60_000);
+
+/** Posts rounds of one new sample per series until stopped; counts what was acknowledged. */
+class Load {
+  acked = 0;
+  readonly last = new Map<string, number>();
+  #stop = false;
+  readonly #done: Promise<void>;
+
+  constructor(url: string, t0: number) {
+    this.#done = (async () => {
+      for (let round = 0; !this.#stop; round++) {
+        const ts = t0 + round * 1000;
+        const lines = Array.from({ length: SERIES }, (_, i) => ({
+          ts,
+          metric: 'queue_depth',
+          labels: { service: `svc-${i % 4}`, shard: String(i) },
+          value: 100 + ((round * 7 + i) % 13),
+        }));
+        const res = await fetch(`${url}/api/v1/samples`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson' },
+          body: lines.map((l) => JSON.stringify(l)).join('\n'),
+        }).catch(() => undefined);
+        // Only a 202 is an acknowledgement; anything else is the sender's to retry (not here).
+        if (res?.status !== 202) break;
+        this.acked += lines.length;
+        for (const l of lines) this.last.set(seriesKey(l.metric, l.labels), l.ts);
+        if (round % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await this.#done;
+  }
+}
+
+const taken = async (): Promise<number> =>
+  Number((await redis.hget(`${prefix}:detect:stats`, 'taken')) ?? 0);
+
+describe('kill -9 of a detect process under load', () => {
+  it('scores every acknowledged sample exactly once, in order, after taking over its batches', async () => {
+    const [ingest, doomed, survivor] = workers as [WorkerProcess, WorkerProcess, WorkerProcess];
+    const load = new Load(ingest.url, Date.UTC(2026, 11, 7));
+    await waitFor('both detect processes scoring', async () => (await taken()) > 2000, 30_000);
+    const exited = doomed.exited;
+    doomed.child.kill('SIGKILL');
+    const ackedAtKill = load.acked;
+    expect(await exited).toBeNull();
+    // Load goes on while the dead process's batches stay locked.
+    await new Promise((r) => setTimeout(r, 2000));
+    await load.stop();
+    expect(load.acked).toBeGreaterThan(ackedAtKill + 500);
+
+    // BullMQ moves a dead worker's job back once its lock (30 s) expires and a stalled check
+    // (every 30 s) finds it: up to a minute.
+    await waitFor(
+      'every acknowledged sample scored',
+      async () => (await taken()) >= load.acked,
+      90_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const stats = await redis.hgetall(`${prefix}:detect:stats`);
+    expect(Number(stats.taken)).toBe(load.acked);
+    expect(Number(stats.invalid ?? 0)).toBe(0);
+
+    const detector = detectorRegistry.ewma?.create({});
+    if (!detector) throw new Error('no ewma detector');
+    const store = new StateStore(redis, singleLayout(prefix, PARTITIONS), () => detector);
+    for (const [key, ts] of load.last) {
+      const bytes = await redis.getBuffer(store.stateKey(partitionOf(key, PARTITIONS), key));
+      const state = bytes ? decodeSeriesState(detector, bytes) : undefined;
+      expect(state && detector.lastTimestamp(state.det), key).toBe(ts);
+    }
+    expect(survivor.child.exitCode).toBeNull();
+    expect(ingest.child.exitCode).toBeNull();
+  }, 180_000);
+});
