@@ -19,8 +19,11 @@
  * on the spot (counted), while VictoriaMetrics, which does not care, cycles over the prepared
  * rounds.
  *
+ * With `--detect-processes N`, N more processes with the `detect` role only share the scoring
+ * (the scaling of operations.md); their counters are added to the first one's.
+ *
  *   npm run bench -- e2e [--seconds 10] [--series 500,2000] [--inflight 8,32]
- *                        [--redis redis://127.0.0.1:6379]
+ *                        [--detect-processes 0] [--redis redis://127.0.0.1:6379]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -41,6 +44,8 @@ const USAGE = `usage: npm run bench -- e2e [options]
   --seconds <n>       seconds of posting per target and configuration (default 10)
   --series <list>     series per request, comma-separated (default 500,2000)
   --inflight <list>   requests in flight, comma-separated (default 8,32)
+  --detect-processes <n>
+                      more worker processes with the detect role only (default 0)
   --redis <url>       Redis for the worker (default redis://127.0.0.1:6379)
   --help              this text
 `;
@@ -212,6 +217,18 @@ interface Scrape {
   cpuSeconds: number;
 }
 
+/** The first worker's scrape, with the scoring figures (processed, CPU) of all of them added. */
+async function scrapeAll(urls: readonly string[]): Promise<Scrape> {
+  const [first, ...rest] = await Promise.all(urls.map(scrape));
+  if (!first) throw new Error('no worker to scrape');
+  for (const s of rest) {
+    first.processed += s.processed;
+    for (const [k, v] of s.byOutcome) first.byOutcome.set(k, (first.byOutcome.get(k) ?? 0) + v);
+    first.cpuSeconds += s.cpuSeconds;
+  }
+  return first;
+}
+
 async function scrape(url: string): Promise<Scrape> {
   const res = await fetch(`${url}/metrics`);
   if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
@@ -318,7 +335,7 @@ const diff = (after: Map<string, number>, before: Map<string, number>): Map<stri
 async function runWorker(
   tag: string,
   redisUrl: string,
-  opts: { seconds: number; inflight: number; seriesPerRequest: number },
+  opts: { seconds: number; inflight: number; seriesPerRequest: number; detectProcesses: number },
   bodies: Bodies,
 ): Promise<WorkerResult> {
   const prefix = `bench-e2e-${randomBytes(5).toString('hex')}`;
@@ -328,14 +345,18 @@ async function runWorker(
   try {
     const mem0 = await redisUsedMemory(redis);
     progress(`${tag} starting a worker (all roles, redis.prefix ${prefix})`);
-    const worker = await startWorker({
-      // Defaults, but for the prefix and the label that names a series' service (`job` here).
-      config: `redis:\n  prefix: ${prefix}\ningest:\n  service_labels: [job]\n`,
-      redisUrl,
-      onOutput: logs.feed,
-    });
+    // Defaults, but for the prefix and the label that names a series' service (`job` here).
+    const config = `redis:\n  prefix: ${prefix}\ningest:\n  service_labels: [job]\n`;
+    const worker = await startWorker({ config, redisUrl, onOutput: logs.feed });
+    const detectors = await Promise.all(
+      Array.from({ length: opts.detectProcesses }, () =>
+        startWorker({ config, redisUrl, roles: 'detect', onOutput: logs.feed }),
+      ),
+    );
+    const urls = [worker.url, ...detectors.map((d) => d.url)];
+    const scrape = (): Promise<Scrape> => scrapeAll(urls);
     try {
-      const s0 = await scrape(worker.url);
+      const s0 = await scrape();
       let peakRss = s0.rssBytes;
       const stats = newStats();
       const posting = postFor(
@@ -346,7 +367,7 @@ async function runWorker(
       );
       await everySecond(posting, async () => {
         const t = Math.round((performance.now() - stats.startedAt) / 1000);
-        const s = await scrape(worker.url).catch(() => undefined);
+        const s = await scrape().catch(() => undefined);
         if (s) peakRss = Math.max(peakRss, s.rssBytes);
         progress(
           `${tag} worker ${t} s: ${fmt(stats.accepted)} accepted, ` +
@@ -355,7 +376,7 @@ async function runWorker(
         );
       });
       // Drain: until processed reaches what ingest queued, stops growing, or the timeout.
-      let last = await scrape(worker.url);
+      let last = await scrape();
       const atEnd = last;
       const queued = atEnd.received - s0.received;
       const mem1 = await redisUsedMemory(redis);
@@ -380,10 +401,10 @@ async function runWorker(
           );
         }
         await sleep(SCRAPE_MS);
-        const s = await scrape(worker.url);
+        const s = await scrape();
         if (s.processed > last.processed) last = s;
       }
-      const end = await scrape(worker.url);
+      const end = await scrape();
       return {
         post: stats,
         queued,
@@ -401,7 +422,7 @@ async function runWorker(
         log: logs.summary(),
       };
     } finally {
-      await worker.stop();
+      await Promise.all([worker, ...detectors].map((w) => w.stop()));
     }
   } finally {
     await deletePrefix(prefix, redisUrl);
@@ -462,6 +483,7 @@ export async function main(argv: string[]): Promise<void> {
       series: { type: 'string', default: '500,2000' },
       inflight: { type: 'string', default: '8,32' },
       redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+      'detect-processes': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -473,17 +495,21 @@ export async function main(argv: string[]): Promise<void> {
   if (!(seconds > 0)) throw new Error(`--seconds wants a positive number (got ${values.seconds})`);
   const seriesList = positiveInts(values.series, 'series');
   const inflightList = positiveInts(values.inflight, 'inflight');
+  const detectProcesses = Number(values['detect-processes']);
+  if (!Number.isInteger(detectProcesses) || detectProcesses < 0)
+    throw new Error(`--detect-processes wants 0 or more (got ${values['detect-processes']})`);
   const gc = (globalThis as { gc?: () => void }).gc;
 
   process.stdout.write(
     `remote_write → scored, ${seconds} s of posting per target; 1 sample per series, 10 labels; ` +
+      (detectProcesses > 0 ? `${detectProcesses} more detect process(es); ` : '') +
       `each request in flight owns its series and sends a new round 15 s later each time\n\n`,
   );
   const rows: string[][] = [];
   for (const seriesPerRequest of seriesList) {
     for (const inflight of inflightList) {
       const tag = `[${seriesPerRequest}×${inflight}]`;
-      const opts = { seconds, inflight, seriesPerRequest };
+      const opts = { seconds, inflight, seriesPerRequest, detectProcesses };
       const rounds = Math.ceil((seconds * POOL_SAMPLES_PER_SECOND) / (seriesPerRequest * inflight));
       progress(`${tag} building ${fmt(rounds * inflight)} bodies (${rounds} rounds per request)`);
       let bodies: Bodies | undefined = new Bodies(seriesPerRequest, inflight, rounds);
