@@ -1,8 +1,9 @@
 /**
  * Detector throughput and state size: for each detector, 1M samples spread over 10k series
  * (100 samples each, interleaved by time as a live batch would be), single thread, in steady
- * state (every series first takes 300 samples, past any warm-up); prints samples/s and the
- * encoded state size per series. It measures the compiled code the worker runs (dist/, built
+ * state (every series first takes 300 samples, past any warm-up); prints samples/s, the
+ * encoded state size per series, and what writing and reading one series' stored state costs
+ * (`encodeSeriesState` / `decodeSeriesState`, as the detect stage does per series per batch). It measures the compiled code the worker runs (dist/, built
  * by `npm run bench`), not the TypeScript loader's transpilation.
  *
  *   npm run bench -- detectors [--series 10000] [--samples 1000000]
@@ -12,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Detector } from '../detectors/contract.js';
 import * as sourceRegistry from '../detectors/registry.js';
+import * as sourceSeriesState from '../src/detect/series-state.js';
 
 const PARAMS: Record<string, Record<string, unknown>> = {
   trend_forecast: { threshold: 1000 },
@@ -19,6 +21,39 @@ const PARAMS: Record<string, Record<string, unknown>> = {
 };
 
 const WARM_SAMPLES = 300;
+
+async function seriesStateCodec(): Promise<typeof sourceSeriesState> {
+  const built = fileURLToPath(new URL('../dist/src/detect/series-state.js', import.meta.url));
+  if (!existsSync(built)) return sourceSeriesState;
+  return (await import(pathToFileURL(built).href)) as typeof sourceSeriesState;
+}
+
+/** Microseconds to encode, then to decode, one warm series' stored state (median of 3). */
+function codecMicros(
+  codec: typeof sourceSeriesState,
+  detector: Detector<unknown>,
+  values: Float64Array,
+): [number, number] {
+  const state = codec.createSeriesState(detector);
+  for (let k = 0; k < WARM_SAMPLES; k++)
+    detector.update(state.det, Date.UTC(2026, 0, 1) + k * 60_000, values[k] ?? 0);
+  const bytes = codec.encodeSeriesState(detector, state);
+  const N = 50_000;
+  const time = (f: () => unknown): number => {
+    const runs = [0, 1, 2]
+      .map(() => {
+        const t0 = performance.now();
+        for (let i = 0; i < N; i++) f();
+        return ((performance.now() - t0) * 1000) / N;
+      })
+      .sort((a, b) => a - b);
+    return runs[1] ?? Number.NaN;
+  };
+  return [
+    time(() => codec.encodeSeriesState(detector, state)),
+    time(() => codec.decodeSeriesState(detector, bytes)),
+  ];
+}
 
 async function registry(): Promise<typeof sourceRegistry> {
   const built = fileURLToPath(new URL('../dist/detectors/registry.js', import.meta.url));
@@ -76,11 +111,13 @@ export async function main(argv: string[]): Promise<void> {
     values[i] = 100 + 20 * Math.sin(i / 50) + 10 * noise + (i % 997 === 0 ? 300 : 0);
   }
   const { DEFAULT_DETECTOR, detectorRegistry } = await registry();
+  const codec = await seriesStateCodec();
   process.stdout.write(
     `${samples} samples over ${series} series, single thread, steady state, median of 3 runs\n\n`,
   );
   process.stdout.write(
-    `${'detector'.padEnd(16)} ${'samples/s'.padStart(12)} ${'state bytes'.padStart(12)}\n`,
+    `${'detector'.padEnd(16)} ${'samples/s'.padStart(12)} ${'state bytes'.padStart(12)} ` +
+      `${'encode µs'.padStart(10)} ${'decode µs'.padStart(10)}\n`,
   );
   for (const [name, entry] of Object.entries(detectorRegistry)) {
     const detector = entry.create(PARAMS[name] ?? {});
@@ -98,8 +135,10 @@ export async function main(argv: string[]): Promise<void> {
     const rate = rates[1] ?? 0;
     const bytes = detector.encode(detector.create()).byteLength;
     const label = name === DEFAULT_DETECTOR ? `${name} (default)` : name;
+    const [enc, dec] = codecMicros(codec, detector, values);
     process.stdout.write(
-      `${label.padEnd(16)} ${rate.toFixed(0).padStart(12)} ${String(bytes).padStart(12)}\n`,
+      `${label.padEnd(16)} ${rate.toFixed(0).padStart(12)} ${String(bytes).padStart(12)} ` +
+        `${enc.toFixed(2).padStart(10)} ${dec.toFixed(2).padStart(10)}\n`,
     );
     await Promise.resolve();
   }

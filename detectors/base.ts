@@ -3,7 +3,7 @@
  * holds the last timestamp; the NaN/Inf and not-newer checks happen here, once.
  */
 import { SampleOutcome, type Detector, type DetectorResult } from './contract.js';
-import { decodeFloats, encodeFloats } from './float-state.js';
+import { decodeFloats, encodeFloats, floatsView } from './float-state.js';
 
 export const N = 0;
 export const LAST_TS = 1;
@@ -56,6 +56,7 @@ export function floatDetector(spec: FloatDetectorSpec): Detector<Float64Array> {
       return r;
     },
     encode: encodeFloats,
+    encodedView: floatsView,
     decode: (bytes) => decodeFloats(bytes, spec.slots, spec.name),
   };
 }

@@ -48,5 +48,11 @@ export interface Detector<S> {
   lastTimestamp(state: S): number;
   /** Compact binary form of the state, exact: `decode(encode(s))` behaves as `s`. */
   encode(state: S): Uint8Array;
+  /**
+   * The bytes `encode` would give, without copying them, where the state's memory already is
+   * its encoding (a Float64Array on a little-endian machine); undefined otherwise. Read them at
+   * once: they change with the state. The detect stage writes a state per series per batch.
+   */
+  encodedView?(state: S): Uint8Array | undefined;
   decode(bytes: Uint8Array): S;
 }

@@ -18,6 +18,20 @@ export interface SeriesState<S> {
 const VERSION = 3;
 const HEADER_BYTES = 48;
 
+/**
+ * The hash of each detector's name and parameters, computed once: a fingerprint is a few
+ * hundred characters, and a state is encoded per series per batch.
+ */
+const FINGERPRINTS = new WeakMap<object, number>();
+const fingerprintOf = (detector: Detector<unknown>): number => {
+  let h = FINGERPRINTS.get(detector);
+  if (h === undefined) {
+    h = fnv1a32(detector.fingerprint ?? detector.name);
+    FINGERPRINTS.set(detector, h);
+  }
+  return h;
+};
+
 export function createSeriesState<S>(detector: Detector<S>): SeriesState<S> {
   return {
     counter: createCounterState(),
@@ -27,12 +41,13 @@ export function createSeriesState<S>(detector: Detector<S>): SeriesState<S> {
 }
 
 export function encodeSeriesState<S>(detector: Detector<S>, s: SeriesState<S>): Buffer {
-  const det = detector.encode(s.det);
-  const out = Buffer.alloc(HEADER_BYTES + det.byteLength);
+  const det = detector.encodedView?.(s.det) ?? detector.encode(s.det);
+  // Every byte is written below.
+  const out = Buffer.allocUnsafe(HEADER_BYTES + det.byteLength);
   out.writeDoubleLE(VERSION, 0);
   out.writeDoubleLE(s.counter.prevTs, 8);
   out.writeDoubleLE(s.counter.prevValue, 16);
-  out.writeDoubleLE(fnv1a32(detector.fingerprint ?? detector.name), 24);
+  out.writeDoubleLE(fingerprintOf(detector), 24);
   out.writeDoubleLE(s.peak.score, 32);
   out.writeDoubleLE(s.peak.ts, 40);
   out.set(det, HEADER_BYTES);
@@ -45,7 +60,7 @@ export function decodeSeriesState<S>(
   bytes: Buffer,
 ): SeriesState<S> | undefined {
   if (bytes.byteLength < HEADER_BYTES || bytes.readDoubleLE(0) !== VERSION) return undefined;
-  if (bytes.readDoubleLE(24) !== fnv1a32(detector.fingerprint ?? detector.name)) return undefined;
+  if (bytes.readDoubleLE(24) !== fingerprintOf(detector)) return undefined;
   try {
     return {
       counter: { prevTs: bytes.readDoubleLE(8), prevValue: bytes.readDoubleLE(16) },
