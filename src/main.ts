@@ -152,6 +152,11 @@ program
           'redis.cluster is true but no Redis is named: set redis.url (or REDIS_URL) to a node of the cluster',
           'AIOPS_ERR_REDIS_UNAVAILABLE',
         );
+      if (config.redis.cluster && !/^rediss?:\/\//.test(env.REDIS_URL || config.redis.url || ''))
+        failStart(
+          'redis.cluster is true: REDIS_URL must be the redis:// or rediss:// URL of one node of the cluster (not a socket path)',
+          'AIOPS_ERR_REDIS_UNAVAILABLE',
+        );
       try {
         redis = await resolveRedis({
           configuredUrl: env.REDIS_URL || config.redis.url,

@@ -51,7 +51,7 @@ export class IncidentStore {
       return { ...emptyCorrelatorState(), ...parsed };
     } catch {
       const aside = `${this.stateKey}:corrupt:${Date.now()}`;
-      await this.redis.unwatch();
+      await this.unwatch();
       await this.redis.rename(this.stateKey, aside).catch(() => undefined);
       onCorrupt(aside);
       await this.redis.watch(this.stateKey);
@@ -78,8 +78,13 @@ export class IncidentStore {
     await this.trim();
   }
 
+  /**
+   * Ends the watch `load` started. Not with UNWATCH: it names no key, so on a Redis Cluster it
+   * goes to any node and the watch stays set where it was (the next save then fails as if
+   * another process had written). An EXEC on the state's own slot ends it there, on either.
+   */
   async unwatch(): Promise<void> {
-    await this.redis.unwatch();
+    await this.redis.multi().exists(this.stateKey).exec();
   }
 
   private async trim(): Promise<void> {

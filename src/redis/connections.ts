@@ -163,6 +163,20 @@ function watchedBy<C extends Client>(client: C, health: RedisHealth, name: strin
   return client;
 }
 
+/**
+ * PING, on every master of a Redis Cluster (a cluster client's own PING goes to any one node,
+ * so a shard that is down would make readiness flip with the node drawn).
+ */
+export async function pingAll(client: Redis): Promise<void> {
+  const cluster = client as unknown as Cluster;
+  const masters = client.isCluster ? cluster.nodes('master') : [];
+  if (masters.length === 0) {
+    await client.ping();
+    return;
+  }
+  await Promise.all(masters.map((node) => node.ping()));
+}
+
 /** Where to connect: one Redis, or a Redis Cluster found from one of its nodes. */
 export interface RedisTarget {
   readonly url: string;
@@ -185,6 +199,11 @@ function clusterClient(url: string, cluster: ClusterOptions, node: RedisOptions)
   return new WatchedCluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     ...cluster,
     redisOptions,
+    // Nodes are reached by the names the cluster gives, not resolved first: with TLS the
+    // certificate is checked against that name (ioredis' advice for ElastiCache).
+    dnsLookup: (address, callback) => {
+      callback(null, address);
+    },
   });
 }
 
@@ -196,7 +215,20 @@ export function workerConnection(target: RedisTarget, health: RedisHealth, name:
   const node: RedisOptions = { maxRetriesPerRequest: null, connectionName: name };
   if (target.cluster)
     return watchedBy(
-      clusterClient(target.url, { clusterRetryStrategy: retryStrategy }, node),
+      clusterClient(
+        target.url,
+        {
+          clusterRetryStrategy: retryStrategy,
+          // A command waits out a failover: ioredis gives up after maxRedirections retries
+          // retryDelayOnFailover apart (1.6 s by default), and a failover takes at least
+          // cluster-node-timeout (15 s by default). 500 ms × 64 = 32 s.
+          retryDelayOnFailover: 500,
+          retryDelayOnClusterDown: 500,
+          retryDelayOnTryAgain: 500,
+          maxRedirections: 64,
+        },
+        node,
+      ),
       health,
       name,
     ) as unknown as Redis;

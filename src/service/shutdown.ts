@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../api/health-routes.js';
 import type { Queues } from '../queues/queues.js';
+import { pingAll } from '../redis/connections.js';
 import type { Logger } from '../telemetry/logger.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { RunningStage } from './stage.js';
@@ -33,7 +34,7 @@ export function readinessChecks(
     {
       name: 'redis',
       check: async () => {
-        await withTimeout(producer.ping(), PING_TIMEOUT_MS, 'Redis PING');
+        await withTimeout(pingAll(producer), PING_TIMEOUT_MS, 'Redis PING');
         return run?.pending() === undefined;
       },
       reason: () => run?.pending(),

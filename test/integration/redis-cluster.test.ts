@@ -1,12 +1,14 @@
 /**
  * A 3-master Redis Cluster, started here on loopback, and two worker processes on it
  * (`redis.cluster: true`): samples sent over HTTP are each scored once, in order per series,
- * the partitions' keys spread over more than one master, and a spike opens an incident (the
- * anomalies, correlate and incident keys work across slots too).
+ * the partitions' keys spread over more than one master, a spike opens an incident (the
+ * anomalies, correlate and incident keys work across slots too), and log lines are mined into
+ * templates by the log partitions. Neither process logs a warning or an error.
  */
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorRegistry } from '../../detectors/registry.js';
+import { IncidentStore } from '../../src/correlate/incident-store.js';
 import { decodeSeriesState } from '../../src/detect/series-state.js';
 import { StateStore } from '../../src/detect/state-store.js';
 import { KeyLayout } from '../../src/queues/key-layout.js';
@@ -160,12 +162,62 @@ describe('on a 3-master Redis Cluster', () => {
       60_000,
     );
     expect(workers.every((w) => w.child.exitCode === null)).toBe(true);
-    // Nothing refused on the way (a CROSSSLOT or MOVED reply would be logged as an error).
-    const errors = workers.flatMap((w) =>
-      w.logs.filter((l) => /"level":(50|60)/.test(l) || /CROSSSLOT|MOVED/.test(l)),
+    // Log lines of three services (configured ones: /metrics names no other), through the log
+    // partitions' state and templates.
+    const services = ['auth', 'routing', 'storage'];
+    const logs = Array.from({ length: 90 }, (_, i) => ({
+      ts: t0 + i * 1000,
+      service: services[i % 3],
+      level: 'info',
+      message: `user ${1000 + i} logged in from 10.0.0.${i % 250}`,
+    }));
+    const res = await fetch(`${ingest}/api/v1/samples`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: logs.map((l) => JSON.stringify(l)).join('\n'),
+    });
+    expect(res.status).toBe(202);
+    await waitFor(
+      'templates of the three services',
+      async () => {
+        const text = await (await fetch(`${ingest}/metrics`)).text();
+        return services.every((name) =>
+          new RegExp(`^aiops_log_templates_active\\{service="${name}"\\} [1-9]`, 'm').test(text),
+        );
+      },
+      30_000,
     );
-    expect(errors).toEqual([]);
+
+    // Nothing refused or retried on the way (a cross-slot script, transaction or pipeline is
+    // an error reply, logged at warn or error wherever it happens). The start's config notes
+    // (about the shipped config) and the incident's own line are warnings of another kind.
+    const loud = workers.flatMap((w) =>
+      w.logs.filter(
+        (l) =>
+          (/"level":(40|50|60)/.test(l) && !/"msg":"(config: |incident )/.test(l)) ||
+          /CROSSSLOT|MOVED|same slot/.test(l),
+      ),
+    );
+    expect(loud).toEqual([]);
   }, 180_000);
+
+  it('ends the incident state watch on the node that holds it (a keyless UNWATCH would not)', async () => {
+    const store = new IncidentStore(redis as never, layout.main);
+    const peer = cluster.client();
+    try {
+      for (let round = 0; round < 12; round++) {
+        await store.load(() => undefined);
+        await store.unwatch();
+        // Another process writes the state between this one's load-and-give-up and its next
+        // load: the next save must not fail for a watch that should have ended.
+        await peer.set(`${layout.main}:correlate:state`, JSON.stringify({ incidents: [] }));
+        const state = await store.load(() => undefined);
+        await store.save(state, []);
+      }
+    } finally {
+      peer.disconnect();
+    }
+  });
 
   it('refuses to start without redis.cluster, saying why', async () => {
     const run = await runWorkerCommand({
