@@ -179,7 +179,7 @@ export const ingestSchema = z
     queue_high_water_lag_ms: durationMs
       .default(30_000)
       .describe(
-        'Age of the oldest batch waiting in the ingest queues (how far scoring is behind) at which ingest answers "retry later" as for `queue_high_water_jobs`, until it is under 80%; 0 watches the job count only.',
+        'How far behind scoring may fall (the median partition\'s oldest waiting batch) before ingest answers "retry later" as for `queue_high_water_jobs`, until it is under 80%; 0 watches the job count only.',
       ),
     rejection_log_interval_ms: durationMs
       .min(1000)

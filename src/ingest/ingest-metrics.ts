@@ -36,7 +36,7 @@ export function registerIngestMetrics(
   });
   new Gauge({
     name: 'aiops_ingest_queue_lag_seconds',
-    help: 'Age of the oldest job waiting in the ingest queues at the last poll (how far scoring is behind), by stream; what ingest.queue_high_water_lag_ms is compared to.',
+    help: "How far scoring is behind at the last poll, by stream: the age of the median partition's oldest waiting job (0 when ingest.queue_high_water_lag_ms is 0); what that mark is compared to.",
     labelNames: ['stream'] as const,
     registers: [registry],
     collect() {

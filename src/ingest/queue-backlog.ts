@@ -1,10 +1,15 @@
 /**
  * Watches how many jobs wait in the ingest queues (samples and logs, every partition), and how
- * long ago the oldest of them was queued, and says when either passes its high-water mark, so
- * ingest can answer "retry later" instead of queuing without bound while the detectors fall
- * behind. The job count alone missed it: jobs hold from one sample to thousands, and 2,000 jobs
- * of large remote_write requests were a million samples and a minute of scoring. The age of
- * the oldest job is what the senders and the correlator feel: how far behind scoring is. It reads the queues on demand, at most once
+ * far behind the partitions are, and says when either passes its high-water mark, so ingest can
+ * answer "retry later" instead of queuing without bound while the detectors fall behind. The
+ * job count alone missed it: jobs hold from one sample to thousands, and 2,000 jobs of large
+ * remote_write requests were a million samples and a minute of scoring.
+ *
+ * How far behind: the age of each partition's oldest waiting job, and of those the median.
+ * Series hash evenly over the partitions, so when scoring lacks capacity they all fall behind
+ * together and the median shows it; one partition stuck alone (its batch held by a process
+ * that died, until BullMQ takes it back; a fault, not a lack of capacity) does not refuse the
+ * senders of every other partition. It reads the queues on demand, at most once
  * per `pollMs`: when a request or a scrape asks (`overloaded`), a read older than that starts
  * a new one in the background and the answer is the last read's. Ingest thus never asks Redis
  * on every request, and an idle worker does not ask at all (three commands per partition
@@ -19,7 +24,7 @@ export interface BacklogOptions {
   readonly queues: readonly Queue[];
   /** Waiting jobs across all the queues at which ingest pushes back. */
   readonly highWater: number;
-  /** The age (ms) of the oldest waiting job at which ingest pushes back; 0: not watched. */
+  /** The median partition's lag (ms) at which ingest pushes back; 0: not watched. */
   readonly highWaterLagMs?: number;
   readonly resumeRatio?: number;
   readonly pollMs: number;
@@ -79,16 +84,27 @@ export class QueueBacklog {
     return this.#waiting;
   }
 
-  /** How long ago the oldest waiting job was queued (ms), at the last poll; 0 when none. */
+  /**
+   * How far behind the median partition is (ms) at the last poll: the age of its oldest
+   * waiting job, 0 for a partition with none; 0 when the lag mark is 0 (not read).
+   */
   get lagMs(): number {
     return this.#lagMs;
   }
 
-  /** How far past its mark the backlog is: 1 at the mark (the larger of jobs and age). */
-  get #fill(): number {
+  /** How far past their marks the job count and the lag are: 1 at the mark. */
+  get #fills(): { jobs: number; lag: number } {
     const lagMark = this.#o.highWaterLagMs ?? 0;
-    const jobs = this.#waiting / this.#o.highWater;
-    return lagMark > 0 ? Math.max(jobs, this.#lagMs / lagMark) : jobs;
+    return {
+      jobs: this.#waiting / this.#o.highWater,
+      lag: lagMark > 0 ? this.#lagMs / lagMark : 0,
+    };
+  }
+
+  /** The larger of the two. */
+  get #fill(): number {
+    const f = this.#fills;
+    return Math.max(f.jobs, f.lag);
   }
 
   /** Seconds a sender should wait: longer the further past the mark. */
@@ -99,8 +115,9 @@ export class QueueBacklog {
   /** Why ingest pushes back, for the error a sender gets. */
   get reason(): string {
     const lagMark = this.#o.highWaterLagMs ?? 0;
-    if (lagMark > 0 && this.#lagMs >= lagMark)
-      return `the oldest waiting batch was queued ${seconds(this.#lagMs)} ago, past ingest.queue_high_water_lag_ms (${seconds(lagMark)})`;
+    const f = this.#fills;
+    if (f.lag > f.jobs)
+      return `scoring is ${seconds(this.#lagMs)} behind (the median partition's oldest waiting batch), past ingest.queue_high_water_lag_ms (${seconds(lagMark)})`;
     return `the ingest queues hold ${this.#waiting} waiting jobs, past ingest.queue_high_water_jobs (${this.#o.highWater})`;
   }
 
@@ -134,11 +151,8 @@ export class QueueBacklog {
       ]);
       let waiting = 0;
       for (const c of counts) for (const n of Object.values(c)) waiting += n;
-      const times: number[] = [];
-      for (const t of oldest) if (t !== undefined) times.push(t);
-      const first = Math.min(...times);
       this.#failing = false;
-      this.#set(waiting, Number.isFinite(first) ? Math.max(0, Date.now() - first) : 0);
+      this.#set(waiting, watchLag ? medianLag(oldest, Date.now()) : 0);
     } catch (err) {
       if (!this.#failing) this.#o.log.warn({ err }, 'cannot read the ingest queue backlog');
       this.#failing = true;
@@ -168,6 +182,14 @@ export class QueueBacklog {
 }
 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+/** The median of the partitions' lags (ms): how long ago each oldest job was queued, 0 if none. */
+export function medianLag(oldest: readonly (number | undefined)[], now: number): number {
+  const lags = oldest
+    .map((t) => (t !== undefined && Number.isFinite(t) ? Math.max(0, now - t) : 0))
+    .sort((a, b) => a - b);
+  return lags[Math.floor((lags.length - 1) / 2)] ?? 0;
+}
 
 /**
  * When the oldest job waiting in `q` was queued (ms), or undefined when none waits: its id

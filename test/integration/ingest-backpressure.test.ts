@@ -41,13 +41,18 @@ afterAll(async () => {
   await Promise.all([deletePrefix(prefix), deletePrefix(lagPrefix)]);
 });
 
-const post = (i: number, to = service): Promise<Response> =>
+const post = (i: number, to = service, series = 1): Promise<Response> =>
   fetch(`${to.url}/api/v1/samples`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify([
-      { ts: 1_700_000_000_000 + i, metric: 'requests', labels: { service: 'auth' }, value: i },
-    ]),
+    body: JSON.stringify(
+      Array.from({ length: series }, (_, k) => ({
+        ts: 1_700_000_000_000 + i,
+        metric: 'requests',
+        labels: series === 1 ? { service: 'auth' } : { service: 'auth', pod: `p${k}` },
+        value: i,
+      })),
+    ),
   });
 
 const metricsText = async (): Promise<string> => (await fetch(`${service.url}/metrics`)).text();
@@ -82,14 +87,15 @@ describe('ingest backpressure', () => {
   });
 
   it('answers 429 once the oldest waiting batch is older than queue_high_water_lag_ms, far under the job mark', async () => {
-    expect((await post(1, lagging)).status).toBe(202);
-    expect((await post(2, lagging)).status).toBe(202);
+    // 64 series: every one of the 16 partitions gets jobs, so the median partition lags.
+    expect((await post(1, lagging, 64)).status).toBe(202);
+    expect((await post(2, lagging, 64)).status).toBe(202);
     const lagText = async (): Promise<string> => (await fetch(`${lagging.url}/metrics`)).text();
     await waitFor(
       'backpressure on',
       async () => {
         // Each request renews a read older than a second: ask, then look at the gauge.
-        await post(3, lagging);
+        await post(3, lagging, 64);
         return /^aiops_ingest_backpressure\{stream="metrics"\} 1$/m.test(await lagText());
       },
       10_000,
@@ -98,7 +104,9 @@ describe('ingest backpressure', () => {
     expect(refused.status).toBe(429);
     const body = (await refused.json()) as { code: string; message: string };
     expect(body.code).toBe('AIOPS_ERR_INGEST_OVERLOADED');
-    expect(body.message).toContain('past ingest.queue_high_water_lag_ms (1.5 s)');
+    expect(body.message).toMatch(
+      /^scoring is \d+(\.\d)? s behind .*past ingest.queue_high_water_lag_ms \(1.5 s\)/,
+    );
     const text = await lagText();
     const lag = /^aiops_ingest_queue_lag_seconds\{stream="metrics"\} (\S+)$/m.exec(text)?.[1];
     expect(Number(lag)).toBeGreaterThanOrEqual(1.5);

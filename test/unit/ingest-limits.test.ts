@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { startRejectionLog } from '../../src/ingest/rejection-log.js';
 import { RejectionCounter } from '../../src/telemetry/rejection-counter.js';
 import { resolveTokens } from '../../src/ingest/bearer-auth.js';
-import { QueueBacklog } from '../../src/ingest/queue-backlog.js';
+import { medianLag, QueueBacklog } from '../../src/ingest/queue-backlog.js';
 import type { MetricSample } from '../../src/ingest/records.js';
 import { SeriesLimiter, type SeriesLimits } from '../../src/ingest/series-limiter.js';
 
@@ -184,7 +184,7 @@ describe('QueueBacklog', () => {
     await b.poll();
     expect(b.overloaded).toBe(true);
     expect(b.reason).toMatch(
-      /queued 31(\.\d)? s ago, past ingest.queue_high_water_lag_ms \(30 s\)/,
+      /scoring is 31(\.\d)? s behind .*past ingest.queue_high_water_lag_ms \(30 s\)/,
     );
     // Retry-After grows with the lag as with the job count: 5 s at the mark.
     expect(b.retryAfterSeconds).toBe(5);
@@ -196,6 +196,16 @@ describe('QueueBacklog', () => {
     await b.poll();
     expect(b.lagMs).toBe(0);
     expect(b.overloaded).toBe(false);
+  });
+
+  it('takes the median partition: one stuck partition does not push back, most behind does', () => {
+    const now = 1_000_000;
+    const stuck = [now - 90_000, ...Array.from({ length: 15 }, () => undefined)];
+    expect(medianLag(stuck, now)).toBe(0);
+    const most = Array.from({ length: 16 }, (_, i) => (i < 9 ? now - 40_000 : now - 1000));
+    expect(medianLag(most, now)).toBe(40_000);
+    // A timestamp that is not a number counts as no lag, not as NaN for all.
+    expect(medianLag([now - 5000, Number.NaN, now - 7000], now)).toBe(5000);
   });
 
   it('after an idle spell (or between sparse senders), a request waits for a fresh read', async () => {
