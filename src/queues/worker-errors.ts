@@ -11,6 +11,10 @@
  * - a job whose lock was lost ("could not renew lock", "Missing lock": the worker stalled, or
  *   Redis lost the lock in an outage) is logged at warn: BullMQ runs the job again, and every
  *   job of the project is safe to run twice (epoch fences, idempotent job ids);
+ * - a job whose record is gone when the worker finishes it ("Missing key for job": Redis came
+ *   back without the last writes before a restart, or a scheduler's run was replaced when the
+ *   schedulers were re-asserted) is logged at warn: its work is done, there is nothing left to
+ *   mark done, and a scheduler's next run comes on its own;
  * - any other is logged at error.
  * Each kind at most one line per `everyMs` per stage, whichever of the stage's workers raised
  * it. The errors left out meanwhile are not lost: when the period ends, the first of them is
@@ -30,6 +34,7 @@ export interface ErrorSource {
 }
 
 const LOCK_LOST = /could not renew lock|Missing lock for job|Lock mismatch/i;
+const JOB_GONE = /Missing key for job/i;
 
 /** True when `err` says only that Redis cannot be reached (or is still loading). */
 export function isConnectionError(err: unknown): boolean {
@@ -51,9 +56,9 @@ export function logWorkerErrors(
   fieldsOf: (i: number) => Record<string, unknown> = () => ({}),
   everyMs = WORKER_ERROR_EVERY_MS,
 ): void {
-  const slots = { lock: new Slot(), other: new Slot() };
+  const slots = { lock: new Slot(), gone: new Slot(), other: new Slot() };
   const write = (
-    kind: 'lock' | 'other',
+    kind: 'lock' | 'gone' | 'other',
     err: Error,
     fields: Record<string, unknown>,
     more: number,
@@ -61,10 +66,12 @@ export function logWorkerErrors(
     const what =
       kind === 'lock'
         ? `${stage} worker lost a job's lock; the job runs again`
-        : `${stage} worker error`;
+        : kind === 'gone'
+          ? `${stage} worker finished a job whose record Redis no longer holds (lost in a restart, or replaced); nothing runs again`
+          : `${stage} worker error`;
     const line = { err, ...fields, ...(more > 0 ? { more } : {}) };
     const msg = more > 0 ? `${what} (and ${more} more in the last ${everyMs / 1000} s)` : what;
-    if (kind === 'lock') log.warn(line, msg);
+    if (kind !== 'other') log.warn(line, msg);
     else log.error(line, msg);
   };
   workers.forEach((worker, i) => {
@@ -73,7 +80,11 @@ export function logWorkerErrors(
         log.debug({ err, ...fieldsOf(i) }, `${stage} worker lost its Redis connection`);
         return;
       }
-      const kind = LOCK_LOST.test(err.message) ? 'lock' : 'other';
+      const kind = LOCK_LOST.test(err.message)
+        ? 'lock'
+        : JOB_GONE.test(err.message)
+          ? 'gone'
+          : 'other';
       slots[kind].offer(err, fieldsOf(i), everyMs, (e, fields, more) => {
         write(kind, e, fields, more);
       });

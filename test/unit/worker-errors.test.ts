@@ -55,6 +55,22 @@ describe('worker errors', () => {
     ]);
   });
 
+  it('logs a job whose record is gone (Redis restarted without it) at warn, not as an error', () => {
+    const { lines, log } = capture();
+    const w = new EventEmitter();
+    logWorkerErrors([w], log, 'correlate');
+    w.emit(
+      'error',
+      new Error('Missing key for job repeat:correlate-tick:1796657108648. moveToFinished'),
+    );
+    expect(lines).toMatchObject([
+      {
+        level: 40,
+        msg: 'correlate worker finished a job whose record Redis no longer holds (lost in a restart, or replaced); nothing runs again',
+      },
+    ]);
+  });
+
   it('logs the first error it held back, with the count of the others, when the period ends', async () => {
     const { lines, log } = capture();
     const workers = [new EventEmitter(), new EventEmitter()];
