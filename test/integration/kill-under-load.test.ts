@@ -1,16 +1,18 @@
 /**
  * kill -9 of a worker under load (issue 21's fault tests): one ingest process and two detect
  * processes on a Redis of their own. Sequence-numbered samples are posted throughout; one
- * detect process is SIGKILLed mid-stream. Every sample ingest acknowledged (202) is scored
+ * detect process is SIGKILLed mid-stream, while it holds a batch. Every sample ingest acknowledged (202) is scored
  * exactly once, and each series' state ends at its last acknowledged sample: the batches the
  * dead process held are taken over once their locks expire, and nothing runs twice or out of
  * order.
  */
+import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorRegistry } from '../../detectors/registry.js';
 import { decodeSeriesState } from '../../src/detect/series-state.js';
 import { StateStore } from '../../src/detect/state-store.js';
+import { QueueNames } from '../../src/queues/contract.js';
 import { partitionOf } from '../../src/queues/partition.js';
 import { seriesKey } from '../../src/queues/series-key.js';
 import { randomPrefix, singleLayout, waitFor } from '../helpers/redis.js';
@@ -94,14 +96,40 @@ describe('kill -9 of a detect process under load', () => {
     const [ingest, doomed, survivor] = workers as [WorkerProcess, WorkerProcess, WorkerProcess];
     const load = new Load(ingest.url, Date.UTC(2026, 11, 7));
     await waitFor('both detect processes scoring', async () => (await taken()) > 2000, 30_000);
+    // Killed while it holds a batch (its worker name starts with its pid), so that batch has
+    // to be taken over; not between two batches, which would leave nothing to recover.
+    const queues = Array.from(
+      { length: PARTITIONS },
+      (_, p) => new Queue(QueueNames.samples(p), { connection: redis, prefix }),
+    );
+    const held = async (): Promise<Job | undefined> => {
+      for (const q of queues) {
+        const jobs = (await q.getJobs(['active'])) as Job[];
+        const mine = jobs.find((j) => j.processedBy?.startsWith(`${doomed.child.pid}-`));
+        if (mine) return mine;
+      }
+      return undefined;
+    };
+    // Frozen first (SIGSTOP), so that a batch seen active cannot finish before the kill lands.
+    let caught: Job | undefined;
+    await waitFor(
+      'the doomed process holding a batch',
+      async () => {
+        doomed.child.kill('SIGSTOP');
+        caught = await held();
+        doomed.child.kill(caught ? 'SIGKILL' : 'SIGCONT');
+        return caught !== undefined;
+      },
+      30_000,
+    );
     const exited = doomed.exited;
-    doomed.child.kill('SIGKILL');
     const ackedAtKill = load.acked;
     expect(await exited).toBeNull();
-    // Load goes on while the dead process's batches stay locked.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Load goes on while the dead process's batch stays locked (briefly: the partition's
+    // finished jobs are kept 200 deep, and the held one is looked at once it is done).
+    await new Promise((r) => setTimeout(r, 400));
     await load.stop();
-    expect(load.acked).toBeGreaterThan(ackedAtKill + 500);
+    expect(load.acked).toBeGreaterThan(ackedAtKill);
 
     // BullMQ moves a dead worker's job back once its lock (30 s) expires and a stalled check
     // (every 30 s) finds it: up to a minute.
@@ -123,6 +151,12 @@ describe('kill -9 of a detect process under load', () => {
       const state = bytes ? decodeSeriesState(detector, bytes) : undefined;
       expect(state && detector.lastTimestamp(state.det), key).toBe(ts);
     }
+    // The batch it held was run again by the survivor.
+    const partition = Number(/\d+$/.exec(caught?.queueName ?? '')?.[0]);
+    const again = await queues[partition]?.getJob(caught?.id ?? '');
+    expect(again?.finishedOn).toBeGreaterThan(0);
+    expect(again?.processedBy?.startsWith(`${survivor.child.pid}-`)).toBe(true);
+    await Promise.all(queues.map((q) => q.close()));
     expect(survivor.child.exitCode).toBeNull();
     expect(ingest.child.exitCode).toBeNull();
   }, 180_000);
