@@ -50,6 +50,11 @@ export const detectSchema = z
       .describe(
         "A series not scored for this long is forgotten: its detector state expires in Redis (a TTL refreshed on each write), and with it its score-board entry, history list and the workers' cached copy; it learns afresh if it comes back. 0 keeps state for ever.",
       ),
+    checkpoint_ms: durationMs
+      .default(60_000)
+      .describe(
+        "A series' detector state is written to Redis at most this often; in between it changes in the memory of the process that holds the series' partition, and is written at this age, when the partition is handed over and at shutdown. A process killed without a shutdown loses at most this long of its series' learning (never a count, never an anomaly). 0 writes every state with every batch. Kept under half of state_ttl_ms.",
+      ),
     slice_samples: z
       .number()
       .int()

@@ -31,7 +31,7 @@ import { isSampleBatch } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import type { KeyLayout } from '../queues/key-layout.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
-import { isConnectionError, logWorkerErrors } from '../queues/worker-errors.js';
+import { isConnectionError, workerErrorLog } from '../queues/worker-errors.js';
 
 export interface DetectDeps {
   /** Worker connection (retries for ever), shared by the workers, the store and the board. */
@@ -73,6 +73,7 @@ async function scoreAndCommit(
   deps: DetectDeps,
   partition: number,
   batch: SampleBatch,
+  jobId: string,
 ): Promise<BatchOutcome> {
   const keys = batch.series.map((s) => s.key);
   await deps.edges?.record(batch.series);
@@ -109,6 +110,7 @@ async function scoreAndCommit(
         invalid: out.invalid,
         counter_primed: out.counterPrimed,
       },
+      jobId,
     );
   } catch (err) {
     // The cached states were mutated by a scoring that did not commit: drop them.
@@ -129,7 +131,10 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
       let out: BatchOutcome | undefined;
       for (let attempt = 0; !out; attempt++) {
         try {
-          out = await scoreAndCommit(deps, partition, batch);
+          // In the partition's turn: a checkpoint must not move the epoch under the batch.
+          out = await deps.store.exclusive(partition, () =>
+            scoreAndCommit(deps, partition, batch, job.id ?? ''),
+          );
         } catch (err) {
           const elapsed = performance.now() - started;
           if (elapsed > deps.inlineRetryMs) throw err;
@@ -183,22 +188,65 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
   };
 }
 
-export function startDetectWorkers(deps: DetectDeps): Worker[] {
-  const workers: Worker[] = [];
-  for (let p = 0; p < deps.layout.partitions; p++) {
+/**
+ * The detect workers of this process: one per sample partition it holds (partition-leases.ts
+ * starts and stops them as it gains and hands over partitions). `list` is live: the readiness
+ * check and the shutdown read the workers running at that moment.
+ */
+export class DetectWorkers {
+  readonly list: Worker[] = [];
+  readonly #deps: DetectDeps;
+  readonly #byPartition = new Map<number, Worker>();
+  readonly #attachErrors: ReturnType<typeof workerErrorLog>;
+
+  constructor(deps: DetectDeps) {
+    this.#deps = deps;
+    this.#attachErrors = workerErrorLog(deps.log, 'detect');
+  }
+
+  /** Starts scoring partition `p` (no-op when it runs already). */
+  start(p: number): void {
+    if (this.#byPartition.has(p)) return;
+    const deps = this.#deps;
     const worker = new Worker(QueueNames.samples(p), processSampleBatch(deps, p), {
       ...IDLE_WORKER,
       connection: deps.connection,
       prefix: deps.layout.samples(p),
       concurrency: 1,
       name: deps.workerId,
-      // Re-running a stalled batch is harmless (epoch fence, not-newer samples), so a batch
-      // whose worker died more than once is still run rather than failed.
+      // Re-running a stalled batch is harmless (epoch fence, not-newer samples, job ids counted
+      // once), so a batch whose worker died more than once is still run rather than failed.
       maxStalledCount: deps.maxStalledCount,
     });
     worker.on('failed', onJobFailed('detect', deps.metrics, deps.log));
-    workers.push(worker);
+    worker.on('completed', (job: Job) => {
+      deps.store.forgetCommitted(p, job.id ?? '').catch((err: unknown) => {
+        deps.log.debug({ err, partition: p }, 'could not forget a committed job id (it expires)');
+      });
+    });
+    this.#attachErrors(worker, { partition: p });
+    this.#byPartition.set(p, worker);
+    this.list.push(worker);
   }
-  logWorkerErrors(workers, deps.log, 'detect', (p) => ({ partition: p }));
-  return workers;
+
+  /** Stops scoring partition `p` once its running batch is done (`force`: at once). */
+  async stop(p: number, force = false): Promise<void> {
+    const worker = this.#byPartition.get(p);
+    if (!worker) return;
+    this.#byPartition.delete(p);
+    this.list.splice(this.list.indexOf(worker), 1);
+    await worker.close(force);
+  }
+
+  /** Partitions with a running worker. */
+  get partitions(): number[] {
+    return [...this.#byPartition.keys()].sort((a, b) => a - b);
+  }
+}
+
+/** Workers for every partition at once (the tests' and tools' way; the stage leases). */
+export function startDetectWorkers(deps: DetectDeps): Worker[] {
+  const workers = new DetectWorkers(deps);
+  for (let p = 0; p < deps.layout.partitions; p++) workers.start(p);
+  return workers.list;
 }

@@ -7,6 +7,17 @@
  * job taken over by another process) fails its commit and retries instead of overwriting newer
  * state.
  *
+ * Write-behind (`checkpointMs`, `detect.checkpoint_ms`): a batch's commit always adds its
+ * counters and moves the epoch, but writes a series' state only when its last write is at least
+ * `checkpointMs` old; the rest stay dirty in the cache, and `checkpoint()` (a timer, the handover
+ * of a partition, the shutdown) writes them. This is safe because a partition is scored by the
+ * process that leases it (partition-leases.ts): the cache is the truth, Redis its checkpoint. A
+ * process that dies loses at most `checkpointMs` of its series' learning, never a count: the
+ * commit records the job's id, so a batch run again after its commit is not counted twice. Every
+ * write, checkpoints included, is fenced on the epoch, so a process that lost its lease (frozen,
+ * cut off) cannot overwrite what the new holder wrote; its dirty states are then dropped
+ * (`aiops_series_state_dropped_total`). `checkpointMs` 0 writes every touched state each batch.
+ *
  * Lifecycle: each write sets the key's TTL (`ttlMs`, `detect.state_ttl_ms`) in the same script,
  * so the state of a series not scored for that long expires in Redis by itself, with no
  * sweeper; a series that comes back finds no state and learns afresh. The cache forgets a
@@ -30,19 +41,32 @@ import {
 } from './series-state.js';
 
 /**
- * KEYS[1] epoch, KEYS[2] stats hash, KEYS[3] the partition's legacy state hash, then one state
- *   key per state written
+ * KEYS[1] epoch, KEYS[2] stats hash, KEYS[3] the partition's legacy state hash, KEYS[4] the
+ *   partition's committed job ids (sorted set, by time), then one state key per state written
  * ARGV[1] expected epoch ('' when none), ARGV[2] new epoch, ARGV[3] TTL in ms (0: none),
- *   ARGV[4] number of legacy fields m, then the #KEYS - 3 states, then the m legacy fields to
- *   delete, then (stat name, increment) pairs
- * Returns 1, or -1 when the epoch moved (nothing written).
+ *   ARGV[4] number of legacy fields m, ARGV[5] the job id ('' for a checkpoint), ARGV[6] now
+ *   (ms), ARGV[7] how long job ids are remembered (ms), then the #KEYS - 4 states, then the m
+ *   legacy fields to delete, then (stat name, increment) pairs
+ * Returns 1, 2 when the job had committed before (states written, counters not added again),
+ * or -1 when the epoch moved (nothing written).
  */
 const COMMIT_LUA = `
 local cur = redis.call('GET', KEYS[1]) or ''
 if cur ~= ARGV[1] then return -1 end
+local counted = true
+if ARGV[5] ~= '' then
+  local now, keep = tonumber(ARGV[6]), tonumber(ARGV[7])
+  if redis.call('ZSCORE', KEYS[4], ARGV[5]) then
+    counted = false
+  else
+    redis.call('ZADD', KEYS[4], now, ARGV[5])
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - keep)
+  redis.call('PEXPIRE', KEYS[4], keep)
+end
 local ttl = tonumber(ARGV[3])
-local i = 5
-for k = 4, #KEYS do
+local i = 8
+for k = 5, #KEYS do
   if ttl > 0 then
     redis.call('SET', KEYS[k], ARGV[i], 'PX', ttl)
   else
@@ -55,12 +79,15 @@ for _ = 1, tonumber(ARGV[4]) do
   i = i + 1
 end
 if ttl > 0 and redis.call('PTTL', KEYS[3]) == -1 then redis.call('PEXPIRE', KEYS[3], ttl) end
-while i <= #ARGV do
-  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
+if counted then
+  while i <= #ARGV do
+    redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2])
-return 1
+if counted then return 1 end
+return 2
 `;
 
 const statsKeyUnder = (prefix: string): string => `${prefix}:detect:stats`;
@@ -77,12 +104,25 @@ export const newEpoch = (): string => randomBytes(8).toString('hex');
 
 /** Default of `StateStoreOptions.maxCachedPerPartition`. */
 const MAX_CACHED_PER_PARTITION = 50_000;
+/**
+ * How long a committed job's id is remembered: longer than a dead process's batch waits to be
+ * run again (its lock, 30 s, plus a stalled check, every 30 s), so its counts are not added twice.
+ */
+const COMMITTED_KEEP_MS = 10 * 60_000;
+/** States written by one checkpoint script at most (a few MB: Redis stays responsive). */
+const CHECKPOINT_CHUNK = 1000;
 
 export interface StateStoreOptions {
   /** A state expires this long after its last write (ms, wall clock); 0 never (the default). */
   readonly ttlMs?: number;
   /** Series cached per partition at most; the least recently used go first (default 50,000). */
   readonly maxCachedPerPartition?: number;
+  /**
+   * A series' state is written at most this often (ms, `detect.checkpoint_ms`); in between it
+   * changes in the cache only, and `checkpoint()` writes it. 0 (the default) writes every
+   * touched state with its batch.
+   */
+  readonly checkpointMs?: number;
   /** Wall clock (tests pass their own). */
   readonly now?: () => number;
 }
@@ -100,6 +140,8 @@ interface CacheEntry extends CachedSeries {
   legacy: boolean;
   /** The load that last used it: the current batch's entries are never evicted. */
   usedBy: number;
+  /** Changed since its last write: only a checkpoint may drop it from the cache. */
+  dirty: boolean;
 }
 
 interface PartitionCache {
@@ -114,12 +156,16 @@ export class StateStore {
   readonly #detectorOf: (meta: SeriesMeta) => Detector<unknown>;
   readonly #ttlMs: number;
   readonly #maxCached: number;
+  readonly #checkpointMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<number, PartitionCache>();
+  /** Per partition, the tail of the chain of work that must not interleave (exclusive()). */
+  readonly #turns = new Map<number, Promise<unknown>>();
   /** Partitions whose legacy hash is known to be gone (it is never written again). */
   readonly #legacyGone = new Set<number>();
   #loads = 0;
   #expired = 0;
+  #dropped = 0;
 
   constructor(
     redis: Redis,
@@ -132,6 +178,9 @@ export class StateStore {
     this.#detectorOf = detectorOf;
     this.#ttlMs = opts.ttlMs ?? 0;
     this.#maxCached = opts.maxCachedPerPartition ?? MAX_CACHED_PER_PARTITION;
+    // A dirty state must be written before its key's TTL runs out.
+    const checkpointMs = opts.checkpointMs ?? 0;
+    this.#checkpointMs = this.#ttlMs > 0 ? Math.min(checkpointMs, this.#ttlMs / 2) : checkpointMs;
     this.#now = opts.now ?? Date.now;
   }
 
@@ -146,11 +195,54 @@ export class StateStore {
    * partition on a cluster (the commit script touches it with the partition's keys).
    */
   statsKey = (p: number): string => statsKeyUnder(this.#layout.samples(p));
+  /** The ids of partition `p`'s jobs committed in the last minutes (counted once). */
+  committedKey = (p: number): string => `${this.#layout.samples(p)}:detect:committed:${p}`;
+
+  /** States written at most this often (ms); 0: every batch. */
+  get checkpointMs(): number {
+    return this.#checkpointMs;
+  }
+
+  /**
+   * Runs `fn` once the partition's earlier exclusive work is done: a batch (load, score, commit)
+   * and a checkpoint of the same partition must not interleave, or the checkpoint would move
+   * the epoch under the batch.
+   */
+  exclusive<T>(p: number, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#turns.get(p) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#turns.set(p, tail);
+    void tail.then(() => {
+      if (this.#turns.get(p) === tail) this.#turns.delete(p);
+    });
+    return run;
+  }
 
   /** Series states held in this process's cache. */
   get cached(): number {
     let n = 0;
     for (const c of this.#cache.values()) n += c.states.size;
+    return n;
+  }
+
+  /** Cached states changed since their last write (what a crash would lose). */
+  get unsaved(): number {
+    let n = 0;
+    for (const c of this.#cache.values()) for (const e of c.states.values()) if (e.dirty) n += 1;
+    return n;
+  }
+
+  /**
+   * Series whose unsaved learning was dropped, since the last call: another writer moved the
+   * partition on (this process had lost its lease), or a batch failed after scoring.
+   */
+  takeDropped(): number {
+    const n = this.#dropped;
+    this.#dropped = 0;
     return n;
   }
 
@@ -169,6 +261,7 @@ export class StateStore {
     const epoch = (await this.#redis.get(this.epochKey(p))) ?? '';
     let cache = this.#cache.get(p);
     if (cache?.epoch !== epoch) {
+      if (cache) this.#drop(cache);
       cache = { epoch, states: new Map() };
       this.#cache.set(p, cache);
     }
@@ -227,6 +320,7 @@ export class StateStore {
         writtenAt: now,
         legacy: oldBytes !== null,
         usedBy: load,
+        dirty: false,
       });
     });
   }
@@ -235,6 +329,8 @@ export class StateStore {
   #evict(cache: PartitionCache, now: number, load: number): void {
     for (const [key, e] of cache.states) {
       if (e.usedBy === load) return;
+      // Written by the next checkpoint, then evictable.
+      if (e.dirty) continue;
       const idle = this.#idle(e, now);
       if (!idle && cache.states.size <= this.#maxCached) return;
       cache.states.delete(key);
@@ -252,39 +348,126 @@ export class StateStore {
     for (const cache of this.#cache.values()) this.#evict(cache, now, -1);
   }
 
-  /** Writes the states of `touched` keys and adds `stats`, fenced on `epoch`. */
+  /**
+   * Adds `stats` (once per `jobId`) and writes the states of `touched` keys that are due (all of
+   * them without write-behind), fenced on `epoch`; the others stay dirty in the cache.
+   */
   async commit(
     p: number,
     epoch: string,
     states: Map<string, CachedSeries>,
     touched: Iterable<string>,
     stats: Readonly<Record<string, number>>,
+    jobId = '',
   ): Promise<void> {
-    const next = newEpoch();
-    const keys = [this.epochKey(p), this.statsKey(p), this.legacyStateKey(p)];
-    const values: Buffer[] = [];
-    const legacyFields: string[] = [];
-    const written: CacheEntry[] = [];
+    const now = this.#now();
+    const due: CacheEntry[] = [];
+    const keyOf = new Map<CacheEntry, string>();
     for (const key of touched) {
       const s = states.get(key) as CacheEntry | undefined;
       if (!s) continue;
+      s.dirty = true;
+      if (now - s.writtenAt >= this.#checkpointMs) {
+        due.push(s);
+        keyOf.set(s, key);
+      }
+    }
+    // Written through, a batch run again finds its samples not newer than the states: only
+    // write-behind needs the job's id to count it once.
+    await this.#write(p, epoch, due, keyOf, stats, this.#checkpointMs > 0 ? jobId : '', now);
+  }
+
+  /**
+   * Forgets a job's id once the job is finished (it cannot run again), so the set holds only
+   * the jobs between their commit and their end, and those a crash left (for 10 minutes).
+   */
+  async forgetCommitted(p: number, jobId: string): Promise<void> {
+    if (this.#checkpointMs > 0) await this.#redis.zrem(this.committedKey(p), jobId);
+  }
+
+  /**
+   * Writes partition `p`'s dirty states whose last write is at least `checkpointMs` old (all of
+   * them with `all`), fenced on the cached epoch. Runs in the partition's turn (exclusive()).
+   * Returns the states written; when the epoch moved (another writer), drops the cache instead.
+   */
+  checkpoint(p: number, all = false): Promise<number> {
+    return this.exclusive(p, async () => {
+      const cache = this.#cache.get(p);
+      if (!cache) return 0;
+      const now = this.#now();
+      const due = new Map<CacheEntry, string>();
+      for (const [key, e] of cache.states) {
+        if (e.dirty && (all || now - e.writtenAt >= this.#checkpointMs)) due.set(e, key);
+      }
+      let written = 0;
+      const entries = [...due.keys()];
+      for (let i = 0; i < entries.length; i += CHECKPOINT_CHUNK) {
+        const chunk = entries.slice(i, i + CHECKPOINT_CHUNK);
+        try {
+          await this.#write(p, cache.epoch, chunk, due, {}, '', now);
+        } catch (err) {
+          if (err instanceof StaleEpochError) return written;
+          throw err;
+        }
+        written += chunk.length;
+      }
+      return written;
+    });
+  }
+
+  /** Writes every dirty state of `p`, then forgets the partition (it is handed over). */
+  async release(p: number): Promise<void> {
+    try {
+      await this.checkpoint(p, true);
+    } finally {
+      await this.exclusive(p, () => {
+        this.invalidate(p);
+        return Promise.resolve();
+      });
+    }
+  }
+
+  async #write(
+    p: number,
+    epoch: string,
+    entries: readonly CacheEntry[],
+    keyOf: ReadonlyMap<CacheEntry, string>,
+    stats: Readonly<Record<string, number>>,
+    jobId: string,
+    now: number,
+  ): Promise<void> {
+    const next = newEpoch();
+    const keys = [this.epochKey(p), this.statsKey(p), this.legacyStateKey(p), this.committedKey(p)];
+    const values: Buffer[] = [];
+    const legacyFields: string[] = [];
+    for (const s of entries) {
+      const key = keyOf.get(s);
+      if (key === undefined) continue;
       keys.push(this.stateKey(p, key));
       values.push(encodeSeriesState(s.detector, s.state));
       if (s.legacy) legacyFields.push(key);
-      written.push(s);
     }
-    const args: (string | Buffer | number)[] = [epoch, next, this.#ttlMs, legacyFields.length];
+    const args: (string | Buffer | number)[] = [
+      epoch,
+      next,
+      this.#ttlMs,
+      legacyFields.length,
+      jobId,
+      now,
+      COMMITTED_KEEP_MS,
+    ];
     args.push(...values, ...legacyFields);
     for (const [name, inc] of Object.entries(stats)) if (inc !== 0) args.push(name, inc);
     const result = (await this.#redis.eval(COMMIT_LUA, keys.length, ...keys, ...args)) as number;
     if (result === -1) {
-      this.#cache.delete(p);
+      this.invalidate(p);
       throw new StaleEpochError(`partition ${p} state moved on since it was loaded; retrying`);
     }
-    const now = this.#now();
-    for (const s of written) {
+    for (const s of entries) {
+      if (!keyOf.has(s)) continue;
       s.writtenAt = now;
       s.legacy = false;
+      s.dirty = false;
     }
     const cache = this.#cache.get(p);
     if (cache) cache.epoch = next;
@@ -292,7 +475,13 @@ export class StateStore {
 
   /** Drops cached states whose commit did not happen (the job will be retried). */
   invalidate(p: number): void {
+    const cache = this.#cache.get(p);
+    if (cache) this.#drop(cache);
     this.#cache.delete(p);
+  }
+
+  #drop(cache: PartitionCache): void {
+    for (const e of cache.states.values()) if (e.dirty) this.#dropped += 1;
   }
 
   /** Totals of the stats hashes (taken, not_newer, invalid, counter_primed). */

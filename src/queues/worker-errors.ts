@@ -56,6 +56,21 @@ export function logWorkerErrors(
   fieldsOf: (i: number) => Record<string, unknown> = () => ({}),
   everyMs = WORKER_ERROR_EVERY_MS,
 ): void {
+  const attach = workerErrorLog(log, stage, everyMs);
+  workers.forEach((worker, i) => {
+    attach(worker, fieldsOf(i));
+  });
+}
+
+/**
+ * The same, for workers started one by one (the detect stage's, as it takes partitions): the
+ * returned function attaches a worker, and all it attaches share one rate limit per kind.
+ */
+export function workerErrorLog(
+  log: Logger,
+  stage: string,
+  everyMs = WORKER_ERROR_EVERY_MS,
+): (worker: ErrorSource, fields: Record<string, unknown>) => void {
   const slots = { lock: new Slot(), gone: new Slot(), other: new Slot() };
   const write = (
     kind: 'lock' | 'gone' | 'other',
@@ -74,10 +89,10 @@ export function logWorkerErrors(
     if (kind !== 'other') log.warn(line, msg);
     else log.error(line, msg);
   };
-  workers.forEach((worker, i) => {
+  return (worker, fields) => {
     worker.on('error', (err: Error) => {
       if (isConnectionError(err)) {
-        log.debug({ err, ...fieldsOf(i) }, `${stage} worker lost its Redis connection`);
+        log.debug({ err, ...fields }, `${stage} worker lost its Redis connection`);
         return;
       }
       const kind = LOCK_LOST.test(err.message)
@@ -85,11 +100,11 @@ export function logWorkerErrors(
         : JOB_GONE.test(err.message)
           ? 'gone'
           : 'other';
-      slots[kind].offer(err, fieldsOf(i), everyMs, (e, fields, more) => {
-        write(kind, e, fields, more);
+      slots[kind].offer(err, fields, everyMs, (e, f, more) => {
+        write(kind, e, f, more);
       });
     });
-  });
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
  * what it holds, drain the workers' jobs by the deadline (then force them: their jobs are
  * retried), release the stages' handles and the queues, and disconnect from Redis.
  */
+import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../api/health-routes.js';
@@ -29,7 +30,8 @@ export function readinessChecks(
   /** Why Redis is not ready though it answers: its data was lost and is being re-asserted. */
   run?: { pending(): string | undefined },
 ): ReadinessCheck[] {
-  const workers = stages.flatMap((s) => s.workers);
+  // Read at each check: the detect stage starts and stops workers as it takes partitions.
+  const workers = (): Worker[] => stages.flatMap((s) => s.workers);
   const checks: ReadinessCheck[] = [
     {
       name: 'redis',
@@ -40,10 +42,10 @@ export function readinessChecks(
       reason: () => run?.pending(),
     },
   ];
-  if (workers.length > 0) {
+  if (stages.some((s) => s.workers.length > 0)) {
     checks.push({
       name: 'workers',
-      check: () => Promise.resolve(workers.every((w) => w.isRunning())),
+      check: () => Promise.resolve(workers().every((w) => w.isRunning())),
     });
   }
   // A stage's warnings never make the process unready: a notify target that is down must not

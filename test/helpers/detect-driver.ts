@@ -19,8 +19,8 @@ export interface DetectDriver {
   readonly board: ScoreBoard;
   readonly history: SeriesHistory;
   readonly metrics: Metrics;
-  /** Scores one batch of partition `p` as the worker would. */
-  run(p: number, batch: SampleBatch): Promise<DetectResult>;
+  /** Scores one batch of partition `p` as the worker would (as job `jobId`: a new id else). */
+  run(p: number, batch: SampleBatch, jobId?: string): Promise<DetectResult>;
 }
 
 export function detectDriver(o: {
@@ -31,10 +31,18 @@ export function detectDriver(o: {
   ttlMs: number;
   historyKeepMs?: number;
   partitions?: number;
+  /** `detect.checkpoint_ms` (default 0: every state written with its batch). */
+  checkpointMs?: number;
+  /** The store's wall clock. */
+  now?: () => number;
 }): DetectDriver {
   const detector = o.detector();
   const layout = singleLayout(o.prefix, o.partitions ?? 4);
-  const store = new StateStore(o.redis, layout, () => detector, { ttlMs: o.ttlMs });
+  const store = new StateStore(o.redis, layout, () => detector, {
+    ttlMs: o.ttlMs,
+    checkpointMs: o.checkpointMs ?? 0,
+    ...(o.now ? { now: o.now } : {}),
+  });
   const board = new ScoreBoard(o.redis, o.prefix);
   const keepMs = o.historyKeepMs ?? 6 * 3_600_000;
   const history = new SeriesHistory(o.redis, o.prefix, {
@@ -64,11 +72,15 @@ export function detectDriver(o: {
     board,
     history,
     metrics,
-    run: (p, batch) =>
+    run: (p, batch, jobId) =>
       processSampleBatch(
         deps,
         p,
-      )({ name: JobNames.SampleBatch, data: batch, id: String(++jobs) } as unknown as Job),
+      )({
+        name: JobNames.SampleBatch,
+        data: batch,
+        id: jobId ?? `${o.prefix}-${++jobs}`,
+      } as unknown as Job),
   };
 }
 

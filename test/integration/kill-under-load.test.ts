@@ -1,10 +1,12 @@
 /**
  * kill -9 of a worker under load (issue 21's fault tests): one ingest process and two detect
- * processes on a Redis of their own. Sequence-numbered samples are posted throughout; one
- * detect process is SIGKILLed mid-stream, while it holds a batch. Every sample ingest acknowledged (202) is scored
- * exactly once, and each series' state ends at its last acknowledged sample: the batches the
- * dead process held are taken over once their locks expire, and nothing runs twice or out of
- * order.
+ * processes on a Redis of their own, each detect process leasing half of the partitions and
+ * checkpointing its states every 2 s (write-behind). Sequence-numbered samples are posted
+ * throughout; one detect process is SIGKILLed mid-stream, while it holds a batch. Every sample
+ * ingest acknowledged (202) is counted as scored exactly once (the learning of the dead
+ * process's last 2 s is lost, its counts are not), and each series' checkpointed state ends at
+ * its last acknowledged sample: the survivor takes the dead process's partitions once their
+ * leases expire, and the batch it held once its lock expires.
  */
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -34,6 +36,7 @@ beforeAll(async () => {
     AIOPS_REDIS__PREFIX: prefix,
     AIOPS_QUEUES__PARTITIONS: String(PARTITIONS),
     AIOPS_DETECT__DETECTORS__DEFAULT: 'ewma',
+    AIOPS_DETECT__CHECKPOINT_MS: '2000',
   };
   workers.push(
     ...(await Promise.all([
@@ -131,12 +134,13 @@ describe('kill -9 of a detect process under load', () => {
     await load.stop();
     expect(load.acked).toBeGreaterThan(ackedAtKill);
 
-    // BullMQ moves a dead worker's job back once its lock (30 s) expires and a stalled check
-    // (every 30 s) finds it: up to a minute.
+    // The survivor takes the dead process's partitions once their leases expire (15 s); BullMQ
+    // moves the batch it held back once its lock (30 s) expired and a stalled check (every
+    // 30 s) finds it: up to about 75 s.
     await waitFor(
       'every acknowledged sample scored',
       async () => (await taken()) >= load.acked,
-      90_000,
+      120_000,
     );
     await new Promise((r) => setTimeout(r, 1000));
     const stats = await redis.hgetall(`${prefix}:detect:stats`);
@@ -146,11 +150,21 @@ describe('kill -9 of a detect process under load', () => {
     const detector = detectorRegistry.ewma?.create({});
     if (!detector) throw new Error('no ewma detector');
     const store = new StateStore(redis, singleLayout(prefix, PARTITIONS), () => detector);
-    for (const [key, ts] of load.last) {
+    const lastStored = async (key: string): Promise<number | undefined> => {
       const bytes = await redis.getBuffer(store.stateKey(partitionOf(key, PARTITIONS), key));
       const state = bytes ? decodeSeriesState(detector, bytes) : undefined;
-      expect(state && detector.lastTimestamp(state.det), key).toBe(ts);
-    }
+      return state && detector.lastTimestamp(state.det);
+    };
+    // Checkpointed within 2 s of the last batch (the checkpoint runs every second).
+    await waitFor(
+      'every state checkpointed',
+      async () => {
+        for (const [key, ts] of load.last) if ((await lastStored(key)) !== ts) return false;
+        return true;
+      },
+      10_000,
+    );
+    for (const [key, ts] of load.last) expect(await lastStored(key), key).toBe(ts);
     // The batch it held was run again by the survivor.
     const partition = Number(/\d+$/.exec(caught?.queueName ?? '')?.[0]);
     const again = await queues[partition]?.getJob(caught?.id ?? '');
@@ -159,5 +173,5 @@ describe('kill -9 of a detect process under load', () => {
     await Promise.all(queues.map((q) => q.close()));
     expect(survivor.child.exitCode).toBeNull();
     expect(ingest.child.exitCode).toBeNull();
-  }, 180_000);
+  }, 240_000);
 });

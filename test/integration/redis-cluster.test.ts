@@ -41,6 +41,8 @@ beforeAll(async () => {
     AIOPS_REDIS__PREFIX: prefix,
     AIOPS_QUEUES__PARTITIONS: String(PARTITIONS),
     AIOPS_DETECT__DETECTORS__DEFAULT: 'ewma',
+    // Write-behind on the cluster too, checkpointed soon enough for the test to read.
+    AIOPS_DETECT__CHECKPOINT_MS: '1000',
     // A short settle time, tick and lateness, so the incident opens within seconds.
     AIOPS_CORRELATE__SETTLE_MS: '3000',
     AIOPS_CORRELATE__TICK_MS: '1000',
@@ -128,15 +130,26 @@ describe('on a 3-master Redis Cluster', () => {
     const detector = detectorRegistry.ewma?.create({});
     if (!detector) throw new Error('no ewma detector');
     const store = new StateStore(redis as never, layout, () => detector);
-    for (const s of all) {
+    const lasts = all.flatMap((s) => {
       const first = s[0];
       const last = s.at(-1);
-      if (!first || !last) continue;
-      const key = seriesKey(first.metric, first.labels);
+      return first && last ? [{ key: seriesKey(first.metric, first.labels), ts: last.ts }] : [];
+    });
+    const lastStored = async (key: string): Promise<number | undefined> => {
       const bytes = await redis.getBuffer(store.stateKey(partitionOf(key, PARTITIONS), key));
       const state = bytes ? decodeSeriesState(detector, bytes) : undefined;
-      expect(state && detector.lastTimestamp(state.det), key).toBe(last.ts);
-    }
+      return state && detector.lastTimestamp(state.det);
+    };
+    // Checkpointed within a second or two of the last batch.
+    await waitFor(
+      'every state checkpointed',
+      async () => {
+        for (const { key, ts } of lasts) if ((await lastStored(key)) !== ts) return false;
+        return true;
+      },
+      10_000,
+    );
+    for (const { key, ts } of lasts) expect(await lastStored(key), key).toBe(ts);
 
     // The partitions' keys are spread: more than one master holds sample partitions.
     const nodes = cluster.nodes();
