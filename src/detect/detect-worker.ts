@@ -27,7 +27,7 @@ import {
 import type { ScoreBoard } from './score-board.js';
 import type { SeriesHistory } from './series-history.js';
 import { StaleEpochError, type StateStore } from './state-store.js';
-import { isSampleBatch } from './validate-batch.js';
+import { sampleBatchOf } from './validate-batch.js';
 import { onJobFailed } from '../queues/job-failures.js';
 import type { KeyLayout } from '../queues/key-layout.js';
 import { IDLE_WORKER } from '../queues/worker-options.js';
@@ -122,10 +122,10 @@ async function scoreAndCommit(
 
 export function processSampleBatch(deps: DetectDeps, partition: number) {
   return async (job: Job): Promise<DetectResult> => {
-    if (job.name !== JobNames.SampleBatch || !isSampleBatch(job.data)) {
+    const batch = job.name === JobNames.SampleBatch ? sampleBatchOf(job.data) : undefined;
+    if (!batch) {
       throw new UnrecoverableError(`job ${job.id ?? '?'} is not a valid ${JobNames.SampleBatch}`);
     }
-    const batch: SampleBatch = job.data;
     return withSpan('detect.batch', { partition, samples: batch.ts.length }, async () => {
       const started = performance.now();
       let out: BatchOutcome | undefined;

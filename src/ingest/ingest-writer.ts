@@ -5,11 +5,13 @@
 import type { Queue } from 'bullmq';
 import {
   JobNames,
+  type CompactSampleBatch,
+  type CompactSeries,
   type LogBatch,
   type LogRecord,
-  type SampleBatch,
   type SeriesMeta,
 } from '../queues/contract.js';
+import { keyIsParseable } from '../queues/series-key.js';
 import { partitionOf } from '../queues/partition.js';
 import { PartitionBatcher } from './batcher.js';
 import type { LogSample, MetricSample } from './records.js';
@@ -27,10 +29,17 @@ export interface WriterOptions {
   readonly writeTimeoutMs: number;
 }
 
-/** Builds the columnar job payload of a batch of samples. */
-export function toSampleBatch(samples: readonly MetricSample[], queuedAt: number): SampleBatch {
+/**
+ * Builds the columnar job payload of a batch of samples, compact (v 2): each series once, as
+ * its key, service and counter flag; its metric and labels too only when the key cannot give
+ * them back.
+ */
+export function toSampleBatch(
+  samples: readonly MetricSample[],
+  queuedAt: number,
+): CompactSampleBatch {
   const index = new Map<string, number>();
-  const series: SeriesMeta[] = [];
+  const series: CompactSeries[] = [];
   const idx: number[] = [];
   const ts: number[] = [];
   const val: number[] = [];
@@ -39,13 +48,20 @@ export function toSampleBatch(samples: readonly MetricSample[], queuedAt: number
     if (i === undefined) {
       i = series.length;
       index.set(s.series.key, i);
-      series.push(s.series);
+      series.push(compactSeries(s.series));
     }
     idx.push(i);
     ts.push(s.ts);
     val.push(s.value);
   }
-  return { v: 1, queuedAt, series, idx, ts, val };
+  return { v: 2, queuedAt, series, idx, ts, val };
+}
+
+function compactSeries(m: SeriesMeta): CompactSeries {
+  const counter = m.counter ? 1 : 0;
+  return keyIsParseable(m.metric, m.labels)
+    ? [m.key, m.service, counter]
+    : [m.key, m.service, counter, m.metric, m.labels];
 }
 
 export class IngestWriter {

@@ -6,7 +6,7 @@ import { createHttpServer } from '../../src/http/server.js';
 import { registerIngestErrorHandler } from '../../src/ingest/ingest-errors.js';
 import { IngestWriter } from '../../src/ingest/ingest-writer.js';
 import { registerSamplesRoute } from '../../src/ingest/samples-route.js';
-import type { SampleBatch } from '../../src/queues/contract.js';
+import type { CompactSampleBatch } from '../../src/queues/contract.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { resolveTokens, type TokenConfig } from '../../src/ingest/bearer-auth.js';
 import { registerIngestGuard } from '../../src/ingest/ingest-guard.js';
@@ -93,7 +93,7 @@ const rec = (i: number, extra: object = {}) => ({
   ...extra,
 });
 const samplesOf = (jobs: unknown[]): number =>
-  (jobs as SampleBatch[]).reduce((n, j) => n + j.ts.length, 0);
+  (jobs as CompactSampleBatch[]).reduce((n, j) => n + j.ts.length, 0);
 
 let current: ReturnType<typeof build> | undefined;
 afterEach(async () => {
@@ -111,7 +111,7 @@ describe('POST /api/v1/samples', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 2, rejected: 0 });
     expect(samplesOf(current.state.jobs)).toBe(2);
-    const job = current.state.jobs[0] as SampleBatch;
+    const job = current.state.jobs[0] as CompactSampleBatch;
     expect(job.series).toHaveLength(1);
     expect(job.idx).toEqual([0, 0]);
   });

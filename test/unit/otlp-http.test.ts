@@ -13,7 +13,8 @@ import { registerIngestErrorHandler } from '../../src/ingest/ingest-errors.js';
 import { IngestWriter } from '../../src/ingest/ingest-writer.js';
 import { registerOtlpRoutes } from '../../src/ingest/otlp/route.js';
 import { OtlpTypes } from '../../src/ingest/otlp/proto.js';
-import type { LogBatch, SampleBatch } from '../../src/queues/contract.js';
+import type { CompactSampleBatch, LogBatch } from '../../src/queues/contract.js';
+import { sampleBatchOf } from '../../src/detect/validate-batch.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { resolveTokens, type TokenConfig } from '../../src/ingest/bearer-auth.js';
 import { registerIngestGuard } from '../../src/ingest/ingest-guard.js';
@@ -29,7 +30,7 @@ function build(
     maxRecords?: number;
   } = {},
 ) {
-  const state = { down: false, samples: [] as SampleBatch[], logs: [] as LogBatch[] };
+  const state = { down: false, samples: [] as CompactSampleBatch[], logs: [] as LogBatch[] };
   const queue = (into: unknown[]) =>
     ({
       add: (_name: string, data: unknown) => {
@@ -386,9 +387,11 @@ describe('OTLP/HTTP answers', () => {
     expect((await post(hist(T0 + 10_000, ['10', '50', '0']))).statusCode).toBe(503);
     state.down = false;
     expect((await post(hist(T0 + 10_000, ['10', '50', '0']))).statusCode).toBe(200);
-    const samples = state.samples.flatMap((b) =>
-      b.idx.map((s, i) => [b.series[s]?.metric, b.val[i]] as const),
-    );
+    // Read as the detect stage reads the queue's payloads.
+    const samples = state.samples.flatMap((raw) => {
+      const b = sampleBatchOf(raw);
+      return b ? b.idx.map((s, i) => [b.series[s]?.metric, b.val[i]] as const) : [];
+    });
     // 50 observations over 10 s, all in (1, 2].
     expect(samples.filter(([m]) => m === 'lat_rate')).toEqual([['lat_rate', 5]]);
     expect(samples.filter(([m]) => m === 'lat_p99')).toHaveLength(1);
