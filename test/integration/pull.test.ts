@@ -21,7 +21,7 @@ import {
 } from '../../src/ingest/pull/pull-runs.js';
 import { PullStore } from '../../src/ingest/pull/pull-store.js';
 import { SCRAPE_ACCEPT } from '../../src/ingest/pull/scrape.js';
-import type { SampleBatch } from '../../src/queues/contract.js';
+import { sampleBatchOf } from '../../src/detect/validate-batch.js';
 import { createQueues, type Queues } from '../../src/queues/queues.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
 import type { RunningService } from '../../src/service/service.js';
@@ -116,7 +116,9 @@ function harness(now: () => number): Harness {
         queues.samples.map((q: Queue) => q.getJobs(['waiting', 'prioritized', 'delayed'])),
       );
       for (const job of all.flat()) {
-        const b = job.data as SampleBatch;
+        // Read as the detect stage reads the queue's payloads.
+        const b = sampleBatchOf(job.data);
+        if (!b) throw new Error(`job ${job.id ?? '?'} is not a sample batch`);
         b.idx.forEach((i, n) => {
           out.push([b.series[i]?.key ?? '', b.ts[n] ?? 0, b.val[n] ?? 0]);
         });
