@@ -5,7 +5,7 @@
  * would each reload them.
  *
  * One script a tick (`renewMs`) does it all on the server's clock: the process's heartbeat in
- * the members set, the renewal of the leases it holds, and, while it holds less than its fair
+ * the leases hash, the renewal of the leases it holds, and, while it holds less than its fair
  * share (partitions ÷ live members, rounded up), the leases nobody holds or that expired. A
  * process holding more than its share (a new member came) hands the extras over: its workers for
  * them stop, their states are checkpointed, then the lease is deleted, and the newcomer takes
@@ -14,7 +14,7 @@
  * its lease) stops scoring it at once; the epoch fence keeps whatever it still writes from
  * overwriting the new holder's states.
  *
- * The leases and members are two keys of the main prefix (one slot on a Redis Cluster); the
+ * The leases and heartbeats are one hash of the main prefix (one slot on a Redis Cluster); the
  * hooks run in the tick, one tick at a time.
  */
 import type { Redis } from 'ioredis';
@@ -22,23 +22,31 @@ import type { Logger } from '../telemetry/logger.js';
 import { fnv1a32 } from '../queues/partition.js';
 
 /**
- * KEYS[1] leases (hash: partition → "<holder>|<expires at ms>"), KEYS[2] members (sorted set:
- *   process → last heartbeat ms)
+ * KEYS[1] leases (hash: partition → "<holder>|<expires at ms>", and "m:<process>" → its last
+ *   heartbeat ms)
  * ARGV[1] this process, ARGV[2] lease ms, ARGV[3] partitions, ARGV[4] '1' to take up to a fair
  *   share, '0' to renew only, ARGV[5] where to start looking for free partitions
- * Returns { live members, fair share, the partitions held after the tick... }.
+ * Returns { live members, fair share, the partitions held after the tick... }. Five commands in
+ * all (with TIME, HGETALL, HSET, PEXPIRE), so an idle process spends one a second on it.
  */
 const TICK_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local me, lease, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZADD', KEYS[2], now, me)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - lease)
-local members = redis.call('ZCARD', KEYS[2])
-local fair = math.ceil(n / members)
-local owners = {}
+local owners, dead = {}, {}
+local members = 1
 local flat = redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do owners[flat[i]] = flat[i + 1] end
+for i = 1, #flat, 2 do
+  local f, v = flat[i], flat[i + 1]
+  if string.sub(f, 1, 2) == 'm:' then
+    if f ~= 'm:' .. me then
+      if tonumber(v) > now - lease then members = members + 1 else dead[#dead + 1] = f end
+    end
+  else
+    owners[f] = v
+  end
+end
+local fair = math.ceil(n / members)
 local held, free = {}, {}
 for k = 0, n - 1 do
   local p = (k + tonumber(ARGV[5])) % n
@@ -59,25 +67,27 @@ if ARGV[4] == '1' then
     i = i + 1
   end
 end
-if #held > 0 then
-  local fields = {}
-  for _, p in ipairs(held) do
-    fields[#fields + 1] = p
-    fields[#fields + 1] = me .. '|' .. (now + lease)
-  end
-  redis.call('HSET', KEYS[1], unpack(fields))
+local fields = { 'm:' .. me, now }
+for _, p in ipairs(held) do
+  fields[#fields + 1] = p
+  fields[#fields + 1] = me .. '|' .. (now + lease)
 end
+redis.call('HSET', KEYS[1], unpack(fields))
+if #dead > 0 then redis.call('HDEL', KEYS[1], unpack(dead)) end
 redis.call('PEXPIRE', KEYS[1], lease * 2)
-redis.call('PEXPIRE', KEYS[2], lease * 2)
 local out = { members, fair }
 for _, p in ipairs(held) do out[#out + 1] = p end
 return out
 `;
 
-/** KEYS[1] leases; ARGV[1] this process, ARGV[2..] partitions to give up if still held. */
+/**
+ * KEYS[1] leases; ARGV[1] this process, ARGV[2] '1' to remove its heartbeat too (it stops),
+ * ARGV[3..] partitions to give up if still held.
+ */
 const RELEASE_LUA = `
+if ARGV[2] == '1' then redis.call('HDEL', KEYS[1], 'm:' .. ARGV[1]) end
 local n = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local v = redis.call('HGET', KEYS[1], ARGV[i])
   if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
     redis.call('HDEL', KEYS[1], ARGV[i])
@@ -109,7 +119,6 @@ export class PartitionLeases {
   readonly #redis: Redis;
   readonly #me: string;
   readonly #leasesKey: string;
-  readonly #membersKey: string;
   readonly #opts: PartitionLeasesOptions;
   readonly #hooks: LeaseHooks;
   readonly #log: Logger;
@@ -134,7 +143,6 @@ export class PartitionLeases {
     this.#redis = redis;
     this.#me = me;
     this.#leasesKey = `${prefix}:detect:leases`;
-    this.#membersKey = `${prefix}:detect:members`;
     this.#hooks = hooks;
     this.#log = log;
     this.#opts = opts;
@@ -175,9 +183,8 @@ export class PartitionLeases {
     const take = this.#stopped ? '0' : '1';
     const reply = (await this.#redis.eval(
       TICK_LUA,
-      2,
+      1,
       this.#leasesKey,
-      this.#membersKey,
       this.#me,
       this.#opts.leaseMs,
       this.#opts.partitions,
@@ -217,7 +224,7 @@ export class PartitionLeases {
       for (const p of partitions) {
         try {
           await this.#hooks.released(p);
-          await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, p);
+          await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '0', p);
         } catch (err) {
           // The lease expires by itself; the epoch fence guards what was not checkpointed.
           this.#log.warn({ err, partition: p }, 'partition handover failed; its lease expires');
@@ -241,6 +248,6 @@ export class PartitionLeases {
     this.#timer = undefined;
     await this.#ticking?.catch(() => undefined);
     await this.#give(this.held);
-    await this.#redis.zrem(this.#membersKey, this.#me).catch(() => undefined);
+    await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '1').catch(() => undefined);
   }
 }

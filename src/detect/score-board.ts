@@ -42,6 +42,21 @@ const MAX_EXPORT = 10_000;
 /** The most series `all` reads: the most anomalous this many. */
 export const BOARD_READ_LIMIT = MAX_EXPORT;
 
+/**
+ * A board entry as stored (JSON without its key, which is the hash field; entries written by
+ * earlier versions carry it too). A corrupt entry is skipped: it is rewritten the next time its
+ * series is scored.
+ */
+function parseEntry(key: string, raw: string | null): BoardEntry | undefined {
+  if (raw === null) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as Omit<BoardEntry, 'key'>;
+    return { ...parsed, key };
+  } catch {
+    return undefined;
+  }
+}
+
 export class ScoreBoard {
   readonly #redis: Redis;
   readonly #scores: string;
@@ -68,8 +83,8 @@ export class ScoreBoard {
     const services = new Set<string>();
     for (const l of latest) {
       services.add(l.series.service);
-      const entry: BoardEntry = {
-        key: l.series.key,
+      // The key is the hash field: not repeated in the entry (a series key is most of it).
+      const entry: Omit<BoardEntry, 'key'> = {
         service: l.series.service,
         metric: l.series.metric,
         score: l.score,
@@ -110,13 +125,9 @@ export class ScoreBoard {
   async latest(keys: readonly string[]): Promise<BoardEntry[]> {
     if (keys.length === 0) return [];
     const metas = await this.#redis.hmget(this.#meta, ...keys);
-    return metas.flatMap((m) => {
-      if (m === null) return [];
-      try {
-        return [JSON.parse(m) as BoardEntry];
-      } catch {
-        return [];
-      }
+    return metas.flatMap((m, i) => {
+      const entry = parseEntry(keys[i] ?? '', m);
+      return entry ? [entry] : [];
     });
   }
 
@@ -149,12 +160,9 @@ export class ScoreBoard {
     const entries: BoardEntry[] = [];
     metas.forEach((m, i) => {
       const at = seen[i];
-      if (m === null || at === null || at === undefined || Number(at) <= freshFrom) return;
-      try {
-        entries.push(JSON.parse(m) as BoardEntry);
-      } catch {
-        // A corrupt entry is skipped; it is rewritten the next time its series is scored.
-      }
+      if (at === null || at === undefined || Number(at) <= freshFrom) return;
+      const entry = parseEntry(keys[i] ?? '', m);
+      if (entry) entries.push(entry);
     });
     return entries;
   }
@@ -232,14 +240,10 @@ export class ScoreBoard {
     if (keys.length === 0) return [];
     const metas = await this.#redis.hmget(this.#meta, ...keys);
     const entries: BoardEntry[] = [];
-    for (const m of metas) {
-      if (m === null) continue;
-      try {
-        entries.push(JSON.parse(m) as BoardEntry);
-      } catch {
-        // A corrupt entry is skipped; it is rewritten the next time its series is scored.
-      }
-    }
+    metas.forEach((m, i) => {
+      const entry = parseEntry(keys[i] ?? '', m);
+      if (entry) entries.push(entry);
+    });
     return entries;
   }
 }

@@ -67,7 +67,7 @@ describe('partition leases', () => {
     await a.leases.tick(); // sees two members: hands over its 8 highest
     await waitFor(
       'the handover',
-      async () => (await redis.hlen(`${prefix}:detect:leases`)) === 8,
+      async () => (await redis.hlen(`${prefix}:detect:leases`)) === 8 + 2, // and 2 heartbeats
       5000,
     );
     expect(a.leases.held).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -116,8 +116,8 @@ describe('partition leases', () => {
     await b.leases.tick();
     await a.leases.stop();
     expect(a.events.filter((e) => e.startsWith('released'))).toHaveLength(4);
-    expect(await redis.hlen(`${prefix}:detect:leases`)).toBe(0);
-    expect(await redis.zscore(`${prefix}:detect:members`, 'a')).toBeNull();
+    // Neither a lease nor its heartbeat is left: only `b`'s heartbeat.
+    expect(await redis.hkeys(`${prefix}:detect:leases`)).toEqual(['m:b']);
     await b.leases.tick();
     expect(b.leases.held).toEqual([0, 1, 2, 3]);
   });
@@ -126,7 +126,7 @@ describe('partition leases', () => {
     const prefix = fresh();
     const a = member(prefix, 'a', { leaseMs: 10_000, partitions: 4 });
     await a.leases.tick();
-    await redis.del(`${prefix}:detect:leases`, `${prefix}:detect:members`);
+    await redis.del(`${prefix}:detect:leases`);
     await a.leases.tick();
     expect(a.leases.held).toEqual([0, 1, 2, 3]);
     expect(a.events.filter((e) => !e.startsWith('acquired'))).toEqual([]);

@@ -94,7 +94,7 @@ describe('partition order across processes', () => {
     // Both processes took a share of the 16 partitions: only the holder of p scores it.
     await waitFor(
       'both processes holding partitions',
-      async () => (await redis.hlen(`${prefix}:detect:leases`)) === 16,
+      async () => (await redis.hlen(`${prefix}:detect:leases`)) === 16 + 2, // and 2 heartbeats
       15_000,
     );
     await addJobs(60);
