@@ -154,15 +154,19 @@ export interface SeriesMeta {
   readonly counter: boolean;
 }
 
-/** A batch of metric samples for one partition, columnar: sample i is series[idx[i]] at ts[i]. */
-export interface SampleBatch {
-  readonly v: 1;
+/** The columns of a batch of samples: sample i is series[idx[i]] at ts[i], value val[i]. */
+interface SampleColumns {
   /** Wall-clock ms when ingest queued the batch (for the detector-lag metric). */
   readonly queuedAt: number;
-  readonly series: readonly SeriesMeta[];
   readonly idx: readonly number[];
   readonly ts: readonly number[];
   readonly val: readonly number[];
+}
+
+/** A batch of metric samples for one partition, columnar, each series in full. */
+export interface SampleBatch extends SampleColumns {
+  readonly v: 1;
+  readonly series: readonly SeriesMeta[];
 }
 
 /**
@@ -184,13 +188,9 @@ export type CompactSeries =
  * What ingest writes to a samples partition queue since the compact form (v 2); the detect
  * stage reads v 1 too (jobs queued by an earlier version) and turns both into a `SampleBatch`.
  */
-export interface CompactSampleBatch {
+export interface CompactSampleBatch extends SampleColumns {
   readonly v: 2;
-  readonly queuedAt: number;
   readonly series: readonly CompactSeries[];
-  readonly idx: readonly number[];
-  readonly ts: readonly number[];
-  readonly val: readonly number[];
 }
 
 export interface LogRecord {

@@ -2,7 +2,8 @@
  * Drives the detect stage's job handler directly (no BullMQ worker): what the lifecycle and
  * churn tests need to score batches against a real Redis and read back what they left there.
  */
-import { singleLayout } from './redis.js';
+import { randomPrefix, singleLayout } from './redis.js';
+import { createAnomaliesQueue } from '../../src/queues/queues.js';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -82,6 +83,27 @@ export function detectDriver(o: {
         id: jobId ?? `${o.prefix}-${++jobs}`,
       } as unknown as Job),
   };
+}
+
+/**
+ * A fresh prefix and its anomalies queue, for a test that drives the detect stage: the prefix
+ * goes into `prefixes` (to delete) and the queue's close into `closers`.
+ */
+export function freshAnomalies(
+  redis: Redis,
+  prefixes: string[],
+  closers: (() => Promise<unknown>)[],
+): { prefix: string; anomalies: Queue } {
+  const prefix = randomPrefix();
+  prefixes.push(prefix);
+  const anomalies = createAnomaliesQueue(redis, {
+    layout: singleLayout(prefix, 1),
+    partitions: 1,
+    attempts: 1,
+    backoffMs: 10,
+  });
+  closers.push(() => anomalies.close());
+  return { prefix, anomalies };
 }
 
 export function seriesMeta(name: string, service = 'churn'): SeriesMeta {

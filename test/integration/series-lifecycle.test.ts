@@ -12,8 +12,7 @@ import { createEwmaDetector } from '../../detectors/ewma.js';
 import { SeriesLifecycle, seriesLifecycleMetrics } from '../../src/detect/series-lifecycle.js';
 import { encodeSeriesState, createSeriesState } from '../../src/detect/series-state.js';
 import { StaleEpochError, StateStore } from '../../src/detect/state-store.js';
-import { createAnomaliesQueue } from '../../src/queues/queues.js';
-import { batchOf, detectDriver, seriesMeta } from '../helpers/detect-driver.js';
+import { batchOf, detectDriver, freshAnomalies, seriesMeta } from '../helpers/detect-driver.js';
 import { deletePrefix, randomPrefix, singleLayout, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
@@ -29,15 +28,7 @@ afterAll(async () => {
 });
 
 function fresh(ttlMs: number) {
-  const prefix = randomPrefix();
-  prefixes.push(prefix);
-  const anomalies = createAnomaliesQueue(redis, {
-    layout: singleLayout(prefix, 1),
-    partitions: 1,
-    attempts: 1,
-    backoffMs: 10,
-  });
-  closers.push(() => anomalies.close());
+  const { prefix, anomalies } = freshAnomalies(redis, prefixes, closers);
   const detector = createEwmaDetector();
   const driver = detectDriver({ redis, prefix, anomalies, detector: () => detector, ttlMs });
   return { prefix, driver, detector };

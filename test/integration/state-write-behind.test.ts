@@ -8,9 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEwmaDetector } from '../../detectors/ewma.js';
 import { decodeSeriesState } from '../../src/detect/series-state.js';
-import { createAnomaliesQueue } from '../../src/queues/queues.js';
-import { batchOf, detectDriver, seriesMeta } from '../helpers/detect-driver.js';
-import { deletePrefix, randomPrefix, singleLayout, TEST_REDIS_URL } from '../helpers/redis.js';
+import { batchOf, detectDriver, freshAnomalies, seriesMeta } from '../helpers/detect-driver.js';
+import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 const prefixes: string[] = [];
@@ -25,15 +24,7 @@ afterAll(async () => {
 });
 
 function fresh(checkpointMs: number) {
-  const prefix = randomPrefix();
-  prefixes.push(prefix);
-  const anomalies = createAnomaliesQueue(redis, {
-    layout: singleLayout(prefix, 1),
-    partitions: 1,
-    attempts: 1,
-    backoffMs: 10,
-  });
-  closers.push(() => anomalies.close());
+  const { prefix, anomalies } = freshAnomalies(redis, prefixes, closers);
   const clock = { now: 1_000_000 };
   const detector = createEwmaDetector();
   const driver = detectDriver({
