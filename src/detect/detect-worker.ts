@@ -113,11 +113,34 @@ async function scoreAndCommit(
       jobId,
     );
   } catch (err) {
-    // The cached states were mutated by a scoring that did not commit: drop them.
-    deps.store.invalidate(partition);
+    // The batch's series were changed by a scoring that did not commit: drop those (a moved
+    // epoch has dropped the whole partition already); the partition's other unsaved states
+    // stay, and the retry reloads the batch's series.
+    deps.store.forget(partition, keys);
     throw err;
   }
   return out;
+}
+
+/** The lock a job's worker holds while it runs the job (BullMQ's default, 30 s). */
+const JOB_LOCK_MS = 30_000;
+
+export class BatchTakenOverError extends Error {
+  override name = 'BatchTakenOverError';
+}
+
+/**
+ * Whether this worker still holds the job's lock (extending it): false once BullMQ gave the job
+ * to another worker after this one stalled. A job without a token (tests drive the handler
+ * directly) is held.
+ */
+async function holdsLock(job: Job): Promise<boolean> {
+  if (!job.token || typeof job.extendLock !== 'function') return true;
+  try {
+    return (await job.extendLock(job.token, JOB_LOCK_MS)) === 1;
+  } catch {
+    return true; // Redis away: the retry finds out, and asks again
+  }
 }
 
 export function processSampleBatch(deps: DetectDeps, partition: number) {
@@ -138,6 +161,15 @@ export function processSampleBatch(deps: DetectDeps, partition: number) {
         } catch (err) {
           const elapsed = performance.now() - started;
           if (elapsed > deps.inlineRetryMs) throw err;
+          // A process frozen past its job's lock must not go on: another process has taken the
+          // batch (and the partition), and a retry here would commit over the new holder's.
+          if (!(await holdsLock(job))) {
+            deps.log.info(
+              { partition, jobId: job.id },
+              'detect batch taken over by another process while this one was stalled; dropped here',
+            );
+            throw new BatchTakenOverError(`job ${job.id ?? '?'} is no longer this process's`);
+          }
           deps.metrics.jobFailures.inc({ stage: 'detect', kind: 'inline_retry' });
           // Redis away is the connections' to log (once per outage); a moved epoch (another
           // process committed, or a commit whose answer was lost) is routine; the rest warns.

@@ -25,7 +25,14 @@ import { fnv1a32 } from '../queues/partition.js';
  * KEYS[1] leases (hash: partition → "<holder>|<expires at ms>", and "m:<process>" → its last
  *   heartbeat ms)
  * ARGV[1] this process, ARGV[2] lease ms, ARGV[3] partitions, ARGV[4] '1' to take up to a fair
- *   share, '0' to renew only, ARGV[5] where to start looking for free partitions
+ *   share and beat, '0' to renew only (stopping: no heartbeat), ARGV[5] where to start looking
+ *   for free partitions, ARGV[6] and ARGV[7] the members and fair share of this process's last
+ *   tick (0 at the first), ARGV[8..] partitions to take first if free (those it held)
+ * Fewer members than at the last tick (one died, or Redis lost the heartbeats with the leases)
+ * caps the share at the last one for this tick: after a wipe every process takes its own
+ * partitions back, and none grabs them all. The next tick takes the new share. A process that
+ * stops says so (`m:<process>` → `left:<ms>`, kept for a lease), so its partitions are taken at
+ * once.
  * Returns { live members, fair share, the partitions held after the tick... }. Five commands in
  * all (with TIME, HGETALL, HSET, PEXPIRE), so an idle process spends one a second on it.
  */
@@ -34,20 +41,26 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local me, lease, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local owners, dead = {}, {}
-local members = 1
+local members, departed = 1, 0
 local flat = redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do
   local f, v = flat[i], flat[i + 1]
   if string.sub(f, 1, 2) == 'm:' then
     if f ~= 'm:' .. me then
-      if tonumber(v) > now - lease then members = members + 1 else dead[#dead + 1] = f end
+      local left = string.sub(v, 1, 5) == 'left:'
+      local at = tonumber(left and string.sub(v, 6) or v)
+      if at <= now - lease then dead[#dead + 1] = f
+      elseif left then departed = departed + 1
+      else members = members + 1 end
     end
   else
     owners[f] = v
   end
 end
 local fair = math.ceil(n / members)
-local held, free = {}, {}
+if members + departed < tonumber(ARGV[6]) then fair = math.min(fair, tonumber(ARGV[7])) end
+local held, free, wanted = {}, {}, {}
+for i = 8, #ARGV do wanted[tonumber(ARGV[i])] = true end
 for k = 0, n - 1 do
   local p = (k + tonumber(ARGV[5])) % n
   local v = owners[tostring(p)]
@@ -61,18 +74,20 @@ for k = 0, n - 1 do
   end
 end
 if ARGV[4] == '1' then
-  local i = 1
-  while #held < fair and i <= #free do
-    held[#held + 1] = free[i]
-    i = i + 1
+  for _, p in ipairs(free) do
+    if #held < fair and wanted[p] then held[#held + 1] = p end
+  end
+  for _, p in ipairs(free) do
+    if #held < fair and not wanted[p] then held[#held + 1] = p end
   end
 end
-local fields = { 'm:' .. me, now }
+local fields = {}
+if ARGV[4] == '1' then fields = { 'm:' .. me, now } end
 for _, p in ipairs(held) do
   fields[#fields + 1] = p
   fields[#fields + 1] = me .. '|' .. (now + lease)
 end
-redis.call('HSET', KEYS[1], unpack(fields))
+if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 if #dead > 0 then redis.call('HDEL', KEYS[1], unpack(dead)) end
 redis.call('PEXPIRE', KEYS[1], lease * 2)
 local out = { members, fair }
@@ -81,11 +96,14 @@ return out
 `;
 
 /**
- * KEYS[1] leases; ARGV[1] this process, ARGV[2] '1' to remove its heartbeat too (it stops),
- * ARGV[3..] partitions to give up if still held.
+ * KEYS[1] leases; ARGV[1] this process, ARGV[2] '1' to mark it as left (it stops: the others
+ * take its partitions at once), ARGV[3..] partitions to give up if still held.
  */
 const RELEASE_LUA = `
-if ARGV[2] == '1' then redis.call('HDEL', KEYS[1], 'm:' .. ARGV[1]) end
+if ARGV[2] == '1' then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'm:' .. ARGV[1], 'left:' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+end
 local n = 0
 for i = 3, #ARGV do
   local v = redis.call('HGET', KEYS[1], ARGV[i])
@@ -127,6 +145,8 @@ export class PartitionLeases {
   readonly #handing = new Set<number>();
   #handovers: Promise<void> = Promise.resolve();
   readonly #start: number;
+  /** The fair share at the last tick (with `#members`: a drop in members caps the next). */
+  #fair = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #members = 0;
@@ -181,18 +201,24 @@ export class PartitionLeases {
 
   async #tick(): Promise<void> {
     const take = this.#stopped ? '0' : '1';
+    const n = this.#opts.partitions;
     const reply = (await this.#redis.eval(
       TICK_LUA,
       1,
       this.#leasesKey,
       this.#me,
       this.#opts.leaseMs,
-      this.#opts.partitions,
+      n,
       take,
       this.#start,
+      this.#members,
+      Math.max(this.#fair, this.#held.size),
+      ...this.#held,
+      ...this.#handing,
     )) as number[];
-    const [members = 1, fair = this.#opts.partitions, ...now] = reply.map(Number);
+    const [members = 1, fair = n, ...now] = reply.map(Number);
     this.#members = members;
+    this.#fair = fair;
     const nowHeld = new Set(now);
     for (const p of [...this.#held]) {
       if (nowHeld.has(p)) continue;
@@ -220,18 +246,27 @@ export class PartitionLeases {
       this.#held.delete(p);
       this.#handing.add(p);
     }
-    const run = async (): Promise<void> => {
-      for (const p of partitions) {
-        try {
-          await this.#hooks.released(p);
-          await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '0', p);
-        } catch (err) {
-          // The lease expires by itself; the epoch fence guards what was not checkpointed.
-          this.#log.warn({ err, partition: p }, 'partition handover failed; its lease expires');
-        } finally {
-          this.#handing.delete(p);
-        }
+    const one = async (p: number): Promise<void> => {
+      try {
+        await this.#hooks.released(p);
+      } catch (err) {
+        // The epoch fence guards what was not checkpointed: the next holder reads the last.
+        this.#log.warn(
+          { err, partition: p },
+          'partition handover: its states could not all be checkpointed',
+        );
       }
+      try {
+        await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '0', p);
+      } catch (err) {
+        this.#log.warn({ err, partition: p }, 'partition handover: lease not deleted; it expires');
+      } finally {
+        this.#handing.delete(p);
+      }
+    };
+    const run = async (): Promise<void> => {
+      // Side by side: each waits for its worker's batch and its checkpoint.
+      await Promise.all(partitions.map(one));
       this.#log.info(
         { partitions },
         'handed partitions over (states checkpointed); another detect process takes them',
@@ -241,13 +276,17 @@ export class PartitionLeases {
     return this.#handovers;
   }
 
-  /** Stops ticking and hands every partition over (for a new holder to take at once). */
+  /**
+   * Hands every partition over (for a new holder to take at once), then stops ticking. The
+   * heartbeat goes first, so the others count this process out at once; the ticks go on
+   * renewing (taking nothing) until the last handover is done, so no lease lapses meanwhile.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
+    await this.#ticking?.catch(() => undefined);
+    await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '1').catch(() => undefined);
+    await this.#give(this.held);
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#ticking?.catch(() => undefined);
-    await this.#give(this.held);
-    await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '1').catch(() => undefined);
   }
 }

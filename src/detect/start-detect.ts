@@ -104,10 +104,19 @@ export async function startDetect(d: DetectStageDeps) {
     prefix,
     d.workerId,
     {
-      acquired: async (p) => {
-        await stopping.get(p)?.catch(() => undefined);
-        store.invalidate(p);
-        workers.start(p);
+      acquired: (p) => {
+        const begin = (): void => {
+          // Still ours (a tick may have lost it meanwhile): from Redis's states.
+          if (!leases.held.includes(p)) return;
+          store.invalidate(p);
+          workers.start(p);
+        };
+        // A handover of the same partition still finishing (its batch, its checkpoint) goes
+        // first; not awaited, so the renewals of the other leases go on meanwhile.
+        const pending = stopping.get(p);
+        if (pending) void pending.catch(() => undefined).then(begin);
+        else begin();
+        return Promise.resolve();
       },
       released: handOver,
       lost: (p) => {

@@ -44,8 +44,8 @@ import {
  * KEYS[1] epoch, KEYS[2] stats hash, KEYS[3] the partition's legacy state hash, KEYS[4] the
  *   partition's committed job ids (sorted set, by time), then one state key per state written
  * ARGV[1] expected epoch ('' when none), ARGV[2] new epoch, ARGV[3] TTL in ms (0: none),
- *   ARGV[4] number of legacy fields m, ARGV[5] the job id ('' for a checkpoint), ARGV[6] now
- *   (ms), ARGV[7] how long job ids are remembered (ms), then the #KEYS - 4 states, then the m
+ *   ARGV[4] number of legacy fields m, ARGV[5] the job id ('' for a checkpoint), ARGV[6]
+ *   unused, ARGV[7] how long job ids are remembered (ms, on Redis's clock), then the #KEYS - 4 states, then the m
  *   legacy fields to delete, then (stat name, increment) pairs
  * Returns 1, 2 when the job had committed before (states written, counters not added again),
  * or -1 when the epoch moved (nothing written).
@@ -55,7 +55,9 @@ local cur = redis.call('GET', KEYS[1]) or ''
 if cur ~= ARGV[1] then return -1 end
 local counted = true
 if ARGV[5] ~= '' then
-  local now, keep = tonumber(ARGV[6]), tonumber(ARGV[7])
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local keep = tonumber(ARGV[7])
   if redis.call('ZSCORE', KEYS[4], ARGV[5]) then
     counted = false
   else
@@ -338,8 +340,9 @@ export class StateStore {
     }
   }
 
+  /** Not written for the TTL and nothing unsaved (a dirty state is in use: it is written). */
   #idle(e: CacheEntry, now: number): boolean {
-    return this.#ttlMs > 0 && now - e.writtenAt > this.#ttlMs;
+    return !e.dirty && this.#ttlMs > 0 && now - e.writtenAt > this.#ttlMs;
   }
 
   /** Drops idle cached series of every partition (a timer calls it, for partitions gone quiet). */
@@ -473,7 +476,22 @@ export class StateStore {
     if (cache) cache.epoch = next;
   }
 
-  /** Drops cached states whose commit did not happen (the job will be retried). */
+  /**
+   * Drops the cached states of these series of `p` (a batch that changed them did not commit):
+   * the next load reads them again; the partition's other states stay.
+   */
+  forget(p: number, keys: readonly string[]): void {
+    const cache = this.#cache.get(p);
+    if (!cache) return;
+    for (const k of keys) {
+      const e = cache.states.get(k);
+      if (!e) continue;
+      if (e.dirty) this.#dropped += 1;
+      cache.states.delete(k);
+    }
+  }
+
+  /** Drops every cached state of `p` (another writer moved it on, or it is handed over). */
   invalidate(p: number): void {
     const cache = this.#cache.get(p);
     if (cache) this.#drop(cache);

@@ -30,6 +30,12 @@ export function isSampleBatch(data: unknown): data is SampleBatch {
   return isIndexList(b.idx as unknown[], series.length);
 }
 
+const isLabels = (v: unknown): boolean =>
+  v !== null &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === 'string');
+
 export function isCompactSampleBatch(data: unknown): data is CompactSampleBatch {
   if (data === null || typeof data !== 'object') return false;
   const b = data as Partial<Record<keyof CompactSampleBatch, unknown>>;
@@ -39,8 +45,7 @@ export function isCompactSampleBatch(data: unknown): data is CompactSampleBatch 
     if (!Array.isArray(s) || (s.length !== 3 && s.length !== 5)) return false;
     if (typeof s[0] !== 'string' || typeof s[1] !== 'string') return false;
     if (s[2] !== 0 && s[2] !== 1) return false;
-    if (s.length === 5 && (typeof s[3] !== 'string' || s[4] === null || typeof s[4] !== 'object'))
-      return false;
+    if (s.length === 5 && (typeof s[3] !== 'string' || !isLabels(s[4]))) return false;
   }
   return isIndexList(b.idx as unknown[], series.length);
 }

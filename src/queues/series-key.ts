@@ -8,12 +8,14 @@ export function seriesKey(metric: string, labels: Readonly<Record<string, string
 
 /**
  * Whether `parseSeriesKey` gives back this metric and these labels from their key: the metric
- * holds no `{` and no label name an `=` (every ingest path's names pass; a batch spells out the
- * series that do not).
+ * holds no `{`, and no label name is empty, `__proto__` or holds an `=` (every ingest path's
+ * names pass; a batch spells out the series that do not).
  */
 export function keyIsParseable(metric: string, labels: Readonly<Record<string, string>>): boolean {
   if (metric.includes('{')) return false;
-  for (const name in labels) if (name.includes('=')) return false;
+  for (const name of Object.keys(labels)) {
+    if (name === '' || name === '__proto__' || name.includes('=')) return false;
+  }
   return true;
 }
 

@@ -92,10 +92,13 @@ describe('partition leases', () => {
     await b.leases.tick();
     expect(a.leases.held).toHaveLength(4);
     expect(b.leases.held).toHaveLength(0);
-    // `a` freezes (no ticks); `b` keeps ticking and takes the partitions as they expire.
+    // `a` freezes (no ticks); `b` keeps ticking and takes the partitions as they expire: at
+    // the first tick that finds a member fewer, no more than its last share (2), then all.
     await new Promise((r) => setTimeout(r, 500));
     await b.leases.tick();
     expect(b.leases.members).toBe(1);
+    expect(b.leases.held).toHaveLength(2);
+    await b.leases.tick();
     expect(b.leases.held).toEqual([0, 1, 2, 3]);
     // `a` wakes up: it holds nothing now, and is told so for each partition.
     await a.leases.tick();
@@ -116,8 +119,9 @@ describe('partition leases', () => {
     await b.leases.tick();
     await a.leases.stop();
     expect(a.events.filter((e) => e.startsWith('released'))).toHaveLength(4);
-    // Neither a lease nor its heartbeat is left: only `b`'s heartbeat.
-    expect(await redis.hkeys(`${prefix}:detect:leases`)).toEqual(['m:b']);
+    // No lease is left; `a` is marked as gone, so `b` takes all at once.
+    expect((await redis.hkeys(`${prefix}:detect:leases`)).sort()).toEqual(['m:a', 'm:b']);
+    expect(await redis.hget(`${prefix}:detect:leases`, 'm:a')).toMatch(/^left:\d+$/);
     await b.leases.tick();
     expect(b.leases.held).toEqual([0, 1, 2, 3]);
   });
@@ -131,5 +135,35 @@ describe('partition leases', () => {
     expect(a.leases.held).toEqual([0, 1, 2, 3]);
     expect(a.events.filter((e) => !e.startsWith('acquired'))).toEqual([]);
     expect(a.events).toHaveLength(4);
+  });
+
+  it('after Redis lost the leases, each process takes its own back, none grabs them all', async () => {
+    const prefix = fresh();
+    const a = member(prefix, 'a', { leaseMs: 10_000 });
+    const b = member(prefix, 'b', { leaseMs: 10_000 });
+    await a.leases.tick();
+    await b.leases.tick();
+    await a.leases.tick(); // hands 8 over
+    await waitFor(
+      'the handover',
+      async () => (await redis.hlen(`${prefix}:detect:leases`)) === 10,
+      5000,
+    );
+    await b.leases.tick();
+    const heldA = a.leases.held;
+    const heldB = b.leases.held;
+    expect(heldA).toHaveLength(8);
+    expect(heldB).toHaveLength(8);
+    await redis.del(`${prefix}:detect:leases`);
+    // `a` ticks first and sees one member only: it takes its own 8 back, not all 16.
+    await a.leases.tick();
+    expect(a.leases.held).toEqual(heldA);
+    await b.leases.tick();
+    expect(b.leases.held).toEqual(heldB);
+    await a.leases.tick();
+    await b.leases.tick();
+    expect(a.leases.held).toEqual(heldA);
+    expect(b.leases.held).toEqual(heldB);
+    for (const m of [a, b]) expect(m.events.filter((e) => e.startsWith('lost'))).toEqual([]);
   });
 });

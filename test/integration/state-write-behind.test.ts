@@ -108,6 +108,19 @@ describe('write-behind detector state', () => {
     expect(prefix).toBeTruthy();
   });
 
+  it("a failed batch drops only its own series' unsaved states", async () => {
+    const { driver } = fresh(60_000);
+    const a = seriesMeta('lat_a');
+    const b = seriesMeta('lat_b');
+    await driver.run(0, batchOf([a], T0, 3, STEP));
+    await driver.run(0, batchOf([b], T0, 3, STEP));
+    expect(driver.store.unsaved).toBe(2);
+    driver.store.forget(0, [b.key]);
+    expect(driver.store.unsaved).toBe(1);
+    expect(driver.store.takeDropped()).toBe(1);
+    expect(driver.store.cached).toBe(1);
+  });
+
   it('writes every unsaved state when the partition is handed over', async () => {
     const { driver, lastStored } = fresh(60_000);
     const series = Array.from({ length: 1500 }, (_, i) => seriesMeta(`lat_${i}`));

@@ -76,6 +76,8 @@ describe('sample batches on the wire', () => {
       { ...good, series: [[a.key, 'auth', 2]] },
       { ...good, series: [[a.key, 'auth', 0, 'm']] },
       { ...good, series: [[a.key, 'auth', 0, 'm', null]] },
+      { ...good, series: [[a.key, 'auth', 0, 'm', ['x']]] },
+      { ...good, series: [[a.key, 'auth', 0, 'm', { a: 1 }]] },
       { ...good, series: [{ key: a.key }] },
     ]) {
       expect(sampleBatchOf(bad), JSON.stringify(bad)).toBeUndefined();

@@ -43,5 +43,9 @@ describe('parseSeriesKey', () => {
     expect(keyIsParseable('a{b', {})).toBe(false);
     expect(keyIsParseable('up', { 'a=b': '1' })).toBe(false);
     expect(keyIsParseable('up', { 'a.b': 'x=y' })).toBe(true);
+    expect(keyIsParseable('up', { '': 'x' })).toBe(false);
+    expect(keyIsParseable('up', JSON.parse('{"__proto__":"x"}') as Record<string, string>)).toBe(
+      false,
+    );
   });
 });
