@@ -241,7 +241,7 @@ export class PartitionLeases {
   }
 
   /** Queues the handover of `partitions`; `#handovers` settles when all queued are done. */
-  #give(partitions: readonly number[]): Promise<void> {
+  #give(partitions: readonly number[], why = 'another detect process takes them'): Promise<void> {
     for (const p of partitions) {
       this.#held.delete(p);
       this.#handing.add(p);
@@ -267,10 +267,7 @@ export class PartitionLeases {
     const run = async (): Promise<void> => {
       // Side by side: each waits for its worker's batch and its checkpoint.
       await Promise.all(partitions.map(one));
-      this.#log.info(
-        { partitions },
-        'handed partitions over (states checkpointed); another detect process takes them',
-      );
+      this.#log.info({ partitions }, `handed partitions over (states checkpointed); ${why}`);
     };
     this.#handovers = this.#handovers.then(run);
     return this.#handovers;
@@ -285,7 +282,7 @@ export class PartitionLeases {
     this.#stopped = true;
     await this.#ticking?.catch(() => undefined);
     await this.#redis.eval(RELEASE_LUA, 1, this.#leasesKey, this.#me, '1').catch(() => undefined);
-    await this.#give(this.held);
+    await this.#give(this.held, 'this process stops');
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
