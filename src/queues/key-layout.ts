@@ -27,10 +27,18 @@ export class KeyLayout {
   /** Partitions per stream (`queues.partitions`). */
   readonly partitions: number;
 
+  /** Each partition's prefix, built once: the detect stage asks for it per series key. */
+  readonly #samples: string[];
+  readonly #logs: string[];
+
   constructor(s: KeyLayoutSettings) {
     this.prefix = s.prefix;
     this.cluster = s.cluster;
     this.partitions = s.partitions;
+    const each = (name: (p: number) => string): string[] =>
+      Array.from({ length: s.partitions }, (_, p) => this.#tagged(name(p)));
+    this.#samples = each(QueueNames.samples);
+    this.#logs = each(QueueNames.logs);
   }
 
   /** The prefix of keys and queues that are not per partition. */
@@ -40,12 +48,12 @@ export class KeyLayout {
 
   /** The prefix of sample partition `p`: its queue, states and counters. */
   samples(p: number): string {
-    return this.#tagged(QueueNames.samples(p));
+    return this.#samples[p] ?? this.#tagged(QueueNames.samples(p));
   }
 
   /** The prefix of log partition `p`: its queue, states and counters. */
   logs(p: number): string {
-    return this.#tagged(QueueNames.logs(p));
+    return this.#logs[p] ?? this.#tagged(QueueNames.logs(p));
   }
 
   /**
