@@ -3,6 +3,7 @@
  * prefixed `aiops_`, in base units, counters end in `_total`, labels are bounded.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EventLoopMetrics, delayGaugeNames } from './event-loop-metrics.js';
 import { RejectionCounter } from './rejection-counter.js';
 
 export interface Metrics {
@@ -19,11 +20,25 @@ export interface Metrics {
   readonly logLines: Counter<'service' | 'level'>;
   readonly jobFailures: Counter<'stage' | 'kind'>;
   readonly build: Gauge<'version'>;
+  /** The event-loop delay probe and utilisation (paused while idle). */
+  readonly eventLoop: EventLoopMetrics;
 }
+
+/** The period of prom-client's own delay probe, whose figures are not exported. */
+const PROM_CLIENT_PROBE_MS = 60_000;
 
 export function createMetrics(version: string): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'aiops_' });
+  // prom-client's delay histogram samples every 10 ms for the life of the process; ours pauses
+  // while the process is idle (event-loop-metrics.ts). prom-client's probe is left at one sample
+  // a minute (it cannot be turned off alone) and its seven delay gauges give way to ours.
+  collectDefaultMetrics({
+    register: registry,
+    prefix: 'aiops_',
+    eventLoopMonitoringPrecision: PROM_CLIENT_PROBE_MS,
+  });
+  for (const name of delayGaugeNames('aiops_')) registry.removeSingleMetric(name);
+  const eventLoop = new EventLoopMetrics(registry, 'aiops_');
   const build = new Gauge({
     name: 'aiops_build_info',
     help: 'Build information; always 1.',
@@ -34,6 +49,7 @@ export function createMetrics(version: string): Metrics {
   return {
     registry,
     build,
+    eventLoop,
     samplesReceived: new Counter({
       name: 'aiops_samples_received_total',
       help: 'Records accepted by ingest and queued, by kind (metric, log).',
