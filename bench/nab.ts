@@ -4,32 +4,21 @@
  * ../shared/tools/nab-score.mjs on it, once with its threshold optimisation and once at the
  * project's own default alert threshold (the figure a real deployment gets).
  *
+ * `--cv` and `--sensitivity` judge the detector as an outsider would: leave-one-category-out
+ * cross-validation and every parameter moved ×0.8 and ×1.25 (bench/nab-cv.ts).
+ *
  *   npm run bench -- nab --data ../shared/datasets/nab [--detector default] [--threshold 0.9]
  *                        [--out DIR] [--scorer ../shared/tools/nab-score.mjs] [--params JSON]
+ *                        [--cv] [--sensitivity]
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { scoreCsv } from '../src/cli/score-csv.js';
 import { parseConfig } from '../src/config/load.js';
 import { detectorByName } from '../src/detect/detector-choice.js';
 import { configIssues } from '../src/service/config-checks.js';
-
-/** The independent scorer beside the project (../shared/tools), wherever the bench runs from. */
-const DEFAULT_SCORER = fileURLToPath(new URL('../../shared/tools/nab-score.mjs', import.meta.url));
-
-function csvFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? csvFiles(join(dir, e.name))
-      : e.name.endsWith('.csv')
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
+import { DEFAULT_SCORER, nabTree, scoreCorpus, scoreTables } from './nab-corpus.js';
+import { runCv } from './nab-cv.js';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -41,12 +30,12 @@ export async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
       scorer: { type: 'string', default: DEFAULT_SCORER },
       params: { type: 'string' },
+      cv: { type: 'boolean', default: false },
+      sensitivity: { type: 'boolean', default: false },
     },
   });
-  const root = values.data ? resolve(values.data) : undefined;
-  const dataDir = root && existsSync(join(root, 'data')) ? join(root, 'data') : root;
-  const labels = root ? join(root, 'labels', 'combined_windows.json') : undefined;
-  if (!root || !dataDir || !labels || !existsSync(dataDir) || !existsSync(labels)) {
+  const tree = nabTree(values.data);
+  if (!tree) {
     process.stderr.write(
       `bench nab: no NAB data at ${values.data ?? '(none given)'}: pass --data DIR holding data/<category>/*.csv and labels/combined_windows.json (e.g. ../shared/datasets/nab)\n`,
     );
@@ -62,28 +51,38 @@ export async function main(argv: string[]): Promise<void> {
   );
   const threshold = Number(values.threshold ?? config.detect.anomaly_threshold);
   const out = resolve(values.out ?? join(tmpdir(), `aiops-nab-${process.pid}`));
-  const files = csvFiles(dataDir);
-  const started = performance.now();
-  let rows = 0;
-  for (const [i, file] of files.entries()) {
-    const target = join(out, relative(dataDir, file));
-    mkdirSync(dirname(target), { recursive: true });
-    const chunks: string[] = [];
-    const detector = detectorByName(values.detector, config.detect);
-    rows += (await scoreCsv(file, detector, (c) => chunks.push(c))).rows;
-    writeFileSync(target, chunks.join(''));
-    process.stderr.write(`\rbench nab: scored ${i + 1}/${files.length} files`);
+  const scorer = resolve(values.scorer);
+  if (values.cv || values.sensitivity) {
+    if (values.params) {
+      process.stderr.write(
+        `bench nab: --cv and --sensitivity move the defaults themselves; --params is not taken\n`,
+      );
+      process.exit(2);
+    }
+    await runCv({
+      tree,
+      scorer,
+      out,
+      detector: values.detector,
+      threshold,
+      cv: values.cv,
+      sensitivity: values.sensitivity,
+    });
+    return;
   }
+  const started = performance.now();
+  const rows = await scoreCorpus(
+    tree,
+    () => detectorByName(values.detector, config.detect),
+    out,
+    (done, of) => process.stderr.write(`\rbench nab: scored ${done}/${of} files`),
+  );
   const secs = (performance.now() - started) / 1000;
   process.stderr.write(`\n`);
-  const scorer = resolve(values.scorer);
-  const args = [scorer, '--data', dataDir, '--labels', labels, '--results', out];
-  const optimised = execFileSync(process.execPath, args, { encoding: 'utf8' });
-  const fixed = execFileSync(process.execPath, [...args, '--threshold', String(threshold)], {
-    encoding: 'utf8',
-  });
+  const optimised = scoreTables({ scorer, tree, results: out });
+  const fixed = scoreTables({ scorer, tree, results: out, threshold });
   process.stdout.write(
-    `detector ${values.detector}: ${files.length} files, ${rows} rows in ${secs.toFixed(2)} s (${(rows / secs).toFixed(0)} rows/s)\nresults: ${out}\n\n`,
+    `detector ${values.detector}: ${rows} rows in ${secs.toFixed(2)} s (${(rows / secs).toFixed(0)} rows/s)\nresults: ${out}\n\n`,
   );
   process.stdout.write(`== thresholds optimised by the scorer ==\n${optimised}\n`);
   process.stdout.write(`== at the default alert threshold ${threshold} ==\n${fixed}\n`);

@@ -1,0 +1,84 @@
+/**
+ * The plan of the NAB cross-validation and sensitivity runs (bench/nab-cv.ts), pure: the folds,
+ * the parameter variants, the summaries.
+ *
+ * Folds: leave one NAB category out. The two artificial categories are one fold, because
+ * artificialNoAnomaly has no windows and cannot be scored alone; so three folds over the
+ * development subset.
+ */
+
+export interface NabFold {
+  readonly name: string;
+  readonly categories: readonly string[];
+}
+
+export const NAB_FOLDS: readonly NabFold[] = [
+  { name: 'artificial', categories: ['artificialNoAnomaly', 'artificialWithAnomaly'] },
+  { name: 'realKnownCause', categories: ['realKnownCause'] },
+  { name: 'realAWSCloudwatch', categories: ['realAWSCloudwatch'] },
+];
+
+/** The categories of every fold but `held`: what parameters and thresholds are chosen on. */
+export function trainingCategories(folds: readonly NabFold[], held: NabFold): string[] {
+  return folds.filter((f) => f !== held).flatMap((f) => f.categories);
+}
+
+/** One set of detector parameters to try: the defaults with at most one parameter moved. */
+export interface Variant {
+  /** `defaults`, or `<param> ×<factor>` (camelCase, as the detector spells it). */
+  readonly label: string;
+  readonly param?: string;
+  readonly factor?: number;
+  /** The value tried (after rounding, for integer parameters). */
+  readonly value?: number;
+  /** The parameters to merge over the detector's defaults. */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export const SENSITIVITY_FACTORS = [0.8, 1.25] as const;
+
+/**
+ * The defaults, then every numeric parameter moved by each factor, one at a time. A parameter
+ * at 0 (a switch that is off) has no neighbourhood to move in and is left out; an integer
+ * parameter is rounded, and left out where rounding brings it back to its default; a variant
+ * the detector refuses (`accepts` false: out of range) is left out and named in `refused`.
+ */
+export function sensitivityVariants(
+  defaults: Readonly<Record<string, unknown>>,
+  accepts: (params: Readonly<Record<string, unknown>>) => boolean,
+  factors: readonly number[] = SENSITIVITY_FACTORS,
+): { variants: Variant[]; refused: string[] } {
+  const variants: Variant[] = [{ label: 'defaults', params: {} }];
+  const refused: string[] = [];
+  for (const [param, base] of Object.entries(defaults)) {
+    if (typeof base !== 'number' || !Number.isFinite(base) || base === 0) continue;
+    for (const factor of factors) {
+      const raw = base * factor;
+      const value: number = Number.isInteger(base) ? Math.round(raw) : raw;
+      if (value === base) continue;
+      const label = `${param} ×${factor}`;
+      const params = { [param]: value };
+      if (accepts(params)) variants.push({ label, param, factor, value, params });
+      else refused.push(label);
+    }
+  }
+  return { variants, refused };
+}
+
+/** The median of a non-empty list (the mean of the middle two when even). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** The variant with the best training score; a tie goes to the earlier one (defaults first). */
+export function bestVariant<T>(scored: readonly { readonly item: T; readonly score: number }[]): T {
+  let best = scored[0];
+  if (best === undefined) throw new Error('bestVariant: nothing to choose from');
+  for (const s of scored) if (s.score > best.score) best = s;
+  return best.item;
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  NAB_FOLDS,
+  bestVariant,
+  median,
+  sensitivityVariants,
+  trainingCategories,
+} from '../../bench/nab-cv-plan.js';
+import { detectorRegistry } from '../../detectors/registry.js';
+
+describe('NAB cross-validation plan', () => {
+  it('has three folds, the two artificial categories together, each category in exactly one', () => {
+    expect(NAB_FOLDS.map((f) => f.name)).toEqual([
+      'artificial',
+      'realKnownCause',
+      'realAWSCloudwatch',
+    ]);
+    const all = NAB_FOLDS.flatMap((f) => f.categories);
+    expect(new Set(all).size).toBe(all.length);
+    expect(NAB_FOLDS[0]?.categories).toEqual(['artificialNoAnomaly', 'artificialWithAnomaly']);
+  });
+
+  it('trains on every fold but the held-out one', () => {
+    const held = NAB_FOLDS[1];
+    if (!held) throw new Error('no fold');
+    expect(trainingCategories(NAB_FOLDS, held)).toEqual([
+      'artificialNoAnomaly',
+      'artificialWithAnomaly',
+      'realAWSCloudwatch',
+    ]);
+  });
+
+  it('moves each numeric parameter by each factor, one at a time, defaults first', () => {
+    const { variants, refused } = sensitivityVariants(
+      { alpha: 0.2, window: 5, off: 0, zone: 'UTC', flag: true },
+      () => true,
+    );
+    expect(variants.map((v) => v.label)).toEqual([
+      'defaults',
+      'alpha ×0.8',
+      'alpha ×1.25',
+      'window ×0.8',
+      'window ×1.25',
+    ]);
+    expect(variants[0]?.params).toEqual({});
+    expect(variants[1]?.params.alpha).toBeCloseTo(0.16, 12);
+    // Integers stay integers: 5 × 0.8 = 4, 5 × 1.25 = 6.25 → 6.
+    expect(variants.slice(3).map((v) => v.params.window)).toEqual([4, 6]);
+    expect(refused).toEqual([]);
+  });
+
+  it('leaves out an integer that rounds back to its default, and names what the detector refuses', () => {
+    const { variants, refused } = sensitivityVariants(
+      { n: 2, p: 0.9 },
+      (params) => !(typeof params.p === 'number' && params.p >= 1),
+    );
+    // 2 × 1.25 = 2.5 rounds to 3 (kept); 2 × 0.8 = 1.6 rounds to 2 (the default: left out).
+    expect(variants.map((v) => v.label)).toEqual(['defaults', 'n ×1.25', 'p ×0.8']);
+    expect(refused).toEqual(['p ×1.25']);
+  });
+
+  it('builds only variants the ensemble accepts', () => {
+    const entry = detectorRegistry.ensemble;
+    if (!entry) throw new Error('no ensemble');
+    const { variants } = sensitivityVariants(entry.defaults, () => true);
+    for (const v of variants) expect(() => entry.create(v.params)).not.toThrow();
+    expect(variants.length).toBeGreaterThan(20);
+  });
+
+  it('median and best pick what they say', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    expect(
+      bestVariant([
+        { item: 'defaults', score: 70 },
+        { item: 'a', score: 71 },
+        { item: 'b', score: 71 },
+      ]),
+    ).toBe('a');
+    expect(
+      bestVariant([
+        { item: 'defaults', score: 70 },
+        { item: 'a', score: 70 },
+      ]),
+    ).toBe('defaults');
+  });
+});
