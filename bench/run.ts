@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   'status-page': () => import('./status-page.js'),
   soak: () => import('./soak.js'),
   idle: () => import('./idle.js'),
+  'false-alarms': () => import('./false-alarms.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,182 @@
+/**
+ * The null suite (bench/false-alarms.ts) in small: the generators are what they say, the runner
+ * counts what it says, and the default ensemble holds loose bounds where it holds today. Where
+ * it does not (issue 14's classes), `it.fails` records today's failure: such a test turns red
+ * the day a change fixes the class, to be turned into a plain test then.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Detector, DetectorResult } from '../../detectors/contract.js';
+import { detectorRegistry } from '../../detectors/registry.js';
+import {
+  NULL_SHAPES,
+  applyChange,
+  robustSize,
+  timestamps,
+  type NullShape,
+} from '../helpers/null-shapes.js';
+import { observed, runChange, runNull } from '../helpers/null-suite.js';
+
+const MIN = 60_000;
+const shape = (name: string): NullShape => {
+  const s = NULL_SHAPES.find((x) => x.name === name);
+  if (!s) throw new Error(`no null shape ${name}`);
+  return s;
+};
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const variance = (xs: readonly number[]): number => {
+  const m = mean(xs);
+  return mean(xs.map((x) => (x - m) ** 2));
+};
+const ensemble = (): Detector<unknown> => {
+  const entry = detectorRegistry.ensemble;
+  if (!entry) throw new Error('no ensemble');
+  return entry.create({});
+};
+const per10k = (r: { pages: number; judged: number }): number => (10_000 * r.pages) / r.judged;
+
+describe('null shapes', () => {
+  it('are deterministic per seed and differ across seeds', () => {
+    for (const s of NULL_SHAPES) {
+      const a = observed(s, 3, MIN, 300).vs;
+      expect(observed(s, 3, MIN, 300).vs).toEqual(a);
+      if (!s.name.startsWith('flat')) expect(observed(s, 4, MIN, 300).vs).not.toEqual(a);
+    }
+  });
+
+  it('draw counts with the stated means and dispersion', () => {
+    for (const lambda of [0.5, 3, 50]) {
+      const xs = observed(shape(`poisson λ=${lambda}`), 1, MIN, 20_000).vs;
+      expect(mean(xs)).toBeCloseTo(lambda, lambda < 10 ? 1 : 0);
+      expect(variance(xs) / lambda).toBeGreaterThan(0.9);
+      expect(variance(xs) / lambda).toBeLessThan(1.1);
+      expect(xs.every((x) => Number.isInteger(x) && x >= 0)).toBe(true);
+    }
+    const nb = observed(shape('negative binomial (mean 20, k=2)'), 1, MIN, 20_000).vs;
+    expect(mean(nb)).toBeGreaterThan(19);
+    expect(mean(nb)).toBeLessThan(21);
+    // Variance mean + mean²/k = 220: over-dispersed, unlike a Poisson count.
+    expect(variance(nb)).toBeGreaterThan(180);
+    expect(variance(nb)).toBeLessThan(260);
+  });
+
+  it('a flat gauge stays at 100 but for rare ±1 changes; a counter becomes its rate', () => {
+    const flat = observed(shape('flat gauge, rare ±1'), 1, MIN, 20_000).vs;
+    expect(new Set(flat)).toEqual(new Set([99, 100, 101]));
+    expect(flat.filter((v) => v === 100).length / flat.length).toBeGreaterThan(0.4);
+    // 30 a step on average, as a per-second rate.
+    const rate = observed(shape('monotone counter'), 1, MIN, 5000).vs;
+    expect(mean(rate)).toBeCloseTo(30 / 60, 2);
+  });
+
+  it('irregular timestamps are increasing, jittered, with dropped samples and scrape outages', () => {
+    const ts = timestamps(5000, MIN, 0, true, 1);
+    const gaps = ts.slice(1).map((t, i) => t - (ts[i] as number));
+    expect(gaps.every((g) => g > 0)).toBe(true);
+    expect(Math.min(...gaps)).toBeLessThan(0.9 * MIN);
+    expect(gaps.filter((g) => g > 1.5 * MIN).length).toBeGreaterThan(50);
+    expect(Math.max(...gaps)).toBeGreaterThan(60 * MIN);
+  });
+
+  it('sizes a change in the larger of the robust spread, the sd and the resolution', () => {
+    expect(robustSize([100, 100, 100, 101, 100]).spread).toBe(1); // flat: the resolution
+    const g = observed(shape('gaussian'), 1, MIN, 5000).vs;
+    expect(robustSize(g).spread).toBeGreaterThan(1.8);
+    expect(robustSize(g).spread).toBeLessThan(2.2);
+    const s = { centre: 10, spread: 2 };
+    expect(applyChange('level shift', 10, 5, s)).toBe(22);
+    expect(applyChange('spike', 10, 0, s)).toBe(40);
+    expect(applyChange('spike', 10, 1, s)).toBe(10);
+    expect(applyChange('variance ×4', 11, 3, s)).toBe(14);
+    expect(applyChange('ramp', 10, 9, s)).toBeCloseTo(12, 12);
+  });
+});
+
+describe('the null-suite runner', () => {
+  /** A detector that scores by a rule of the sample index, learning the first 10. */
+  function scripted(score: (i: number) => number): Detector<{ i: number }> {
+    return {
+      name: 'scripted',
+      create: () => ({ i: 0 }),
+      update(state: { i: number }): DetectorResult {
+        const i = state.i++;
+        return { score: i < 10 ? 1 : score(i), learning: i < 10 } as DetectorResult;
+      },
+    } as unknown as Detector<{ i: number }>;
+  }
+
+  it('counts onsets past learning, not samples above the threshold', () => {
+    // Above from 100 to 104 (one onset), and at 200 (another); learning samples score 1.
+    const det = scripted((i) => ((i >= 100 && i < 105) || i === 200 ? 0.95 : 0.1));
+    const r = runNull(det, shape('gaussian'), 1, MIN, 1000, 0.9);
+    expect(r).toEqual({ pages: 2, judged: 990 });
+  });
+
+  it('gives the delay from the change to the first onset, and the pages before it', () => {
+    const det = scripted((i) => (i === 50 || i === 307 ? 0.99 : 0));
+    const r = runChange(det, shape('gaussian'), 'level shift', 1, MIN, {
+      before: 300,
+      maxDelay: 100,
+      threshold: 0.9,
+    });
+    expect(r).toEqual({ delay: 7, pagesBefore: 1 });
+    const never = scripted(() => 0);
+    expect(
+      runChange(never as Detector<unknown>, shape('gaussian'), 'spike', 1, MIN, {
+        before: 300,
+        maxDelay: 100,
+        threshold: 0.9,
+      }).delay,
+    ).toBeUndefined();
+  });
+});
+
+describe('the default ensemble on the null suite (loose bounds; the bench has the figures)', () => {
+  const nullRate = (name: string, stepMs: number): number => {
+    let pages = 0;
+    let judged = 0;
+    for (let seed = 1; seed <= 3; seed++) {
+      const r = runNull(ensemble(), shape(name), seed, stepMs, 20_000, 0.9);
+      pages += r.pages;
+      judged += r.judged;
+    }
+    return per10k({ pages, judged });
+  };
+
+  it.each([
+    'gaussian',
+    'poisson λ=50',
+    'quantised gauge',
+    'monotone counter',
+    'gaussian, jitter and gaps',
+  ])('pages at most 2 per 10,000 samples on %s at 1-minute steps', (name) => {
+    expect(nullRate(name, MIN)).toBeLessThanOrEqual(2);
+  });
+
+  it('detects a 6-spread level shift and a 15-spread spike at once on Gaussian noise', () => {
+    for (const kind of ['level shift', 'spike'] as const) {
+      for (let seed = 1; seed <= 3; seed++) {
+        const r = runChange(ensemble(), shape('gaussian'), kind, seed, MIN, {
+          before: 3000,
+          maxDelay: 500,
+          threshold: 0.9,
+        });
+        expect(r.delay).toBeDefined();
+        expect(r.delay).toBeLessThanOrEqual(3);
+      }
+    }
+  });
+
+  // Today's failures (issue 14): each asserts the bar the issue sets.
+  it.fails('[known failure, issue 14] at most 1 page per 10,000 on bursty counts', () => {
+    expect(nullRate('bursty counts (3% ×3-10)', 5 * MIN)).toBeLessThanOrEqual(1);
+  });
+  it.fails(
+    '[known failure, issue 14] at most 1 page per 10,000 on a flat gauge with rare ±1',
+    () => {
+      expect(nullRate('flat gauge, rare ±1', MIN)).toBeLessThanOrEqual(1);
+    },
+  );
+  it.fails('[known failure, issue 14] at most 1 page per 10,000 on log-normal values', () => {
+    expect(nullRate('log-normal (σ=1)', MIN)).toBeLessThanOrEqual(1);
+  });
+});
