@@ -170,6 +170,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     await runWatch.stop();
     await stopAll({ app, stages: running, queues, connections: [producer, connection], log }, 0);
     health.stop();
+    metrics.eventLoop.stop();
     throw new PortUnavailableError(problem, { cause: err });
   }
   log.info(
@@ -196,6 +197,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       )
       .finally(() => {
         health.stop();
+        metrics.eventLoop.stop();
       });
     return closing;
   };

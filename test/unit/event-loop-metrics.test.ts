@@ -84,7 +84,32 @@ describe('EventLoopMetrics', () => {
     }
     expect(loop.probing).toBe(false);
     text = await registry.metrics();
+    expect(value(text, 't_nodejs_eventloop_delay_probe_active')).toBe(0);
+    // Paused since before that scrape: nothing measured since.
+    text = await registry.metrics();
     expect(value(text, 't_nodejs_eventloop_lag_p99_seconds')).toBe(0);
+  });
+
+  it('keeps what it measured until a scrape reads it, and never records a pause as a delay', async () => {
+    const registry = new Registry();
+    const loop = new EventLoopMetrics(registry, 't_');
+    made.push(loop);
+    loop.check(BUSY_SHARE * 2);
+    await sleep(30);
+    block(150);
+    await sleep(30);
+    for (let i = 0; i < QUIET_CHECKS; i++) loop.check(BUSY_SHARE / 2);
+    expect(loop.probing).toBe(false);
+    // Paused before any scrape: the stall is still there for the next one.
+    let text = await registry.metrics();
+    expect(value(text, 't_nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.14);
+    // A pause of 300 ms, then the probe runs again: no 300 ms delay appears.
+    await sleep(300);
+    loop.check(BUSY_SHARE * 2);
+    await sleep(60);
+    text = await registry.metrics();
+    expect(value(text, 't_nodejs_eventloop_lag_min_seconds')).toBeGreaterThan(0);
+    expect(value(text, 't_nodejs_eventloop_lag_max_seconds')).toBeLessThan(0.14);
   });
 
   it("replaces prom-client's delay gauges in the worker's registry, once each", async () => {
