@@ -39,9 +39,11 @@ export const SENSITIVITY_FACTORS = [0.8, 1.25] as const;
 
 /**
  * The defaults, then every numeric parameter moved by each factor, one at a time. A parameter
- * at 0 (a switch that is off) has no neighbourhood to move in and is left out; an integer
- * parameter is rounded, and left out where rounding brings it back to its default; a variant
- * the detector refuses (`accepts` false: out of range) is left out and named in `refused`.
+ * at 0 (a switch that is off) has no neighbourhood to move in and is left out. A value the
+ * detector refuses (`accepts` false) is rounded when the default is a whole number (an integer
+ * parameter: a window, a count of samples), and left out where rounding brings it back to its
+ * default; a variant the detector still refuses (out of range) is left out and named in
+ * `refused`.
  */
 export function sensitivityVariants(
   defaults: Readonly<Record<string, unknown>>,
@@ -53,13 +55,13 @@ export function sensitivityVariants(
   for (const [param, base] of Object.entries(defaults)) {
     if (typeof base !== 'number' || !Number.isFinite(base) || base === 0) continue;
     for (const factor of factors) {
-      const raw = base * factor;
-      const value: number = Number.isInteger(base) ? Math.round(raw) : raw;
-      if (value === base) continue;
       const label = `${param} ×${factor}`;
-      const params = { [param]: value };
-      if (accepts(params)) variants.push({ label, param, factor, value, params });
-      else refused.push(label);
+      let value: number = base * factor;
+      if (!accepts({ [param]: value }) && Number.isInteger(base)) value = Math.round(value);
+      if (value === base) continue;
+      if (accepts({ [param]: value })) {
+        variants.push({ label, param, factor, value, params: { [param]: value } });
+      } else refused.push(label);
     }
   }
   return { variants, refused };

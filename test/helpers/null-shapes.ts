@@ -22,9 +22,17 @@ export interface NullShape {
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 
-/** Poisson draw (Knuth for small means, normal approximation above 30). */
-export function poisson(u: () => number, g: () => number, lambda: number): number {
-  if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * g()));
+/**
+ * Poisson draw: Knuth's method, exact; a mean above 30 is drawn as the sum of draws of equal
+ * parts of it (a sum of Poisson counts is Poisson), so the right skew is kept.
+ */
+export function poisson(u: () => number, lambda: number): number {
+  if (lambda > 30) {
+    const parts = Math.ceil(lambda / 30);
+    let sum = 0;
+    for (let i = 0; i < parts; i++) sum += poisson(u, lambda / parts);
+    return sum;
+  }
   const l = Math.exp(-lambda);
   let k = 0;
   let p = 1;
@@ -55,7 +63,7 @@ function gamma(u: () => number, g: () => number, k: number): number {
 
 /** Negative binomial with mean `mean` and dispersion `k` (variance mean + mean²/k). */
 function negativeBinomial(u: () => number, g: () => number, mean: number, k: number): number {
-  return poisson(u, g, (gamma(u, g, k) * mean) / k);
+  return poisson(u, (gamma(u, g, k) * mean) / k);
 }
 
 export const NULL_SHAPES: readonly NullShape[] = [
@@ -70,8 +78,7 @@ export const NULL_SHAPES: readonly NullShape[] = [
     name: `poisson λ=${lambda}`,
     make: (seed) => {
       const u = prng(seed);
-      const g = gaussian(seed + 7919);
-      return () => poisson(u, g, lambda);
+      return () => poisson(u, lambda);
     },
   })),
   {
@@ -93,9 +100,8 @@ export const NULL_SHAPES: readonly NullShape[] = [
     name: 'bursty counts (3% ×3-10)',
     make: (seed) => {
       const u = prng(seed);
-      const g = gaussian(seed + 7919);
       return () => {
-        const base = poisson(u, g, 20);
+        const base = poisson(u, 20);
         return u() < 0.03 ? Math.round(base * (3 + 7 * u())) : base;
       };
     },
@@ -125,9 +131,8 @@ export const NULL_SHAPES: readonly NullShape[] = [
     counter: true,
     make: (seed) => {
       const u = prng(seed);
-      const g = gaussian(seed + 7919);
       let total = 1e6;
-      return () => (total += poisson(u, g, 30));
+      return () => (total += poisson(u, 30));
     },
   },
   {
@@ -200,7 +205,19 @@ export const CHANGE_SIZE: Readonly<Record<ChangeKind, string>> = {
   'level shift': '+6 spreads from then on',
   spike: '+15 spreads for one sample',
   'variance ×4': 'deviations from the centre ×4 from then on',
-  ramp: '+0.1 spread per sample from then on (+10 after 100 samples)',
+  ramp: '+0.1 spread per sample from then on (+6 after 60 samples)',
+};
+
+/**
+ * Samples after a change within which a page counts as its detection: a spike is seen at once
+ * or not at all; a shift or a variance change within an hour at 1-minute steps; a ramp by the
+ * time it reached +10 spreads. A page later than that is as likely the null's own.
+ */
+export const DETECTION_WINDOW: Readonly<Record<ChangeKind, number>> = {
+  'level shift': 60,
+  spike: 5,
+  'variance ×4': 60,
+  ramp: 100,
 };
 
 /** The value at `k` samples after a change starts (k ≥ 0), given the null's own value. */
@@ -217,27 +234,30 @@ export function applyChange(kind: ChangeKind, v: number, k: number, s: ChangeSiz
   }
 }
 
+const median = (a: readonly number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
 /**
- * The centre (median) of `xs` and its spread: the largest of 1.4826 × MAD, the standard
- * deviation and the resolution (the smallest step between two distinct values), so that a change
- * of a few spreads is one a person would call a change on a heavy-tailed, a sparse or a flat
- * series alike.
+ * The centre (median) of `xs` and the spread of its noise: 1.4826 × the MAD of the first
+ * differences, over √2 (the sd of white noise, whatever slow pattern it rides on: a daily
+ * cycle does not count as noise), and at least the series' resolution (the smallest step
+ * between two distinct values), so that a change of a few spreads is one a person would call
+ * a change on a seasonal, a sparse or a flat series alike.
  */
 export function robustSize(xs: readonly number[]): ChangeSize {
+  const centre = median(xs);
+  const diffs = xs.slice(1).map((x, i) => x - (xs[i] as number));
+  const dMed = median(diffs);
+  const noise = (1.4826 * median(diffs.map((d) => Math.abs(d - dMed)))) / Math.SQRT2;
   const sorted = [...xs].sort((a, b) => a - b);
-  const mid = (a: number[]): number => {
-    const m = Math.floor(a.length / 2);
-    return a.length % 2 ? (a[m] as number) : ((a[m - 1] as number) + (a[m] as number)) / 2;
-  };
-  const centre = mid(sorted);
-  const mad = mid(xs.map((x) => Math.abs(x - centre)).sort((a, b) => a - b));
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length);
   let resolution = Number.POSITIVE_INFINITY;
   for (let i = 1; i < sorted.length; i++) {
     const d = (sorted[i] as number) - (sorted[i - 1] as number);
     if (d > 0 && d < resolution) resolution = d;
   }
   if (!Number.isFinite(resolution)) resolution = Math.max(0.01 * Math.abs(centre), 1e-9);
-  return { centre, spread: Math.max(1.4826 * mad, sd, resolution) };
+  return { centre, spread: Math.max(noise, resolution) };
 }
