@@ -67,6 +67,20 @@ export function sensitivityVariants(
   return { variants, refused };
 }
 
+/** Whether a detector takes these parameters (merged over its defaults) without a RangeError. */
+export function accepting(entry: {
+  create(params: Readonly<Record<string, unknown>>): unknown;
+}): (params: Readonly<Record<string, unknown>>) => boolean {
+  return (params) => {
+    try {
+      entry.create(params);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** The median of a non-empty list (the mean of the middle two when even). */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;

@@ -30,6 +30,7 @@ import {
 } from './nab-corpus.js';
 import {
   NAB_FOLDS,
+  accepting,
   bestVariant,
   median,
   sensitivityVariants,
@@ -71,15 +72,7 @@ export async function runCv(opts: CvOptions): Promise<void> {
   const name = opts.detector === 'default' ? DEFAULT_DETECTOR : opts.detector;
   const entry = detectorRegistry[name];
   if (!entry) throw new Error(`bench nab: unknown detector "${opts.detector}"`);
-  const accepts = (params: Readonly<Record<string, unknown>>): boolean => {
-    try {
-      entry.create(params);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const { variants, refused } = sensitivityVariants(entry.defaults, accepts);
+  const { variants, refused } = sensitivityVariants(entry.defaults, accepting(entry));
   process.stdout.write(
     `detector ${name}: ${variants.length - 1} variants of its ${Object.keys(entry.defaults).length} parameters (each numeric one ×0.8 and ×1.25)${refused.length > 0 ? `; refused by the detector: ${refused.join(', ')}` : ''}\n`,
   );

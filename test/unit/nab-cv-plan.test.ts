@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   NAB_FOLDS,
+  accepting,
   bestVariant,
   median,
   sensitivityVariants,
@@ -69,15 +70,7 @@ describe('NAB cross-validation plan', () => {
   it('moves every numeric parameter of the ensemble, rounding only its integer ones', () => {
     const entry = detectorRegistry.ensemble;
     if (!entry) throw new Error('no ensemble');
-    const accepts = (params: Readonly<Record<string, unknown>>): boolean => {
-      try {
-        entry.create(params);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const { variants, refused } = sensitivityVariants(entry.defaults, accepts);
+    const { variants, refused } = sensitivityVariants(entry.defaults, accepting(entry));
     expect(refused).toEqual([]);
     const byLabel = new Map(variants.map((v) => [v.label, v.value]));
     // sd multiples of 1 and 2 are moved as they are, not rounded back to their defaults.
