@@ -15,6 +15,7 @@
  *                                 [--threshold 0.9] [--before 3000]
  */
 import { parseArgs } from 'node:util';
+import { median } from 'simple-statistics';
 import { DEFAULT_DETECTOR, detectorRegistry } from '../detectors/registry.js';
 import { parseConfig } from '../src/config/load.js';
 import {
@@ -165,8 +166,7 @@ export function main(argv: string[]): Promise<void> {
       });
       if (r.delay !== undefined) delays.push(r.delay);
     }
-    delays.sort((a, b) => a - b);
-    const med = delays.length > 0 ? delays[Math.floor((delays.length - 1) / 2)] : undefined;
+    const med = delays.length > 0 ? Number(median(delays).toFixed(1)) : undefined;
     return {
       text: `${delays.length}/${seeds}${med === undefined ? '' : ` d=${med}`}`,
       detected: delays.length,

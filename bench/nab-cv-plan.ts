@@ -6,6 +6,7 @@
  * artificialNoAnomaly has no windows and cannot be scored alone; so three folds over the
  * development subset.
  */
+import { median as ssMedian } from 'simple-statistics';
 
 export interface NabFold {
   readonly name: string;
@@ -81,14 +82,9 @@ export function accepting(entry: {
   };
 }
 
-/** The median of a non-empty list (the mean of the middle two when even). */
+/** The median (the mean of the middle two when even); NaN for an empty list. */
 export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  return xs.length === 0 ? Number.NaN : ssMedian(xs);
 }
 
 /** The variant with the best training score; a tie goes to the earlier one (defaults first). */

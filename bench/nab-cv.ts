@@ -18,12 +18,14 @@
  * against the defaults; the median and the worst of the moved parameters.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { mean } from 'simple-statistics';
 import { join } from 'node:path';
 import type { Detector } from '../detectors/contract.js';
 import { DEFAULT_DETECTOR, detectorRegistry } from '../detectors/registry.js';
 import {
   NAB_PROFILES,
   scoreCorpus,
+  type NabProfile,
   scoreJson,
   type NabTree,
   type ScorerResult,
@@ -52,19 +54,26 @@ export interface CvOptions {
 
 const PROFILE_HEAD = 'standard  low_FP  low_FN';
 const pct = (x: number): string => x.toFixed(2).padStart(6);
-const profileCells = (r: ScorerResult): string =>
-  NAB_PROFILES.map((p, i) => pct(r.profiles[p].normalized).padStart(i === 0 ? 8 : 7)).join(' ');
+const cells = (value: (p: NabProfile) => number): string =>
+  NAB_PROFILES.map((p, i) => pct(value(p)).padStart(i === 0 ? 8 : 7)).join(' ');
+const profileCells = (r: ScorerResult): string => cells((p) => r.profiles[p].normalized);
 const progress = (line: string): void => void process.stderr.write(line);
+
+/** One row: `label`, then `f` of the results' scores, per profile. */
+function aggregateRow(
+  label: string,
+  width: number,
+  results: readonly ScorerResult[],
+  f: (xs: number[]) => number,
+): string {
+  return `${label.padEnd(width)}${cells((p) => f(results.map((r) => r.profiles[p].normalized)))}`;
+}
 
 /** Mean and worst, per profile, of the held-out folds' figures. */
 function summaryRows(results: readonly ScorerResult[], width: number): string {
-  const row = (name: string, f: (xs: number[]) => number): string =>
-    `${name.padEnd(width)}${NAB_PROFILES.map((p, i) =>
-      pct(f(results.map((r) => r.profiles[p].normalized))).padStart(i === 0 ? 8 : 7),
-    ).join(' ')}`;
   return [
-    row('mean', (xs) => xs.reduce((a, b) => a + b, 0) / xs.length),
-    row('worst', (xs) => Math.min(...xs)),
+    aggregateRow('mean', width, results, mean),
+    aggregateRow('worst', width, results, (xs) => Math.min(...xs)),
   ].join('\n');
 }
 
@@ -124,13 +133,13 @@ function sensitivity(
     );
   }
   progress(`\n`);
-  const line = (label: string, f: (xs: number[]) => number): string =>
-    `${label.padEnd(46)}${NAB_PROFILES.map((p, i) =>
-      pct(f(moved.map((r) => r.profiles[p].normalized))).padStart(i === 0 ? 8 : 7),
-    ).join(' ')}\n`;
   process.stdout.write(`${'defaults (in-sample)'.padEnd(46)}${profileCells(inSample)}\n`);
-  process.stdout.write(line(`median of the ${moved.length} moved`, median));
-  process.stdout.write(line(`worst of the ${moved.length} moved`, (xs) => Math.min(...xs)));
+  process.stdout.write(
+    `${aggregateRow(`median of the ${moved.length} moved`, 46, moved, median)}\n`,
+  );
+  process.stdout.write(
+    `${aggregateRow(`worst of the ${moved.length} moved`, 46, moved, (xs) => Math.min(...xs))}\n`,
+  );
   const below = moved.filter(
     (r) => r.profiles.standard.normalized < inSample.profiles.standard.normalized,
   ).length;

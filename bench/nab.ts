@@ -20,45 +20,67 @@ import { configIssues } from '../src/service/config-checks.js';
 import { DEFAULT_SCORER, nabTree, scoreCorpus, scoreTables } from './nab-corpus.js';
 import { runCv } from './nab-cv.js';
 
+/** A usage error: one line, exit 2 (no stack). */
+function fail(message: string): never {
+  process.stderr.write(`bench nab: ${message}\n`);
+  process.exit(2);
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      data: { type: 'string' },
-      detector: { type: 'string', default: 'default' },
-      threshold: { type: 'string' },
-      out: { type: 'string' },
-      scorer: { type: 'string', default: DEFAULT_SCORER },
-      params: { type: 'string' },
-      cv: { type: 'boolean', default: false },
-      sensitivity: { type: 'boolean', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' },
+        detector: { type: 'string', default: 'default' },
+        threshold: { type: 'string' },
+        out: { type: 'string' },
+        scorer: { type: 'string', default: DEFAULT_SCORER },
+        params: { type: 'string' },
+        cv: { type: 'boolean', default: false },
+        sensitivity: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    fail(errorText(err));
+  }
   const tree = nabTree(values.data);
   if (!tree) {
-    process.stderr.write(
-      `bench nab: no NAB data at ${values.data ?? '(none given)'}: pass --data DIR holding data/<category>/*.csv and labels/combined_windows.json (e.g. ../shared/datasets/nab)\n`,
+    fail(
+      `no NAB data at ${values.data ?? '(none given)'}: pass --data DIR holding data/<category>/*.csv and labels/combined_windows.json (e.g. ../shared/datasets/nab)`,
     );
-    process.exit(2);
   }
   // --params '{"refractory": 150}': parameters of the chosen detector, for experiments, in
   // snake_case as in the YAML file (they go through the same config checks).
-  const params = values.params ? (JSON.parse(values.params) as Record<string, unknown>) : {};
+  let params: Record<string, unknown> = {};
+  try {
+    if (values.params) params = JSON.parse(values.params) as Record<string, unknown>;
+  } catch (err) {
+    fail(`--params is not JSON: ${errorText(err)}`);
+  }
   const name = values.detector === 'default' ? 'ensemble' : values.detector;
-  const config = parseConfig(
-    { detect: { detectors: { params: { [name]: params } } } },
-    { source: '(--params)', check: configIssues },
-  );
+  let config;
+  try {
+    config = parseConfig(
+      { detect: { detectors: { params: { [name]: params } } } },
+      { source: '(--params)', check: configIssues },
+    );
+    // An unknown detector is named here, before any work.
+    detectorByName(values.detector, config.detect);
+  } catch (err) {
+    fail(errorText(err));
+  }
   const threshold = Number(values.threshold ?? config.detect.anomaly_threshold);
+  if (!(threshold > 0 && threshold <= 1))
+    fail(`--threshold must be in (0, 1], got ${values.threshold}`);
   const out = resolve(values.out ?? join(tmpdir(), `aiops-nab-${process.pid}`));
   const scorer = resolve(values.scorer);
   if (values.cv || values.sensitivity) {
-    if (values.params) {
-      process.stderr.write(
-        `bench nab: --cv and --sensitivity move the defaults themselves; --params is not taken\n`,
-      );
-      process.exit(2);
-    }
+    if (values.params)
+      fail('--cv and --sensitivity move the defaults themselves; --params is not taken');
     await runCv({
       tree,
       scorer,

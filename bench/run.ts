@@ -3,7 +3,6 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   pipeline: () => import('./pipeline.js'),
   nab: () => import('./nab.js'),
   detectors: () => import('./detectors.js'),
-  'noise-pages': () => import('./noise-pages.js'),
   correlate: () => import('./correlate.js'),
   'early-warning': () => import('./early-warning.js'),
   loghub: () => import('./loghub.js'),

@@ -27,8 +27,9 @@
  * rises ('up') or falls ('down').
  *
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
- * same for every series. On Gaussian noise it pages about once per 80k-150k samples (fireAt 0.5;
- * `npm run bench -- noise-pages`). State: 196 float64 (1,568 bytes) with the defaults.
+ * same for every series. On Gaussian noise it pages about once per 100k samples at 15 s to 5 min
+ * steps, once per 14k at 1 h (fireAt 0.5; `npm run bench -- false-alarms`, its gaussian row).
+ * State: 196 float64 (1,568 bytes) with the defaults.
  */
 import {
   FIRST_FREE,

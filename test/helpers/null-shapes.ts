@@ -4,6 +4,7 @@
  * test/unit/false-alarms.test.ts with loose bounds). Deterministic: every draw comes from a
  * seeded PRNG (series.ts), so a figure can be reproduced.
  */
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { gaussian, prng } from './series.js';
 
 /** One sample source: the value at sample index `i` (called once per index, in order). */
@@ -234,12 +235,6 @@ export function applyChange(kind: ChangeKind, v: number, k: number, s: ChangeSiz
   }
 }
 
-const median = (a: readonly number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 /**
  * The centre (median) of `xs` and the spread of its noise: 1.4826 × the MAD of the first
  * differences, over √2 (the sd of white noise, whatever slow pattern it rides on: a daily
@@ -250,8 +245,7 @@ const median = (a: readonly number[]): number => {
 export function robustSize(xs: readonly number[]): ChangeSize {
   const centre = median(xs);
   const diffs = xs.slice(1).map((x, i) => x - (xs[i] as number));
-  const dMed = median(diffs);
-  const noise = (1.4826 * median(diffs.map((d) => Math.abs(d - dMed)))) / Math.SQRT2;
+  const noise = (1.4826 * medianAbsoluteDeviation(diffs)) / Math.SQRT2;
   const sorted = [...xs].sort((a, b) => a - b);
   let resolution = Number.POSITIVE_INFINITY;
   for (let i = 1; i < sorted.length; i++) {

@@ -24,7 +24,7 @@ beforeAll(async () => {
       metrics: { export_top_n: 10 },
       // The foundation's pipeline test runs the EWMA detector: its z-score makes "2,000 normal
       // points stay quiet" deterministic. The default ensemble's noise behaviour (about one page
-      // per 80k-150k samples of Gaussian noise) is measured by bench/noise-pages.ts.
+      // per 80k-150k samples of Gaussian noise) is measured by bench/false-alarms.ts (its gaussian row).
       detect: { detectors: { default: 'ewma' } },
     },
     'all',

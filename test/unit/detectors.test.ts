@@ -530,7 +530,7 @@ describe('the first day: right after warm-up', () => {
   // Once ~1 page per 1,000-1,500 noise samples on day one: the calibration assumed Gaussian
   // tails for skewed residuals. It now compares the cube root of the mean squared residual
   // (Wilson-Hilferty), and gates small point and drift residuals: about 1 page per 80k-150k
-  // samples of Gaussian noise (bench/noise-pages.ts).
+  // samples of Gaussian noise (bench/false-alarms.ts, its gaussian row).
   it('ensemble does not page on flat noise after warm-up (first day, 1-minute steps)', () => {
     for (const seed of SEEDS) {
       expect(pagesOnFlatNoise('ensemble', seed, MIN, 1), `seed ${seed}`).toEqual([]);

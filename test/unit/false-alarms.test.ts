@@ -4,6 +4,7 @@
  * it does not (issue 14's classes), a test records today's failure: it turns red the day a
  * change fixes the class, to be turned into a plain bound then.
  */
+import { mean, variance } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import type { Detector, DetectorResult } from '../../detectors/contract.js';
 import { detectorRegistry } from '../../detectors/registry.js';
@@ -21,11 +22,6 @@ const shape = (name: string): NullShape => {
   const s = NULL_SHAPES.find((x) => x.name === name);
   if (!s) throw new Error(`no null shape ${name}`);
   return s;
-};
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const variance = (xs: readonly number[]): number => {
-  const m = mean(xs);
-  return mean(xs.map((x) => (x - m) ** 2));
 };
 const ensemble = (): Detector<unknown> => {
   const entry = detectorRegistry.ensemble;
