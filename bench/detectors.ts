@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Detector } from '../detectors/contract.js';
 import * as sourceRegistry from '../detectors/registry.js';
+import type { DetectorEntry, DetectorParams } from '../detectors/registry.js';
 import * as sourceSeriesState from '../src/detect/series-state.js';
 
 const PARAMS: Record<string, Record<string, unknown>> = {
@@ -119,8 +120,14 @@ export async function main(argv: string[]): Promise<void> {
     `${'detector'.padEnd(16)} ${'samples/s'.padStart(12)} ${'state bytes'.padStart(12)} ` +
       `${'encode µs'.padStart(10)} ${'decode µs'.padStart(10)}\n`,
   );
-  for (const [name, entry] of Object.entries(detectorRegistry)) {
-    const detector = entry.create(PARAMS[name] ?? {});
+  // Every detector, and the ensemble with its opt-in learned tail beside the default.
+  const rows: [string, DetectorEntry, DetectorParams][] = Object.entries(detectorRegistry).map(
+    ([name, entry]) => [name, entry, PARAMS[name] ?? {}],
+  );
+  const ensemble = detectorRegistry[DEFAULT_DETECTOR];
+  if (ensemble) rows.splice(1, 0, ['  tail: learned', ensemble, { tail: 'learned' }]);
+  for (const [name, entry, params] of rows) {
+    const detector = entry.create(params);
     run(detector, 1000, 100_000, values); // JIT warm-up
     // The median of three runs: one run on a shared machine can lose a third to a neighbour.
     // With --expose-gc (npm run bench passes it), each run starts from a collected heap rather

@@ -11,13 +11,12 @@
  * `*` where the null itself pages within such a window with a chance of 5% or more, so the
  * detection there may be the null's own.
  *
- *   npm run bench -- false-alarms [--detector default] [--seeds 5] [--samples 20000]
- *                                 [--threshold 0.9] [--before 3000]
+ *   npm run bench -- false-alarms [--detector default] [--params JSON] [--seeds 5]
+ *                                 [--samples 20000] [--threshold 0.9] [--before 3000]
  */
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
-import { DEFAULT_DETECTOR, detectorRegistry } from '../detectors/registry.js';
-import { parseConfig } from '../src/config/load.js';
+import { benchDetector } from './detector-args.js';
 import {
   CHANGE_KINDS,
   CHANGE_SIZE,
@@ -41,6 +40,8 @@ const PAGES_PER_10K_BAR = 1;
 const USAGE = `usage: npm run bench -- false-alarms [options]
 
   --detector <name>   default (the ensemble) or a detector of the registry (default: default)
+  --params <json>     the detector's parameters, snake_case as in the YAML file,
+                      e.g. '{"tail": "learned"}'
   --seeds <n>         series per shape and step (default 5)
   --samples <n>       samples per null series (default 20000)
   --threshold <x>     the alert threshold (default: detect.anomaly_threshold, 0.9)
@@ -54,6 +55,7 @@ export function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       detector: { type: 'string', default: 'default' },
+      params: { type: 'string' },
       seeds: { type: 'string', default: '5' },
       samples: { type: 'string', default: '20000' },
       threshold: { type: 'string' },
@@ -65,20 +67,27 @@ export function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return Promise.resolve();
   }
-  const name = values.detector === 'default' ? DEFAULT_DETECTOR : values.detector;
-  const entry = detectorRegistry[name];
+  let chosen;
+  try {
+    chosen = benchDetector(values.detector, values.params);
+  } catch (err) {
+    process.stderr.write(
+      `bench false-alarms: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`,
+    );
+    process.exit(2);
+  }
   const seeds = Number(values.seeds);
   const samples = Number(values.samples);
   const before = Number(values.before);
-  const threshold = Number(values.threshold ?? parseConfig({}).detect.anomaly_threshold);
-  if (!entry || ![seeds, samples, before, threshold].every((x) => x > 0)) {
+  const threshold = Number(values.threshold ?? chosen.detect.anomaly_threshold);
+  if (![seeds, samples, before, threshold].every((x) => x > 0)) {
     process.stderr.write(`bench false-alarms: bad arguments\n${USAGE}`);
     process.exit(2);
   }
-  const detector = entry.create({});
+  const detector = chosen.create();
   const started = performance.now();
   process.stdout.write(
-    `detector ${name}, threshold ${threshold}: ${seeds} seeds × ${samples} samples per shape and step\n\n`,
+    `detector ${values.detector}${values.params ? ` ${values.params}` : ''}, threshold ${threshold}: ${seeds} seeds × ${samples} samples per shape and step\n\n`,
   );
 
   process.stdout.write(
@@ -107,7 +116,8 @@ export function main(argv: string[]): Promise<void> {
       );
     });
     process.stdout.write(`${shape.name.padEnd(36)}${row.join('')}\n`);
-    process.stderr.write(`\rbench false-alarms: nulls, ${shape.name}          `);
+    if (process.stderr.isTTY)
+      process.stderr.write(`\rbench false-alarms: nulls, ${shape.name}          `);
   }
   process.stderr.write('\n');
   process.stdout.write(`${cells - over} of ${cells} shape × step cells within the bar\n\n`);
@@ -144,7 +154,8 @@ export function main(argv: string[]): Promise<void> {
         missed += seeds - r.detected;
       }
     }
-    process.stderr.write(`\rbench false-alarms: changes, ${shape.name}          `);
+    if (process.stderr.isTTY)
+      process.stderr.write(`\rbench false-alarms: changes, ${shape.name}          `);
   }
   process.stderr.write('\n');
   process.stdout.write(

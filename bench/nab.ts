@@ -14,9 +14,7 @@
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseConfig } from '../src/config/load.js';
-import { detectorByName } from '../src/detect/detector-choice.js';
-import { configIssues } from '../src/service/config-checks.js';
+import { benchDetector } from './detector-args.js';
 import { DEFAULT_SCORER, nabTree, scoreCorpus, scoreTables } from './nab-corpus.js';
 import { runCv } from './nab-cv.js';
 
@@ -53,27 +51,14 @@ export async function main(argv: string[]): Promise<void> {
       `no NAB data at ${values.data ?? '(none given)'}: pass --data DIR holding data/<category>/*.csv and labels/combined_windows.json (e.g. ../shared/datasets/nab)`,
     );
   }
-  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments, in
-  // snake_case as in the YAML file (they go through the same config checks).
-  let params: Record<string, unknown> = {};
+  // --params '{"refractory": 150}': parameters of the chosen detector, for experiments.
+  let chosen;
   try {
-    if (values.params) params = JSON.parse(values.params) as Record<string, unknown>;
-  } catch (err) {
-    fail(`--params is not JSON: ${errorText(err)}`);
-  }
-  const name = values.detector === 'default' ? 'ensemble' : values.detector;
-  let config;
-  try {
-    config = parseConfig(
-      { detect: { detectors: { params: { [name]: params } } } },
-      { source: '(--params)', check: configIssues },
-    );
-    // An unknown detector is named here, before any work.
-    detectorByName(values.detector, config.detect);
+    chosen = benchDetector(values.detector, values.params);
   } catch (err) {
     fail(errorText(err));
   }
-  const threshold = Number(values.threshold ?? config.detect.anomaly_threshold);
+  const threshold = Number(values.threshold ?? chosen.detect.anomaly_threshold);
   if (!(threshold > 0 && threshold <= 1))
     fail(`--threshold must be in (0, 1], got ${values.threshold}`);
   const out = resolve(values.out ?? join(tmpdir(), `aiops-nab-${process.pid}`));
@@ -95,7 +80,7 @@ export async function main(argv: string[]): Promise<void> {
   const started = performance.now();
   const rows = await scoreCorpus(
     tree,
-    () => detectorByName(values.detector, config.detect),
+    () => chosen.create(),
     out,
     (done, of) => process.stderr.write(`\rbench nab: scored ${done}/${of} files`),
   );

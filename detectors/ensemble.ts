@@ -47,6 +47,7 @@ import {
   likelihoodZ,
   shadowSlots,
   shadowZ,
+  tailScore,
 } from './anomaly-likelihood.js';
 import { localClock } from './time-of-period.js';
 
@@ -97,6 +98,15 @@ export interface EnsembleParams {
    */
   readonly rearm: number;
   readonly rearmZ: number;
+  /**
+   * How a channel's z becomes a likelihood. 'gaussian': a Gaussian tail (the default; the
+   * figures in decision 0005 are this). 'learned': the larger of that and the tail learned from
+   * the channel's own z's (anomaly-likelihood.ts's tailScore), for counts and gauges whose
+   * residuals are heavy-tailed: bursty counts page under once per 10,000 samples instead of
+   * 16-21 times, but small changes among the bursts go unseen and NAB falls from 69.69 to 45.95
+   * (docs/detectors.md#heavy-tailed-series-tail-learned).
+   */
+  readonly tail: 'gaussian' | 'learned';
 }
 
 export const defaultEnsembleParams: EnsembleParams = Object.freeze({
@@ -124,6 +134,7 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   minDriftSd: 1,
   rearm: 70,
   rearmZ: 1.5,
+  tail: 'gaussian',
 });
 
 const FAST = FIRST_FREE;
@@ -169,10 +180,14 @@ export function createEnsembleDetector(
   if (!['up', 'down', 'both'].includes(p.direction)) {
     throw new RangeError(`ensemble direction must be up, down or both, got "${p.direction}"`);
   }
+  if (!['gaussian', 'learned'].includes(p.tail)) {
+    throw new RangeError(`ensemble tail must be gaussian or learned, got "${p.tail}"`);
+  }
+  const learned = p.tail === 'learned';
   if (!(p.fireAt > 0 && p.fireAt < 1))
     throw new RangeError(`ensemble fireAt must be in (0, 1), got ${p.fireAt}`);
   const clock = localClock(p.timeZone);
-  const trackerSize = likelihoodSlots(p.window);
+  const trackerSize = likelihoodSlots(p.window, learned);
   const L_POINT = TRACKERS;
   const L_DRIFT = TRACKERS + trackerSize;
   const L_SEASON = TRACKERS + 2 * trackerSize;
@@ -258,18 +273,27 @@ export function createEnsembleDetector(
           ready && driftG >= p.minDriftSd,
         );
         // Learn the whole residuals (their own z is not needed: ready false skips it).
-        likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false);
-        likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false);
-        const zSeason = likelihoodZ(
-          s,
-          L_SEASON,
-          p.window,
-          p.likelihoodAlpha,
-          season * season,
-          ready,
-        );
+        // A learned tail learns from the first sample scored on (warm-up's z's come from levels
+        // still settling).
+        const learn = learned && ready;
+        likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false, learn);
+        likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false, learn);
+        // With a learned tail, an hour bin that has not learned yet feeds nothing: its 0 would
+        // teach the channel that it is always 0, and its first real residual would page. (The
+        // Gaussian default keeps feeding it: its NAB figures rest on that, decision 0005.)
+        const zSeason =
+          binLearned || !learned
+            ? likelihoodZ(s, L_SEASON, p.window, p.likelihoodAlpha, season * season, ready, learn)
+            : Number.NEGATIVE_INFINITY;
         zMax = Math.max(zPoint, zDrift, zSeason);
-        likelihood = likelihoodScore(zMax);
+        if (!learned) likelihood = likelihoodScore(zMax);
+        else if (zMax > 0) {
+          likelihood = Math.max(
+            tailScore(s, L_POINT, p.window, zPoint),
+            tailScore(s, L_DRIFT, p.window, zDrift),
+            tailScore(s, L_SEASON, p.window, zSeason),
+          );
+        }
       }
 
       // Learn: levels and deviation from the winsorised value, the bin from the value itself.
