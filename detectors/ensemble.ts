@@ -5,9 +5,14 @@
  * - point: distance of the value from a fast EWMA level (alpha 0.2), in units of the slow
  *   mean absolute deviation: spikes and dips;
  * - drift: distance of the fast level from a slow one (alpha 0.01): level shifts and ramps;
- * - seasonal: distance of the value from its hour-of-day bin (seasonal-profile.ts's model),
- *   with separate bins for weekends: a value normal for Monday noon is abnormal at 3 a.m. or
- *   on a Sunday;
+ * - seasonal: distance of the value from its hour-of-day bin plus a level shift common to all
+ *   bins, with separate bins for weekends: a value normal for Monday noon is abnormal at 3 a.m.
+ *   or on a Sunday. The shift is a slow EWMA (alpha `slowAlpha`) of the value's distance from
+ *   its learned bin, and the bins learn the value less the shift (an additive decomposition, as
+ *   Holt-Winters'): after a level shift the whole profile moves within ~1/slowAlpha samples,
+ *   instead of each hour bin relearning on its own over days (which re-paged when the
+ *   refractory period ended and when the next weekend began, and hid a second shift; decision
+ *   0005);
  * Values are learned winsorised at `clip` deviations, so an anomaly does not become normal at
  * once. The log-scaled likelihood is rescaled monotonically (`rescale`) so that `fireAt` maps
  * to 0.9 (the default alert threshold). After the score reaches 0.9 it is held at 0 for `refractory`
@@ -29,7 +34,7 @@
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
  * same for every series. On Gaussian noise it pages about once per 100k samples at 15 s to 5 min
  * steps, once per 14k at 1 h (fireAt 0.5; `npm run bench -- false-alarms`, its gaussian row).
- * State: 196 float64 (1,568 bytes) with the defaults.
+ * State: 197 float64 (1,576 bytes) with the defaults.
  */
 import {
   FIRST_FREE,
@@ -143,7 +148,9 @@ const DEV = FIRST_FREE + 2;
 const LAST_FIRE = FIRST_FREE + 3;
 /** Samples in a row with every channel quiet, since the last detection. */
 const QUIET = FIRST_FREE + 4;
-const TRACKERS = FIRST_FREE + 5;
+/** The level shift common to every hour bin (added to the bin's mean). */
+const SHIFT = FIRST_FREE + 5;
+const TRACKERS = FIRST_FREE + 6;
 const RAW_CAP = 50;
 
 /**
@@ -203,7 +210,7 @@ export function createEnsembleDetector(
     p.direction === 'both' ? Math.abs(d) : p.direction === 'up' ? Math.max(0, d) : Math.max(0, -d);
 
   const expectedAt = (s: Float64Array, b: number): number =>
-    s[BINS + 3 * b + 2]! > 3 ? s[BINS + 3 * b]! : s[FAST]!;
+    s[BINS + 3 * b + 2]! > 3 ? s[BINS + 3 * b]! + s[SHIFT]! : s[FAST]!;
   const bandOf = (s: Float64Array, b: number) => {
     const e = expectedAt(s, b);
     return bandAround(e, 3.5 * scale(s));
@@ -239,7 +246,7 @@ export function createEnsembleDetector(
       let season = 0;
       if (binCount >= p.minBinSamples && !quiet) {
         const binScale = Math.max(s[binMean + 1]! * MAD_TO_SD, sc * p.binScaleFloor, 1e-9);
-        season = Math.min(signed(v - s[binMean]!) / binScale, RAW_CAP);
+        season = Math.min(signed(v - s[binMean]! - s[SHIFT]!) / binScale, RAW_CAP);
       }
       const ready = n > p.warmup;
       // The residuals of the first third of the warm-up come from levels and scales that are
@@ -296,7 +303,8 @@ export function createEnsembleDetector(
         }
       }
 
-      // Learn: levels and deviation from the winsorised value, the bin from the value itself.
+      // Learn: levels and deviation from the winsorised value, the bin from the value itself
+      // less the common shift.
       // Until 1/alpha samples are seen, plain running averages (an EWMA started from the first
       // value would underestimate the deviation and make start-up residuals huge), and no
       // winsorising while the scale is still unknown.
@@ -305,9 +313,14 @@ export function createEnsembleDetector(
       s[FAST]! += (first > p.fastAlpha ? first : p.fastAlpha) * (x - s[FAST]!);
       s[SLOW]! += (first > p.slowAlpha ? first : p.slowAlpha) * (x - s[SLOW]!);
       s[DEV]! += (first > p.devAlpha ? first : p.devAlpha) * (Math.abs(x - s[SLOW]!) - s[DEV]!);
+      // The common shift learns how far a learned bin is off, winsorised like the levels.
+      if (binCount >= p.minBinSamples && ready) {
+        const off = v - s[binMean]! - s[SHIFT]!;
+        s[SHIFT]! += p.slowAlpha * Math.min(Math.max(off, -p.clip * sc), p.clip * sc);
+      }
       const count = binCount + 1;
-      const d = v - s[binMean]!;
-      if (binCount === 0) s[binMean] = v;
+      const d = v - s[SHIFT]! - s[binMean]!;
+      if (binCount === 0) s[binMean] = v - s[SHIFT]!;
       else {
         // binCount deviations seen so far, including this one.
         s[binMean + 1]! += Math.max(1 / binCount, p.binAlpha) * (Math.abs(d) - s[binMean + 1]!);
