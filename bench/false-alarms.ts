@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
 import { benchDetector } from './detector-args.js';
+import { progress, progressDone } from './progress.js';
 import {
   CHANGE_KINDS,
   CHANGE_SIZE,
@@ -99,6 +100,7 @@ export function main(argv: string[]): Promise<void> {
   /** Pages per judged sample, per shape and step: the chance of a page in a change's window. */
   const nullRate = new Map<string, number>();
   for (const shape of NULL_SHAPES) {
+    progress('bench false-alarms: nulls', shape.name);
     const row = STEPS.map((step) => {
       let pages = 0;
       let judged = 0;
@@ -116,10 +118,8 @@ export function main(argv: string[]): Promise<void> {
       );
     });
     process.stdout.write(`${shape.name.padEnd(36)}${row.join('')}\n`);
-    if (process.stderr.isTTY)
-      process.stderr.write(`\rbench false-alarms: nulls, ${shape.name}          `);
   }
-  process.stderr.write('\n');
+  progressDone();
   process.stdout.write(`${cells - over} of ${cells} shape × step cells within the bar\n\n`);
 
   process.stdout.write(
@@ -139,6 +139,7 @@ export function main(argv: string[]): Promise<void> {
   let missed = 0;
   let pairs = 0;
   for (const shape of NULL_SHAPES) {
+    progress('bench false-alarms: changes', shape.name);
     for (const kind of CHANGE_KINDS) {
       const row = STEPS.map((step) => {
         const r = changeCell(detector, shape, kind, step.ms);
@@ -154,10 +155,8 @@ export function main(argv: string[]): Promise<void> {
         missed += seeds - r.detected;
       }
     }
-    if (process.stderr.isTTY)
-      process.stderr.write(`\rbench false-alarms: changes, ${shape.name}          `);
   }
-  process.stderr.write('\n');
+  progressDone();
   process.stdout.write(
     `${pairs - missed} of ${pairs} changes detected; ${((performance.now() - started) / 1000).toFixed(0)} s in all\n`,
   );

@@ -39,6 +39,7 @@ import {
   trainingCategories,
   type Variant,
 } from './nab-cv-plan.js';
+import { progress, progressDone } from './progress.js';
 
 export interface CvOptions {
   readonly tree: NabTree;
@@ -57,7 +58,6 @@ const pct = (x: number): string => x.toFixed(2).padStart(6);
 const cells = (value: (p: NabProfile) => number): string =>
   NAB_PROFILES.map((p, i) => pct(value(p)).padStart(i === 0 ? 8 : 7)).join(' ');
 const profileCells = (r: ScorerResult): string => cells((p) => r.profiles[p].normalized);
-const progress = (line: string): void => void process.stderr.write(line);
 
 /** One row: `label`, then `f` of the results' scores, per profile. */
 function aggregateRow(
@@ -94,12 +94,13 @@ export async function runCv(opts: CvOptions): Promise<void> {
     const detectorFor = (): Detector<unknown> => entry.create(v.params);
     await scoreCorpus(opts.tree, detectorFor, dir, (done, of) => {
       progress(
-        `\rbench nab: candidate ${i + 1}/${variants.length} (${v.label}), file ${done}/${of}   `,
+        `bench nab: scoring ${variants.length} candidates`,
+        `${i + 1} (${v.label}), file ${done}/${of}`,
       );
     });
     dirs.set(v, dir);
   }
-  progress(`\n`);
+  progressDone();
   const defaults = variants[0] as Variant;
   const dirOf = (v: Variant): string => dirs.get(v) as string;
   const inSample = scoreJson({ scorer: opts.scorer, tree: opts.tree, results: dirOf(defaults) });
@@ -125,14 +126,14 @@ function sensitivity(
   const moved: ScorerResult[] = [];
   for (const [i, v] of variants.entries()) {
     if (i === 0) continue;
-    progress(`\rbench nab: sensitivity ${i}/${variants.length - 1}   `);
+    progress('bench nab: sensitivity', `${i}/${variants.length - 1}`);
     const r = scoreJson({ scorer: opts.scorer, tree: opts.tree, results: dirOf(v) });
     moved.push(r);
     process.stdout.write(
       `${v.label.padEnd(34)}${String(Number((v.value ?? 0).toPrecision(6))).padStart(10)}  ${profileCells(r)}\n`,
     );
   }
-  progress(`\n`);
+  progressDone();
   process.stdout.write(`${'defaults (in-sample)'.padEnd(46)}${profileCells(inSample)}\n`);
   process.stdout.write(
     `${aggregateRow(`median of the ${moved.length} moved`, 46, moved, median)}\n`,
@@ -162,7 +163,7 @@ function crossValidation(
   for (const fold of NAB_FOLDS) {
     const train = trainingCategories(NAB_FOLDS, fold);
     const trained = variants.map((v, i) => {
-      progress(`\rbench nab: fold ${fold.name}, training candidate ${i + 1}/${variants.length}   `);
+      progress(`bench nab: fold ${fold.name}`, `training candidate ${i + 1}/${variants.length}`);
       const r = scoreJson({ scorer: opts.scorer, tree: opts.tree, results: dirOf(v), only: train });
       return { item: { v, r }, score: r.profiles.standard.normalized };
     });
@@ -196,7 +197,7 @@ function crossValidation(
       }),
     );
   }
-  progress(`\n`);
+  progressDone();
   const w = 20;
   const foldHead = 'held-out fold'.padEnd(w);
   process.stdout.write(

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchDetector } from './detector-args.js';
+import { progress, progressDone } from './progress.js';
 import { DEFAULT_SCORER, nabTree, scoreCorpus, scoreTables } from './nab-corpus.js';
 import { runCv } from './nab-cv.js';
 
@@ -82,10 +83,12 @@ export async function main(argv: string[]): Promise<void> {
     tree,
     () => chosen.create(),
     out,
-    (done, of) => process.stderr.write(`\rbench nab: scored ${done}/${of} files`),
+    (done, of) => {
+      progress('bench nab: scoring', `${done}/${of} files`);
+    },
   );
   const secs = (performance.now() - started) / 1000;
-  process.stderr.write(`\n`);
+  progressDone();
   const optimised = scoreTables({ scorer, tree, results: out });
   const fixed = scoreTables({ scorer, tree, results: out, threshold });
   process.stdout.write(

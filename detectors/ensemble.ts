@@ -108,7 +108,7 @@ export interface EnsembleParams {
    * figures in decision 0005 are this). 'learned': the larger of that and the tail learned from
    * the channel's own z's (anomaly-likelihood.ts's tailScore), for counts and gauges whose
    * residuals are heavy-tailed: bursty counts page under once per 10,000 samples instead of
-   * 16-21 times, but small changes among the bursts go unseen and NAB falls from 69.69 to 45.95
+   * 15-19 times, but small changes among the bursts go unseen and NAB falls from 67.41 to 38.71
    * (docs/detectors.md#heavy-tailed-series-tail-learned).
    */
   readonly tail: 'gaussian' | 'learned';
