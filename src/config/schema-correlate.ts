@@ -66,9 +66,12 @@ export const correlateSchema = z
         traffic: globs('traffic'),
         errors: globs('error'),
         latency: globs('latency'),
+        saturation: globs('saturation (CPU, memory, utilisation; a rise is the failure)'),
       })
       .prefault({})
-      .describe('What a signal measures, by name: a traffic drop is a symptom, not a cause.'),
+      .describe(
+        'What a signal measures, by name: a traffic drop is a symptom, not a cause. Globs set here win over the naming conventions of exporters (a histogram `_count` is traffic, `_sum` and `_bucket` latency, CPU seconds and memory bytes saturation), which win over the built-in globs.',
+      ),
   })
   .prefault({})
   .describe('Correlation of anomalies into incidents along the service graph.');

@@ -90,7 +90,7 @@ const match = z
   .strictObject({
     root_cause: oneOrMany.describe('Root-cause service(s); `*` globs. Any when unset.'),
     signal: oneOrMany.describe(
-      "The root cause's signal: a kind (errors, latency, traffic, logs) or a name glob.",
+      "The root cause's signal: a kind (errors, latency, traffic, saturation, logs) or a name glob.",
     ),
     severity: z
       .enum(['critical', 'warning'])

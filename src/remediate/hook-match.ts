@@ -1,7 +1,7 @@
 /**
  * Which hooks an incident transition calls for, and for which targets (pure). A hook matches
  * when every field of its `match` does: the root-cause service (globs), the root cause's signal
- * (a kind: errors, latency, traffic, logs; or a name glob), the severity, the least confidence
+ * (a kind: errors, latency, traffic, saturation, logs; or a name glob), the severity, the least confidence
  * and the transition. Each match names its targets: the root-cause service, or each service the
  * incident touches (root cause first), and each (incident, hook, reopen count, target) is one
  * remediation, keyed so that a retried job or a double approval acts once.
@@ -22,7 +22,7 @@ export interface Proposal {
   readonly transition: HookTransition;
 }
 
-const SIGNAL_KINDS = ['errors', 'latency', 'traffic', 'logs'] as const;
+const SIGNAL_KINDS = ['errors', 'latency', 'traffic', 'saturation', 'logs'] as const;
 
 function kindOf(signal: string, patterns: SignalPatterns): string {
   return signal.startsWith('log_') ? 'logs' : signalKind(signal, patterns);

@@ -1,0 +1,88 @@
+/**
+ * Signal kinds from the names real exporters write (issue 16): Prometheus client libraries'
+ * defaults, Micrometer, node_exporter, cAdvisor and OTel semantic conventions (dots as they
+ * arrive, or as underscores after a Prometheus export).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  defaultSignalPatterns,
+  exporterKind,
+  polarity,
+  signalKind,
+  signalPatternsOf,
+} from '../../src/correlate/signal-kind.js';
+
+describe("signal kinds from exporters' names", () => {
+  it.each([
+    // Micrometer (Spring Boot): a timer is a summary/histogram of seconds.
+    ['http_server_requests_seconds_count', 'traffic'],
+    ['http_server_requests_seconds_sum', 'latency'],
+    ['http_server_requests_seconds_max', 'latency'],
+    ['http_server_requests_seconds_bucket', 'latency'],
+    ['http_client_requests_seconds_count', 'traffic'],
+    // Prometheus client defaults and conventions.
+    ['http_request_duration_seconds_count', 'traffic'],
+    ['http_request_duration_seconds_bucket', 'latency'],
+    ['grpc_server_handling_seconds_count', 'traffic'],
+    ['process_cpu_seconds_total', 'saturation'],
+    ['process_resident_memory_bytes', 'saturation'],
+    ['http_requests_total', 'traffic'],
+    ['http_requests_failed_total', 'errors'],
+    // node_exporter and cAdvisor.
+    ['node_cpu_seconds_total', 'saturation'],
+    ['node_memory_Active_bytes', 'saturation'],
+    ['node_load1', 'saturation'],
+    ['container_cpu_usage_seconds_total', 'saturation'],
+    ['jvm_memory_used_bytes', 'saturation'],
+    // OTel semantic conventions, as sent and as exported to Prometheus.
+    ['http.server.request.duration', 'latency'],
+    ['http_server_request_duration_seconds_count', 'traffic'],
+    ['db.client.operation.duration', 'latency'],
+    ['process.cpu.time', 'saturation'],
+    ['system.cpu.utilization', 'saturation'],
+    // A histogram of failures' durations counts failures.
+    ['http_client_errors_seconds_count', 'errors'],
+  ] as const)('%s is %s', (name, kind) => {
+    expect(signalKind(name)).toBe(kind);
+  });
+
+  it('leaves what remains to the globs: memory still available is not saturation', () => {
+    expect(exporterKind('node_memory_MemAvailable_bytes')).toBeUndefined();
+    expect(exporterKind('node_filesystem_free_bytes')).toBeUndefined();
+    expect(exporterKind('queue_depth')).toBeUndefined();
+    expect(signalKind('queue_depth')).toBe('other');
+  });
+
+  it('a traffic collapse on a request count is a symptom, not benign latency', () => {
+    const count = { signal: 'http_server_requests_seconds_count', value: 0.1, expected: 1 };
+    expect(polarity(count)).toBe('symptom');
+    // CPU time rising is a failure; falling is nothing failing.
+    expect(polarity({ signal: 'process_cpu_seconds_total', value: 2, expected: 1 })).toBe(
+      'failure',
+    );
+    expect(polarity({ signal: 'process_cpu_seconds_total', value: 0.5, expected: 1 })).toBe(
+      'benign',
+    );
+  });
+
+  it('globs set in the config win over the conventions; unset ones do not', () => {
+    // A team that calls its request timer's count latency (config) gets latency.
+    const custom = signalPatternsOf({ latency: ['*_seconds_count'] });
+    expect(signalKind('http_server_requests_seconds_count', custom)).toBe('latency');
+    expect(custom.configured).toEqual(['latency']);
+    // Only the kinds set are preferred: the built-in traffic list still yields to conventions.
+    expect(signalKind('process_cpu_seconds_total', custom)).toBe('saturation');
+    const none = signalPatternsOf({});
+    expect(none.configured).toEqual([]);
+    expect(signalKind('http_server_requests_seconds_count', none)).toBe('traffic');
+    expect(signalKind('login_latency_p99_seconds', none)).toBe('latency');
+    expect(signalKind('cache_utilization_ratio', none)).toBe('saturation');
+    expect(defaultSignalPatterns.configured).toBeUndefined();
+  });
+
+  it('saturation globs come from the config too', () => {
+    const custom = signalPatternsOf({ saturation: ['*_queue_depth'] });
+    expect(signalKind('jobs_queue_depth', custom)).toBe('saturation');
+    expect(signalKind('jobs_queue_depth')).toBe('other');
+  });
+});
