@@ -281,7 +281,7 @@ export function createEnsembleDetector(
         );
         // Learn the whole residuals (their own z is not needed: ready false skips it).
         // A learned tail learns from the first sample scored on (warm-up's z's come from levels
-        // still settling).
+        // still settling). It learns every z, a past anomaly's too (decision 0005).
         const learn = learned && ready;
         likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false, learn);
         likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false, learn);
@@ -316,7 +316,15 @@ export function createEnsembleDetector(
       // The common shift learns how far a learned bin is off, winsorised like the levels.
       if (binCount >= p.minBinSamples && ready) {
         const off = v - s[binMean]! - s[SHIFT]!;
-        s[SHIFT]! += p.slowAlpha * Math.min(Math.max(off, -p.clip * sc), p.clip * sc);
+        const next = s[SHIFT]! + p.slowAlpha * Math.min(Math.max(off, -p.clip * sc), p.clip * sc);
+        // Only the way `direction` watches, and back: a dip that a detector of rises ignores
+        // must not lower the level, or its end would read as a rise and page.
+        s[SHIFT] =
+          p.direction === 'up'
+            ? Math.max(0, next)
+            : p.direction === 'down'
+              ? Math.min(0, next)
+              : next;
       }
       const count = binCount + 1;
       const d = v - s[SHIFT]! - s[binMean]!;

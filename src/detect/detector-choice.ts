@@ -107,6 +107,8 @@ export function detectorChoice(detect: DetectConfig): {
   const base = ['detect', 'detectors'];
   // Every params entry is checked once, whether or not a rule uses it.
   const normalised = new Map<string, DetectorParams>();
+  /** Detectors whose `params` entry is already reported: not reported again where used. */
+  const refused = new Set<string>();
   for (const [name, raw] of Object.entries(detect.detectors.params)) {
     const path = [...base, 'params', name];
     if (!detectorRegistry[name]) {
@@ -118,7 +120,8 @@ export function detectorChoice(detect: DetectConfig): {
     }
     const params = normaliseParams(name, raw, path, issues);
     normalised.set(name, params);
-    if (name !== 'trend_forecast') build(name, params, path, issues); // needs an override's threshold
+    // trend_forecast needs an override's threshold.
+    if (name !== 'trend_forecast' && !build(name, params, path, issues)) refused.add(name);
   }
   const resolve = (name: string): string =>
     name === 'default'
@@ -127,12 +130,9 @@ export function detectorChoice(detect: DetectConfig): {
         : detect.detectors.default
       : name;
   const defaultName = resolve(detect.detectors.default);
-  const defaultDetector = build(
-    defaultName,
-    normalised.get(defaultName) ?? {},
-    [...base, 'default'],
-    issues,
-  );
+  const defaultDetector = refused.has(defaultName)
+    ? undefined
+    : build(defaultName, normalised.get(defaultName) ?? {}, [...base, 'default'], issues);
   const rules = detect.detectors.overrides.map((o, i) => {
     const path = [...base, 'overrides', i];
     const use = resolve(o.use);
@@ -140,10 +140,16 @@ export function detectorChoice(detect: DetectConfig): {
       ...(normalised.get(use) ?? {}),
       ...normaliseParams(use, o.params, [...path, 'params'], issues),
     };
+    const own = Object.keys(o.params).length > 0;
     return {
       metric: o.match.metric === undefined ? undefined : glob(o.match.metric),
       service: o.match.service === undefined ? undefined : glob(o.match.service),
-      detector: build(use, params, [...path, 'use'], issues),
+      // A refusal is reported where it comes from: the override's own params, else its `use`
+      // (unless the detector's `params` entry was refused already).
+      detector:
+        !own && refused.has(use)
+          ? undefined
+          : build(use, params, [...path, own ? 'params' : 'use'], issues),
     };
   });
   if (issues.length > 0 || !defaultDetector) return { issues };

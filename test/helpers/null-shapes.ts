@@ -136,18 +136,24 @@ export const NULL_SHAPES: readonly NullShape[] = [
       return () => (total += poisson(u, 30));
     },
   },
-  {
-    name: 'daily + weekly seasonality',
+  ...[
+    // Days of the week from Monday (0); 1970-01-01 was a Thursday (3).
+    { name: 'daily + weekly seasonality', low: [5, 6] },
+    // A weekly low that the weekend hour bins do not split off: a Friday-Saturday weekend, or
+    // any weekday that is always quieter.
+    { name: 'daily + weekly, low Fri-Sat', low: [4, 5] },
+  ].map(({ name, low }): NullShape => ({
+    name,
     make: (seed, stepMs, t0) => {
       const g = gaussian(seed);
       return (i) => {
         const t = t0 + i * stepMs;
         const day = Math.sin((2 * Math.PI * (t % DAY_MS)) / DAY_MS);
-        const weekend = Math.floor(((t % WEEK_MS) / DAY_MS + 4) % 7) >= 5 ? -30 : 0;
-        return 200 + 60 * day + weekend + 5 * g();
+        const weekday = Math.floor((t % WEEK_MS) / DAY_MS + 3) % 7;
+        return 200 + 60 * day + (low.includes(weekday) ? -30 : 0) + 5 * g();
       };
     },
-  },
+  })),
   {
     name: 'slow random walk',
     make: (seed) => {

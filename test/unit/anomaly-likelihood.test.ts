@@ -110,14 +110,13 @@ describe('learned tail (peaks over threshold)', () => {
     return () => (u() < 0.03 ? (10 + 30 * u()) ** 2 : g() ** 2);
   };
 
-  it('scores as the Gaussian tail until it has seen excesses, and never above it', () => {
+  it('scores as the Gaussian tail until it has seen excesses', () => {
     const s = learning();
     const rows = feedLearned(s, bursty(1), 3000);
     // The first positive z's: no excess learned yet, so the Gaussian tail's own score.
     const early = rows.slice(0, 80).filter(([z]) => z > 0.5);
     expect(early.length).toBeGreaterThan(3);
     for (const [z, score] of early) expect(score).toBe(likelihoodScore(z));
-    for (const [z, score] of rows) expect(score).toBeLessThanOrEqual(likelihoodScore(z));
   });
 
   it('learns that bursts are ordinary: far fewer z reach 1 in 10^5 than by the Gaussian tail', () => {

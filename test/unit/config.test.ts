@@ -105,7 +105,7 @@ describe('config', () => {
     ],
     [
       'detect: { detectors: { params: { ensemble: { direction: sideways } } } }\n',
-      'detect.detectors.default: ensemble direction must be up, down or both, got "sideways"',
+      'detect.detectors.params.ensemble: ensemble direction must be up, down or both, got "sideways"',
     ],
     [
       'detect: { detectors: { overrides: [{ match: { metric: x }, use: trend_forecast }] } }\n',
@@ -114,6 +114,21 @@ describe('config', () => {
   ])('names the path of the problem in %j', (yaml, expected) => {
     const problems = problemsOf(yaml);
     expect(problems.some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('reports a refused parameter once, where it is set', () => {
+    expect(
+      problemsOf('detect: { detectors: { params: { ensemble: { tail: heavy } } } }\n'),
+    ).toEqual([
+      'detect.detectors.params.ensemble: ensemble tail must be gaussian or learned, got "heavy"',
+    ]);
+    expect(
+      problemsOf(
+        'detect: { detectors: { overrides: [{ match: { metric: x }, use: ensemble, params: { tail: heavy } }] } }\n',
+      ),
+    ).toEqual([
+      'detect.detectors.overrides[0].params: ensemble tail must be gaussian or learned, got "heavy"',
+    ]);
   });
 
   it('reports every problem at once, not only the first', () => {

@@ -188,7 +188,8 @@ describe('the ensemble with tail: learned (opt-in for heavy-tailed series)', () 
     return entry.create({ tail: 'learned' });
   };
 
-  // The three classes recorded as known failures of the default above, within the bar here.
+  // The three classes recorded as known failures of the default above, and two more nulls the
+  // default fails, within the bar here.
   it.each([
     ['bursty counts (3% ×3-10)', 5 * MIN],
     ['flat gauge, rare ±1', MIN],
