@@ -33,8 +33,8 @@
  *
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
  * same for every series. On Gaussian noise it pages about once per 100k samples at 15 s to 5 min
- * steps, once per 14k at 1 h (fireAt 0.5; `npm run bench -- false-alarms`, its gaussian row).
- * State: 197 float64 (1,576 bytes) with the defaults.
+ * steps, once per 50k at 1 h (fireAt 0.5; `npm run bench -- false-alarms`, its gaussian row).
+ * State: 198 float64 (1,584 bytes) with the defaults.
  */
 import {
   FIRST_FREE,
@@ -108,7 +108,7 @@ export interface EnsembleParams {
    * figures in decision 0005 are this). 'learned': the larger of that and the tail learned from
    * the channel's own z's (anomaly-likelihood.ts's tailScore), for counts and gauges whose
    * residuals are heavy-tailed: bursty counts page under once per 10,000 samples instead of
-   * 15-19 times, but small changes among the bursts go unseen and NAB falls from 67.41 to 38.71
+   * 15-19 times, but small changes among the bursts go unseen and NAB falls from 67.22 to 38.71
    * (docs/detectors.md#heavy-tailed-series-tail-learned).
    */
   readonly tail: 'gaussian' | 'learned';
@@ -150,7 +150,9 @@ const LAST_FIRE = FIRST_FREE + 3;
 const QUIET = FIRST_FREE + 4;
 /** The level shift common to every hour bin (added to the bin's mean). */
 const SHIFT = FIRST_FREE + 5;
-const TRACKERS = FIRST_FREE + 6;
+/** 1 once any hour bin has learned: the season channel has residuals from then on. */
+const SEASON_ON = FIRST_FREE + 6;
+const TRACKERS = FIRST_FREE + 7;
 const RAW_CAP = 50;
 
 /**
@@ -285,11 +287,14 @@ export function createEnsembleDetector(
         const learn = learned && ready;
         likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false, learn);
         likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false, learn);
-        // With a learned tail, an hour bin that has not learned yet feeds nothing: its 0 would
-        // teach the channel that it is always 0, and its first real residual would page. (The
-        // Gaussian default keeps feeding it: its NAB figures rest on that, decision 0005.)
+        // The season channel is fed nothing before the first hour bin has learned: it has no
+        // residual yet, and days of 0 (an hourly series' first 10) taught its calibration a
+        // spread of 0, so that its first real residual paged. After that, a bin still learning
+        // feeds a 0 (the Gaussian default: NAB's figures rest on it, decision 0005), or nothing
+        // with a learned tail (its 0s would teach the tail a share of 0).
+        if (binLearned) s[SEASON_ON] = 1;
         const zSeason =
-          binLearned || !learned
+          (binLearned || !learned) && s[SEASON_ON] === 1
             ? likelihoodZ(s, L_SEASON, p.window, p.likelihoodAlpha, season * season, ready, learn)
             : Number.NEGATIVE_INFINITY;
         zMax = Math.max(zPoint, zDrift, zSeason);
