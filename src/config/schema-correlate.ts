@@ -70,7 +70,7 @@ export const correlateSchema = z
       })
       .prefault({})
       .describe(
-        'What a signal measures, by name: a traffic drop is a symptom, not a cause. Globs set here win over the naming conventions of exporters (a histogram `_count` is traffic, `_sum` and `_bucket` latency, CPU seconds and memory bytes saturation), which win over the built-in globs.',
+        'What a signal measures, by name: a traffic drop is a symptom, not a cause. Kinds go errors, latency, traffic, availability, saturation; the naming conventions of exporters (a duration histogram `_count` is traffic, `_sum` and `_bucket` latency, CPU seconds and memory in use saturation) come before the built-in globs, and globs set here before the conventions of their own kind or a later one (docs/incidents.md).',
       ),
   })
   .prefault({})

@@ -6,9 +6,10 @@
  * uses the built-in list. Errors, latency and availability are what users feel: an incident's
  * severity looks at them (severity.ts).
  *
- * In order: the globs the config sets; then the naming conventions of real exporters
- * (`exporterKind`: a histogram's `_count` counts requests, its `_sum` and `_bucket` are
- * latency, CPU seconds and memory bytes are saturation); then the built-in globs.
+ * Kinds go errors, latency, traffic, availability, saturation; within that order, the naming
+ * conventions of real exporters (`exporterKind`: a histogram's `_count` counts requests, its
+ * `_sum` and `_bucket` are latency, CPU seconds and memory in use are saturation) come before
+ * the built-in globs, and globs the config sets before the conventions (`signalKind`).
  */
 import { glob, globMatches } from '../util/glob.js';
 
@@ -63,6 +64,8 @@ const matchesAny = (globs: readonly string[] | undefined, s: string): boolean =>
 /** A time unit at the end of a metric's base name (before a histogram's or summary's suffix). */
 const TIMED = /(?:_seconds|_milliseconds|_ms|_duration|_latency|_time)$/;
 const ERROR_WORD = /error|fail|5xx|4xx|denied|reject|timeout/;
+/** Memory that is a capacity, a limit or reclaimable, not memory in use. */
+const NOT_IN_USE = /avail|free|total|limit|max|allocatable|capacity|size|cached|buffers|commit/;
 
 /**
  * The kind the naming conventions of real exporters give a metric, or undefined. Names are
@@ -70,40 +73,73 @@ const ERROR_WORD = /error|fail|5xx|4xx|denied|reject|timeout/;
  * `http_server_request_duration` here):
  * - a histogram or summary of durations (Prometheus client libraries, Micrometer, OTel):
  *   `_count` counts what was timed, requests (`http_server_requests_seconds_count`: traffic,
- *   or errors when the name says so); `_sum`, `_bucket` and Micrometer's `_max` are latency;
- * - CPU time counters (`process_cpu_seconds_total`, `node_cpu_seconds_total`,
- *   `container_cpu_usage_seconds_total`, OTel's `process.cpu.time`), memory in bytes
- *   in use (`process_resident_memory_bytes`, `node_memory_Active_bytes`, `jvm_memory_used_bytes`) and
- *   node_exporter's load averages (`node_load1`) are saturation.
+ *   or errors when the name says so), as does this project's `_rate` of an OTLP histogram;
+ *   `_sum`, `_bucket` and Micrometer's `_max` are latency; but garbage-collection timers
+ *   (`jvm_gc_pause_seconds_count`, `go_gc_duration_seconds`) are saturation;
+ * - CPU time of a process or container (`process_cpu_seconds_total`,
+ *   `container_cpu_usage_seconds_total`, OTel's `process.cpu.time`), memory in use
+ *   (`process_resident_memory_bytes`, `node_memory_Active_bytes`, `jvm_memory_used_bytes`;
+ *   not a total, limit, capacity, cache or what is free) and node_exporter's load averages
+ *   (`node_load1`) are saturation;
+ * - CPU time split by mode or state (`node_cpu_seconds_total`, OTel's `system.cpu.time`) is
+ *   `other`: most of its series are the idle time, where a saturated CPU shows as a fall.
  */
 export function exporterKind(signal: string): SignalKind | undefined {
   const s = signal.toLowerCase().replaceAll('.', '_');
-  const suffix = /_(count|sum|bucket|max)$/.exec(s);
-  if (suffix && TIMED.test(s.slice(0, suffix.index))) {
+  const suffix = /_(count|sum|bucket|max|rate)$/.exec(s);
+  const stem = suffix ? s.slice(0, suffix.index) : s;
+  if (/(?:^|_)gc(?:_|$)/.test(stem) && TIMED.test(stem)) return 'saturation';
+  if (suffix && TIMED.test(stem)) {
     if (ERROR_WORD.test(s)) return 'errors';
-    return suffix[1] === 'count' ? 'traffic' : 'latency';
+    return suffix[1] === 'count' || suffix[1] === 'rate' ? 'traffic' : 'latency';
   }
+  if (/^(?:node_cpu_seconds_total|system_cpu_time)$/.test(s)) return 'other';
   if (/(?:^|_)cpu_(?:\w+_)?(?:seconds|time)(?:_total)?$/.test(s)) return 'saturation';
-  // Memory in use; not what is left (`node_memory_MemAvailable_bytes`: a fall is the failure).
-  if (/(?:^|_)memory_\w*bytes$/.test(s) && !/avail|free/.test(s)) return 'saturation';
+  if (/(?:^|_)memory_\w*bytes$/.test(s) && !NOT_IN_USE.test(s)) return 'saturation';
   if (/^node_load(?:1|5|15)$/.test(s)) return 'saturation';
   return undefined;
 }
 
+/** Kinds from the most telling to the least: a name that matches two is the first. */
+const PRIORITY: readonly SignalKind[] = [
+  'errors',
+  'latency',
+  'traffic',
+  'availability',
+  'saturation',
+];
+
+const globsOf = (p: SignalPatterns, kind: SignalKind): readonly string[] | undefined =>
+  kind === 'availability'
+    ? (p.availability ?? defaultSignalPatterns.availability)
+    : kind === 'saturation'
+      ? (p.saturation ?? defaultSignalPatterns.saturation)
+      : kind === 'other'
+        ? undefined
+        : p[kind];
+
 /**
- * The configured globs first (errors, latency, traffic, saturation), then the exporters'
- * conventions, then the built-in globs: errors and latency win over traffic
+ * Kinds in PRIORITY order: errors win over latency, latency over traffic
  * (`http_requests_failed_total` is an error signal), traffic over availability
- * (`http_requests_success_total` counts requests), and availability over saturation.
+ * (`http_requests_success_total` counts requests), availability over saturation. A name with
+ * an exporters' convention (`exporterKind`) takes it over the built-in globs; a glob list the
+ * config sets still wins over the convention, when its kind comes first or is the same (a
+ * team that lists `*_seconds_count` as latency gets latency; a configured traffic list that
+ * holds `*request*` does not turn `http_server_requests_seconds_sum` into traffic).
  */
 export function signalKind(signal: string, p: SignalPatterns = defaultSignalPatterns): SignalKind {
   const s = signal.toLowerCase();
-  for (const kind of p.configured ?? []) if (matchesAny(p[kind], s)) return kind;
+  if (matchesAny(p.errors, s)) return 'errors';
   const conventional = exporterKind(s);
-  if (conventional) return conventional;
-  for (const kind of CONFIGURABLE_KINDS.slice(0, 3)) if (matchesAny(p[kind], s)) return kind;
-  if (matchesAny(p.availability ?? defaultSignalPatterns.availability, s)) return 'availability';
-  if (matchesAny(p.saturation ?? defaultSignalPatterns.saturation, s)) return 'saturation';
+  if (conventional) {
+    const rank = PRIORITY.indexOf(conventional);
+    for (const kind of p.configured ?? []) {
+      const r = PRIORITY.indexOf(kind);
+      if ((rank < 0 || r <= rank) && matchesAny(p[kind], s)) return kind;
+    }
+    return conventional;
+  }
+  for (const kind of PRIORITY) if (matchesAny(globsOf(p, kind), s)) return kind;
   return 'other';
 }
 

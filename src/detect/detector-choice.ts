@@ -141,6 +141,11 @@ export function detectorChoice(detect: DetectConfig): {
       ...normaliseParams(use, o.params, [...path, 'params'], issues),
     };
     const own = Object.keys(o.params).length > 0;
+    // With the `params` entry refused (reported already), the override's own params are
+    // checked alone, so that a problem is not reported twice.
+    const checked = refused.has(use)
+      ? normaliseParams(use, o.params, [...path, 'params'], [])
+      : params;
     return {
       metric: o.match.metric === undefined ? undefined : glob(o.match.metric),
       service: o.match.service === undefined ? undefined : glob(o.match.service),
@@ -149,7 +154,7 @@ export function detectorChoice(detect: DetectConfig): {
       detector:
         !own && refused.has(use)
           ? undefined
-          : build(use, params, [...path, own ? 'params' : 'use'], issues),
+          : build(use, checked, [...path, own ? 'params' : 'use'], issues),
     };
   });
   if (issues.length > 0 || !defaultDetector) return { issues };

@@ -131,6 +131,16 @@ describe('config', () => {
     ]);
   });
 
+  it('an override of a refused detector reports only its own problems', () => {
+    expect(
+      problemsOf(
+        'detect: { detectors: { params: { ensemble: { tail: heavy } }, overrides: [{ match: { metric: x }, use: ensemble, params: { direction: up } }] } }\n',
+      ),
+    ).toEqual([
+      'detect.detectors.params.ensemble: ensemble tail must be gaussian or learned, got "heavy"',
+    ]);
+  });
+
   it('reports every problem at once, not only the first', () => {
     const problems = problemsOf(
       'services:\n  auth: { depends_on: [autth] }\nserver: { port: -1 }\nqueues: { partitions: 0 }\n',

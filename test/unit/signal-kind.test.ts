@@ -29,7 +29,9 @@ describe("signal kinds from exporters' names", () => {
     ['http_requests_total', 'traffic'],
     ['http_requests_failed_total', 'errors'],
     // node_exporter and cAdvisor.
-    ['node_cpu_seconds_total', 'saturation'],
+    // Split by mode, mostly idle time: a saturated CPU is a fall there, so no kind.
+    ['node_cpu_seconds_total', 'other'],
+    ['system.cpu.time', 'other'],
     ['node_memory_Active_bytes', 'saturation'],
     ['node_load1', 'saturation'],
     ['container_cpu_usage_seconds_total', 'saturation'],
@@ -42,6 +44,12 @@ describe("signal kinds from exporters' names", () => {
     ['system.cpu.utilization', 'saturation'],
     // A histogram of failures' durations counts failures.
     ['http_client_errors_seconds_count', 'errors'],
+    // Garbage collection is saturation, not traffic or latency.
+    ['jvm_gc_pause_seconds_count', 'saturation'],
+    ['go_gc_duration_seconds', 'saturation'],
+    // This project's OTLP route turns a histogram into a per-second rate of observations.
+    ['http_server_request_duration_rate', 'traffic'],
+    ['container_memory_working_set_bytes', 'saturation'],
   ] as const)('%s is %s', (name, kind) => {
     expect(signalKind(name)).toBe(kind);
   });
@@ -49,6 +57,16 @@ describe("signal kinds from exporters' names", () => {
   it('leaves what remains to the globs: memory still available is not saturation', () => {
     expect(exporterKind('node_memory_MemAvailable_bytes')).toBeUndefined();
     expect(exporterKind('node_filesystem_free_bytes')).toBeUndefined();
+    // Capacities and limits: a fall is lost memory, not relief.
+    for (const name of [
+      'node_memory_MemTotal_bytes',
+      'container_spec_memory_limit_bytes',
+      'jvm_memory_max_bytes',
+      'kube_node_status_allocatable_memory_bytes',
+      'node_memory_Cached_bytes',
+    ]) {
+      expect(exporterKind(name)).toBeUndefined();
+    }
     expect(exporterKind('queue_depth')).toBeUndefined();
     expect(signalKind('queue_depth')).toBe('other');
   });
@@ -78,6 +96,18 @@ describe("signal kinds from exporters' names", () => {
     expect(signalKind('login_latency_p99_seconds', none)).toBe('latency');
     expect(signalKind('cache_utilization_ratio', none)).toBe('saturation');
     expect(defaultSignalPatterns.configured).toBeUndefined();
+  });
+
+  it('a configured list keeps the order of kinds: it does not take over errors or latency', () => {
+    const traffic = signalPatternsOf({ traffic: [...defaultSignalPatterns.traffic] });
+    expect(signalKind('http_requests_failed_total', traffic)).toBe('errors');
+    expect(signalKind('http_request_latency_p99', traffic)).toBe('latency');
+    expect(signalKind('http_server_requests_seconds_sum', traffic)).toBe('latency');
+    expect(signalKind('http_server_requests_seconds_count', traffic)).toBe('traffic');
+    // A broad saturation list does not take a success ratio from availability.
+    const saturation = signalPatternsOf({ saturation: ['*_ratio'] });
+    expect(signalKind('checkout_success_ratio', saturation)).toBe('availability');
+    expect(signalKind('pool_usage_ratio', saturation)).toBe('saturation');
   });
 
   it('saturation globs come from the config too', () => {
