@@ -34,7 +34,7 @@
  * The parameters below scored best on the NAB development subset (bench/nab.ts); they are the
  * same for every series. On Gaussian noise it pages about once per 100k samples at 15 s to 5 min
  * steps, once per 50k at 1 h (fireAt 0.5; `npm run bench -- false-alarms`, its gaussian row).
- * State: 198 float64 (1,584 bytes) with the defaults.
+ * State: 199 float64 (1,592 bytes) with the defaults.
  */
 import {
   FIRST_FREE,
@@ -45,7 +45,7 @@ import {
   requireInt,
   requireRange,
 } from './base.js';
-import type { Detector } from './contract.js';
+import type { Detector, DetectorResult } from './contract.js';
 import {
   likelihoodScore,
   likelihoodSlots,
@@ -112,6 +112,15 @@ export interface EnsembleParams {
    * (docs/detectors.md#heavy-tailed-series-tail-learned).
    */
   readonly tail: 'gaussian' | 'learned';
+  /**
+   * 'sqrt': a series whose values are all non-negative integers (counts per interval) is scored
+   * on 2·sqrt(v + 3/8) (Anscombe 1948), on which Poisson noise has about unit variance whatever
+   * its mean: a count of 4 where 0.5 is usual is not a 5-sd event. Expected values and bands are
+   * reported in the series' own units. The first value that is not a non-negative integer turns
+   * it off for the series, which then learns afresh. 'none' (the default; NAB's figures in
+   * decision 0005 are this): values as they are (docs/detectors.md#counts-transform-sqrt).
+   */
+  readonly transform: 'none' | 'sqrt';
 }
 
 export const defaultEnsembleParams: EnsembleParams = Object.freeze({
@@ -140,6 +149,7 @@ export const defaultEnsembleParams: EnsembleParams = Object.freeze({
   rearm: 70,
   rearmZ: 1.5,
   tail: 'gaussian',
+  transform: 'none',
 });
 
 const FAST = FIRST_FREE;
@@ -152,8 +162,12 @@ const QUIET = FIRST_FREE + 4;
 const SHIFT = FIRST_FREE + 5;
 /** 1 once any hour bin has learned: the season channel has residuals from then on. */
 const SEASON_ON = FIRST_FREE + 6;
-const TRACKERS = FIRST_FREE + 7;
+/** 1 while `transform: sqrt` applies: every value so far was a non-negative integer. */
+const COUNTS = FIRST_FREE + 7;
+const TRACKERS = FIRST_FREE + 8;
 const RAW_CAP = 50;
+/** 2·sqrt(3/8): Anscombe's transform of a count of 0. */
+const ANSCOMBE_ZERO = 2 * Math.sqrt(0.375);
 
 /**
  * Monotone map of the log-likelihood onto the score: `fireAt` goes to 0.9 (the default alert
@@ -193,6 +207,9 @@ export function createEnsembleDetector(
     throw new RangeError(`ensemble tail must be gaussian or learned, got "${p.tail}"`);
   }
   const learned = p.tail === 'learned';
+  if (!['none', 'sqrt'].includes(p.transform)) {
+    throw new RangeError(`ensemble transform must be none or sqrt, got "${p.transform}"`);
+  }
   if (!(p.fireAt > 0 && p.fireAt < 1))
     throw new RangeError(`ensemble fireAt must be in (0, 1), got ${p.fireAt}`);
   const clock = localClock(p.timeZone);
@@ -213,9 +230,15 @@ export function createEnsembleDetector(
 
   const expectedAt = (s: Float64Array, b: number): number =>
     s[BINS + 3 * b + 2]! > 3 ? s[BINS + 3 * b]! + s[SHIFT]! : s[FAST]!;
+  /** A value in the series' own units from the scale it is scored on (Anscombe's inverse). */
+  const ownUnits = (s: Float64Array, y: number): number =>
+    s[COUNTS] === 1 ? (y <= ANSCOMBE_ZERO ? 0 : (y / 2) * (y / 2) - 0.375) : y;
   const bandOf = (s: Float64Array, b: number) => {
     const e = expectedAt(s, b);
-    return bandAround(e, 3.5 * scale(s));
+    const half = 3.5 * scale(s);
+    return s[COUNTS] === 1
+      ? { expected: ownUnits(s, e), lower: ownUnits(s, e - half), upper: ownUnits(s, e + half) }
+      : bandAround(e, half);
   };
 
   return floatDetector({
@@ -223,9 +246,34 @@ export function createEnsembleDetector(
     slots: BINS + 3 * p.bins * (p.splitWeekend ? 2 : 1),
     init(s) {
       s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
+      s[COUNTS] = p.transform === 'sqrt' ? 1 : 0;
     },
     band: (s) => bandOf(s, binOf(Number.isFinite(s[1]!) ? s[1]! : 0)),
-    step(s, t, v) {
+    step(s, t, value) {
+      if (s[COUNTS] === 1 && !(value >= 0 && Number.isInteger(value))) {
+        // Not a count after all: what was learned is on the wrong scale; learn afresh.
+        s.fill(0, FIRST_FREE);
+        s[N] = 0;
+        s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
+      }
+      const counts = s[COUNTS] === 1;
+      const v = counts ? 2 * Math.sqrt(value + 0.375) : value;
+      const r = scoreStep(s, t, v, value);
+      if (!counts) return r;
+      return {
+        score: r.score,
+        expected: ownUnits(s, r.expected),
+        lower: ownUnits(s, r.lower),
+        upper: ownUnits(s, r.upper),
+        learning: r.learning,
+        outcome: r.outcome,
+      };
+    },
+  });
+
+  /** Scores `v` (on the scale scored on; `value` in the series' own units) and learns it. */
+  function scoreStep(s: Float64Array, t: number, v: number, value: number): DetectorResult {
+    {
       const n = s[N]!;
       const b = binOf(t);
       if (n === 0) {
@@ -239,8 +287,10 @@ export function createEnsembleDetector(
       const sc = scale(s);
       const expected = expectedAt(s, b);
       const halfWidth = 3.5 * sc;
+      const expectedOwn = ownUnits(s, expected);
       const quiet =
-        Math.abs(v - expected) < Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(expected));
+        Math.abs(value - expectedOwn) <
+        Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(expectedOwn));
       const point = quiet ? 0 : Math.min(signed(v - s[FAST]!) / sc, RAW_CAP);
       const drift = Math.min(signed(s[FAST]! - s[SLOW]!) / sc, RAW_CAP);
       const binMean = BINS + 3 * b;
@@ -360,6 +410,6 @@ export function createEnsembleDetector(
         learning: !ready,
         outcome: 'taken',
       };
-    },
-  });
+    }
+  }
 }

@@ -92,12 +92,15 @@ export function runChange(
 ): ChangeResult {
   const { ts, vs } = observed(shape, seed, stepMs, opts.before + opts.maxDelay);
   const size = robustSize(vs.slice(Math.max(0, opts.before - 1000), opts.before));
+  // A count stays a count after the change: its changed values are rounded (and not negative).
+  const counts = vs.slice(0, opts.before).every((x) => x >= 0 && Number.isInteger(x));
   const state = detector.create();
   let pagesBefore = 0;
   let above = false;
   for (let i = 0; i < ts.length; i++) {
     const k = i - opts.before;
-    const v = k >= 0 ? applyChange(kind, vs[i] as number, k, size) : (vs[i] as number);
+    const changed = k >= 0 ? applyChange(kind, vs[i] as number, k, size) : (vs[i] as number);
+    const v = counts && k >= 0 ? Math.max(0, Math.round(changed)) : changed;
     const r = detector.update(state, ts[i] as number, v);
     const now = !r.learning && r.score >= opts.threshold;
     if (now && !above) {
