@@ -114,11 +114,13 @@ export interface EnsembleParams {
   readonly tail: 'gaussian' | 'learned';
   /**
    * 'sqrt': a series whose values are all non-negative integers (counts per interval) is scored
-   * on 2·sqrt(v + 3/8) (Anscombe 1948), on which Poisson noise has about unit variance whatever
-   * its mean: a count of 4 where 0.5 is usual is not a 5-sd event. Expected values and bands are
-   * reported in the series' own units. The first value that is not a non-negative integer turns
-   * it off for the series, which then learns afresh. 'none' (the default; NAB's figures in
-   * decision 0005 are this): values as they are (docs/detectors.md#counts-transform-sqrt).
+   * on 2·sqrt(v + 3/8) (Anscombe 1948), on which Poisson noise has about unit variance from a
+   * mean of about 2 up (less below: 0.47 at 0.5), so a count of 4 where 0.5 is usual is not a
+   * 5-sd event. Expected values and bands are reported in counts, through Mäkitalo and Foi's
+   * unbiased inverse. The first value that is not a non-negative integer turns it off for the
+   * series for good (until its state expires), and the series learns afresh. 'none' (the
+   * default; NAB's figures in decision 0005 are this): values as they are
+   * (docs/detectors.md#counts-transform-sqrt).
    */
   readonly transform: 'none' | 'sqrt';
 }
@@ -168,6 +170,22 @@ const TRACKERS = FIRST_FREE + 8;
 const RAW_CAP = 50;
 /** 2·sqrt(3/8): Anscombe's transform of a count of 0. */
 const ANSCOMBE_ZERO = 2 * Math.sqrt(0.375);
+const SQRT_3_2 = Math.sqrt(1.5);
+
+/**
+ * A count from a value on Anscombe's scale: the closed-form approximation of the exact unbiased
+ * inverse (Mäkitalo & Foi, "A closed-form approximation of the exact unbiased inverse of the
+ * Anscombe variance-stabilizing transformation", IEEE TIP 2011). The plain algebraic inverse
+ * (y/2)² - 3/8 reads a mean of 0.5 as 0.38 and of 3 as 2.76. Monotone, 0 at and below the
+ * transform of 0.
+ */
+export function countFromAnscombe(y: number): number {
+  if (y <= ANSCOMBE_ZERO) return 0;
+  const inv = 1 / y;
+  const c =
+    0.25 * y * y + 0.25 * SQRT_3_2 * inv - 1.375 * inv * inv + 0.625 * SQRT_3_2 * inv * inv * inv;
+  return Math.max(0, c - 0.125);
+}
 
 /**
  * Monotone map of the log-likelihood onto the score: `fireAt` goes to 0.9 (the default alert
@@ -232,7 +250,7 @@ export function createEnsembleDetector(
     s[BINS + 3 * b + 2]! > 3 ? s[BINS + 3 * b]! + s[SHIFT]! : s[FAST]!;
   /** A value in the series' own units from the scale it is scored on (Anscombe's inverse). */
   const ownUnits = (s: Float64Array, y: number): number =>
-    s[COUNTS] === 1 ? (y <= ANSCOMBE_ZERO ? 0 : (y / 2) * (y / 2) - 0.375) : y;
+    s[COUNTS] === 1 ? countFromAnscombe(y) : y;
   const bandOf = (s: Float64Array, b: number) => {
     const e = expectedAt(s, b);
     const half = 3.5 * scale(s);
@@ -241,20 +259,25 @@ export function createEnsembleDetector(
       : bandAround(e, half);
   };
 
+  /** A state that has learned nothing (`counts`: on Anscombe's scale). */
+  const fresh = (s: Float64Array, counts: boolean): void => {
+    s.fill(0, FIRST_FREE);
+    s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
+    s[COUNTS] = counts ? 1 : 0;
+  };
+
   return floatDetector({
     name: 'ensemble',
     slots: BINS + 3 * p.bins * (p.splitWeekend ? 2 : 1),
-    init(s) {
-      s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
-      s[COUNTS] = p.transform === 'sqrt' ? 1 : 0;
+    init: (s) => {
+      fresh(s, p.transform === 'sqrt');
     },
     band: (s) => bandOf(s, binOf(Number.isFinite(s[1]!) ? s[1]! : 0)),
     step(s, t, value) {
       if (s[COUNTS] === 1 && !(value >= 0 && Number.isInteger(value))) {
-        // Not a count after all: what was learned is on the wrong scale; learn afresh.
-        s.fill(0, FIRST_FREE);
+        // Not a count after all: what was learned is on the wrong scale; learn afresh, plain.
+        fresh(s, false);
         s[N] = 0;
-        s[LAST_FIRE] = Number.NEGATIVE_INFINITY;
       }
       const counts = s[COUNTS] === 1;
       const v = counts ? 2 * Math.sqrt(value + 0.375) : value;
@@ -273,143 +296,141 @@ export function createEnsembleDetector(
 
   /** Scores `v` (on the scale scored on; `value` in the series' own units) and learns it. */
   function scoreStep(s: Float64Array, t: number, v: number, value: number): DetectorResult {
-    {
-      const n = s[N]!;
-      const b = binOf(t);
-      if (n === 0) {
-        s[FAST] = v;
-        s[SLOW] = v;
-        s[BINS + 3 * b] = v;
-        s[BINS + 3 * b + 2] = 1;
-        return { score: 0, expected: v, lower: v, upper: v, learning: true, outcome: 'taken' };
-      }
-      // The band, kept as numbers: an object per sample here costs throughput (bench/detectors.ts).
-      const sc = scale(s);
-      const expected = expectedAt(s, b);
-      const halfWidth = 3.5 * sc;
-      const expectedOwn = ownUnits(s, expected);
-      const quiet =
-        Math.abs(value - expectedOwn) <
-        Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(expectedOwn));
-      const point = quiet ? 0 : Math.min(signed(v - s[FAST]!) / sc, RAW_CAP);
-      const drift = Math.min(signed(s[FAST]! - s[SLOW]!) / sc, RAW_CAP);
-      const binMean = BINS + 3 * b;
-      const binCount = s[binMean + 2]!;
-      let season = 0;
-      if (binCount >= p.minBinSamples && !quiet) {
-        const binScale = Math.max(s[binMean + 1]! * MAD_TO_SD, sc * p.binScaleFloor, 1e-9);
-        season = Math.min(signed(v - s[binMean]! - s[SHIFT]!) / binScale, RAW_CAP);
-      }
-      const ready = n > p.warmup;
-      // The residuals of the first third of the warm-up come from levels and scales that are
-      // still settling: the calibration starts after them.
-      // The likelihood is monotone in z: the max over the channels' z, scored once.
-      let likelihood = 0;
-      let zMax = Number.NEGATIVE_INFINITY;
-      if (n > p.warmup / 3) {
-        // Point and drift are calibrated on their whole residuals; what may fire is the part a
-        // learned hour bin does not explain (the gates), judged against that calibration.
-        const binLearned = binCount >= p.minBinSamples;
-        const pointG =
-          binLearned && p.seasonGatePoint > 0 ? Math.min(point, p.seasonGatePoint * season) : point;
-        const driftG =
-          binLearned && p.seasonGateDrift > 0 ? Math.min(drift, p.seasonGateDrift * season) : drift;
-        // Below the minimum effect a channel cannot fire: its z is not even computed.
-        const zPoint = shadowZ(
-          s,
-          L_POINT,
-          G_POINT,
-          p.window,
-          pointG * pointG,
-          ready && pointG >= p.minPointSd,
-        );
-        const zDrift = shadowZ(
-          s,
-          L_DRIFT,
-          G_DRIFT,
-          p.window,
-          driftG * driftG,
-          ready && driftG >= p.minDriftSd,
-        );
-        // Learn the whole residuals (their own z is not needed: ready false skips it).
-        // A learned tail learns from the first sample scored on (warm-up's z's come from levels
-        // still settling). It learns every z, a past anomaly's too (decision 0005).
-        const learn = learned && ready;
-        likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false, learn);
-        likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false, learn);
-        // The season channel is fed nothing before the first hour bin has learned: it has no
-        // residual yet, and days of 0 (an hourly series' first 10) taught its calibration a
-        // spread of 0, so that its first real residual paged. After that, a bin still learning
-        // feeds a 0 (the Gaussian default: NAB's figures rest on it, decision 0005), or nothing
-        // with a learned tail (its 0s would teach the tail a share of 0).
-        if (binLearned) s[SEASON_ON] = 1;
-        const zSeason =
-          (binLearned || !learned) && s[SEASON_ON] === 1
-            ? likelihoodZ(s, L_SEASON, p.window, p.likelihoodAlpha, season * season, ready, learn)
-            : Number.NEGATIVE_INFINITY;
-        zMax = Math.max(zPoint, zDrift, zSeason);
-        if (!learned) likelihood = likelihoodScore(zMax);
-        else if (zMax > 0) {
-          likelihood = Math.max(
-            tailScore(s, L_POINT, p.window, zPoint),
-            tailScore(s, L_DRIFT, p.window, zDrift),
-            tailScore(s, L_SEASON, p.window, zSeason),
-          );
-        }
-      }
-
-      // Learn: levels and deviation from the winsorised value, the bin from the value itself
-      // less the common shift.
-      // Until 1/alpha samples are seen, plain running averages (an EWMA started from the first
-      // value would underestimate the deviation and make start-up residuals huge), and no
-      // winsorising while the scale is still unknown.
-      const x = ready ? Math.min(Math.max(v, s[FAST]! - p.clip * sc), s[FAST]! + p.clip * sc) : v;
-      const first = 1 / n;
-      s[FAST]! += (first > p.fastAlpha ? first : p.fastAlpha) * (x - s[FAST]!);
-      s[SLOW]! += (first > p.slowAlpha ? first : p.slowAlpha) * (x - s[SLOW]!);
-      s[DEV]! += (first > p.devAlpha ? first : p.devAlpha) * (Math.abs(x - s[SLOW]!) - s[DEV]!);
-      // The common shift learns how far a learned bin is off, winsorised like the levels.
-      if (binCount >= p.minBinSamples && ready) {
-        const off = v - s[binMean]! - s[SHIFT]!;
-        const next = s[SHIFT]! + p.slowAlpha * Math.min(Math.max(off, -p.clip * sc), p.clip * sc);
-        // Only the way `direction` watches, and back: a dip that a detector of rises ignores
-        // must not lower the level, or its end would read as a rise and page.
-        s[SHIFT] =
-          p.direction === 'up'
-            ? Math.max(0, next)
-            : p.direction === 'down'
-              ? Math.min(0, next)
-              : next;
-      }
-      const count = binCount + 1;
-      const d = v - s[SHIFT]! - s[binMean]!;
-      if (binCount === 0) s[binMean] = v - s[SHIFT]!;
-      else {
-        // binCount deviations seen so far, including this one.
-        s[binMean + 1]! += Math.max(1 / binCount, p.binAlpha) * (Math.abs(d) - s[binMean + 1]!);
-        s[binMean]! += Math.max(1 / count, p.binAlpha) * d;
-      }
-      s[binMean + 2] = count;
-
-      // Monotone rescale so that the fire level maps to 0.9, the default alert threshold.
-      let score = ready ? rescale(likelihood, p.fireAt) : 0;
-      if (n - s[LAST_FIRE]! < p.refractory && p.rearm > 0) {
-        s[QUIET] = zMax < p.rearmZ ? s[QUIET]! + 1 : 0;
-        if (s[QUIET] >= p.rearm) s[LAST_FIRE] = Number.NEGATIVE_INFINITY; // the event is over
-      }
-      if (n - s[LAST_FIRE]! < p.refractory) score = 0;
-      else if (score >= 0.9) {
-        s[LAST_FIRE] = n;
-        s[QUIET] = 0;
-      }
-      return {
-        score,
-        expected,
-        lower: expected - halfWidth,
-        upper: expected + halfWidth,
-        learning: !ready,
-        outcome: 'taken',
-      };
+    const n = s[N]!;
+    const b = binOf(t);
+    if (n === 0) {
+      s[FAST] = v;
+      s[SLOW] = v;
+      s[BINS + 3 * b] = v;
+      s[BINS + 3 * b + 2] = 1;
+      return { score: 0, expected: v, lower: v, upper: v, learning: true, outcome: 'taken' };
     }
+    // The band, kept as numbers: an object per sample here costs throughput (bench/detectors.ts).
+    const sc = scale(s);
+    const expected = expectedAt(s, b);
+    const halfWidth = 3.5 * sc;
+    const expectedOwn = ownUnits(s, expected);
+    const quiet =
+      Math.abs(value - expectedOwn) <
+      Math.max(p.minDevAbsolute, p.minDevRelative * Math.abs(expectedOwn));
+    const point = quiet ? 0 : Math.min(signed(v - s[FAST]!) / sc, RAW_CAP);
+    const drift = Math.min(signed(s[FAST]! - s[SLOW]!) / sc, RAW_CAP);
+    const binMean = BINS + 3 * b;
+    const binCount = s[binMean + 2]!;
+    let season = 0;
+    if (binCount >= p.minBinSamples && !quiet) {
+      const binScale = Math.max(s[binMean + 1]! * MAD_TO_SD, sc * p.binScaleFloor, 1e-9);
+      season = Math.min(signed(v - s[binMean]! - s[SHIFT]!) / binScale, RAW_CAP);
+    }
+    const ready = n > p.warmup;
+    // The residuals of the first third of the warm-up come from levels and scales that are
+    // still settling: the calibration starts after them.
+    // The likelihood is monotone in z: the max over the channels' z, scored once.
+    let likelihood = 0;
+    let zMax = Number.NEGATIVE_INFINITY;
+    if (n > p.warmup / 3) {
+      // Point and drift are calibrated on their whole residuals; what may fire is the part a
+      // learned hour bin does not explain (the gates), judged against that calibration.
+      const binLearned = binCount >= p.minBinSamples;
+      const pointG =
+        binLearned && p.seasonGatePoint > 0 ? Math.min(point, p.seasonGatePoint * season) : point;
+      const driftG =
+        binLearned && p.seasonGateDrift > 0 ? Math.min(drift, p.seasonGateDrift * season) : drift;
+      // Below the minimum effect a channel cannot fire: its z is not even computed.
+      const zPoint = shadowZ(
+        s,
+        L_POINT,
+        G_POINT,
+        p.window,
+        pointG * pointG,
+        ready && pointG >= p.minPointSd,
+      );
+      const zDrift = shadowZ(
+        s,
+        L_DRIFT,
+        G_DRIFT,
+        p.window,
+        driftG * driftG,
+        ready && driftG >= p.minDriftSd,
+      );
+      // Learn the whole residuals (their own z is not needed: ready false skips it).
+      // A learned tail learns from the first sample scored on (warm-up's z's come from levels
+      // still settling). It learns every z, a past anomaly's too (decision 0005).
+      const learn = learned && ready;
+      likelihoodZ(s, L_POINT, p.window, p.likelihoodAlpha, point * point, false, learn);
+      likelihoodZ(s, L_DRIFT, p.window, p.likelihoodAlpha, drift * drift, false, learn);
+      // The season channel is fed nothing before the first hour bin has learned: it has no
+      // residual yet, and days of 0 (an hourly series' first 10) taught its calibration a
+      // spread of 0, so that its first real residual paged. After that, a bin still learning
+      // feeds a 0 (the Gaussian default: NAB's figures rest on it, decision 0005), or nothing
+      // with a learned tail (its 0s would teach the tail a share of 0).
+      if (binLearned) s[SEASON_ON] = 1;
+      const zSeason =
+        (binLearned || !learned) && s[SEASON_ON] === 1
+          ? likelihoodZ(s, L_SEASON, p.window, p.likelihoodAlpha, season * season, ready, learn)
+          : Number.NEGATIVE_INFINITY;
+      zMax = Math.max(zPoint, zDrift, zSeason);
+      if (!learned) likelihood = likelihoodScore(zMax);
+      else if (zMax > 0) {
+        likelihood = Math.max(
+          tailScore(s, L_POINT, p.window, zPoint),
+          tailScore(s, L_DRIFT, p.window, zDrift),
+          tailScore(s, L_SEASON, p.window, zSeason),
+        );
+      }
+    }
+
+    // Learn: levels and deviation from the winsorised value, the bin from the value itself
+    // less the common shift.
+    // Until 1/alpha samples are seen, plain running averages (an EWMA started from the first
+    // value would underestimate the deviation and make start-up residuals huge), and no
+    // winsorising while the scale is still unknown.
+    const x = ready ? Math.min(Math.max(v, s[FAST]! - p.clip * sc), s[FAST]! + p.clip * sc) : v;
+    const first = 1 / n;
+    s[FAST]! += (first > p.fastAlpha ? first : p.fastAlpha) * (x - s[FAST]!);
+    s[SLOW]! += (first > p.slowAlpha ? first : p.slowAlpha) * (x - s[SLOW]!);
+    s[DEV]! += (first > p.devAlpha ? first : p.devAlpha) * (Math.abs(x - s[SLOW]!) - s[DEV]!);
+    // The common shift learns how far a learned bin is off, winsorised like the levels.
+    if (binCount >= p.minBinSamples && ready) {
+      const off = v - s[binMean]! - s[SHIFT]!;
+      const next = s[SHIFT]! + p.slowAlpha * Math.min(Math.max(off, -p.clip * sc), p.clip * sc);
+      // Only the way `direction` watches, and back: a dip that a detector of rises ignores
+      // must not lower the level, or its end would read as a rise and page.
+      s[SHIFT] =
+        p.direction === 'up'
+          ? Math.max(0, next)
+          : p.direction === 'down'
+            ? Math.min(0, next)
+            : next;
+    }
+    const count = binCount + 1;
+    const d = v - s[SHIFT]! - s[binMean]!;
+    if (binCount === 0) s[binMean] = v - s[SHIFT]!;
+    else {
+      // binCount deviations seen so far, including this one.
+      s[binMean + 1]! += Math.max(1 / binCount, p.binAlpha) * (Math.abs(d) - s[binMean + 1]!);
+      s[binMean]! += Math.max(1 / count, p.binAlpha) * d;
+    }
+    s[binMean + 2] = count;
+
+    // Monotone rescale so that the fire level maps to 0.9, the default alert threshold.
+    let score = ready ? rescale(likelihood, p.fireAt) : 0;
+    if (n - s[LAST_FIRE]! < p.refractory && p.rearm > 0) {
+      s[QUIET] = zMax < p.rearmZ ? s[QUIET]! + 1 : 0;
+      if (s[QUIET] >= p.rearm) s[LAST_FIRE] = Number.NEGATIVE_INFINITY; // the event is over
+    }
+    if (n - s[LAST_FIRE]! < p.refractory) score = 0;
+    else if (score >= 0.9) {
+      s[LAST_FIRE] = n;
+      s[QUIET] = 0;
+    }
+    return {
+      score,
+      expected,
+      lower: expected - halfWidth,
+      upper: expected + halfWidth,
+      learning: !ready,
+      outcome: 'taken',
+    };
   }
 }
