@@ -18,8 +18,8 @@ export { globMatches };
 
 export type SignalKind = 'traffic' | 'errors' | 'latency' | 'availability' | 'saturation' | 'other';
 
-/** The kinds `correlate.signals` may set globs for, in the order they are tried. */
-export const CONFIGURABLE_KINDS = ['errors', 'latency', 'traffic', 'saturation'] as const;
+/** The kinds `correlate.signals` may set globs for, in PRIORITY order. */
+const CONFIGURABLE_KINDS = ['errors', 'latency', 'traffic', 'saturation'] as const;
 type ConfigurableKind = (typeof CONFIGURABLE_KINDS)[number];
 
 export interface SignalPatterns {
@@ -101,7 +101,8 @@ export function exporterKind(signal: string): SignalKind | undefined {
 }
 
 /** Kinds from the most telling to the least: a name that matches two is the first. */
-const PRIORITY: readonly SignalKind[] = [
+type RankedKind = Exclude<SignalKind, 'other'>;
+const PRIORITY: readonly RankedKind[] = [
   'errors',
   'latency',
   'traffic',
@@ -109,14 +110,10 @@ const PRIORITY: readonly SignalKind[] = [
   'saturation',
 ];
 
-const globsOf = (p: SignalPatterns, kind: SignalKind): readonly string[] | undefined =>
-  kind === 'availability'
-    ? (p.availability ?? defaultSignalPatterns.availability)
-    : kind === 'saturation'
-      ? (p.saturation ?? defaultSignalPatterns.saturation)
-      : kind === 'other'
-        ? undefined
-        : p[kind];
+const globsOf = (p: SignalPatterns, kind: RankedKind): readonly string[] | undefined =>
+  kind === 'availability' || kind === 'saturation'
+    ? (p[kind] ?? defaultSignalPatterns[kind])
+    : p[kind];
 
 /**
  * Kinds in PRIORITY order: errors win over latency, latency over traffic
@@ -132,10 +129,11 @@ export function signalKind(signal: string, p: SignalPatterns = defaultSignalPatt
   if (matchesAny(p.errors, s)) return 'errors';
   const conventional = exporterKind(s);
   if (conventional) {
-    const rank = PRIORITY.indexOf(conventional);
+    // 'other' ranks last: any configured list wins over it.
+    const rank = conventional === 'other' ? PRIORITY.length : PRIORITY.indexOf(conventional);
     for (const kind of p.configured ?? []) {
       const r = PRIORITY.indexOf(kind);
-      if ((rank < 0 || r <= rank) && matchesAny(p[kind], s)) return kind;
+      if (r <= rank && matchesAny(p[kind], s)) return kind;
     }
     return conventional;
   }
