@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Detector } from '../../detectors/contract.js';
-import type { LogRecord, SeriesMeta } from '../queues/contract.js';
+import type { AnomalyEvent, IncidentJson, LogRecord, SeriesMeta } from '../queues/contract.js';
 import { analyzeLogs } from '../logs/log-analysis.js';
 import { emptyLogOutcome } from '../logs/log-outcome.js';
 import {
@@ -77,7 +77,7 @@ const SLICE = 50_000;
 const MAX_REPORTED_REJECTIONS = 10;
 
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
-  const o = withSuppressions(options);
+  const o = options;
   const now = o.now ?? Date.now;
   const started = now();
   let lastReport = started;
@@ -139,7 +139,64 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     o.report(`replay: ${rejected - MAX_REPORTED_REJECTIONS} more lines skipped`);
   }
 
-  const batch = { series, idx, ts, val };
+  const { anomalies, incidents, hookDecisions, logTemplates, taken, suppressed } =
+    replayColumns(options, { series, idx, ts, val, logs }, progress);
+  const hookLines = hookDecisions.map((d) => JSON.stringify(d)).join('\n');
+  await mkdir(o.outDir, { recursive: true });
+  const anomalyLines = anomalies.map((a) => JSON.stringify(a)).join('\n');
+  await Promise.all([
+    writeFile(join(o.outDir, 'anomalies.ndjson'), anomalyLines === '' ? '' : `${anomalyLines}\n`),
+    writeFile(join(o.outDir, 'incidents.json'), `${JSON.stringify(incidents, null, 2)}\n`),
+    // Replay never runs a hook: each line says what it would have done, in event time.
+    writeFile(join(o.outDir, 'hooks.ndjson'), hookLines === '' ? '' : `${hookLines}\n`),
+  ]);
+  return {
+    lines,
+    metricSamples: ts.length,
+    logRecords: logs.length,
+    logTemplates,
+    rejected,
+    series: series.length,
+    anomalies: anomalies.length,
+    incidents: incidents.length,
+    taken,
+    suppressed,
+  };
+}
+
+/** What replay reads: metric samples as columns (series index, time, value), and log records. */
+export interface ReplayInput {
+  readonly series: readonly SeriesMeta[];
+  readonly idx: readonly number[];
+  readonly ts: readonly number[];
+  readonly val: readonly number[];
+  readonly logs: readonly LogRecord[];
+}
+
+export interface ReplayResult {
+  /** Metric and log anomalies, in event time. */
+  readonly anomalies: readonly AnomalyEvent[];
+  readonly incidents: readonly IncidentJson[];
+  /** What each remediation hook would have done (hooks.ndjson). */
+  readonly hookDecisions: readonly unknown[];
+  readonly logTemplates: number;
+  readonly taken: number;
+  readonly suppressed: number;
+}
+
+/**
+ * Replay's core, in memory: scores the samples in event time, mines and scores the logs, folds
+ * every anomaly into incidents. What `replay` does after reading its file, for callers that
+ * generate their input (bench/correlate.ts --suite independent).
+ */
+export function replayColumns(
+  options: Omit<ReplayOptions, 'input' | 'outDir' | 'limits' | 'report' | 'now'>,
+  input: ReplayInput,
+  progress: (what: string) => void = () => undefined,
+): ReplayResult {
+  const o = withSuppressions(options);
+  const { series, ts, logs } = input;
+  const batch = { series, idx: input.idx, ts, val: input.val };
   const order = eventTimeOrder(ts);
   const detectors = series.map((m) => o.detectorOf(m));
   const states: SeriesState<unknown>[] = detectors.map((d) => createSeriesState(d));
@@ -172,11 +229,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const logStates = new Map<string, ServiceLogState>();
   const logOut = emptyLogOutcome();
   // In event time over the whole file, as the metric samples.
-  logs.sort((a, b) => a.ts - b.ts);
-  for (let from = 0; from < logs.length; from += SLICE) {
+  const sorted = [...logs].sort((a, b) => a.ts - b.ts);
+  for (let from = 0; from < sorted.length; from += SLICE) {
     analyzeLogs(
       o.logs,
-      logs.slice(from, from + SLICE),
+      sorted.slice(from, from + SLICE),
       (service) => {
         let st = logStates.get(service);
         if (!st) {
@@ -211,31 +268,20 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       }),
   ).map(incidentJson);
   hooks?.finish(incidents);
-  const hookLines = (hooks?.decisions ?? []).map((d) => JSON.stringify(d)).join('\n');
-  await mkdir(o.outDir, { recursive: true });
-  const anomalyLines = out.anomalies.map((a) => JSON.stringify(a)).join('\n');
-  await Promise.all([
-    writeFile(join(o.outDir, 'anomalies.ndjson'), anomalyLines === '' ? '' : `${anomalyLines}\n`),
-    writeFile(join(o.outDir, 'incidents.json'), `${JSON.stringify(incidents, null, 2)}\n`),
-    // Replay never runs a hook: each line says what it would have done, in event time.
-    writeFile(join(o.outDir, 'hooks.ndjson'), hookLines === '' ? '' : `${hookLines}\n`),
-  ]);
   return {
-    lines,
-    metricSamples: ts.length,
-    logRecords: logs.length,
+    anomalies: out.anomalies,
+    incidents,
+    hookDecisions: hooks?.decisions ?? [],
     logTemplates: [...logStates.values()].reduce((n, st) => n + st.miner.size, 0),
-    rejected,
-    series: series.length,
-    anomalies: out.anomalies.length,
-    incidents: incidents.length,
     taken: out.taken,
     suppressed: out.suppressed + logOut.suppressed,
   };
 }
 
 /** The options with `suppressions` folded into the metric and log scoring. */
-function withSuppressions(o: ReplayOptions): ReplayOptions {
+function withSuppressions<T extends Pick<ReplayOptions, 'suppressions' | 'scoring' | 'logs'>>(
+  o: T,
+): T {
   const suppressed = suppressionCheck(o.suppressions ?? []);
   if (!suppressed) return o;
   return {
