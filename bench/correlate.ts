@@ -10,6 +10,7 @@
  *   cause right, and the time to open with and without the logs.
  *
  *   npm run bench -- correlate
+ *   npm run bench -- correlate --suite independent   (bench/correlate-independent.ts)
  */
 import { SIGNALS, type CascadeRecord, type Fault } from '../src/demo/cascade.js';
 import { SCENARIOS, TOPOLOGIES } from '../src/demo/cascade-scenarios.js';
@@ -55,7 +56,14 @@ function ruleFiresAt(records: readonly CascadeRecord[], fault: Fault, learnedFro
   return Number.NaN;
 }
 
-export async function main(): Promise<void> {
+export async function main(args: string[] = []): Promise<void> {
+  const suite = args.indexOf('--suite') >= 0 ? args[args.indexOf('--suite') + 1] : 'generated';
+  if (suite === 'independent') {
+    await (await import('./correlate-independent.js')).main(args);
+    return;
+  }
+  if (suite !== 'generated')
+    throw new Error(`--suite takes generated or independent, got ${suite}`);
   const toOpen: number[] = [];
   const rampLeads: number[] = [];
   let faults = 0;

@@ -139,8 +139,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     o.report(`replay: ${rejected - MAX_REPORTED_REJECTIONS} more lines skipped`);
   }
 
-  const { anomalies, incidents, hookDecisions, logTemplates, taken, suppressed } =
-    replayColumns(options, { series, idx, ts, val, logs }, progress);
+  const { anomalies, incidents, hookDecisions, logTemplates, taken, suppressed } = replayColumns(
+    options,
+    { series, idx, ts, val, logs },
+    progress,
+  );
   const hookLines = hookDecisions.map((d) => JSON.stringify(d)).join('\n');
   await mkdir(o.outDir, { recursive: true });
   const anomalyLines = anomalies.map((a) => JSON.stringify(a)).join('\n');
