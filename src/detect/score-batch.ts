@@ -120,11 +120,19 @@ export interface ScoringOptions {
    * history (detect/series-history.ts) needs them.
    */
   readonly keepStepEnds?: boolean | undefined;
+  /**
+   * Confirm persistence (the metric path: true): an anomaly whose series' next sample, within
+   * `holdMs`, is still beyond the band's edge it crossed emits one more event at that sample,
+   * at the anomaly's score. Detectors that score an onset once (the ensemble) would otherwise
+   * show a fault that lasts and a one-sample blip alike; the correlator opens an incident only
+   * on evidence at two sample times (correlate/incidents.ts).
+   */
+  readonly confirm?: boolean | undefined;
 }
 
 export function scoreSlice<S>(
   detectorOf: (seriesIndex: number) => Detector<S>,
-  { threshold, holdMs, paused, suppressed, keepStepEnds = false }: ScoringOptions,
+  { threshold, holdMs, paused, suppressed, keepStepEnds = false, confirm = false }: ScoringOptions,
   batch: ColumnarSamples,
   order: Uint32Array,
   from: number,
@@ -209,7 +217,8 @@ export function scoreSlice<S>(
       upper: r.upper,
       learning: r.learning,
     });
-    if (r.score >= threshold && !r.learning) {
+    if (r.learning) continue;
+    const emit = (score: number): void => {
       const isSuppressed = suppressed?.(meta.service, meta.metric, meta.key, t) === true;
       if (isSuppressed) out.suppressed += 1;
       (isSuppressed ? out.suppressedAnomalies : out.anomalies).push({
@@ -224,9 +233,28 @@ export function scoreSlice<S>(
         expected: r.expected,
         lower: r.lower,
         upper: r.upper,
-        score: r.score,
+        score,
         detector: detector.name,
       });
+    };
+    const pending = state.pending;
+    if (r.score >= threshold) {
+      emit(r.score);
+      if (confirm) {
+        const up = v >= r.expected;
+        const edge = up ? r.upper : r.lower;
+        pending.ts = t;
+        pending.edge = Number.isFinite(edge) ? edge : r.expected;
+        pending.dir = up ? 1 : -1;
+        pending.score = r.score;
+      }
+    } else if (confirm && pending.ts !== Number.NEGATIVE_INFINITY) {
+      // The sample after an anomaly: still beyond the edge the anomaly crossed, within the
+      // hold, it confirms the anomaly persisted (one more event, at the anomaly's score); back
+      // inside, the anomaly was a single sample. Either way only this next sample is looked at.
+      const beyond = pending.dir > 0 ? v > pending.edge : v < pending.edge;
+      if (beyond && t - pending.ts <= holdMs) emit(pending.score);
+      pending.ts = Number.NEGATIVE_INFINITY;
     }
   }
 }

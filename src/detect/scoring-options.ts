@@ -8,5 +8,7 @@ export function scoringFromConfig(config: Pick<Config, 'detect' | 'maintenance'>
     threshold: config.detect.anomaly_threshold,
     holdMs: config.detect.hold_ms,
     paused: maintenanceCheck(config.maintenance),
+    // An anomaly that persists to its series' next sample says so with a second event.
+    confirm: true,
   };
 }

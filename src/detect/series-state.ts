@@ -1,8 +1,9 @@
 /**
- * Per-series state as stored in Redis: a 48-byte header (format version, counter state, a hash
- * of the detector's name and parameters, the held peak score) then the detector's own encoding.
- * A state written by another detector or with other parameters (the config changed) decodes as
- * none, and the series learns afresh.
+ * Per-series state as stored in Redis: an 80-byte header (format version, counter state, a hash
+ * of the detector's name and parameters, the held peak score, the anomaly waiting for its next
+ * sample to confirm it) then the detector's own encoding. A state written by another detector
+ * or with other parameters (the config changed) decodes as none, and the series learns afresh;
+ * a state of the previous format (version 3, a 48-byte header) decodes with nothing waiting.
  */
 import type { Detector } from '../../detectors/contract.js';
 import { fnv1a32 } from '../queues/partition.js';
@@ -13,10 +14,24 @@ export interface SeriesState<S> {
   readonly det: S;
   /** The highest recent score and its time: /metrics holds it for `detect.hold_ms`. */
   readonly peak: { score: number; ts: number };
+  /**
+   * The last anomaly, until the series' next sample says whether it persisted (score-batch.ts):
+   * its time (-Infinity: none waits), the band's edge it crossed, which way (+1 up, -1 down)
+   * and its score.
+   */
+  readonly pending: { ts: number; edge: number; dir: number; score: number };
 }
 
-const VERSION = 3;
-const HEADER_BYTES = 48;
+const nothingPending = (): SeriesState<unknown>['pending'] => ({
+  ts: Number.NEGATIVE_INFINITY,
+  edge: 0,
+  dir: 0,
+  score: 0,
+});
+
+const VERSION = 4;
+const HEADER_BYTES = 80;
+const V3 = { version: 3, header: 48 } as const;
 
 /**
  * The hash of each detector's name and parameters, computed once: a fingerprint is a few
@@ -37,6 +52,7 @@ export function createSeriesState<S>(detector: Detector<S>): SeriesState<S> {
     counter: createCounterState(),
     det: detector.create(),
     peak: { score: 0, ts: Number.NEGATIVE_INFINITY },
+    pending: nothingPending(),
   };
 }
 
@@ -50,6 +66,10 @@ export function encodeSeriesState<S>(detector: Detector<S>, s: SeriesState<S>): 
   out.writeDoubleLE(fingerprintOf(detector), 24);
   out.writeDoubleLE(s.peak.score, 32);
   out.writeDoubleLE(s.peak.ts, 40);
+  out.writeDoubleLE(s.pending.ts, 48);
+  out.writeDoubleLE(s.pending.edge, 56);
+  out.writeDoubleLE(s.pending.dir, 64);
+  out.writeDoubleLE(s.pending.score, 72);
   out.set(det, HEADER_BYTES);
   return out;
 }
@@ -59,13 +79,24 @@ export function decodeSeriesState<S>(
   detector: Detector<S>,
   bytes: Buffer,
 ): SeriesState<S> | undefined {
-  if (bytes.byteLength < HEADER_BYTES || bytes.readDoubleLE(0) !== VERSION) return undefined;
+  const version = bytes.byteLength >= V3.header ? bytes.readDoubleLE(0) : Number.NaN;
+  const header = version === VERSION ? HEADER_BYTES : version === V3.version ? V3.header : 0;
+  if (header === 0 || bytes.byteLength < header) return undefined;
   if (bytes.readDoubleLE(24) !== fingerprintOf(detector)) return undefined;
   try {
     return {
       counter: { prevTs: bytes.readDoubleLE(8), prevValue: bytes.readDoubleLE(16) },
-      det: detector.decode(bytes.subarray(HEADER_BYTES)),
+      det: detector.decode(bytes.subarray(header)),
       peak: { score: bytes.readDoubleLE(32), ts: bytes.readDoubleLE(40) },
+      pending:
+        header === HEADER_BYTES
+          ? {
+              ts: bytes.readDoubleLE(48),
+              edge: bytes.readDoubleLE(56),
+              dir: bytes.readDoubleLE(64),
+              score: bytes.readDoubleLE(72),
+            }
+          : nothingPending(),
     };
   } catch {
     return undefined;

@@ -14,6 +14,7 @@ import {
 } from '../../src/detect/series-state.js';
 import type { SeriesMeta } from '../../src/queues/contract.js';
 import { detectorRegistry } from '../../detectors/registry.js';
+import type { Detector } from '../../detectors/contract.js';
 
 const det = createEwmaDetector({
   alpha: 0.1,
@@ -145,9 +146,134 @@ describe('scoreBatch core', () => {
     );
     const s = states[0] as SeriesState<EwmaState>;
     const bytes = encodeSeriesState(det, s);
-    expect(bytes.byteLength).toBe(48 + 32);
-    expect(decodeSeriesState(det, bytes)).toEqual(s);
+    expect(bytes.byteLength).toBe(80 + 32);
+    s.pending.ts = 2000;
+    s.pending.edge = 4.5;
+    s.pending.dir = -1;
+    s.pending.score = 0.97;
+    expect(decodeSeriesState(det, encodeSeriesState(det, s))).toEqual(s);
     expect(decodeSeriesState(det, Buffer.from('garbage'))).toBeUndefined();
+  });
+
+  it('still reads a state of the previous format (48-byte header), with nothing waiting', () => {
+    const { states } = run(
+      [gauge],
+      [0, 1, 2, 3, 4, 5, 6].map((i) => [0, i * 1000, 10 + (i % 2)]),
+    );
+    const s = states[0] as SeriesState<EwmaState>;
+    const now = encodeSeriesState(det, s);
+    // Version 3: the same fields up to the peak, then the detector's own bytes.
+    const v3 = Buffer.concat([now.subarray(0, 48), now.subarray(80)]);
+    v3.writeDoubleLE(3, 0);
+    const back = decodeSeriesState(det, v3);
+    expect(back?.det).toEqual(s.det);
+    expect(back?.peak).toEqual(s.peak);
+    expect(back?.pending.ts).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  describe('confirming that an anomaly persisted', () => {
+    /**
+     * Scores an onset once, as the ensemble does: 1 on the first sample beyond [9, 11] after
+     * one inside it, 0 while it stays beyond; band [9, 11] around 10 throughout.
+     */
+    const onsetOnly: Detector<{ last: number; beyond: boolean }> = {
+      name: 'onset_only',
+      create: () => ({ last: Number.NEGATIVE_INFINITY, beyond: false }),
+      update(st, t, v) {
+        const beyond = v > 11 || v < 9;
+        const score = beyond && !st.beyond ? 1 : 0;
+        st.beyond = beyond;
+        st.last = t;
+        return { score, expected: 10, lower: 9, upper: 11, learning: false, outcome: 'taken' };
+      },
+      lastTimestamp: (st) => st.last,
+      encode: () => new Uint8Array(0),
+      decode: () => ({ last: Number.NEGATIVE_INFINITY, beyond: false }),
+    };
+    const score = (samples: [number, number][], confirm = true) => {
+      const out = emptyOutcome();
+      const state = createSeriesState(onsetOnly);
+      const batch = {
+        series: [gauge],
+        idx: samples.map(() => 0),
+        ts: samples.map((x) => x[0]),
+        val: samples.map((x) => x[1]),
+      };
+      const order = eventTimeOrder(batch.ts);
+      scoreSlice(
+        () => onsetOnly,
+        { threshold: 0.9, holdMs: 60_000, confirm },
+        batch,
+        order,
+        0,
+        order.length,
+        () => state,
+        out,
+      );
+      return out.anomalies.map((a) => [a.ts, a.value, a.score]);
+    };
+    it('a level that stays beyond the band gives one more event, at the next sample', () => {
+      expect(
+        score([
+          [0, 10],
+          [1000, 50],
+          [2000, 50],
+          [3000, 50],
+        ]),
+      ).toEqual([
+        [1000, 50, 1],
+        [2000, 50, 1],
+      ]);
+      // A fall: beyond the lower edge.
+      expect(
+        score([
+          [0, 10],
+          [1000, 2],
+          [2000, 8.5],
+        ]),
+      ).toEqual([
+        [1000, 2, 1],
+        [2000, 8.5, 1],
+      ]);
+    });
+    it('a single sample, or one whose next sample is back inside or the other way, gives none', () => {
+      expect(
+        score([
+          [0, 10],
+          [1000, 50],
+          [2000, 10.5],
+          [3000, 10],
+        ]),
+      ).toEqual([[1000, 50, 1]]);
+      expect(
+        score([
+          [0, 10],
+          [1000, 50],
+          [2000, 2],
+        ]),
+      ).toEqual([[1000, 50, 1]]);
+    });
+    it('a next sample later than the hold confirms nothing', () => {
+      expect(
+        score([
+          [0, 10],
+          [1000, 50],
+          [100_000, 50],
+        ]),
+      ).toEqual([[1000, 50, 1]]);
+    });
+    it('is off unless asked for (the log stage scores buckets without it)', () => {
+      expect(
+        score(
+          [
+            [0, 10],
+            [1000, 50],
+            [2000, 50],
+          ],
+          false,
+        ),
+      ).toEqual([[1000, 50, 1]]);
+    });
   });
 
   it('does not reuse a state written with other detector parameters', () => {
