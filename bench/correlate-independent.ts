@@ -13,14 +13,19 @@
  *
  * Options: `--seeds test|dev|all` (default test: report on test seeds; choose on dev seeds),
  * `--graph full,none,missing,wrong` (default all four), `--limit N` (first N scenarios),
- * `--rows` (a row per fault and per false incident).
+ * `--rows` (a row per fault and per false incident), `--cache DIR` (keep each scenario's
+ * anomalies there and read them back on the next run: for trying correlator changes without
+ * scoring again; clear it when the detectors or the generator change), `--correlate JSON`
+ * (settings of the `correlate:` section, e.g. '{"corroboration":false}').
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { correlatorFromConfig } from '../src/correlate/from-config.js';
 import { foldAll } from '../src/correlate/fold-all.js';
 import type { Incident } from '../src/correlate/incidents.js';
 import { parseRecord, limitsFromConfig } from '../src/ingest/records.js';
-import type { SeriesMeta } from '../src/queues/contract.js';
+import type { AnomalyEvent, SeriesMeta } from '../src/queues/contract.js';
 import { replaySettingsFromConfig } from '../src/replay/replay-from-config.js';
 import { replayColumns } from '../src/replay/replay.js';
 import { configIssues } from '../src/service/config-checks.js';
@@ -335,6 +340,9 @@ function run(args: string[]): void {
     if (!GRAPHS.includes(v)) throw new Error(`--graph takes ${GRAPHS.join(', ')}, got ${v}`);
   const limit = Number(opt('--limit') ?? Infinity);
   const rowsWanted = args.includes('--rows');
+  const cacheDir = opt('--cache');
+  const correlate = JSON.parse(opt('--correlate') ?? '{}') as unknown;
+  if (cacheDir !== undefined) mkdirSync(cacheDir, { recursive: true });
   const seeds = (which === 'all' ? [...SEEDS.dev, ...SEEDS.test] : [...SEEDS[which]]).slice(
     0,
     limit,
@@ -356,14 +364,21 @@ function run(args: string[]): void {
     );
     const input = columns(g, limitsFromConfig(base.ingest));
     samples += input.ts.length;
-    const { anomalies } = replayColumns(replaySettingsFromConfig(base), input);
+    const cached = cacheDir === undefined ? undefined : join(cacheDir, `${seed}.json`);
+    let anomalies: readonly AnomalyEvent[];
+    if (cached !== undefined && existsSync(cached)) {
+      anomalies = JSON.parse(readFileSync(cached, 'utf8')) as AnomalyEvent[];
+    } else {
+      anomalies = replayColumns(replaySettingsFromConfig(base), input).anomalies;
+      if (cached !== undefined) writeFileSync(cached, JSON.stringify(anomalies));
+    }
     process.stdout.write(
       `${s.name}: ${input.series.length} series, ${input.ts.length} samples, ${anomalies.length} anomalies\n`,
     );
     for (const v of graphs) {
       const { services, change } = graphOf(s, v);
       const config = parseConfig(
-        { services, ingest: { service_labels: SERVICE_LABELS } },
+        { services, ingest: { service_labels: SERVICE_LABELS }, correlate },
         { check: configIssues },
       );
       const incidents = foldAll(correlatorFromConfig(config), anomalies);

@@ -24,14 +24,22 @@ export const correlateSchema = z
       .min(1)
       .default(2)
       .describe(
-        'Anomalies an incident needs to open (one scoring `severe_score` or more is enough).',
+        'Anomalies an incident needs to open (one scoring `severe_score` or more is enough), corroborated unless `corroboration` is false.',
+      ),
+    corroboration: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Opening needs corroboration: of the anomalies, only failing ones count (a traffic fall is a symptom of a failure elsewhere), they must span two sample times at least (no single sample opens an incident, on any signal), and one must be on a signal other than traffic (a rise in traffic alone is load, not a fault). `false`: any `min_anomalies` anomalies, or one severe one, open an incident (for a deployment that sends only traffic).',
       ),
     severe_score: z
       .number()
       .min(0)
       .max(1)
       .default(0.99)
-      .describe('An anomaly scoring this or more opens an incident on its own.'),
+      .describe(
+        'An anomaly scoring this or more counts as `min_anomalies` (with `corroboration`, it still needs a second sample time and a signal other than traffic).',
+      ),
     quiet_ms: durationMs
       .default(15 * 60_000)
       .describe('An open incident resolves after this long without a new anomaly.'),

@@ -127,6 +127,7 @@ export function incidentJson(inc: Incident): IncidentJson {
       ...(a.level === undefined ? {} : { level: a.level }),
       ...(a.template === undefined ? {} : { template: a.template }),
       ...(a.examples === undefined ? {} : { examples: a.examples }),
+      ...(a.recurring === true ? { recurring: true as const } : {}),
     })),
     explanation: inc.explanation && explanationJson(inc.explanation),
     explanation_at_open: atOpen ? explanationJson(atOpen) : null,

@@ -10,8 +10,11 @@
  *   not yet open incidents merges them, so arrival order does not matter.
  * - Opening: an incident is a candidate first; it opens (and pages) `settle_ms` after its first
  *   anomaly, so the upstream cause can arrive before the page, if it holds `min_anomalies`
- *   anomalies or one scoring `severe_score` or more. A candidate that never qualifies is
- *   dropped once `window_ms` passes without a new anomaly.
+ *   anomalies or one scoring `severe_score` or more, corroborated (`corroboration`, default
+ *   on): failing ones only (a traffic fall is a symptom), at two sample times at least (no
+ *   single sample opens an incident), one of them on a signal other than traffic (a traffic
+ *   rise alone is load). A candidate that never qualifies is dropped once `window_ms` passes
+ *   without a new anomaly.
  * - Alignment: those decisions wait, in event time, for every pipeline to have delivered the
  *   anomalies stamped up to the deadline (`through`, given by the caller: replay folds in
  *   event-time order, so its own time is enough; the live correlator measures what the detect
@@ -37,7 +40,7 @@ import type { GraphEdge, ServiceGraph } from './graph.js';
 import { leadingLog, type LeadingLog } from './leading-log.js';
 import { rankRootCauses, type RankedAnomaly, type RootCauseCandidate } from './rank.js';
 import { assessSeverity, higher, storedSeverity, type Severity } from './severity.js';
-import { polarity, type SignalPatterns } from './signal-kind.js';
+import { anomalyKind, polarity, type SignalPatterns } from './signal-kind.js';
 
 export interface CorrelateSettings {
   readonly window_ms: number;
@@ -48,6 +51,11 @@ export interface CorrelateSettings {
   readonly flap_hold_ms: number;
   readonly max_incident_ms: number;
   readonly grouping_labels: readonly string[];
+  /**
+   * Opening needs corroboration (default true): failing evidence at two sample times at least,
+   * on a signal other than traffic (qualifyingTs).
+   */
+  readonly corroboration?: boolean;
   /** Timeline entries kept per incident (the count of all is kept too). */
   readonly max_timeline: number;
   /**
@@ -68,6 +76,11 @@ export interface IncidentAnomaly extends RankedAnomaly {
   readonly template?: string;
   /** Log anomalies: a few raw lines of the template (clipped). */
   readonly examples?: readonly string[];
+  /**
+   * Set when its series was anomalous at this time of day on one of the last seven days (a
+   * batch job, a nightly backup): on the timeline, but no evidence for opening an incident.
+   */
+  readonly recurring?: true;
 }
 
 export interface Explanation {
@@ -142,6 +155,12 @@ export interface CorrelatorState {
    * transaction as the change, removed once handed on, so a crash in between loses none.
    */
   outbox: { readonly type: IncidentEvent['type']; readonly incident: Incident }[];
+  /**
+   * When each series was last anomalous, one time per episode (times at least `window_ms`
+   * apart), over the last week: an anomaly at the time of day one was seen on an earlier day
+   * is not news (recurringBefore).
+   */
+  history: Record<string, number[]>;
 }
 
 /** How long (event time) and how many anomaly ids are remembered for deduplication. */
@@ -165,6 +184,7 @@ export const emptyCorrelatorState = (): CorrelatorState => ({
   now: Number.NEGATIVE_INFINITY,
   seen: {},
   outbox: [],
+  history: {},
 });
 
 export class Correlator {
@@ -225,13 +245,15 @@ export class Correlator {
    * `through`: the event time up to which every pipeline has delivered its anomalies (see
    * advance); by default, all of them (replay folds in event-time order).
    */
-  fold(state: CorrelatorState, a: IncidentAnomaly, through = Infinity): IncidentEvent[] {
+  fold(state: CorrelatorState, anomaly: IncidentAnomaly, through = Infinity): IncidentEvent[] {
+    let a = anomaly;
     if (Object.hasOwn(state.seen, a.id)) return [];
     state.watermark = Math.max(state.watermark, a.ts);
     const events = this.advance(state, a.ts, through);
     // Errors or latency below normal: an anomaly, but nothing is failing.
     if (polarity(a, this.patterns) === 'benign') return events;
     remember(state, a);
+    if (recurringBefore(state, a, this.cfg.window_ms)) a = { ...a, recurring: true };
     const live = state.incidents.filter(
       (inc) => inc.status !== 'resolved' || inc.resolved_by === 'quiet',
     );
@@ -329,10 +351,7 @@ export class Correlator {
   }
 
   private qualifies(inc: Incident): boolean {
-    return (
-      inc.anomaly_count >= this.cfg.min_anomalies ||
-      inc.timeline.some((x) => isSevere(x, this.cfg.severe_score))
-    );
+    return qualifyingTs(inc, this.cfg, this.patterns) !== null;
   }
 
   /**
@@ -388,7 +407,10 @@ export class Correlator {
         // Strictly after: an anomaly at the very end of the settle window still joins first.
         if (qualifies && clock > opensAfter) {
           inc.status = 'open';
-          inc.opened_at = Math.max(opensAfter, qualifyingTs(inc, cfg));
+          inc.opened_at = Math.max(
+            opensAfter,
+            qualifyingTs(inc, cfg, this.patterns) ?? inc.last_ts,
+          );
           this.rerank(inc);
           this.refresh(inc, inc.opened_at);
           inc.explanation_at_open = inc.explanation;
@@ -463,6 +485,55 @@ function incidentId(a: IncidentAnomaly): string {
   return `inc-${hex(fnv1a32(a.id))}${hex(fnv1a32(`${a.id}|${a.ts}`))}`;
 }
 
+const DAY_MS = 86_400_000;
+const HISTORY_DAYS = 7;
+/** Episodes kept per series, and series kept: the state stays bounded whatever the load. */
+const HISTORY_PER_SERIES = 64;
+const HISTORY_SERIES = 20_000;
+
+/**
+ * Whether the anomaly's series was anomalous at the same time of day (within `toleranceMs`) on
+ * one of the last seven days, a week ago included (a weekly job); then records this one. The
+ * first run of a daily job pages; its repeats are not news.
+ */
+export function recurringBefore(
+  state: CorrelatorState,
+  a: { readonly series: string; readonly ts: number },
+  toleranceMs: number,
+): boolean {
+  const times = state.history[a.series] ?? [];
+  let recurring = false;
+  for (const t of times) {
+    const days = Math.round((a.ts - t) / DAY_MS);
+    if (days < 1 || days > HISTORY_DAYS) continue;
+    if (Math.abs(a.ts - t - days * DAY_MS) <= toleranceMs) {
+      recurring = true;
+      break;
+    }
+  }
+  const last = times.at(-1);
+  if (last === undefined || a.ts - last >= toleranceMs) {
+    const oldest = a.ts - (HISTORY_DAYS * DAY_MS + toleranceMs);
+    const kept = times.filter((t) => t >= oldest);
+    kept.push(a.ts);
+    if (kept.length > HISTORY_PER_SERIES) kept.splice(0, kept.length - HISTORY_PER_SERIES);
+    if (state.history[a.series] === undefined) pruneHistory(state, oldest);
+    state.history[a.series] = kept;
+  }
+  return recurring;
+}
+
+/** Before a new series is added: drops series quiet for a week, and the oldest past the cap. */
+function pruneHistory(state: CorrelatorState, oldest: number): void {
+  const entries = Object.entries(state.history);
+  if (entries.length < HISTORY_SERIES) return;
+  const live = entries
+    .filter(([, ts]) => (ts.at(-1) ?? -Infinity) >= oldest)
+    .sort((x, y) => (y[1].at(-1) ?? 0) - (x[1].at(-1) ?? 0))
+    .slice(0, Math.floor(HISTORY_SERIES * 0.9));
+  state.history = Object.fromEntries(live);
+}
+
 function remember(state: CorrelatorState, a: IncidentAnomaly): void {
   state.seen[a.id] = a.ts;
   const ids = Object.keys(state.seen);
@@ -487,10 +558,42 @@ export const isSevere = (
 const rank = (s: Incident['status']): number => (s === 'open' ? 0 : s === 'resolved' ? 1 : 2);
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
-/** Event time at which the candidate first qualified to open. */
-function qualifyingTs(inc: Incident, cfg: CorrelateSettings): number {
-  const severe = inc.timeline.find((x) => isSevere(x, cfg.severe_score))?.ts ?? Infinity;
-  const nth = inc.timeline[cfg.min_anomalies - 1]?.ts ?? Infinity;
-  const at = Math.min(severe, nth);
-  return Number.isFinite(at) ? at : inc.last_ts;
+/**
+ * Event time at which the candidate first qualified to open, or null while it does not. Without
+ * corroboration: its `min_anomalies`-th anomaly, or its first severe one. With it (the
+ * default), only failing evidence counts: a traffic fall is what a failed caller's callees see
+ * (a symptom). It must come from `min_anomalies` series (a series that stays anomalous counts
+ * once: the detect stage confirms a lasting anomaly with a second event) or hold a severe
+ * anomaly, span two sample times (no single sample opens an incident, on any signal) and hold
+ * a signal other than traffic (a rise in traffic alone is load, not a fault).
+ */
+function qualifyingTs(
+  inc: Incident,
+  cfg: CorrelateSettings,
+  patterns: SignalPatterns | undefined,
+): number | null {
+  if (cfg.corroboration === false) {
+    const severe = inc.timeline.find((x) => isSevere(x, cfg.severe_score))?.ts ?? Infinity;
+    const nth =
+      inc.anomaly_count >= cfg.min_anomalies
+        ? (inc.timeline[cfg.min_anomalies - 1]?.ts ?? inc.last_ts)
+        : Infinity;
+    const at = Math.min(severe, nth);
+    return Number.isFinite(at) ? at : null;
+  }
+  const series = new Set<string>();
+  let severe = false;
+  let beyondTraffic = false;
+  let firstTs = Number.NaN;
+  let twoTimes = false;
+  for (const x of inc.timeline) {
+    if (x.recurring === true || polarity(x, patterns) !== 'failure') continue;
+    series.add(x.series);
+    severe ||= isSevere(x, cfg.severe_score);
+    beyondTraffic ||= x.kind === 'log' || anomalyKind(x, patterns) !== 'traffic';
+    if (Number.isNaN(firstTs)) firstTs = x.ts;
+    twoTimes ||= x.ts !== firstTs;
+    if ((series.size >= cfg.min_anomalies || severe) && twoTimes && beyondTraffic) return x.ts;
+  }
+  return null;
 }

@@ -8,7 +8,7 @@
  * Log anomalies are evidence of a cause, not of impact: they never make an incident critical.
  * The correlator keeps the severity from only rising while the incident lives (incidents.ts).
  */
-import { isUserFacing, polarity, signalKind, type SignalPatterns } from './signal-kind.js';
+import { anomalyKind, isUserFacing, polarity, type SignalPatterns } from './signal-kind.js';
 
 /** How long a user-facing signal must have been out of its band (event time) to be critical. */
 export const SUSTAINED_MS = 60_000;
@@ -51,7 +51,7 @@ export function assessSeverity(
   const byService = new Map<string, Evidence[]>();
   for (const a of timeline) {
     if (a.kind !== 'metric' || polarity(a, patterns) !== 'failure') continue;
-    if (!isUserFacing(signalKind(a.signal, patterns))) continue;
+    if (!isUserFacing(anomalyKind(a, patterns))) continue;
     const own = byService.get(a.service);
     if (own) own.push(a);
     else byService.set(a.service, [a]);

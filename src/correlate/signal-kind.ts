@@ -141,6 +141,51 @@ export function signalKind(signal: string, p: SignalPatterns = defaultSignalPatt
   return 'other';
 }
 
+/** Labels that carry a response's status, as exporters name them (OTel's as ingest renames it). */
+const STATUS_LABELS = [
+  'code',
+  'status',
+  'status_code',
+  'http_status',
+  'http_status_code',
+  'http_response_status_code',
+  'http.response.status_code',
+  'response_code',
+  'grpc_code',
+];
+/** gRPC codes that are the server's fault (Prometheus' and OTel's spellings). */
+const GRPC_SERVER_ERRORS =
+  /^(?:internal|unavailable|unknown|data_?loss|deadline_?exceeded|13|14|2|15|4)$/i;
+
+/**
+ * A series whose labels say it counts failed responses: a 5xx status (`code="500"`,
+ * `status="503"`, OTel's `http.response.status_code`), Micrometer's `outcome="SERVER_ERROR"`,
+ * a server-side gRPC code. `http_requests_total{code="500"}` is an error signal, though its
+ * name says requests.
+ */
+export function labelsSayErrors(labels: Readonly<Record<string, string>> | undefined): boolean {
+  if (!labels) return false;
+  if (labels.outcome === 'SERVER_ERROR') return true;
+  for (const l of STATUS_LABELS) {
+    const v = labels[l];
+    if (v === undefined) continue;
+    if (/^5\d\d$/.test(v) || /^5xx$/i.test(v)) return true;
+    if (l === 'grpc_code' && GRPC_SERVER_ERRORS.test(v)) return true;
+  }
+  return false;
+}
+
+/**
+ * The kind of one anomaly's series: errors when its labels say it counts failed responses
+ * (labelsSayErrors), else its signal's kind by name (signalKind).
+ */
+export function anomalyKind(
+  a: { readonly signal: string; readonly labels?: Readonly<Record<string, string>> | undefined },
+  p: SignalPatterns = defaultSignalPatterns,
+): SignalKind {
+  return labelsSayErrors(a.labels) ? 'errors' : signalKind(a.signal, p);
+}
+
 /** Errors, latency, availability: what the users of a service feel. */
 export const isUserFacing = (kind: SignalKind): boolean =>
   kind === 'errors' || kind === 'latency' || kind === 'availability';
@@ -154,10 +199,15 @@ export const isUserFacing = (kind: SignalKind): boolean =>
 export type Polarity = 'failure' | 'symptom' | 'benign';
 
 export function polarity(
-  a: { readonly signal: string; readonly value: number; readonly expected: number },
+  a: {
+    readonly signal: string;
+    readonly value: number;
+    readonly expected: number;
+    readonly labels?: Readonly<Record<string, string>> | undefined;
+  },
   p: SignalPatterns = defaultSignalPatterns,
 ): Polarity {
-  const kind = signalKind(a.signal, p);
+  const kind = anomalyKind(a, p);
   const down = a.value < a.expected;
   if (kind === 'traffic') return down ? 'symptom' : 'failure';
   if (kind === 'errors' || kind === 'latency' || kind === 'saturation') {

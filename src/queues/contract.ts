@@ -255,6 +255,11 @@ export interface IncidentJsonAnomaly {
   readonly template?: string;
   /** Log anomalies: a few raw lines of the template. */
   readonly examples?: readonly string[];
+  /**
+   * Present (true) when its series was anomalous at this time of day on one of the last seven
+   * days: shown, but no evidence for opening an incident (docs/incidents.md, "Opening").
+   */
+  readonly recurring?: true;
 }
 
 /**

@@ -89,23 +89,26 @@ class Load {
   #stopped = false;
   #last = 0;
   #running: Promise<void>;
-  #spike = false;
+  #spike = 0;
 
   constructor() {
     this.#running = this.#loop();
   }
 
-  /** The next post carries a spike on series 0 (30× its level). */
+  /**
+   * The next two posts carry a spike on series 0 (30× its level): a fault that lasts two
+   * samples (a single sample opens no incident).
+   */
   spike(): void {
-    this.#spike = true;
+    this.#spike = 2;
   }
 
   async #loop(): Promise<void> {
     let i = 0;
     while (!this.#stopped) {
       const ts = (this.#last = Math.max(this.#last + 1, Date.now()));
-      const spike = this.#spike;
-      this.#spike = false;
+      const spike = this.#spike > 0;
+      this.#spike = Math.max(0, this.#spike - 1);
       const body = Array.from({ length: SERIES }, (_, s) =>
         JSON.stringify({
           ts,

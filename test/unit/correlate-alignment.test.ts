@@ -207,8 +207,12 @@ describe('severity by impact', () => {
     return { events, state, c, inc: state.incidents[0] };
   };
 
-  it("the quick start's lone spike opens a warning, not a critical incident", () => {
-    const { inc } = run([a('auth', 'login_errors', T, 0.9999)]);
+  it("the quick start's lone spike opens nothing; confirmed by the next sample, a warning, not a critical incident", () => {
+    expect(run([a('auth', 'login_errors', T, 0.9999)]).inc?.status).toBe('candidate');
+    const { inc } = run([
+      a('auth', 'login_errors', T, 0.9999),
+      a('auth', 'login_errors', T + 10 * SEC, 0.9999),
+    ]);
     expect(inc?.status).toBe('open');
     expect(inc && incidentJson(inc).severity).toBe('warning');
     expect(inc?.explanation?.severity_reason).toMatch(/^warning: only auth/);
@@ -236,8 +240,8 @@ describe('severity by impact', () => {
       "critical: auth's http_error_ratio and http_latency_p99_seconds were beyond their bands from 07:57:00 to 07:58:00 (60 s)",
     );
     const availability = run([
-      a('auth', 'login_success_ratio', T, 0.95, true),
-      a('auth', 'login_success_ratio', T + 2 * MIN, 0.95, true),
+      a('auth', 'login_success_ratio', T, 0.995, true),
+      a('auth', 'login_success_ratio', T + 2 * MIN, 0.995, true),
     ]);
     expect(availability.inc?.severity).toBe('critical');
   });
@@ -270,6 +274,7 @@ describe('severity by impact', () => {
     const c = correlator();
     const state = emptyCorrelatorState();
     const events = c.fold(state, a('auth', 'http_error_ratio', T, 0.9999));
+    events.push(...c.fold(state, a('auth', 'http_error_ratio', T + 10 * SEC, 0.9999)));
     events.push(...c.advance(state, T + MIN + 1));
     const inc = state.incidents[0] as Incident;
     expect(inc.severity).toBe('warning');
@@ -293,6 +298,7 @@ describe('severity by impact', () => {
     const c = correlator();
     const state = emptyCorrelatorState();
     c.fold(state, a('auth', 'http_error_ratio', T, 0.9999));
+    c.fold(state, a('auth', 'http_error_ratio', T + 10 * SEC, 0.9999));
     c.advance(state, T + 2 * MIN);
     const inc = state.incidents[0] as Incident;
     expect(inc.severity).toBe('warning');

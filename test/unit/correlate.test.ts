@@ -8,6 +8,7 @@ import { serviceGraph } from '../../src/correlate/graph.js';
 import {
   Correlator,
   emptyCorrelatorState,
+  recurringBefore,
   type CorrelateSettings,
   type CorrelatorState,
   type IncidentAnomaly,
@@ -224,13 +225,134 @@ describe('incident lifecycle', () => {
     expect(state.incidents[0]?.root_cause?.service).toBe('d');
   });
 
-  it('one mild anomaly never opens an incident; a severe one does', () => {
+  it('one mild anomaly never opens an incident; a severe one does once the next sample confirms it', () => {
     const mild = run([anomaly('ledger', 'http_error_ratio', T0, 'up', 0.93)]);
     mild.c.advance(mild.state, T0 + 30 * MIN);
     expect(mild.state.incidents).toEqual([]);
-    const severe = run([anomaly('ledger', 'http_error_ratio', T0, 'up', 0.995)]);
+    const severe = run([
+      anomaly('ledger', 'http_error_ratio', T0, 'up', 0.995),
+      anomaly('ledger', 'http_error_ratio', T0 + 15 * SEC, 'up', 0.995),
+    ]);
     const events = severe.c.advance(severe.state, T0 + 2 * MIN);
     expect(events.map((e) => e.type)).toEqual(['opened']);
+  });
+
+  describe('corroboration: what may open an incident', () => {
+    it('no single sample opens one, however severe and however many signals it moves', () => {
+      const blip = run([
+        anomaly('ledger', 'http_error_ratio', T0, 'up', 0.9999),
+        anomaly('ledger', 'http_latency_p99_seconds', T0, 'up', 0.9999),
+        anomaly('ledger', 'process_cpu_seconds_total', T0, 'up', 0.9999),
+      ]);
+      blip.c.advance(blip.state, T0 + 30 * MIN);
+      expect(blip.state.incidents).toEqual([]);
+      // The same with corroboration off: the rule before, one severe anomaly opens.
+      const c = new Correlator(graph, { ...settings, corroboration: false });
+      const state = emptyCorrelatorState();
+      const events = [
+        ...c.fold(state, anomaly('ledger', 'http_error_ratio', T0, 'up', 0.9999)),
+        ...c.advance(state, T0 + 2 * MIN),
+      ];
+      expect(events.map((e) => e.type)).toEqual(['opened']);
+    });
+
+    it('a fall in traffic is a symptom: callees whose callers stopped calling open nothing', () => {
+      const { c, state } = run([
+        anomaly('storage', 'http_requests_per_second', T0, 'down', 0.999),
+        anomaly('storage', 'http_requests_per_second', T0 + MIN, 'down', 0.999),
+        anomaly('auth', 'http_requests_per_second', T0 + MIN, 'down', 0.999),
+      ]);
+      c.advance(state, T0 + 30 * MIN);
+      expect(state.incidents).toEqual([]);
+    });
+
+    it('a rise in traffic alone is load, not a fault; with errors beside it, it opens', () => {
+      const surge = run([
+        anomaly('auth', 'http_requests_per_second', T0, 'up', 0.999),
+        anomaly('routing', 'http_requests_per_second', T0 + MIN, 'up', 0.999),
+        anomaly('auth', 'http_requests_per_second', T0 + 2 * MIN, 'up', 0.999),
+      ]);
+      surge.c.advance(surge.state, T0 + 30 * MIN);
+      expect(surge.state.incidents).toEqual([]);
+      const failing = run([
+        anomaly('auth', 'http_requests_per_second', T0, 'up', 0.999),
+        anomaly('auth', 'http_error_ratio', T0 + MIN, 'up', 0.95),
+      ]);
+      const opened = [...failing.events, ...failing.c.advance(failing.state, T0 + 5 * MIN)]
+        .filter((e) => e.type === 'opened')
+        .map((e) => e.incident.opened_at);
+      expect(opened).toEqual([T0 + MIN]);
+    });
+
+    it('a pattern seen at this time of day on an earlier day is not news: a daily job opens nothing on day two', () => {
+      const DAY = 24 * 60 * MIN;
+      const job = (day: number, offsetMin = 0): IncidentAnomaly[] => [
+        anomaly(
+          'ledger',
+          'process_cpu_seconds_total',
+          T0 + day * DAY + offsetMin * MIN,
+          'up',
+          0.999,
+        ),
+        anomaly(
+          'ledger',
+          'process_cpu_seconds_total',
+          T0 + day * DAY + (offsetMin + 1) * MIN,
+          'up',
+          0.999,
+        ),
+        anomaly(
+          'ledger',
+          'http_latency_p99_seconds',
+          T0 + day * DAY + (offsetMin + 1) * MIN,
+          'up',
+          0.95,
+        ),
+      ];
+      const c = new Correlator(graph, settings);
+      const state = emptyCorrelatorState();
+      const opened = (xs: IncidentAnomaly[], until: number): number =>
+        [...xs.flatMap((x) => c.fold(state, x)), ...c.advance(state, until)].filter(
+          (e) => e.type === 'opened',
+        ).length;
+      // The first run pages; the next day's, 4 minutes later (within window_ms), does not; a
+      // week on it still does not (a weekly job is a week apart).
+      expect(opened(job(0), T0 + 30 * MIN)).toBe(1);
+      expect(opened(job(1, 4), T0 + DAY + 30 * MIN)).toBe(0);
+      expect(opened(job(7, -3), T0 + 7 * DAY + 30 * MIN)).toBe(0);
+      // At another time of day it is news.
+      expect(opened(job(8, 180), T0 + 8 * DAY + 4 * 60 * MIN)).toBe(1);
+      // Recurring anomalies stay on the timeline, marked.
+      const day9 = job(9, 180);
+      day9.forEach((x) => c.fold(state, x));
+      const held = state.incidents.at(-1)?.timeline ?? [];
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.every((x) => x.recurring === true)).toBe(true);
+    });
+
+    it('remembers a bounded history: a week, one time per episode', () => {
+      const state = emptyCorrelatorState();
+      for (let m = 0; m < 10 * 24 * 60; m += 1) {
+        recurringBefore(state, { series: 's', ts: T0 + m * MIN }, 10 * MIN);
+      }
+      const times = state.history.s ?? [];
+      expect(times.length).toBeLessThanOrEqual(64);
+      expect(Math.min(...times)).toBeGreaterThanOrEqual(T0 + 3 * 24 * 60 * MIN - 10 * MIN);
+      for (let i = 1; i < times.length; i++) {
+        expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(10 * MIN);
+      }
+    });
+
+    it('opens at the sample that corroborates, not before', () => {
+      const { c, state, events } = run([
+        anomaly('auth', 'http_error_ratio', T0, 'up', 0.999),
+        anomaly('auth', 'http_error_ratio', T0 + 3 * MIN, 'up', 0.95),
+      ]);
+      const opened = [...events, ...c.advance(state, T0 + 5 * MIN)].filter(
+        (e) => e.type === 'opened',
+      );
+      expect(opened.map((e) => e.incident.opened_at)).toEqual([T0 + 3 * MIN]);
+    });
   });
 
   it('an unrelated service at the same time is a separate incident', () => {
@@ -287,15 +409,17 @@ describe('incident lifecycle', () => {
       events.push(...c.fold(state, anomaly('auth', 'http_error_ratio', T0 + m * MIN, 'up', 0.995)));
     }
     const types = events.filter((e) => e.type !== 'updated').map((e) => e.type);
-    // Each opens on a lone severe spike (a warning); auth's errors 5 min later make it critical.
-    expect(types).toEqual(['opened', 'raised', 'resolved', 'opened', 'raised']);
+    // Each opens once auth's errors come again 5 min later (a second sample time), critical
+    // at once: the errors lasted that long.
+    expect(types).toEqual(['opened', 'resolved', 'opened']);
     const split = events.find((e) => e.type === 'resolved')?.incident;
     expect(split?.resolved_by).toBe('max_length');
-    // Nothing after the split joined the split incident; the next one starts after it.
+    // Nothing after the split joined the split incident; the next one starts with the first
+    // anomaly from the split on (here the one at the very time of the split).
     expect(split?.last_ts).toBeLessThanOrEqual(split?.resolved_at ?? 0);
     const next = events.filter((e) => e.type === 'opened')[1]?.incident;
     expect(next?.id).not.toBe(split?.id);
-    expect(next?.first_ts).toBeGreaterThan(split?.resolved_at ?? Infinity);
+    expect(next?.first_ts).toBeGreaterThanOrEqual(split?.resolved_at ?? Infinity);
   });
 
   it('acknowledging an open incident marks it once, with an event; a reopening clears it', () => {

@@ -120,7 +120,8 @@ describe('a false positive suppresses the same pattern when it repeats, and noth
     const { incidents, summary } = await replayed(records(story, WEEK, blip), [suppression]);
     expect(incidents).toEqual([]);
     expect(summary.anomalies).toBe(0);
-    expect(summary.suppressed).toBe(1);
+    // Its onset and the next sample that confirms it persisted.
+    expect(summary.suppressed).toBe(2);
     // Without the suppression the week-later blip opens its incident again.
     const without = await replayed(records(story, WEEK, blip));
     expect(without.incidents.map((i) => i.root_cause?.service)).toEqual(['auth']);
@@ -136,7 +137,7 @@ describe('a false positive suppresses the same pattern when it repeats, and noth
 
   it('the real auth outage still opens, root cause auth, without the suppressed signal', async () => {
     const { incidents, summary } = await replayed(records(story, WEEK), [suppression]);
-    expect(summary.suppressed).toBe(1);
+    expect(summary.suppressed).toBe(2);
     expect(incidents).toHaveLength(1);
     const inc = incidents[0] as IncidentJson;
     expect(inc.root_cause?.service).toBe('auth');

@@ -207,6 +207,15 @@ describe('a warning that becomes critical pages as critical', () => {
       state,
       toIncidentAnomaly(anomalyEvent('auth', 'http_error_ratio', T, 0.3, 0.01, 0.9999)),
     );
+    // The next sample, still failing, confirms it: a warning opens (users felt it < 1 min).
+    events.push(
+      ...correlator.fold(
+        state,
+        toIncidentAnomaly(
+          anomalyEvent('auth', 'http_error_ratio', T + 15 * SEC, 0.3, 0.01, 0.9999),
+        ),
+      ),
+    );
     events.push(...correlator.advance(state, T + MIN + 1));
     events.push(
       ...correlator.fold(

@@ -54,6 +54,13 @@ function input(): string {
     labels: { service: 'auth' },
     value: 412,
   });
+  // Still failing at the next sample: the spike persisted (a single sample opens no incident).
+  auth.push({
+    ts: t0 + 501 * 10_000,
+    metric: 'login_failures',
+    labels: { service: 'auth' },
+    value: 405,
+  });
   const lines = [...auth, ...storage]
     .reverse()
     .map((l, i) => (i % 2 ? { ...l, ts: new Date(l.ts).toISOString() } : l));
@@ -70,26 +77,29 @@ describe('replay', () => {
       input: join(dir, 'in.ndjson'),
       outDir: join(dir, 'out'),
       detectorOf: () => createEwmaDetector(),
-      scoring: { threshold: 0.9, holdMs: 0 },
+      scoring: { threshold: 0.9, holdMs: 60_000, confirm: true },
       correlatorFor,
       limits,
       logs,
       report: (l) => reports.push(l),
     });
     expect(summary).toMatchObject({
-      metricSamples: 1001,
+      metricSamples: 1002,
       series: 2,
       logRecords: 1,
       rejected: 1,
-      taken: 1001,
+      taken: 1002,
     });
     const anomalies = readFileSync(join(dir, 'out', 'anomalies.ndjson'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { service: string; value: number });
-    expect(anomalies).toHaveLength(1);
-    expect(anomalies[0]).toMatchObject({ service: 'auth', value: 412 });
-    // One severe anomaly (score >= correlate.severe_score) is enough to open an incident.
+    expect(anomalies.map((a) => [a.service, a.value])).toEqual([
+      ['auth', 412],
+      ['auth', 405],
+    ]);
+    // One severe anomaly (score >= correlate.severe_score) and the sample after it, still
+    // beyond its band, are enough to open an incident.
     const incidents = JSON.parse(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8')) as {
       root_cause: { service: string; signal: string };
       services: string[];
@@ -103,7 +113,7 @@ describe('replay', () => {
       opened_at: '2026-11-25T07:24:20.000Z',
     });
     expect(readFileSync(join(dir, 'out', 'hooks.ndjson'), 'utf8')).toBe('');
-    expect(reports.some((r) => r.includes('line 1002 skipped'))).toBe(true);
+    expect(reports.some((r) => r.includes('line 1003 skipped'))).toBe(true);
   });
 
   it('is deterministic: two runs write identical files', async () => {

@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  anomalyKind,
   defaultSignalPatterns,
   exporterKind,
+  labelsSayErrors,
   polarity,
   signalKind,
   signalPatternsOf,
@@ -114,5 +116,38 @@ describe("signal kinds from exporters' names", () => {
     const custom = signalPatternsOf({ saturation: ['*_queue_depth'] });
     expect(signalKind('jobs_queue_depth', custom)).toBe('saturation');
     expect(signalKind('jobs_queue_depth')).toBe('other');
+  });
+});
+
+describe('signal kinds from status labels', () => {
+  it.each([
+    ['http_requests_total', { code: '500' }],
+    ['http_requests_total', { code: '503', method: 'GET' }],
+    ['http_server_requests_seconds_count', { status: '500', outcome: 'SERVER_ERROR' }],
+    ['http_server_requests_seconds_count', { status: '502' }],
+    ['http_server_request_duration_rate', { http_response_status_code: '500' }],
+    ['http.server.request.duration_rate', { 'http.response.status_code': '504' }],
+    ['grpc_server_handled_total', { grpc_code: 'Unavailable' }],
+    ['grpc_server_handled_total', { grpc_code: 'Internal' }],
+    ['nginx_http_requests_total', { status: '5xx' }],
+  ])('%s %o counts failed responses: errors', (signal, labels) => {
+    expect(labelsSayErrors(labels)).toBe(true);
+    expect(anomalyKind({ signal, labels })).toBe('errors');
+    // A rise is a failure; a fall in them is benign, not a symptom.
+    expect(polarity({ signal, labels, value: 9, expected: 1 })).toBe('failure');
+    expect(polarity({ signal, labels, value: 0, expected: 1 })).toBe('benign');
+  });
+
+  it.each([
+    ['http_requests_total', { code: '200' }],
+    ['http_requests_total', { code: '404' }],
+    ['http_server_requests_seconds_count', { status: '200', outcome: 'SUCCESS' }],
+    ['http_server_requests_seconds_count', { outcome: 'CLIENT_ERROR', status: '429' }],
+    ['grpc_server_handled_total', { grpc_code: 'OK' }],
+    ['grpc_server_handled_total', { grpc_code: 'NotFound' }],
+    ['http_requests_total', { instance: '10.0.0.5:8080', pod: 'web-500' }],
+  ])('%s %o is what its name says', (signal, labels) => {
+    expect(labelsSayErrors(labels)).toBe(false);
+    expect(anomalyKind({ signal, labels })).toBe(signalKind(signal));
   });
 });
