@@ -209,7 +209,9 @@ export interface LogBatch {
 
 /**
  * An anomaly: one scored sample at or above the threshold, of a metric or of a log series
- * (template line counts, error ratio, a new template). Correlation consumes these.
+ * (template line counts, error ratio, a new template), or a metric sample right after one that
+ * is still beyond the band edge it crossed (the anomaly persisted; at its score,
+ * detect/score-batch.ts). Correlation consumes these.
  */
 export interface AnomalyEvent {
   /** Stable id: the same sample always yields the same id (retries are deduplicated). */
