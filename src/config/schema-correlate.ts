@@ -30,7 +30,7 @@ export const correlateSchema = z
       .boolean()
       .default(true)
       .describe(
-        'Opening needs corroboration: of the anomalies, only failing ones count (a traffic fall is a symptom of a failure elsewhere), they must span two sample times at least (no single sample opens an incident, on any signal), and one must be on a signal other than traffic (a rise in traffic alone is load, not a fault). `false`: any `min_anomalies` anomalies, or one severe one, open an incident (for a deployment that sends only traffic).',
+        'Opening needs corroboration: of the anomalies, only failing ones count (a traffic fall is a symptom of a failure elsewhere), from `min_anomalies` series or one severe anomaly on what users feel (errors, availability, latency); they must span two sample times at least (no single sample opens an incident, on any signal) and hold something other than load (traffic, and when traffic rose, the CPU, memory and time spent that follow it); an anomaly its series showed at this time of day on one of the last seven days is no evidence. `false`: any `min_anomalies` anomalies, or one severe one, open an incident (for a deployment that sends only traffic).',
       ),
     severe_score: z
       .number()
@@ -38,7 +38,7 @@ export const correlateSchema = z
       .max(1)
       .default(0.99)
       .describe(
-        'An anomaly scoring this or more counts as `min_anomalies` (with `corroboration`, it still needs a second sample time and a signal other than traffic).',
+        'An anomaly scoring this or more counts as `min_anomalies` (with `corroboration`, only on errors, availability or latency, and it still needs a second sample time).',
       ),
     quiet_ms: durationMs
       .default(15 * 60_000)

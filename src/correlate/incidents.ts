@@ -523,6 +523,40 @@ export function recurringBefore(
   return recurring;
 }
 
+/**
+ * Evidence of something other than load: not traffic, and not what follows a traffic rise on
+ * the same service (its saturation, signals of no known kind, the total time spent serving:
+ * a histogram's `_sum`, a `*_duration_seconds_total`). Errors, availability and latency as a
+ * latency (p99, max, mean) always are.
+ */
+function notLoad(
+  x: IncidentAnomaly,
+  loaded: ReadonlySet<string>,
+  patterns: SignalPatterns | undefined,
+): boolean {
+  const kind = anomalyKind(x, patterns);
+  if (kind === 'traffic') return false;
+  if (loaded.size === 0) return true;
+  if (kind === 'saturation' || kind === 'other') return false;
+  return !(kind === 'latency' && TIME_SPENT.test(x.signal.toLowerCase().replaceAll('.', '_')));
+}
+const TIME_SPENT = /_sum$|(?:duration|time)_seconds_total$/;
+
+/**
+ * What users feel: errors, availability, latency; the total time spent serving (a histogram's
+ * `_sum`) only when no traffic rise explains it.
+ */
+function felt(
+  x: IncidentAnomaly,
+  loaded: ReadonlySet<string>,
+  patterns: SignalPatterns | undefined,
+): boolean {
+  const kind = anomalyKind(x, patterns);
+  if (kind === 'errors' || kind === 'availability') return true;
+  if (kind !== 'latency') return false;
+  return loaded.size === 0 || !TIME_SPENT.test(x.signal.toLowerCase().replaceAll('.', '_'));
+}
+
 /** Before a new series is added: drops series quiet for a week, and the oldest past the cap. */
 function pruneHistory(state: CorrelatorState, oldest: number): void {
   const entries = Object.entries(state.history);
@@ -562,10 +596,11 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
  * Event time at which the candidate first qualified to open, or null while it does not. Without
  * corroboration: its `min_anomalies`-th anomaly, or its first severe one. With it (the
  * default), only failing evidence counts: a traffic fall is what a failed caller's callees see
- * (a symptom). It must come from `min_anomalies` series (a series that stays anomalous counts
- * once: the detect stage confirms a lasting anomaly with a second event) or hold a severe
- * anomaly, span two sample times (no single sample opens an incident, on any signal) and hold
- * a signal other than traffic (a rise in traffic alone is load, not a fault).
+ * (a symptom), and recurring anomalies are none. It must come from `min_anomalies` series (a
+ * series that stays anomalous counts once: the detect stage confirms a lasting anomaly with a
+ * second event) or hold a severe anomaly on what users feel (`felt`), span two sample times (no
+ * single sample opens an incident, on any signal) and hold something other than load
+ * (`notLoad`: a rise in traffic alone is load, not a fault).
  */
 function qualifyingTs(
   inc: Incident,
@@ -581,6 +616,12 @@ function qualifyingTs(
     const at = Math.min(severe, nth);
     return Number.isFinite(at) ? at : null;
   }
+  // Services whose traffic rose: their CPU, memory, busy time and the like follow the load.
+  const loaded = new Set(
+    inc.timeline
+      .filter((x) => x.value > x.expected && anomalyKind(x, patterns) === 'traffic')
+      .map((x) => x.service),
+  );
   const series = new Set<string>();
   let severe = false;
   let beyondTraffic = false;
@@ -589,8 +630,8 @@ function qualifyingTs(
   for (const x of inc.timeline) {
     if (x.recurring === true || polarity(x, patterns) !== 'failure') continue;
     series.add(x.series);
-    severe ||= isSevere(x, cfg.severe_score);
-    beyondTraffic ||= x.kind === 'log' || anomalyKind(x, patterns) !== 'traffic';
+    severe ||= isSevere(x, cfg.severe_score) && felt(x, loaded, patterns);
+    beyondTraffic ||= x.kind === 'log' || notLoad(x, loaded, patterns);
     if (Number.isNaN(firstTs)) firstTs = x.ts;
     twoTimes ||= x.ts !== firstTs;
     if ((series.size >= cfg.min_anomalies || severe) && twoTimes && beyondTraffic) return x.ts;

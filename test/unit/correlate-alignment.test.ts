@@ -252,9 +252,10 @@ describe('severity by impact', () => {
       a('auth', 'http_latency_p99_seconds', T + 30 * SEC),
     ]);
     expect(brief.inc?.severity).toBe('warning');
+    // Signals of no known kind need two series to open (one severe series is not enough).
     const internal = run([
       a('auth', 'queue_depth', T, 0.999),
-      a('auth', 'queue_depth', T + 5 * MIN, 0.999),
+      a('auth', 'worker_busy', T + 5 * MIN, 0.999),
     ]);
     expect(internal.inc?.severity).toBe('warning');
     const logs = run([

@@ -343,6 +343,52 @@ describe('incident lifecycle', () => {
       }
     });
 
+    it('one severe series opens alone only on what users feel; a gauge of no known kind needs a second series', () => {
+      const clients = (ts: number) => anomaly('storage', 'redis_connected_clients', ts, 'up', 1);
+      const flat = run([clients(T0), clients(T0 + MIN)]);
+      flat.c.advance(flat.state, T0 + 30 * MIN);
+      expect(flat.events.filter((e) => e.type === 'opened')).toEqual([]);
+      const memory = run([
+        anomaly('storage', 'process_resident_memory_bytes', T0, 'up', 1),
+        anomaly('storage', 'process_resident_memory_bytes', T0 + MIN, 'up', 1),
+      ]);
+      expect(memory.events.filter((e) => e.type === 'opened')).toEqual([]);
+      const two = run([
+        clients(T0),
+        anomaly('storage', 'connection_pool_waiters', T0 + MIN, 'up', 0.95),
+      ]);
+      expect(two.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+      const errors = run([
+        anomaly('storage', 'http_requests_total', T0, 'up', 0.995, { code: '503' }),
+        anomaly('storage', 'http_requests_total', T0 + MIN, 'up', 0.995, { code: '503' }),
+      ]);
+      expect(errors.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+    });
+
+    it('when traffic rose, CPU, memory and the time spent serving follow the load: no evidence', () => {
+      const load = run([
+        anomaly('auth', 'http_requests_total', T0, 'up', 0.999),
+        anomaly('auth', 'process_cpu_seconds_total', T0, 'up', 0.999),
+        anomaly('routing', 'http_request_duration_seconds_sum', T0 + MIN, 'up', 0.999),
+        anomaly('routing', 'process_cpu_seconds_total', T0 + MIN, 'up', 0.999),
+      ]);
+      load.c.advance(load.state, T0 + 5 * MIN);
+      expect(load.events.filter((e) => e.type === 'opened')).toEqual([]);
+      // With its latency (p99) up, the same load is a fault users feel.
+      const hurt = run([
+        anomaly('auth', 'http_requests_total', T0, 'up', 0.999),
+        anomaly('auth', 'process_cpu_seconds_total', T0, 'up', 0.999),
+        anomaly('auth', 'http_latency_p99_seconds', T0 + MIN, 'up', 0.95),
+      ]);
+      expect(hurt.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+      // Without a traffic rise, a CPU rise on two series is a saturation to page on.
+      const saturated = run([
+        anomaly('auth', 'process_cpu_seconds_total', T0, 'up', 0.95),
+        anomaly('auth', 'container_memory_working_set_bytes', T0 + MIN, 'up', 0.95),
+      ]);
+      expect(saturated.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+    });
+
     it('opens at the sample that corroborates, not before', () => {
       const { c, state, events } = run([
         anomaly('auth', 'http_error_ratio', T0, 'up', 0.999),
