@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { correlatorFromConfig } from '../src/correlate/from-config.js';
 import { foldAll } from '../src/correlate/fold-all.js';
+import { labelsSayErrors } from '../src/correlate/signal-kind.js';
 import type { Incident } from '../src/correlate/incidents.js';
 import { parseRecord, limitsFromConfig } from '../src/ingest/records.js';
 import type { AnomalyEvent, SeriesMeta } from '../src/queues/contract.js';
@@ -222,7 +223,8 @@ function nearestConfounder(s: Scenario, inc: Incident): string {
 function signalsOf(inc: Incident): string {
   const best = new Map<string, number>();
   for (const a of inc.timeline) {
-    const k = `${a.service}/${a.signal}${a.value < a.expected ? ' down' : ' up'}`;
+    const status = labelsSayErrors(a.labels) ? '{5xx}' : '';
+    const k = `${a.service}/${a.signal}${status}${a.value < a.expected ? ' down' : ' up'}`;
     best.set(k, Math.max(best.get(k) ?? 0, a.score));
   }
   const list = [...best].slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(2)}`);
