@@ -11,10 +11,11 @@
  * - Opening: an incident is a candidate first; it opens (and pages) `settle_ms` after its first
  *   anomaly, so the upstream cause can arrive before the page, if it holds `min_anomalies`
  *   anomalies or one scoring `severe_score` or more, corroborated (`corroboration`, default
- *   on): failing ones only (a traffic fall is a symptom), at two sample times at least (no
- *   single sample opens an incident), one of them on a signal other than traffic (a traffic
- *   rise alone is load). A candidate that never qualifies is dropped once `window_ms` passes
- *   without a new anomaly.
+ *   on; qualifyingTs): failing ones only (a traffic fall is a symptom), none recurring (seen
+ *   at this time of day on an earlier day), from `min_anomalies` series or one severe anomaly
+ *   on what users feel, at two sample times at least (no single sample opens an incident), on
+ *   something other than load. A candidate that never qualifies is dropped once `window_ms`
+ *   passes without a new anomaly.
  * - Alignment: those decisions wait, in event time, for every pipeline to have delivered the
  *   anomalies stamped up to the deadline (`through`, given by the caller: replay folds in
  *   event-time order, so its own time is enough; the live correlator measures what the detect
@@ -52,8 +53,9 @@ export interface CorrelateSettings {
   readonly max_incident_ms: number;
   readonly grouping_labels: readonly string[];
   /**
-   * Opening needs corroboration (default true): failing evidence at two sample times at least,
-   * on a signal other than traffic (qualifyingTs).
+   * Opening needs corroboration (default true): failing, not recurring evidence from
+   * `min_anomalies` series (or one severe one on what users feel), at two sample times at
+   * least, on something other than load (qualifyingTs). False: the rule before.
    */
   readonly corroboration?: boolean;
   /** Timeline entries kept per incident (the count of all is kept too). */
@@ -488,8 +490,8 @@ function incidentId(a: IncidentAnomaly): string {
 const DAY_MS = 86_400_000;
 const HISTORY_DAYS = 7;
 /** Episodes kept per series, and series kept: the state stays bounded whatever the load. */
-const HISTORY_PER_SERIES = 64;
-const HISTORY_SERIES = 20_000;
+const HISTORY_PER_SERIES = 32;
+const HISTORY_SERIES = 5_000;
 
 /**
  * Whether the anomaly's series was anomalous at the same time of day (within `toleranceMs`) on

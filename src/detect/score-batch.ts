@@ -218,28 +218,9 @@ export function scoreSlice<S>(
       learning: r.learning,
     });
     if (r.learning) continue;
-    const emit = (score: number): void => {
-      const isSuppressed = suppressed?.(meta.service, meta.metric, meta.key, t) === true;
-      if (isSuppressed) out.suppressed += 1;
-      (isSuppressed ? out.suppressedAnomalies : out.anomalies).push({
-        id: anomalyId(meta.key, t),
-        kind: 'metric',
-        series: meta.key,
-        service: meta.service,
-        signal: meta.metric,
-        labels: meta.labels,
-        ts: t,
-        value: v,
-        expected: r.expected,
-        lower: r.lower,
-        upper: r.upper,
-        score,
-        detector: detector.name,
-      });
-    };
     const pending = state.pending;
     if (r.score >= threshold) {
-      emit(r.score);
+      emitAnomaly(out, suppressed, meta, detector.name, t, v, r, r.score);
       if (confirm) {
         const up = v >= r.expected;
         const edge = up ? r.upper : r.lower;
@@ -253,8 +234,40 @@ export function scoreSlice<S>(
       // hold, it confirms the anomaly persisted (one more event, at the anomaly's score); back
       // inside, the anomaly was a single sample. Either way only this next sample is looked at.
       const beyond = pending.dir > 0 ? v > pending.edge : v < pending.edge;
-      if (beyond && t - pending.ts <= holdMs) emit(pending.score);
+      if (beyond && t - pending.ts <= holdMs) {
+        emitAnomaly(out, suppressed, meta, detector.name, t, v, r, pending.score);
+      }
       pending.ts = Number.NEGATIVE_INFINITY;
     }
   }
+}
+
+/** One anomaly event, or a suppressed one when a suppression matches it. */
+function emitAnomaly(
+  out: BatchOutcome,
+  suppressed: SuppressedCheck | undefined,
+  meta: SeriesMeta,
+  detectorName: string,
+  t: number,
+  v: number,
+  r: DetectorResult,
+  score: number,
+): void {
+  const isSuppressed = suppressed?.(meta.service, meta.metric, meta.key, t) === true;
+  if (isSuppressed) out.suppressed += 1;
+  (isSuppressed ? out.suppressedAnomalies : out.anomalies).push({
+    id: anomalyId(meta.key, t),
+    kind: 'metric',
+    series: meta.key,
+    service: meta.service,
+    signal: meta.metric,
+    labels: meta.labels,
+    ts: t,
+    value: v,
+    expected: r.expected,
+    lower: r.lower,
+    upper: r.upper,
+    score,
+    detector: detectorName,
+  });
 }

@@ -336,7 +336,7 @@ describe('incident lifecycle', () => {
         recurringBefore(state, { series: 's', ts: T0 + m * MIN }, 10 * MIN);
       }
       const times = state.history.s ?? [];
-      expect(times.length).toBeLessThanOrEqual(64);
+      expect(times.length).toBeLessThanOrEqual(32);
       expect(Math.min(...times)).toBeGreaterThanOrEqual(T0 + 3 * 24 * 60 * MIN - 10 * MIN);
       for (let i = 1; i < times.length; i++) {
         expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(10 * MIN);
