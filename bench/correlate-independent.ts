@@ -31,6 +31,7 @@ import { replaySettingsFromConfig } from '../src/replay/replay-from-config.js';
 import { replayColumns } from '../src/replay/replay.js';
 import { configIssues } from '../src/service/config-checks.js';
 import { generate, SEEDS, type Generated } from './independent/generate.js';
+import { median } from './nab-cv-plan.js';
 import { random } from './independent/random.js';
 import { DAY, MIN, type Confounder, type Fault, type Scenario } from './independent/scenario.js';
 import { dependentsOf, servicesConfig, type Edge } from './independent/topology.js';
@@ -66,12 +67,8 @@ const emptyTally = (): VariantTally => ({
   scenarioDays: 0,
 });
 
-function median(xs: readonly number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
+/** The median of the finite values (a missed fault has no time to open). */
+const finiteMedian = (xs: readonly number[]): number => median(xs.filter(Number.isFinite));
 
 /** The samples as replay's columns, each series' metadata from the live path's record parser. */
 function columns(g: Generated, limits: ReturnType<typeof limitsFromConfig>) {
@@ -324,8 +321,8 @@ function summary(variant: GraphVariant, t: VariantTally, scenarios: number): str
         : ''
     }\n` +
     `  unrelated merges: ${t.unrelatedMerges}; incidents during learning: ${t.duringLearning}\n` +
-    `  median onset to open: ${median(minute.map((f) => f.toOpenS)).toFixed(0)} s; ` +
-    `slow ramps: median lead over "error ratio > 5% or p99 > 3x normal for 2m" ${median(leads).toFixed(1)} min (${leads.length} ramps the rule caught)\n`
+    `  median onset to open: ${finiteMedian(minute.map((f) => f.toOpenS)).toFixed(0)} s; ` +
+    `slow ramps: median lead over "error ratio > 5% or p99 > 3x normal for 2m" ${finiteMedian(leads).toFixed(1)} min (${leads.length} ramps the rule caught)\n`
   );
 }
 
@@ -341,9 +338,16 @@ function run(args: string[]): void {
   for (const v of graphs)
     if (!GRAPHS.includes(v)) throw new Error(`--graph takes ${GRAPHS.join(', ')}, got ${v}`);
   const limit = Number(opt('--limit') ?? Infinity);
+  if (!(limit >= 1))
+    throw new Error(`--limit takes a count of scenarios (1 or more), got ${opt('--limit')}`);
   const rowsWanted = args.includes('--rows');
   const cacheDir = opt('--cache');
-  const correlate = JSON.parse(opt('--correlate') ?? '{}') as unknown;
+  let correlate: unknown;
+  try {
+    correlate = JSON.parse(opt('--correlate') ?? '{}');
+  } catch (err) {
+    throw new Error(`--correlate takes the correlate section as JSON: ${(err as Error).message}`);
+  }
   if (cacheDir !== undefined) mkdirSync(cacheDir, { recursive: true });
   const seeds = (which === 'all' ? [...SEEDS.dev, ...SEEDS.test] : [...SEEDS[which]]).slice(
     0,
@@ -400,7 +404,7 @@ function run(args: string[]): void {
     process.stdout.write(summary(v, tallies.get(v) as VariantTally, seeds.length));
     const m = minuteOnly.get(v) as VariantTally;
     process.stdout.write(
-      `  at 1-minute steps only: median onset to open ${median(m.faults.map((f) => f.toOpenS)).toFixed(0)} s over ${m.faults.filter((f) => Number.isFinite(f.toOpenS)).length} faults\n\n`,
+      `  at 1-minute steps only: median onset to open ${finiteMedian(m.faults.map((f) => f.toOpenS)).toFixed(0)} s over ${m.faults.filter((f) => Number.isFinite(f.toOpenS)).length} faults\n\n`,
     );
   }
 }

@@ -41,7 +41,13 @@ import type { GraphEdge, ServiceGraph } from './graph.js';
 import { leadingLog, type LeadingLog } from './leading-log.js';
 import { rankRootCauses, type RankedAnomaly, type RootCauseCandidate } from './rank.js';
 import { assessSeverity, higher, storedSeverity, type Severity } from './severity.js';
-import { anomalyKind, polarity, type SignalPatterns } from './signal-kind.js';
+import {
+  anomalyKind,
+  polarity,
+  polarityOf,
+  type SignalKind,
+  type SignalPatterns,
+} from './signal-kind.js';
 
 export interface CorrelateSettings {
   readonly window_ms: number;
@@ -526,38 +532,29 @@ export function recurringBefore(
 }
 
 /**
- * Evidence of something other than load: not traffic, and not what follows a traffic rise on
- * the same service (its saturation, signals of no known kind, the total time spent serving:
- * a histogram's `_sum`, a `*_duration_seconds_total`). Errors, availability and latency as a
- * latency (p99, max, mean) always are.
+ * Evidence of something other than load: not traffic, and when traffic rose in the incident,
+ * not what follows it (saturation, signals of no known kind, the total time spent serving).
+ * Errors, availability and latency as a latency (p99, max, mean) always are.
  */
-function notLoad(
-  x: IncidentAnomaly,
-  loaded: ReadonlySet<string>,
-  patterns: SignalPatterns | undefined,
-): boolean {
-  const kind = anomalyKind(x, patterns);
+function notLoad(kind: SignalKind, timeSpent: boolean, loaded: boolean): boolean {
   if (kind === 'traffic') return false;
-  if (loaded.size === 0) return true;
-  if (kind === 'saturation' || kind === 'other') return false;
-  return !(kind === 'latency' && TIME_SPENT.test(x.signal.toLowerCase().replaceAll('.', '_')));
+  if (!loaded) return true;
+  return kind !== 'saturation' && kind !== 'other' && !timeSpent;
 }
-const TIME_SPENT = /_sum$|(?:duration|time)_seconds_total$/;
 
 /**
  * What users feel: errors, availability, latency; the total time spent serving (a histogram's
  * `_sum`) only when no traffic rise explains it.
  */
-function felt(
-  x: IncidentAnomaly,
-  loaded: ReadonlySet<string>,
-  patterns: SignalPatterns | undefined,
-): boolean {
-  const kind = anomalyKind(x, patterns);
+function felt(kind: SignalKind, timeSpent: boolean, loaded: boolean): boolean {
   if (kind === 'errors' || kind === 'availability') return true;
-  if (kind !== 'latency') return false;
-  return loaded.size === 0 || !TIME_SPENT.test(x.signal.toLowerCase().replaceAll('.', '_'));
+  return kind === 'latency' && (!loaded || !timeSpent);
 }
+
+/** A latency signal that sums time spent serving (it grows with load as with latency). */
+const isTimeSpent = (kind: SignalKind, signal: string): boolean =>
+  kind === 'latency' &&
+  /_sum$|(?:duration|time)_seconds_total$/.test(signal.toLowerCase().replaceAll('.', '_'));
 
 /** Before a new series is added: drops series quiet for a week, and the oldest past the cap. */
 function pruneHistory(state: CorrelatorState, oldest: number): void {
@@ -618,22 +615,22 @@ function qualifyingTs(
     const at = Math.min(severe, nth);
     return Number.isFinite(at) ? at : null;
   }
-  // Services whose traffic rose: their CPU, memory, busy time and the like follow the load.
-  const loaded = new Set(
-    inc.timeline
-      .filter((x) => x.value > x.expected && anomalyKind(x, patterns) === 'traffic')
-      .map((x) => x.service),
-  );
+  // Each anomaly's kind once (a glob match); whether traffic rose anywhere in the incident:
+  // then CPU, memory, busy time and the like follow the load.
+  const kinds = inc.timeline.map((x) => anomalyKind(x, patterns));
+  const loaded = inc.timeline.some((x, i) => kinds[i] === 'traffic' && x.value > x.expected);
   const series = new Set<string>();
   let severe = false;
   let beyondTraffic = false;
   let firstTs = Number.NaN;
   let twoTimes = false;
-  for (const x of inc.timeline) {
-    if (x.recurring === true || polarity(x, patterns) !== 'failure') continue;
+  for (const [i, x] of inc.timeline.entries()) {
+    const kind = kinds[i] ?? 'other';
+    if (x.recurring === true || polarityOf(kind, x.value < x.expected) !== 'failure') continue;
+    const timeSpent = isTimeSpent(kind, x.signal);
     series.add(x.series);
-    severe ||= isSevere(x, cfg.severe_score) && felt(x, loaded, patterns);
-    beyondTraffic ||= x.kind === 'log' || notLoad(x, loaded, patterns);
+    severe ||= isSevere(x, cfg.severe_score) && felt(kind, timeSpent, loaded);
+    beyondTraffic ||= x.kind === 'log' || notLoad(kind, timeSpent, loaded);
     if (Number.isNaN(firstTs)) firstTs = x.ts;
     twoTimes ||= x.ts !== firstTs;
     if ((series.size >= cfg.min_anomalies || severe) && twoTimes && beyondTraffic) return x.ts;

@@ -207,8 +207,11 @@ export function polarity(
   },
   p: SignalPatterns = defaultSignalPatterns,
 ): Polarity {
-  const kind = anomalyKind(a, p);
-  const down = a.value < a.expected;
+  return polarityOf(anomalyKind(a, p), a.value < a.expected);
+}
+
+/** The polarity of a move of a signal of this kind (down: below what was expected). */
+export function polarityOf(kind: SignalKind, down: boolean): Polarity {
   if (kind === 'traffic') return down ? 'symptom' : 'failure';
   if (kind === 'errors' || kind === 'latency' || kind === 'saturation') {
     return down ? 'benign' : 'failure';
