@@ -28,7 +28,7 @@ import type { Incident } from '../src/correlate/incidents.js';
 import { parseRecord, limitsFromConfig } from '../src/ingest/records.js';
 import type { AnomalyEvent, SeriesMeta } from '../src/queues/contract.js';
 import { replaySettingsFromConfig } from '../src/replay/replay-from-config.js';
-import { replayColumns } from '../src/replay/replay.js';
+import { replayColumns, serviceSinceOf } from '../src/replay/replay.js';
 import { configIssues } from '../src/service/config-checks.js';
 import { generate, SEEDS, type Generated } from './independent/generate.js';
 import { median } from './nab-cv-plan.js';
@@ -370,6 +370,7 @@ function run(args: string[]): void {
     );
     const input = columns(g, limitsFromConfig(base.ingest));
     samples += input.ts.length;
+    const since = serviceSinceOf(input);
     const cached = cacheDir === undefined ? undefined : join(cacheDir, `${seed}.json`);
     let anomalies: readonly AnomalyEvent[];
     if (cached !== undefined && existsSync(cached)) {
@@ -387,7 +388,7 @@ function run(args: string[]): void {
         { services, ingest: { service_labels: SERVICE_LABELS }, correlate },
         { check: configIssues },
       );
-      const incidents = foldAll(correlatorFromConfig(config), anomalies);
+      const incidents = foldAll(correlatorFromConfig(config), anomalies, undefined, since);
       const rows: string[] = [];
       tally(g, incidents, tallies.get(v) as VariantTally, rows);
       if (s.stepMs === MIN) tally(g, incidents, minuteOnly.get(v) as VariantTally, []);

@@ -266,6 +266,11 @@ program
         `replay: ${summary.metricSamples} samples of ${summary.series} series, ${summary.logRecords} log records in ${summary.logTemplates} templates, ` +
           `${summary.rejected} lines skipped, ${summary.anomalies} anomalies, ${summary.incidents} incidents -> ${opts.out}\n`,
       );
+      if (summary.learning > 0) {
+        process.stderr.write(
+          `replay: ${summary.learning} of the anomalies came while their service was learning (the first ${(config.correlate.learning_ms / 3_600_000).toFixed(1)} h after its first record, correlate.learning_ms): they open no incident; 0 turns that off\n`,
+        );
+      }
     } catch (err) {
       fail(`replay failed: ${(err as Error).message}`);
     }

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { registerIncidentMetrics } from '../correlate/incident-metrics.js';
 import { IncidentStore } from '../correlate/incident-store.js';
+import { registerLearningMetrics } from '../correlate/learning-metrics.js';
 import { serviceGraph } from '../correlate/graph.js';
 import { ScoreBoard } from '../detect/score-board.js';
 import { registerScoreMetrics } from '../detect/score-metrics.js';
@@ -17,6 +18,7 @@ import { LogStateStore } from '../logs/log-state-store.js';
 import { logSettingsFromConfig } from '../logs/log-settings.js';
 import { registerLogMetrics } from '../logs/log-metrics.js';
 import { EdgeRecorder } from '../queues/edge-recorder.js';
+import { ServiceSince } from '../queues/service-since.js';
 import { registerQueueMetrics } from '../queues/queue-metrics.js';
 import type { Queues } from '../queues/queues.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -78,6 +80,12 @@ export function registerStoreMetrics(d: Omit<ApiDeps, 'app'>): void {
   registerLogMetrics(metrics.registry, () => templates.activeTemplates(), log, d.serviceLabel);
   const incidents = new IncidentStore(d.connection, prefix);
   registerIncidentMetrics(metrics.registry, incidents, log, d.serviceLabel);
+  registerLearningMetrics(metrics.registry, new ServiceSince(d.connection, prefix), {
+    learningMs: config.correlate.learning_ms,
+    now: Date.now,
+    log,
+    serviceLabel: d.serviceLabel,
+  });
 }
 
 /** Registers the routes; `checks` decide `/readyz`. */

@@ -52,6 +52,11 @@ export interface ServiceHealthInput {
   readonly incidents: readonly IncidentJson[];
   /** True while a maintenance window covers the service. */
   readonly inMaintenance?: ((service: string, nowMs: number) => boolean) | undefined;
+  /**
+   * The services still learning (`correlate.learning_ms` after their first record) and until
+   * when (ms): listed even before any of their series scored; a calm one reads `learning`.
+   */
+  readonly learningUntil?: ReadonlyMap<string, number> | undefined;
   /** `detect.anomaly_threshold`. */
   readonly threshold: number;
   readonly nowMs: number;
@@ -174,6 +179,14 @@ function calmVerdict(signals: readonly BoardEntry[], scored: boolean, boardLimit
   return { state: 'ok', reason: learning > 0 ? `${within}, ${learning} still learning` : within };
 }
 
+/** A calm service still learning (`correlate.learning_ms`) says so, and until when. */
+function learningVerdict(calm: Verdict, until: number | undefined): Verdict {
+  if (until === undefined) return calm;
+  const at = `${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const why = calm.reason.replace(/^learning: /, '');
+  return { state: 'learning', reason: `learning until ${at}, and pages from then: ${why}` };
+}
+
 /**
  * The series the sparkline shows: the most anomalous now (one no suppression matches before a
  * suppressed one); when none is anomalous, the configured key signal, else an error signal,
@@ -238,6 +251,7 @@ export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
     ...Object.keys(input.services),
     ...byService.keys(),
     ...scored,
+    ...(input.learningUntil?.keys() ?? []),
     ...open.flatMap((i) => [...i.services, ...(i.root_cause ? [i.root_cause.service] : [])]),
   ]);
   const limit = input.signalsPerService ?? SIGNALS_PER_SERVICE;
@@ -254,6 +268,7 @@ export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
         : [],
     );
     const fromIncident = worst(open.map((inc) => incidentVerdict(service, inc)));
+    const until = input.learningUntil?.get(service);
     const verdict =
       worst([
         fromIncident,
@@ -261,7 +276,7 @@ export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
         input.inMaintenance?.(service, nowMs)
           ? { state: 'maintenance', reason: 'in maintenance window' }
           : undefined,
-      ]) ?? calmVerdict(signals, scored.has(service), boardLimit);
+      ]) ?? learningVerdict(calmVerdict(signals, scored.has(service), boardLimit), until);
     return {
       service,
       state: verdict.state,
@@ -270,6 +285,7 @@ export function serviceHealth(input: ServiceHealthInput): ServiceHealth[] {
       signals: signals.slice(0, limit).map((e) => signalHealth(e, suppressed.has(e))),
       incident: fromIncident?.incident ? serviceIncident(fromIncident.incident) : null,
       ...(settings?.description === undefined ? {} : { description: settings.description }),
+      ...(until === undefined ? {} : { learning_until: new Date(until).toISOString() }),
     };
   });
   return health.sort((a, b) => rank(a.state) - rank(b.state) || a.service.localeCompare(b.service));

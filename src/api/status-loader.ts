@@ -7,6 +7,7 @@
  * pages share its history cache.
  */
 import type { Redis } from 'ioredis';
+import { ServiceSince, stillLearning } from '../queues/service-since.js';
 import type { Config } from '../config/schema.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import { IncidentStore } from '../correlate/incident-store.js';
@@ -37,6 +38,8 @@ export interface StatusSource {
   readonly suppressions?: Pick<SuppressionStore, 'list'> | undefined;
   /** True while a maintenance window covers the service (none configured: undefined). */
   readonly inMaintenance?: ((service: string, nowMs: number) => boolean) | undefined;
+  /** Each service's first record: a service is learning `correlate.learning_ms` from it. */
+  readonly since?: Pick<ServiceSince, 'all'> | undefined;
   /** The wall clock (tests pass their own). */
   readonly now: () => number;
   /** What this process read of histories before: a refresh then reads only what is new. */
@@ -56,6 +59,7 @@ export function statusSource(config: Readonly<Config>, redis: Redis): StatusSour
     history: new SeriesHistory(redis, prefix, { keepMs: config.detect.history_keep_ms }),
     suppressions: new SuppressionStore(redis, prefix),
     inMaintenance: maintenanceCheck(config.maintenance),
+    since: new ServiceSince(redis, prefix),
     now: Date.now,
     cache: new HistoryCache(),
   };
@@ -98,11 +102,12 @@ export async function loadServiceHealth(
 ): Promise<ServicesJson> {
   const nowMs = src.now();
   const staleAfterMs = src.config.metrics.stale_after_ms;
-  const [board, open, scored, suppressions] = await Promise.all([
+  const [board, open, scored, suppressions, since] = await Promise.all([
     boardEntries(src, nowMs),
     src.incidents.open(),
     src.board.services?.({ staleAfterMs, nowMs }),
     src.suppressions?.list(nowMs),
+    src.since?.all(),
   ]);
   const all = serviceHealth({
     services: src.config.services,
@@ -112,6 +117,7 @@ export async function loadServiceHealth(
     inMaintenance: src.inMaintenance,
     suppressed: suppressionCheck(suppressions ?? []),
     threshold: src.config.detect.anomaly_threshold,
+    learningUntil: since && stillLearning(since, src.config.correlate.learning_ms, nowMs),
     nowMs,
     patterns: signalPatternsOf(src.config.correlate.signals),
   });

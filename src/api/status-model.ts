@@ -71,6 +71,11 @@ export interface ServiceHealth {
   readonly incident: ServiceIncident | null;
   /** The configured description, if any. */
   readonly description?: string;
+  /**
+   * Present while the service is learning (`correlate.learning_ms` after its first record):
+   * when that ends (RFC 3339). Until then its anomalies open no incident.
+   */
+  readonly learning_until?: string;
 }
 
 /** One point of a series' recent history, one per minute of event time. */

@@ -32,6 +32,11 @@ export const correlateSchema = z
       .describe(
         'Opening needs corroboration: of the anomalies, only failing ones count (a traffic fall is a symptom of a failure elsewhere), from `min_anomalies` series or one severe anomaly on what users feel (errors, availability, latency); they must span two sample times at least (no single sample opens an incident, on any signal) and hold something other than load (traffic, and when traffic rose, the CPU, memory and time spent that follow it); an anomaly its series showed at this time of day on one of the last seven days is no evidence. `false`: any `min_anomalies` anomalies, or one severe one, open an incident (for a deployment that sends only traffic).',
       ),
+    learning_ms: durationMs
+      .default(24 * 3_600_000)
+      .describe(
+        "A service is learning for this long after its first record (event time): its anomalies are scored, shown and join an open incident, but none of them opens one, so nothing pages for a service whose detectors have not seen a day of it. The API (`/api/v1/services`, each anomaly on a timeline) and /metrics (`aiops_service_learning_until_timestamp_seconds`) say which services are learning and until when. 0: off (a service pages from its detectors' first scores).",
+      ),
     severe_score: z
       .number()
       .min(0)

@@ -127,6 +127,11 @@ export function startCorrelateWorker(deps: {
   pipelines?: { pending(horizon: number): Promise<Behind | undefined> } | undefined;
   /** How long a pipeline that stays behind may hold due incidents (default HOLD_MAX_MS). */
   holdMaxMs?: number | undefined;
+  /**
+   * Each service's first record (queues/service-since.ts): a service still learning
+   * (`correlate.learning_ms`) opens no incident. Without it, no service is learning.
+   */
+  serviceSince?: { of(service: string): Promise<number | undefined> } | undefined;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -234,6 +239,11 @@ export function startCorrelateWorker(deps: {
         );
       }
       let events: IncidentEvent[] = [];
+      // Read before the state is watched: one Redis call for a service not known yet.
+      const since =
+        job.name === JobNames.Anomaly && cfg.learning_ms
+          ? await deps.serviceSince?.of((job.data as AnomalyEvent).service)
+          : undefined;
       // Transitions waiting in the state's outbox once this job's write is done.
       let pending = 0;
       for (let attempt = 1; ; attempt++) {
@@ -247,7 +257,7 @@ export function startCorrelateWorker(deps: {
           // The job's own change first, deciding no candidate; then what waits for the pipelines.
           if (job.name === JobNames.Anomaly) {
             const a = toIncidentAnomaly(job.data as AnomalyEvent);
-            events = deps.correlator.fold(state, a, -Infinity);
+            events = deps.correlator.fold(state, a, -Infinity, since);
           } else if (job.name === JobNames.IncidentAck) {
             const ack = job.data as AckJob;
             events = deps.correlator.acknowledge(state, ack.id, ack.by, ack.at);

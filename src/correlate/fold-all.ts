@@ -36,12 +36,14 @@ export function toIncidentAnomaly(a: AnomalyEvent): IncidentAnomaly {
 
 /**
  * `onEvents` is told of every transition as it happens, with the event time it happened at
- * (replay's hooks decide on them).
+ * (replay's hooks decide on them). `serviceSince`: each service's first record (event time),
+ * from which it is learning for `correlate.learning_ms`; a service not in it is not learning.
  */
 export function foldAll(
   correlator: Correlator,
   anomalies: readonly AnomalyEvent[],
   onEvents?: (events: readonly IncidentEvent[], now: number) => void,
+  serviceSince?: ReadonlyMap<string, number>,
 ): Incident[] {
   const state = emptyCorrelatorState();
   const seen = new Map<string, Incident>();
@@ -50,7 +52,9 @@ export function foldAll(
     onEvents?.(events, state.now);
     for (const e of events) if (e.type !== 'dropped') seen.set(e.incident.id, e.incident);
   };
-  for (const a of sorted) keep(correlator.fold(state, toIncidentAnomaly(a)));
+  for (const a of sorted) {
+    keep(correlator.fold(state, toIncidentAnomaly(a), Infinity, serviceSince?.get(a.service)));
+  }
   // Let candidates still settling at the end of the input decide.
   if (sorted.length > 0)
     keep(correlator.advance(state, state.watermark + settleOf(correlator) + 1));

@@ -128,6 +128,9 @@ export function incidentJson(inc: Incident): IncidentJson {
       ...(a.template === undefined ? {} : { template: a.template }),
       ...(a.examples === undefined ? {} : { examples: a.examples }),
       ...(a.recurring === true ? { recurring: true as const } : {}),
+      ...(a.learning_until === undefined
+        ? {}
+        : { learning_until: new Date(a.learning_until).toISOString() }),
     })),
     explanation: inc.explanation && explanationJson(inc.explanation),
     explanation_at_open: atOpen ? explanationJson(atOpen) : null,

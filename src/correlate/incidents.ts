@@ -12,10 +12,11 @@
  *   anomaly, so the upstream cause can arrive before the page, if it holds `min_anomalies`
  *   anomalies or one scoring `severe_score` or more, corroborated (`corroboration`, default
  *   on; qualifyingTs): failing ones only (a traffic fall is a symptom), none recurring (seen
- *   at this time of day on an earlier day), from `min_anomalies` series or one severe anomaly
- *   on what users feel, at two sample times at least (no single sample opens an incident), on
- *   something other than load. A candidate that never qualifies is dropped once `window_ms`
- *   passes without a new anomaly.
+ *   at this time of day on an earlier day), none from a service still learning (`learning_ms`
+ *   after its first record), from `min_anomalies` series or one severe anomaly on what users
+ *   feel, at two sample times at least (no single sample opens an incident), on something
+ *   other than load. A candidate that never qualifies is dropped once `window_ms` passes
+ *   without a new anomaly.
  * - Alignment: those decisions wait, in event time, for every pipeline to have delivered the
  *   anomalies stamped up to the deadline (`through`, given by the caller: replay folds in
  *   event-time order, so its own time is enough; the live correlator measures what the detect
@@ -37,6 +38,7 @@
  *   emits `raised` (which pages the receivers that route critical incidents).
  */
 import { fnv1a32 } from '../queues/partition.js';
+import { learningUntil } from '../queues/service-since.js';
 import type { GraphEdge, ServiceGraph } from './graph.js';
 import { leadingLog, type LeadingLog } from './leading-log.js';
 import { rankRootCauses, type RankedAnomaly, type RootCauseCandidate } from './rank.js';
@@ -64,6 +66,11 @@ export interface CorrelateSettings {
    * least, on something other than load (qualifyingTs). False: the rule before.
    */
   readonly corroboration?: boolean;
+  /**
+   * How long a service is learning after its first record (event time; 0 or unset: off): its
+   * anomalies join incidents but open none (`fold`'s `serviceSince`).
+   */
+  readonly learning_ms?: number;
   /** Timeline entries kept per incident (the count of all is kept too). */
   readonly max_timeline: number;
   /**
@@ -89,6 +96,12 @@ export interface IncidentAnomaly extends RankedAnomaly {
    * batch job, a nightly backup): on the timeline, but no evidence for opening an incident.
    */
   readonly recurring?: true;
+  /**
+   * Set, to the event time its learning ends, when its service was still learning
+   * (`learning_ms` after its first record): on the timeline, joins an open incident, but no
+   * evidence for opening one.
+   */
+  readonly learning_until?: number;
 }
 
 export interface Explanation {
@@ -251,9 +264,16 @@ export class Correlator {
    * Folds one anomaly in: first moves time to the anomaly's (so what resolved or split before it
    * is settled), then groups it, then opens what now qualifies. Returns the events.
    * `through`: the event time up to which every pipeline has delivered its anomalies (see
-   * advance); by default, all of them (replay folds in event-time order).
+   * advance); by default, all of them (replay folds in event-time order). `serviceSince`: the
+   * event time of the anomaly's service's first record (queues/service-since.ts), undefined
+   * when unknown (then it is not learning).
    */
-  fold(state: CorrelatorState, anomaly: IncidentAnomaly, through = Infinity): IncidentEvent[] {
+  fold(
+    state: CorrelatorState,
+    anomaly: IncidentAnomaly,
+    through = Infinity,
+    serviceSince?: number,
+  ): IncidentEvent[] {
     let a = anomaly;
     if (Object.hasOwn(state.seen, a.id)) return [];
     state.watermark = Math.max(state.watermark, a.ts);
@@ -262,6 +282,8 @@ export class Correlator {
     if (polarity(a, this.patterns) === 'benign') return events;
     remember(state, a);
     if (recurringBefore(state, a, this.cfg.window_ms)) a = { ...a, recurring: true };
+    const until = learningUntil(serviceSince, this.cfg.learning_ms ?? 0, a.ts);
+    if (until !== undefined) a = { ...a, learning_until: until };
     const live = state.incidents.filter(
       (inc) => inc.status !== 'resolved' || inc.resolved_by === 'quiet',
     );
@@ -607,10 +629,14 @@ function qualifyingTs(
   patterns: SignalPatterns | undefined,
 ): number | null {
   if (cfg.corroboration === false) {
-    const severe = inc.timeline.find((x) => isSevere(x, cfg.severe_score))?.ts ?? Infinity;
+    // A learning service's anomalies are never evidence (and the count of all only stands for
+    // them when none is learning).
+    const evidence = inc.timeline.filter((x) => x.learning_until === undefined);
+    const severe = evidence.find((x) => isSevere(x, cfg.severe_score))?.ts ?? Infinity;
+    const whole = evidence.length === inc.timeline.length;
     const nth =
-      inc.anomaly_count >= cfg.min_anomalies
-        ? (inc.timeline[cfg.min_anomalies - 1]?.ts ?? inc.last_ts)
+      (whole ? inc.anomaly_count : evidence.length) >= cfg.min_anomalies
+        ? (evidence[cfg.min_anomalies - 1]?.ts ?? inc.last_ts)
         : Infinity;
     const at = Math.min(severe, nth);
     return Number.isFinite(at) ? at : null;
@@ -626,7 +652,8 @@ function qualifyingTs(
   let twoTimes = false;
   for (const [i, x] of inc.timeline.entries()) {
     const kind = kinds[i] ?? 'other';
-    if (x.recurring === true || polarityOf(kind, x.value < x.expected) !== 'failure') continue;
+    if (x.recurring === true || x.learning_until !== undefined) continue;
+    if (polarityOf(kind, x.value < x.expected) !== 'failure') continue;
     const timeSpent = isTimeSpent(kind, x.signal);
     series.add(x.series);
     severe ||= isSevere(x, cfg.severe_score) && felt(kind, timeSpent, loaded);

@@ -9,6 +9,7 @@ import { correlatorFromConfig } from './from-config.js';
 import { serviceGraph } from './graph.js';
 import type { IncidentEvent } from './incidents.js';
 import { PipelineWatermark } from './pipeline-watermark.js';
+import { ServiceSince } from '../queues/service-since.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
 export interface CorrelateStageDeps extends StageDeps<'anomalies'> {
@@ -20,9 +21,12 @@ export async function startCorrelate(d: CorrelateStageDeps) {
   const { config } = d;
   // One correlator job at a time across all processes, and the tick: written at start and
   // again whenever Redis lost them (reassert).
+  const serviceSince = new ServiceSince(d.connection, d.layout.main);
   const reassert = async (): Promise<void> => {
     await d.queues.anomalies.setGlobalConcurrency(1);
     await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
+    // What this process read of the services' first records, should Redis have lost them.
+    await serviceSince.reassert();
   };
   await reassert();
   const pipelines = new PipelineWatermark(d.connection, d.layout);
@@ -34,6 +38,7 @@ export async function startCorrelate(d: CorrelateStageDeps) {
     latenessMs: config.correlate.lateness_ms,
     onTransition: d.onTransition,
     pipelines,
+    serviceSince,
     log: d.log.child({ component: 'correlate' }),
     metrics: d.metrics,
   });

@@ -13,6 +13,7 @@ import {
 } from '../queues/contract.js';
 import { keyIsParseable } from '../queues/series-key.js';
 import { partitionOf } from '../queues/partition.js';
+import { earliestByService, noteEarliest, type ServiceSince } from '../queues/service-since.js';
 import { PartitionBatcher } from './batcher.js';
 import type { LogSample, MetricSample } from './records.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -27,6 +28,11 @@ export interface WriterOptions {
   readonly lingerMs: number;
   /** A queue write that takes longer than this fails (ingest answers 503). */
   readonly writeTimeoutMs: number;
+  /**
+   * Where each service's first record is noted (its learning starts there), before any of
+   * its records is queued; none: not noted (tests of the writer alone).
+   */
+  readonly since?: ServiceSince | undefined;
 }
 
 /**
@@ -68,9 +74,13 @@ export class IngestWriter {
   readonly #samples: PartitionBatcher<MetricSample>;
   readonly #logs: PartitionBatcher<LogRecord>;
   readonly #partitions: number;
+  readonly #since: ServiceSince | undefined;
+  readonly #writeTimeoutMs: number;
 
   constructor(o: WriterOptions) {
     this.#partitions = o.samplesQueues.length;
+    this.#since = o.since;
+    this.#writeTimeoutMs = o.writeTimeoutMs;
     const queueOf = (queues: readonly Queue[], p: number): Queue => {
       const q = queues[p];
       if (!q) throw new Error(`no queue for partition ${p}`);
@@ -107,6 +117,15 @@ export class IngestWriter {
 
   /** Resolves once every record is durably queued; rejects if any write failed. */
   async write(metrics: readonly MetricSample[], logs: readonly LogSample[]): Promise<void> {
+    if (this.#since) {
+      const earliest = earliestByService(logs.map((l) => l.record));
+      for (const m of metrics) noteEarliest(earliest, m.series.service, m.ts);
+      await withTimeout(
+        this.#since.record(earliest),
+        this.#writeTimeoutMs,
+        'service first-seen write',
+      );
+    }
     const byPart = new Map<number, MetricSample[]>();
     for (const m of metrics) {
       const p = partitionOf(m.series.key, this.#partitions);

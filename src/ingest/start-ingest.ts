@@ -16,6 +16,7 @@ import { limitsFromConfig } from './records.js';
 import { startRejectionLog } from './rejection-log.js';
 import { SeriesLimiter } from './series-limiter.js';
 import { liveTimeWindow } from './timestamps.js';
+import { ServiceSince } from '../queues/service-since.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
 /** A flush that Redis has not taken by then fails its requests with 503 (the sender retries). */
@@ -38,7 +39,9 @@ export async function startIngest(d: IngestStageDeps) {
   const log = d.log.child({ component: 'ingest' });
   const stops: (() => Promise<void>)[] = [];
   await d.queues.enforcePartitionOrder();
+  const since = new ServiceSince(d.connection, d.layout.main);
   const writer = new IngestWriter({
+    since,
     samplesQueues: d.queues.samples,
     logsQueues: d.queues.logs,
     maxItems: ingest.batch_max_samples,
@@ -123,6 +126,7 @@ export async function startIngest(d: IngestStageDeps) {
     async reassert(): Promise<void> {
       await d.queues.enforcePartitionOrder();
       await pull.reassert();
+      await since.reassert();
     },
     async drain(deadline: number): Promise<void> {
       // Pull runs stop before the buffers drain, so their last samples are flushed too; a run

@@ -262,6 +262,11 @@ export interface IncidentJsonAnomaly {
    * days: shown, but no evidence for opening an incident (docs/incidents.md, "Opening").
    */
   readonly recurring?: true;
+  /**
+   * Present (RFC 3339) when its service was still learning (`correlate.learning_ms` after its
+   * first record): when the learning ends. Shown, joins an open incident, opens none.
+   */
+  readonly learning_until?: string;
 }
 
 /**

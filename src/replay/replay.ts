@@ -28,6 +28,7 @@ import { suppressionCheck, type Suppression } from '../detect/suppressions.js';
 import type { Correlator } from '../correlate/incidents.js';
 import { edgeFromSeries, edgeKey, type Edge } from '../queues/discovered-edges.js';
 import { foldAll } from '../correlate/fold-all.js';
+import { earliestByService, learningUntil, noteEarliest } from '../queues/service-since.js';
 import { incidentJson } from '../correlate/incident-json.js';
 import { HookReplay, type ReplayHooks } from '../remediate/replay-hooks.js';
 
@@ -71,6 +72,11 @@ export interface ReplaySummary {
   readonly taken: number;
   /** Anomalies a suppression held back (metric and log). */
   readonly suppressed: number;
+  /**
+   * Anomalies of a service still learning (`correlate.learning_ms` from its first record):
+   * written out, but none opens an incident.
+   */
+  readonly learning: number;
 }
 
 const SLICE = 50_000;
@@ -139,11 +145,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     o.report(`replay: ${rejected - MAX_REPORTED_REJECTIONS} more lines skipped`);
   }
 
-  const { anomalies, incidents, hookDecisions, logTemplates, taken, suppressed } = replayColumns(
-    options,
-    { series, idx, ts, val, logs },
-    progress,
-  );
+  const { anomalies, incidents, hookDecisions, logTemplates, taken, suppressed, learning } =
+    replayColumns(options, { series, idx, ts, val, logs }, progress);
   const hookLines = hookDecisions.map((d) => JSON.stringify(d)).join('\n');
   await mkdir(o.outDir, { recursive: true });
   const anomalyLines = anomalies.map((a) => JSON.stringify(a)).join('\n');
@@ -164,6 +167,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     incidents: incidents.length,
     taken,
     suppressed,
+    learning,
   };
 }
 
@@ -185,6 +189,21 @@ export interface ReplayResult {
   readonly logTemplates: number;
   readonly taken: number;
   readonly suppressed: number;
+  /** Anomalies of a service still learning (`correlate.learning_ms`): they open no incident. */
+  readonly learning: number;
+}
+
+/**
+ * Each service's first record, metric or log (event time), as live ingest notes it
+ * (queues/service-since.ts): the service is learning `correlate.learning_ms` from then.
+ */
+export function serviceSinceOf(input: ReplayInput): Map<string, number> {
+  const since = earliestByService(input.logs);
+  for (let i = 0; i < input.ts.length; i++) {
+    const service = input.series[input.idx[i] ?? 0]?.service;
+    if (service !== undefined) noteEarliest(since, service, input.ts[i] ?? Number.NaN);
+  }
+  return since;
 }
 
 /**
@@ -258,8 +277,14 @@ export function replayColumns(
     if (e) discovered.set(edgeKey(e), e);
   }
   const hooks = o.hooks ? new HookReplay(o.hooks) : undefined;
+  const correlator = o.correlatorFor([...discovered.values()]);
+  const since = serviceSinceOf(input);
+  const learningMs = correlator.settings.learning_ms ?? 0;
+  const learning = out.anomalies.filter(
+    (a) => learningUntil(since.get(a.service), learningMs, a.ts) !== undefined,
+  ).length;
   const incidents = foldAll(
-    o.correlatorFor([...discovered.values()]),
+    correlator,
     out.anomalies,
     hooks &&
       ((events, now) => {
@@ -269,6 +294,7 @@ export function replayColumns(
           hooks.transition(incidentJson(e.incident), e.type, at);
         }
       }),
+    since,
   ).map(incidentJson);
   hooks?.finish(incidents);
   return {
@@ -278,6 +304,7 @@ export function replayColumns(
     logTemplates: [...logStates.values()].reduce((n, st) => n + st.miner.size, 0),
     taken: out.taken,
     suppressed: out.suppressed + logOut.suppressed,
+    learning,
   };
 }
 

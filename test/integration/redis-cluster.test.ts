@@ -47,6 +47,8 @@ beforeAll(async () => {
     AIOPS_CORRELATE__SETTLE_MS: '3000',
     AIOPS_CORRELATE__TICK_MS: '1000',
     AIOPS_CORRELATE__LATENESS_MS: '1000',
+    // Its services are new: no learning day before they may open an incident.
+    AIOPS_CORRELATE__LEARNING_MS: '0',
   };
   // Both up before any sample arrives, so either may take any partition's next batch.
   workers.push(

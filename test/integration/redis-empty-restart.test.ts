@@ -3,7 +3,8 @@
  * without its AOF. The worker is not restarted. Within 10 s of each wipe: the partition queues'
  * and the anomalies queue's global concurrency and the job schedulers (correlator tick,
  * Alertmanager sync, reminders) exist again, every sample acknowledged after the wipe is scored,
- * and a strong anomaly opens an incident that pages a webhook receiver. Samples acknowledged
+ * and a strong anomaly opens an incident that pages a webhook receiver (its service, past its
+ * learning day, stays so though Redis lost when it was first seen). Samples acknowledged
  * before the wipe are gone with Redis; nothing here counts on them.
  */
 import { once } from 'node:events';
@@ -74,6 +75,19 @@ beforeAll(async () => {
     host: '127.0.0.1',
   });
   admin = new Redis(server.url, { maxRetriesPerRequest: null });
+  // auth has run for days (a sample from two days ago): past its learning day, it pages, and
+  // must go on paging after Redis lost the record of when it was first seen.
+  const backfill = await fetch(`${service.url}/api/v1/samples`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: JSON.stringify({
+      ts: Date.now() - 2 * 86_400_000,
+      metric: 'build_info',
+      labels: { service: 'auth' },
+      value: 1,
+    }),
+  });
+  if (backfill.status !== 202) throw new Error(`backfill answered ${backfill.status}`);
 });
 
 afterAll(async () => {

@@ -11,9 +11,11 @@ import {
   recurringBefore,
   type CorrelateSettings,
   type CorrelatorState,
+  type Incident,
   type IncidentAnomaly,
   type IncidentEvent,
 } from '../../src/correlate/incidents.js';
+import { incidentJson } from '../../src/correlate/incident-json.js';
 import { rankRootCauses } from '../../src/correlate/rank.js';
 import { liveNow } from '../../src/correlate/correlate-worker.js';
 import { polarity } from '../../src/correlate/signal-kind.js';
@@ -398,6 +400,86 @@ describe('incident lifecycle', () => {
         (e) => e.type === 'opened',
       );
       expect(opened.map((e) => e.incident.opened_at)).toEqual([T0 + 3 * MIN]);
+    });
+  });
+
+  describe('learning: a service seen for less than learning_ms opens nothing', () => {
+    const DAY = 24 * 60 * MIN;
+    const learning = { ...settings, learning_ms: DAY };
+    /** Folds with every service first seen at `since`; advances well past the last. */
+    const foldSince = (
+      anomalies: readonly IncidentAnomaly[],
+      since: Readonly<Record<string, number>>,
+      cfg: CorrelateSettings = learning,
+    ) => {
+      const c = new Correlator(graph, cfg);
+      const state = emptyCorrelatorState();
+      const events = anomalies.flatMap((a) => c.fold(state, a, Infinity, since[a.service]));
+      events.push(...c.advance(state, Math.max(...anomalies.map((a) => a.ts)) + 30 * MIN));
+      return { events, state };
+    };
+    const outage = (at: number): IncidentAnomaly[] => [
+      anomaly('auth', 'http_error_ratio', at, 'up', 0.999),
+      anomaly('auth', 'http_latency_p99_seconds', at + MIN, 'up', 0.999),
+      anomaly('routing', 'http_error_ratio', at + MIN, 'up', 0.999),
+    ];
+
+    it('an outage on the first day opens nothing; the same a day later opens one', () => {
+      const firstDay = foldSince(outage(T0 + 3 * 60 * MIN), { auth: T0, routing: T0 });
+      expect(firstDay.events.filter((e) => e.type === 'opened')).toEqual([]);
+      const later = foldSince(outage(T0 + DAY + MIN), { auth: T0, routing: T0 });
+      expect(later.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+      // Off (0), or a service never recorded (seen before it was recorded): it pages at once.
+      const off = foldSince(
+        outage(T0 + 3 * 60 * MIN),
+        { auth: T0 },
+        { ...learning, learning_ms: 0 },
+      );
+      expect(off.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+      const unknown = foldSince(outage(T0 + 3 * 60 * MIN), {});
+      expect(unknown.events.filter((e) => e.type === 'opened')).toHaveLength(1);
+      // And with corroboration off too: the rule before counts no learning anomaly either.
+      const loose = foldSince(
+        outage(T0 + 3 * 60 * MIN),
+        { auth: T0, routing: T0 },
+        { ...learning, corroboration: false },
+      );
+      expect(loose.events.filter((e) => e.type === 'opened')).toEqual([]);
+    });
+
+    it('a learning service joins an incident a learned one opened, marked with when it learns', () => {
+      // auth has run for days; routing, new this morning, fails beside it.
+      const { events, state } = foldSince(outage(T0 + 2 * DAY), {
+        auth: T0,
+        routing: T0 + 2 * DAY - 60 * MIN,
+      });
+      const opened = events.filter((e) => e.type === 'opened');
+      expect(opened).toHaveLength(1);
+      const inc = state.incidents[0];
+      expect([...(inc?.services ?? [])].sort()).toEqual(['auth', 'routing']);
+      const routing = inc?.timeline.find((x) => x.service === 'routing');
+      expect(routing?.learning_until).toBe(T0 + 3 * DAY - 60 * MIN);
+      expect(inc?.timeline.find((x) => x.service === 'auth')?.learning_until).toBeUndefined();
+      // The public form says it in RFC 3339.
+      const json = incidentJson(inc as Incident);
+      expect(json.timeline.find((x) => x.service === 'routing')?.learning_until).toBe(
+        new Date(T0 + 3 * DAY - 60 * MIN).toISOString(),
+      );
+    });
+
+    it('a candidate of learning anomalies only is dropped, not opened when learning ends', () => {
+      const end = T0 + DAY;
+      const { events, state } = foldSince(
+        [
+          anomaly('auth', 'http_error_ratio', end - 2 * MIN, 'up', 0.999),
+          anomaly('auth', 'http_error_ratio', end - MIN, 'up', 0.999),
+          // One sample after learning ends: alone, it is a single sample.
+          anomaly('auth', 'http_latency_p99_seconds', end + SEC, 'up', 0.999),
+        ],
+        { auth: T0 },
+      );
+      expect(events.filter((e) => e.type === 'opened')).toEqual([]);
+      expect(state.incidents).toEqual([]);
     });
   });
 

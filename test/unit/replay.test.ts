@@ -12,7 +12,11 @@ import { logSettingsFromConfig } from '../../src/logs/log-settings.js';
 import { SURGE_TEMPLATE, authLogs } from '../helpers/auth-logs.js';
 import { normalSeries, toNdjson } from '../helpers/series.js';
 
-const replayConfig = parseConfig({ services: { auth: { depends_on: ['storage'] }, storage: {} } });
+// Short captures: no learning day before their services may open incidents (tested below).
+const replayConfig = parseConfig({
+  services: { auth: { depends_on: ['storage'] }, storage: {} },
+  correlate: { learning_ms: 0 },
+});
 const correlatorFor = (discovered: readonly Edge[]) =>
   correlatorFromConfig(replayConfig, discovered);
 
@@ -114,6 +118,25 @@ describe('replay', () => {
     });
     expect(readFileSync(join(dir, 'out', 'hooks.ndjson'), 'utf8')).toBe('');
     expect(reports.some((r) => r.includes('line 1003 skipped'))).toBe(true);
+  });
+
+  it('with the default learning day, the same capture shows the anomalies but opens nothing, and says why', async () => {
+    const dir = input();
+    const learning = parseConfig({ services: { auth: { depends_on: ['storage'] }, storage: {} } });
+    expect(learning.correlate.learning_ms).toBe(86_400_000);
+    const summary = await replay({
+      input: join(dir, 'in.ndjson'),
+      outDir: join(dir, 'out'),
+      detectorOf: () => createEwmaDetector(),
+      scoring: { threshold: 0.9, holdMs: 60_000, confirm: true },
+      correlatorFor: (discovered) => correlatorFromConfig(learning, discovered),
+      limits,
+      logs,
+      report: () => undefined,
+    });
+    // The capture is 1.4 h long: auth learns for its whole span.
+    expect(summary).toMatchObject({ anomalies: 2, learning: 2, incidents: 0 });
+    expect(readFileSync(join(dir, 'out', 'incidents.json'), 'utf8').trim()).toBe('[]');
   });
 
   it('is deterministic: two runs write identical files', async () => {

@@ -101,6 +101,43 @@ describe('serviceHealth: states', () => {
     });
   });
 
+  it('is learning, until when, while its first day runs (correlate.learning_ms); anomalies still show', () => {
+    const until = NOW + 5 * 3_600_000;
+    const over: Partial<ServiceHealthInput> = {
+      board: [
+        entry({ service: 'auth', metric: 'a' }),
+        entry({ service: 'storage', metric: 'b', score: 0.99, value: 40 }),
+      ],
+      learningUntil: new Map([
+        ['auth', until],
+        ['storage', until],
+        ['mailbox', until],
+      ]),
+    };
+    const auth = one(over, 'auth');
+    expect(auth.state).toBe('learning');
+    expect(auth.reason).toBe(
+      'learning until 2026-01-06 12:00 UTC, and pages from then: its one signal is within its band',
+    );
+    expect(auth.learning_until).toBe(new Date(until).toISOString());
+    // An anomalous signal is shown as such, learning or not; the date says it will not page.
+    const storage = one(over, 'storage');
+    expect(storage.state).toBe('degraded');
+    expect(storage.learning_until).toBe(new Date(until).toISOString());
+    // Listed before any of its series scored.
+    expect(one(over, 'mailbox')).toMatchObject({
+      state: 'learning',
+      reason: 'learning until 2026-01-06 12:00 UTC, and pages from then: no signal seen yet',
+    });
+    // A service that has learned has no learning_until.
+    const routing = one(
+      { ...over, board: [entry({ service: 'routing', metric: 'a' })] },
+      'routing',
+    );
+    expect(routing.state).toBe('ok');
+    expect(routing).not.toHaveProperty('learning_until');
+  });
+
   it('is in maintenance while a window covers it, asked with the service and now', () => {
     const asked: [string, number][] = [];
     const h = one(
