@@ -82,7 +82,11 @@ const NOT_IN_USE = /avail|free|total|limit|max|allocatable|capacity|size|cached|
  *   not a total, limit, capacity, cache or what is free) and node_exporter's load averages
  *   (`node_load1`) are saturation;
  * - CPU time split by mode or state (`node_cpu_seconds_total`, OTel's `system.cpu.time`) is
- *   `other`: most of its series are the idle time, where a saturated CPU shows as a fall.
+ *   `other`: most of its series are the idle time, where a saturated CPU shows as a fall;
+ * - a datastore's work (redis_exporter's `redis_commands_processed_total`, postgres_exporter's
+ *   `pg_stat_database_xact_commit`, mysqld_exporter's `mysql_global_status_queries`) is
+ *   traffic, the connections it holds (`redis_connected_clients`, `pg_stat_activity_count`)
+ *   saturation.
  */
 export function exporterKind(signal: string): SignalKind | undefined {
   const s = signal.toLowerCase().replaceAll('.', '_');
@@ -97,8 +101,22 @@ export function exporterKind(signal: string): SignalKind | undefined {
   if (/(?:^|_)cpu_(?:\w+_)?(?:seconds|time)(?:_total)?$/.test(s)) return 'saturation';
   if (/(?:^|_)memory_\w*bytes$/.test(s) && !NOT_IN_USE.test(s)) return 'saturation';
   if (/^node_load(?:1|5|15)$/.test(s)) return 'saturation';
+  if (DATASTORE_WORK.test(s)) return 'traffic';
+  if (DATASTORE_CONNECTIONS.test(s)) return 'saturation';
   return undefined;
 }
+
+/**
+ * The work a datastore's exporter counts, in the exporters' own names: commands processed
+ * (redis_exporter, memcached_exporter), transactions committed and rows read or written
+ * (postgres_exporter), statements and queries (mysqld_exporter), operations (mongodb_exporter).
+ * Their rise is load, their fall what a datastore sees when its callers stop.
+ */
+const DATASTORE_WORK =
+  /^(?:redis_commands_processed_total|redis_commands_total|memcached_commands_total|pg_stat_database_xact_commit(?:_total)?|pg_stat_database_tup_(?:fetched|returned|inserted|updated|deleted)(?:_total)?|mysql_global_status_(?:questions|queries|commands_total)|mongodb_op_?counters_total)$/;
+/** Connections a datastore holds open: what fills up before it refuses more. */
+const DATASTORE_CONNECTIONS =
+  /^(?:redis_connected_clients|memcached_current_connections|pg_stat_activity_count|mysql_global_status_threads_(?:connected|running))$/;
 
 /** Kinds from the most telling to the least: a name that matches two is the first. */
 type RankedKind = Exclude<SignalKind, 'other'>;

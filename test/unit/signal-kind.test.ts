@@ -52,6 +52,17 @@ describe("signal kinds from exporters' names", () => {
     // This project's OTLP route turns a histogram into a per-second rate of observations.
     ['http_server_request_duration_rate', 'traffic'],
     ['container_memory_working_set_bytes', 'saturation'],
+    // Datastores' exporters: the work done is traffic, connections held are saturation.
+    ['redis_commands_processed_total', 'traffic'],
+    ['redis_connected_clients', 'saturation'],
+    ['redis_memory_used_bytes', 'saturation'],
+    ['redis_rejected_connections_total', 'errors'],
+    ['pg_stat_database_xact_commit', 'traffic'],
+    ['pg_stat_database_tup_fetched', 'traffic'],
+    ['pg_stat_activity_count', 'saturation'],
+    ['mysql_global_status_queries', 'traffic'],
+    ['mysql_global_status_threads_connected', 'saturation'],
+    ['memcached_commands_total', 'traffic'],
   ] as const)('%s is %s', (name, kind) => {
     expect(signalKind(name)).toBe(kind);
   });
