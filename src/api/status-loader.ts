@@ -107,7 +107,7 @@ export async function loadServiceHealth(
     src.incidents.open(),
     src.board.services?.({ staleAfterMs, nowMs }),
     src.suppressions?.list(nowMs),
-    src.since?.all(),
+    src.config.correlate.learning_ms > 0 ? src.since?.all() : undefined,
   ]);
   const all = serviceHealth({
     services: src.config.services,

@@ -254,10 +254,18 @@ export class Correlator {
     inc.first_ts = Math.min(inc.first_ts, a.ts);
     inc.last_ts = Math.max(inc.last_ts, a.ts);
     if (!inc.services.includes(a.service)) inc.services.push(a.service);
-    // Keep the earliest entries: the onset is what explains an incident.
+    // Keep the earliest entries: the onset is what explains an incident. But past the bound,
+    // the latest entry that is no evidence (a learning service's, a recurring one) goes first:
+    // a candidate filled with them must still see what would open it.
     inc.timeline.push(a);
     inc.timeline.sort((x, y) => x.ts - y.ts || x.id.localeCompare(y.id));
-    if (inc.timeline.length > this.cfg.max_timeline) inc.timeline.length = this.cfg.max_timeline;
+    if (inc.timeline.length > this.cfg.max_timeline) {
+      const idle = inc.timeline.findLastIndex(
+        (x) => x.learning_until !== undefined || x.recurring === true,
+      );
+      if (idle >= 0) inc.timeline.splice(idle, 1);
+      else inc.timeline.length = this.cfg.max_timeline;
+    }
   }
 
   /**

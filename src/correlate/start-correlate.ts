@@ -22,11 +22,11 @@ export async function startCorrelate(d: CorrelateStageDeps) {
   // One correlator job at a time across all processes, and the tick: written at start and
   // again whenever Redis lost them (reassert).
   const serviceSince = new ServiceSince(d.connection, d.layout.main);
-  const reassert = async (): Promise<void> => {
+  const reassert = async (o?: { readonly lostData: boolean }): Promise<void> => {
     await d.queues.anomalies.setGlobalConcurrency(1);
     await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
-    // What this process read of the services' first records, should Redis have lost them.
-    await serviceSince.reassert();
+    // What this process read of the services' first records, when Redis lost them.
+    if (o?.lostData) await serviceSince.reassert();
   };
   await reassert();
   const pipelines = new PipelineWatermark(d.connection, d.layout);

@@ -8,6 +8,7 @@
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { LatestScore } from './score-batch.js';
+import { scoredServicesKey } from '../queues/service-since.js';
 
 export interface BoardEntry {
   readonly key: string;
@@ -69,7 +70,7 @@ export class ScoreBoard {
     this.#scores = `${prefix}:scores`;
     this.#seen = `${prefix}:scores:seen`;
     this.#meta = `${prefix}:scores:meta`;
-    this.#services = `${prefix}:scores:services`;
+    this.#services = scoredServicesKey(prefix);
   }
 
   /**

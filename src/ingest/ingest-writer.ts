@@ -13,7 +13,7 @@ import {
 } from '../queues/contract.js';
 import { keyIsParseable } from '../queues/series-key.js';
 import { partitionOf } from '../queues/partition.js';
-import { earliestByService, noteEarliest, type ServiceSince } from '../queues/service-since.js';
+import { noteEarliest, type ServiceSince } from '../queues/service-since.js';
 import { PartitionBatcher } from './batcher.js';
 import type { LogSample, MetricSample } from './records.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -117,14 +117,20 @@ export class IngestWriter {
 
   /** Resolves once every record is durably queued; rejects if any write failed. */
   async write(metrics: readonly MetricSample[], logs: readonly LogSample[]): Promise<void> {
-    if (this.#since) {
-      const earliest = earliestByService(logs.map((l) => l.record));
-      for (const m of metrics) noteEarliest(earliest, m.series.service, m.ts);
-      await withTimeout(
-        this.#since.record(earliest),
-        this.#writeTimeoutMs,
-        'service first-seen write',
-      );
+    const since = this.#since;
+    // Only services this process has not recorded as early: usually none, and no Redis call.
+    const earliest = new Map<string, number>();
+    if (since) {
+      for (const m of metrics) {
+        if (since.isNew(m.series.service, m.ts)) noteEarliest(earliest, m.series.service, m.ts);
+      }
+      for (const { record } of logs) {
+        if (since.isNew(record.service, record.ts))
+          noteEarliest(earliest, record.service, record.ts);
+      }
+    }
+    if (since && earliest.size > 0) {
+      await withTimeout(since.record(earliest), this.#writeTimeoutMs, 'service first-seen write');
     }
     const byPart = new Map<number, MetricSample[]>();
     for (const m of metrics) {

@@ -123,10 +123,11 @@ export async function startIngest(d: IngestStageDeps) {
     // Pull's worker is not among the readiness workers: a process whose sources all belong to
     // other configurations has none, and scrapes are not what readiness promises.
     workers: [],
-    async reassert(): Promise<void> {
+    async reassert(o?: { readonly lostData: boolean }): Promise<void> {
       await d.queues.enforcePartitionOrder();
       await pull.reassert();
-      await since.reassert();
+      // The services' first records this process knows, should Redis have lost them.
+      if (o?.lostData) await since.reassert();
     },
     async drain(deadline: number): Promise<void> {
       // Pull runs stop before the buffers drain, so their last samples are flushed too; a run

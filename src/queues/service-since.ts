@@ -5,19 +5,34 @@
  * anomalies cannot open an incident), and the API and /metrics say until when.
  *
  * Each process remembers what it recorded, so a known service costs no Redis call; an earlier
- * time than the one known (a backfill) lowers it. After Redis lost its data, `reassert` writes
- * what this process knows again, so a running deployment does not start learning afresh.
+ * time than the one known (a backfill) lowers it. The first write to a deployment without the
+ * hash (an upgrade to a release that keeps it) enters every service the score board saw scored
+ * as seen at time 0, so a running deployment does not start a learning day when it upgrades.
+ * After Redis lost its data, `reassert` writes what this process knows again.
  */
 import type { Redis } from 'ioredis';
 
 /** More distinct services than this are not recorded (a mislabelled flood must not grow Redis). */
 const MAX_SERVICES = 10_000;
 
-/** KEYS[1] the hash; ARGV service, ts pairs: each field set unless it holds an earlier time. */
+/** The score board's hash of when each service was last scored (detect/score-board.ts). */
+export const scoredServicesKey = (prefix: string): string => `${prefix}:scores:services`;
+
+/**
+ * KEYS[1] the hash, KEYS[2] the score board's services (one slot: the same prefix); ARGV
+ * service, ts pairs: each field set unless it holds an earlier time (a field that is not a
+ * number is replaced). When the hash does not exist, every service the score board holds is
+ * entered first at 0: it was running before first-seen times were kept.
+ */
 const LOWER_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  for _, service in ipairs(redis.call('HKEYS', KEYS[2])) do
+    redis.call('HSET', KEYS[1], service, '0')
+  end
+end
 for i = 1, #ARGV, 2 do
-  local held = redis.call('HGET', KEYS[1], ARGV[i])
-  if not held or tonumber(held) > tonumber(ARGV[i + 1]) then
+  local held = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  if not held or held > tonumber(ARGV[i + 1]) then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   end
 end
@@ -72,36 +87,48 @@ export function stillLearning(
 export class ServiceSince {
   readonly #redis: Redis;
   readonly #key: string;
+  readonly #seedKey: string;
   /** What this process recorded (or read): service → earliest event time. */
   readonly #known = new Map<string, number>();
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#key = `${prefix}:services:since`;
+    this.#seedKey = scoredServicesKey(prefix);
+  }
+
+  /** True when recording (`service`, `ts`) would change what this process knows. */
+  isNew(service: string, ts: number): boolean {
+    const held = this.#known.get(service);
+    return held === undefined ? this.#known.size < MAX_SERVICES : ts < held;
   }
 
   /** Records each service's earliest time unless this process knows one as early. */
   async record(earliest: ReadonlyMap<string, number>): Promise<void> {
-    const args: string[] = [];
-    for (const [service, ts] of earliest) {
-      const held = this.#known.get(service);
-      if (held !== undefined && held <= ts) continue;
-      if (held === undefined && this.#known.size >= MAX_SERVICES) continue;
-      args.push(service, String(ts));
-    }
-    if (args.length === 0) return;
-    await this.#redis.eval(LOWER_LUA, 1, this.#key, ...args);
-    // Only once written: a failed write is tried again with the next record.
-    for (let i = 0; i < args.length; i += 2) {
-      this.#known.set(args[i] as string, Number(args[i + 1]));
-    }
+    const fresh = new Map<string, number>();
+    for (const [service, ts] of earliest) if (this.isNew(service, ts)) fresh.set(service, ts);
+    await this.#write(fresh);
   }
 
-  /** Writes what this process knows again (Redis lost its data). */
+  /** Writes what this process knows again (Redis lost its data); it forgets nothing. */
   async reassert(): Promise<void> {
-    const all = new Map(this.#known);
-    this.#known.clear();
-    await this.record(all);
+    await this.#write(this.#known);
+  }
+
+  async #write(entries: ReadonlyMap<string, number>): Promise<void> {
+    if (entries.size === 0) return;
+    const args: string[] = [];
+    for (const [service, ts] of entries) args.push(service, String(ts));
+    await this.#redis.eval(LOWER_LUA, 2, this.#key, this.#seedKey, ...args);
+    // Only once written: a failed write is tried again with the next record.
+    for (const [service, ts] of [...entries]) this.#remember(service, ts);
+  }
+
+  #remember(service: string, ts: number): void {
+    const held = this.#known.get(service);
+    if (held === undefined ? this.#known.size < MAX_SERVICES : ts < held) {
+      this.#known.set(service, ts);
+    }
   }
 
   /**
@@ -116,7 +143,7 @@ export class ServiceSince {
     const raw = await this.#redis.hget(this.#key, service);
     const ts = raw === null ? Number.NaN : Number(raw);
     if (!Number.isFinite(ts)) return undefined;
-    if (this.#known.size < MAX_SERVICES) this.#known.set(service, ts);
+    this.#remember(service, ts);
     return ts;
   }
 

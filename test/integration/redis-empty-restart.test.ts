@@ -28,6 +28,8 @@ let server: TestRedisServer;
 let service: RunningService;
 let hook: Server;
 let admin: Redis;
+/** auth's first record: two days before the test. */
+let backfilledAt = 0;
 const pages: string[] = [];
 const { log, lines } = logLines();
 
@@ -77,11 +79,12 @@ beforeAll(async () => {
   admin = new Redis(server.url, { maxRetriesPerRequest: null });
   // auth has run for days (a sample from two days ago): past its learning day, it pages, and
   // must go on paging after Redis lost the record of when it was first seen.
+  backfilledAt = Date.now() - 2 * 86_400_000;
   const backfill = await fetch(`${service.url}/api/v1/samples`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-ndjson' },
     body: JSON.stringify({
-      ts: Date.now() - 2 * 86_400_000,
+      ts: backfilledAt,
       metric: 'build_info',
       labels: { service: 'auth' },
       value: 1,
@@ -238,6 +241,17 @@ async function wipeUnderLoad(wipe: () => Promise<void>, warnLine: RegExp) {
       WITHIN_MS,
     );
     const readyMs = since();
+    // auth's first record is written again by the processes that knew it (two days back, or
+    // 0 when the score board, already rewritten, seeded the hash): without that, a process
+    // that starts now would make auth new, and its spike would page nobody.
+    await waitFor(
+      "auth's first-seen time back",
+      async () => {
+        const held = await admin.hget(`${prefix}:services:since`, 'auth');
+        return held !== null && Number(held) <= backfilledAt;
+      },
+      WITHIN_MS,
+    );
     // The detector learns afresh (its state went with Redis): 30 samples, then the spike.
     await waitFor('warm again', () => load.ackedSince(wipedAt) >= 40 * SERIES, WITHIN_MS);
     load.spike();

@@ -73,6 +73,26 @@ describe('services learning (correlate.learning_ms)', () => {
     );
   });
 
+  it('the first write to a deployment without the hash enters the services already scored, learned', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    // A deployment that ran before first-seen times were kept: its score board knows auth.
+    await redis.hset(`${prefix}:scores:services`, 'auth', String(Date.now()));
+    const since = new ServiceSince(redis, prefix);
+    await since.record(
+      new Map([
+        ['auth', 9000],
+        ['mailbox', 9000],
+      ]),
+    );
+    expect(await since.all()).toEqual(
+      new Map([
+        ['auth', 0],
+        ['mailbox', 9000],
+      ]),
+    );
+  });
+
   it('a new service opens nothing and says until when; one seen two days ago pages', async () => {
     const prefix = randomPrefix();
     prefixes.push(prefix);

@@ -467,6 +467,29 @@ describe('incident lifecycle', () => {
       );
     });
 
+    it('a candidate filled with a learning service’s anomalies still opens on a learned one’s outage', () => {
+      // auth, new, is noisy on its first day: more anomalies than the timeline keeps (200),
+      // a minute apart; then storage (learned, auth's dependency) fails.
+      const at = T0 + 2 * DAY;
+      const noise = Array.from({ length: 300 }, (_, i) =>
+        anomaly('auth', 'http_error_ratio', at - 300 * MIN + i * MIN, 'up', 0.95),
+      );
+      const outage = [
+        anomaly('storage', 'http_error_ratio', at, 'up', 0.999),
+        anomaly('storage', 'http_latency_p99_seconds', at + MIN, 'up', 0.999),
+        anomaly('storage', 'http_error_ratio', at + 2 * MIN, 'up', 0.999),
+      ];
+      const { events } = foldSince([...noise, ...outage], {
+        auth: at - 301 * MIN,
+        storage: T0,
+      });
+      const opened = events.filter((e) => e.type === 'opened');
+      expect(opened).toHaveLength(1);
+      const timeline = opened[0]?.incident.timeline ?? [];
+      expect(timeline).toHaveLength(200);
+      expect(timeline.filter((x) => x.service === 'storage')).toHaveLength(3);
+    });
+
     it('a candidate of learning anomalies only is dropped, not opened when learning ends', () => {
       const end = T0 + DAY;
       const { events, state } = foldSince(
