@@ -235,14 +235,49 @@ export class Correlator {
       (a.ts <= inc.last_ts + this.cfg.window_ms && a.ts >= inc.first_ts - this.cfg.window_ms);
     if (!recent) return false;
     if (inc.services.some((s) => this.graph.adjacent(s, a.service))) return true;
+    // Topology unknown (the graph names neither the anomaly's service nor the incident's):
+    // time alone groups them, within window_ms of the incident's onset.
+    if (
+      inc.status !== 'resolved' &&
+      !this.knows(a.service) &&
+      inc.services.every((s) => !this.knows(s)) &&
+      a.ts <= inc.first_ts + this.cfg.window_ms
+    ) {
+      return true;
+    }
     return this.cfg.grouping_labels.some((l) => {
       const v = a.labels[l];
       return v !== undefined && inc.timeline.some((x) => x.labels[l] === v);
     });
   }
 
+  /** The services the current graph names (made again when the graph is swapped). */
+  private known: { graph: ServiceGraph; services: ReadonlySet<string> } | undefined;
+
+  /** True when the graph names the service (configured, or an end of a discovered edge). */
+  private knows(service: string): boolean {
+    if (this.known?.graph !== this.graph) {
+      this.known = { graph: this.graph, services: new Set(this.graph.services) };
+    }
+    return this.known.services.has(service);
+  }
+  /**
+   * Whether each service of the incident must qualify on its own evidence: when it holds a
+   * service the graph does not name, grouped with the others by time alone, evidence from
+   * several services is no corroboration.
+   */
+  private alone(inc: Incident): boolean {
+    return inc.services.length > 1 && inc.services.every((s) => !this.knows(s));
+  }
+
   private rerank(inc: Incident): void {
-    inc.candidates = rankRootCauses(inc.timeline, this.graph, this.patterns);
+    // Grouped by time alone: a root cause must have failed on its own evidence.
+    const corroborated = this.alone(inc)
+      ? new Set(
+          inc.services.filter((s) => ownQualifyingTs(inc, s, this.cfg, this.patterns) !== null),
+        )
+      : undefined;
+    inc.candidates = rankRootCauses(inc.timeline, this.graph, this.patterns, corroborated);
     const top = inc.candidates[0];
     inc.root_cause = top
       ? { service: top.service, signal: top.signal, confidence: round(top.confidence) }
@@ -389,7 +424,7 @@ export class Correlator {
   }
 
   private qualifies(inc: Incident): boolean {
-    return qualifyingTs(inc, this.cfg, this.patterns) !== null;
+    return qualifyingTs(inc, this.cfg, this.patterns, this.alone(inc)) !== null;
   }
 
   /**
@@ -447,7 +482,7 @@ export class Correlator {
           inc.status = 'open';
           inc.opened_at = Math.max(
             opensAfter,
-            qualifyingTs(inc, cfg, this.patterns) ?? inc.last_ts,
+            qualifyingTs(inc, cfg, this.patterns, this.alone(inc)) ?? inc.last_ts,
           );
           this.rerank(inc);
           this.refresh(inc, inc.opened_at);
@@ -631,11 +666,31 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
  * single sample opens an incident, on any signal) and hold something other than load
  * (`notLoad`: a rise in traffic alone is load, not a fault).
  */
+/** When `service`'s own anomalies in the incident qualified it to open, or null. */
+function ownQualifyingTs(
+  inc: Incident,
+  service: string,
+  cfg: CorrelateSettings,
+  patterns: SignalPatterns | undefined,
+): number | null {
+  const timeline = inc.timeline.filter((x) => x.service === service);
+  return qualifyingTs({ ...inc, timeline, anomaly_count: timeline.length }, cfg, patterns);
+}
+
 function qualifyingTs(
   inc: Incident,
   cfg: CorrelateSettings,
   patterns: SignalPatterns | undefined,
+  perService = false,
 ): number | null {
+  if (perService) {
+    let at: number | null = null;
+    for (const service of inc.services) {
+      const ts = ownQualifyingTs(inc, service, cfg, patterns);
+      if (ts !== null && (at === null || ts < at)) at = ts;
+    }
+    return at;
+  }
   if (cfg.corroboration === false) {
     // A learning service's anomalies are never evidence (and the count of all only stands for
     // them when none is learning).

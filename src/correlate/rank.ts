@@ -52,6 +52,11 @@ export function rankRootCauses(
   anomalies: readonly RankedAnomaly[],
   graph: ServiceGraph,
   patterns?: SignalPatterns,
+  /**
+   * When set, the services whose own evidence would open an incident: the others (grouped by
+   * time alone, with no graph to place them) score a fifth, as symptoms do.
+   */
+  corroborated?: ReadonlySet<string>,
 ): RootCauseCandidate[] {
   const byService = new Map<string, RankedAnomaly[]>();
   for (const a of anomalies) {
@@ -109,6 +114,9 @@ export function rankRootCauses(
     if (!sick.has(s)) {
       score *= SYMPTOM_FACTOR;
       reasons.push('only its traffic fell: a symptom of its callers failing, not a cause');
+    } else if (corroborated && !corroborated.has(s)) {
+      score *= SYMPTOM_FACTOR;
+      reasons.push('its own anomalies are too few to say it failed (grouped by time alone)');
     }
     return { service: s, signal: first.signal, score, reasons };
   });

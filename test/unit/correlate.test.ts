@@ -633,6 +633,82 @@ describe('incident lifecycle', () => {
   });
 });
 
+describe('without a graph: services the graph does not name group by time alone', () => {
+  const none = serviceGraph({});
+  const foldAllOf = (
+    g: typeof none,
+    anomalies: readonly IncidentAnomaly[],
+  ): { events: IncidentEvent[]; state: CorrelatorState } => {
+    const c = new Correlator(g, settings);
+    const state = emptyCorrelatorState();
+    const events = anomalies.flatMap((a) => c.fold(state, a));
+    events.push(...c.advance(state, Math.max(...anomalies.map((a) => a.ts)) + 5 * MIN));
+    return { events, state };
+  };
+  const cascade = (): IncidentAnomaly[] => [
+    anomaly('auth', 'http_error_ratio', T0, 'up', 0.999),
+    anomaly('auth', 'http_error_ratio', T0 + MIN, 'up', 0.999),
+    anomaly('routing', 'http_error_ratio', T0 + 2 * MIN, 'up', 0.99),
+    anomaly('routing', 'http_latency_p99_seconds', T0 + 3 * MIN, 'up', 0.99),
+    anomaly('mailbox', 'http_error_ratio', T0 + 4 * MIN, 'up', 0.95),
+  ];
+
+  it('a cascade over services no graph names is one incident, the first to fail its root cause', () => {
+    const { events } = foldAllOf(none, cascade());
+    const opened = events.filter((e) => e.type === 'opened');
+    expect(opened).toHaveLength(1);
+    expect([...(opened[0]?.incident.services ?? [])].sort()).toEqual([
+      'auth',
+      'mailbox',
+      'routing',
+    ]);
+    expect(opened[0]?.incident.root_cause?.service).toBe('auth');
+  });
+
+  it('a bystander that blipped first is not the root cause: its own anomalies corroborate nothing', () => {
+    const { events } = foldAllOf(none, [
+      anomaly('billing', 'http_error_ratio', T0 - 30 * SEC, 'up', 0.999),
+      ...cascade(),
+    ]);
+    const opened = events.filter((e) => e.type === 'opened');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.incident.services).toContain('billing');
+    expect(opened[0]?.incident.root_cause?.service).toBe('auth');
+  });
+
+  it('single anomalies of several services do not corroborate each other', () => {
+    const { events, state } = foldAllOf(none, [
+      anomaly('auth', 'http_error_ratio', T0, 'up', 0.999),
+      anomaly('routing', 'http_error_ratio', T0 + MIN, 'up', 0.999),
+      anomaly('mailbox', 'http_latency_p99_seconds', T0 + 2 * MIN, 'up', 0.999),
+    ]);
+    expect(events.filter((e) => e.type === 'opened')).toEqual([]);
+    // One candidate, all three grouped, waiting to be dropped.
+    expect(state.incidents.map((i) => i.services.length)).toEqual([3]);
+  });
+
+  it('time alone groups only within window_ms of the onset, and never services the graph names', () => {
+    const late = foldAllOf(none, [
+      ...cascade(),
+      anomaly('ledger', 'http_error_ratio', T0 + 11 * MIN, 'up', 0.99),
+      anomaly('ledger', 'http_latency_p99_seconds', T0 + 12 * MIN, 'up', 0.99),
+    ]);
+    const opened = late.events.filter((e) => e.type === 'opened');
+    expect(opened.map((e) => e.incident.services.includes('ledger'))).toEqual([false, true]);
+    // The graph names auth and storage (and no edge between them and billing): no time join.
+    const named = foldAllOf(
+      serviceGraph({ auth: { depends_on: [] }, storage: { depends_on: [] } }),
+      [
+        anomaly('auth', 'http_error_ratio', T0, 'up', 0.999),
+        anomaly('auth', 'http_error_ratio', T0 + MIN, 'up', 0.999),
+        anomaly('storage', 'http_error_ratio', T0 + MIN, 'up', 0.999),
+        anomaly('storage', 'http_error_ratio', T0 + 2 * MIN, 'up', 0.999),
+      ],
+    );
+    expect(named.events.filter((e) => e.type === 'opened')).toHaveLength(2);
+  });
+});
+
 describe('discovered dependency edges (OpenTelemetry service-graph metrics)', () => {
   it.each([
     ['traces_service_graph_request_total', { client: 'routing', server: 'auth' }, 'routing>auth'],
