@@ -132,6 +132,11 @@ export function startCorrelateWorker(deps: {
    * (`correlate.learning_ms`) opens no incident. Without it, no service is learning.
    */
   serviceSince?: { of(service: string): Promise<number | undefined> } | undefined;
+  /**
+   * The metric families' declared types and units (queues/metric-families.ts), loaded for each
+   * anomaly's signal before it is folded: the correlator's kinds read them.
+   */
+  families?: { load(signal: string): Promise<void> } | undefined;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -239,7 +244,10 @@ export function startCorrelateWorker(deps: {
         );
       }
       let events: IncidentEvent[] = [];
-      // Read before the state is watched: one Redis call for a service not known yet.
+      // Read before the state is watched: one Redis call for a service or family not known yet.
+      if (job.name === JobNames.Anomaly) {
+        await deps.families?.load((job.data as AnomalyEvent).signal);
+      }
       const since =
         job.name === JobNames.Anomaly && cfg.learning_ms
           ? await deps.serviceSince?.of((job.data as AnomalyEvent).service)

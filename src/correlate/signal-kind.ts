@@ -8,9 +8,12 @@
  *
  * Kinds go errors, latency, traffic, availability, saturation; within that order, the naming
  * conventions of real exporters (`exporterKind`: a histogram's `_count` counts requests, its
- * `_sum` and `_bucket` are latency, CPU seconds and memory in use are saturation) come before
- * the built-in globs, and globs the config sets before the conventions (`signalKind`).
+ * `_sum` and `_bucket` are latency, CPU seconds and memory in use are saturation), then what a
+ * family's declared type and unit say (`typedKind`, from a scrape's `# TYPE`/`# UNIT` or
+ * remote_write's metadata) come before the built-in globs, and globs the config sets before
+ * the conventions (`signalKind`).
  */
+import type { TypedFamily } from '../queues/metric-families.js';
 import { glob, globMatches } from '../util/glob.js';
 
 /** A `*` glob, case-insensitive, anchored (src/util/glob.ts; kept here for remediate's hooks). */
@@ -32,6 +35,35 @@ export interface SignalPatterns {
   readonly availability?: readonly string[];
   /** Kinds whose globs the config set: they win over the exporters' naming conventions. */
   readonly configured?: readonly ConfigurableKind[];
+  /**
+   * The family a sample name belongs to and what its type and unit say (an exposition's
+   * `# TYPE` and `# UNIT`, remote_write's metadata: queues/metric-families.ts), when known.
+   */
+  readonly families?: ((signal: string) => TypedFamily | undefined) | undefined;
+}
+
+/** Units of time, as Prometheus (`seconds`) and OTel/UCUM (`s`, `ms`) write them. */
+const TIME_UNIT = /^(?:s|ms|us|ns|seconds?|milliseconds?|microseconds?|nanoseconds?)$/i;
+
+/**
+ * The kind a family's declared type and unit give one of its samples, or undefined: of a
+ * histogram or summary, `_count` counts what was observed (requests: traffic, or errors when
+ * the name says so), and `_sum`, `_bucket` and a summary's quantiles are latency when the unit
+ * is time (by `# UNIT` or the family's name), else of no kind (sizes, counts of items). Counter
+ * and gauge types say nothing of the kind.
+ */
+export function typedKind(signal: string, typed: TypedFamily): SignalKind | undefined {
+  const { family, meta } = typed;
+  if (!/^(?:histogram|gaugehistogram|summary)$/.test(meta.type)) return undefined;
+  if (!signal.startsWith(family)) return undefined;
+  const suffix = signal.slice(family.length);
+  const timed =
+    (meta.unit !== undefined && TIME_UNIT.test(meta.unit)) ||
+    TIMED.test(family.toLowerCase().replaceAll('.', '_'));
+  if (suffix === '_count') return ERROR_WORD.test(signal.toLowerCase()) ? 'errors' : 'traffic';
+  if (suffix === '_sum' || suffix === '_bucket' || suffix === '')
+    return timed ? 'latency' : 'other';
+  return undefined;
 }
 
 export const defaultSignalPatterns: SignalPatterns = {
@@ -145,7 +177,9 @@ const globsOf = (p: SignalPatterns, kind: RankedKind): readonly string[] | undef
 export function signalKind(signal: string, p: SignalPatterns = defaultSignalPatterns): SignalKind {
   const s = signal.toLowerCase();
   if (matchesAny(p.errors, s)) return 'errors';
-  const conventional = exporterKind(s);
+  // Exporters' conventions know more than a type (a GC timer is saturation); then the type.
+  const typed = p.families?.(signal);
+  const conventional = exporterKind(s) ?? (typed && typedKind(signal, typed));
   if (conventional) {
     // 'other' ranks last: any configured list wins over it.
     const rank = conventional === 'other' ? PRIORITY.length : PRIORITY.indexOf(conventional);

@@ -9,6 +9,7 @@ import { correlatorFromConfig } from './from-config.js';
 import { serviceGraph } from './graph.js';
 import type { IncidentEvent } from './incidents.js';
 import { PipelineWatermark } from './pipeline-watermark.js';
+import { MetricFamilies } from '../queues/metric-families.js';
 import { ServiceSince } from '../queues/service-since.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
@@ -22,6 +23,7 @@ export async function startCorrelate(d: CorrelateStageDeps) {
   // One correlator job at a time across all processes, and the tick: written at start and
   // again whenever Redis lost them (reassert).
   const serviceSince = new ServiceSince(d.connection, d.layout.main);
+  const families = new MetricFamilies(d.connection, d.layout.main);
   const reassert = async (o?: { readonly lostData: boolean }): Promise<void> => {
     await d.queues.anomalies.setGlobalConcurrency(1);
     await scheduleTicks(d.queues.anomalies, config.correlate.tick_ms);
@@ -33,12 +35,13 @@ export async function startCorrelate(d: CorrelateStageDeps) {
   const worker = startCorrelateWorker({
     connection: d.connection,
     prefix: d.layout.main,
-    correlator: correlatorFromConfig(config),
+    correlator: correlatorFromConfig(config, [], families),
     graphFor: (discovered) => serviceGraph(config.services, discovered),
     latenessMs: config.correlate.lateness_ms,
     onTransition: d.onTransition,
     pipelines,
     serviceSince,
+    families,
     log: d.log.child({ component: 'correlate' }),
     metrics: d.metrics,
   });

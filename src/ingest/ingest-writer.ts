@@ -13,6 +13,7 @@ import {
 } from '../queues/contract.js';
 import { keyIsParseable } from '../queues/series-key.js';
 import { partitionOf } from '../queues/partition.js';
+import type { FamilyMeta, MetricFamilies } from '../queues/metric-families.js';
 import { noteEarliest, type ServiceSince } from '../queues/service-since.js';
 import { PartitionBatcher } from './batcher.js';
 import type { LogSample, MetricSample } from './records.js';
@@ -33,6 +34,8 @@ export interface WriterOptions {
    * its records is queued; none: not noted (tests of the writer alone).
    */
   readonly since?: ServiceSince | undefined;
+  /** Where the metric families' declared types and units are kept; none: not kept. */
+  readonly families?: MetricFamilies | undefined;
 }
 
 /**
@@ -75,11 +78,13 @@ export class IngestWriter {
   readonly #logs: PartitionBatcher<LogRecord>;
   readonly #partitions: number;
   readonly #since: ServiceSince | undefined;
+  readonly #families: MetricFamilies | undefined;
   readonly #writeTimeoutMs: number;
 
   constructor(o: WriterOptions) {
     this.#partitions = o.samplesQueues.length;
     this.#since = o.since;
+    this.#families = o.families;
     this.#writeTimeoutMs = o.writeTimeoutMs;
     const queueOf = (queues: readonly Queue[], p: number): Queue => {
       const q = queues[p];
@@ -115,8 +120,23 @@ export class IngestWriter {
     });
   }
 
-  /** Resolves once every record is durably queued; rejects if any write failed. */
-  async write(metrics: readonly MetricSample[], logs: readonly LogSample[]): Promise<void> {
+  /**
+   * Resolves once every record is durably queued; rejects if any write failed. `families`: the
+   * declared types and units of metric families the records came with (a scrape's `# TYPE`,
+   * remote_write's metadata), kept before the records are queued.
+   */
+  async write(
+    metrics: readonly MetricSample[],
+    logs: readonly LogSample[],
+    families?: ReadonlyMap<string, FamilyMeta>,
+  ): Promise<void> {
+    if (this.#families && families && families.size > 0) {
+      await withTimeout(
+        this.#families.record(families),
+        this.#writeTimeoutMs,
+        'metric family write',
+      );
+    }
     const since = this.#since;
     // Only services this process has not recorded as early: usually none, and no Redis call.
     const earliest = new Map<string, number>();

@@ -8,6 +8,7 @@ import { AiopsError } from '../errors.js';
 import { EPISODE_SUMMARY_MS, FailureEpisodeLog, seconds } from '../redis/failure-episode-log.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { FamilyMeta } from '../queues/metric-families.js';
 import type { IngestWriter } from './ingest-writer.js';
 import type { LogSample, MetricSample, RecordLimits } from './records.js';
 import type { SeriesLimiter, SeriesRejection } from './series-limiter.js';
@@ -64,6 +65,8 @@ export async function queueRecords(
   reply: FastifyReply,
   metrics: readonly MetricSample[],
   logs: readonly LogSample[],
+  /** Metric families' declared types and units (remote_write's metadata), kept even alone. */
+  families?: ReadonlyMap<string, FamilyMeta>,
 ): Promise<Queued> {
   const admitted = deps.series.admit(metrics);
   let refused = 0;
@@ -80,9 +83,9 @@ export async function queueRecords(
     admitted: admitted.samples,
   };
   metrics = admitted.samples;
-  if (metrics.length + logs.length === 0) return queued;
+  if (metrics.length + logs.length === 0 && (families?.size ?? 0) === 0) return queued;
   try {
-    await deps.writer.write(metrics, logs);
+    await deps.writer.write(metrics, logs, families);
   } catch (err) {
     writeFailuresOf(deps).failed(err, { url: reply.request.url });
     void reply.header('retry-after', String(RETRY_AFTER_SECONDS));

@@ -16,6 +16,7 @@ import { limitsFromConfig } from './records.js';
 import { startRejectionLog } from './rejection-log.js';
 import { SeriesLimiter } from './series-limiter.js';
 import { liveTimeWindow } from './timestamps.js';
+import { MetricFamilies } from '../queues/metric-families.js';
 import { ServiceSince } from '../queues/service-since.js';
 import type { StageDeps } from '../queues/stage-deps.js';
 
@@ -42,6 +43,7 @@ export async function startIngest(d: IngestStageDeps) {
   const since = new ServiceSince(d.connection, d.layout.main);
   const writer = new IngestWriter({
     since,
+    families: new MetricFamilies(d.connection, d.layout.main),
     samplesQueues: d.queues.samples,
     logsQueues: d.queues.logs,
     maxItems: ingest.batch_max_samples,

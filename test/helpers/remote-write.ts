@@ -47,7 +47,7 @@ export interface TestSeries {
 /** The protobuf bytes of a WriteRequest (labels sorted by name, as the spec asks). */
 export function writeRequestBytes(
   series: readonly TestSeries[],
-  metadata: { type: number; metricFamilyName: string }[] = [],
+  metadata: { type: number; metricFamilyName: string; unit?: string }[] = [],
 ): Uint8Array {
   const message = WriteRequest.create({
     timeseries: series.map((s) => ({
@@ -64,7 +64,7 @@ export function writeRequestBytes(
 /** A snappy-compressed WriteRequest, as Prometheus sends it. */
 export function remoteWriteBody(
   series: readonly TestSeries[],
-  metadata: { type: number; metricFamilyName: string }[] = [],
+  metadata: { type: number; metricFamilyName: string; unit?: string }[] = [],
 ): Buffer {
   return Buffer.from(compress(writeRequestBytes(series, metadata)));
 }

@@ -116,3 +116,21 @@ export async function freePort(): Promise<number> {
   await new Promise((done) => srv.close(done));
   return typeof addr === 'object' && addr ? addr.port : 0;
 }
+
+/**
+ * The services of every incident a worker holds, once one is open and a second has passed: a
+ * candidate due before the first open one has been decided by then (opened or not).
+ */
+export async function incidentServicesOnceOneOpens(url: string): Promise<string[][]> {
+  const list = async (query: string): Promise<{ services: string[] }[]> => {
+    const res = await fetch(`${url}/api/v1/incidents${query}`);
+    return ((await res.json()) as { incidents: { services: string[] }[] }).incidents;
+  };
+  const deadline = Date.now() + 20_000;
+  while ((await list('?status=open')).length === 0) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for an open incident');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  return (await list('')).map((i) => i.services);
+}

@@ -11,7 +11,7 @@ import { ServiceSince } from '../../src/queues/service-since.js';
 import type { RunningService } from '../../src/service/service.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
 import { startTestService } from '../helpers/service.js';
-import { anomalyEvent, queueAnomalies } from '../helpers/story.js';
+import { anomalyEvent, incidentServicesOnceOneOpens, queueAnomalies } from '../helpers/story.js';
 
 const DAY = 86_400_000;
 const redis = new Redis(TEST_REDIS_URL);
@@ -32,11 +32,6 @@ interface ServiceBody {
   state: string;
   learning_until?: string;
 }
-interface IncidentBody {
-  services: string[];
-  timeline: { service: string; learning_until?: string }[];
-}
-
 describe('services learning (correlate.learning_ms)', () => {
   it('the store keeps the earliest time per service, and writes it again after Redis lost it', async () => {
     const prefix = randomPrefix();
@@ -149,20 +144,8 @@ describe('services learning (correlate.learning_ms)', () => {
     ];
     await queueAnomalies(redis, prefix, failure('ledger', t));
     await queueAnomalies(redis, prefix, failure('billing', t + 300));
-    let incidents: IncidentBody[] = [];
-    await waitFor(
-      "billing's incident",
-      async () => {
-        const res = await fetch(`${svc.url}/api/v1/incidents?status=open`);
-        incidents = ((await res.json()) as { incidents: IncidentBody[] }).incidents;
-        return incidents.length > 0;
-      },
-      20_000,
-    );
     // ledger's candidate was due first (same settle time, earlier anomalies): it did not open.
-    await new Promise((r) => setTimeout(r, 1000));
-    const res = await fetch(`${svc.url}/api/v1/incidents`);
-    const all = ((await res.json()) as { incidents: IncidentBody[] }).incidents;
-    expect(all.map((i) => i.services)).toEqual([['billing']]);
+    const all = await incidentServicesOnceOneOpens(svc.url);
+    expect(all).toEqual([['billing']]);
   });
 });

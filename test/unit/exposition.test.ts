@@ -131,7 +131,7 @@ describe('parseExposition: the Prometheus text format 0.0.4', () => {
 describe('parseExposition: OpenMetrics 1.0', () => {
   const samples = parseExposition(OPENMETRICS, 'openmetrics');
 
-  it('types foo_total and foo_created by the counter family foo, timestamps in seconds', () => {
+  it('types foo_total and foo_created by the counter family foo, with its unit, timestamps in seconds', () => {
     expect(samples[0]).toEqual({
       name: 'acme_http_router_request_total',
       labels: { path: '/api/v1', method: 'GET' },
@@ -139,7 +139,10 @@ describe('parseExposition: OpenMetrics 1.0', () => {
       ts: 1520879607789,
       type: 'counter',
       family: 'acme_http_router_request',
+      unit: 'requests',
     });
+    // A family without # UNIT has none.
+    expect(samples.find((s) => s.name === 'foo_count')).not.toHaveProperty('unit');
     expect(samples[1]).toMatchObject({
       name: 'acme_http_router_request_created',
       family: 'acme_http_router_request',

@@ -39,6 +39,26 @@ describe('exposedToSamples', () => {
   );
   const get = (metric: string) => out.samples.find((s) => s.series.metric === metric);
 
+  it('keeps the typed families, with their units, for the signal kinds', () => {
+    const withUnit = exposedToSamples(
+      parseExposition(
+        ['# TYPE rpc_wait histogram', '# UNIT rpc_wait seconds', 'rpc_wait_count 3', '# EOF'].join(
+          '\n',
+        ),
+        'openmetrics',
+      ),
+      scrapedAt,
+      { service: 'auth' },
+      limits,
+    );
+    expect(withUnit.families).toEqual(
+      new Map([['rpc_wait', { type: 'histogram', unit: 'seconds' }]]),
+    );
+    // Every typed family of the body, none of the untyped ones.
+    expect([...out.families.keys()].sort()).toEqual(['latency', 'logins', 'rpc', 'temp']);
+    expect(out.families.get('rpc')).toEqual({ type: 'summary', unit: undefined });
+  });
+
   it('skips _created gauges of the text format beside their counter, keeps an unrelated _created gauge', () => {
     const text = [
       '# TYPE logins_total counter',

@@ -7,7 +7,7 @@ import {
   uncompressBlock,
 } from '../../src/ingest/remote-write/snappy-block.js';
 import { metaSeriesFilter } from '../../src/ingest/meta-series.js';
-import { breaksSpec, toSamples } from '../../src/ingest/remote-write/to-samples.js';
+import { breaksSpec, familiesOf, toSamples } from '../../src/ingest/remote-write/to-samples.js';
 import { liveTimeWindow } from '../../src/ingest/timestamps.js';
 import {
   MetricType,
@@ -25,6 +25,30 @@ const limits = {
 const T = 1_795_000_000_000;
 
 describe('remote_write WriteRequest decoding', () => {
+  it('keeps the metadata types and units by family, in requests of metadata alone too', () => {
+    const req = decodeWriteRequest(
+      writeRequestBytes(
+        [],
+        [
+          {
+            type: MetricType.Histogram,
+            metricFamilyName: 'rpc_server_duration_seconds',
+            unit: 'seconds',
+          },
+          { type: MetricType.Summary, metricFamilyName: 'queue_wait' },
+          { type: MetricType.Unknown, metricFamilyName: 'mystery' },
+        ],
+      ),
+    );
+    expect(req.series).toEqual([]);
+    expect(familiesOf(req)).toEqual(
+      new Map([
+        ['rpc_server_duration_seconds', { type: 'histogram', unit: 'seconds' }],
+        ['queue_wait', { type: 'summary', unit: undefined }],
+      ]),
+    );
+  });
+
   it('reads what protobufjs encodes: labels, samples, metadata', () => {
     const bytes = writeRequestBytes(
       [

@@ -8,11 +8,62 @@ import {
   anomalyKind,
   defaultSignalPatterns,
   exporterKind,
+  typedKind,
   labelsSayErrors,
   polarity,
   signalKind,
   signalPatternsOf,
 } from '../../src/correlate/signal-kind.js';
+
+describe('signal kinds from declared types and units', () => {
+  const families = new Map([
+    ['rpc_payload_bytes', { type: 'histogram', unit: 'bytes' }],
+    ['queue_wait', { type: 'summary', unit: 'seconds' }],
+    ['jobs_processed', { type: 'counter' }],
+    ['jvm_gc_pause_seconds', { type: 'histogram', unit: 'seconds' }],
+  ]);
+  const lookup = (signal: string) => {
+    for (const family of [signal, signal.replace(/_(?:count|sum|bucket|total)$/, '')]) {
+      const meta = families.get(family);
+      if (meta) return { family, meta };
+    }
+    return undefined;
+  };
+  const p = { ...defaultSignalPatterns, families: lookup };
+
+  it.each([
+    // A histogram's _count counts what it observed, whatever it measures.
+    ['rpc_payload_bytes_count', 'traffic'],
+    // Its _sum and _bucket are latency only when its unit is time: sizes are of no kind.
+    ['rpc_payload_bytes_sum', 'other'],
+    ['rpc_payload_bytes_bucket', 'other'],
+    // A summary's quantiles, the family's own name, in seconds: latency.
+    ['queue_wait', 'latency'],
+    ['queue_wait_count', 'traffic'],
+    // A counter's type says nothing of its kind: the name decides (no glob: other).
+    ['jobs_processed_total', 'other'],
+    // The exporters' conventions know more than a type: a GC timer stays saturation.
+    ['jvm_gc_pause_seconds_count', 'saturation'],
+  ] as const)('%s is %s', (name, kind) => {
+    expect(signalKind(name, p)).toBe(kind);
+  });
+
+  it('without the types the same names fall to the globs', () => {
+    expect(signalKind('rpc_payload_bytes_count')).toBe('other');
+    expect(signalKind('queue_wait')).toBe('other');
+  });
+
+  it('a glob list the config sets still wins', () => {
+    const configured = {
+      ...signalPatternsOf({ latency: ['rpc_payload_*'] }),
+      families: lookup,
+    };
+    expect(signalKind('rpc_payload_bytes_count', configured)).toBe('latency');
+    expect(
+      typedKind('rpc_payload_bytes_count', { family: 'other_family', meta: { type: 'histogram' } }),
+    ).toBeUndefined();
+  });
+});
 
 describe("signal kinds from exporters' names", () => {
   it.each([

@@ -4,7 +4,8 @@
  * (an ExpositionError naming the line), since a half-read scrape would look like series that
  * vanished. What each format allows, as Prometheus' own parsers (textparse) read it:
  * - `# TYPE` (counter, gauge, histogram, summary, untyped; OpenMetrics adds gaugehistogram,
- *   stateset, info, unknown) types a family; `# HELP`, `# UNIT` and other comments are skipped.
+ *   stateset, info, unknown) types a family, `# UNIT` (OpenMetrics) gives its unit; `# HELP`
+ *   and other comments are skipped.
  * - `name{label="value",...} value [timestamp]`: label values escape `\\`, `\"` and `\n`;
  *   values may be `NaN`, `+Inf`, `-Inf`; timestamps are integer ms in the text format and
  *   (fractional) seconds in OpenMetrics, where a sample may carry an exemplar (` # {...} v`).
@@ -35,6 +36,8 @@ export interface ExposedSample {
   readonly type: FamilyType;
   /** The name of the family the sample belongs to. */
   readonly family: string;
+  /** The family's unit from `# UNIT` (OpenMetrics), when given. */
+  readonly unit?: string;
 }
 
 /** A body that is not valid exposition text. */
@@ -195,11 +198,18 @@ function parseComment(
   format: ExpositionFormat,
   types: Map<string, FamilyType>,
   lineNo: number,
+  units: Map<string, string>,
 ): void {
+  const unit = /^#[ \t]+UNIT[ \t]+(\S+)[ \t]+(\S+)[ \t]*$/.exec(line);
+  if (unit !== null) {
+    // The signal's kind reads it (a histogram of seconds is latency); a malformed one is skipped.
+    units.set(unit[1] ?? '', unit[2] ?? '');
+    return;
+  }
   const m = /^#[ \t]+TYPE[ \t]+(\S+)[ \t]+(\S+)[ \t]*$/.exec(line);
   if (m === null) {
     if (/^#[ \t]+TYPE(?:[ \t]|$)/.test(line)) throw new ExpositionError(lineNo, 'malformed TYPE');
-    return; // HELP, UNIT and free comments carry nothing we score
+    return; // HELP and free comments carry nothing we score
   }
   const [, family = '', rawType = ''] = m;
   METRIC_NAME.lastIndex = 0;
@@ -218,6 +228,7 @@ function parseSample(
   format: ExpositionFormat,
   types: ReadonlyMap<string, FamilyType>,
   lineNo: number,
+  units: ReadonlyMap<string, string>,
 ): ExposedSample {
   METRIC_NAME.lastIndex = 0;
   const name = METRIC_NAME.exec(line)?.[0];
@@ -247,7 +258,15 @@ function parseSample(
   }
   const rawTs = fields[1];
   const { family, type } = familyOf(name, types);
-  const sample = { name, labels: { ...labels }, value, type, family };
+  const unit = units.get(family);
+  const sample = {
+    name,
+    labels: { ...labels },
+    value,
+    type,
+    family,
+    ...(unit === undefined ? {} : { unit }),
+  };
   return rawTs === undefined ? sample : { ...sample, ts: parseTimestamp(rawTs, format, lineNo) };
 }
 
@@ -264,6 +283,7 @@ export function parseExposition(
   // A final newline ends the last line rather than starting an empty one.
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const types = new Map<string, FamilyType>();
+  const units = new Map<string, string>();
   const samples: ExposedSample[] = [];
   let eof = false;
   for (let n = 0; n < lines.length; n++) {
@@ -283,13 +303,13 @@ export function parseExposition(
       continue;
     }
     if (line.startsWith('#')) {
-      parseComment(line, format, types, lineNo);
+      parseComment(line, format, types, lineNo, units);
       continue;
     }
     if (samples.length >= maxSamples) {
       throw new ExpositionError(lineNo, `more than ${maxSamples} samples`);
     }
-    samples.push(parseSample(line, format, types, lineNo));
+    samples.push(parseSample(line, format, types, lineNo, units));
   }
   if (format === 'openmetrics' && !eof) {
     throw new ExpositionError(lines.length, 'OpenMetrics body does not end with # EOF');

@@ -69,7 +69,7 @@ async function queuePulled(deps: PullDeps, source: string, pulled: PulledSamples
   }
   if (samples.length > 0) {
     try {
-      await deps.writer.write(samples, []);
+      await deps.writer.write(samples, [], pulled.families);
     } catch (err) {
       throw new PullError('queue_unavailable', 'pulled samples could not be queued', {
         cause: err,

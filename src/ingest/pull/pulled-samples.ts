@@ -14,6 +14,7 @@ import {
   type MetricSample,
   type RecordLimits,
 } from '../records.js';
+import type { FamilyMeta } from '../../queues/metric-families.js';
 import { latestTaken } from '../timestamps.js';
 import { parseFloatValue, type ExposedSample } from './exposition.js';
 
@@ -33,6 +34,8 @@ export interface PulledSamples {
   created: number;
   /** The latest time taken (timestamps.ts: live ingest refuses times too far ahead). */
   readonly latest: number;
+  /** The families `# TYPE` typed, with their `# UNIT`: what a signal's kind reads. */
+  readonly families: Map<string, FamilyMeta>;
 }
 
 /** One series' matrix of a query_range answer: `values` are `[unix seconds, "value"]`. */
@@ -42,7 +45,13 @@ export interface MatrixSeries {
 }
 
 function emptyResult(limits: RecordLimits): PulledSamples {
-  return { samples: [], rejected: new Map(), created: 0, latest: latestTaken(limits.times) };
+  return {
+    samples: [],
+    rejected: new Map(),
+    created: 0,
+    latest: latestTaken(limits.times),
+    families: new Map(),
+  };
 }
 
 type SeriesCheck =
@@ -121,6 +130,9 @@ export function exposedToSamples(
   for (const s of exposed) {
     if (s.type === 'counter' || s.type === 'histogram' || s.type === 'summary') {
       startTimeOf.add(`${s.family.replace(/_total$/, '')}_created`);
+    }
+    if (s.type !== 'untyped' && !out.families.has(s.family)) {
+      out.families.set(s.family, { type: s.type, unit: s.unit });
     }
   }
   for (const s of exposed) {

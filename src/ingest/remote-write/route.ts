@@ -13,7 +13,7 @@ import { AiopsError } from '../../errors.js';
 import { ingestRoute } from '../ingest-route.js';
 import { queueRecords, type IngestRouteDeps } from '../queue-records.js';
 import { snappyBodyError, withUncompressedBlock } from './snappy-block.js';
-import { breaksSpec, toSamples } from './to-samples.js';
+import { breaksSpec, familiesOf, toSamples } from './to-samples.js';
 import { ProtoError, decodeWriteRequest } from './write-request.js';
 
 const V1_PROTO = 'prometheus.WriteRequest';
@@ -65,7 +65,7 @@ export function registerRemoteWriteRoute(
         throw snappyBodyError(err, ProtoError);
       }
       const out = toSamples(decoded, deps.limits);
-      const queued = await queueRecords(deps, reply, out.samples, []);
+      const queued = await queueRecords(deps, reply, out.samples, [], familiesOf(decoded));
       const counter = deps.metrics.samplesRejected;
       for (const r of out.rejections) counter.inc({ reason: r.reason }, r.samples, r.message);
       counter.inc({ reason: 'invalid_value' }, out.invalid, out.invalidExample);

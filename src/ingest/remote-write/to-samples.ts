@@ -16,6 +16,7 @@ import {
   type RecordLimits,
 } from '../records.js';
 import type { SeriesMeta } from '../../queues/contract.js';
+import type { FamilyMeta } from '../../queues/metric-families.js';
 import { isCounterName, seriesKey } from '../../queues/series-key.js';
 import { metaSeriesMessage } from '../meta-series.js';
 import { latestTaken, timeProblem } from '../timestamps.js';
@@ -75,6 +76,29 @@ function counterOf(metric: string, metadata: ReadonlyMap<string, number>): boole
     if (family === MetricType.Gauge || family === MetricType.GaugeHistogram) return false;
   }
   return isCounterName(metric);
+}
+
+const TYPE_NAMES: Readonly<Record<number, string>> = {
+  [MetricType.Counter]: 'counter',
+  [MetricType.Gauge]: 'gauge',
+  [MetricType.Histogram]: 'histogram',
+  [MetricType.GaugeHistogram]: 'gaugehistogram',
+  [MetricType.Summary]: 'summary',
+  [MetricType.Info]: 'info',
+  [MetricType.Stateset]: 'stateset',
+};
+
+/**
+ * The families the request's metadata types, with their units: what a signal's kind reads
+ * (Prometheus sends metadata in requests of their own, so it is kept apart from samples).
+ */
+export function familiesOf(req: DecodedWriteRequest): Map<string, FamilyMeta> {
+  const out = new Map<string, FamilyMeta>();
+  for (const [family, type] of req.metadata) {
+    const name = TYPE_NAMES[type];
+    if (name !== undefined) out.set(family, { type: name, unit: req.units.get(family) });
+  }
+  return out;
 }
 
 export function toSamples(req: DecodedWriteRequest, limits: RecordLimits): ConvertedRequest {

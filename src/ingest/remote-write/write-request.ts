@@ -47,6 +47,8 @@ export interface DecodedWriteRequest {
   readonly series: DecodedSeries[];
   /** Metric family name → MetricType, from the request's metadata. */
   readonly metadata: Map<string, number>;
+  /** Metric family name → its unit, from the request's metadata (when it gave one). */
+  readonly units: Map<string, string>;
   /** Float samples over all series. */
   readonly samples: number;
 }
@@ -334,18 +336,27 @@ function readSeries(r: Reader, end: number): DecodedSeries {
   return series;
 }
 
-function readMetadata(r: Reader, end: number, out: Map<string, number>): void {
+function readMetadata(
+  r: Reader,
+  end: number,
+  out: Map<string, number>,
+  units: Map<string, string>,
+): void {
   let type = 0;
   let family = '';
+  let unit = '';
   while (r.pos < end) {
     const tag = r.varint();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (field === 1 && wire === 0) type = r.varint();
     else if (field === 2 && wire === 2) family = r.string();
+    else if (field === 5 && wire === 2) unit = r.string();
     else r.skip(wire);
   }
-  if (family !== '') out.set(family, type);
+  if (family === '') return;
+  out.set(family, type);
+  if (unit !== '') units.set(family, unit);
 }
 
 /** Decodes a WriteRequest; throws ProtoError on malformed input. */
@@ -356,6 +367,7 @@ export function decodeWriteRequest(bytes: Uint8Array): DecodedWriteRequest {
   const r = new Reader(buf, 0, buf.byteLength);
   const series: DecodedSeries[] = [];
   const metadata = new Map<string, number>();
+  const units = new Map<string, string>();
   let samples = 0;
   while (r.pos < r.end) {
     const tag = r.varint();
@@ -367,12 +379,12 @@ export function decodeWriteRequest(bytes: Uint8Array): DecodedWriteRequest {
         const s = readSeries(r, end);
         samples += s.values.length;
         series.push(s);
-      } else readMetadata(r, end, metadata);
+      } else readMetadata(r, end, metadata, units);
       if (r.pos !== end) throw new ProtoError('a message ends inside a field');
     } else {
       if (field === 0) throw new ProtoError('field number 0 is invalid');
       r.skip(wire);
     }
   }
-  return { series, metadata, samples };
+  return { series, metadata, units, samples };
 }

@@ -1,0 +1,116 @@
+/**
+ * What each metric family's declared type and unit are (an exposition's `# TYPE` and `# UNIT`,
+ * remote_write's metadata), in one Redis hash per deployment: ingest records a family when it
+ * first sees it declared (or declared otherwise), the correlator reads it to know a signal's
+ * kind (correlate/signal-kind.ts `typedKind`: a histogram's `_count` counts requests, its
+ * `_sum` is latency when its unit is time). Types arrive apart from samples (Prometheus sends
+ * remote_write metadata in requests of their own), so they are kept by family, as Prometheus'
+ * own metadata API keeps them.
+ *
+ * Each process remembers what it wrote or read, so a known family costs no Redis call; a name
+ * read and not found is asked again after a minute at most.
+ */
+import type { Redis } from 'ioredis';
+
+/** What a metric family's declared type and unit say of it. */
+export interface FamilyMeta {
+  /** counter, gauge, histogram, gaugehistogram, summary, untyped (lowercase). */
+  readonly type: string;
+  /** The unit (`seconds`, OTel's `s`, `ms`, `By`), when given. */
+  readonly unit?: string | undefined;
+}
+
+/** A sample name's family (the name less `_count`, `_sum`, `_bucket`, `_total`) and its meta. */
+export interface TypedFamily {
+  readonly family: string;
+  readonly meta: FamilyMeta;
+}
+
+/** More families than this are not recorded by one process (a name explosion must not grow Redis). */
+const MAX_FAMILIES = 20_000;
+/** A name looked up and not found is looked up again after this long. */
+const MISS_RETRY_MS = 60_000;
+/** Suffixes of a family's samples, longest first. */
+const SUFFIXES = ['_bucket', '_count', '_total', '_sum'] as const;
+
+const encode = (m: FamilyMeta): string => (m.unit ? `${m.type}|${m.unit}` : m.type);
+
+function decode(raw: string): FamilyMeta {
+  const bar = raw.indexOf('|');
+  return bar < 0 ? { type: raw } : { type: raw.slice(0, bar), unit: raw.slice(bar + 1) };
+}
+
+/** The family names a sample name may belong to: itself, then itself less a sample suffix. */
+export function familyCandidates(signal: string): string[] {
+  const out = [signal];
+  for (const suffix of SUFFIXES) {
+    if (signal.endsWith(suffix) && signal.length > suffix.length) {
+      out.push(signal.slice(0, -suffix.length));
+    }
+  }
+  return out;
+}
+
+export class MetricFamilies {
+  readonly #redis: Redis;
+  readonly #key: string;
+  /** family → encoded meta, as written or read. */
+  readonly #known = new Map<string, string>();
+  /** family → when it was looked up and not found. */
+  readonly #missing = new Map<string, number>();
+  readonly #now: () => number;
+
+  constructor(redis: Redis, prefix: string, now: () => number = Date.now) {
+    this.#redis = redis;
+    this.#key = `${prefix}:metrics:families`;
+    this.#now = now;
+  }
+
+  /** Records the families this process has not recorded so (one HSET when any). */
+  async record(families: ReadonlyMap<string, FamilyMeta>): Promise<void> {
+    const fresh: string[] = [];
+    for (const [family, meta] of families) {
+      const enc = encode(meta);
+      if (this.#known.get(family) === enc) continue;
+      if (!this.#known.has(family) && this.#known.size >= MAX_FAMILIES) continue;
+      fresh.push(family, enc);
+    }
+    if (fresh.length === 0) return;
+    await this.#redis.hset(this.#key, ...fresh);
+    for (let i = 0; i < fresh.length; i += 2) {
+      this.#known.set(fresh[i] as string, fresh[i + 1] as string);
+      this.#missing.delete(fresh[i] as string);
+    }
+  }
+
+  /** The family of `signal` and its meta, from this process's memory (see `load`). */
+  familyOf(signal: string): TypedFamily | undefined {
+    for (const family of familyCandidates(signal)) {
+      const raw = this.#known.get(family);
+      if (raw !== undefined) return { family, meta: decode(raw) };
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads the families `signal` may belong to that this process does not know (one HMGET, none
+   * when all are known or were missing less than a minute ago); then `familyOf` answers.
+   */
+  async load(signal: string): Promise<void> {
+    const now = this.#now();
+    const ask = familyCandidates(signal).filter((f) => {
+      if (this.#known.has(f)) return false;
+      const missed = this.#missing.get(f);
+      return missed === undefined || now - missed >= MISS_RETRY_MS;
+    });
+    if (ask.length === 0 || this.familyOf(signal) !== undefined) return;
+    const got = await this.#redis.hmget(this.#key, ...ask);
+    for (const [i, family] of ask.entries()) {
+      const raw = got[i];
+      if (typeof raw === 'string' && raw !== '') {
+        if (this.#known.size < MAX_FAMILIES) this.#known.set(family, raw);
+        this.#missing.delete(family);
+      } else if (this.#missing.size < MAX_FAMILIES) this.#missing.set(family, now);
+    }
+  }
+}
