@@ -136,7 +136,7 @@ export function startCorrelateWorker(deps: {
    * The metric families' declared types and units (queues/metric-families.ts), loaded for each
    * anomaly's signal before it is folded: the correlator's kinds read them.
    */
-  families?: { load(signal: string): Promise<void> } | undefined;
+  families?: { load(...signals: readonly string[]): Promise<void> } | undefined;
   log: Logger;
   metrics: Metrics;
   now?: () => number;
@@ -244,10 +244,7 @@ export function startCorrelateWorker(deps: {
         );
       }
       let events: IncidentEvent[] = [];
-      // Read before the state is watched: one Redis call for a service or family not known yet.
-      if (job.name === JobNames.Anomaly) {
-        await deps.families?.load((job.data as AnomalyEvent).signal);
-      }
+      // Read before the state is watched: one Redis call for a service not known yet.
       const since =
         job.name === JobNames.Anomaly && cfg.learning_ms
           ? await deps.serviceSince?.of((job.data as AnomalyEvent).service)
@@ -262,6 +259,15 @@ export function startCorrelateWorker(deps: {
               'correlator state did not parse: moved aside, starting afresh',
             );
           });
+          // The declared types of every signal the kinds will be read of (none read when known,
+          // one HMGET otherwise): the job's anomaly's and those of the incidents in the state.
+          if (deps.families) {
+            const signals = new Set(
+              state.incidents.flatMap((i) => i.timeline.map((x) => x.signal)),
+            );
+            if (job.name === JobNames.Anomaly) signals.add((job.data as AnomalyEvent).signal);
+            await deps.families.load(...signals);
+          }
           // The job's own change first, deciding no candidate; then what waits for the pipelines.
           if (job.name === JobNames.Anomaly) {
             const a = toIncidentAnomaly(job.data as AnomalyEvent);

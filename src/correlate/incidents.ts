@@ -263,20 +263,21 @@ export class Correlator {
   }
   /**
    * Whether each service of the incident must qualify on its own evidence: when it holds a
-   * service the graph does not name, grouped with the others by time alone, evidence from
-   * several services is no corroboration.
+   * service the graph does not name (grouped by time alone, or by a label, or named only since
+   * by a discovered edge), evidence from several services is no corroboration. Only services
+   * the graph names corroborate each other.
    */
   private alone(inc: Incident): boolean {
-    return inc.services.length > 1 && inc.services.every((s) => !this.knows(s));
+    return inc.services.length > 1 && inc.services.some((s) => !this.knows(s));
   }
 
   private rerank(inc: Incident): void {
     // Grouped by time alone: a root cause must have failed on its own evidence.
-    const corroborated = this.alone(inc)
-      ? new Set(
-          inc.services.filter((s) => ownQualifyingTs(inc, s, this.cfg, this.patterns) !== null),
-        )
-      : undefined;
+    const own = this.alone(inc)
+      ? inc.services.filter((s) => ownQualifyingTs(inc, s, this.cfg, this.patterns) !== null)
+      : [];
+    // None corroborated yet (a candidate): no service is set apart.
+    const corroborated = own.length > 0 ? new Set(own) : undefined;
     inc.candidates = rankRootCauses(inc.timeline, this.graph, this.patterns, corroborated);
     const top = inc.candidates[0];
     inc.root_cause = top

@@ -43,14 +43,15 @@ export interface SignalPatterns {
 }
 
 /** Units of time, as Prometheus (`seconds`) and OTel/UCUM (`s`, `ms`) write them. */
-const TIME_UNIT = /^(?:s|ms|us|ns|seconds?|milliseconds?|microseconds?|nanoseconds?)$/i;
+const TIME_UNIT =
+  /^(?:s|ms|us|ns|min|h|seconds?|milliseconds?|microseconds?|nanoseconds?|minutes?|hours?)$/i;
 
 /**
  * The kind a family's declared type and unit give one of its samples, or undefined: of a
  * histogram or summary, `_count` counts what was observed (requests: traffic, or errors when
  * the name says so), and `_sum`, `_bucket` and a summary's quantiles are latency when the unit
- * is time (by `# UNIT` or the family's name), else of no kind (sizes, counts of items). Counter
- * and gauge types say nothing of the kind.
+ * is time (by `# UNIT` or the family's name); otherwise, and for counter and gauge types, the
+ * type says nothing of the kind and the globs decide.
  */
 export function typedKind(signal: string, typed: TypedFamily): SignalKind | undefined {
   const { family, meta } = typed;
@@ -61,8 +62,10 @@ export function typedKind(signal: string, typed: TypedFamily): SignalKind | unde
     (meta.unit !== undefined && TIME_UNIT.test(meta.unit)) ||
     TIMED.test(family.toLowerCase().replaceAll('.', '_'));
   if (suffix === '_count') return ERROR_WORD.test(signal.toLowerCase()) ? 'errors' : 'traffic';
-  if (suffix === '_sum' || suffix === '_bucket' || suffix === '')
-    return timed ? 'latency' : 'other';
+  // Not time by its unit or name: the globs decide (`*latency*` in a name still says latency).
+  if (suffix === '_sum' || suffix === '_bucket' || suffix === '') {
+    return timed ? 'latency' : undefined;
+  }
   return undefined;
 }
 

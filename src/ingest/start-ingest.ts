@@ -41,9 +41,10 @@ export async function startIngest(d: IngestStageDeps) {
   const stops: (() => Promise<void>)[] = [];
   await d.queues.enforcePartitionOrder();
   const since = new ServiceSince(d.connection, d.layout.main);
+  const families = new MetricFamilies(d.connection, d.layout.main);
   const writer = new IngestWriter({
     since,
-    families: new MetricFamilies(d.connection, d.layout.main),
+    families,
     samplesQueues: d.queues.samples,
     logsQueues: d.queues.logs,
     maxItems: ingest.batch_max_samples,
@@ -129,7 +130,11 @@ export async function startIngest(d: IngestStageDeps) {
       await d.queues.enforcePartitionOrder();
       await pull.reassert();
       // The services' first records this process knows, should Redis have lost them.
-      if (o?.lostData) await since.reassert();
+      if (o?.lostData) {
+        await since.reassert();
+        // Families are declared again with every scrape and metadata send: written then.
+        families.forget();
+      }
     },
     async drain(deadline: number): Promise<void> {
       // Pull runs stop before the buffers drain, so their last samples are flushed too; a run

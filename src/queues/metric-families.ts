@@ -66,13 +66,19 @@ export class MetricFamilies {
     this.#now = now;
   }
 
-  /** Records the families this process has not recorded so (one HSET when any). */
+  /**
+   * Records the families this process has not recorded so (one HSET when any). A declaration
+   * without a unit does not replace one with a unit of the same type (text-format targets
+   * beside OpenMetrics ones would otherwise rewrite the family on every scrape).
+   */
   async record(families: ReadonlyMap<string, FamilyMeta>): Promise<void> {
     const fresh: string[] = [];
     for (const [family, meta] of families) {
       const enc = encode(meta);
-      if (this.#known.get(family) === enc) continue;
-      if (!this.#known.has(family) && this.#known.size >= MAX_FAMILIES) continue;
+      const held = this.#known.get(family);
+      if (held === enc) continue;
+      if (held !== undefined && !meta.unit && decode(held).type === meta.type) continue;
+      if (held === undefined && this.#known.size >= MAX_FAMILIES) continue;
       fresh.push(family, enc);
     }
     if (fresh.length === 0) return;
@@ -92,20 +98,33 @@ export class MetricFamilies {
     return undefined;
   }
 
+  /** Forgets what was recorded (Redis lost it), so each family is written again when declared. */
+  forget(): void {
+    this.#known.clear();
+    this.#missing.clear();
+  }
+
   /**
-   * Reads the families `signal` may belong to that this process does not know (one HMGET, none
-   * when all are known or were missing less than a minute ago); then `familyOf` answers.
+   * Reads the families the `signals` may belong to that this process does not know (one HMGET
+   * for all, none when each is known or was missing less than a minute ago); then `familyOf`
+   * answers for them.
    */
-  async load(signal: string): Promise<void> {
+  async load(...signals: readonly string[]): Promise<void> {
     const now = this.#now();
-    const ask = familyCandidates(signal).filter((f) => {
-      if (this.#known.has(f)) return false;
-      const missed = this.#missing.get(f);
-      return missed === undefined || now - missed >= MISS_RETRY_MS;
-    });
-    if (ask.length === 0 || this.familyOf(signal) !== undefined) return;
-    const got = await this.#redis.hmget(this.#key, ...ask);
-    for (const [i, family] of ask.entries()) {
+    const ask = new Set<string>();
+    for (const signal of signals) {
+      if (this.familyOf(signal) !== undefined) continue;
+      for (const f of familyCandidates(signal)) {
+        const missed = this.#missing.get(f);
+        if (missed === undefined || now - missed >= MISS_RETRY_MS) ask.add(f);
+      }
+    }
+    if (ask.size === 0) return;
+    // A flood of names nobody typed must not grow the memory of misses without bound.
+    if (this.#missing.size >= MAX_FAMILIES) this.#missing.clear();
+    const names = [...ask];
+    const got = await this.#redis.hmget(this.#key, ...names);
+    for (const [i, family] of names.entries()) {
       const raw = got[i];
       if (typeof raw === 'string' && raw !== '') {
         if (this.#known.size < MAX_FAMILIES) this.#known.set(family, raw);

@@ -53,6 +53,23 @@ describe('metric families: declared types and units', () => {
     });
   });
 
+  it('a declaration without a unit keeps the unit; after Redis lost the hash, the next declaration writes it again', async () => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    const key = `${prefix}:metrics:families`;
+    const writer = new MetricFamilies(redis, prefix);
+    await writer.record(new Map([['rpc_wait', { type: 'histogram', unit: 'seconds' }]]));
+    // A text-format target declares the same family, which has no # UNIT.
+    await writer.record(new Map([['rpc_wait', { type: 'histogram' }]]));
+    expect(await redis.hget(key, 'rpc_wait')).toBe('histogram|seconds');
+    await redis.del(key);
+    await writer.record(new Map([['rpc_wait', { type: 'histogram', unit: 'seconds' }]]));
+    expect(await redis.hget(key, 'rpc_wait')).toBeNull();
+    writer.forget();
+    await writer.record(new Map([['rpc_wait', { type: 'histogram', unit: 'seconds' }]]));
+    expect(await redis.hget(key, 'rpc_wait')).toBe('histogram|seconds');
+  });
+
   it("remote_write's metadata types a histogram of sizes: a fall of its _count is a symptom", async () => {
     const prefix = randomPrefix();
     prefixes.push(prefix);

@@ -687,6 +687,19 @@ describe('without a graph: services the graph does not name group by time alone'
     expect(state.incidents.map((i) => i.services.length)).toEqual([3]);
   });
 
+  it('services grouped by time stay apart as evidence when a discovered edge later names one', () => {
+    // Together, these would corroborate (two series, two sample times); apart, each is a blip.
+    const c = new Correlator(none, settings);
+    const state = emptyCorrelatorState();
+    c.fold(state, anomaly('auth', 'http_error_ratio', T0, 'up', 0.999));
+    c.fold(state, anomaly('routing', 'http_error_ratio', T0 + MIN, 'up', 0.999));
+    expect(state.incidents.map((i) => i.services)).toEqual([['auth', 'routing']]);
+    // routing turns up in a discovered edge (to a service not in the incident); auth does not.
+    c.setGraph(serviceGraph({}, [{ from: 'routing', to: 'storage' }]));
+    const events = c.advance(state, T0 + 5 * MIN);
+    expect(events.filter((e) => e.type === 'opened')).toEqual([]);
+  });
+
   it('time alone groups only within window_ms of the onset, and never services the graph names', () => {
     const late = foldAllOf(none, [
       ...cascade(),

@@ -14,16 +14,19 @@ import {
   signalKind,
   signalPatternsOf,
 } from '../../src/correlate/signal-kind.js';
+import { familyCandidates } from '../../src/queues/metric-families.js';
 
 describe('signal kinds from declared types and units', () => {
   const families = new Map([
     ['rpc_payload_bytes', { type: 'histogram', unit: 'bytes' }],
     ['queue_wait', { type: 'summary', unit: 'seconds' }],
+    ['http_request_duration_microseconds', { type: 'summary' }],
     ['jobs_processed', { type: 'counter' }],
     ['jvm_gc_pause_seconds', { type: 'histogram', unit: 'seconds' }],
   ]);
+  // As the correlator's store finds a sample's family (queues/metric-families.ts).
   const lookup = (signal: string) => {
-    for (const family of [signal, signal.replace(/_(?:count|sum|bucket|total)$/, '')]) {
+    for (const family of familyCandidates(signal)) {
       const meta = families.get(family);
       if (meta) return { family, meta };
     }
@@ -32,25 +35,22 @@ describe('signal kinds from declared types and units', () => {
   const p = { ...defaultSignalPatterns, families: lookup };
 
   it.each([
-    // A histogram's _count counts what it observed, whatever it measures.
-    ['rpc_payload_bytes_count', 'traffic'],
-    // Its _sum and _bucket are latency only when its unit is time: sizes are of no kind.
-    ['rpc_payload_bytes_sum', 'other'],
-    ['rpc_payload_bytes_bucket', 'other'],
-    // A summary's quantiles, the family's own name, in seconds: latency.
-    ['queue_wait', 'latency'],
-    ['queue_wait_count', 'traffic'],
-    // A counter's type says nothing of its kind: the name decides (no glob: other).
-    ['jobs_processed_total', 'other'],
+    // A histogram's _count counts what it observed, whatever it measures: traffic.
+    ['rpc_payload_bytes_count', 'traffic', 'other'],
+    // A summary's quantiles (the family's own name) and _count, in seconds.
+    ['queue_wait', 'latency', 'other'],
+    ['queue_wait_count', 'traffic', 'other'],
+    // Not time by its unit or name: the type says nothing, the globs decide as before.
+    ['rpc_payload_bytes_sum', 'other', 'other'],
+    ['http_request_duration_microseconds', 'latency', 'latency'],
+    ['http_request_duration_microseconds_sum', 'latency', 'latency'],
+    // A counter's type says nothing of its kind.
+    ['jobs_processed_total', 'other', 'other'],
     // The exporters' conventions know more than a type: a GC timer stays saturation.
-    ['jvm_gc_pause_seconds_count', 'saturation'],
-  ] as const)('%s is %s', (name, kind) => {
-    expect(signalKind(name, p)).toBe(kind);
-  });
-
-  it('without the types the same names fall to the globs', () => {
-    expect(signalKind('rpc_payload_bytes_count')).toBe('other');
-    expect(signalKind('queue_wait')).toBe('other');
+    ['jvm_gc_pause_seconds_count', 'saturation', 'saturation'],
+  ] as const)('%s is %s with its type (%s without)', (name, typed, untyped) => {
+    expect(signalKind(name, p)).toBe(typed);
+    expect(signalKind(name)).toBe(untyped);
   });
 
   it('a glob list the config sets still wins', () => {
@@ -59,6 +59,9 @@ describe('signal kinds from declared types and units', () => {
       families: lookup,
     };
     expect(signalKind('rpc_payload_bytes_count', configured)).toBe('latency');
+  });
+
+  it('a sample of another family is not typed by it', () => {
     expect(
       typedKind('rpc_payload_bytes_count', { family: 'other_family', meta: { type: 'histogram' } }),
     ).toBeUndefined();
