@@ -91,6 +91,8 @@ beforeAll(async () => {
     }),
   });
   if (backfill.status !== 202) throw new Error(`backfill answered ${backfill.status}`);
+  // Scored before any measure starts: each counts the samples its own load acknowledged.
+  await waitFor('the backfilled sample scored', async () => (await scored()) >= 1, 10_000);
 });
 
 afterAll(async () => {
