@@ -35,6 +35,32 @@ const SUFFIXES = ['_bucket', '_count', '_total', '_sum'] as const;
 
 const encode = (m: FamilyMeta): string => (m.unit ? `${m.type}|${m.unit}` : m.type);
 
+const FAMILY_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
+const TYPES = new Set([
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+]);
+/** Prometheus units (`seconds`, `bytes`) and OTel/UCUM ones (`s`, `By`, `{request}`, `%`). */
+const UNIT = /^[a-zA-Z0-9_{}/.%*^-]{1,64}$/;
+
+/**
+ * What is kept of a declared family, or undefined: names as Prometheus allows them (200
+ * characters at most) and the known types only; a unit that is not one (too long, spaces,
+ * control characters) is dropped. Metadata arrives apart from samples, unchecked by their
+ * validation: this is its edge.
+ */
+export function keptFamily(name: string, meta: FamilyMeta): FamilyMeta | undefined {
+  if (!FAMILY_NAME.test(name) || !TYPES.has(meta.type)) return undefined;
+  return meta.unit !== undefined && UNIT.test(meta.unit)
+    ? { type: meta.type, unit: meta.unit }
+    : { type: meta.type };
+}
+
 function decode(raw: string): FamilyMeta {
   const bar = raw.indexOf('|');
   return bar < 0 ? { type: raw } : { type: raw.slice(0, bar), unit: raw.slice(bar + 1) };
@@ -67,13 +93,16 @@ export class MetricFamilies {
   }
 
   /**
-   * Records the families this process has not recorded so (one HSET when any). A declaration
-   * without a unit does not replace one with a unit of the same type (text-format targets
-   * beside OpenMetrics ones would otherwise rewrite the family on every scrape).
+   * Records the families this process has not recorded so (one HSET when any), as
+   * `keptFamily` keeps them. A declaration without a unit does not replace one with a unit of
+   * the same type (text-format targets beside OpenMetrics ones would otherwise rewrite the
+   * family on every scrape).
    */
   async record(families: ReadonlyMap<string, FamilyMeta>): Promise<void> {
     const fresh: string[] = [];
-    for (const [family, meta] of families) {
+    for (const [family, declared] of families) {
+      const meta = keptFamily(family, declared);
+      if (meta === undefined) continue;
       const enc = encode(meta);
       const held = this.#known.get(family);
       if (held === enc) continue;

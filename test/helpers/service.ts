@@ -17,3 +17,15 @@ export function startTestService(config: unknown, roles = 'all'): Promise<Runnin
     host: '127.0.0.1',
   });
 }
+
+/**
+ * A worker with every role on its own prefix, ledger and billing configured with no edge
+ * between them (each groups alone, /metrics names both), deciding incidents within seconds.
+ */
+export function startLedgerAndBilling(prefix: string): Promise<RunningService> {
+  return startTestService({
+    services: { ledger: {}, billing: {} },
+    redis: { prefix },
+    correlate: { settle_ms: 2000, tick_ms: 1000, lateness_ms: 500 },
+  });
+}

@@ -12,7 +12,7 @@ import { MetricFamilies } from '../../src/queues/metric-families.js';
 import type { RunningService } from '../../src/service/service.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { remoteWriteBody } from '../helpers/remote-write.js';
-import { startTestService } from '../helpers/service.js';
+import { startLedgerAndBilling } from '../helpers/service.js';
 import { anomalyEvent, incidentServicesOnceOneOpens, queueAnomalies } from '../helpers/story.js';
 
 const redis = new Redis(TEST_REDIS_URL);
@@ -59,6 +59,9 @@ describe('metric families: declared types and units', () => {
     const key = `${prefix}:metrics:families`;
     const writer = new MetricFamilies(redis, prefix);
     await writer.record(new Map([['rpc_wait', { type: 'histogram', unit: 'seconds' }]]));
+    // A name no metric may have is not written at all.
+    await writer.record(new Map([['bad name', { type: 'gauge' }]]));
+    expect(await redis.hexists(key, 'bad name')).toBe(0);
     // A text-format target declares the same family, which has no # UNIT.
     await writer.record(new Map([['rpc_wait', { type: 'histogram' }]]));
     expect(await redis.hget(key, 'rpc_wait')).toBe('histogram|seconds');
@@ -73,12 +76,7 @@ describe('metric families: declared types and units', () => {
   it("remote_write's metadata types a histogram of sizes: a fall of its _count is a symptom", async () => {
     const prefix = randomPrefix();
     prefixes.push(prefix);
-    const svc = await startTestService({
-      // Named, so each groups alone (no time grouping), with no edge between them.
-      services: { ledger: {}, billing: {} },
-      redis: { prefix },
-      correlate: { settle_ms: 2000, tick_ms: 1000, lateness_ms: 500 },
-    });
+    const svc = await startLedgerAndBilling(prefix);
     services.push(svc);
     // Metadata alone, as Prometheus sends it (send_metadata), apart from the samples.
     const res = await fetch(`${svc.url}/api/v1/write`, {

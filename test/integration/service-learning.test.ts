@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ServiceSince } from '../../src/queues/service-since.js';
 import type { RunningService } from '../../src/service/service.js';
 import { deletePrefix, randomPrefix, TEST_REDIS_URL, waitFor } from '../helpers/redis.js';
-import { startTestService } from '../helpers/service.js';
+import { startLedgerAndBilling } from '../helpers/service.js';
 import { anomalyEvent, incidentServicesOnceOneOpens, queueAnomalies } from '../helpers/story.js';
 
 const DAY = 86_400_000;
@@ -91,12 +91,7 @@ describe('services learning (correlate.learning_ms)', () => {
   it('a new service opens nothing and says until when; one seen two days ago pages', async () => {
     const prefix = randomPrefix();
     prefixes.push(prefix);
-    const svc = await startTestService({
-      // Configured, so /metrics names them (others are `other`); no edge between them.
-      services: { ledger: {}, billing: {} },
-      redis: { prefix },
-      correlate: { settle_ms: 2000, tick_ms: 1000, lateness_ms: 500 },
-    });
+    const svc = await startLedgerAndBilling(prefix);
     services.push(svc);
     const now = Date.now();
     // ledger is new; billing sent a sample two days ago (a backfill), so it has learned.
